@@ -1,0 +1,23 @@
+// Shared vitest preset. Workspace packages are resolved to their TypeScript sources through the
+// "@sii/source" export condition, so `pnpm --filter <pkg> test` works without building dependencies.
+import { defineConfig, mergeConfig } from 'vitest/config';
+
+const conditions = ['@sii/source', 'module', 'node', 'import', 'default'];
+
+export const siiPreset = defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['node', 'import', 'default'] } },
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});
+
+/** Merge package-specific options into the shared preset. */
+export function defineSiiConfig(overrides = {}) {
+  return mergeConfig(siiPreset, overrides);
+}
