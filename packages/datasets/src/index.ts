@@ -1,1 +1,4 @@
-export {};
+export * from './pixel/index.js';
+export * from './forecast/index.js';
+export * from './latent/index.js';
+export * from './teacher/index.js';
