@@ -13,7 +13,9 @@ export const siiPreset = defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // The JSON report feeds the repository-wide summary line (tooling/scripts/test-summary.mjs).
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/vitest.json' },
   },
 });
 
