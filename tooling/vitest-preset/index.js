@@ -1,5 +1,6 @@
 // Shared vitest preset. Workspace packages are resolved to their TypeScript sources through the
 // "@sii/source" export condition, so `pnpm --filter <pkg> test` works without building dependencies.
+import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig } from 'vitest/config';
 
 const conditions = ['@sii/source', 'module', 'node', 'import', 'default'];
@@ -13,6 +14,7 @@ export const siiPreset = defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: [fileURLToPath(new URL('./build-workspace.js', import.meta.url))],
     // The JSON report feeds the repository-wide summary line (tooling/scripts/test-summary.mjs).
     reporters: ['default', 'json'],
     outputFile: { json: '.test-results/vitest.json' },

@@ -1,1 +1,41 @@
-export {};
+// @sii/linalg — float64 linear algebra for sii (complex numbers, seeded RNG, dense matrices, QR,
+// Haar-orthogonal matrices, nonsymmetric eigenvalues, polynomial roots). See README.md.
+export {
+  type Complex,
+  cabs,
+  cadd,
+  carg,
+  cconj,
+  cdiv,
+  cexp,
+  clog,
+  cmul,
+  cneg,
+  complex,
+  cpolyval,
+  cpow,
+  croot,
+  cscale,
+  csub,
+  isComplexArray,
+} from './complex.js';
+export {
+  type DenseMatrix,
+  denseMatrix,
+  fromMlMatrix,
+  fromRows,
+  frobeniusNorm,
+  get,
+  identity,
+  matmul,
+  matvec,
+  set,
+  toMlMatrix,
+  toRows,
+  transpose,
+  zeros,
+} from './dense.js';
+export { type EigOptions, type EigResult, eig, eigenvalues, eigenvaluesBatch } from './eigen.js';
+export { polyRoots } from './poly.js';
+export { haarOrthogonal, type QrOptions, type QrResult, qr } from './qr.js';
+export { fnv1a32, Rng, type RngSeed, splitmix32 } from './rng.js';
