@@ -1,1 +1,4 @@
-export {};
+export * from './idx.js';
+export * from './images.js';
+export * from './views.js';
+export * from './task.js';

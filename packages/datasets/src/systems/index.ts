@@ -1,0 +1,9 @@
+export type {
+  BuiltinDatasetOptions,
+  RecordLengths,
+  SimulatedForecastSplit,
+  SimulatedRecord,
+} from './common.js';
+export * from './duffing.js';
+export * from './multisine.js';
+export * from './tanks.js';

@@ -1,0 +1,146 @@
+/**
+ * Float64 activations and their derivatives, matching the tfjs/PyTorch definitions used by
+ * @sii/neural-ode. Derivatives at a kink (relu, leaky_relu, selu at x = 0) follow the autodiff
+ * convention of PyTorch and tfjs (the `x > 0` branch is taken only for x > 0), so a float64
+ * Jacobian agrees with the tfjs one even for pre-activations that are exactly zero.
+ */
+
+export type ActivationName =
+  | 'elu'
+  | 'silu'
+  | 'gelu'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu'
+  | 'softplus'
+  | 'sigmoid'
+  | 'none';
+
+export const ACTIVATION_NAMES: readonly ActivationName[] = [
+  'elu',
+  'silu',
+  'gelu',
+  'tanh',
+  'relu',
+  'leaky_relu',
+  'selu',
+  'softplus',
+  'sigmoid',
+  'none',
+];
+
+/** Negative-side slope of 'leaky_relu' (PyTorch default). */
+export const LEAKY_RELU_SLOPE = 0.01;
+/** SELU constants (Klambauer et al. 2017), as in PyTorch and tfjs. */
+export const SELU_SCALE = 1.0507009873554805;
+export const SELU_ALPHA = 1.6732632423543772;
+/** sqrt(2/pi), the constant of the tanh approximation of GELU. */
+const GELU_K = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+export function isActivationName(name: unknown): name is ActivationName {
+  return typeof name === 'string' && (ACTIVATION_NAMES as readonly string[]).includes(name);
+}
+
+export function assertActivationName(name: unknown, argName = 'activation'): ActivationName {
+  if (!isActivationName(name)) {
+    throw new RangeError(
+      `${argName}: unknown activation ${JSON.stringify(name)}; expected one of ${ACTIVATION_NAMES.join(', ')}`,
+    );
+  }
+  return name;
+}
+
+/** Logistic sigmoid, evaluated without overflow for large |x|. */
+function logistic(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** Value σ(x) of the activation. */
+export function activation64(name: ActivationName, x: number): number {
+  switch (name) {
+    case 'elu':
+      return x > 0 ? x : Math.expm1(x);
+    case 'silu':
+      return x * logistic(x);
+    case 'gelu': // tanh approximation: 0.5 x (1 + tanh(k (x + c x³)))
+      return 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x)));
+    case 'tanh':
+      return Math.tanh(x);
+    case 'relu':
+      return Math.max(x, 0);
+    case 'leaky_relu':
+      return x > 0 ? x : LEAKY_RELU_SLOPE * x;
+    case 'selu':
+      return x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * Math.expm1(x);
+    case 'softplus': // log(1 + e^x), stable for both signs
+      return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+    case 'sigmoid':
+      return logistic(x);
+    case 'none':
+      return x;
+    default:
+      throw new RangeError(`activation: unknown activation ${JSON.stringify(name)}`);
+  }
+}
+
+/** Derivative σ'(x) of the activation (autodiff convention at kinks, see the module comment). */
+export function activationDerivative64(name: ActivationName, x: number): number {
+  switch (name) {
+    case 'elu':
+      return x > 0 ? 1 : Math.exp(x);
+    case 'silu': {
+      // d/dx x s(x) = s(x) (1 + x (1 − s(x)))
+      const s = logistic(x);
+      return s * (1 + x * (1 - s));
+    }
+    case 'gelu': {
+      const t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
+    }
+    case 'tanh': {
+      const t = Math.tanh(x);
+      return 1 - t * t;
+    }
+    case 'relu':
+      return x > 0 ? 1 : 0;
+    case 'leaky_relu':
+      return x > 0 ? 1 : LEAKY_RELU_SLOPE;
+    case 'selu':
+      return x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x);
+    case 'softplus':
+      return logistic(x);
+    case 'sigmoid': {
+      const s = logistic(x);
+      return s * (1 - s);
+    }
+    case 'none':
+      return 1;
+    default:
+      throw new RangeError(`activation: unknown activation ${JSON.stringify(name)}`);
+  }
+}
+
+/**
+ * Slope of the activation at the origin, the factor the spec's §5 speaks of: a network with
+ * L layers has Jacobian ≈ slope^(L−1)·(−Aᵀ)^L at x = 0 without compensation.
+ * elu 1, silu 0.5, gelu 0.5, tanh 1, selu 1.0507, softplus 0.5, sigmoid 0.25, none 1.
+ * relu, leaky_relu and selu have a kink at 0; for them this returns the RIGHT derivative
+ * (relu 1, leaky_relu 1, selu SELU_SCALE), the slope of the branch a positive pre-activation sees.
+ * Note that `activationDerivative64('relu', 0)` is 0 (PyTorch/tfjs convention). For relu, slope
+ * compensation is ill-posed: with biases of either sign, half the neurons are dead at the origin.
+ */
+export function activationSlopeAtZero(name: ActivationName): number {
+  switch (assertActivationName(name, 'name')) {
+    case 'relu':
+    case 'leaky_relu':
+      return 1;
+    case 'selu':
+      return SELU_SCALE;
+    default:
+      return activationDerivative64(name, 0);
+  }
+}
