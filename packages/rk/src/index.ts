@@ -1,1 +1,33 @@
-export {};
+// @sii/rk — Butcher tableaux, stability functions and regions, and float64 Runge–Kutta solvers.
+// See README.md; the cross-package names follow docs/ARCHITECTURE.md.
+export { fromTorchdiffeq, getTableau, tableauNames, torchdiffeqMapping } from './registry.js';
+export {
+  fixedGrid,
+  initialStep,
+  type OdeFunction,
+  type OdeintOptions,
+  type OdeSolution,
+  type OdeStats,
+  odeint,
+  RkStepper,
+  rkStep,
+} from './solve.js';
+export {
+  formatStabilityTable,
+  imaginaryStabilityInterval,
+  isStable,
+  maxStableStep,
+  realStabilityInterval,
+  type StabilityBoundaryOptions,
+  type StabilityFunction,
+  type StabilityRow,
+  stabilityAbs,
+  stabilityBoundary,
+  stabilityPolynomial,
+  stabilityTable,
+  stabilityValue,
+  taylorPolynomial,
+} from './stability.js';
+export { type RegionsSvgOptions, regionsSvg } from './svg.js';
+export { achievedOrder, ButcherTableau, type TableauSpec } from './tableau.js';
+export { type RootedTree, stageVector, treeConditionLabel, treesOfOrder, treesUpToOrder } from './trees.js';

@@ -1,0 +1,18 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// The README example runs against the built dist/ under plain node (turbo builds before testing).
+describe.runIf(existsSync(join(pkg, 'dist', 'index.js')))('built entry under plain node', () => {
+  it('runs examples/quickstart.mjs', () => {
+    const out = execFileSync(process.execPath, [join(pkg, 'examples', 'quickstart.mjs')], { cwd: pkg, encoding: 'utf8' });
+    expect(out).toContain('RK4 real interval 2.7852935634');
+    expect(out).toMatch(/rk4\s+4\s+4\s+2\.785293563\s+2\.828427125/);
+    const y2 = Number(/dopri5 y\(2\) = ([\d.]+)/.exec(out)?.[1]);
+    expect(Math.abs(y2 - 0.2)).toBeLessThan(1e-7);
+  });
+});
