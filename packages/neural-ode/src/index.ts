@@ -1,1 +1,85 @@
-export {};
+// @sii/neural-ode — differentiable neural ODE layers and solvers on tfjs-core with the WASM (SIMD)
+// backend, Jacobians and poles. See README.md. Call `await initBackend()` first.
+export {
+  ACTIVATION_NAMES,
+  type ActivationName,
+  activate,
+  activationBackward,
+  GELU_C,
+  GELU_K,
+  LEAKY_RELU_ALPHA,
+  SELU_ALPHA,
+  SELU_SCALE,
+} from './activations.js';
+export {
+  type BackendInfo,
+  type BackendName,
+  backendInfo,
+  CHAINED_OPS,
+  type InitBackendOptions,
+  initBackend,
+  registerChainedOps,
+  type WasmPaths,
+} from './backend.js';
+export {
+  jacobian,
+  jacobianMatrices,
+  poles,
+  polesAlongTrajectory,
+  type StabilityReport,
+  stabilityCheck,
+  type TrajectoryPoles,
+} from './diagnostics.js';
+export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
+export { type Interpolation, SampledInput, type SampledInputOptions } from './inputs.js';
+export {
+  decodeFloat32,
+  deserializeModel,
+  encodeFloat32,
+  loadModel,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelFile,
+  readModelFile,
+  saveModel,
+  serializeModel,
+} from './io.js';
+export {
+  defaultWeights,
+  type GradMode,
+  layerShapes,
+  type MlpOptions,
+  type MlpSpec,
+  MlpVectorField,
+  type MlpWeights,
+  type VectorField,
+} from './mlp.js';
+export { NeuralODE, type NeuralODEOptions, type RolloutOptions } from './neural_ode.js';
+export {
+  DEFAULT_ATOL,
+  DEFAULT_RTOL,
+  fieldFunction,
+  fixedGrid,
+  nextStep,
+  type OdeFunc,
+  type OdeintOptions,
+  type OdeintResult,
+  type OdeintStats,
+  odeint,
+  odeintDetailed,
+} from './odeint.js';
+export { isAdaptive, resolveTableau, rkStages, rkStep, type TableauLike } from './tableau.js';
+export {
+  Adam,
+  type AdamOptions,
+  clipByGlobalNorm,
+  globalNorm,
+  mse,
+  NAdam,
+  type NAdamOptions,
+  type Optimizer,
+  type TfjsOptimizerLike,
+  type TrainStepOptions,
+  type TrainStepResult,
+  trainStep,
+} from './train.js';

@@ -1,0 +1,99 @@
+/**
+ * NeuralODE: a vector field advanced by a fixed-step explicit Runge–Kutta method. The input is held
+ * constant over a step (zero-order hold); one solver step of size h per data sample.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { VectorField } from './mlp.js';
+import { resolveTableau, rkStep, type TableauLike } from './tableau.js';
+import { assertFiniteTensor, assertPositive, assertTensor, show } from './validate.js';
+
+export interface NeuralODEOptions {
+  /** A method name known to @sii/rk (e.g. 'midpoint', 'rk4', 'dopri5') or an explicit tableau. */
+  method: string | TableauLike;
+  /** Step size h > 0. */
+  step: number;
+  /** Check rollout arguments for NaN/Infinity (one small read each; default true). */
+  checkFinite?: boolean;
+}
+
+export interface RolloutOptions {
+  /** Prepend x0 to the result (shape [T + 1, batch, n]); default false. */
+  includeInitial?: boolean;
+}
+
+export class NeuralODE {
+  readonly field: VectorField;
+  readonly tableau: TableauLike;
+  readonly h: number;
+  readonly checkFinite: boolean;
+
+  constructor(field: VectorField, opts: NeuralODEOptions) {
+    const where = 'NeuralODE';
+    if (field == null || typeof field.apply !== 'function') {
+      throw new TypeError(`${where}: field must be a vector field with an apply(x, u) method, got ${show(field)}`);
+    }
+    if (opts == null) throw new TypeError(`${where}: options { method, step } are required`);
+    assertPositive(where, 'options.step', opts.step);
+    this.field = field;
+    this.tableau = resolveTableau(opts.method, where);
+    this.h = opts.step;
+    this.checkFinite = opts.checkFinite ?? true;
+  }
+
+  /** Advance a batch x [batch, n] by one step with the input u [batch or 1, m] held constant. */
+  step(x: Tensor2D, u?: Tensor2D): Tensor2D {
+    this.checkState('NeuralODE.step', 'x', x);
+    const f = (_t: number, y: Tensor) => this.field.apply(y as Tensor2D, u);
+    return tf.tidy(() => rkStep(f, 0, x, this.h, this.tableau) as Tensor2D);
+  }
+
+  /**
+   * Roll out x_{k+1} = step(x_k, u_k) for k = 0..T−1 and return [x_1, …, x_T] as [T, batch, n]
+   * (with opts.includeInitial, [x_0, …, x_T]). `inputs` is [T, batch or 1, m]; for a field without
+   * inputs pass the number of steps T instead.
+   */
+  rollout(x0: Tensor2D, inputs: Tensor3D | number, opts: RolloutOptions = {}): Tensor3D {
+    const where = 'NeuralODE.rollout';
+    this.checkState(where, 'x0', x0);
+    const m = this.field.inputs;
+    let steps: number;
+    if (typeof inputs === 'number') {
+      if (!Number.isInteger(inputs) || inputs < 1) {
+        throw new RangeError(`${where}: the number of steps must be an integer >= 1, got ${show(inputs)}`);
+      }
+      if (m > 0) throw new RangeError(`${where}: the field has ${m} inputs; pass inputs of shape [T, batch, ${m}]`);
+      steps = inputs;
+    } else {
+      assertTensor(where, 'inputs', inputs, 3);
+      const [T, b, mi] = inputs.shape;
+      if (mi !== m || (b !== x0.shape[0] && b !== 1) || T < 1) {
+        throw new RangeError(
+          `${where}: inputs must have shape [T >= 1, ${x0.shape[0]} or 1, ${m}], got [${inputs.shape.join(', ')}]`,
+        );
+      }
+      if (this.checkFinite) assertFiniteTensor(where, 'inputs', inputs);
+      steps = T;
+    }
+    return tf.tidy(() => {
+      const us = typeof inputs === 'number' ? null : (tf.unstack(inputs) as Tensor2D[]);
+      const states: Tensor2D[] = opts.includeInitial ? [x0] : [];
+      let x = x0;
+      for (let k = 0; k < steps; k++) {
+        const u = us?.[k];
+        const f = (_t: number, y: Tensor) => this.field.apply(y as Tensor2D, u);
+        x = rkStep(f, 0, x, this.h, this.tableau) as Tensor2D;
+        states.push(x);
+      }
+      return tf.stack(states) as Tensor3D;
+    });
+  }
+
+  private checkState(where: string, arg: string, x: Tensor2D): void {
+    assertTensor(where, arg, x, 2);
+    if (x.shape[1] !== this.field.states) {
+      throw new RangeError(`${where}: ${arg} must have shape [batch, ${this.field.states}], got [${x.shape.join(', ')}]`);
+    }
+    if (this.checkFinite && where.endsWith('rollout')) assertFiniteTensor(where, arg, x);
+  }
+}

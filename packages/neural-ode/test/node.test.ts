@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import * as lib from '../src/index.js';
+import { run } from './fixtures/problem.mjs';
+import { relErr } from './helpers/ref64.js';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+
+describe('built package under plain node (no vitest module resolution)', () => {
+  it('trains with gradients and matches the same run under vitest', async () => {
+    // dist/ is (re)built by the shared vitest globalSetup (tooling/vitest-preset/build-workspace.js).
+    expect(existsSync(`${pkgDir}dist/index.js`)).toBe(true);
+    const out = execFileSync(process.execPath, ['test/fixtures/node-train.mjs'], { cwd: pkgDir, encoding: 'utf8' });
+    const fromNode = JSON.parse(out.trim().split('\n').pop()!);
+    const here = await run(lib, tf);
+    expect(fromNode.info).toEqual({ backend: 'wasm', simd: true, threads: false });
+    expect(here.info).toEqual(fromNode.info);
+    expect(Math.abs(fromNode.firstLoss - here.firstLoss)).toBeLessThanOrEqual(1e-6 * here.firstLoss);
+    expect(fromNode.firstGrads.length).toBe(4);
+    fromNode.firstGrads.forEach((g: number[], i: number) => {
+      expect(g.some((v) => v !== 0)).toBe(true);
+      expect(relErr(g, here.firstGrads[i]!)).toBeLessThan(1e-5);
+    });
+    expect(fromNode.losses.length).toBe(5);
+    fromNode.losses.forEach((l: number, i: number) => {
+      expect(Math.abs(l - here.losses[i]!)).toBeLessThanOrEqual(1e-5 * here.losses[i]!);
+    });
+    expect(fromNode.losses[4]).toBeLessThan(fromNode.losses[0]);
+    expect(fromNode.tensorsAfter).toBe(fromNode.tensorsBefore);
+  });
+});
+
+describe('README', () => {
+  it('the example runs under plain node and trains (loss decreases)', () => {
+    const readme = readFileSync(`${pkgDir}README.md`, 'utf8');
+    const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBe(2);
+    // the second block continues the first (same `field`); merge its import into the first
+    const second = blocks[1]!.replace(/^import \{([^}]*)\} from '@sii\/neural-ode';\n/m, '');
+    const names = /^import \{([^}]*)\} from '@sii\/neural-ode';/m.exec(blocks[1]!)![1]!;
+    const first = blocks[0]!.replace(/import \{([^}]*)\} from '@sii\/neural-ode';/, (_m, a: string) => `import {${a}, ${names}} from '@sii/neural-ode';`);
+    const file = `${pkgDir}test/fixtures/.readme-example.mjs`;
+    writeFileSync(file, `${first}\n${second}`);
+    try {
+      const out = execFileSync(process.execPath, [file], { cwd: pkgDir, encoding: 'utf8' });
+      const losses = [...out.matchAll(/loss ([0-9.]+)/g)].map((m) => Number(m[1]));
+      expect(losses.length).toBe(5);
+      expect(losses[4]).toBeLessThan(losses[0]!);
+      expect(out).toMatch(/backend: 'wasm'/);
+      expect(out).toMatch(/inside: \[ true, true \]/);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});
