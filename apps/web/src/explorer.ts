@@ -1,0 +1,325 @@
+// Stability explorer: regions |R(z)| ≤ 1 of explicit Runge–Kutta methods in the hλ plane, |R| read-out
+// under the pointer, poles λ that can be typed, added by a click and dragged, and the largest stable step.
+
+import type { Complex } from '@sii/linalg';
+import {
+  getTableau,
+  imaginaryStabilityInterval,
+  maxStableStep,
+  realStabilityInterval,
+  regionsSvg,
+  stabilityAbs,
+  stabilityBoundary,
+  stabilityPolynomial,
+  tableauNames,
+} from '@sii/rk';
+import { complexToInput, parseComplexList } from './complex-input.js';
+import { el, formatComplex, formatNumber, hexToRgb, PALETTE, PlanePlot, type Point } from './plot.js';
+
+interface MethodInfo {
+  name: string;
+  color: string;
+  R: Float64Array;
+  stages: number;
+  order: number;
+  realInterval: number;
+  imagInterval: number;
+  boundary?: Complex[][];
+}
+
+const DEFAULT_SHOWN = ['euler', 'midpoint', 'kutta3', 'rk4', 'dopri5'];
+/** Figure 1 of the paper in spirit: a complex pair outside Euler's disk but inside RK4's region. */
+const DEFAULT_POLES: Point[] = [
+  { re: -5, im: 20 },
+  { re: -25, im: 0 },
+];
+
+export interface ExplorerHandle {
+  methods: Map<string, MethodInfo>;
+}
+
+export function mountExplorer(root: HTMLElement): ExplorerHandle {
+  const methods = new Map<string, MethodInfo>();
+  tableauNames().forEach((name, k) => {
+    const t = getTableau(name);
+    const R = stabilityPolynomial(t);
+    methods.set(name, {
+      name,
+      color: PALETTE[k % PALETTE.length]!,
+      R,
+      stages: t.stages,
+      order: t.order,
+      realInterval: realStabilityInterval(R),
+      imagInterval: imaginaryStabilityInterval(R),
+    });
+  });
+  const shown = new Set(DEFAULT_SHOWN.filter((n) => methods.has(n)));
+  let active = methods.has('rk4') ? 'rk4' : [...methods.keys()][0]!;
+  let h = 0.1;
+  let poles: Point[] = DEFAULT_POLES.map((p) => ({ ...p }));
+
+  root.replaceChildren(
+    el('h2', { text: '1 · Stability explorer' }),
+    el('p', {
+      class: 'hint',
+      text:
+        'Regions |R(hλ)| ≤ 1 of explicit Runge–Kutta methods. Hover to read |R(z)|; click the plane to add a pole λ = z/h ' +
+        '(complex poles come with their conjugate), drag a pole to move it, double-click it to remove it. Change h and watch ' +
+        'the poles slide along their rays from the origin.',
+    }),
+  );
+  const layout = el('div', { class: 'two-col' });
+  const left = el('div', { class: 'plot-col' });
+  const right = el('div', { class: 'side-col' });
+  layout.append(left, right);
+  root.append(layout);
+
+  const plot = new PlanePlot(left, {
+    width: 560,
+    height: 600,
+    view: { reMin: -5, reMax: 1.5, imMin: -3.75, imMax: 3.75 },
+    label: 'stability regions in the hλ plane',
+  });
+  const readout = el('div', { class: 'readout', 'data-testid': 'explorer-readout', text: 'Move the pointer over the plane.' });
+  left.append(readout);
+
+  // --- method list ---------------------------------------------------------------------------------
+  const methodList = el('fieldset', { class: 'methods' }, el('legend', { text: 'Methods (show · fill)' }));
+  for (const m of methods.values()) {
+    const show = el('input', { type: 'checkbox', 'data-method': m.name, checked: shown.has(m.name) });
+    const fill = el('input', { type: 'radio', name: 'explorer-active', value: m.name, checked: m.name === active, title: 'highlight' });
+    show.addEventListener('change', () => {
+      if (show.checked) shown.add(m.name);
+      else shown.delete(m.name);
+      redrawRegions();
+      redrawPoles();
+    });
+    fill.addEventListener('change', () => {
+      active = m.name;
+      shown.add(m.name);
+      show.checked = true;
+      redrawRegions();
+      redrawPoles();
+    });
+    const swatch = el('span', { class: 'swatch' });
+    swatch.style.background = m.color;
+    methodList.append(el('label', { class: 'method' }, show, fill, swatch, ` ${m.name} `, el('small', { text: `s=${m.stages}, p=${m.order}` })));
+  }
+  right.append(methodList);
+
+  // --- step and poles ------------------------------------------------------------------------------
+  const hInput = el('input', { type: 'number', id: 'explorer-h', min: 0.0001, step: 0.01, value: h });
+  const hSlider = el('input', { type: 'range', min: -3, max: 0, step: 0.01, value: Math.log10(h), 'aria-label': 'log10 h' });
+  const polesInput = el('input', { type: 'text', id: 'explorer-poles', value: poles.map(complexToInput).join(', '), size: 28 });
+  const polesError = el('div', { class: 'error' });
+  const fitButton = el('button', { type: 'button', id: 'explorer-fit-h', text: 'h ← largest stable step' });
+  const clearButton = el('button', { type: 'button', text: 'clear poles' });
+  right.append(
+    el('fieldset', {}, el('legend', { text: 'Step h and poles λ' }),
+      el('label', { class: 'row' }, 'h ', hInput, hSlider),
+      el('label', { class: 'row' }, 'λ ', polesInput),
+      polesError,
+      el('div', { class: 'row' }, fitButton, clearButton)),
+  );
+  const table = el('table', { class: 'results', 'data-testid': 'explorer-table' });
+  right.append(table);
+  const download = el('a', { href: '#', download: 'stability-regions.svg', text: 'download the regions as SVG (regionsSvg)' });
+  right.append(el('p', {}, download));
+
+  function setH(value: number, from?: 'input' | 'slider'): void {
+    if (!(value > 0) || !Number.isFinite(value)) return;
+    h = value;
+    if (from !== 'input') hInput.value = String(Number(value.toPrecision(4)));
+    if (from !== 'slider') hSlider.value = String(Math.log10(value));
+    redrawPoles();
+  }
+  hInput.addEventListener('input', () => setH(Number(hInput.value), 'input'));
+  hSlider.addEventListener('input', () => setH(10 ** Number(hSlider.value), 'slider'));
+  polesInput.addEventListener('change', () => {
+    try {
+      poles = parseComplexList(polesInput.value).map((p) => (p.im < 0 ? { re: p.re, im: -p.im } : p));
+      polesError.textContent = '';
+      redrawPoles();
+    } catch (e) {
+      polesError.textContent = (e as Error).message;
+    }
+  });
+  fitButton.addEventListener('click', () => {
+    const hmax = maxStableStep(methods.get(active)!.R, allPoles());
+    if (Number.isFinite(hmax) && hmax > 0) setH(hmax * 0.999);
+  });
+  clearButton.addEventListener('click', () => {
+    poles = [];
+    syncPolesInput();
+    redrawPoles();
+  });
+  download.addEventListener('click', () => {
+    const svg = regionsSvg({
+      methods: [...shown].map((n) => ({ name: n, R: methods.get(n)!.R, color: methods.get(n)!.color })),
+      poles: allPoles().map((p) => ({ z: { re: p.re * h, im: p.im * h }, label: formatComplex(p) })),
+      title: `Stability regions, h = ${formatNumber(h)}`,
+    });
+    download.href = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  });
+
+  function syncPolesInput(): void {
+    polesInput.value = poles.map(complexToInput).join(', ');
+  }
+
+  /** Every pole including conjugates (the stored list keeps im ≥ 0). */
+  function allPoles(): Complex[] {
+    const out: Complex[] = [];
+    for (const p of poles) {
+      out.push({ re: p.re, im: p.im });
+      if (p.im !== 0) out.push({ re: p.re, im: -p.im });
+    }
+    return out;
+  }
+
+  // --- drawing ---------------------------------------------------------------------------------------
+  function boundaryOf(m: MethodInfo): Complex[][] {
+    if (!m.boundary) m.boundary = stabilityBoundary(m.R, { points: 720 });
+    return m.boundary;
+  }
+
+  function redrawRegions(): void {
+    const order = [...shown].sort((a, b) => (a === active ? 1 : b === active ? -1 : 0));
+    const cells = plot.fill(
+      order.map((n) => {
+        const m = methods.get(n)!;
+        const [r, g, b] = hexToRgb(m.color);
+        return { inside: (re: number, im: number) => stabilityAbs(m.R, re, im) <= 1, rgba: [r, g, b, n === active ? 0.28 : 0.1] };
+      }),
+    );
+    plot.curves.replaceChildren();
+    let polylines = 0;
+    for (const n of order) {
+      const m = methods.get(n)!;
+      for (const line of boundaryOf(m)) {
+        plot.polyline(line, { stroke: m.color, 'stroke-width': n === active ? 2.5 : 1.5, 'data-method': n });
+        polylines++;
+      }
+    }
+    root.dataset.methods = order.join(',');
+    root.dataset.active = active;
+    root.dataset.filledCells = String(cells);
+    root.dataset.boundaryPolylines = String(polylines);
+  }
+
+  function redrawPoles(): void {
+    plot.markers.replaceChildren();
+    plot.trails.replaceChildren();
+    const activeR = methods.get(active)!.R;
+    poles.forEach((p, index) => {
+      for (const sign of p.im === 0 ? [1] : [1, -1]) {
+        const lambda = { re: p.re, im: sign * p.im };
+        const z = { re: h * lambda.re, im: h * lambda.im };
+        const stable = stabilityAbs(activeR, z.re, z.im) <= 1;
+        // Ray from the origin and the point where this pole leaves the active region.
+        const hmax = maxStableStep(activeR, lambda);
+        const far = Number.isFinite(hmax) ? Math.max(hmax, h) * 1.15 : h * 1.15;
+        plot.polyline([{ re: 0, im: 0 }, { re: far * lambda.re, im: far * lambda.im }], { class: 'ray' }, plot.trails);
+        if (Number.isFinite(hmax) && hmax > 0) {
+          plot.marker({ re: hmax * lambda.re, im: hmax * lambda.im }, 'diamond', '#555', { class: 'hmax' }, 4, plot.trails);
+        }
+        const node = plot.marker(z, 'circle', stable ? '#2a9d4b' : '#d62728', { class: 'pole', 'data-index': index, 'data-sign': sign }, 7);
+        node.style.cursor = 'grab';
+        const title = svgTitle(`λ = ${formatComplex(lambda)}\nhλ = ${formatComplex(z)}\n|R| (${active}) = ${formatNumber(stabilityAbs(activeR, z.re, z.im), 4)}`);
+        node.appendChild(title);
+      }
+    });
+    renderTable();
+  }
+
+  function svgTitle(text: string): SVGTitleElement {
+    const t = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+    t.textContent = text;
+    return t;
+  }
+
+  function renderTable(): void {
+    const all = allPoles();
+    table.replaceChildren(
+      el('thead', {}, el('tr', {}, ...['method', 'real int.', 'imag int.', 'largest stable h', `stable at h = ${formatNumber(h)}`].map((t) => el('th', { text: t })))),
+    );
+    const body = el('tbody');
+    for (const n of shown) {
+      const m = methods.get(n)!;
+      const hmax = all.length ? maxStableStep(m.R, all) : Number.POSITIVE_INFINITY;
+      const unstable = all.filter((l) => stabilityAbs(m.R, h * l.re, h * l.im) > 1).length;
+      const row = el(
+        'tr',
+        { 'data-method': n, 'data-max-step': hmax, 'data-unstable': unstable, class: n === active ? 'active' : '' },
+        el('td', {}, n),
+        el('td', { text: formatNumber(m.realInterval, 5) }),
+        el('td', { text: formatNumber(m.imagInterval, 5) }),
+        el('td', { text: all.length ? formatNumber(hmax, 4) : '—' }),
+        el('td', { class: unstable ? 'bad' : 'good', text: all.length ? (unstable ? `${unstable} pole(s) outside` : 'all inside') : '—' }),
+      );
+      body.append(row);
+      if (n === active) root.dataset.maxStep = String(hmax);
+    }
+    table.append(body);
+    root.dataset.poles = String(all.length);
+  }
+
+  // --- pointer interaction -------------------------------------------------------------------------
+  let drag: { index: number; sign: number; moved: boolean } | null = null;
+  plot.svg.addEventListener('pointermove', (ev) => {
+    const z = plot.clientToComplex(ev.clientX, ev.clientY);
+    showReadout(z);
+    if (drag) {
+      drag.moved = true;
+      const snap = Math.abs(z.im) * plot.scale < 6 ? 0 : z.im;
+      poles[drag.index] = { re: z.re / h, im: Math.abs(snap / h) };
+      syncPolesInput();
+      redrawPoles();
+    }
+  });
+  plot.svg.addEventListener('pointerdown', (ev) => {
+    const target = ev.target as Element;
+    if (target.classList.contains('pole')) {
+      drag = { index: Number(target.getAttribute('data-index')), sign: Number(target.getAttribute('data-sign')), moved: false };
+      plot.svg.setPointerCapture(ev.pointerId);
+      ev.preventDefault();
+    }
+  });
+  plot.svg.addEventListener('pointerup', (ev) => {
+    if (drag) {
+      drag = null;
+      plot.svg.releasePointerCapture(ev.pointerId);
+      return;
+    }
+    if (ev.button !== 0) return;
+    const z = plot.clientToComplex(ev.clientX, ev.clientY);
+    const im = Math.abs(z.im) * plot.scale < 6 ? 0 : Math.abs(z.im);
+    poles.push({ re: z.re / h, im: im / h });
+    syncPolesInput();
+    redrawPoles();
+  });
+  plot.svg.addEventListener('dblclick', (ev) => {
+    const target = ev.target as Element;
+    // The double click's own two clicks added nothing on a pole (pointerdown started a drag).
+    if (target.classList.contains('pole')) {
+      poles.splice(Number(target.getAttribute('data-index')), 1);
+      syncPolesInput();
+      redrawPoles();
+    }
+  });
+
+  function showReadout(z: Point): void {
+    const parts = [...shown].map((n) => {
+      const a = stabilityAbs(methods.get(n)!.R, z.re, z.im);
+      return `${n}: ${formatNumber(a, 4)}${a <= 1 ? ' ✓' : ''}`;
+    });
+    const a = stabilityAbs(methods.get(active)!.R, z.re, z.im);
+    readout.dataset.abs = String(a);
+    readout.dataset.z = `${z.re},${z.im}`;
+    readout.textContent = `z = hλ = ${formatComplex(z)} · |R(z)|  ${parts.join(' · ')}`;
+  }
+
+  redrawRegions();
+  redrawPoles();
+  root.dataset.state = 'ready';
+  return { methods };
+}

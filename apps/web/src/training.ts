@@ -1,0 +1,240 @@
+// Live training panel: a teacher–student run in a Web Worker (tfjs, WASM backend), SII and baseline
+// students side by side; loss curves and pole trajectories update after every epoch.
+
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import { solverStability } from '@sii/init';
+import { stabilityAbs, stabilityBoundary } from '@sii/rk';
+import { el, formatNumber, LogChart, PlanePlot, type Point } from './plot.js';
+import { DEFAULT_TRAIN_CONFIG, type FromWorker, type ModelProgress, type TrainConfig } from './protocol.js';
+
+const SII_COLOR = '#1f77b4';
+const BASE_COLOR = '#e07b00';
+const TEACHER_COLOR = '#222';
+
+/** Absolute URLs of the bundled .wasm files (the worker resolves nothing itself). */
+export function wasmPaths(): Record<string, string> {
+  const abs = (u: string) => new URL(u, document.baseURI).href;
+  return {
+    'tfjs-backend-wasm.wasm': abs(wasmUrl),
+    'tfjs-backend-wasm-simd.wasm': abs(wasmSimdUrl),
+    'tfjs-backend-wasm-threaded-simd.wasm': abs(wasmThreadedUrl),
+  };
+}
+
+type State = 'idle' | 'setting-up' | 'ready' | 'running' | 'paused' | 'done' | 'error';
+
+export function mountTraining(root: HTMLElement): void {
+  root.replaceChildren(
+    el('h2', { text: '3 · Live training' }),
+    el('p', {
+      class: 'hint',
+      text:
+        'A teacher network (SII-initialized, poles well inside the region, simulated in float64 with dopri5 under a noisy PWM ' +
+        'input) produces a trajectory; two students learn it with one solver step per sample: one SII-initialized, one with ' +
+        'the baseline init. Training runs in a Web Worker on TensorFlow.js with the WebAssembly backend.',
+    }),
+  );
+  const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
+  const controls = el('fieldset', { class: 'inline' }, el('legend', { text: 'Settings (small, for the browser)' }));
+  const inputs: Partial<Record<keyof TrainConfig, HTMLInputElement | HTMLSelectElement>> = {};
+  const numeric: [keyof TrainConfig, string, number][] = [
+    ['hidden', 'hidden H', 1],
+    ['layers', 'layers L', 1],
+    ['lr', 'learning rate', 0.001],
+    ['epochs', 'epochs', 1],
+    ['samples', 'samples', 10],
+    ['seed', 'seed', 1],
+  ];
+  for (const [key, label, step] of numeric) {
+    const input = el('input', { type: 'number', id: `train-${key}`, value: String(cfg[key]), step, min: step });
+    inputs[key] = input;
+    controls.append(el('label', { class: 'row' }, `${label} `, input));
+  }
+  const teacher = el('select', { id: 'train-teacher' },
+    el('option', { value: 'incl', text: 'incl: teacher poles inside Euler region', selected: true }),
+    el('option', { value: 'excl', text: 'excl: teacher poles outside RK4 region' }));
+  const backend = el('select', { id: 'train-backend' }, el('option', { value: 'wasm', text: 'wasm', selected: true }), el('option', { value: 'cpu', text: 'cpu (plain JS)' }));
+  inputs.teacher = teacher;
+  inputs.backend = backend;
+  controls.append(el('label', { class: 'row' }, 'teacher ', teacher), el('label', { class: 'row' }, 'backend ', backend));
+
+  const start = el('button', { type: 'button', id: 'train-start', class: 'primary', text: 'Start' });
+  const pause = el('button', { type: 'button', id: 'train-pause', text: 'Pause', disabled: true });
+  const reset = el('button', { type: 'button', id: 'train-reset', text: 'Reset' });
+  const status = el('div', { class: 'status', 'data-testid': 'train-status', text: 'Press Start: the worker builds the teacher data and both students.' });
+  root.append(controls, el('div', { class: 'row buttons' }, start, pause, reset), status);
+
+  const layout = el('div', { class: 'two-col' });
+  const left = el('div', { class: 'plot-col' });
+  const right = el('div', { class: 'plot-col' });
+  layout.append(left, right);
+  root.append(layout);
+  left.append(el('h3', { text: 'Training loss (MSE, log scale)' }));
+  const lossChart = new LogChart(left, 'epoch', 'MSE');
+  left.append(el('h3', { text: 'Validation loss' }));
+  const valChart = new LogChart(left, 'epoch', 'validation MSE');
+  right.append(el('h3', { text: 'Poles hλ of ∂f/∂x(0) during training' }));
+  const plane = new PlanePlot(right, {
+    width: 560,
+    height: 560,
+    view: { reMin: -3.6, reMax: 1.1, imMin: -3.2, imMax: 3.2 },
+    label: 'pole trajectories',
+  });
+
+  let worker: Worker | null = null;
+  let state: State = 'idle';
+  const history = { sii: [] as ModelProgress[], base: [] as ModelProgress[] };
+  /** tf.memory().numTensors in the worker after each epoch (flat when nothing leaks). */
+  let tensorCounts: number[] = [];
+  let teacherHLambda: Point[] = [];
+
+  function setState(s: State, text?: string): void {
+    state = s;
+    root.dataset.state = s;
+    start.disabled = s === 'running' || s === 'setting-up' || s === 'done';
+    pause.disabled = s !== 'running';
+    start.textContent = s === 'paused' ? 'Resume' : 'Start';
+    if (text !== undefined) status.textContent = text;
+  }
+
+  function readConfig(): void {
+    for (const [key, input] of Object.entries(inputs) as [keyof TrainConfig, HTMLInputElement | HTMLSelectElement][]) {
+      const v = input.value;
+      (cfg as unknown as Record<string, unknown>)[key] = typeof DEFAULT_TRAIN_CONFIG[key] === 'number' ? Number(v) : v;
+    }
+  }
+
+  function drawRegion(): void {
+    const R = solverStability(cfg.solver);
+    plane.fill([{ inside: (re, im) => stabilityAbs(R, re, im) <= 1, rgba: [31, 119, 180, 0.15] }]);
+    plane.curves.replaceChildren();
+    for (const line of stabilityBoundary(R, { points: 720 })) plane.polyline(line, { stroke: SII_COLOR, 'stroke-width': 1.5 });
+  }
+
+  function redraw(): void {
+    const lossSii = history.sii.map((p) => p.loss);
+    const lossBase = history.base.map((p) => p.loss);
+    lossChart.draw([
+      { name: 'SII', color: SII_COLOR, values: lossSii },
+      { name: 'baseline', color: BASE_COLOR, values: lossBase },
+    ]);
+    valChart.draw([
+      { name: 'SII', color: SII_COLOR, values: history.sii.map((p) => p.val) },
+      { name: 'baseline', color: BASE_COLOR, values: history.base.map((p) => p.val) },
+    ]);
+    root.dataset.lossSii = JSON.stringify(lossSii);
+    root.dataset.lossBaseline = JSON.stringify(lossBase);
+    root.dataset.valSii = JSON.stringify(history.sii.map((p) => p.val));
+    root.dataset.valBaseline = JSON.stringify(history.base.map((p) => p.val));
+    root.dataset.epoch = String(Math.max(0, history.sii.length - 1));
+
+    plane.trails.replaceChildren();
+    plane.markers.replaceChildren();
+    const last = history.sii.length - 1;
+    for (const [key, color] of [['sii', SII_COLOR], ['base', BASE_COLOR]] as const) {
+      history[key].forEach((p, k) => {
+        if (k === last) return;
+        const opacity = 0.15 + (0.5 * k) / Math.max(1, last);
+        for (const z of p.hLambda) plane.marker(z, 'circle', color, { opacity, stroke: 'none' }, 2.2, plane.trails);
+      });
+      const now = history[key][last];
+      if (now) for (const z of now.hLambda) plane.marker(z, key === 'sii' ? 'cross' : 'triangle', color, { class: `${key}-pole` }, 6);
+    }
+    for (const z of teacherHLambda) plane.marker(z, 'diamond', TEACHER_COLOR, { class: 'teacher-pole' }, 6);
+    const legend: [string, string][] = [
+      ['◆ teacher poles', TEACHER_COLOR],
+      ['× SII student (dots: history)', SII_COLOR],
+      ['△ baseline student (dots: history)', BASE_COLOR],
+    ];
+    legend.forEach(([text, color], k) => {
+      const t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+      t.setAttribute('x', '10');
+      t.setAttribute('y', String(plane.height - 60 + k * 18));
+      t.setAttribute('class', 'legend');
+      t.setAttribute('fill', color);
+      t.textContent = text;
+      plane.markers.appendChild(t);
+    });
+  }
+
+  function describe(epoch: number): string {
+    const s = history.sii[history.sii.length - 1];
+    const b = history.base[history.base.length - 1];
+    if (!s || !b) return '';
+    return `epoch ${epoch}/${cfg.epochs} · loss SII ${formatNumber(s.loss, 3)} (val ${formatNumber(s.val, 3)}) · baseline ${formatNumber(b.loss, 3)} (val ${formatNumber(b.val, 3)})`;
+  }
+
+  function onMessage(msg: FromWorker): void {
+    switch (msg.type) {
+      case 'ready':
+        root.dataset.backend = msg.backend;
+        root.dataset.simd = String(msg.simd);
+        teacherHLambda = msg.teacherHLambda;
+        history.sii = [msg.sii];
+        history.base = [msg.base];
+        redraw();
+        setState('running', `backend ${msg.backend}${msg.simd ? ' (SIMD)' : ''} · ${msg.windows} windows · ${describe(0)}`);
+        worker?.postMessage({ type: 'start' });
+        break;
+      case 'epoch':
+        history.sii.push(msg.sii);
+        history.base.push(msg.base);
+        redraw();
+        if (state === 'running') status.textContent = `${describe(msg.epoch)} · ${formatNumber(msg.ms, 3)} ms/epoch`;
+        tensorCounts.push(msg.tensors);
+        root.dataset.tensors = JSON.stringify(tensorCounts);
+        break;
+      case 'paused':
+        setState('paused', `paused at ${describe(msg.epoch)}`);
+        break;
+      case 'done':
+        setState('done', `finished: ${describe(msg.epoch)}`);
+        break;
+      case 'error':
+        setState('error', `error: ${msg.message}`);
+        root.dataset.error = msg.message;
+        break;
+    }
+  }
+
+  function createWorker(): Worker {
+    const w = new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module', name: 'sii-train' });
+    w.addEventListener('message', (ev: MessageEvent<FromWorker>) => onMessage(ev.data));
+    w.addEventListener('error', (ev) => onMessage({ type: 'error', message: ev.message || 'worker failed to load' }));
+    return w;
+  }
+
+  start.addEventListener('click', () => {
+    if (state === 'paused' && worker) {
+      setState('running', 'resuming…');
+      worker.postMessage({ type: 'start' });
+      return;
+    }
+    readConfig();
+    for (const i of Object.values(inputs)) i.disabled = true;
+    drawRegion();
+    setState('setting-up', 'setting up: teacher simulation (float64, dopri5) and tfjs backend…');
+    worker = createWorker();
+    worker.postMessage({ type: 'setup', config: { ...cfg }, wasmPaths: wasmPaths() });
+  });
+  pause.addEventListener('click', () => worker?.postMessage({ type: 'pause' }));
+  reset.addEventListener('click', () => {
+    worker?.terminate();
+    worker = null;
+    history.sii = [];
+    history.base = [];
+    teacherHLambda = [];
+    tensorCounts = [];
+    delete root.dataset.tensors;
+    for (const i of Object.values(inputs)) i.disabled = false;
+    delete root.dataset.error;
+    redraw();
+    setState('idle', 'Reset. Press Start to train again (settings can be changed).');
+  });
+
+  drawRegion();
+  redraw();
+  setState('idle');
+}

@@ -1,0 +1,95 @@
+// End-to-end test support: Debian's chromium (installed with apt-get when missing, never downloaded
+// by a test tool), a fresh build of dist/ when sources are newer, and a tiny static server for dist/.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const APP_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const DIST_DIR = join(APP_DIR, 'dist');
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Flags for a root, offline, sandbox-less headless chromium (the user-data-dir is given separately). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Install Debian's chromium when it is missing (serialized with other apt users by a lock file). */
+export function ensureChromium(): string {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  const script = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium';
+  execFileSync('flock', ['/tmp/sii-apt.lock', 'sh', '-c', script], { stdio: 'inherit' });
+  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`);
+  return CHROMIUM;
+}
+
+export function freshUserDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sii-web-chromium-'));
+}
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = 0;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+/** Build dist/ with vite when it is missing or older than the app's sources. */
+export function ensureBuilt(): void {
+  const index = join(DIST_DIR, 'index.html');
+  const sources = Math.max(newestMtime(join(APP_DIR, 'src')), newestMtime(join(APP_DIR, 'index.html')), newestMtime(join(APP_DIR, 'vite.config.ts')));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync(join(APP_DIR, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: APP_DIR, stdio: 'inherit' });
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+};
+
+/** Serve a folder on 127.0.0.1 at a free port (port 0: the kernel picks). Also logs every path asked for. */
+export async function serveStatic(root: string): Promise<{ url: string; server: Server; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
+    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(root + sep) || !existsSync(file) || statSync(file).isDirectory()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, server, requests };
+}
+
+/** |Σ c_k z^k| by Horner in plain float64: an independent check of the page's |R(z)| read-out. */
+export function polyAbs(coeffs: readonly number[], re: number, im: number): number {
+  let pr = 0;
+  let pi = 0;
+  for (let k = coeffs.length - 1; k >= 0; k--) {
+    const r = pr * re - pi * im + coeffs[k]!;
+    pi = pr * im + pi * re;
+    pr = r;
+  }
+  return Math.hypot(pr, pi);
+}
