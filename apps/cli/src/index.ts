@@ -1,1 +1,23 @@
-export {};
+// @sii/cli — the `sii` command (see README.md). The modules below are exported for reuse and tests.
+export { buildProgram, DEFAULT_WORKERS, main } from './cli.js';
+export { bandChart, kde2d, kdeChart, lineChart, logHistogram, poleTrajectoryChart, regionsChart, renderSvg } from './charts.js';
+export { type Pole, parsePoles, readPolesFile } from './polesfile.js';
+export { amplitudeRatio, PERTURBATION_DEFAULTS, perturbationPoles, simulatePerturbation } from './commands/perturbation.js';
+export { summarize, type TeacherStudentConfig, type TeacherStudentSummary } from './commands/teacherStudent.js';
+export { blockDiagonal, linearRhs, linearSystem } from './linear.js';
+export { InlineRunner, runQueue, type TaskRunner, WorkerRunner } from './pool.js';
+export { createRunDir, timestamp, writeFileAtomic, writeJsonAtomic } from './runfolder.js';
+export {
+  erfc,
+  median,
+  midRanks,
+  normalSf,
+  type PairedSummary,
+  pairedSummary,
+  quantile,
+  type SignTestResult,
+  signTest,
+  type WilcoxonResult,
+  wilcoxonSignedRank,
+} from './stats.js';
+export type { InitRun, StudentConfig, StudentTask, TeacherResult } from './train/types.js';

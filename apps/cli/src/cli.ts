@@ -1,0 +1,269 @@
+/**
+ * The `sii` command line: option parsing (commander), validation with errors naming the flag, and
+ * dispatch to the commands.
+ */
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type CommonOptions, type Io, stdIo } from './commands/common.js';
+import { IMPLICIT_TEACHER_HLAMBDA, implicitCommand } from './commands/implicit.js';
+import { PERTURBATION_DEFAULTS, perturbationCommand } from './commands/perturbation.js';
+import { quickstartCommand } from './commands/quickstart.js';
+import { stabilityCommand } from './commands/stability.js';
+import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
+import { registerExperiments } from './experiments/register.js';
+import { DEFAULT_REGION_METHODS } from './regions.js';
+import { INIT_NAMES, type InitName, type Setting, type StudentConfig } from './train/types.js';
+import { cliVersion } from './versions.js';
+
+export const DEFAULT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
+
+// ---- value parsers: commander turns an InvalidArgumentError into "option '--x <v>' argument 'v' is invalid. <msg>"
+export function parseInteger(min: number) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < min) {
+      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    }
+    return x;
+  };
+}
+export function parseNumber(check: (x: number) => boolean = Number.isFinite, what = 'a finite number') {
+  return (v: string): number => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`expected ${what}`);
+    return x;
+  };
+}
+const positive = parseNumber((x) => x > 0, 'a number > 0');
+export function parseList<T extends string>(allowed?: readonly T[]) {
+  return (v: string): T[] => {
+    const items = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list');
+    if (allowed) {
+      const bad = items.filter((s) => !allowed.includes(s as T));
+      if (bad.length) throw new InvalidArgumentError(`unknown value(s) ${bad.join(', ')}; expected some of ${allowed.join(', ')}`);
+    }
+    if (new Set(items).size !== items.length) throw new InvalidArgumentError('values must not repeat');
+    return items as T[];
+  };
+}
+export function parsePair(v: string): [number, number] {
+  const parts = v.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError('expected "re,im"');
+  return [parts[0], parts[1]];
+}
+
+function addCommon(cmd: Command, opts: { workers?: boolean } = {}): Command {
+  cmd.addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'));
+  cmd.addOption(new Option('--seed <n>', 'random seed (everything is deterministic for a given seed)').argParser(parseInteger(0)).default(0));
+  cmd.addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'));
+  if (opts.workers) {
+    cmd.addOption(
+      new Option('--workers <n>', 'worker threads (one model each)').argParser(parseInteger(1)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
+    );
+  }
+  return cmd;
+}
+
+function common(o: Record<string, unknown>): CommonOptions {
+  return {
+    out: o.out as string,
+    seed: o.seed as number,
+    progress: o.progress as CommonOptions['progress'],
+    workers: (o.workers as number | undefined) ?? DEFAULT_WORKERS,
+  };
+}
+
+/** Student defaults (spec §7); hidden/layers default per setting. */
+export function studentConfig(o: Record<string, unknown>): StudentConfig {
+  const setting = o.setting as Setting;
+  return {
+    setting,
+    hidden: (o.hidden as number | undefined) ?? SETTING_DEFAULTS[setting].hidden,
+    layers: (o.layers as number | undefined) ?? SETTING_DEFAULTS[setting].layers,
+    activation: o.activation as string,
+    solver: o.solver as string,
+    h: o.h as number,
+    eps: o.eps as number,
+    complex: o.complex as boolean,
+    window: o.window as number,
+    batch: o.batch as number,
+    lr: o.lr as number,
+    clip: o.clip as number,
+    epochs: o.epochs as number,
+    samples: o.samples as number,
+    divergeFactor: o.divergeFactor as number,
+    backend: o.backend as 'wasm' | 'cpu',
+  };
+}
+
+function addStudentOptions(cmd: Command, d: { teachers: number; epochs: number; setting: Setting }): Command {
+  cmd
+    .addOption(new Option('--setting <setting>', 'teachers with poles inside Euler (incl) or outside RK4 (excl)').choices(['incl', 'excl']).default(d.setting))
+    .addOption(new Option('--teachers <n>', 'number of teachers (seeds)').argParser(parseInteger(1)).default(d.teachers))
+    .addOption(new Option('--epochs <n>', 'training epochs per student').argParser(parseInteger(1)).default(d.epochs))
+    .addOption(new Option('--init <list>', 'initializations to compare (comma-separated)').argParser(parseList<InitName>(INIT_NAMES)).default([...INIT_NAMES], 'sii,baseline'))
+    .addOption(new Option('--hidden <n>', 'student hidden width H (default: incl 128, excl 32)').argParser(parseInteger(1)))
+    .addOption(new Option('--layers <n>', 'student layers L (default: incl 3, excl 2)').argParser(parseInteger(2)))
+    .addOption(new Option('--activation <name>', 'student activation').default('elu'))
+    .addOption(new Option('--solver <name>', 'student solver (@sii/rk tableau)').default('midpoint'))
+    .addOption(new Option('--h <h>', 'solver step = sample time').argParser(positive).default(0.1))
+    .addOption(new Option('--eps <eps>', 'SII margin of the student').argParser(parseNumber((x) => x < 0, 'a number < 0')).default(-0.01))
+    .addOption(new Option('--no-complex', 'SII with real poles only (default: complex pairs)'))
+    .addOption(new Option('--window <n>', 'samples per training window').argParser(parseInteger(2)).default(10))
+    .addOption(new Option('--batch <n>', 'windows per batch').argParser(parseInteger(1)).default(20))
+    .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-4))
+    .addOption(new Option('--clip <norm>', 'gradient-norm clip').argParser(positive).default(1))
+    .addOption(new Option('--samples <n>', 'samples per teacher trajectory').argParser(parseInteger(3)).default(300))
+    .addOption(
+      new Option('--diverge-factor <x>', 'diverged when a loss is NaN/Inf or exceeds x times the initial validation loss').argParser(positive).default(1e6),
+    )
+    .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm'));
+  return cmd;
+}
+
+function teacherStudentConfig(o: Record<string, unknown>): TeacherStudentConfig {
+  const student = studentConfig(o);
+  if (student.window > student.samples) throw new InvalidArgumentError(`--window (${student.window}) must not exceed --samples (${student.samples})`);
+  return { teachers: o.teachers as number, inits: o.init as InitName[], seed: o.seed as number, student };
+}
+
+export function buildProgram(io: Io = stdIo): Command {
+  const program = new Command('sii')
+    .description('Stability-informed initialization of neural ODEs: stability figures, teacher–student study and reports.')
+    .version(cliVersion())
+    .configureHelp({ helpWidth: 110 })
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (s) => io.print(s.replace(/\n$/, '')), writeErr: (s) => io.note(s.replace(/\n$/, '')) });
+
+  addCommon(
+    program
+      .command('stability')
+      .description('Stability intervals of every registered tableau, and a figure of nested stability regions')
+      .addOption(new Option('--methods <list>', 'methods whose regions are drawn').argParser(parseList()).default([...DEFAULT_REGION_METHODS], DEFAULT_REGION_METHODS.join(',')))
+      .addOption(new Option('--poles <file>', 'mark poles from a file (JSON [[re, im], …] or text "re im" lines; default: none)'))
+      .addOption(new Option('--h <h>', 'step multiplying the poles of --poles (1: the file holds hλ)').argParser(positive).default(1)),
+  ).action(async (o) => {
+    await stabilityCommand({ out: o.out, methods: o.methods, poles: o.poles, h: o.h }, io);
+  });
+
+  const P = PERTURBATION_DEFAULTS;
+  addCommon(
+    program
+      .command('perturbation')
+      .description('Linear system with a real pole and a complex pair outside the Euler disk but inside RK4’s region: response to a perturbation with euler and rk4')
+      .addOption(new Option('--h <h>', 'step').argParser(positive).default(P.h))
+      .addOption(new Option('--z-real <z>', 'hλ of the real pole').argParser(parseNumber()).default(P.zReal))
+      .addOption(new Option('--z-complex <re,im>', 'hλ of the complex pair (re ± i·im)').argParser(parsePair).default(P.zComplex, P.zComplex.join(',')))
+      .addOption(new Option('--steps <n>', 'solver steps').argParser(parseInteger(10)).default(P.steps))
+      .addOption(new Option('--amplitude <a>', 'size of the initial perturbation').argParser(positive).default(P.amplitude))
+      .addOption(new Option('--methods <list>', 'solvers to compare').argParser(parseList()).default(P.methods, P.methods.join(','))),
+  ).action(async (o) => {
+    await perturbationCommand(
+      { out: o.out, seed: o.seed, h: o.h, zReal: o.zReal, zComplex: o.zComplex, steps: o.steps, amplitude: o.amplitude, methods: o.methods },
+      io,
+    );
+  });
+
+  const ts = addCommon(
+    addStudentOptions(
+      program
+        .command('teacher-student')
+        .description('Spec §7: per teacher seed, one student per init on identical data; minimum validation loss, curves, poles, paired tests'),
+      { teachers: 20, epochs: 100, setting: 'incl' },
+    )
+      .addOption(new Option('--resume <run>', 'continue an interrupted sweep in this run folder with its stored configuration (default: none, start a new run)'))
+      .addOption(new Option('--abort-after <n>', 'testing aid: kill the process after n teachers were written').argParser(parseInteger(1)).hideHelp()),
+    { workers: true },
+  );
+  ts.action(async (o) => {
+    const resume = o.resume as string | undefined;
+    await teacherStudentCommand(
+      { ...common(o), resume, abortAfter: o.abortAfter, config: resume ? undefined : teacherStudentConfig(o) },
+      io,
+    );
+  });
+
+  addCommon(
+    program
+      .command('implicit-regularization')
+      .description('Paper Figure 3: students fitted to a linear teacher with each solver; kernel density of the learned poles')
+      .addOption(new Option('--solvers <list>', 'training solvers').argParser(parseList()).default(['euler', 'midpoint', 'rk4'], 'euler,midpoint,rk4'))
+      .addOption(new Option('--students <n>', 'students (seeds) per solver').argParser(parseInteger(1)).default(4))
+      .addOption(new Option('--epochs <n>', 'training epochs').argParser(parseInteger(1)).default(150))
+      .addOption(new Option('--h <h>', 'solver step = sample time').argParser(positive).default(0.1))
+      .addOption(new Option('--hidden <n>', 'student hidden width').argParser(parseInteger(3)).default(32))
+      .addOption(new Option('--layers <n>', 'student layers').argParser(parseInteger(2)).default(2))
+      .addOption(new Option('--trajectories <n>', 'teacher trajectories').argParser(parseInteger(1)).default(4))
+      .addOption(new Option('--samples <n>', 'samples per trajectory').argParser(parseInteger(3)).default(40))
+      .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-2))
+      .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm')),
+    { workers: true },
+  ).action(async (o) => {
+    const h = o.h as number;
+    await implicitCommand(
+      {
+        ...common(o),
+        config: {
+          solvers: o.solvers,
+          students: o.students,
+          seed: o.seed,
+          train: {
+            teacherPoles: IMPLICIT_TEACHER_HLAMBDA.map(([re, im]) => [re / h, im / h]),
+            h,
+            hidden: o.hidden,
+            layers: o.layers,
+            activation: 'elu',
+            trajectories: o.trajectories,
+            samples: o.samples,
+            window: Math.min(10, o.samples),
+            batch: 32,
+            lr: o.lr,
+            clip: 1,
+            epochs: o.epochs,
+            backend: o.backend,
+          },
+        },
+      },
+      io,
+    );
+  });
+
+  addCommon(
+    addStudentOptions(
+      program.command('quickstart').description('Stability figure, perturbation figure and a small teacher–student comparison in one report (pnpm start)'),
+      { teachers: 8, epochs: 15, setting: 'incl' },
+    ),
+    { workers: true },
+  ).action(async (o) => {
+    await quickstartCommand({ ...common(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io);
+  });
+
+  registerExperiments(program, io);
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code (0 ok, 1 runtime error, 2 usage error). */
+export async function main(argv: string[] = process.argv, io: Io = stdIo): Promise<number> {
+  const program = buildProgram(io);
+  program.exitOverride();
+  for (const c of program.commands) c.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof InvalidArgumentError) {
+      io.note(`error: ${e.message}`);
+      return 2;
+    }
+    io.note(`error: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

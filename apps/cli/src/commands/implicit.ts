@@ -1,0 +1,114 @@
+/**
+ * `sii implicit-regularization` (paper, Figure 3): students with 3 states are fitted to one linear
+ * teacher with known poles, once per solver at the same h; a kernel-density plot of the learned
+ * poles (hλ) per solver over the regions, teacher poles marked.
+ */
+import { kdeChart } from '../charts.js';
+import { runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
+import { createProgress } from '../progress.js';
+import { DEFAULT_REGION_METHODS, regionCurves } from '../regions.js';
+import { sig, textTable } from '../report.js';
+import { Run } from '../run.js';
+import { median } from '../stats.js';
+import type { ImplicitConfig, ImplicitResult, ImplicitTask } from '../train/implicit.js';
+import type { CommandResult, CommonOptions, Io } from './common.js';
+
+export interface ImplicitCommandConfig {
+  solvers: string[];
+  students: number;
+  seed: number;
+  train: ImplicitConfig;
+}
+
+/** Teacher poles hλ: −0.2 and −0.3 ± 1.2i — outside the Euler disk, inside midpoint's and RK4's regions. */
+export const IMPLICIT_TEACHER_HLAMBDA: [number, number][] = [
+  [-0.3, 1.2],
+  [-0.3, -1.2],
+  [-0.2, 0],
+];
+
+export async function implicitCommand(
+  opts: CommonOptions & { config: ImplicitCommandConfig; runner?: TaskRunner<ImplicitTask, ImplicitResult> },
+  io: Io,
+): Promise<CommandResult> {
+  const c = opts.config;
+  const teacherSeed = `${c.seed}/implicit/teacher`;
+  const tasks: ImplicitTask[] = c.solvers.flatMap((solver) =>
+    Array.from({ length: c.students }, (_, s) => ({
+      kind: 'implicit' as const,
+      solver,
+      seed: `${c.seed}/implicit/student/${s}`,
+      teacherSeed,
+      config: c.train,
+    })),
+  );
+  const run = Run.create(opts.out, 'implicit-regularization', c, { teacherSeed, studentSeeds: tasks.map((t) => t.seed) });
+  const progress =
+    opts.progress === 'off'
+      ? createProgress({ total: tasks.length, title: 'implicit', plain: true, stream: devNull() })
+      : createProgress({ total: tasks.length, title: 'implicit-regularization', plain: opts.progress === 'plain' ? true : opts.progress === 'bar' ? false : undefined, epochEvery: 0 });
+  const runner = opts.runner ?? new WorkerRunner<ImplicitTask, ImplicitResult>(Math.max(1, opts.workers));
+  const results: ImplicitResult[] = [];
+  try {
+    await runQueue(tasks, runner, {
+      onStart: (slot, t) => progress.start(slot, `${t.solver} ${t.seed.split('/').pop()}`, c.train.epochs),
+      onEpoch: (slot, _t, e, v) => progress.epoch(slot, e, `loss ${sig(v, 3)}`),
+      onDone: (slot, t, r) => {
+        results.push(r);
+        progress.finish(slot, `${t.solver} ${t.seed.split('/').pop()}`, `loss ${sig(r.finalLoss, 3)}`);
+      },
+      onError: (slot, t, e) => {
+        progress.finish(slot, `${t.solver}`, `failed: ${e.message.split('\n')[0]}`);
+        results.push({ solver: t.solver, seed: t.seed, poles: [], initialLoss: Number.NaN, finalLoss: Number.NaN, diverged: true, wallMs: 0 });
+      },
+    });
+  } finally {
+    progress.stop();
+    await runner.close();
+  }
+  const order = (r: ImplicitResult) => c.solvers.indexOf(r.solver) * 1e6 + tasks.findIndex((t) => t.seed === r.seed && t.solver === r.solver);
+  results.sort((a, b) => order(a) - order(b));
+  const h = c.train.h;
+  run.writeJson('results.json', {
+    teacherPoles: c.train.teacherPoles,
+    teacherHLambda: c.train.teacherPoles.map(([re, im]) => [re * h, im * h]),
+    students: results,
+  });
+  const svg = await kdeChart({
+    regions: regionCurves(DEFAULT_REGION_METHODS),
+    panels: c.solvers.map((s) => ({
+      name: s,
+      points: results.filter((r) => r.solver === s).flatMap((r) => r.poles.map(([re, im]) => ({ re: re * h, im: im * h }))),
+    })),
+    marks: c.train.teacherPoles.map(([re, im]) => ({ re: re * h, im: im * h })),
+    range: { x: [-3.2, 0.8], y: [-3.2, 3.2] },
+    title: `Learned poles hλ per training solver (h = ${h}); × teacher poles`,
+  });
+  run.addFigure({
+    file: 'implicit-regularization-kde.svg',
+    svg,
+    caption: 'Kernel density of the students’ poles at the origin after training (hλ), per solver, over the regions of euler, midpoint, kutta3, rk4; × marks the teacher’s poles.',
+  });
+  const table = {
+    head: ['solver', 'students', 'diverged', 'median final MSE'],
+    rows: c.solvers.map((s) => {
+      const rs = results.filter((r) => r.solver === s);
+      return [s, String(rs.length), String(rs.filter((r) => r.diverged).length), sig(median(rs.map((r) => r.finalLoss).filter(Number.isFinite)))];
+    }),
+  };
+  const report = run.finish('Implicit regularization by the solver', [
+    {
+      title: 'Summary',
+      text: `${c.students} students per solver (MLP ${c.train.activation}, H ${c.train.hidden}, L ${c.train.layers}, He init) fitted to a linear teacher with hλ = ${c.train.teacherPoles.map(([re, im]) => `${sig(re * h)}${im ? `${im > 0 ? '+' : '−'}${sig(Math.abs(im * h))}i` : ''}`).join(', ')}, ${c.train.epochs} epochs.`,
+      table,
+    },
+    { title: 'Figures', figures: run.figures },
+  ]);
+  io.print(textTable(table));
+  io.print(`report: ${report}`);
+  return { dir: run.dir, report, figures: run.figures, table };
+}
+
+function devNull(): NodeJS.WriteStream {
+  return { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+}

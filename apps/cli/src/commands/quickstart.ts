@@ -1,0 +1,53 @@
+/**
+ * `sii quickstart` (`pnpm start`): the stability figure, the perturbation figure and a small
+ * teacher–student comparison, gathered in one report.
+ */
+import { join } from 'node:path';
+import { type ReportSection, textTable } from '../report.js';
+import { Run } from '../run.js';
+import type { CommandResult, CommonOptions, Io } from './common.js';
+import { PERTURBATION_DEFAULTS, perturbationCommand } from './perturbation.js';
+import { stabilityCommand } from './stability.js';
+import { type TeacherStudentConfig, teacherStudentCommand } from './teacherStudent.js';
+import { DEFAULT_REGION_METHODS } from '../regions.js';
+
+export interface QuickstartConfig {
+  seed: number;
+  teacherStudent: TeacherStudentConfig;
+}
+
+export async function quickstartCommand(opts: CommonOptions & { config: QuickstartConfig }, io: Io): Promise<CommandResult> {
+  const t0 = Date.now();
+  const run = Run.create(opts.out, 'quickstart', opts.config, { seed: opts.config.seed });
+  const sub = join(run.dir, 'runs');
+  const quiet: Io = { print: () => {}, note: io.note };
+  io.note('1/3 stability regions and intervals');
+  const stab = await stabilityCommand({ out: sub, methods: [...DEFAULT_REGION_METHODS], h: 1 }, quiet);
+  io.note('2/3 perturbation response (euler vs rk4)');
+  const pert = await perturbationCommand({ ...PERTURBATION_DEFAULTS, seed: opts.seed, out: sub }, quiet);
+  const ts = opts.config.teacherStudent;
+  io.note(`3/3 teacher–student: ${ts.teachers} teachers × ${ts.inits.join(', ')}, ${ts.student.epochs} epochs (${ts.student.setting})`);
+  const tsr = await teacherStudentCommand({ ...opts, out: sub, config: ts }, quiet);
+  const sections: ReportSection[] = [
+    {
+      title: 'Teacher–student comparison',
+      text: `${tsr.lines?.[0] ?? ''}. Full run: ${tsr.dir}`,
+      table: tsr.table,
+      figures: tsr.figures,
+    },
+    { title: 'Stability regions', text: `Full run: ${stab.dir}`, figures: stab.figures },
+    { title: 'Perturbation: Euler vs RK4 at the same h', table: pert.table, text: `Full run: ${pert.dir}`, figures: pert.figures },
+    { title: 'Stability intervals', table: stab.table },
+  ];
+  run.writeJson('results.json', {
+    elapsedMs: Date.now() - t0,
+    runs: { stability: stab.dir, perturbation: pert.dir, teacherStudent: tsr.dir },
+    teacherStudent: tsr.summary,
+  });
+  const report = run.finish('sii quickstart', sections);
+  io.print(textTable(tsr.table));
+  io.print(tsr.lines?.[0] ?? '');
+  io.print(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  io.print(`report: ${report}`);
+  return { dir: run.dir, report, figures: [...tsr.figures, ...stab.figures, ...pert.figures], table: tsr.table };
+}

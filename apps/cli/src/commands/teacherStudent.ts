@@ -1,0 +1,360 @@
+/**
+ * `sii teacher-student` (spec §7): for each teacher seed, train one student per init on identical
+ * data; per-teacher results are written atomically as soon as a teacher's students are done, so an
+ * interrupted sweep resumes without redoing finished teachers (--resume).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { bandChart, INIT_COLORS, logHistogram, poleTrajectoryChart } from '../charts.js';
+import { pairedSummary, quantile } from '../stats.js';
+import { type EpochReport, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
+import { createProgress, type ProgressSink } from '../progress.js';
+import { regionCurves } from '../regions.js';
+import { type ReportSection, sig, textTable } from '../report.js';
+import { Run } from '../run.js';
+import { RUN_FILES, readJson, writeFileAtomic } from '../runfolder.js';
+import type { InitName, InitRun, Setting, StudentConfig, TeacherResult, TeacherTask } from '../train/types.js';
+import type { CommandResult, CommonOptions, Io } from './common.js';
+
+/** Student architecture per setting (spec §7). */
+export const SETTING_DEFAULTS: Record<Setting, { hidden: number; layers: number }> = {
+  incl: { hidden: 128, layers: 3 },
+  excl: { hidden: 32, layers: 2 },
+};
+
+export interface TeacherStudentConfig {
+  teachers: number;
+  inits: InitName[];
+  seed: number;
+  student: StudentConfig;
+}
+
+export interface TeacherStudentOptions extends CommonOptions {
+  resume?: string;
+  /** Testing aid: SIGKILL the process after this many teachers were written (simulates a crash). */
+  abortAfter?: number;
+  /** Run tasks in-process instead of worker threads (tests). */
+  runner?: TaskRunner<TeacherTask, TeacherResult>;
+  title?: string;
+}
+
+export function teacherSeed(seed: number, teacher: number): string {
+  return `${seed}/teacher/${teacher}`;
+}
+export function studentSeed(seed: number, teacher: number): string {
+  return `${seed}/student/${teacher}`;
+}
+
+export function teacherFile(teacher: number): string {
+  return `${RUN_FILES.teachers}/teacher-${String(teacher).padStart(4, '0')}.json`;
+}
+
+/** Teachers already written in a run folder. */
+export function finishedTeachers(run: Run): Map<number, TeacherResult> {
+  const out = new Map<number, TeacherResult>();
+  const dir = run.path(RUN_FILES.teachers);
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    const m = /^teacher-(\d+)\.json$/.exec(f);
+    if (!m) continue;
+    const r = readJson<TeacherResult>(run.path(RUN_FILES.teachers, f));
+    out.set(Number(m[1]), reviveNumbers(r));
+  }
+  return out;
+}
+
+/** JSON stores non-finite numbers as strings ("Infinity", "NaN"); turn them back into numbers. */
+function reviveNumbers<T>(v: T): T {
+  if (typeof v === 'string' && (v === 'Infinity' || v === '-Infinity' || v === 'NaN')) return Number(v) as T;
+  if (Array.isArray(v)) return v.map(reviveNumbers) as T;
+  if (v && typeof v === 'object') {
+    for (const k of Object.keys(v)) (v as Record<string, unknown>)[k] = reviveNumbers((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+export interface InitSummary {
+  init: InitName;
+  runs: number;
+  diverged: number;
+  medianMinValLoss: number;
+  q1MinValLoss: number;
+  q3MinValLoss: number;
+  meanWallMs: number;
+}
+
+export interface TeacherStudentSummary {
+  setting: Setting;
+  teachers: number;
+  completed: number;
+  inits: InitSummary[];
+  /** SII vs baseline on the minimum validation loss (present when both inits ran). */
+  comparison?: {
+    pairs: number;
+    siiWinShare: number;
+    signTestP: number;
+    wilcoxonP: number;
+    wilcoxonMethod: string;
+    wilcoxonN: number;
+  };
+  /** Sum of the students' training wall times, and this run's elapsed wall time (all invocations). */
+  trainingWallMs: number;
+  elapsedMs: number;
+}
+
+export function summarize(config: TeacherStudentConfig, results: readonly TeacherResult[], elapsedMs: number): TeacherStudentSummary {
+  const inits: InitSummary[] = config.inits.map((init) => {
+    const runs = results.map((r) => r.runs[init]).filter((r): r is InitRun => r !== undefined);
+    const mins = runs.map((r) => r.minValLoss).filter(Number.isFinite);
+    return {
+      init,
+      runs: runs.length,
+      diverged: runs.filter((r) => r.diverged).length,
+      medianMinValLoss: quantile(mins, 0.5),
+      q1MinValLoss: quantile(mins, 0.25),
+      q3MinValLoss: quantile(mins, 0.75),
+      meanWallMs: runs.length ? runs.reduce((s, r) => s + r.wallMs, 0) / runs.length : Number.NaN,
+    };
+  });
+  const summary: TeacherStudentSummary = {
+    setting: config.student.setting,
+    teachers: config.teachers,
+    completed: results.length,
+    inits,
+    trainingWallMs: results.reduce((s, r) => s + Object.values(r.runs).reduce((a, x) => a + (x?.wallMs ?? 0), 0), 0),
+    elapsedMs,
+  };
+  if (config.inits.includes('sii') && config.inits.includes('baseline')) {
+    const paired = results.filter((r) => r.runs.sii && r.runs.baseline);
+    const p = pairedSummary(
+      paired.map((r) => r.runs.sii!.minValLoss),
+      paired.map((r) => r.runs.baseline!.minValLoss),
+    );
+    summary.comparison = {
+      pairs: p.n,
+      siiWinShare: p.winShare,
+      signTestP: p.sign.p,
+      wilcoxonP: p.wilcoxon.p,
+      wilcoxonMethod: p.wilcoxon.method,
+      wilcoxonN: p.wilcoxon.n,
+    };
+  }
+  return summary;
+}
+
+export function summaryTable(s: TeacherStudentSummary) {
+  const rows = s.inits.map((i) => [
+    i.init,
+    String(i.runs),
+    String(i.diverged),
+    sig(i.medianMinValLoss),
+    `${sig(i.q1MinValLoss, 3)} – ${sig(i.q3MinValLoss, 3)}`,
+    `${(i.meanWallMs / 1000).toFixed(1)}`,
+  ]);
+  return { head: ['init', 'runs', 'diverged', 'median min val MSE', 'IQR', 'mean wall s'], rows };
+}
+
+export function comparisonLine(s: TeacherStudentSummary): string {
+  const c = s.comparison;
+  if (!c) return 'no paired comparison (needs both inits)';
+  return `SII wins ${(100 * c.siiWinShare).toFixed(0)}% of ${c.pairs} teachers; sign test p = ${sig(c.signTestP, 3)}; Wilcoxon signed-rank p = ${sig(c.wilcoxonP, 3)} (${c.wilcoxonMethod}, n = ${c.wilcoxonN})`;
+}
+
+/** Build the figures of a finished sweep. */
+export async function sweepFigures(config: TeacherStudentConfig, results: readonly TeacherResult[]) {
+  const h = config.student.h;
+  const hist = await logHistogram({
+    values: results.flatMap((r) => config.inits.map((init) => ({ value: r.runs[init]?.minValLoss ?? Number.NaN, group: init }))),
+    xTitle: 'minimum validation MSE (log)',
+    title: `Minimum validation loss per teacher (${config.student.setting}, ${results.length} teachers)`,
+    colors: INIT_COLORS,
+  });
+  const curveRows: { x: number; median: number; q1: number; q3: number; group: string }[] = [];
+  for (const init of config.inits) {
+    for (let e = 0; e < config.student.epochs; e++) {
+      const vals = results.map((r) => r.runs[init]?.valCurve[e]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+      if (vals.length === 0) continue;
+      curveRows.push({ x: e + 1, median: quantile(vals, 0.5), q1: quantile(vals, 0.25), q3: quantile(vals, 0.75), group: init });
+    }
+  }
+  const curves = await bandChart({
+    rows: curveRows,
+    xTitle: 'epoch',
+    yTitle: 'validation MSE (log)',
+    title: 'Learning curves: median and interquartile band over teachers',
+    colors: INIT_COLORS,
+  });
+  const points = results.flatMap((r) =>
+    config.inits.flatMap((init) => {
+      const run = r.runs[init];
+      if (!run) return [];
+      return run.poles.flatMap((ps, epoch) =>
+        ps.map(([re, im]) => ({ re: re * h, im: im * h, group: init, epoch, last: epoch === run.poles.length - 1 })),
+      );
+    }),
+  );
+  const regions = regionCurves(['euler', config.student.solver, 'rk4'].filter((m, i, a) => a.indexOf(m) === i));
+  const traj = await poleTrajectoryChart({
+    regions,
+    points,
+    marks: results.flatMap((r) => r.teacherPoles.map(([re, im]) => ({ re: re * h, im: im * h }))),
+    range: { x: [-4, 1], y: [-3.5, 3.5] },
+    title: `Student poles hλ at the origin over training (h = ${h}; large dots: last epoch; ×: teacher poles)`,
+  });
+  return [
+    { file: 'min-val-loss-histogram.svg', svg: hist, caption: 'Histogram of the minimum validation MSE per teacher and init (log x).' },
+    { file: 'learning-curves.svg', svg: curves, caption: 'Validation MSE per epoch: median over teachers with the interquartile band.' },
+    {
+      file: 'pole-trajectories.svg',
+      svg: traj,
+      caption: `Eigenvalues of the students' Jacobian at the origin after every epoch, as hλ over the stability regions of ${regions.map((r) => r.name).join(', ')}.`,
+    },
+  ];
+}
+
+/** Per-teacher JSON lines, teachers in index order. */
+export function jsonLines(results: readonly TeacherResult[]): string {
+  return results.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))).join('\n') + (results.length ? '\n' : '');
+}
+
+export async function teacherStudentCommand(
+  opts: TeacherStudentOptions & { config?: TeacherStudentConfig },
+  io: Io,
+): Promise<CommandResult & { summary: TeacherStudentSummary }> {
+  const t0 = Date.now();
+  let run: Run<TeacherStudentConfig>;
+  let previousElapsed = 0;
+  if (opts.resume) {
+    run = Run.open<TeacherStudentConfig>(opts.resume, 'teacher-student');
+    const status = existsSync(run.path(RUN_FILES.status)) ? readJson<{ elapsedMs?: number }>(run.path(RUN_FILES.status)) : {};
+    previousElapsed = status.elapsedMs ?? 0;
+    io.note(`resuming ${run.dir}`);
+  } else {
+    if (!opts.config) throw new Error('teacher-student: a configuration is required');
+    const c = opts.config;
+    run = Run.create(opts.out, 'teacher-student', c, {
+      seed: c.seed,
+      teacherSeeds: Array.from({ length: c.teachers }, (_, i) => teacherSeed(c.seed, i)),
+      studentSeeds: Array.from({ length: c.teachers }, (_, i) => studentSeed(c.seed, i)),
+    });
+  }
+  const config = run.record.config;
+  const done = finishedTeachers(run);
+  if (done.size > 0) io.note(`${done.size} of ${config.teachers} teachers already finished; skipping them`);
+  const tasks: TeacherTask[] = [];
+  for (let i = 0; i < config.teachers; i++) {
+    if (done.has(i)) continue;
+    tasks.push({ kind: 'teacher', teacher: i, teacherSeed: teacherSeed(config.seed, i), studentSeed: studentSeed(config.seed, i), inits: config.inits, config: config.student });
+  }
+  let written = 0;
+  const progress: ProgressSink = createProgressFor(opts.progress, tasks.length, config.student.epochs * config.inits.length, `teacher-student ${config.student.setting}`);
+  const runner = opts.runner ?? new WorkerRunner<TeacherTask, TeacherResult>(Math.max(1, opts.workers));
+  const writeTeacher = (r: TeacherResult) => {
+    run.writeJson(teacherFile(r.teacher), r);
+    done.set(r.teacher, r);
+    const ordered = [...done.values()].sort((a, b) => a.teacher - b.teacher);
+    writeFileAtomic(run.path(RUN_FILES.lines), jsonLines(ordered));
+    run.setStatus('running', { finishedTeachers: done.size, elapsedMs: previousElapsed + (Date.now() - t0) });
+    written++;
+    if (opts.abortAfter !== undefined && written >= opts.abortAfter) {
+      progress.stop();
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
+  const label = (t: TeacherTask) => `teacher ${t.teacher}`;
+  const failedRun = (init: InitName, message: string): InitRun => ({
+    init,
+    initialValLoss: Number.NaN,
+    valCurve: [],
+    trainCurve: [],
+    minValLoss: Number.POSITIVE_INFINITY,
+    minEpoch: -1,
+    poles: [],
+    diverged: { epoch: 0, reason: `error: ${message.split('\n')[0]}` },
+    error: message,
+    epochsRun: 0,
+    wallMs: 0,
+  });
+  const epochs = config.student.epochs;
+  const onSignal = () => {
+    progress.stop();
+    run.setStatus('interrupted', { finishedTeachers: done.size, elapsedMs: previousElapsed + (Date.now() - t0) });
+    io.note(`interrupted; resume with: sii teacher-student --resume ${run.dir}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await runQueue(tasks, runner, {
+      onStart: (slot, t) => progress.start(slot, label(t), epochs * t.inits.length),
+      onEpoch: (slot, t, epoch, val) =>
+        progress.epoch(slot, epoch, `${t.inits[Math.min(t.inits.length - 1, Math.floor((epoch - 1) / epochs))]} val ${sig(val, 3)}`),
+      onDone: (slot, t, result) => {
+        const status = config.inits
+          .map((i) => {
+            const r = result.runs[i];
+            return `${i} ${r?.diverged ? `diverged@${r.diverged.epoch}` : sig(r?.minValLoss ?? Number.NaN, 3)}`;
+          })
+          .join(', ');
+        progress.finish(slot, label(t), status);
+        writeTeacher(result);
+      },
+      onError: (slot, t, e) => {
+        // A failed teacher is recorded like a divergence so that the sweep goes on.
+        progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
+        const runs: TeacherResult['runs'] = {};
+        for (const i of t.inits) runs[i] = failedRun(i, e.message);
+        writeTeacher({ teacher: t.teacher, teacherSeed: t.teacherSeed, setting: config.student.setting, teacherPoles: [], runs });
+      },
+    });
+  } finally {
+    progress.stop();
+    await runner.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const results = [...done.values()].sort((a, b) => a.teacher - b.teacher);
+  const elapsedMs = previousElapsed + (Date.now() - t0);
+  const summary = summarize(config, results, elapsedMs);
+  run.writeJson(RUN_FILES.results, { summary, config });
+  for (const f of await sweepFigures(config, results)) run.addFigure(f);
+  const table = summaryTable(summary);
+  const sections = teacherStudentSections(config, summary, run.figures, results);
+  const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections);
+  run.setStatus('complete', { finishedTeachers: done.size, elapsedMs });
+  io.print(textTable(table));
+  io.print(comparisonLine(summary));
+  io.print(`wall time ${(elapsedMs / 1000).toFixed(1)} s (training ${(summary.trainingWallMs / 1000).toFixed(1)} s over ${summary.completed} teachers)`);
+  io.print(`report: ${report}`);
+  return { dir: run.dir, report, summary, figures: run.figures, table, lines: [comparisonLine(summary)] };
+}
+
+export function teacherStudentSections(
+  config: TeacherStudentConfig,
+  summary: TeacherStudentSummary,
+  figures: ReportSection['figures'],
+  results: readonly TeacherResult[],
+): ReportSection[] {
+  const s = config.student;
+  const diverged = results.flatMap((r) =>
+    Object.values(r.runs)
+      .filter((x): x is InitRun => !!x?.diverged)
+      .map((x) => [String(r.teacher), x.init, String(x.diverged!.epoch), x.diverged!.reason]),
+  );
+  const sections: ReportSection[] = [
+    {
+      title: 'Summary',
+      text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${comparisonLine(summary)}.`,
+      table: summaryTable(summary),
+    },
+    { title: 'Figures', figures },
+  ];
+  if (diverged.length) sections.push({ title: 'Diverged runs', table: { head: ['teacher', 'init', 'epoch', 'reason'], rows: diverged } });
+  return sections;
+}
+
+function createProgressFor(mode: CommonOptions['progress'], total: number, epochs: number, title: string): ProgressSink {
+  if (mode === 'off') return { start() {}, epoch() {}, finish() {}, log() {}, stop() {} };
+  return createProgress({ total, title, plain: mode === 'plain' ? true : mode === 'bar' ? false : undefined, epochEvery: Math.max(1, Math.ceil(epochs / 4)) });
+}
+
+export type { EpochReport };

@@ -1,0 +1,66 @@
+/**
+ * Poles from a file for `sii stability --poles`: JSON (an array of numbers, [re, im] pairs or
+ * {re, im} objects) or plain text with one pole per line as "re im" or "re" (blank lines and
+ * lines starting with # are skipped).
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Pole {
+  re: number;
+  im: number;
+}
+
+function toPole(v: unknown, where: string): Pole {
+  if (typeof v === 'number') return { re: v, im: 0 };
+  if (Array.isArray(v) && (v.length === 1 || v.length === 2) && v.every((x) => typeof x === 'number')) {
+    return { re: v[0], im: v[1] ?? 0 };
+  }
+  if (v && typeof v === 'object' && typeof (v as Pole).re === 'number') {
+    return { re: (v as Pole).re, im: typeof (v as Pole).im === 'number' ? (v as Pole).im : 0 };
+  }
+  throw new TypeError(`${where}: expected a number, [re, im] or {re, im}, got ${JSON.stringify(v)}`);
+}
+
+export function parsePoles(text: string, source = 'poles'): Pole[] {
+  const trimmed = text.trim();
+  let poles: Pole[];
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(trimmed);
+    } catch (e) {
+      throw new TypeError(`${source}: invalid JSON (${(e as Error).message})`);
+    }
+    if (data && !Array.isArray(data) && typeof data === 'object' && Array.isArray((data as { poles?: unknown }).poles)) {
+      data = (data as { poles: unknown[] }).poles;
+    }
+    if (!Array.isArray(data)) throw new TypeError(`${source}: expected a JSON array of poles`);
+    poles = data.map((v, i) => toPole(v, `${source}[${i}]`));
+  } else {
+    poles = [];
+    trimmed.split(/\r?\n/).forEach((line, i) => {
+      const l = line.trim();
+      if (l === '' || l.startsWith('#')) return;
+      const parts = l.split(/[\s,]+/).map(Number);
+      if (parts.length > 2 || parts.some((x) => !Number.isFinite(x))) {
+        throw new TypeError(`${source}:${i + 1}: expected "re im" or "re", got "${l}"`);
+      }
+      poles.push({ re: parts[0], im: parts[1] ?? 0 });
+    });
+  }
+  poles.forEach((p, i) => {
+    if (!Number.isFinite(p.re) || !Number.isFinite(p.im)) throw new RangeError(`${source}[${i}]: pole must be finite, got ${p.re}, ${p.im}`);
+  });
+  if (poles.length === 0) throw new RangeError(`${source}: no poles found`);
+  return poles;
+}
+
+export function readPolesFile(path: string): Pole[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`--poles: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parsePoles(text, path);
+}

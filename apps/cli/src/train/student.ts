@@ -1,0 +1,176 @@
+/**
+ * Train one student on one teacher's data (spec §7): MLP vector field (ELU), one solver step of
+ * size h per sample, windows of `window` samples rolled from the window's first true state with the
+ * window's inputs (zero-order hold), MSE against the true states x_1..x_{window−1}; NAdam (torch rules, @sii/neural-ode)
+ * with global gradient-norm clipping; validation MSE on every window of the validation trajectory after
+ * each epoch; poles of ∂f/∂x at the origin after each epoch (float64, from the weights).
+ */
+import { generateTeacherStudent, type TeacherStudentData } from '@sii/datasets';
+import { heInit, type MlpSpec, mlpJacobian64, siiInit } from '@sii/init';
+import { eigenvalues, Rng } from '@sii/linalg';
+import { MlpVectorField, NAdam, NeuralODE, trainStep } from '@sii/neural-ode';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { InitRun, StudentConfig, StudentTask, TeacherResult, TeacherTask } from './types.js';
+
+export function studentSpec(config: StudentConfig, states: number, inputs: number): MlpSpec {
+  return {
+    states,
+    inputs,
+    hidden: config.hidden,
+    layers: config.layers,
+    activation: config.activation as MlpSpec['activation'],
+  };
+}
+
+export function teacherData(task: Pick<TeacherTask, 'teacherSeed' | 'config'>): TeacherStudentData {
+  return generateTeacherStudent({
+    setting: task.config.setting,
+    seed: task.teacherSeed,
+    samples: task.config.samples,
+    window: task.config.window,
+    trajectoryPoles: false,
+  });
+}
+
+/** Float64 eigenvalues of the student's Jacobian at x = 0, u = 0. */
+export function polesAtOrigin(spec: MlpSpec, field: MlpVectorField): [number, number][] {
+  const w = field.getWeights();
+  const J = mlpJacobian64(spec, w, new Float64Array(spec.states), new Float64Array(spec.inputs));
+  return eigenvalues(J).map((z) => [z.re, z.im]);
+}
+
+export type EpochCallback = (epoch: number, valLoss: number, trainLoss: number) => void;
+
+/** Train the student of `task` on `data`. Requires an initialised tfjs backend (initBackend). */
+export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoch?: EpochCallback): InitRun {
+  const t0 = Date.now();
+  const c = task.config;
+  const n = data.spec.states;
+  const m = data.spec.inputs;
+  const spec = studentSpec(c, n, m);
+  const rng = new Rng(task.studentSeed);
+  const initRng = rng.fork(`init:${task.init}`);
+  const weights =
+    task.init === 'sii'
+      ? siiInit({ ...spec, solver: c.solver, h: c.h, eps: c.eps, complex: c.complex, rng: initRng })
+      : heInit(spec, initRng);
+  const field = new MlpVectorField(spec, { weights: weights.weights, biases: weights.biases });
+  const ode = new NeuralODE(field, { method: c.solver, step: c.h, checkFinite: false });
+  const orderRng = rng.fork('batches');
+  const win = data.window;
+
+  // [window, W, ·] so that a batch is a gather along axis 1.
+  const toSteps = (arr: Float32Array, count: number, ch: number) =>
+    tf.tidy(() => tf.transpose(tf.tensor3d(arr, [count, win, ch]), [1, 0, 2]) as Tensor3D);
+  const trainS = toSteps(data.train.windows.states, data.train.windows.count, n);
+  const trainU = toSteps(data.train.windows.inputs, data.train.windows.count, m);
+  const valS = toSteps(data.val.windows.states, data.val.windows.count, n);
+  const valU = toSteps(data.val.windows.inputs, data.val.windows.count, m);
+  const W = data.train.windows.count;
+
+  /** MSE of the rollout from S[0] with inputs U[0..win−2] against S[1..win−1]. */
+  const windowLoss = (S: Tensor3D, U: Tensor3D): Tensor => {
+    const B = S.shape[1];
+    const x0 = tf.reshape(tf.slice(S, [0, 0, 0], [1, B, n]), [B, n]) as Tensor2D;
+    const u = tf.slice(U, [0, 0, 0], [win - 1, B, m]) as Tensor3D;
+    const target = tf.slice(S, [1, 0, 0], [win - 1, B, n]);
+    const pred = ode.rollout(x0, u);
+    return tf.mean(tf.squaredDifference(pred, target));
+  };
+  const valLoss = (): number => {
+    const l = tf.tidy(() => windowLoss(valS, valU));
+    const v = (l.dataSync() as Float32Array)[0];
+    l.dispose();
+    return v;
+  };
+
+  const opt = new NAdam({ learningRate: c.lr });
+  const run: InitRun = {
+    init: task.init,
+    initialValLoss: Number.NaN,
+    valCurve: [],
+    trainCurve: [],
+    minValLoss: Number.POSITIVE_INFINITY,
+    minEpoch: -1,
+    poles: [],
+    diverged: null,
+    epochsRun: 0,
+    wallMs: 0,
+  };
+  try {
+    run.initialValLoss = valLoss();
+    run.poles.push(polesAtOrigin(spec, field));
+    const limit = c.divergeFactor * Math.max(run.initialValLoss, 1e-12);
+    const isBad = (x: number) => !Number.isFinite(x) || x > limit;
+    if (!Number.isFinite(run.initialValLoss)) run.diverged = { epoch: 0, reason: `initial validation loss ${run.initialValLoss}` };
+    for (let epoch = 1; epoch <= c.epochs && !run.diverged; epoch++) {
+      const order = Array.from(orderRng.permutation(W));
+      let sum = 0;
+      let batches = 0;
+      for (let s = 0; s < W; s += c.batch) {
+        const idx = order.slice(s, s + c.batch);
+        const [S, U] = tf.tidy(() => {
+          const ids = tf.tensor1d(idx, 'int32');
+          return [tf.gather(trainS, ids, 1) as Tensor3D, tf.gather(trainU, ids, 1) as Tensor3D];
+        });
+        let lv: number;
+        try {
+          lv = trainStep(() => windowLoss(S, U) as tf.Scalar, opt, { variables: field.variables, clipNorm: c.clip }).loss;
+        } finally {
+          S.dispose();
+          U.dispose();
+        }
+        sum += lv;
+        batches++;
+        if (isBad(lv)) {
+          run.diverged = { epoch, reason: `training loss ${lv} at batch ${batches}` };
+          break;
+        }
+      }
+      const train = sum / Math.max(1, batches);
+      const val = run.diverged ? Number.NaN : valLoss();
+      run.trainCurve.push(train);
+      run.valCurve.push(val);
+      run.epochsRun = epoch;
+      if (!run.diverged && isBad(val)) run.diverged = { epoch, reason: `validation loss ${val}` };
+      if (!run.diverged) {
+        if (val < run.minValLoss) {
+          run.minValLoss = val;
+          run.minEpoch = epoch;
+        }
+        run.poles.push(polesAtOrigin(spec, field));
+      }
+      onEpoch?.(epoch, val, train);
+    }
+  } catch (e) {
+    run.error = e instanceof Error ? e.message : String(e);
+    run.diverged ??= { epoch: run.epochsRun + 1, reason: `error: ${run.error}` };
+  } finally {
+    opt.dispose();
+    field.dispose();
+    for (const t of [trainS, trainU, valS, valU]) t.dispose();
+  }
+  run.wallMs = Date.now() - t0;
+  return run;
+}
+
+/**
+ * Generate a teacher's data once and train one student per init on it, in turn. Epochs are
+ * reported as a running count over the inits (1 .. inits·epochs).
+ */
+export function runTeacherTask(task: TeacherTask, onEpoch?: EpochCallback): TeacherResult {
+  const data = teacherData(task);
+  const result: TeacherResult = {
+    teacher: task.teacher,
+    teacherSeed: task.teacherSeed,
+    setting: task.config.setting,
+    teacherPoles: data.teacherPoles.map((z) => [z.re, z.im]),
+    runs: {},
+  };
+  task.inits.forEach((init, k) => {
+    const student: StudentTask = { teacher: task.teacher, teacherSeed: task.teacherSeed, init, studentSeed: task.studentSeed, config: task.config };
+    result.runs[init] = trainStudent(student, data, (e, v, t) => onEpoch?.(k * task.config.epochs + e, v, t));
+  });
+  return result;
+}

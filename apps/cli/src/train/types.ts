@@ -1,0 +1,89 @@
+/** Shapes of the teacher–student sweep's configuration, tasks and results (JSON-serialisable). */
+
+export type InitName = 'sii' | 'baseline';
+export const INIT_NAMES: readonly InitName[] = ['sii', 'baseline'];
+export type Setting = 'incl' | 'excl';
+
+export interface StudentConfig {
+  setting: Setting;
+  /** Student MLP (spec §7: incl H 128, L 3; excl H 32, L 2). */
+  hidden: number;
+  layers: number;
+  activation: string;
+  solver: string;
+  h: number;
+  /** SII margin of the student (−0.01) and complex poles (true). */
+  eps: number;
+  complex: boolean;
+  window: number;
+  batch: number;
+  lr: number;
+  clip: number;
+  epochs: number;
+  /** Samples per teacher trajectory (300). */
+  samples: number;
+  /** Diverged when a loss is not finite or exceeds this factor times the initial validation loss. */
+  divergeFactor: number;
+  backend: 'wasm' | 'cpu';
+}
+
+export interface StudentTask {
+  /** Index of the teacher in the sweep and the seed its data is generated from. */
+  teacher: number;
+  teacherSeed: string;
+  init: InitName;
+  /** Seed of the student: batch order (shared by the inits of a teacher) and init (forked by init name). */
+  studentSeed: string;
+  config: StudentConfig;
+}
+
+/** One teacher: its data are generated once, then one student per init is trained in turn. */
+export interface TeacherTask {
+  kind: 'teacher';
+  teacher: number;
+  teacherSeed: string;
+  studentSeed: string;
+  inits: InitName[];
+  config: StudentConfig;
+}
+
+export interface Divergence {
+  epoch: number;
+  reason: string;
+}
+
+export interface InitRun {
+  init: InitName;
+  /** Validation MSE before training. */
+  initialValLoss: number;
+  /** Validation MSE after epochs 1..E (shorter if diverged). */
+  valCurve: number[];
+  /** Mean training MSE over the batches of epochs 1..E. */
+  trainCurve: number[];
+  /** Minimum validation MSE over epochs 1..E (Infinity if none is finite). */
+  minValLoss: number;
+  minEpoch: number;
+  /** Eigenvalues λ of ∂f/∂x at x = 0, u = 0 after epochs 0..E, as [re, im] pairs. */
+  poles: [number, number][][];
+  diverged: Divergence | null;
+  /** Error message if training threw (the run is then also marked diverged). */
+  error?: string;
+  epochsRun: number;
+  wallMs: number;
+}
+
+export interface TeacherResult {
+  teacher: number;
+  teacherSeed: string;
+  setting: Setting;
+  /** Teacher poles λ at the origin as [re, im]. */
+  teacherPoles: [number, number][];
+  runs: Partial<Record<InitName, InitRun>>;
+}
+
+/** Messages a worker posts while running a task. */
+export type WorkerMessage =
+  | { type: 'ready'; backend: string }
+  | { type: 'epoch'; epoch: number; valLoss: number; trainLoss: number }
+  | { type: 'done'; result: unknown; extra?: unknown }
+  | { type: 'error'; message: string };
