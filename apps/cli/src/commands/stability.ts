@@ -1,5 +1,14 @@
 /** `sii stability`: stability intervals of every registered tableau and the nested-regions figure. */
-import { formatStabilityTable, getTableau, stabilityPolynomial, stabilityTable, tableauNames } from '@sii/rk';
+import {
+  formatStabilityTable,
+  getTableau,
+  type StabilityRow,
+  stabilityPolynomial,
+  stabilityTable,
+  tableauNames,
+} from '@sii/rk';
+
+export type { StabilityRow };
 import { regionsChart } from '../charts.js';
 import { readPolesFile } from '../polesfile.js';
 import { regionCurves } from '../regions.js';
@@ -16,22 +25,8 @@ export interface StabilityOptions extends Pick<CommonOptions, 'out'> {
   h: number;
 }
 
-export interface StabilityRow {
-  name: string;
-  stages: number;
-  order: number;
-  realInterval: number;
-  imagInterval: number;
-}
-
 export function stabilityRows(): StabilityRow[] {
-  return stabilityTable(tableauNames()).map((r) => ({
-    name: r.name,
-    stages: r.stages,
-    order: r.order,
-    realInterval: r.realInterval,
-    imagInterval: r.imagInterval,
-  }));
+  return stabilityTable(tableauNames());
 }
 
 /** 10 significant digits, as in the method spec's reference figures. */
