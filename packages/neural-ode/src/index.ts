@@ -30,6 +30,12 @@ export {
   stabilityCheck,
   type TrajectoryPoles,
 } from './diagnostics.js';
+export {
+  type FastRolloutOptions,
+  type FastRolloutOutput,
+  fastRollout,
+  fastRolloutApplies,
+} from './fast_rollout.js';
 export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
 export { type Interpolation, SampledInput, type SampledInputOptions } from './inputs.js';
 export {

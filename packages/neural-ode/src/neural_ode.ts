@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { fastRolloutApplies, fastRolloutImpl } from './fast_rollout.js';
 import type { VectorField } from './mlp.js';
 import { resolveTableau, rkStep, type TableauLike } from './tableau.js';
 import { assertFiniteTensor, assertPositive, assertTensor, show } from './validate.js';
@@ -15,6 +16,12 @@ export interface NeuralODEOptions {
   step: number;
   /** Check rollout arguments for NaN/Infinity (one small read each; default true). */
   checkFinite?: boolean;
+  /**
+   * Use the fast rollout (one recorded operation with a hand-written backward pass, see
+   * `fastRollout`) in `rollout` when it applies: an MlpVectorField in 'custom' gradient mode.
+   * Same values and gradients as the per-op tape to float32 rounding. Default true.
+   */
+  fast?: boolean;
 }
 
 export interface RolloutOptions {
@@ -27,6 +34,8 @@ export class NeuralODE {
   readonly tableau: TableauLike;
   readonly h: number;
   readonly checkFinite: boolean;
+  /** Whether `rollout` uses the fast path where it applies (see {@link NeuralODEOptions.fast}). */
+  fast: boolean;
 
   constructor(field: VectorField, opts: NeuralODEOptions) {
     const where = 'NeuralODE';
@@ -39,6 +48,7 @@ export class NeuralODE {
     this.tableau = resolveTableau(opts.method, where);
     this.h = opts.step;
     this.checkFinite = opts.checkFinite ?? true;
+    this.fast = opts.fast ?? true;
   }
 
   /** Advance a batch x [batch, n] by one step with the input u [batch or 1, m] held constant. */
@@ -74,6 +84,9 @@ export class NeuralODE {
       }
       if (this.checkFinite) assertFiniteTensor(where, 'inputs', inputs);
       steps = T;
+    }
+    if (this.fast && fastRolloutApplies(this)) {
+      return fastRolloutImpl(this, x0, inputs, { includeInitial: opts.includeInitial ?? false }, false) as Tensor3D;
     }
     return tf.tidy(() => {
       const us = typeof inputs === 'number' ? null : (tf.unstack(inputs) as Tensor2D[]);

@@ -1,0 +1,41 @@
+/** The PyTorch CPU peer (torch_step.py), run in a child process when its environment is set up. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export interface PeerResult {
+  impl: string;
+  config: string;
+  threads: number;
+  medianMs: number;
+  minMs: number;
+  iters: number;
+}
+
+export interface PeerLocation {
+  env: string;
+  script: string;
+}
+
+/** $SII_TORCH_ENV or /root/.cache/sii-peers/torch/env.sh; $SII_TORCH_STEP or /work/shared/peers/torch_step.py. */
+export function findPeer(): PeerLocation | null {
+  const env = process.env.SII_TORCH_ENV ?? '/root/.cache/sii-peers/torch/env.sh';
+  const script = process.env.SII_TORCH_STEP ?? '/work/shared/peers/torch_step.py';
+  return existsSync(env) && existsSync(script) ? { env, script } : null;
+}
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Run the peer for one configuration (single thread); null with a message on failure. */
+export function runPeer(
+  loc: PeerLocation,
+  config: string,
+  iters: number,
+  warmup: number,
+): { result: PeerResult | null; error?: string } {
+  const cmd = `source ${quote(loc.env)} && python3.11 ${quote(loc.script)} --config ${config} --threads 1 --iters ${iters} --warmup ${warmup}`;
+  const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 30 * 60 * 1000 });
+  if (r.status !== 0) return { result: null, error: `peer exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  const line = r.stdout.trim().split('\n').find((l) => l.startsWith('{'));
+  if (line == null) return { result: null, error: `peer printed no JSON: ${r.stdout.slice(0, 200)}` };
+  return { result: JSON.parse(line) as PeerResult };
+}

@@ -1,0 +1,119 @@
+/** One training step of a benchmark configuration on @sii/neural-ode, timed. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import {
+  Adam,
+  defaultWeights,
+  fastRollout,
+  initBackend,
+  MlpVectorField,
+  mse,
+  NAdam,
+  NeuralODE,
+  trainStep,
+} from '@sii/neural-ode';
+import { type BenchConfig, stepFlops } from './configs.js';
+
+export type PathName = 'plain' | 'fast';
+export type BackendName = 'wasm' | 'cpu';
+
+export interface SiiResult {
+  config: string;
+  backend: BackendName;
+  path: PathName;
+  medianMs: number;
+  minMs: number;
+  iters: number;
+  gflops: number;
+  kernels: number;
+  /** Kernel-time breakdown of one profiled step: kernel name → [count, total ms]. */
+  kernelTimes: Record<string, [number, number]>;
+  peakMB: number;
+  loss: number;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+}
+
+/** Seeded standard normals (Box–Muller over a 32-bit LCG; benchmark data only). */
+function normals(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state + 0.5) / 4294967296;
+  };
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(next()));
+    const t = 2 * Math.PI * next();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
+
+/**
+ * Time `iters` training steps (after `warmup`) of configuration `c` on `backend` with the plain
+ * autodiff path (per-op tape, field in 'autodiff' mode) or the fast path (fastRollout).
+ */
+export async function runSii(c: BenchConfig, backend: BackendName, path: PathName, iters: number, warmup: number): Promise<SiiResult> {
+  await initBackend({ backend });
+  const spec = { states: c.n, inputs: c.m, hidden: c.hidden, layers: c.linears, activation: 'elu' as const };
+  const field = new MlpVectorField(spec, defaultWeights(spec, 0), { gradMode: path === 'fast' ? 'custom' : 'autodiff' });
+  const ode = new NeuralODE(field, { method: c.method, step: c.h, fast: path === 'fast', checkFinite: false });
+  const { batch: B, T, n, m } = c;
+  const x0 = tf.tensor2d(normals(B * n, 1), [B, n]);
+  const u = m > 0 ? tf.tensor3d(normals(T * B * m, 2), [T, B, m]) : null;
+  const target = c.loss === 'all' ? tf.tensor3d(normals(T * B * n, 3), [T, B, n]) : tf.tensor2d(normals(B * n, 3), [B, n]);
+  const opt = c.opt === 'nadam' ? new NAdam({ learningRate: c.lr }) : new Adam({ learningRate: c.lr });
+  const inputs: Tensor3D | number = u ?? T;
+  const lossFn = (): Scalar => {
+    let pred: Tensor;
+    if (path === 'fast') pred = fastRollout(ode, x0, inputs, { output: c.loss });
+    else {
+      const all = ode.rollout(x0, inputs);
+      pred = c.loss === 'all' ? all : (tf.reshape(tf.slice(all, [T - 1, 0, 0], [1, B, n]), [B, n]) as Tensor2D);
+    }
+    return mse(pred, target);
+  };
+  const step = () => trainStep(lossFn, opt, { variables: field.variables, ...(c.clip > 0 ? { clipNorm: c.clip } : {}) });
+  let loss = Number.NaN;
+  for (let i = 0; i < warmup; i++) loss = step().loss;
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    loss = step().loss;
+    times.push(performance.now() - t0);
+  }
+  // One extra, profiled step: kernel count, per-kernel time, peak memory (profiling adds overhead).
+  const kernelTimes: Record<string, [number, number]> = {};
+  const info = await tf.profile(() => {
+    step();
+  });
+  for (const k of info.kernels) {
+    const e = kernelTimes[k.name] ?? [0, 0];
+    kernelTimes[k.name] = e;
+    e[0] += 1;
+    e[1] += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+  }
+  opt.dispose();
+  field.dispose();
+  tf.dispose([x0, target, ...(u ? [u] : [])]);
+  const med = median(times);
+  return {
+    config: c.name,
+    backend,
+    path,
+    medianMs: med,
+    minMs: Math.min(...times),
+    iters,
+    gflops: stepFlops(c) / (med * 1e6),
+    kernels: info.kernels.length,
+    kernelTimes,
+    peakMB: info.peakBytes / 2 ** 20,
+    loss,
+  };
+}

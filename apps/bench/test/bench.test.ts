@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIGS, formatTable, layerSizes, median, parseArgs, stepFlops } from '../src/index.js';
+import type { BenchRow } from '../src/index.js';
+
+describe('configurations', () => {
+  it('match the peer script (layer sizes (n+m)→H→…→n)', () => {
+    expect(layerSizes(CONFIGS.student!)).toEqual([[5, 128], [128, 128], [128, 4]]);
+    expect(layerSizes(CONFIGS.pixel!)).toEqual([[256, 256], [256, 256], [256, 128]]);
+    expect(layerSizes(CONFIGS.rk4!)).toEqual([[4, 32], [32, 4]]);
+  });
+
+  it('step FLOPs: pixel by an independent per-product count is ~7.5 GFLOP', () => {
+    // 64 steps × 2 stages × batch 64 rows; per row: forward 3 products, dW 3 products, dX of layers 2, 3
+    // and the 128 state columns of layer 1.
+    const rows = 64 * 2 * 64;
+    const fwd = 256 * 256 + 256 * 256 + 256 * 128;
+    const macs = rows * (fwd + fwd + (256 * 256 + 256 * 128) + 128 * 256);
+    expect(stepFlops(CONFIGS.pixel!)).toBe(2 * macs);
+    expect(stepFlops(CONFIGS.pixel!) / 1e9).toBeCloseTo(7.516, 3);
+    // rk4: 50 steps × 4 stages × 64 rows × (2·(4·32 + 32·4) + 32·4 + 4·32) MACs
+    expect(stepFlops(CONFIGS.rk4!)).toBe(2 * 50 * 4 * 64 * (2 * 256 + 256));
+  });
+});
+
+describe('options and table', () => {
+  it('parses lists and numbers, and names a bad option', () => {
+    const a = parseArgs(['--configs', 'rk4,pixel', '--iters=7', '--no-peer', '--paths', 'fast', '--backends', 'wasm']);
+    expect(a).toMatchObject({ configs: ['rk4', 'pixel'], iters: 7, peer: false, paths: ['fast'], backends: ['wasm'] });
+    expect(() => parseArgs(['--configs', 'nope'])).toThrow(/--configs: unknown value "nope"/);
+    expect(() => parseArgs(['--iters', '0'])).toThrow(/--iters must be an integer >= 1, got "0"/);
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown option "--fast"/);
+  });
+
+  it('median of odd and even lists', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('prints ratio and the change against a previous run', () => {
+    const row: BenchRow = {
+      config: 'rk4', backend: 'wasm', path: 'fast', medianMs: 15, minMs: 14, iters: 3, gflops: 1.31, kernels: 2000,
+      kernelTimes: {}, peakMB: 2, loss: 1, peerMs: 12, ratio: 1.25,
+    };
+    const prev = { date: 'x', node: 'v20', cpus: 2, loadavg: [], args: {}, peer: [], rows: [{ ...row, medianMs: 20 }] };
+    const text = formatTable([row], prev);
+    expect(text).toContain('1.25');
+    expect(text).toContain('-25%');
+  });
+});

@@ -1,0 +1,171 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ActivationName,
+  Adam,
+  fastRollout,
+  fastRolloutApplies,
+  initBackend,
+  MlpVectorField,
+  mse,
+  NeuralODE,
+  trainStep,
+} from '../src/index.js';
+import { lcg } from './helpers/ref64.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** Max |a − b| / max(max |b|, 1e-3) over all entries. */
+function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 1e-3;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / den;
+}
+
+interface Case {
+  method: string;
+  activation: ActivationName;
+  inputs: number;
+  layers: number;
+  output: 'all' | 'final';
+  uBatch1?: boolean;
+  includeInitial?: boolean;
+}
+
+/**
+ * Loss and gradients (variables, x0 and inputs) through the per-op tape (field in 'autodiff' mode,
+ * NeuralODE.rollout without the fast path) and through fastRollout, same weights and data.
+ */
+function compare(c: Case): { loss: [number, number]; errs: number[] } {
+  const n = 3;
+  const B = 5;
+  const T = 4;
+  const spec = { states: n, inputs: c.inputs, hidden: 7, layers: c.layers, activation: c.activation };
+  const ref = new MlpVectorField(spec, undefined, { seed: 3, gradMode: 'autodiff' });
+  const fast = new MlpVectorField(spec, ref.getWeights(), { gradMode: 'custom' });
+  const odeRef = new NeuralODE(ref, { method: c.method, step: 0.3, fast: false });
+  const odeFast = new NeuralODE(fast, { method: c.method, step: 0.3 });
+  const r = lcg(11);
+  const x0 = tf.tensor2d(Array.from({ length: B * n }, () => r()), [B, n]);
+  const ub = c.uBatch1 ? 1 : B;
+  const u = c.inputs > 0 ? tf.tensor3d(Array.from({ length: T * ub * c.inputs }, () => r()), [T, ub, c.inputs]) : null;
+  const T1 = c.includeInitial ? T + 1 : T;
+  const target =
+    c.output === 'all' ? tf.tensor3d(Array.from({ length: T1 * B * n }, () => r()), [T1, B, n]) : tf.tensor2d(Array.from({ length: B * n }, () => r()), [B, n]);
+  const run = (ode: NeuralODE, useFast: boolean) => {
+    const xs: Tensor[] = [x0, ...(u ? [u] : []), ...ode.field.variables];
+    const f = (...args: Tensor[]) => {
+      const [x, uu] = [args[0] as Tensor2D, (u ? args[1] : undefined) as Tensor3D | undefined];
+      const inp = uu ?? T;
+      let pred: Tensor;
+      if (useFast) pred = fastRollout(ode, x, inp, { output: c.output, includeInitial: c.includeInitial ?? false });
+      else {
+        const all = ode.rollout(x, inp, { includeInitial: c.includeInitial ?? false });
+        pred = c.output === 'all' ? all : tf.squeeze(tf.slice(all, [all.shape[0] - 1, 0, 0], [1, B, n]), [0]);
+      }
+      return mse(pred, target) as Scalar;
+    };
+    const { value, grads } = tf.variableGrads(() => f(...xs.slice(0, u ? 2 : 1)), ode.field.variables);
+    const gx = tf.grad((x: Tensor) => f(x, ...(u ? [u] : [])))(x0);
+    const gu = u ? tf.grad((uu: Tensor) => f(x0, uu))(u) : null;
+    const list = [...ode.field.variables.map((v) => grads[v.name]!), gx, ...(gu ? [gu] : [])];
+    const out = { loss: value.dataSync()[0]!, grads: list.map((t) => t.dataSync().slice()) };
+    tf.dispose([value, ...list]);
+    return out;
+  };
+  const a = run(odeRef, false);
+  const b = run(odeFast, true);
+  tf.dispose([x0, target, ...(u ? [u] : [])]);
+  ref.dispose();
+  fast.dispose();
+  return { loss: [a.loss, b.loss], errs: a.grads.map((g, i) => scaledErr(b.grads[i]!, g)) };
+}
+
+describe('fastRollout equals the per-op autodiff rollout (loss and gradients, float32 tolerance)', () => {
+  const cases: Case[] = [
+    { method: 'midpoint', activation: 'elu', inputs: 2, layers: 3, output: 'all' },
+    { method: 'midpoint', activation: 'elu', inputs: 0, layers: 3, output: 'final' },
+    { method: 'rk4', activation: 'elu', inputs: 0, layers: 2, output: 'final' },
+    { method: 'rk4', activation: 'tanh', inputs: 1, layers: 3, output: 'all', uBatch1: true },
+    { method: 'midpoint', activation: 'relu', inputs: 1, layers: 2, output: 'all', includeInitial: true },
+    { method: 'rk4', activation: 'sigmoid', inputs: 2, layers: 2, output: 'final' },
+    { method: 'heun3', activation: 'silu', inputs: 1, layers: 3, output: 'all' },
+    { method: 'midpoint', activation: 'leaky_relu', inputs: 0, layers: 1, output: 'all' },
+    { method: 'dopri5', activation: 'gelu', inputs: 1, layers: 2, output: 'final' },
+  ];
+  for (const c of cases) {
+    it(`${c.method} ${c.activation} m=${c.inputs} L=${c.layers} ${c.output}${c.uBatch1 ? ' u batch 1' : ''}${c.includeInitial ? ' +x0' : ''}`, () => {
+      const { loss, errs } = compare(c);
+      if (process.env.FAST_DEBUG) console.log(loss, errs);
+      expect(Math.abs(loss[1] - loss[0])).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss[0])));
+      for (const e of errs) expect(e).toBeLessThan(2e-5);
+    });
+  }
+});
+
+describe('fast path as the NeuralODE.rollout default', () => {
+  it('applies to custom-mode MLP fields only, and rollout values equal the tape path', () => {
+    const spec = { states: 2, inputs: 1, hidden: 6, layers: 2, activation: 'elu' as const };
+    const field = new MlpVectorField(spec, undefined, { seed: 5 });
+    const ode = new NeuralODE(field, { method: 'rk4', step: 0.1 });
+    expect(ode.fast).toBe(true);
+    expect(fastRolloutApplies(ode)).toBe(true);
+    field.gradMode = 'autodiff';
+    expect(fastRolloutApplies(ode)).toBe(false);
+    field.gradMode = 'custom';
+    const x0 = tf.tensor2d([[0.3, -0.2], [1, 0.5]]);
+    const u = tf.tensor3d([[[0.1]], [[-0.4]], [[0.7]]]);
+    const a = ode.rollout(x0, u, { includeInitial: true });
+    ode.fast = false;
+    const b = ode.rollout(x0, u, { includeInitial: true });
+    expect(a.shape).toEqual([4, 2, 2]);
+    expect(scaledErr(a.dataSync(), b.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([a, b, x0, u]);
+    field.dispose();
+  });
+
+  it('a training loop leaks no tensors and no backend buffers', () => {
+    const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' }, undefined, { seed: 2 });
+    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const x0 = tf.tensor2d([[0.3, -0.2], [1, 0.5]]);
+    const u = tf.tensor3d(Array.from({ length: 6 * 2 }, (_, i) => Math.sin(i)), [6, 2, 1]);
+    const target = tf.zeros([6, 2, 2]);
+    const opt = new Adam({ learningRate: 1e-2 });
+    const step = () => trainStep(() => mse(ode.rollout(x0, u), target), opt, { clipNorm: 1 });
+    const first = step();
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    let last = first;
+    for (let i = 0; i < 5; i++) last = step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    expect(last.loss).toBeLessThan(first.loss); // Adam on a small problem descends
+    // inference (no tape): nothing saved, nothing kept
+    const before = tf.memory().numTensors;
+    tf.dispose(fastRollout(ode, x0, u, { output: 'final' }));
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    tf.dispose([x0, u, target]);
+    field.dispose();
+  });
+
+  it('rejects bad arguments with clear errors', () => {
+    const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 4, layers: 2, activation: 'elu' });
+    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const x0 = tf.zeros([3, 2]) as Tensor2D;
+    expect(() => fastRollout(ode, x0, 4)).toThrow(/has 1 inputs/);
+    expect(() => fastRollout(ode, x0, tf.zeros([4, 2, 1]) as Tensor3D)).toThrow(/inputs must have shape \[T >= 1, 3 or 1, 1\]/);
+    expect(() => fastRollout(ode, x0, tf.zeros([4, 3, 1]) as Tensor3D, { output: 'last' as 'final' })).toThrow(/options.output/);
+    const plain = new NeuralODE({ states: 2, inputs: 0, variables: [], apply: (x: Tensor2D) => x }, { method: 'euler', step: 1 });
+    expect(() => fastRollout(plain, x0, 2)).toThrow(/must be an MlpVectorField/);
+    tf.dispose(x0);
+    field.dispose();
+  });
+});
