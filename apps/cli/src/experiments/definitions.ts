@@ -1,0 +1,150 @@
+/** Report text, summary columns and figures of the three experiments. */
+import { INIT_COLORS, lineChart, type SeriesPoint } from '../charts.js';
+import type { Figure } from '../report.js';
+import type { ForecastConfig } from './forecast.js';
+import type { LatentConfig } from './latent.js';
+import type { PixelConfig } from './pixel.js';
+import { frameStripSvg } from './png.js';
+import { curvesFigure, type ExperimentDefinition } from './runner.js';
+import type { ArmResult } from './types.js';
+
+const fieldText = (c: { states: number; hidden: number; layers: number; activation: string; solver: string; eps: number; siiPreset?: string }, h: string) =>
+  `ODE MLP: ${c.states} states, H ${c.hidden}, L ${c.layers}, ${c.activation}, ${c.solver}, h ${h}; SII with real poles, eps ${c.eps}, inside the ${c.solver} region (siiInit preset ${c.siiPreset ?? 'default'}${(c.siiPreset ?? 'default') === 'default' ? ': slope-compensated' : ': no slope compensation, as the authors'}); baseline = PyTorch default Linear init ("He"); encoders/decoders identical in both arms.`;
+
+const runsText = (c: { seeds: number; seed: number; inits: string[]; scale: string }) =>
+  `Scale ${c.scale}; ${c.seeds} run(s) per init (run k uses seed "${c.seed}/run/k" for model init and batch order; data from seed ${c.seed}); inits ${c.inits.join(', ')}.`;
+
+export const pixelDefinition: ExperimentDefinition<PixelConfig> = {
+  kind: 'pixel',
+  title: (c) => `Pixel-level classification (${c.dataset}, ${c.scale} scale)`,
+  columns: [
+    { key: 'testAccuracy', label: 'test accuracy % (last epoch)', digits: 2, scale: 100, higherIsBetter: true },
+    { key: 'bestTestAccuracy', label: 'best test accuracy %', digits: 2, scale: 100, higherIsBetter: true },
+    { key: 'trainLoss', label: 'final train loss', digits: 4, higherIsBetter: false },
+  ],
+  epochMetric: 'test acc',
+  describe: (c) =>
+    `${runsText(c)} Data: ${c.dataset}, ${c.trainSize ?? 'all'} training / ${c.testSize ?? 'all'} test examples (class-balanced subset), ${c.pixelsPerStep} pixel(s) per ODE step. Model: encoder Linear → ${fieldText(c, String(c.h))} Decoder Linear(${c.states}→${c.decoderHidden}), ReLU, Linear(→10) at every step. Loss Σ_s w_s·CE_s with w = linspace(0.1, 1, T)^4, not normalised (CE averaged over the batch); accuracy at the last step. Adam lr ${c.lr}, linear schedule 1 → ${c.lrEnd} over ${c.epochs} epochs (per epoch), batch ${c.batch}, gradient clip ${c.clip ?? 'none'}.`,
+  figures: async (c, results) => [
+    await curvesFigure({
+      results,
+      inits: c.inits,
+      panels: [
+        { curve: 'testAccuracy', label: 'test accuracy (last step)', log: false },
+        { curve: 'trainLoss', label: 'training loss (weighted CE)', log: false },
+      ],
+      file: 'learning-curves.svg',
+      title: `${c.dataset}: learning curves, mean over ${c.seeds} run(s)`,
+      caption: 'Test accuracy after each epoch and mean training loss per epoch, SII vs baseline on the same axes (mean over runs).',
+    }),
+  ],
+};
+
+export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
+  kind: 'forecast',
+  title: (c) => `Multivariate forecasting (${c.dataset}, ${c.scale} scale)`,
+  columns: [
+    { key: 'testMse', label: 'test MSE (standardized)', digits: 5, higherIsBetter: false },
+    { key: 'testMseAfterEncoder', label: 'test MSE after encoder samples', digits: 5, higherIsBetter: false },
+  ],
+  epochMetric: 'test MSE',
+  describe: (c, results) => {
+    const x = (results.find((r) => r.extra)?.extra ?? {}) as Record<string, unknown>;
+    return `${runsText(c)} Data: ${c.dataset}${c.data ? ` (${c.data})` : ''}, windows of ${String(x.window ?? c.window ?? 'default')} samples, stride ${c.stride}, ${String(x.trainWindows ?? '?')} training windows (at most ${c.maxTrainWindows ?? 'all'}), ${String(x.testWindows ?? '?')} test windows; sampling time ${String(x.dt ?? '?')}. Model: variational initial state from the first ${String(x.encoderSteps ?? c.encoderSteps ?? 'min(10, T/4)')} samples of outputs+inputs (MLP ${c.encoderHidden} ReLU → mean, log-variance; reparameterised in training, mean at test), ${fieldText(c, String(x.h ?? c.h ?? 'dt'))} Linear decoder to the outputs. Loss MSE + ${c.klWeight}·KL. Adam lr ${c.lr}, batch ${c.batch}, gradient clip ${c.clip ?? 'none'}, ${c.epochs} epochs. Test MSE over every sample of every test window, in standardized units (and over the samples after the encoder's).`;
+  },
+  figures: async (c, results) => {
+    const figs: Figure[] = [
+      await curvesFigure({
+        results,
+        inits: c.inits,
+        panels: [
+          { curve: 'testMse', label: 'test MSE', log: true },
+          { curve: 'trainLoss', label: 'training loss (MSE + β·KL)', log: true },
+        ],
+        file: 'learning-curves.svg',
+        title: `${c.dataset}: learning curves, mean over ${c.seeds} run(s)`,
+        caption: 'Test MSE (standardized) after each epoch and mean training loss per epoch (log scale), SII vs baseline (mean over runs).',
+      }),
+    ];
+    // Per init, the first run that finished with predictions (a diverged run has none); same test window.
+    const run0 = c.inits
+      .map((init) => results.filter((r) => r.init === init && (r.extra as { sample?: unknown } | undefined)?.sample).sort((a, b) => a.run - b.run)[0])
+      .filter((r): r is ArmResult => r !== undefined);
+    if (run0.length) {
+      const pts: SeriesPoint[] = [];
+      const first = run0[0]!.extra as { sample: { measured: number[]; steps: number; outputs: number }; targetNames?: string[]; dt?: number };
+      const { steps: T, outputs: p } = first.sample;
+      const names = first.targetNames ?? [];
+      const dt = first.dt ?? 1;
+      const push = (series: string, values: number[]) => {
+        for (let t = 0; t < T; t++) for (let j = 0; j < p; j++) if (Number.isFinite(values[t * p + j]!)) pts.push({ x: t * dt, y: values[t * p + j]!, series, panel: names[j] ?? `output ${j}` });
+      };
+      push('measured', first.sample.measured);
+      const colors: Record<string, string> = { measured: '#222' };
+      for (const r of run0) {
+        const name = r.run === 0 ? r.init : `${r.init} (run ${r.run})`;
+        colors[name] = INIT_COLORS[r.init] ?? '#888';
+        push(name, (r.extra as { sample: { predicted: number[] } }).sample.predicted);
+      }
+      const svg = await lineChart({ points: pts, xTitle: 'time', yTitle: 'standardized output', title: `${c.dataset}: first test window`, colors, width: 360, height: 220 });
+      figs.push({
+        file: 'test-window.svg',
+        svg,
+        caption: 'Measured outputs and the predictions of each init on the first test window, standardized units (run 0, or the first run of that init that did not diverge, as labelled).',
+      });
+    }
+    return figs;
+  },
+};
+
+export const latentDefinition: ExperimentDefinition<LatentConfig> = {
+  kind: 'latent',
+  title: (c) => `Latent dynamics from pixels (${c.system}, ${c.scale} scale)`,
+  columns: [
+    { key: 'nmse', label: 'NMSE (short horizon)', digits: 4, higherIsBetter: false },
+    { key: 'pixelAccuracy', label: 'pixel acc % (short)', digits: 2, scale: 100, higherIsBetter: true },
+    { key: 'nmseLong', label: 'NMSE (long horizon)', digits: 4, higherIsBetter: false },
+    { key: 'pixelAccuracyLong', label: 'pixel acc % (long)', digits: 2, scale: 100, higherIsBetter: true },
+  ],
+  epochMetric: 'test NMSE',
+  describe: (c) =>
+    `${runsText(c)} Data: ${c.system}, ${c.trainSequences} training / ${c.testSequences} test sequences of ${c.frameSize}×${c.frameSize}×3 frames (dt 0.1), ${c.inputFrames} conditioning frames; trained on ${c.horizon} predicted frames, tested on ${c.horizon} (short) and ${c.longHorizon} (long). Model: per-frame Linear(→${c.frameEmbed}) + ReLU, Linear(${c.inputFrames}·${c.frameEmbed}→${c.states}) to the initial state; ${fieldText(c, String(c.h))} Decoder Linear(→${c.decoderHidden}), ReLU, Linear(→pixels), sigmoid. Loss pixel MSE. Adam lr ${c.lr}, batch ${c.batch}, gradient clip ${c.clip ?? 'none'}, ${c.epochs} epochs. NMSE = MSE / variance of the true test pixels over the horizon; pixel accuracy = share of pixel channels with |error| ≤ 0.025.`,
+  figures: async (c, results) => {
+    const figs: Figure[] = [
+      await curvesFigure({
+        results,
+        inits: c.inits,
+        panels: [
+          { curve: 'testNmse', label: `test NMSE (${c.horizon} frames)`, log: true },
+          { curve: 'trainLoss', label: 'training loss (pixel MSE)', log: true },
+        ],
+        file: 'learning-curves.svg',
+        title: `${c.system}: learning curves, mean over ${c.seeds} run(s)`,
+        caption: 'Test NMSE over the short horizon after each epoch and mean training MSE per epoch (log scale), SII vs baseline (mean over runs).',
+      }),
+    ];
+    type Strip = { indices: number[]; height: number; width: number; predicted: string; truth: string };
+    const strips = results.filter((r) => r.run === 0 && (r.extra as { strip?: Strip } | undefined)?.strip);
+    if (strips.length) {
+      const s0 = (strips[0]!.extra as { strip: Strip }).strip;
+      const D = s0.height * s0.width * 3;
+      const split = (b64: string) => {
+        const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
+        return s0.indices.map((_, k) => bytes.subarray(k * D, (k + 1) * D));
+      };
+      const rows = [{ label: 'true', frames: split(s0.truth) }, ...strips.map((r) => ({ label: r.init, frames: split((r.extra as { strip: Strip }).strip.predicted) }))];
+      const svg = frameStripSvg({
+        rows,
+        columnLabels: s0.indices.map((i) => `t+${i + 1}`),
+        frameHeight: s0.height,
+        frameWidth: s0.width,
+        scale: s0.height <= 16 ? 6 : 3,
+        title: `${c.system}: test sequence 0, predicted vs true frames (run 0)`,
+      });
+      figs.push({ file: 'frames.svg', svg, caption: `True frames and each init's predictions on test sequence 0 at the predicted frame indices shown (up to ${c.longHorizon} frames ahead); the image is an embedded PNG.` });
+    }
+    return figs;
+  },
+};
+
+export type { ArmResult };

@@ -1,0 +1,282 @@
+/**
+ * Pixel-level classification (spec §7): encoder Linear(F → n) → input-driven neural ODE (one solver
+ * step of size h per time step, u = encoded pixel(s), x_0 = 0) → decoder Linear(n → 64), ReLU,
+ * Linear(64 → 10) at every step. Loss Σ_s w_s·CE(dec(x_s), y), w = linspace(0.1, 1, T)^4 (not
+ * normalised, batch-mean CE); accuracy from the last step. Adam with the learning rate scaled
+ * linearly 1 → 0.1 over the epochs (torch LinearLR, stepped per epoch).
+ */
+import { batches, pixelTask, type SequenceData } from '@sii/datasets';
+import { Rng } from '@sii/linalg';
+import { Adam, clipByGlobalNorm, type Optimizer, trainStep } from '@sii/neural-ode';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { buildOde, type FieldConfig, Linear, linearLrFactor, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';
+import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask } from './types.js';
+
+export type PixelDataset = 'smnist' | 'psmnist' | 'fashion' | 'scifar';
+export const PIXEL_DATASETS: readonly PixelDataset[] = ['smnist', 'psmnist', 'fashion', 'scifar'];
+
+export interface PixelConfig extends BaseExperimentConfig {
+  dataset: PixelDataset;
+  /** Folder of the image files (Fashion-MNIST default /usr/share/datasets/fashion-mnist; CIFAR-10 required). */
+  data: string | null;
+  /** Consecutive pixels (of the possibly permuted sequence) fed per ODE step: 1 = the paper's view. */
+  pixelsPerStep: number;
+  /** Training / test subset sizes (class-balanced, seeded by the base seed); null = the full split. */
+  trainSize: number | null;
+  testSize: number | null;
+  states: number;
+  hidden: number;
+  layers: number;
+  activation: FieldConfig['activation'];
+  solver: string;
+  h: number;
+  eps: number;
+  /** siiInit preset ('default' | 'reference', see nn.ts FieldConfig). */
+  siiPreset: 'default' | 'reference';
+  decoderHidden: number;
+  batch: number;
+  lr: number;
+  /** Final learning-rate factor of the linear schedule (0.1). */
+  lrEnd: number;
+  /** Global gradient-norm clip (null: none; the spec does not clip). */
+  clip: number | null;
+  /**
+   * Split each batch into chunks of at most this many examples and accumulate their gradients
+   * before the (single) optimizer step: the same update as the full batch, with the autodiff tape
+   * of one chunk in memory (WASM memory is limited to 4 GB). null: no splitting.
+   */
+  microBatch: number | null;
+}
+
+type PresetFields = Omit<PixelConfig, 'dataset' | 'data' | 'seed' | 'inits' | 'backend' | 'scale'>;
+
+/** Presets; `pixelsPerStep` is per dataset family (MNIST 28 px = one row, CIFAR 32 px = one row). */
+export function pixelPreset(scale: PixelConfig['scale'], dataset: PixelDataset): PresetFields {
+  const row = dataset === 'scifar' ? 32 : 28;
+  const field = { activation: 'elu' as const, solver: 'midpoint', h: 0.1, eps: -0.01, siiPreset: 'default' as const, decoderHidden: 64, lrEnd: 0.1, clip: null };
+  if (scale === 'paper') {
+    return { ...field, microBatch: 64, seeds: 3, epochs: 100, pixelsPerStep: 1, trainSize: null, testSize: null, states: 128, hidden: 256, layers: 3, batch: 512, lr: 1e-3 };
+  }
+  if (scale === 'laptop') {
+    return { ...field, microBatch: null, seeds: 3, epochs: 40, pixelsPerStep: row, trainSize: 2000, testSize: 1000, states: 64, hidden: 128, layers: 3, batch: 64, lr: 1e-3 };
+  }
+  return { ...field, microBatch: null, seeds: 1, epochs: 2, pixelsPerStep: row, trainSize: 40, testSize: 20, states: 8, hidden: 16, layers: 2, batch: 20, lr: 1e-3 };
+}
+
+export interface PixelData {
+  train: SequenceData;
+  test: SequenceData;
+  /** Steps T and features per step F after grouping pixels. */
+  steps: number;
+  features: number;
+}
+
+/** Group k consecutive time steps into one: [N, T, F] → [N, T/k, k·F] (a reshape of row-major data). */
+export function groupSteps(d: SequenceData, k: number): SequenceData {
+  const [N, T, F] = d.shape;
+  if (!Number.isInteger(k) || k < 1 || T % k !== 0) {
+    throw new RangeError(`--pixels-per-step must be an integer dividing the sequence length ${T}, got ${k}`);
+  }
+  return { ...d, shape: [N, T / k, F * k] };
+}
+
+export function loadPixelData(c: PixelConfig): PixelData {
+  const dataset = c.dataset === 'scifar' ? 'cifar10' : c.dataset === 'fashion' ? 'fashion-mnist' : 'mnist';
+  if (dataset === 'cifar10' && !c.data) {
+    throw new Error('sii pixel --dataset scifar needs --data <folder with the CIFAR-10 binary batches data_batch_1.bin … test_batch.bin>');
+  }
+  const task = pixelTask({
+    dataset,
+    view: c.dataset === 'psmnist' ? 'permuted' : 'sequential',
+    ...(c.data ? { dir: c.data } : {}),
+    seed: c.seed,
+    ...(c.trainSize !== null ? { trainSize: c.trainSize } : {}),
+    ...(c.testSize !== null ? { testSize: c.testSize } : {}),
+    balanced: true,
+  });
+  const train = groupSteps(task.train, c.pixelsPerStep);
+  const test = groupSteps(task.test, c.pixelsPerStep);
+  return { train, test, steps: train.shape[1], features: train.shape[2] };
+}
+
+/** The model of one arm: encoder, ODE, decoder. */
+export class PixelModel {
+  readonly encoder: Linear;
+  readonly dec1: Linear;
+  readonly dec2: Linear;
+  readonly field;
+  readonly ode;
+  readonly initialPoles?: { re: number; im: number }[];
+  constructor(
+    readonly c: PixelConfig,
+    features: number,
+    classes: number,
+    init: ExperimentTask['init'],
+    runSeed: string,
+  ) {
+    // Encoder and decoder: same streams (hence same weights) in both arms.
+    const rng = new Rng(runSeed);
+    this.encoder = new Linear(features, c.states, rng.fork('encoder'));
+    this.dec1 = new Linear(c.states, c.decoderHidden, rng.fork('decoder1'));
+    this.dec2 = new Linear(c.decoderHidden, classes, rng.fork('decoder2'));
+    const built = buildOde(init, { ...c, inputs: c.states }, runSeed);
+    this.field = built.field;
+    this.ode = built.ode;
+    this.initialPoles = built.poles;
+  }
+  get variables() {
+    return [...this.encoder.variables, ...this.field.variables, ...this.dec1.variables, ...this.dec2.variables];
+  }
+  /** Logits at every step: x [B, T, F] → [T, B, classes]. */
+  logits(x: Tensor3D): Tensor3D {
+    const [B, T, F] = x.shape;
+    const n = this.c.states;
+    const u = tf.transpose(tf.reshape(this.encoder.apply(tf.reshape(x, [B * T, F]) as Tensor2D), [B, T, n]), [1, 0, 2]) as Tensor3D;
+    const states = this.ode.rollout(tf.zeros([B, n]) as Tensor2D, u); // [T, B, n]
+    const hidden = tf.relu(this.dec1.apply(tf.reshape(states, [T * B, n]) as Tensor2D)) as Tensor2D;
+    return tf.reshape(this.dec2.apply(hidden), [T, B, -1]) as Tensor3D;
+  }
+  dispose(): void {
+    for (const l of [this.encoder, this.dec1, this.dec2]) l.dispose();
+    this.field.dispose();
+  }
+}
+
+/** Σ_s w_s·CE at every step (custom gradient, see nn.ts). */
+export function pixelLoss(model: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar {
+  return weightedCrossEntropy(model.logits(x), y, w);
+}
+
+/** Accuracy of the last step's prediction over a data set (batches of `batch`). */
+export function pixelAccuracy(model: PixelModel, data: SequenceData, batch = 500): number {
+  let correct = 0;
+  for (const b of batches(data, { batchSize: batch, shuffle: false })) {
+    const pred = tf.tidy(() => {
+      const z = model.logits(tf.tensor3d(b.x, b.shape));
+      const last = tf.reshape(tf.slice(z, [z.shape[0] - 1, 0, 0], [1, -1, -1]), [z.shape[1], z.shape[2]]);
+      return tf.argMax(last, 1);
+    });
+    const p = pred.dataSync();
+    pred.dispose();
+    for (let i = 0; i < b.y.length; i++) if (p[i] === b.y[i]) correct++;
+  }
+  return correct / data.shape[0];
+}
+
+/**
+ * One optimizer step on a batch, accumulating the gradients of chunks of at most `micro` examples
+ * (each chunk's batch-mean loss weighted by its share of the batch). Returns the batch loss.
+ */
+export function accumulatedStep(model: PixelModel, opt: Optimizer, x: Float32Array, labels: Int32Array, shape: [number, number, number], classes: number, w: Tensor, micro: number, clip: number | null): number {
+  const [B, T, F] = shape;
+  const vars = model.variables;
+  let acc: Tensor[] | null = null;
+  let loss = 0;
+  for (let s = 0; s < B; s += micro) {
+    const b = Math.min(micro, B - s);
+    const xc = tf.tensor3d(x.subarray(s * T * F, (s + b) * T * F), [b, T, F]);
+    const yc = oneHot(labels.subarray(s, s + b), classes);
+    const { value, grads } = tf.variableGrads(() => tf.mul(pixelLoss(model, xc, yc, w), b / B) as Scalar, vars);
+    tf.dispose([xc, yc]);
+    loss += value.dataSync()[0]!;
+    value.dispose();
+    const list = vars.map((v) => grads[v.name]!);
+    if (acc === null) acc = list;
+    else {
+      const prev: Tensor[] = acc;
+      acc = prev.map((a, i) => tf.add(a, list[i]!));
+      tf.dispose([...prev, ...list]);
+    }
+  }
+  let final = acc!;
+  if (clip !== null) {
+    const clipped = clipByGlobalNorm(final, clip);
+    tf.dispose([...final, clipped.norm]);
+    final = clipped.grads;
+  }
+  opt.step(vars, final);
+  tf.dispose(final);
+  return loss;
+}
+
+export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochCallback, data?: PixelData): ArmResult {
+  const t0 = Date.now();
+  const c = task.config;
+  const d = data ?? loadPixelData(c);
+  const model = new PixelModel(c, d.features, d.train.classes, task.init, task.runSeed);
+  const opt = new Adam({ learningRate: c.lr });
+  const w = tf.tensor1d(stepWeights(d.steps));
+  const result: ArmResult = {
+    kind: 'pixel',
+    run: task.run,
+    runSeed: task.runSeed,
+    init: task.init,
+    metrics: {},
+    curves: { trainLoss: [], testAccuracy: [], lr: [] },
+    diverged: null,
+    epochsRun: 0,
+    wallMs: 0,
+    parameters: model.variables.reduce((s, v) => s + v.size, 0),
+    ...(model.initialPoles ? { initialPoles: model.initialPoles.map((p) => [p.re, p.im] as [number, number]) } : {}),
+  };
+  try {
+    result.metrics.initialTestAccuracy = pixelAccuracy(model, d.test);
+    for (let epoch = 0; epoch < c.epochs && !result.diverged; epoch++) {
+      opt.learningRate = c.lr * linearLrFactor(epoch, c.epochs, c.lrEnd);
+      let sum = 0;
+      let count = 0;
+      for (const b of batches(d.train, { batchSize: c.batch, seed: task.runSeed, epoch })) {
+        if (c.microBatch !== null && b.y.length > c.microBatch) {
+          const loss = accumulatedStep(model, opt, b.x, b.y, b.shape, d.train.classes, w, c.microBatch, c.clip);
+          if (!Number.isFinite(loss)) {
+            result.diverged = { epoch: epoch + 1, reason: `training loss ${loss}` };
+            break;
+          }
+          sum += loss * b.y.length;
+          count += b.y.length;
+          continue;
+        }
+        const x = tf.tensor3d(b.x, b.shape);
+        const y = oneHot(b.y, d.train.classes);
+        try {
+          const { loss } = trainStep(() => pixelLoss(model, x, y, w), opt, {
+            variables: model.variables,
+            ...(c.clip !== null ? { clipNorm: c.clip } : {}),
+          });
+          if (!Number.isFinite(loss)) {
+            result.diverged = { epoch: epoch + 1, reason: `training loss ${loss}` };
+            break;
+          }
+          sum += loss * b.y.length;
+          count += b.y.length;
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+      }
+      const trainLoss = sum / Math.max(1, count);
+      const acc = result.diverged ? Number.NaN : pixelAccuracy(model, d.test);
+      result.curves.trainLoss!.push(trainLoss);
+      result.curves.testAccuracy!.push(acc);
+      result.curves.lr!.push(opt.learningRate);
+      result.epochsRun = epoch + 1;
+      onEpoch?.(epoch + 1, acc, trainLoss);
+    }
+  } catch (e) {
+    result.error = e instanceof Error ? e.message : String(e);
+    result.diverged ??= { epoch: result.epochsRun + 1, reason: `error: ${result.error}` };
+  } finally {
+    opt.dispose();
+    model.dispose();
+    w.dispose();
+  }
+  const accs = result.curves.testAccuracy!;
+  result.metrics.testAccuracy = accs.length ? accs[accs.length - 1]! : Number.NaN;
+  const finiteAccs = accs.filter(Number.isFinite);
+  result.metrics.bestTestAccuracy = finiteAccs.length ? Math.max(...finiteAccs) : Number.NaN;
+  const losses = result.curves.trainLoss!;
+  result.metrics.trainLoss = losses.length ? losses[losses.length - 1]! : Number.NaN;
+  result.wallMs = Date.now() - t0;
+  return result;
+}

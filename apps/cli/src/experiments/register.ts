@@ -1,0 +1,212 @@
+/**
+ * Commander definitions of `sii pixel`, `sii latent` and `sii forecast`: a preset per --scale, then
+ * every flag given on the command line overrides the preset's value.
+ */
+import { existsSync } from 'node:fs';
+import { ACTIVATION_NAMES } from '@sii/neural-ode';
+import { tableauNames } from '@sii/rk';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js';
+import type { Io } from '../commands/common.js';
+import { forecastDefinition, latentDefinition, pixelDefinition } from './definitions.js';
+import { FORECAST_DATASETS, type ForecastConfig, forecastPreset } from './forecast.js';
+import { LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
+import { INIT_NAMES, type InitName } from './nn.js';
+import { PIXEL_DATASETS, type PixelConfig, pixelPreset } from './pixel.js';
+import { type ExperimentDefinition, runExperiment } from './runner.js';
+import type { BaseExperimentConfig, Scale } from './types.js';
+
+type Parser = (v: string) => unknown;
+
+/**
+ * A configuration error found in an action (after parsing). A plain Error on purpose: main() turns
+ * commander's errors (InvalidArgumentError included) into exit code 2 without printing them when they
+ * come from an action, while a plain Error is printed as "error: …" (exit code 1).
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** An integer >= min, or 'all' / 'none' (→ null). */
+function intOrNull(min: number, word: string): Parser {
+  const int = parseInteger(min);
+  return (v) => (v.trim() === word ? null : int(v));
+}
+function numberOrNull(word: string, check: (x: number) => boolean, what: string): Parser {
+  const num = parseNumber(check, what);
+  return (v) => (v.trim() === word ? null : num(v));
+}
+function solverName(v: string): string {
+  const names = tableauNames();
+  if (!names.includes(v)) throw new InvalidArgumentError(`unknown solver; expected one of ${names.join(', ')}`);
+  return v;
+}
+
+/** Data sets read from user files: --data is required and must exist. */
+function requireDataFile(dataset: string, data: string | undefined, needing: readonly string[], what: 'file' | 'folder'): void {
+  if (data !== undefined && !existsSync(data)) throw new UsageError(`--data: no such ${what}: ${data}`);
+  if (needing.includes(dataset) && data === undefined) {
+    throw new UsageError(`--dataset ${dataset} needs --data <${what}> (nothing is downloaded; see the @sii/datasets README for the files)`);
+  }
+}
+
+interface Flag {
+  flags: string;
+  key: string;
+  description: string;
+  parser?: Parser;
+  choices?: readonly string[];
+}
+
+/** Model and training flags every experiment has (no defaults: the preset decides unless given). */
+function fieldFlags(): Flag[] {
+  const positive = parseNumber((x) => x > 0, 'a number > 0');
+  return [
+    { flags: '--seeds <n>', key: 'seeds', description: 'runs (seeds) per init', parser: parseInteger(1) },
+    { flags: '--epochs <n>', key: 'epochs', description: 'training epochs', parser: parseInteger(1) },
+    { flags: '--states <n>', key: 'states', description: 'ODE states n', parser: parseInteger(1) },
+    { flags: '--hidden <n>', key: 'hidden', description: 'ODE MLP hidden width H (>= states for SII)', parser: parseInteger(1) },
+    { flags: '--layers <n>', key: 'layers', description: 'ODE MLP layers L', parser: parseInteger(2) },
+    { flags: '--activation <name>', key: 'activation', description: 'ODE MLP activation', choices: ACTIVATION_NAMES },
+    { flags: '--solver <name>', key: 'solver', description: 'fixed-step solver (@sii/rk tableau); SII samples its region', parser: solverName },
+    { flags: '--eps <eps>', key: 'eps', description: 'SII margin', parser: parseNumber((x) => x < 0, 'a number < 0') },
+    { flags: '--sii-preset <name>', key: 'siiPreset', description: "siiInit preset: 'default' (slope-compensated) or 'reference' (authors' code)", choices: ['default', 'reference'] },
+    { flags: '--batch <n>', key: 'batch', description: 'batch size', parser: parseInteger(1) },
+    { flags: '--lr <lr>', key: 'lr', description: 'Adam learning rate', parser: positive },
+    { flags: '--clip <norm|none>', key: 'clip', description: 'global gradient-norm clip', parser: numberOrNull('none', (x) => x > 0, "a number > 0 or 'none'") },
+  ];
+}
+
+const SCALE_HELP = "preset: 'laptop' (default; one seed × both inits in about 10–15 min on 2 cores), 'paper' (spec §7), 'tiny' (smoke test)";
+
+function addFlags(cmd: Command, flags: Flag[]): Command {
+  for (const f of flags) {
+    const o = new Option(f.flags, f.description);
+    if (f.choices) o.choices(f.choices as string[]);
+    if (f.parser) o.argParser(f.parser);
+    cmd.addOption(o);
+  }
+  return cmd;
+}
+
+function addRunFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--scale <scale>', SCALE_HELP).choices(['laptop', 'paper', 'tiny']).default('laptop'))
+    .addOption(new Option('--init <list>', 'initializations to compare (comma-separated)').argParser(parseList<InitName>(INIT_NAMES)).default([...INIT_NAMES], 'sii,baseline'))
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(new Option('--resume <run>', 'continue an interrupted run folder with its stored configuration (other flags are ignored)'))
+    .addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'))
+    .addOption(new Option('--seed <n>', 'base seed (data; run k trains with seed "<seed>/run/k")').argParser(parseInteger(0)).default(0))
+    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'))
+    .addOption(new Option('--workers <n>', 'worker threads, one model each (0: in-process)').argParser(parseInteger(0)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`));
+}
+
+/** Preset for the scale, overridden by every flag that was given. */
+function buildConfig<C extends BaseExperimentConfig>(preset: Record<string, unknown>, o: Record<string, unknown>, flags: Flag[], fixed: Record<string, unknown>): C {
+  const config: Record<string, unknown> = { ...preset, ...fixed, scale: o.scale as Scale, seed: o.seed, inits: o.init, backend: o.backend };
+  for (const f of flags) {
+    const name = f.key;
+    if (o[name] !== undefined) config[name] = o[name];
+  }
+  const c = config as unknown as C & { states?: number; hidden?: number };
+  if (c.inits.includes('sii') && c.states !== undefined && c.hidden !== undefined && c.hidden < c.states) {
+    throw new UsageError(`--hidden (${c.hidden}) must be >= --states (${c.states}) for SII`);
+  }
+  return c;
+}
+
+function action<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, io: Io, makeConfig: (o: Record<string, unknown>) => C) {
+  return async (o: Record<string, unknown>) => {
+    const resume = o.resume as string | undefined;
+    await runExperiment(
+      def,
+      {
+        out: o.out as string,
+        seed: o.seed as number,
+        progress: o.progress as 'auto' | 'bar' | 'plain' | 'off',
+        workers: o.workers as number,
+        ...(resume ? { resume } : { config: makeConfig(o) }),
+      },
+      io,
+    );
+  };
+}
+
+/** Register `pixel`, `latent` and `forecast` on the `sii` program. */
+export function registerExperiments(program: Command, io: Io): void {
+  const positive = parseNumber((x) => x > 0, 'a number > 0');
+
+  const pixelFlags: Flag[] = [
+    ...fieldFlags(),
+    { flags: '--h <h>', key: 'h', description: 'solver step', parser: positive },
+    { flags: '--pixels-per-step <k>', key: 'pixelsPerStep', description: 'consecutive pixels per ODE step (paper 1; laptop one image row)', parser: parseInteger(1) },
+    { flags: '--train-size <n|all>', key: 'trainSize', description: 'training examples (class-balanced subset)', parser: intOrNull(10, 'all') },
+    { flags: '--test-size <n|all>', key: 'testSize', description: 'test examples (class-balanced subset)', parser: intOrNull(10, 'all') },
+    { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: 'decoder hidden width', parser: parseInteger(1) },
+    { flags: '--micro-batch <n|none>', key: 'microBatch', description: 'accumulate gradients over chunks of n examples (same update, less memory)', parser: intOrNull(1, 'none') },
+    { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: positive },
+  ];
+  addFlags(
+    addRunFlags(
+      program
+        .command('pixel')
+        .description('Pixel-level classification (sMNIST, psMNIST, Fashion-MNIST, sCIFAR-10): SII vs baseline, mean ± std over seeds')
+        .addOption(new Option('--dataset <name>', 'data set').choices([...PIXEL_DATASETS]).default('smnist'))
+        .addOption(new Option('--data <dir>', 'folder of the image files (Fashion-MNIST default /usr/share/datasets/fashion-mnist; required for scifar)')),
+    ),
+    pixelFlags,
+  ).action(
+    action(pixelDefinition, io, (o) => {
+      requireDataFile(o.dataset as string, o.data as string | undefined, ['scifar'], 'folder');
+      return buildConfig<PixelConfig>(pixelPreset(o.scale as Scale, o.dataset as PixelConfig['dataset']), o, pixelFlags, { dataset: o.dataset, data: (o.data as string | undefined) ?? null });
+    }),
+  );
+
+  const latentFlags: Flag[] = [
+    ...fieldFlags(),
+    { flags: '--h <h>', key: 'h', description: 'solver step (frames are 0.1 apart)', parser: positive },
+    { flags: '--train-sequences <n>', key: 'trainSequences', description: 'training sequences', parser: parseInteger(1) },
+    { flags: '--test-sequences <n>', key: 'testSequences', description: 'held-out sequences', parser: parseInteger(1) },
+    { flags: '--frame-size <px>', key: 'frameSize', description: 'frame height = width', parser: parseInteger(4) },
+    { flags: '--input-frames <n>', key: 'inputFrames', description: 'conditioning frames', parser: parseInteger(1) },
+    { flags: '--horizon <n>', key: 'horizon', description: 'predicted frames in training and the short test horizon', parser: parseInteger(1) },
+    { flags: '--long-horizon <n>', key: 'longHorizon', description: 'long test horizon', parser: parseInteger(1) },
+    { flags: '--frame-embed <n>', key: 'frameEmbed', description: 'per-frame encoder width', parser: parseInteger(1) },
+    { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: 'decoder hidden width', parser: parseInteger(1) },
+  ];
+  addFlags(
+    addRunFlags(
+      program
+        .command('latent')
+        .description('Latent dynamics from pixel frames (mass-spring, pendulum, double pendulum, molecules): SII vs baseline')
+        .addOption(new Option('--system <name>', 'simulated system').choices([...LATENT_SYSTEM_NAMES]).default('mass-spring')),
+    ),
+    latentFlags,
+  ).action(action(latentDefinition, io, (o) => buildConfig<LatentConfig>(latentPreset(o.scale as Scale), o, latentFlags, { system: o.system })));
+
+  const forecastFlags: Flag[] = [
+    ...fieldFlags(),
+    { flags: '--h <h>', key: 'h', description: 'solver step (default: the sampling time)', parser: positive },
+    { flags: '--window <n>', key: 'window', description: 'window length in samples (default per data set)', parser: parseInteger(2) },
+    { flags: '--stride <n>', key: 'stride', description: 'distance between window starts', parser: parseInteger(1) },
+    { flags: '--max-train-windows <n|all>', key: 'maxTrainWindows', description: 'at most this many training windows, evenly spaced', parser: intOrNull(1, 'all') },
+    { flags: '--encoder-steps <n>', key: 'encoderSteps', description: 'samples the initial-state encoder sees (default min(10, window/4))', parser: parseInteger(1) },
+    { flags: '--encoder-hidden <n>', key: 'encoderHidden', description: 'encoder hidden width', parser: parseInteger(1) },
+    { flags: '--kl-weight <beta>', key: 'klWeight', description: 'weight of the KL term', parser: parseNumber((x) => x >= 0, 'a number >= 0') },
+  ];
+  addFlags(
+    addRunFlags(
+      program
+        .command('forecast')
+        .description('Multivariate forecasting with an input-driven latent ODE (tanks, duffing built in; airquality, activity, engine from --data)')
+        .addOption(new Option('--dataset <name>', 'data set').choices([...FORECAST_DATASETS]).default('tanks'))
+        .addOption(new Option('--data <file>', 'data file (required for airquality, activity, engine)')),
+    ),
+    forecastFlags,
+  ).action(
+    action(forecastDefinition, io, (o) => {
+      requireDataFile(o.dataset as string, o.data as string | undefined, ['airquality', 'activity', 'engine'], 'file');
+      return buildConfig<ForecastConfig>(forecastPreset(o.scale as Scale), o, forecastFlags, { dataset: o.dataset, data: (o.data as string | undefined) ?? null });
+    }),
+  );
+}

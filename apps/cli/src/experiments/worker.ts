@@ -1,0 +1,29 @@
+/**
+ * Worker-thread entry of the experiments (built JS, plain node): initialises its own tfjs backend and
+ * answers each task message with epoch progress and one 'done' or 'error' message.
+ */
+import { parentPort } from 'node:worker_threads';
+import { initBackend } from '@sii/neural-ode';
+import type { WorkerMessage } from '../train/types.js';
+import type { ExperimentTask } from './types.js';
+import { runArm } from './worker-entry.js';
+
+const port = parentPort;
+if (!port) throw new Error('experiments/worker.js must run inside a worker thread');
+
+let backend: Promise<unknown> | null = null;
+
+function post(msg: WorkerMessage): void {
+  port?.postMessage(msg);
+}
+
+port.on('message', async (task: ExperimentTask) => {
+  try {
+    backend ??= initBackend({ backend: task.config.backend });
+    await backend;
+    const result = runArm(task, (epoch, valLoss, trainLoss) => post({ type: 'epoch', epoch, valLoss, trainLoss }));
+    post({ type: 'done', result });
+  } catch (e) {
+    post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+});
