@@ -255,12 +255,14 @@ export async function main(argv: string[] = process.argv, io: Io = stdIo): Promi
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return 2;
-    }
+    // An InvalidArgumentError that reaches here was thrown by an action (cross-flag checks), so commander
+    // has not printed it; commander's own parse errors arrive as plain CommanderErrors, already printed.
     if (e instanceof InvalidArgumentError) {
       io.note(`error: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return 2;
     }
     io.note(`error: ${e instanceof Error ? e.message : String(e)}`);

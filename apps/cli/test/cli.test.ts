@@ -117,6 +117,12 @@ describe('usage', () => {
     expect(r.stderr).toContain('--help');
   });
 
+  it('a cross-flag check inside a command is a usage error that names both flags', () => {
+    const r = sii(['teacher-student', '--window', '40', '--samples', '30', '--out', join(tmp, 'bad-window')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--window (40) must not exceed --samples (30)');
+  });
+
   it('an unknown method is an error listing the known ones', () => {
     const r = sii(['stability', '--methods', 'euler,nosuch', '--out', join(tmp, 'bad')]);
     expect(r.code).toBe(1);
