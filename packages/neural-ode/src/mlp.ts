@@ -146,9 +146,12 @@ export class MlpVectorField implements VectorField {
     this.checkWeights(init);
     const trainable = opts.trainable ?? true;
     this.variables = [];
-    layerShapes(spec).forEach(([fanIn, fanOut], k) => {
-      this.variables.push(tf.variable(tf.tensor2d(Float32Array.from(init.weights[k]!.data), [fanIn, fanOut]), trainable));
-      this.variables.push(tf.variable(tf.tensor1d(Float32Array.from(init.biases[k]!)), trainable));
+    // Inside tidy so the initial-value tensors are released once the variables hold their data.
+    tf.tidy(() => {
+      layerShapes(spec).forEach(([fanIn, fanOut], k) => {
+        this.variables.push(tf.variable(tf.tensor2d(Float32Array.from(init.weights[k]!.data), [fanIn, fanOut]), trainable));
+        this.variables.push(tf.variable(tf.tensor1d(Float32Array.from(init.biases[k]!)), trainable));
+      });
     });
   }
 
