@@ -1,17 +1,21 @@
 /** Command-line options of `pnpm bench`. */
 import { CONFIGS } from './configs.js';
-import type { BackendName, PathName } from './sii.js';
+import type { BackendName } from './sii.js';
 
 export interface BenchArgs {
   configs: string[];
   iters: number | null;
   warmup: number | null;
   backends: BackendName[];
-  paths: PathName[];
+  paths: Array<'plain' | 'fast'>;
   peer: boolean;
   /** Iterations on the cpu backend (much slower). */
   cpuIters: number;
   out: string | null;
+  /** Replicas of the data-parallel row (`fast×N`, DataParallelTrainer); 1: no such row. */
+  parallel: number;
+  /** Configurations that get the data-parallel row (default: pixel). */
+  parallelConfigs: string[];
   help: boolean;
 }
 
@@ -23,7 +27,10 @@ export const USAGE = `pnpm bench [-- options]
   --paths plain,fast            paths (default fast,plain)
   --cpu-iters N                 timed steps on cpu (default 3)
   --no-peer                     skip the PyTorch peer
-  --out DIR                     results folder (default apps/bench/results)`;
+  --out DIR                     results folder (default apps/bench/results)
+  --parallel N                  also run a data-parallel row fast×N (N replicas: this thread + N−1 worker
+                                threads, DataParallelTrainer) on wasm (default 1: off)
+  --parallel-configs LIST       configurations of the data-parallel row (default pixel)`;
 
 function list<T extends string>(v: string, allowed: readonly string[], name: string): T[] {
   const items = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -50,6 +57,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     peer: true,
     cpuIters: 3,
     out: null,
+    parallel: 1,
+    parallelConfigs: ['pixel'],
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -76,6 +85,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--paths':
         a.paths = list(value() ?? '', ['plain', 'fast'], '--paths');
+        break;
+      case '--parallel':
+        a.parallel = int(value(), '--parallel', 1);
+        break;
+      case '--parallel-configs':
+        a.parallelConfigs = list(value() ?? '', Object.keys(CONFIGS), '--parallel-configs');
         break;
       case '--no-peer':
         a.peer = false;

@@ -11,6 +11,15 @@ import { runSii, type SiiResult } from './sii.js';
 
 const DEFAULT_ITERS: Record<string, number> = { student: 30, rk4: 30, pixel: 8 };
 
+function ratios(r: SiiResult, peerMs: number | null, peerMinMs: number | null) {
+  return {
+    peerMs,
+    ratio: peerMs != null ? r.medianMs / peerMs : null,
+    peerMinMs,
+    minRatio: peerMinMs != null ? r.minMs / peerMinMs : null,
+  };
+}
+
 export async function runBench(args: BenchArgs, log: (s: string) => void = console.log): Promise<BenchReport> {
   const outDir = resolve(args.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results'));
   let previous: BenchReport | null = null;
@@ -28,11 +37,13 @@ export async function runBench(args: BenchArgs, log: (s: string) => void = conso
     const iters = args.iters ?? DEFAULT_ITERS[name] ?? 10;
     const warmup = args.warmup ?? 3;
     let peerMs: number | null = null;
+    let peerMinMs: number | null = null;
     if (peerLoc) {
       const { result, error } = runPeer(peerLoc, name, iters, warmup);
       if (result) {
         peers.push(result);
         peerMs = result.medianMs;
+        peerMinMs = result.minMs;
         log(`${name}: peer ${result.impl} median ${result.medianMs} ms`);
       } else log(`${name}: peer failed: ${error}`);
     }
@@ -43,10 +54,15 @@ export async function runBench(args: BenchArgs, log: (s: string) => void = conso
         const slow = backend === 'cpu' || path === 'plain';
         const n = backend === 'cpu' ? args.cpuIters : path === 'plain' ? Math.max(3, Math.ceil(iters / 3)) : iters;
         const r: SiiResult = await runSii(c, backend, path, n, slow ? Math.min(warmup, 1) : warmup);
-        const row: BenchRow = { ...r, peerMs, ratio: peerMs != null ? r.medianMs / peerMs : null };
+        const row: BenchRow = { ...r, ...ratios(r, peerMs, peerMinMs) };
         rows.push(row);
         log(`${name} ${backend} ${path}: median ${r.medianMs.toFixed(2)} ms, ${r.kernels} kernels; top: ${topKernels(r)}`);
       }
+    }
+    if (args.parallel > 1 && args.parallelConfigs.includes(name) && args.backends.includes('wasm')) {
+      const r: SiiResult = await runSii(c, 'wasm', 'fast', iters, warmup, args.parallel);
+      rows.push({ ...r, ...ratios(r, peerMs, peerMinMs) });
+      log(`${name} wasm ${r.path}: median ${r.medianMs.toFixed(2)} ms, ${r.kernels} kernels on this thread; top: ${topKernels(r)}`);
     }
   }
   const report: BenchReport = {

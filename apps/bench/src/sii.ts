@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import {
   Adam,
+  DataParallelTrainer,
   defaultWeights,
   fastRollout,
   initBackend,
@@ -14,7 +15,8 @@ import {
 } from '@sii/neural-ode';
 import { type BenchConfig, stepFlops } from './configs.js';
 
-export type PathName = 'plain' | 'fast';
+/** 'fast×N': the fast path data-parallel over N replicas (DataParallelTrainer). */
+export type PathName = 'plain' | 'fast' | `fast×${number}`;
 export type BackendName = 'wasm' | 'cpu';
 
 export interface SiiResult {
@@ -57,13 +59,22 @@ function normals(count: number, seed: number): Float32Array {
 
 /**
  * Time `iters` training steps (after `warmup`) of configuration `c` on `backend` with the plain
- * autodiff path (per-op tape, field in 'autodiff' mode) or the fast path (fastRollout).
+ * autodiff path (per-op tape, field in 'autodiff' mode) or the fast path (fastRollout); with
+ * replicas > 1 the fast path data-parallel over that many replicas (this thread + worker threads).
  */
-export async function runSii(c: BenchConfig, backend: BackendName, path: PathName, iters: number, warmup: number): Promise<SiiResult> {
+export async function runSii(
+  c: BenchConfig,
+  backend: BackendName,
+  basePath: 'plain' | 'fast',
+  iters: number,
+  warmup: number,
+  replicas = 1,
+): Promise<SiiResult> {
+  const path: PathName = replicas > 1 ? `fast×${replicas}` : basePath;
   await initBackend({ backend });
   const spec = { states: c.n, inputs: c.m, hidden: c.hidden, layers: c.linears, activation: 'elu' as const };
-  const field = new MlpVectorField(spec, defaultWeights(spec, 0), { gradMode: path === 'fast' ? 'custom' : 'autodiff' });
-  const ode = new NeuralODE(field, { method: c.method, step: c.h, fast: path === 'fast', checkFinite: false });
+  const field = new MlpVectorField(spec, defaultWeights(spec, 0), { gradMode: basePath === 'fast' ? 'custom' : 'autodiff' });
+  const ode = new NeuralODE(field, { method: c.method, step: c.h, fast: basePath === 'fast', checkFinite: false });
   const { batch: B, T, n, m } = c;
   const x0 = tf.tensor2d(normals(B * n, 1), [B, n]);
   const u = m > 0 ? tf.tensor3d(normals(T * B * m, 2), [T, B, m]) : null;
@@ -72,27 +83,33 @@ export async function runSii(c: BenchConfig, backend: BackendName, path: PathNam
   const inputs: Tensor3D | number = u ?? T;
   const lossFn = (): Scalar => {
     let pred: Tensor;
-    if (path === 'fast') pred = fastRollout(ode, x0, inputs, { output: c.loss });
+    if (basePath === 'fast') pred = fastRollout(ode, x0, inputs, { output: c.loss });
     else {
       const all = ode.rollout(x0, inputs);
       pred = c.loss === 'all' ? all : (tf.reshape(tf.slice(all, [T - 1, 0, 0], [1, B, n]), [B, n]) as Tensor2D);
     }
     return mse(pred, target);
   };
-  const step = () => trainStep(lossFn, opt, { variables: field.variables, ...(c.clip > 0 ? { clipNorm: c.clip } : {}) });
+  const clip = c.clip > 0 ? { clipNorm: c.clip } : {};
+  const trainer =
+    replicas > 1 ? await DataParallelTrainer.create(ode, opt, { replicas, loss: c.loss, ...clip }) : null;
+  const step = async (): Promise<{ loss: number }> =>
+    trainer ? await trainer.step(x0, inputs, target) : trainStep(lossFn, opt, { variables: field.variables, ...clip });
   let loss = Number.NaN;
-  for (let i = 0; i < warmup; i++) loss = step().loss;
+  for (let i = 0; i < warmup; i++) loss = (await step()).loss;
   const times: number[] = [];
   for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
-    loss = step().loss;
+    loss = (await step()).loss;
     times.push(performance.now() - t0);
   }
-  // One extra, profiled step: kernel count, per-kernel time, peak memory (profiling adds overhead).
+  // One extra, profiled step: kernel count, per-kernel time, peak memory (profiling adds overhead;
+  // data-parallel: this thread's kernels only).
   const kernelTimes: Record<string, [number, number]> = {};
-  const info = await tf.profile(() => {
-    step();
+  const info = await tf.profile(async () => {
+    await step();
   });
+  await trainer?.dispose();
   for (const k of info.kernels) {
     const e = kernelTimes[k.name] ?? [0, 0];
     kernelTimes[k.name] = e;

@@ -20,7 +20,7 @@
  * rounding); `test/fast_rollout.test.ts` checks this against the autodiff path.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensorMap, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { KernelBackend, NamedTensorMap, Tensor, Tensor2D, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { type ActivationName, activate, activationBackward } from './activations.js';
 import { MlpVectorField } from './mlp.js';
 import type { NeuralODE } from './neural_ode.js';
@@ -54,6 +54,127 @@ function fusedLinear(a: Tensor, w: Tensor, bias: Tensor, activation: string): Te
     { a, b: w, bias },
     { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 },
   ) as Tensor;
+}
+
+/*
+ * Hot-loop kernels through engine.runKernel: the op layer (argument conversion, a named scope per
+ * op) costs about 1 µs per call, a sizeable part of a small kernel on WASM. Same-shape float32 inputs.
+ */
+function addK(a: Tensor, b: Tensor): Tensor {
+  return tf.engine().runKernel(tf.Add, { a, b }) as Tensor;
+}
+
+/** a·b for [1, r, k]·[1, k, c]. */
+function matMulK(a: Tensor, b: Tensor): Tensor {
+  return tf.engine().runKernel(tf.BatchMatMul, { a, b }, { transposeA: false, transposeB: false }) as Tensor;
+}
+
+function concatK(ts: Tensor[], axis: number): Tensor {
+  return ts.length === 1 ? ts[0]! : (tf.engine().runKernel(tf.Concat, ts as unknown as NamedTensorMap, { axis }) as Tensor);
+}
+
+/**
+ * The kernels of the chain hot loops, on TensorInfos. `EngineRunner` goes through engine.runKernel
+ * (tidy-managed Tensors); `DirectRunner` calls the WASM backend's kernel functions directly (about
+ * 1.5–2 µs less per small kernel: no engine bookkeeping) and owns their outputs: `tensor(x)` turns one
+ * into an engine Tensor (from then on the engine owns it), `release()` frees all the others. Only
+ * these five kernels are used, all of which allocate a fresh output.
+ */
+interface Runner {
+  add(a: TensorInfo, b: TensorInfo): TensorInfo;
+  matMul(a: TensorInfo, b: TensorInfo): TensorInfo;
+  concat(ts: TensorInfo[], axis: number): TensorInfo;
+  fused(a: TensorInfo, w: TensorInfo, bias: TensorInfo, activation: string): TensorInfo;
+  eluGrad(dy: TensorInfo, y: TensorInfo): TensorInfo;
+  tensor(x: TensorInfo): Tensor;
+  release(): void;
+}
+
+const MATMUL_ATTRS = { transposeA: false, transposeB: false };
+
+class EngineRunner implements Runner {
+  add(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return addK(a as Tensor, b as Tensor);
+  }
+  matMul(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return matMulK(a as Tensor, b as Tensor);
+  }
+  concat(ts: TensorInfo[], axis: number): TensorInfo {
+    return concatK(ts as Tensor[], axis);
+  }
+  fused(a: TensorInfo, w: TensorInfo, bias: TensorInfo, activation: string): TensorInfo {
+    return fusedLinear(a as Tensor, w as Tensor, bias as Tensor, activation);
+  }
+  eluGrad(dy: TensorInfo, y: TensorInfo): TensorInfo {
+    return tf.engine().runKernel(tf.EluGrad, { dy: dy as Tensor, y: y as Tensor }) as Tensor;
+  }
+  tensor(x: TensorInfo): Tensor {
+    return x as Tensor;
+  }
+  release(): void {}
+}
+
+type KernelFn = (args: { inputs: unknown; backend: unknown; attrs: Record<string, unknown> }) => TensorInfo;
+
+class DirectRunner implements Runner {
+  private readonly owned = new Set<TensorInfo>();
+  private readonly adopted = new Map<TensorInfo, Tensor>();
+  private readonly fns: Record<string, KernelFn>;
+
+  private constructor(
+    private readonly backend: KernelBackend,
+    fns: Record<string, KernelFn>,
+  ) {
+    this.fns = fns;
+  }
+
+  /** A direct runner on the active backend when it is 'wasm' and has the five kernels; else null. */
+  static create(): DirectRunner | null {
+    if (tf.getBackend() !== 'wasm') return null;
+    const fns: Record<string, KernelFn> = {};
+    for (const name of [tf.Add, tf.BatchMatMul, tf.Concat, tf._FusedMatMul, tf.EluGrad]) {
+      const k = tf.getKernel(name, 'wasm');
+      if (k == null) return null;
+      fns[name] = k.kernelFunc as unknown as KernelFn;
+    }
+    return new DirectRunner(tf.backend(), fns);
+  }
+
+  private run(name: string, inputs: unknown, attrs: Record<string, unknown> = {}): TensorInfo {
+    const out = this.fns[name]!({ inputs, backend: this.backend, attrs });
+    this.owned.add(out);
+    return out;
+  }
+  add(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return this.run(tf.Add, { a, b });
+  }
+  matMul(a: TensorInfo, b: TensorInfo): TensorInfo {
+    return this.run(tf.BatchMatMul, { a, b }, MATMUL_ATTRS);
+  }
+  concat(ts: TensorInfo[], axis: number): TensorInfo {
+    return ts.length === 1 ? ts[0]! : this.run(tf.Concat, ts, { axis });
+  }
+  fused(a: TensorInfo, w: TensorInfo, bias: TensorInfo, activation: string): TensorInfo {
+    return this.run(tf._FusedMatMul, { a, b: w, bias }, { ...MATMUL_ATTRS, activation, leakyreluAlpha: 0 });
+  }
+  eluGrad(dy: TensorInfo, y: TensorInfo): TensorInfo {
+    return this.run(tf.EluGrad, { dy, y });
+  }
+  tensor(x: TensorInfo): Tensor {
+    if (x instanceof tf.Tensor) return x;
+    const done = this.adopted.get(x);
+    if (done) return done;
+    if (!this.owned.has(x)) throw new Error('fastRollout: internal error (unknown tensor info)');
+    this.owned.delete(x);
+    const t = tf.engine().makeTensorFromTensorInfo(x, this.backend);
+    this.adopted.set(x, t);
+    return t;
+  }
+  release(): void {
+    for (const x of this.owned) this.backend.disposeData(x.dataId);
+    this.owned.clear();
+    this.adopted.clear();
+  }
 }
 
 /**
@@ -166,6 +287,8 @@ export function fastRolloutImpl(
   const uBatch = U?.shape[1] ?? B;
   const acts = Array.from({ length: L }, (_, k): ActivationName => (k === L - 1 ? 'none' : activation));
 
+  // "Chain" tableau: stage i reads only stage i − 1 (a_ij = 0 for j < i − 1).
+  const chain = tab.a.every((row, i) => (row ?? []).every((v, j) => v === 0 || j === i - 1));
   const named: NamedTensorMap = { x0 };
   if (U != null) named.u = U;
   vars.forEach((v, i) => {
@@ -175,6 +298,127 @@ export function fastRolloutImpl(
   // Layer-wise records of the forward pass, in the order (step k, stage i); kept for the backward
   // pass through the engine's save mechanism (disposed with the tape).
   let evals: Evaluation[] = [];
+
+  // Save, in a fixed order, what the backward pass reads: the first layer's inputs of all evaluations
+  // as ONE tensor [1, T·s·B, n + m] (only the weight gradient reads them), then per evaluation the
+  // hidden layer outputs (layer inputs 1 … L−1, for σ' and the weight gradients) and the
+  // pre-activations of non-fused activations. (Every saved tensor costs a clone kernel.)
+  const saveList = (recs: Evaluation[]): Tensor[] => {
+    const flat: Tensor[] = [recs.length === 1 ? recs[0]!.acts[0]! : tf.concat(recs.map((r) => r.acts[0]!), 1)];
+    for (const rec of recs) {
+      for (let l = 0; l < L; l++) {
+        if (l > 0) flat.push(rec.acts[l]!);
+        if (rec.zs[l] != null) flat.push(rec.zs[l]!);
+      }
+    }
+    return flat;
+  };
+  /** The saved first-layer inputs of all evaluations (set by layout). */
+  let inputsAll: Tensor = x0;
+
+  // Kernels of the chain hot loops: direct WASM calls when every activation has a direct kernel pair
+  // (ELU: fused forward, EluGrad backward), engine.runKernel otherwise.
+  const directOk = acts.every((a) => a === 'elu' || a === 'none');
+  const makeRunner = (): Runner => (directOk ? DirectRunner.create() : null) ?? new EngineRunner();
+
+  /** Chain-path record of one evaluation: layer inputs a_0 … a_{L−1} and pre-activations, as infos. */
+  interface InfoEval {
+    acts: TensorInfo[];
+    zs: Array<TensorInfo | null>;
+  }
+
+  /** Layers 0 … L−2 of one evaluation at stage input y (step k); returns the last layer's input. */
+  const evalHidden = (R: Runner, y: TensorInfo, k: number, us: Tensor[], W3: Tensor[], bs: Tensor[], rec: InfoEval): TensorInfo => {
+    let a = m > 0 ? R.concat([y, us[k]!], 2) : y;
+    for (let l = 0; l < L - 1; l++) {
+      const act = acts[l]!;
+      rec.acts.push(a);
+      const fusedName = FUSED[act];
+      if (fusedName !== undefined) {
+        a = R.fused(a, W3[l]!, bs[l]!, fusedName);
+        rec.zs.push(null);
+      } else {
+        const z = R.fused(a, W3[l]!, bs[l]!, 'linear');
+        a = activate(act, z as Tensor, alpha); // EngineRunner only (non-direct activations)
+        rec.zs.push(z);
+      }
+    }
+    rec.acts.push(a);
+    rec.zs.push(null);
+    return a;
+  };
+
+  /**
+   * Forward pass for a "chain" tableau (each stage reads only the previous one: Euler, midpoint,
+   * Heun, RK4, …) with the Runge–Kutta coefficients folded into scaled copies of the last layer:
+   * Y_{i+1} = x + K̂_i with K̂_i = a_{L−1}·(h a_{i+1,i} W_L) + h a_{i+1,i} b_L (no Multiply), and
+   * x_{k+1} = x + Σ_g (Σ_{i∈g} a_{L−1}^{(i)})·(h b_g W_L) + h Σ b_i b_L over the groups g of equal b_i
+   * (one product per distinct weight; the last stage's own last layer is never run).
+   * Returns the rollout output and the tensors to save (see saveList), as engine Tensors.
+   */
+  const chainForward = (x0r: Tensor, W3: Tensor[], bs: Tensor[], us: Tensor[]): { result: Tensor; saved: Tensor[] } => {
+    const WL = vars[2 * (L - 1)]!;
+    const bL = vars[2 * L - 1]!;
+    const scaled = new Map<number, [Tensor, Tensor]>();
+    const scaledLast = (c: number): [Tensor, Tensor] => {
+      let w = scaled.get(c);
+      if (w == null) {
+        w = [tf.reshape(tf.mul(WL, c), [1, ...WL.shape]), tf.mul(bL, c)];
+        scaled.set(c, w);
+      }
+      return w;
+    };
+    // The step's sum Σ_i h b_i K_i grouped by equal weights (RK4: {1, 4}, {2, 3}): per group one product
+    // of the summed last-layer inputs with h b_g W_L; the first group also adds the bias h Σ b_i b_L.
+    // (Cheaper than one product over the inputs concatenated: the WASM Concat along the feature axis
+    // is a slow element-wise copy.)
+    const finalGroups = new Map<number, number[]>();
+    tab.b.forEach((bi, i) => {
+      if (bi !== 0) finalGroups.set(bi * h, [...(finalGroups.get(bi * h) ?? []), i]);
+    });
+    const groups = [...finalGroups.entries()].map(([c, idx]) => ({ idx, w: tf.reshape(tf.mul(WL, c), [1, ...WL.shape]) }));
+    const finalBias = tf.mul(bL, tab.b.reduce((acc, bi) => acc + bi * h, 0));
+    const stageC = Array.from({ length: s }, (_, i) => (i < s - 1 ? (tab.a[i + 1]?.[i] ?? 0) * h : 0));
+    const stageW = stageC.map((c) => (c === 0 ? null : scaledLast(c)));
+    const R = makeRunner();
+    try {
+      const recs: InfoEval[] = [];
+      const xs: TensorInfo[] = includeInitial && output === 'all' ? [x0r] : [];
+      let x: TensorInfo = x0r;
+      for (let k = 0; k < T; k++) {
+        let y = x;
+        const lastInputs: TensorInfo[] = new Array(s);
+        for (let i = 0; i < s; i++) {
+          const rec: InfoEval = { acts: [], zs: [] };
+          const aL = evalHidden(R, y, k, us, W3, bs, rec);
+          recs.push(rec);
+          lastInputs[i] = aL;
+          if (i < s - 1) {
+            const w = stageW[i];
+            y = w == null ? x : R.add(x, R.fused(aL, w[0], w[1], 'linear'));
+          }
+        }
+        groups.forEach((g, gi) => {
+          const sum = g.idx.map((i) => lastInputs[i]!).reduce((acc, a) => R.add(acc, a));
+          x = R.add(x, gi === 0 ? R.fused(sum, g.w, finalBias, 'linear') : R.matMul(sum, g.w));
+        });
+        if (output === 'all') xs.push(x);
+      }
+      // What the backward pass reads (see saveList): first-layer inputs of all evaluations as one
+      // tensor, then per evaluation the hidden layer inputs and non-fused pre-activations.
+      const saved: Tensor[] = [R.tensor(R.concat(recs.map((r) => r.acts[0]!), 1))];
+      for (const rec of recs) {
+        for (let l = 0; l < L; l++) {
+          if (l > 0) saved.push(R.tensor(rec.acts[l]!));
+          if (rec.zs[l] != null) saved.push(R.tensor(rec.zs[l]!));
+        }
+      }
+      const result = output === 'all' ? R.tensor(R.concat(xs, 0)) : tf.reshape(R.tensor(x), [B, n]);
+      return { result, saved };
+    } finally {
+      R.release();
+    }
+  };
 
   const forwardFunc = (_backend: unknown, save: (tensors: Tensor[]) => void): Tensor => {
     const W3 = Array.from({ length: L }, (_, k) => tf.reshape(vars[2 * k]!, [1, ...vars[2 * k]!.shape]));
@@ -201,6 +445,11 @@ export function fastRolloutImpl(
     const recs: Evaluation[] = [];
     let x: Tensor = tf.reshape(x0, [1, B, n]);
     const xs: Tensor[] = includeInitial && output === 'all' ? [x] : [];
+    if (chain) {
+      const { result, saved } = chainForward(x, W3, bs, us);
+      save(saved);
+      return result;
+    }
     for (let k = 0; k < T; k++) {
       const ks: Tensor[] = [];
       for (let i = 0; i < s; i++) {
@@ -217,28 +466,20 @@ export function fastRolloutImpl(
       );
       if (output === 'all') xs.push(x);
     }
-    // Save, in a fixed order, what the backward pass reads: per evaluation the layer inputs, the
-    // layer outputs (for σ'), and the pre-activations of non-fused activations.
-    const flat: Tensor[] = [];
-    for (const rec of recs) {
-      for (let l = 0; l < L; l++) {
-        flat.push(rec.acts[l]!);
-        if (rec.zs[l] != null) flat.push(rec.zs[l]!);
-      }
-    }
-    save(flat);
+    save(saveList(recs));
     const result = output === 'all' ? tf.concat(xs, 0) : tf.reshape(x, [B, n]);
     return result;
   };
 
   const layout = (saved: Tensor[]): void => {
-    // Rebuild the records from the saved (kept) clones.
-    let p = 0;
+    // Rebuild the records from the saved (kept) clones (acts[0] of a record is not kept).
+    inputsAll = saved[0]!;
+    let p = 1;
     const recs: Evaluation[] = [];
     for (let e = 0; e < T * s; e++) {
       const rec: Evaluation = { acts: [], zs: [], out: saved[0]! };
       for (let l = 0; l < L; l++) {
-        rec.acts.push(saved[p++]!);
+        rec.acts.push(l === 0 ? inputsAll : saved[p++]!);
         rec.zs.push(acts[l] !== 'none' && FUSED[acts[l]!] === undefined ? saved[p++]! : null);
       }
       recs.push(rec);
@@ -246,9 +487,152 @@ export function fastRolloutImpl(
     evals = recs;
   };
 
+  /** Weights transposed once, [1, out, in] (first layer: only the state rows). */
+  const transposedWeights = (): Tensor[] =>
+    Array.from({ length: L }, (_, l) => {
+      const w = l === 0 && m > 0 ? tf.slice(vars[0]!, [0, 0], [n, vars[0]!.shape[1]!]) : vars[2 * l]!;
+      return tf.reshape(tf.transpose(w), [1, w.shape[1]!, w.shape[0]!]);
+    });
+
+  /** dz of every layer from the output gradient g of one evaluation (layer 0's dz is the last). */
+  const backLayers = (R: Runner, gIn: TensorInfo, rec: Evaluation, WT: Tensor[], dz: TensorInfo[]): void => {
+    let g = gIn;
+    for (let l = L - 1; l >= 0; l--) {
+      const act = acts[l]!;
+      let d: TensorInfo;
+      if (act === 'none') d = g;
+      else {
+        const y = rec.acts[l + 1]!;
+        // Non-ELU activations only ever run with the EngineRunner (g is then a Tensor).
+        d =
+          act === 'elu'
+            ? R.eluGrad(g, y)
+            : act === 'relu'
+              ? tf.mul(g as Tensor, tf.step(y))
+              : activationBackward(act, g as Tensor, rec.zs[l] ?? y, y, alpha);
+      }
+      dz[l] = d;
+      if (l > 0) g = R.matMul(d, WT[l]!);
+    }
+  };
+
+  /**
+   * Adjoint of a chain tableau with scaled stage adjoints P_i = dK_i / σ_i, σ_i = h b_i (when b_i = 0,
+   * σ_i = σ_{i+1}: free, chosen to keep σ uniform), so that no Runge–Kutta coefficient needs its own
+   * Multiply per stage:
+   *   P_i = λ + ρ̂_{i+1} (b_i ≠ 0) or ρ̂_{i+1} (b_i = 0),  ρ̂_{i+1} = dẑ1_{i+1}·(γ_i W1ₓᵀ), γ_i = h a_{i+1,i} σ_{i+1} / σ_i,
+   *   λ_k = λ_{k+1} + Σ_i σ_i dẑ1_i·W1ₓᵀ  (stages with equal σ_i summed first, one product per value),
+   * where dẑ_l are the layer gradients computed from P_i (the true ones times 1/σ_i); the weight
+   * gradients are Aᵀ·diag(σ)·D̂ with every evaluation's rows stacked (one product per layer; a
+   * uniform σ scales the product instead of the rows).
+   */
+  const chainBackward = (dy: Tensor): Record<string, () => Tensor> => {
+    const WT = transposedWeights();
+    const beta = tab.b.map((bi) => bi * h);
+    const cNext = Array.from({ length: s }, (_, i) => (i < s - 1 ? (tab.a[i + 1]?.[i] ?? 0) * h : 0));
+    // σ_i and whether stage i receives any adjoint (from λ directly or through stage i + 1).
+    const sigma = new Array<number>(s).fill(0);
+    for (let i = s - 1; i >= 0; i--) {
+      if (beta[i] !== 0) sigma[i] = beta[i]!;
+      else if (cNext[i] !== 0 && sigma[i + 1] !== 0) sigma[i] = sigma[i + 1]!; // free choice: keep σ uniform
+    }
+    const active = sigma.map((v, i) => ({ v, i })).filter((e) => e.v !== 0);
+    const W1x = WT[0]!; // [1, H1, n]
+    const H1 = W1x.shape[1]!;
+    const gammaW = new Map<number, Tensor>();
+    const scaledW1 = (c: number): Tensor => {
+      let w = gammaW.get(c);
+      if (w == null) {
+        w = c === 1 ? W1x : tf.mul(W1x, c);
+        gammaW.set(c, w);
+      }
+      return w;
+    };
+    // λ update Σ_i σ_i dẑ1_i·W1ₓᵀ grouped by equal σ: (Σ_{i∈g} dẑ1_i)·(σ_g W1ₓᵀ).
+    const sigmaGroups = [...new Set(active.map((e) => e.v))].map((v) => ({ v, w: scaledW1(v) }));
+    // All σ equal (midpoint, Euler, …): the weight gradients need no per-row scaling, only σ·(…).
+    const uniform = sigmaGroups.length === 1 ? sigmaGroups[0]!.v : null;
+    // dz rows per layer, stage and step: dzs[l][i][k].
+    const dzs: TensorInfo[][][] = Array.from({ length: L }, () => Array.from({ length: s }, () => new Array<TensorInfo>(T)));
+    const dyOut = output === 'all' ? stepSlices(dy) : null;
+    const offset = includeInitial && output === 'all' ? 1 : 0;
+    const run = makeRunner();
+    let dx0: Tensor;
+    let D: Tensor[];
+    const rowsN = T * s * B;
+    try {
+      let lambda: TensorInfo = output === 'all' ? dyOut![T - 1 + offset]! : tf.reshape(dy, [1, B, n]);
+      const dz = new Array<TensorInfo>(L);
+      for (let k = T - 1; k >= 0; k--) {
+        let rhoHat: TensorInfo | null = null;
+        const firstDz: TensorInfo[] = new Array(s);
+        for (let i = s - 1; i >= 0; i--) {
+          if (sigma[i] === 0) {
+            rhoHat = null;
+            continue;
+          }
+          let P: TensorInfo;
+          if (beta[i] !== 0) P = rhoHat == null ? lambda : run.add(lambda, rhoHat);
+          else P = rhoHat!;
+          backLayers(run, P, evals[k * s + i]!, WT, dz);
+          for (let l = 0; l < L; l++) dzs[l]![i]![k] = dz[l]!;
+          firstDz[i] = dz[0]!;
+          rhoHat =
+            i > 0 && sigma[i - 1] !== 0 && cNext[i - 1] !== 0
+              ? run.matMul(dz[0]!, scaledW1((cNext[i - 1]! * sigma[i]!) / sigma[i - 1]!))
+              : null;
+        }
+        for (const g of sigmaGroups) {
+          const parts = active.filter((e) => e.v === g.v && firstDz[e.i] != null).map((e) => firstDz[e.i]!);
+          if (parts.length > 0) lambda = run.add(lambda, run.matMul(parts.reduce((acc, d) => run.add(acc, d)), g.w));
+        }
+        if (k > 0 && dyOut != null) lambda = run.add(lambda, dyOut[k - 1 + offset]!);
+      }
+      if (dyOut != null && offset === 1) lambda = run.add(lambda, dyOut[0]!);
+      dx0 = run.tensor(lambda);
+      // Rows of every evaluation stacked (order: step, stage — as evals).
+      D = Array.from({ length: L }, (_, l) => {
+        const width = evals[0]!.acts[l + 1]?.shape[2] ?? n;
+        const rows = Array.from({ length: T * s }, (_, e) => dzs[l]![e % s]![Math.floor(e / s)] ?? tf.zeros([1, B, width]));
+        return tf.reshape(run.tensor(run.concat(rows, 1)), [rowsN, width]);
+      });
+    } finally {
+      run.release();
+    }
+    // Scaled back by σ_i per row: D_l = diag(σ)·D̂_l (one Multiply per layer), then the batched
+    // products of the general path.
+    const sigmaRows = new Float32Array(rowsN);
+    for (let e = 0; e < T * s; e++) sigmaRows.fill(sigma[e % s]!, e * B, (e + 1) * B);
+    // With a uniform σ the rows stay as they are and σ scales the (small) products instead.
+    if (uniform == null) {
+      const sigmaCol = tf.tensor2d(sigmaRows, [rowsN, 1]);
+      D = D.map((d) => tf.mul(d, sigmaCol));
+    }
+    const su = uniform ?? 1;
+    const scaleOut = (t: Tensor): Tensor => (su === 1 ? t : tf.mul(t, su));
+    const R = rowsN;
+    const grads: Record<string, () => Tensor> = { x0: () => tf.reshape(dx0, [B, n]) };
+    for (let l = 0; l < L; l++) {
+      const A = () => (l === 0 ? inputsAll : tf.concat(evals.map((rec) => rec.acts[l]!), 1));
+      grads[`p${2 * l}`] = () => scaleOut(tf.matMul(transposeTall(A(), T * s), D[l]!));
+      grads[`p${2 * l + 1}`] = () => tf.reshape(tf.matMul(tf.fill([1, R], su), D[l]!), [D[l]!.shape[1]!]);
+    }
+    if (U != null) {
+      grads.u = () => {
+        // du_k = Σ_i σ_i dẑ1_{k,i}·W1uᵀ (the input columns of the first layer).
+        const w1u = tf.slice(vars[0]!, [n, 0], [m, vars[0]!.shape[1]!]);
+        const du = tf.reshape(tf.matMul(D[0]!, scaleOut(tf.transpose(w1u))), [T, s, B, m]);
+        const perStep = s === 1 ? tf.reshape(du, [T, B, m]) : tf.sum(du, 1);
+        return uBatch === B ? perStep : tf.sum(perStep, 1, true);
+      };
+    }
+    return grads;
+  };
+
   const backwardsFunc = (dyIn: Tensor | Tensor[], saved: Tensor[]): Record<string, () => Tensor> => {
     layout(saved);
     const dy = Array.isArray(dyIn) ? dyIn[0]! : dyIn;
+    if (chain) return chainBackward(dy);
     // Weights transposed once: dX = dZ·Wᵀ (plain products). First layer: only the state rows.
     const WT = Array.from({ length: L }, (_, l) => {
       const w = l === 0 && m > 0 ? tf.slice(vars[0]!, [0, 0], [n, vars[0]!.shape[1]!]) : vars[2 * l]!;
@@ -305,7 +689,7 @@ export function fastRolloutImpl(
     const D = dzRows.map((rows) => tf.reshape(tf.concat(rows, 1), [R, rows[0]!.shape[2]!]));
     const grads: Record<string, () => Tensor> = { x0: () => tf.reshape(dx0, [B, n]) };
     for (let l = 0; l < L; l++) {
-      const A = () => tf.concat(evals.map((rec) => rec.acts[l]!), 1);
+      const A = () => (l === 0 ? inputsAll : tf.concat(evals.map((rec) => rec.acts[l]!), 1));
       grads[`p${2 * l}`] = () => tf.matMul(transposeTall(A(), T * s), D[l]!);
       // Column sums as a plain product with a row of ones (the backend's Sum over the batch axis
       // transposes first, which is ~100× slower for tall matrices).

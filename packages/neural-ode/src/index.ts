@@ -37,6 +37,12 @@ export {
   fastRolloutApplies,
 } from './fast_rollout.js';
 export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
+export {
+  DataParallelTrainer,
+  type DataParallelOptions,
+  type ParallelGradients,
+  type ShardLoss,
+} from './parallel.js';
 export { type Interpolation, SampledInput, type SampledInputOptions } from './inputs.js';
 export {
   decodeFloat32,
@@ -79,6 +85,7 @@ export {
   Adam,
   type AdamOptions,
   clipByGlobalNorm,
+  flatten,
   globalNorm,
   mse,
   NAdam,

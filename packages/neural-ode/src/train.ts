@@ -39,9 +39,21 @@ function checkHyper(where: string, o: Required<AdamOptions>): void {
   }
 }
 
-interface Moments {
-  m: Variable;
-  v: Variable;
+/** Flat moment estimates of one ordered list of variables (concatenated in that order). */
+interface FlatState {
+  vars: readonly Variable[];
+  key: string;
+  m: Tensor;
+  v: Tensor;
+}
+
+/** Tensors (variables' values or gradients) as one new flat 1-D tensor, concatenated in order. */
+export function flatten(tensors: readonly Tensor[]): Tensor {
+  if (tensors.length === 0) throw new RangeError('flatten: got no tensors');
+  return tf.tidy(() => {
+    const flat = tensors.map((t) => (t.rank === 1 ? t : tf.reshape(t, [t.size])));
+    return flat.length === 1 ? (flat[0] === tensors[0] ? tf.clone(flat[0]!) : flat[0]!) : tf.concat(flat, 0);
+  });
 }
 
 abstract class MomentOptimizer implements Optimizer {
@@ -50,7 +62,14 @@ abstract class MomentOptimizer implements Optimizer {
   readonly beta2: number;
   readonly epsilon: number;
   protected t = 0;
-  private readonly state = new Map<Variable, Moments>();
+  /**
+   * The moments are kept as ONE flat tensor each for the variable list of the last step (about 15
+   * kernels per update instead of ~13 per variable). When a step comes with another variable list,
+   * the flat state is split back into per-variable moments (`parked`) and the new list's state is
+   * assembled from them (zeros for new variables): the same per-variable semantics as torch.
+   */
+  private flat: FlatState | null = null;
+  private readonly parked = new Map<Variable, { m: Tensor; v: Tensor }>();
 
   constructor(where: string, opts: AdamOptions, defaultLr: number) {
     const o = { learningRate: defaultLr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, ...opts };
@@ -65,47 +84,92 @@ abstract class MomentOptimizer implements Optimizer {
     return this.t;
   }
 
-  protected moments(v: Variable): Moments {
-    let s = this.state.get(v);
-    if (s == null) {
-      s = { m: tf.variable(tf.zerosLike(v), false), v: tf.variable(tf.zerosLike(v), false) };
-      this.state.set(v, s);
-    }
-    return s;
+  /** Park the current flat state as per-variable moments. */
+  private park(): void {
+    const f = this.flat;
+    if (f == null) return;
+    const sizes = f.vars.map((v) => v.size);
+    const ms = tf.split(f.m, sizes);
+    const vs = tf.split(f.v, sizes);
+    f.vars.forEach((variable, i) => {
+      const old = this.parked.get(variable);
+      if (old) tf.dispose([old.m, old.v]);
+      this.parked.set(variable, { m: tf.keep(ms[i]!), v: tf.keep(vs[i]!) });
+    });
+    tf.dispose([f.m, f.v]);
+    this.flat = null;
+  }
+
+  private state(variables: readonly Variable[]): FlatState {
+    const key = variables.map((v) => v.id).join(',');
+    if (this.flat?.key === key) return this.flat;
+    tf.tidy(() => this.park());
+    const parts = variables.map((variable) => {
+      const p = this.parked.get(variable);
+      if (p) this.parked.delete(variable);
+      return p ?? { m: tf.zeros([variable.size]), v: tf.zeros([variable.size]) };
+    });
+    const m = tf.keep(parts.length === 1 ? parts[0]!.m : tf.concat(parts.map((p) => p.m), 0));
+    const v = tf.keep(parts.length === 1 ? parts[0]!.v : tf.concat(parts.map((p) => p.v), 0));
+    if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.m, p.v]));
+    this.flat = { vars: [...variables], key, m, v };
+    return this.flat;
   }
 
   /** Coefficients (cg, cm) of the update θ ← θ − (cg·g + cm·m) / (√(v / bc2) + ε) for step t. */
   protected abstract coefficients(t: number): { cg: number; cm: number };
 
   step(variables: readonly Variable[], grads: readonly Tensor[]): void {
+    const where = `${this.constructor.name}.step`;
     if (variables.length !== grads.length) {
-      throw new RangeError(`${this.constructor.name}.step: got ${variables.length} variables and ${grads.length} gradients`);
+      throw new RangeError(`${where}: got ${variables.length} variables and ${grads.length} gradients`);
     }
+    grads.forEach((g, i) => {
+      if (g.size !== variables[i]!.size) {
+        throw new RangeError(`${where}: gradient ${i} has ${g.size} values, variable ${i} has ${variables[i]!.size}`);
+      }
+    });
+    if (variables.length === 0) {
+      this.t += 1;
+      return;
+    }
+    tf.tidy(() => this.stepFlat(variables, flatten(grads)));
+  }
+
+  /**
+   * @internal One update from the gradients of all variables as one flat tensor (concatenated in
+   * the variables' order), as {@link flatten} gives. torch's rule, elementwise:
+   * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ − (cg·g + cm·m) / (√(v/bc2) + ε).
+   */
+  stepFlat(variables: readonly Variable[], g: Tensor): void {
     this.t += 1;
     const t = this.t;
     const { cg, cm } = this.coefficients(t);
     const bc2 = 1 - this.beta2 ** t;
-    tf.tidy(() => {
+    const s = this.state(variables);
+    const [m, v] = tf.tidy(() => {
+      const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
+      const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+      const denom = tf.add(tf.sqrt(tf.mul(v, 1 / bc2)), this.epsilon);
+      const num = cg === 0 ? tf.mul(m, cm) : tf.add(tf.mul(g, cg), tf.mul(m, cm));
+      const delta = tf.div(num, denom);
+      const pieces = variables.length === 1 ? [delta] : tf.split(delta, variables.map((x) => x.size));
       variables.forEach((variable, i) => {
-        const g = grads[i]!;
-        const s = this.moments(variable);
-        const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        s.m.assign(m);
-        s.v.assign(v);
-        const denom = tf.add(tf.sqrt(tf.mul(v, 1 / bc2)), this.epsilon);
-        const num = cg === 0 ? tf.mul(m, cm) : tf.add(tf.mul(g, cg), tf.mul(m, cm));
-        variable.assign(tf.sub(variable, tf.div(num, denom)));
+        const d = variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape);
+        variable.assign(tf.sub(variable, d));
       });
+      return [tf.keep(m), tf.keep(v)];
     });
+    tf.dispose([s.m, s.v]);
+    s.m = m!;
+    s.v = v!;
   }
 
   dispose(): void {
-    for (const s of this.state.values()) {
-      s.m.dispose();
-      s.v.dispose();
-    }
-    this.state.clear();
+    if (this.flat) tf.dispose([this.flat.m, this.flat.v]);
+    this.flat = null;
+    for (const p of this.parked.values()) tf.dispose([p.m, p.v]);
+    this.parked.clear();
   }
 }
 
@@ -156,15 +220,21 @@ export function clipByGlobalNorm(grads: readonly Tensor[], maxNorm: number): { g
     throw new RangeError(`clipByGlobalNorm: maxNorm must be a finite number > 0, got ${show(maxNorm)}`);
   }
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as Scalar;
-    const factor = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+    // One flat vector: 4 kernels for the norm whatever the number of tensors.
+    const norm = tf.sqrt(tf.sum(tf.square(flatten(grads)))) as Scalar;
+    const factor = clipFactor(norm, maxNorm);
     return { grads: grads.map((g) => tf.mul(g, factor)), norm };
   });
 }
 
+/** torch's clip_grad_norm_ factor min(1, maxNorm / (norm + 1e-6)). */
+function clipFactor(norm: Scalar, maxNorm: number): Scalar {
+  return tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+}
+
 /** Global L2 norm of a list of tensors (as a number). */
 export function globalNorm(tensors: readonly Tensor[]): number {
-  const n = tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))));
+  const n = tf.tidy(() => tf.sqrt(tf.sum(tf.square(flatten(tensors)))));
   const v = n.dataSync()[0]!;
   n.dispose();
   return v;
@@ -209,6 +279,24 @@ export function trainStep(
   const registered = tf.engine().registeredVariables;
   const vars = names.map((name) => registered[name]!);
   let list = names.map((name) => grads[name]!);
+  if (optimizer instanceof MomentOptimizer && names.length > 0) {
+    // Flat path: the gradients as one vector for the norm, the clipping and the update (few kernels).
+    let norm: Scalar | null = null;
+    try {
+      const flat = tf.tidy(() => {
+        const g = flatten(list);
+        const n = tf.sqrt(tf.sum(tf.square(g))) as Scalar;
+        norm = tf.keep(n);
+        return opts.clipNorm !== undefined ? tf.mul(g, clipFactor(n, opts.clipNorm)) : g;
+      });
+      tf.dispose(list);
+      list = [flat];
+      tf.tidy(() => optimizer.stepFlat(vars, flat));
+      return { loss: value.dataSync()[0]!, gradNorm: (norm as Scalar | null)!.dataSync()[0]! };
+    } finally {
+      tf.dispose([value, ...list, ...(norm ? [norm] : [])]);
+    }
+  }
   let norm: Scalar;
   if (opts.clipNorm !== undefined) {
     const clipped = clipByGlobalNorm(list, opts.clipNorm);
@@ -216,7 +304,7 @@ export function trainStep(
     list = clipped.grads;
     norm = clipped.norm;
   } else {
-    norm = tf.tidy(() => tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))) as Scalar);
+    norm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(flatten(list)))) as Scalar);
   }
   try {
     if (typeof (optimizer as Optimizer).step === 'function') {

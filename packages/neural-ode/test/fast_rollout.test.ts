@@ -99,6 +99,11 @@ describe('fastRollout equals the per-op autodiff rollout (loss and gradients, fl
     { method: 'heun3', activation: 'silu', inputs: 1, layers: 3, output: 'all' },
     { method: 'midpoint', activation: 'leaky_relu', inputs: 0, layers: 1, output: 'all' },
     { method: 'dopri5', activation: 'gelu', inputs: 1, layers: 2, output: 'final' },
+    // chain tableaux on the direct-kernel path (ELU): one stage, b = (½, ½), and a non-chain one (rk38)
+    { method: 'euler', activation: 'elu', inputs: 1, layers: 2, output: 'all' },
+    { method: 'heun', activation: 'elu', inputs: 2, layers: 3, output: 'final', uBatch1: true },
+    { method: 'heun3', activation: 'elu', inputs: 0, layers: 1, output: 'all', includeInitial: true },
+    { method: 'rk38', activation: 'elu', inputs: 1, layers: 2, output: 'final' },
   ];
   for (const c of cases) {
     it(`${c.method} ${c.activation} m=${c.inputs} L=${c.layers} ${c.output}${c.uBatch1 ? ' u batch 1' : ''}${c.includeInitial ? ' +x0' : ''}`, () => {
@@ -153,6 +158,28 @@ describe('fast path as the NeuralODE.rollout default', () => {
     expect(tf.memory().numTensors).toBe(before);
     opt.dispose();
     tf.dispose([x0, u, target]);
+    field.dispose();
+  });
+
+  it('RK4 without inputs (direct kernels, final state): 60 training steps leak no tensors or buffers', () => {
+    const field = new MlpVectorField({ states: 3, inputs: 0, hidden: 8, layers: 2, activation: 'elu' }, undefined, { seed: 6 });
+    const ode = new NeuralODE(field, { method: 'rk4', step: 0.05 });
+    const x0 = tf.tensor2d([[0.3, -0.2, 0.1], [1, 0.5, -1]]);
+    const target = tf.zeros([2, 3]);
+    const opt = new Adam({ learningRate: 1e-2 });
+    const loss = () => mse(fastRollout(ode, x0, 7, { output: 'final' }), target);
+    const first = trainStep(loss, opt);
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    let last = first;
+    for (let i = 0; i < 60; i++) last = trainStep(loss, opt);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    expect(last.loss).toBeLessThan(first.loss);
+    tf.dispose(fastRollout(ode, x0, 7)); // inference, 'all'
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    opt.dispose();
+    tf.dispose([x0, target]);
     field.dispose();
   });
 

@@ -64,6 +64,49 @@ describe('optimizers', () => {
     });
   }
 
+  for (const kind of ['adam', 'nadam'] as const) {
+    it(`${kind}: flat update of several variables (2-D and 1-D) and a change of the variable list keep per-variable torch semantics`, () => {
+      const r = lcg(3 + kind.length);
+      const shapes: number[][] = [[2, 3], [3], [4, 1]];
+      const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+      const theta = sizes.map((n) => Array.from({ length: n }, () => Math.fround(r())));
+      const vars = shapes.map((s, i) => tf.variable(tf.tensor(theta[i]!, s)));
+      const lr = 0.03;
+      const opt = kind === 'adam' ? new Adam({ learningRate: lr }) : new NAdam({ learningRate: lr });
+      // 4 steps on all three variables, then 2 steps on variables 2 and 0 only (variable 1 keeps its
+      // moments; torch's step counter is global in this implementation, so the reference uses t = 5, 6).
+      const gAll = Array.from({ length: 6 }, () => sizes.map((n) => Array.from({ length: n }, () => Math.fround(r()))));
+      for (let s = 0; s < 6; s++) {
+        const idx = s < 4 ? [0, 1, 2] : [2, 0];
+        const gs = idx.map((i) => tf.tensor(gAll[s]![i]!, shapes[i]!));
+        opt.step(idx.map((i) => vars[i]!), gs);
+        tf.dispose(gs);
+      }
+      // Reference: a per-variable float64 loop; variables 0 and 2 see 6 gradients, variable 1 sees 4.
+      // With a global step counter the coefficients of steps 5, 6 are those of t = 5, 6 for everyone.
+      for (const i of [0, 2]) {
+        const want = reference(kind, theta[i]!, gAll.map((g) => g[i]!), lr);
+        const d = Array.from(vars[i]!.dataSync(), (x, k) => x - theta[i]![k]!);
+        expect(relErr(d, want.map((x, k) => x - theta[i]![k]!))).toBeLessThan(1e-5);
+      }
+      const want1 = reference(kind, theta[1]!, gAll.slice(0, 4).map((g) => g[1]!), lr);
+      const d1 = Array.from(vars[1]!.dataSync(), (x, k) => x - theta[1]![k]!);
+      expect(relErr(d1, want1.map((x, k) => x - theta[1]![k]!))).toBeLessThan(1e-5);
+      expect(opt.iterations).toBe(6);
+      const before = tf.memory().numTensors;
+      opt.dispose();
+      expect(tf.memory().numTensors).toBe(before - 4); // flat m, v (one each) + parked m, v of variable 1
+      tf.dispose(vars);
+    });
+  }
+
+  it('step rejects a gradient whose size differs from its variable', () => {
+    const v = tf.variable(tf.zeros([3]));
+    const g = tf.zeros([2]);
+    expect(() => new Adam().step([v], [g])).toThrow(/Adam.step: gradient 0 has 2 values, variable 0 has 3/);
+    tf.dispose([v, g]);
+  });
+
   it('clipByGlobalNorm scales by min(1, max/(norm + 1e-6)) like torch clip_grad_norm_', () => {
     const a = tf.tensor1d([3, 0]);
     const b = tf.tensor2d([[0, 4]]);
@@ -96,6 +139,38 @@ describe('trainStep', () => {
     opt.dispose();
     field.dispose();
     tf.dispose([x0, u, y]);
+  });
+
+  it('flat path (own optimizer) equals clipByGlobalNorm + optimizer.step on the same gradients', () => {
+    const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' }, undefined, { seed: 9 });
+    const twin = new MlpVectorField({ states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' }, field.getWeights(), {});
+    const x0 = tf.tensor2d([[0.5, -0.5], [1, 0.2]]);
+    const u = tf.tensor3d(Array.from({ length: 5 }, (_, k) => [[Math.sin(k)], [Math.cos(k)]]));
+    const y = tf.tensor3d(Array.from({ length: 5 }, (_, k) => [[0.3 * k, 0], [0, -0.3 * k]]));
+    const a = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const b = new NeuralODE(twin, { method: 'midpoint', step: 0.1 });
+    const optA = new NAdam({ learningRate: 1e-2 });
+    const optB = new NAdam({ learningRate: 1e-2 });
+    for (let s = 0; s < 3; s++) {
+      const res = trainStep(() => mse(a.rollout(x0, u), y), optA, { clipNorm: 0.1, variables: field.variables });
+      // explicit reference path: per-variable gradients, clipByGlobalNorm, step
+      const { value, grads } = tf.variableGrads(() => mse(b.rollout(x0, u), y), twin.variables);
+      const list = twin.variables.map((v) => grads[v.name]!);
+      const { grads: clipped, norm } = clipByGlobalNorm(list, 0.1);
+      expect(res.gradNorm).toBeGreaterThan(0.1); // clipping is active
+      expect(Math.abs(res.gradNorm - norm.dataSync()[0]!)).toBeLessThan(1e-5 * res.gradNorm);
+      expect(Math.abs(res.loss - value.dataSync()[0]!)).toBeLessThan(1e-6 * res.loss);
+      optB.step(twin.variables, clipped);
+      tf.dispose([value, norm, ...list, ...clipped]);
+    }
+    field.variables.forEach((v, i) => {
+      expect(relErr(Array.from(v.dataSync()), Array.from(twin.variables[i]!.dataSync()))).toBeLessThan(1e-5);
+    });
+    tf.dispose([x0, u, y]);
+    optA.dispose();
+    optB.dispose();
+    field.dispose();
+    twin.dispose();
   });
 
   it('clips: the applied update equals the optimizer step on gradients scaled to norm 1', () => {
