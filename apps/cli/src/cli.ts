@@ -181,6 +181,18 @@ export function buildProgram(io: Io = stdIo): Command {
   );
   ts.action(async (o) => {
     const resume = o.resume as string | undefined;
+    if (resume) {
+      // A resumed sweep keeps its stored configuration; a flag that would change it is refused, not ignored.
+      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter']);
+      const changed = ts.options
+        .filter((opt) => !allowed.has(opt.attributeName()) && ts.getOptionValueSource(opt.attributeName()) === 'cli')
+        .map((opt) => opt.long);
+      if (changed.length) {
+        throw new InvalidArgumentError(
+          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers and --progress apply)`,
+        );
+      }
+    }
     await teacherStudentCommand(
       { ...common(o), resume, abortAfter: o.abortAfter, config: resume ? undefined : teacherStudentConfig(o) },
       io,

@@ -123,6 +123,13 @@ describe('usage', () => {
     expect(r.stderr).toContain('--window (40) must not exceed --samples (30)');
   });
 
+  it('--resume refuses flags that would change the stored configuration', () => {
+    const r = sii(['teacher-student', '--resume', join(tmp, 'no-such-run'), '--epochs', '5', '--workers', '1']);
+    expect(r.code).toBe(2);
+    // --workers may change on resume, so only --epochs is named
+    expect(r.stderr).toContain('stored configuration; --epochs cannot be changed');
+  });
+
   it('an unknown method is an error listing the known ones', () => {
     const r = sii(['stability', '--methods', 'euler,nosuch', '--out', join(tmp, 'bad')]);
     expect(r.code).toBe(1);
