@@ -10,7 +10,7 @@ import { stabilityAbs, stabilityPolynomial, getTableau } from '@sii/rk';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forecastPreset, runForecastTask, subsampleWindows } from '../src/experiments/forecast.js';
-import { latentPreset, runLatentTask } from '../src/experiments/latent.js';
+import { latentPreset, runLatentTask, trainHorizon } from '../src/experiments/latent.js';
 import { buildOde, fmtMeanStd, linearLrFactor, meanStd, oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
 import { accumulatedStep, groupSteps, PixelModel, pixelLoss, pixelPreset, runPixelTask } from '../src/experiments/pixel.js';
 import { crc32, encodePng } from '../src/experiments/png.js';
@@ -194,6 +194,22 @@ describe('training loops', () => {
     // SII arms record their sampled poles, the baseline arm none.
     expect(px.initialPoles).toHaveLength(pixelPreset('tiny', 'smnist').states);
     expect(fc.initialPoles).toBeUndefined();
+  });
+});
+
+describe('latent training-horizon curriculum', () => {
+  it('grows linearly from horizonStart to horizon over rampEpochs, then stays at horizon', () => {
+    const c = { horizon: 60, horizonStart: 10, rampEpochs: 40 };
+    // round(10 + 50·e/40)
+    expect([0, 1, 20, 39, 40, 59].map((e) => trainHorizon(c, e))).toEqual([10, 11, 35, 59, 60, 60]);
+    expect(trainHorizon({ ...c, rampEpochs: 0 }, 0)).toBe(60);
+    expect(trainHorizon({ ...c, horizonStart: 80 }, 0)).toBe(60);
+  });
+  it('is off in the paper preset (full 60-frame rollouts, no auxiliary term, as in spec §7)', () => {
+    const p = latentPreset('paper');
+    expect(trainHorizon(p, 0)).toBe(p.horizon);
+    expect(p.reconWeight).toBe(0);
+    expect([p.frameSize, p.lr, p.horizon]).toEqual([32, 1e-3, 60]);
   });
 });
 

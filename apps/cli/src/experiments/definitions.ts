@@ -97,6 +97,11 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
   },
 };
 
+const trainHorizonText = (c: LatentConfig) =>
+  c.rampEpochs > 0 && c.horizonStart < c.horizon
+    ? `; curriculum: training horizon grows linearly from ${c.horizonStart} to ${c.horizon} frames over the first ${c.rampEpochs} epochs`
+    : '';
+
 export const latentDefinition: ExperimentDefinition<LatentConfig> = {
   kind: 'latent',
   title: (c) => `Latent dynamics from pixels (${c.system}, ${c.scale} scale)`,
@@ -108,7 +113,7 @@ export const latentDefinition: ExperimentDefinition<LatentConfig> = {
   ],
   epochMetric: 'test NMSE',
   describe: (c) =>
-    `${runsText(c)} Data: ${c.system}, ${c.trainSequences} training / ${c.testSequences} test sequences of ${c.frameSize}×${c.frameSize}×3 frames (dt 0.1), ${c.inputFrames} conditioning frames; trained on ${c.horizon} predicted frames, tested on ${c.horizon} (short) and ${c.longHorizon} (long). Model: per-frame Linear(→${c.frameEmbed}) + ReLU, Linear(${c.inputFrames}·${c.frameEmbed}→${c.states}) to the initial state; ${fieldText(c, String(c.h))} Decoder Linear(→${c.decoderHidden}), ReLU, Linear(→pixels), sigmoid. Loss pixel MSE. Adam lr ${c.lr}, batch ${c.batch}, gradient clip ${c.clip ?? 'none'}, ${c.epochs} epochs. NMSE = MSE / variance of the true test pixels over the horizon; pixel accuracy = share of pixel channels with |error| ≤ 0.025.`,
+    `${runsText(c)} Data: ${c.system}, ${c.trainSequences} training / ${c.testSequences} test sequences of ${c.frameSize}×${c.frameSize}×3 frames (dt 0.1), ${c.inputFrames} conditioning frames; trained on ${c.horizon} predicted frames, tested on ${c.horizon} (short) and ${c.longHorizon} (long). Model: per-frame Linear(→${c.frameEmbed}) + ReLU, Linear(${c.inputFrames}·${c.frameEmbed}→${c.states}) to the initial state; ${fieldText(c, String(c.h))} Decoder Linear(→${c.decoderHidden}), ReLU, Linear(→pixels), sigmoid. Loss pixel MSE over the training horizon${c.reconWeight > 0 ? ` + ${c.reconWeight}·MSE(decode(z0), last conditioning frame)` : ''}${trainHorizonText(c)}. Adam lr ${c.lr}, batch ${c.batch}, gradient clip ${c.clip ?? 'none'}, ${c.epochs} epochs. NMSE = MSE / variance of the true test pixels over the horizon; pixel accuracy = share of pixel channels with |error| ≤ 0.025.`,
   figures: async (c, results) => {
     const figs: Figure[] = [
       await curvesFigure({
@@ -116,7 +121,7 @@ export const latentDefinition: ExperimentDefinition<LatentConfig> = {
         inits: c.inits,
         panels: [
           { curve: 'testNmse', label: `test NMSE (${c.horizon} frames)`, log: true },
-          { curve: 'trainLoss', label: 'training loss (pixel MSE)', log: true },
+          { curve: 'trainLoss', label: c.reconWeight > 0 ? 'training loss (pixel MSE + aux. term)' : 'training loss (pixel MSE)', log: true },
         ],
         file: 'learning-curves.svg',
         title: `${c.system}: learning curves, mean over ${c.seeds} run(s)`,

@@ -135,6 +135,7 @@ function action<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, io
 /** Register `pixel`, `latent` and `forecast` on the `sii` program. */
 export function registerExperiments(program: Command, io: Io): void {
   const positive = parseNumber((x) => x > 0, 'a number > 0');
+  const nonNegative = parseNumber((x) => x >= 0, 'a number >= 0');
 
   const pixelFlags: Flag[] = [
     ...fieldFlags(),
@@ -171,6 +172,9 @@ export function registerExperiments(program: Command, io: Io): void {
     { flags: '--input-frames <n>', key: 'inputFrames', description: 'conditioning frames', parser: parseInteger(1) },
     { flags: '--horizon <n>', key: 'horizon', description: 'predicted frames in training and the short test horizon', parser: parseInteger(1) },
     { flags: '--long-horizon <n>', key: 'longHorizon', description: 'long test horizon', parser: parseInteger(1) },
+    { flags: '--horizon-start <n>', key: 'horizonStart', description: 'curriculum: predicted frames trained on in epoch 1 (>= --horizon: full horizon throughout)', parser: parseInteger(1) },
+    { flags: '--ramp-epochs <n>', key: 'rampEpochs', description: 'curriculum: epochs over which the training horizon grows linearly to --horizon (0: no curriculum)', parser: parseInteger(0) },
+    { flags: '--recon-weight <w>', key: 'reconWeight', description: 'weight of the auxiliary loss decode(z0) ≈ last conditioning frame (0: off)', parser: nonNegative },
     { flags: '--frame-embed <n>', key: 'frameEmbed', description: 'per-frame encoder width', parser: parseInteger(1) },
     { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: 'decoder hidden width', parser: parseInteger(1) },
   ];
