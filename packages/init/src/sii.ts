@@ -5,8 +5,8 @@ import { type Complex, complex, croot, type DenseMatrix, haarOrthogonal, Rng } f
 import { type ActivationName, activation64, activationDerivative64, activationSlopeAtZero } from './activations.js';
 import { layerSizes, type MlpSpec, type MlpWeights } from './mlp.js';
 import {
-  type PoleBox,
   resolveStability,
+  type SamplePolesOptions,
   type StabilitySpec,
   samplePolesDetailed,
   solverStability,
@@ -28,23 +28,14 @@ export type SlopeCompensation = 'exact' | 'slope' | 'none';
 
 export type SiiPreset = 'default' | 'reference';
 
-export interface SiiOptions extends MlpSpec {
+/** Sampling options passed through to samplePoles (same meaning and defaults; complex defaults to real poles, as in most of the paper's experiments; teachers in the paper use eps −0.2). */
+type SiiSamplingOptions = Pick<SamplePolesOptions, 'complex' | 'eps' | 'exclusionOrder' | 'exclusive' | 'box' | 'maxTries'>;
+
+export interface SiiOptions extends MlpSpec, SiiSamplingOptions {
   /** Solver the model will be trained with (@sii/rk or torchdiffeq name, or the authors' 'rk3'). */
   solver: string;
   /** Solver step h > 0. */
   h: number;
-  /** Complex-conjugate pole pairs (default false: real poles, as in most of the paper's experiments). */
-  complex?: boolean;
-  /** Margin: accept |R(z)| < 1 + eps (default −0.01; teachers in the paper use −0.2). */
-  eps?: number;
-  /** Exclusion order q (see samplePoles). */
-  exclusionOrder?: number;
-  /** Exclusive sampling: only |R_q(z)| ≥ 1 − eps (teachers outside a student's region). */
-  exclusive?: boolean;
-  /** Proposal box in z = hλ (default Re ∈ [−3, −0.1], Im ∈ [−3, 3]). */
-  box?: Partial<PoleBox>;
-  /** Proposals per accepted sample before an error (default 100 000). */
-  maxTries?: number;
   /**
    * 'default': the solver's exact R(z) and 'exact' slope compensation.
    * 'reference': the authors' code: Taylor polynomial of order p (dopri5 → 4), no compensation.
