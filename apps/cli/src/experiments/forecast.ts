@@ -19,8 +19,8 @@ import { Rng } from '@sii/linalg';
 import { Adam, trainStep } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { buildOde, type FieldConfig, Linear, normalArray } from './nn.js';
-import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask } from './types.js';
+import { buildOde, Linear, normalArray } from './nn.js';
+import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, OdeTrainingConfig } from './types.js';
 
 export type ForecastName = 'tanks' | 'duffing' | 'airquality' | 'activity' | 'engine';
 export const FORECAST_DATASETS: readonly ForecastName[] = ['tanks', 'duffing', 'airquality', 'activity', 'engine'];
@@ -30,7 +30,7 @@ const FILE_DATASETS: Record<string, string> = {
   engine: 'a LiU-ICE engine CSV with a header row (e.g. wltp_NF.csv)',
 };
 
-export interface ForecastConfig extends BaseExperimentConfig {
+export interface ForecastConfig extends BaseExperimentConfig, Omit<OdeTrainingConfig, 'h'> {
   dataset: ForecastName;
   /** File of the UCI / engine data sets (required for them). */
   data: string | null;
@@ -43,21 +43,10 @@ export interface ForecastConfig extends BaseExperimentConfig {
   /** Samples of outputs + inputs the encoder sees (null: min(10, ⌊T/4⌋)). */
   encoderSteps: number | null;
   encoderHidden: number;
-  states: number;
-  hidden: number;
-  layers: number;
-  activation: FieldConfig['activation'];
-  solver: string;
   /** Solver step (null: the sampling time dt of the data set). */
   h: number | null;
-  eps: number;
-  /** siiInit preset ('default' | 'reference', see nn.ts FieldConfig). */
-  siiPreset: 'default' | 'reference';
   /** Weight β of the KL term. */
   klWeight: number;
-  batch: number;
-  lr: number;
-  clip: number | null;
 }
 
 type PresetFields = Omit<ForecastConfig, 'dataset' | 'data' | 'seed' | 'inits' | 'backend' | 'scale'>;

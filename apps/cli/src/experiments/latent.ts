@@ -13,15 +13,15 @@ import { Rng } from '@sii/linalg';
 import { Adam, trainStep } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { buildOde, type FieldConfig, Linear } from './nn.js';
-import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask } from './types.js';
+import { buildOde, Linear } from './nn.js';
+import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, OdeTrainingConfig } from './types.js';
 
 export type LatentSystem = 'mass-spring' | 'pendulum' | 'double-pendulum' | 'molecules';
 export const LATENT_SYSTEM_NAMES: readonly LatentSystem[] = ['mass-spring', 'pendulum', 'double-pendulum', 'molecules'];
 /** Our name → @sii/datasets' system ('molecules' is the 16-particle Lennard-Jones gas). */
 const DATASET_SYSTEM = { 'mass-spring': 'mass-spring', pendulum: 'pendulum', 'double-pendulum': 'double-pendulum', molecules: 'lennard-jones' } as const;
 
-export interface LatentConfig extends BaseExperimentConfig {
+export interface LatentConfig extends BaseExperimentConfig, OdeTrainingConfig {
   system: LatentSystem;
   trainSequences: number;
   testSequences: number;
@@ -33,19 +33,7 @@ export interface LatentConfig extends BaseExperimentConfig {
   /** Longer test horizon (240). */
   longHorizon: number;
   frameEmbed: number;
-  states: number;
-  hidden: number;
-  layers: number;
-  activation: FieldConfig['activation'];
-  solver: string;
-  h: number;
-  eps: number;
-  /** siiInit preset ('default' | 'reference', see nn.ts FieldConfig). */
-  siiPreset: 'default' | 'reference';
   decoderHidden: number;
-  batch: number;
-  lr: number;
-  clip: number | null;
   /**
    * Curriculum on the training rollout length: epoch e (0-based) trains on
    * round(horizonStart + (horizon − horizonStart)·min(1, e / rampEpochs)) predicted frames.

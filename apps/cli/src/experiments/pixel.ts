@@ -10,13 +10,13 @@ import { Rng } from '@sii/linalg';
 import { Adam, clipByGlobalNorm, type Optimizer, trainStep } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { buildOde, type FieldConfig, Linear, linearLrFactor, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';
-import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask } from './types.js';
+import { buildOde, Linear, linearLrFactor, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';
+import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, OdeTrainingConfig } from './types.js';
 
 export type PixelDataset = 'smnist' | 'psmnist' | 'fashion' | 'scifar';
 export const PIXEL_DATASETS: readonly PixelDataset[] = ['smnist', 'psmnist', 'fashion', 'scifar'];
 
-export interface PixelConfig extends BaseExperimentConfig {
+export interface PixelConfig extends BaseExperimentConfig, OdeTrainingConfig {
   dataset: PixelDataset;
   /** Folder of the image files (Fashion-MNIST default /usr/share/datasets/fashion-mnist; CIFAR-10 required). */
   data: string | null;
@@ -25,22 +25,9 @@ export interface PixelConfig extends BaseExperimentConfig {
   /** Training / test subset sizes (class-balanced, seeded by the base seed); null = the full split. */
   trainSize: number | null;
   testSize: number | null;
-  states: number;
-  hidden: number;
-  layers: number;
-  activation: FieldConfig['activation'];
-  solver: string;
-  h: number;
-  eps: number;
-  /** siiInit preset ('default' | 'reference', see nn.ts FieldConfig). */
-  siiPreset: 'default' | 'reference';
   decoderHidden: number;
-  batch: number;
-  lr: number;
   /** Final learning-rate factor of the linear schedule (0.1). */
   lrEnd: number;
-  /** Global gradient-norm clip (null: none; the spec does not clip). */
-  clip: number | null;
   /**
    * Split each batch into chunks of at most this many examples and accumulate their gradients
    * before the (single) optimizer step: the same update as the full batch, with the autodiff tape

@@ -1,5 +1,5 @@
 /** Shapes shared by the benchmark experiments (JSON-serialisable: they cross worker threads and files). */
-import type { InitName } from './nn.js';
+import type { FieldConfig, InitName } from './nn.js';
 
 export type ExperimentKind = 'pixel' | 'latent' | 'forecast';
 export type Scale = 'paper' | 'laptop' | 'tiny';
@@ -14,6 +14,23 @@ export interface BaseExperimentConfig {
   inits: InitName[];
   epochs: number;
   backend: 'wasm' | 'cpu';
+}
+
+/** The ODE's vector field, its solver and the optimizer: the same fields in every experiment. */
+export interface OdeTrainingConfig {
+  states: number;
+  hidden: number;
+  layers: number;
+  activation: FieldConfig['activation'];
+  solver: string;
+  h: number;
+  eps: number;
+  /** siiInit preset ('default' | 'reference', see nn.ts FieldConfig). */
+  siiPreset: 'default' | 'reference';
+  batch: number;
+  lr: number;
+  /** Global gradient-norm clip (null: none). */
+  clip: number | null;
 }
 
 export interface ExperimentTask<C extends BaseExperimentConfig = BaseExperimentConfig> {
