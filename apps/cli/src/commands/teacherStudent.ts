@@ -12,7 +12,7 @@ import { regionCurves } from '../regions.js';
 import { type ReportSection, sig, textTable } from '../report.js';
 import { Run } from '../run.js';
 import { RUN_FILES, readJson, writeFileAtomic } from '../runfolder.js';
-import type { InitName, InitRun, Setting, StudentConfig, TeacherResult, TeacherTask } from '../train/types.js';
+import { emptyInitRun, type InitName, type InitRun, type Setting, type StudentConfig, type TeacherResult, type TeacherTask } from '../train/types.js';
 import type { CommandResult, CommonOptions, Io } from './common.js';
 
 /** Student architecture per setting (spec §7). */
@@ -262,17 +262,9 @@ export async function teacherStudentCommand(
   };
   const label = (t: TeacherTask) => `teacher ${t.teacher}`;
   const failedRun = (init: InitName, message: string): InitRun => ({
-    init,
-    initialValLoss: Number.NaN,
-    valCurve: [],
-    trainCurve: [],
-    minValLoss: Number.POSITIVE_INFINITY,
-    minEpoch: -1,
-    poles: [],
+    ...emptyInitRun(init),
     diverged: { epoch: 0, reason: `error: ${message.split('\n')[0]}` },
     error: message,
-    epochsRun: 0,
-    wallMs: 0,
   });
   const epochs = config.student.epochs;
   const onSignal = () => {

@@ -11,7 +11,7 @@ import { eigenvalues, Rng } from '@sii/linalg';
 import { MlpVectorField, NAdam, NeuralODE, trainStep } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import type { InitRun, StudentConfig, StudentTask, TeacherResult, TeacherTask } from './types.js';
+import { emptyInitRun, type InitRun, type StudentConfig, type StudentTask, type TeacherResult, type TeacherTask } from './types.js';
 
 export function studentSpec(config: StudentConfig, states: number, inputs: number): MlpSpec {
   return {
@@ -86,18 +86,7 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
   };
 
   const opt = new NAdam({ learningRate: c.lr });
-  const run: InitRun = {
-    init: task.init,
-    initialValLoss: Number.NaN,
-    valCurve: [],
-    trainCurve: [],
-    minValLoss: Number.POSITIVE_INFINITY,
-    minEpoch: -1,
-    poles: [],
-    diverged: null,
-    epochsRun: 0,
-    wallMs: 0,
-  };
+  const run: InitRun = emptyInitRun(task.init);
   try {
     run.initialValLoss = valLoss();
     run.poles.push(polesAtOrigin(spec, field));

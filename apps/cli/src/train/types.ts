@@ -72,6 +72,22 @@ export interface InitRun {
   wallMs: number;
 }
 
+/** The record of a run before its first epoch. */
+export function emptyInitRun(init: InitName): InitRun {
+  return {
+    init,
+    initialValLoss: Number.NaN,
+    valCurve: [],
+    trainCurve: [],
+    minValLoss: Number.POSITIVE_INFINITY,
+    minEpoch: -1,
+    poles: [],
+    diverged: null,
+    epochsRun: 0,
+    wallMs: 0,
+  };
+}
+
 export interface TeacherResult {
   teacher: number;
   teacherSeed: string;
