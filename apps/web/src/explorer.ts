@@ -14,7 +14,7 @@ import {
   tableauNames,
 } from '@sii/rk';
 import { complexToInput, parseComplexList } from './complex-input.js';
-import { el, formatComplex, formatNumber, hexToRgb, PALETTE, PlanePlot, type Point } from './plot.js';
+import { appendTwoColumns, el, formatComplex, formatNumber, hexToRgb, PALETTE, mountSectionHeader, PlanePlot, type Point } from './plot.js';
 
 interface MethodInfo {
   name: string;
@@ -58,21 +58,14 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
   let h = 0.1;
   let poles: Point[] = DEFAULT_POLES.map((p) => ({ ...p }));
 
-  root.replaceChildren(
-    el('h2', { text: '1 · Stability explorer' }),
-    el('p', {
-      class: 'hint',
-      text:
-        'Regions |R(hλ)| ≤ 1 of explicit Runge–Kutta methods. Hover to read |R(z)|; click the plane to add a pole λ = z/h ' +
-        '(complex poles come with their conjugate), drag a pole to move it, double-click it to remove it. Change h and watch ' +
-        'the poles slide along their rays from the origin.',
-    }),
+  mountSectionHeader(
+    root,
+    '1 · Stability explorer',
+    'Regions |R(hλ)| ≤ 1 of explicit Runge–Kutta methods. Hover to read |R(z)|; click the plane to add a pole λ = z/h ' +
+    '(complex poles come with their conjugate), drag a pole to move it, double-click it to remove it. Change h and watch ' +
+    'the poles slide along their rays from the origin.',
   );
-  const layout = el('div', { class: 'two-col' });
-  const left = el('div', { class: 'plot-col' });
-  const right = el('div', { class: 'side-col' });
-  layout.append(left, right);
-  root.append(layout);
+  const { left, right } = appendTwoColumns(root);
 
   const plot = new PlanePlot(left, {
     width: 560,

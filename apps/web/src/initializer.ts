@@ -4,7 +4,7 @@
 import type { Complex } from '@sii/linalg';
 import { type ActivationName, heInit, type MlpSpec, siiInit, solverStability, verify } from '@sii/init';
 import { stabilityAbs, stabilityBoundary, tableauNames } from '@sii/rk';
-import { el, formatComplex, formatNumber, PlanePlot } from './plot.js';
+import { appendTwoColumns, el, formatComplex, formatNumber, mountSectionHeader, PlanePlot } from './plot.js';
 
 const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus', 'selu', 'none'];
 const SII_COLOR = '#1f77b4';
@@ -43,21 +43,14 @@ function select(id: string, options: readonly string[], value: string): HTMLSele
 }
 
 export function mountInitializer(root: HTMLElement): void {
-  root.replaceChildren(
-    el('h2', { text: '2 · Initializer' }),
-    el('p', {
-      class: 'hint',
-      text:
-        'SII samples poles z = hλ inside the solver’s region (|R(z)| < 1 + ε), then builds MLP weights whose Jacobian at the ' +
-        'origin has exactly these eigenvalues. Circles: sampled poles; crosses: eigenvalues of ∂f/∂x(0) of the SII network ' +
-        '(they must sit on the circles); triangles: the baseline (PyTorch default / “He”) initialization.',
-    }),
+  mountSectionHeader(
+    root,
+    '2 · Initializer',
+    'SII samples poles z = hλ inside the solver’s region (|R(z)| < 1 + ε), then builds MLP weights whose Jacobian at the ' +
+    'origin has exactly these eigenvalues. Circles: sampled poles; crosses: eigenvalues of ∂f/∂x(0) of the SII network ' +
+    '(they must sit on the circles); triangles: the baseline (PyTorch default / “He”) initialization.',
   );
-  const layout = el('div', { class: 'two-col' });
-  const left = el('div', { class: 'plot-col' });
-  const right = el('div', { class: 'side-col' });
-  layout.append(left, right);
-  root.append(layout);
+  const { left, right } = appendTwoColumns(root);
   const plot = new PlanePlot(left, {
     width: 560,
     height: 560,

@@ -41,6 +41,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** Replace a section's content with its title and explanatory paragraph. */
+export function mountSectionHeader(root: HTMLElement, title: string, hint: string): void {
+  root.replaceChildren(el('h2', { text: title }), el('p', { class: 'hint', text: hint }));
+}
+
+/** Append the two-column layout (plot on the left) and return its columns. */
+export function appendTwoColumns(root: HTMLElement, rightClass: 'side-col' | 'plot-col' = 'side-col'): { left: HTMLDivElement; right: HTMLDivElement } {
+  const left = el('div', { class: 'plot-col' });
+  const right = el('div', { class: rightClass });
+  root.append(el('div', { class: 'two-col' }, left, right));
+  return { left, right };
+}
+
 /** Round to a "nice" tick step (1, 2 or 5 times a power of ten) for about `count` ticks over `span`. */
 export function niceStep(span: number, count: number): number {
   const raw = span / Math.max(1, count);

@@ -6,7 +6,7 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import { solverStability } from '@sii/init';
 import { stabilityAbs, stabilityBoundary } from '@sii/rk';
-import { el, formatNumber, LogChart, PlanePlot, type Point } from './plot.js';
+import { appendTwoColumns, el, formatNumber, LogChart, mountSectionHeader, PlanePlot, type Point } from './plot.js';
 import { DEFAULT_TRAIN_CONFIG, type FromWorker, type ModelProgress, type TrainConfig } from './protocol.js';
 
 const SII_COLOR = '#1f77b4';
@@ -26,15 +26,12 @@ export function wasmPaths(): Record<string, string> {
 type State = 'idle' | 'setting-up' | 'ready' | 'running' | 'paused' | 'done' | 'error';
 
 export function mountTraining(root: HTMLElement): void {
-  root.replaceChildren(
-    el('h2', { text: '3 · Live training' }),
-    el('p', {
-      class: 'hint',
-      text:
-        'A teacher network (SII-initialized, poles well inside the region, simulated in float64 with dopri5 under a noisy PWM ' +
-        'input) produces a trajectory; two students learn it with one solver step per sample: one SII-initialized, one with ' +
-        'the baseline init. Training runs in a Web Worker on TensorFlow.js with the WebAssembly backend.',
-    }),
+  mountSectionHeader(
+    root,
+    '3 · Live training',
+    'A teacher network (SII-initialized, poles well inside the region, simulated in float64 with dopri5 under a noisy PWM ' +
+    'input) produces a trajectory; two students learn it with one solver step per sample: one SII-initialized, one with ' +
+    'the baseline init. Training runs in a Web Worker on TensorFlow.js with the WebAssembly backend.',
   );
   const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
   const controls = el('fieldset', { class: 'inline' }, el('legend', { text: 'Settings (small, for the browser)' }));
@@ -66,11 +63,7 @@ export function mountTraining(root: HTMLElement): void {
   const status = el('div', { class: 'status', 'data-testid': 'train-status', text: 'Press Start: the worker builds the teacher data and both students.' });
   root.append(controls, el('div', { class: 'row buttons' }, start, pause, reset), status);
 
-  const layout = el('div', { class: 'two-col' });
-  const left = el('div', { class: 'plot-col' });
-  const right = el('div', { class: 'plot-col' });
-  layout.append(left, right);
-  root.append(layout);
+  const { left, right } = appendTwoColumns(root, 'plot-col');
   left.append(el('h3', { text: 'Training loss (MSE, log scale)' }));
   const lossChart = new LogChart(left, 'epoch', 'MSE');
   left.append(el('h3', { text: 'Validation loss' }));
