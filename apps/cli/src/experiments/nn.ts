@@ -73,14 +73,10 @@ export function fieldWeights(init: InitName, c: FieldConfig, rng: Rng): MlpWeigh
 /** The ODE of one arm: field initialised per `init` from the task seed's 'field:<init>' stream. */
 export function buildOde(init: InitName, c: FieldConfig, seed: string): { field: MlpVectorField; ode: NeuralODE; poles?: { re: number; im: number }[] } {
   const w = fieldWeights(init, c, new Rng(seed).fork(`field:${init}`));
-  // Built inside tidy: MlpVectorField leaves the initial tensors of its variables registered.
-  let field!: MlpVectorField;
-  tf.tidy(() => {
-    field = new MlpVectorField(
-      { states: c.states, inputs: c.inputs, hidden: c.hidden, layers: c.layers, activation: c.activation },
-      { weights: w.weights, biases: w.biases },
-    );
-  });
+  const field = new MlpVectorField(
+    { states: c.states, inputs: c.inputs, hidden: c.hidden, layers: c.layers, activation: c.activation },
+    { weights: w.weights, biases: w.biases },
+  );
   return { field, ode: new NeuralODE(field, { method: c.solver, step: c.h, checkFinite: false }), poles: w.poles };
 }
 
