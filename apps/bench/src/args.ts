@@ -1,13 +1,13 @@
 /** Command-line options of `pnpm bench`. */
 import { CONFIGS } from './configs.js';
-import type { BackendName } from './sii.js';
+import { BASE_PATHS, type BackendName, type BasePath } from './sii.js';
 
 export interface BenchArgs {
   configs: string[];
   iters: number | null;
   warmup: number | null;
   backends: BackendName[];
-  paths: Array<'plain' | 'fast'>;
+  paths: BasePath[];
   peer: boolean;
   /** Iterations on the cpu backend (much slower). */
   cpuIters: number;
@@ -24,7 +24,8 @@ export const USAGE = `pnpm bench [-- options]
   --iters N                     timed steps per configuration (default: student 30, rk4 30, pixel 8)
   --warmup N                    untimed steps first (default 3)
   --backends wasm,cpu           backends (default wasm,cpu; cpu runs --cpu-iters steps of the fast path only)
-  --paths plain,fast            paths (default fast,plain)
+  --paths LIST                  of fast (default engine: auto), fast-simd, fast-tfjs (engine forced),
+                                plain (per-op autodiff); default fast,fast-simd,fast-tfjs,plain
   --cpu-iters N                 timed steps on cpu (default 3)
   --no-peer                     skip the PyTorch peer
   --out DIR                     results folder (default apps/bench/results)
@@ -53,7 +54,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     iters: null,
     warmup: null,
     backends: ['wasm', 'cpu'],
-    paths: ['fast', 'plain'],
+    paths: [...BASE_PATHS],
     peer: true,
     cpuIters: 3,
     out: null,
@@ -84,7 +85,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         a.backends = list(value() ?? '', ['wasm', 'cpu'], '--backends');
         break;
       case '--paths':
-        a.paths = list(value() ?? '', ['plain', 'fast'], '--paths');
+        a.paths = list(value() ?? '', BASE_PATHS, '--paths');
         break;
       case '--parallel':
         a.parallel = int(value(), '--parallel', 1);

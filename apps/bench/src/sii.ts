@@ -5,6 +5,7 @@ import {
   Adam,
   DataParallelTrainer,
   defaultWeights,
+  type FastRolloutEngine,
   fastRollout,
   initBackend,
   MlpVectorField,
@@ -15,8 +16,18 @@ import {
 } from '@sii/neural-ode';
 import { type BenchConfig, stepFlops } from './configs.js';
 
-/** 'fast×N': the fast path data-parallel over N replicas (DataParallelTrainer). */
-export type PathName = 'plain' | 'fast' | `fast×${number}`;
+/**
+ * 'fast': the fast rollout with its default engine ('auto'); 'fast-simd' / 'fast-tfjs': with the
+ * engine forced (the package's WebAssembly SIMD kernels / tfjs kernels); 'fast×N': 'fast'
+ * data-parallel over N replicas (DataParallelTrainer); 'plain': the per-op autodiff path.
+ */
+export type BasePath = 'plain' | 'fast' | 'fast-simd' | 'fast-tfjs';
+export const BASE_PATHS: readonly BasePath[] = ['fast', 'fast-simd', 'fast-tfjs', 'plain'];
+export type PathName = BasePath | `fast×${number}`;
+
+function engineOf(path: BasePath): FastRolloutEngine {
+  return path === 'fast-simd' ? 'simd' : path === 'fast-tfjs' ? 'tfjs' : 'auto';
+}
 export type BackendName = 'wasm' | 'cpu';
 
 export interface SiiResult {
@@ -65,7 +76,7 @@ function normals(count: number, seed: number): Float32Array {
 export async function runSii(
   c: BenchConfig,
   backend: BackendName,
-  basePath: 'plain' | 'fast',
+  basePath: BasePath,
   iters: number,
   warmup: number,
   replicas = 1,
@@ -73,8 +84,14 @@ export async function runSii(
   const path: PathName = replicas > 1 ? `fast×${replicas}` : basePath;
   await initBackend({ backend });
   const spec = { states: c.n, inputs: c.m, hidden: c.hidden, layers: c.linears, activation: 'elu' as const };
-  const field = new MlpVectorField(spec, defaultWeights(spec, 0), { gradMode: basePath === 'fast' ? 'custom' : 'autodiff' });
-  const ode = new NeuralODE(field, { method: c.method, step: c.h, fast: basePath === 'fast', checkFinite: false });
+  const field = new MlpVectorField(spec, defaultWeights(spec, 0), { gradMode: basePath !== 'plain' ? 'custom' : 'autodiff' });
+  const ode = new NeuralODE(field, {
+    method: c.method,
+    step: c.h,
+    fast: basePath !== 'plain',
+    fastEngine: engineOf(basePath),
+    checkFinite: false,
+  });
   const { batch: B, T, n, m } = c;
   const x0 = tf.tensor2d(normals(B * n, 1), [B, n]);
   const u = m > 0 ? tf.tensor3d(normals(T * B * m, 2), [T, B, m]) : null;
@@ -83,7 +100,7 @@ export async function runSii(
   const inputs: Tensor3D | number = u ?? T;
   const lossFn = (): Scalar => {
     let pred: Tensor;
-    if (basePath === 'fast') pred = fastRollout(ode, x0, inputs, { output: c.loss });
+    if (basePath !== 'plain') pred = fastRollout(ode, x0, inputs, { output: c.loss, engine: ode.fastEngine });
     else {
       const all = ode.rollout(x0, inputs);
       pred = c.loss === 'all' ? all : (tf.reshape(tf.slice(all, [T - 1, 0, 0], [1, B, n]), [B, n]) as Tensor2D);

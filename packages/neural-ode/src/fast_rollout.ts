@@ -25,9 +25,26 @@ import { type ActivationName, activate, activationBackward } from './activations
 import { MlpVectorField } from './mlp.js';
 import type { NeuralODE } from './neural_ode.js';
 import { linearCombination, weightedSum } from './tableau.js';
+import { simdRolloutOp, simdRolloutSupports } from './simd/rollout_op.js';
 import { assertFiniteTensor, assertTensor, show } from './validate.js';
 
 export type FastRolloutOutput = 'all' | 'final';
+
+/**
+ * What runs the fast rollout: 'simd' — this package's WebAssembly SIMD kernels (src/simd/: the whole
+ * rollout and its backward pass in a few hundred kernel calls, no tfjs dispatch); 'tfjs' — tfjs
+ * kernels (fused matMuls of the active backend, XNNPACK on WASM); 'auto' (default) — 'simd' where
+ * it is faster (small and medium fields on the wasm or cpu backend, see {@link fastRolloutEngine}).
+ */
+export type FastRolloutEngine = 'auto' | 'simd' | 'tfjs';
+
+export const FAST_ROLLOUT_ENGINES: readonly FastRolloutEngine[] = ['auto', 'simd', 'tfjs'];
+
+/**
+ * Widest layer for which 'auto' picks the SIMD kernels. Above it the WASM backend's XNNPACK products
+ * win (measured by apps/bench: the pixel configuration, 256-wide layers, is faster on 'tfjs').
+ */
+export const SIMD_AUTO_MAX_WIDTH = 192;
 
 export interface FastRolloutOptions {
   /**
@@ -37,6 +54,22 @@ export interface FastRolloutOptions {
   output?: FastRolloutOutput;
   /** With output 'all', prepend x_0 (shape [T + 1, batch, n]); default false. */
   includeInitial?: boolean;
+  /** What runs the rollout (default 'auto', see {@link FastRolloutEngine}). */
+  engine?: FastRolloutEngine;
+}
+
+/**
+ * The engine 'auto' resolves to for this model on the active backend: 'simd' when the SIMD kernels
+ * load, support the activation (all but softplus), the backend is 'wasm' or 'cpu' (reading tensors is
+ * a copy, not a GPU download) and no layer is wider than {@link SIMD_AUTO_MAX_WIDTH}; else 'tfjs'.
+ */
+export function fastRolloutEngine(ode: NeuralODE): 'simd' | 'tfjs' {
+  const field = ode.field;
+  if (!(field instanceof MlpVectorField) || !simdRolloutSupports(field)) return 'tfjs';
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') return 'tfjs';
+  const widest = Math.max(...field.variables.map((v) => v.shape[v.rank - 1] ?? 0), field.states + field.inputs);
+  return widest <= SIMD_AUTO_MAX_WIDTH ? 'simd' : 'tfjs';
 }
 
 /** Activations the fused matMul kernel applies itself (tfjs-core's fusable activation names). */
@@ -276,6 +309,27 @@ export function fastRolloutImpl(
   if (checkFinite) {
     assertFiniteTensor(where, 'x0', x0);
     if (typeof inputs !== 'number') assertFiniteTensor(where, 'inputs', inputs);
+  }
+  const engine = opts.engine ?? 'auto';
+  if (!FAST_ROLLOUT_ENGINES.includes(engine)) {
+    throw new RangeError(`${where}: options.engine must be one of ${FAST_ROLLOUT_ENGINES.join(', ')}, got ${show(engine)}`);
+  }
+  if (engine === 'simd' && !simdRolloutSupports(field)) {
+    throw new RangeError(
+      `${where}: engine 'simd' cannot run this field (activation ${show(activation)}; the SIMD kernels support all but softplus and need WebAssembly SIMD)`,
+    );
+  }
+  if (engine === 'simd' || (engine === 'auto' && fastRolloutEngine(ode) === 'simd')) {
+    return simdRolloutOp({
+      field,
+      tableau: ode.tableau,
+      h: ode.h,
+      x0,
+      u: typeof inputs === 'number' || m === 0 ? null : inputs,
+      steps: T,
+      output,
+      includeInitial: includeInitial && output === 'all',
+    });
   }
 
   const tab = ode.tableau;

@@ -31,10 +31,14 @@ export {
   type TrajectoryPoles,
 } from './diagnostics.js';
 export {
+  FAST_ROLLOUT_ENGINES,
+  type FastRolloutEngine,
   type FastRolloutOptions,
   type FastRolloutOutput,
   fastRollout,
   fastRolloutApplies,
+  fastRolloutEngine,
+  SIMD_AUTO_MAX_WIDTH,
 } from './fast_rollout.js';
 export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
 export {

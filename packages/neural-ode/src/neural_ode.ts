@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { fastRolloutApplies, fastRolloutImpl } from './fast_rollout.js';
+import { FAST_ROLLOUT_ENGINES, type FastRolloutEngine, fastRolloutApplies, fastRolloutImpl } from './fast_rollout.js';
 import type { VectorField } from './mlp.js';
 import { resolveTableau, rkStep, type TableauLike } from './tableau.js';
 import { assertFiniteTensor, assertPositive, assertTensor, show } from './validate.js';
@@ -22,6 +22,8 @@ export interface NeuralODEOptions {
    * Same values and gradients as the per-op tape to float32 rounding. Default true.
    */
   fast?: boolean;
+  /** What runs the fast rollout (default 'auto': see `FastRolloutEngine`). */
+  fastEngine?: FastRolloutEngine;
 }
 
 export interface RolloutOptions {
@@ -36,6 +38,8 @@ export class NeuralODE {
   readonly checkFinite: boolean;
   /** Whether `rollout` uses the fast path where it applies (see {@link NeuralODEOptions.fast}). */
   fast: boolean;
+  /** What runs the fast rollout (see {@link NeuralODEOptions.fastEngine}). */
+  fastEngine: FastRolloutEngine;
 
   constructor(field: VectorField, opts: NeuralODEOptions) {
     const where = 'NeuralODE';
@@ -49,6 +53,10 @@ export class NeuralODE {
     this.h = opts.step;
     this.checkFinite = opts.checkFinite ?? true;
     this.fast = opts.fast ?? true;
+    this.fastEngine = opts.fastEngine ?? 'auto';
+    if (!FAST_ROLLOUT_ENGINES.includes(this.fastEngine)) {
+      throw new RangeError(`${where}: options.fastEngine must be one of ${FAST_ROLLOUT_ENGINES.join(', ')}, got ${show(this.fastEngine)}`);
+    }
   }
 
   /** Advance a batch x [batch, n] by one step with the input u [batch or 1, m] held constant. */
@@ -86,7 +94,7 @@ export class NeuralODE {
       steps = T;
     }
     if (this.fast && fastRolloutApplies(this)) {
-      return fastRolloutImpl(this, x0, inputs, { includeInitial: opts.includeInitial ?? false }, false) as Tensor3D;
+      return fastRolloutImpl(this, x0, inputs, { includeInitial: opts.includeInitial ?? false, engine: this.fastEngine }, false) as Tensor3D;
     }
     return tf.tidy(() => {
       const us = typeof inputs === 'number' ? null : (tf.unstack(inputs) as Tensor2D[]);

@@ -114,6 +114,7 @@ export class DataParallelTrainer {
         leakyReluAlpha: field.leakyReluAlpha,
         tableau: { name: tab.name, a: tab.a, b: tab.b, c: tab.c, order: tab.order },
         h: ode.h,
+        engine: ode.fastEngine,
       };
       try {
         for (let r = 1; r < replicas; r++) {
@@ -265,7 +266,7 @@ export class DataParallelTrainer {
     let local: { value: Tensor; flat: Tensor };
     try {
       local = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => mse(fastRolloutImpl(this.ode, x0s, us, { output: this.loss }, false), ts), vars);
+        const { value, grads } = tf.variableGrads(() => mse(fastRolloutImpl(this.ode, x0s, us, { output: this.loss, engine: this.ode.fastEngine }, false), ts), vars);
         return { value, flat: flatten(vars.map((v) => grads[v.name]!)) };
       });
     } finally {

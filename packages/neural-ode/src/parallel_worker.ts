@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
-import { fastRolloutImpl } from './fast_rollout.js';
+import { type FastRolloutEngine, fastRolloutImpl } from './fast_rollout.js';
 import { type MlpSpec, MlpVectorField, defaultWeights } from './mlp.js';
 import { NeuralODE } from './neural_ode.js';
 import type { TableauLike } from './tableau.js';
@@ -20,6 +20,7 @@ export interface WorkerInit {
   leakyReluAlpha: number;
   tableau: TableauLike;
   h: number;
+  engine: FastRolloutEngine;
 }
 
 export interface WorkerGrad {
@@ -52,7 +53,7 @@ async function handle(msg: WorkerInit | WorkerGrad | { type: 'close' }): Promise
   if (msg.type === 'init') {
     await initBackend();
     field = new MlpVectorField(msg.spec, defaultWeights(msg.spec, 0), { leakyReluAlpha: msg.leakyReluAlpha });
-    ode = new NeuralODE(field, { method: msg.tableau, step: msg.h, checkFinite: false });
+    ode = new NeuralODE(field, { method: msg.tableau, step: msg.h, checkFinite: false, fastEngine: msg.engine });
     port!.postMessage({ type: 'ready' });
     return;
   }
@@ -74,7 +75,7 @@ async function handle(msg: WorkerInit | WorkerGrad | { type: 'close' }): Promise
   const inputs = msg.inputs != null ? tf.tensor3d(msg.inputs, msg.inputsShape!) : null;
   const target = tf.tensor(msg.target, msg.targetShape, 'float32');
   const { value, grads } = tf.variableGrads(
-    () => mse(fastRolloutImpl(ode!, x0, inputs ?? msg.steps, { output: msg.loss }, false), target) as Scalar,
+    () => mse(fastRolloutImpl(ode!, x0, inputs ?? msg.steps, { output: msg.loss, engine: ode!.fastEngine }, false), target) as Scalar,
     f.variables,
   );
   const flat = flatten(f.variables.map((v) => grads[v.name]!) as Tensor[]);

@@ -4,12 +4,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ActivationName,
   Adam,
+  type FastRolloutEngine,
   fastRollout,
   fastRolloutApplies,
+  fastRolloutEngine,
   initBackend,
   MlpVectorField,
   mse,
   NeuralODE,
+  SIMD_AUTO_MAX_WIDTH,
   trainStep,
 } from '../src/index.js';
 import { lcg } from './helpers/ref64.js';
@@ -37,17 +40,21 @@ interface Case {
   output: 'all' | 'final';
   uBatch1?: boolean;
   includeInitial?: boolean;
+  /** Sizes (defaults hidden 7, batch 5, steps 4). */
+  hidden?: number;
+  batch?: number;
+  steps?: number;
 }
 
 /**
  * Loss and gradients (variables, x0 and inputs) through the per-op tape (field in 'autodiff' mode,
  * NeuralODE.rollout without the fast path) and through fastRollout, same weights and data.
  */
-function compare(c: Case): { loss: [number, number]; errs: number[] } {
+function compare(c: Case, engine: FastRolloutEngine): { loss: [number, number]; errs: number[] } {
   const n = 3;
-  const B = 5;
-  const T = 4;
-  const spec = { states: n, inputs: c.inputs, hidden: 7, layers: c.layers, activation: c.activation };
+  const B = c.batch ?? 5;
+  const T = c.steps ?? 4;
+  const spec = { states: n, inputs: c.inputs, hidden: c.hidden ?? 7, layers: c.layers, activation: c.activation };
   const ref = new MlpVectorField(spec, undefined, { seed: 3, gradMode: 'autodiff' });
   const fast = new MlpVectorField(spec, ref.getWeights(), { gradMode: 'custom' });
   const odeRef = new NeuralODE(ref, { method: c.method, step: 0.3, fast: false });
@@ -65,7 +72,7 @@ function compare(c: Case): { loss: [number, number]; errs: number[] } {
       const [x, uu] = [args[0] as Tensor2D, (u ? args[1] : undefined) as Tensor3D | undefined];
       const inp = uu ?? T;
       let pred: Tensor;
-      if (useFast) pred = fastRollout(ode, x, inp, { output: c.output, includeInitial: c.includeInitial ?? false });
+      if (useFast) pred = fastRollout(ode, x, inp, { output: c.output, includeInitial: c.includeInitial ?? false, engine });
       else {
         const all = ode.rollout(x, inp, { includeInitial: c.includeInitial ?? false });
         pred = c.output === 'all' ? all : tf.squeeze(tf.slice(all, [all.shape[0] - 1, 0, 0], [1, B, n]), [0]);
@@ -104,15 +111,81 @@ describe('fastRollout equals the per-op autodiff rollout (loss and gradients, fl
     { method: 'heun', activation: 'elu', inputs: 2, layers: 3, output: 'final', uBatch1: true },
     { method: 'heun3', activation: 'elu', inputs: 0, layers: 1, output: 'all', includeInitial: true },
     { method: 'rk38', activation: 'elu', inputs: 1, layers: 2, output: 'final' },
+    // every other activation of the SIMD kernels, and softplus (tfjs engine only)
+    { method: 'midpoint', activation: 'selu', inputs: 1, layers: 3, output: 'all', uBatch1: true },
+    { method: 'rk4', activation: 'silu', inputs: 0, layers: 2, output: 'all', includeInitial: true },
+    { method: 'ralston', activation: 'none', inputs: 2, layers: 2, output: 'final' },
+    { method: 'kutta3', activation: 'softplus', inputs: 1, layers: 2, output: 'all' },
+    // larger: full 4×8 register blocks with remainders, and a rollout that grows the kernels' memory
+    { method: 'midpoint', activation: 'elu', inputs: 1, layers: 3, output: 'all', hidden: 37, batch: 13, steps: 9 },
+    { method: 'rk4', activation: 'tanh', inputs: 0, layers: 2, output: 'final', hidden: 24, batch: 64, steps: 60 },
   ];
-  for (const c of cases) {
-    it(`${c.method} ${c.activation} m=${c.inputs} L=${c.layers} ${c.output}${c.uBatch1 ? ' u batch 1' : ''}${c.includeInitial ? ' +x0' : ''}`, () => {
-      const { loss, errs } = compare(c);
-      if (process.env.FAST_DEBUG) console.log(loss, errs);
-      expect(Math.abs(loss[1] - loss[0])).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss[0])));
-      for (const e of errs) expect(e).toBeLessThan(2e-5);
-    });
+  for (const engine of ['tfjs', 'simd'] as const) {
+    for (const c of cases) {
+      if (engine === 'simd' && c.activation === 'softplus') continue;
+      const name = `${c.method} ${c.activation} m=${c.inputs} L=${c.layers} ${c.output}${c.uBatch1 ? ' u batch 1' : ''}${c.includeInitial ? ' +x0' : ''}`;
+      it(`${engine}: ${name}`, () => {
+        const { loss, errs } = compare(c, engine);
+        if (process.env.FAST_DEBUG) console.log(engine, name, loss, errs);
+        expect(Math.abs(loss[1] - loss[0])).toBeLessThan(1e-5 * Math.max(1, Math.abs(loss[0])));
+        for (const e of errs) expect(e).toBeLessThan(2e-5);
+      });
+    }
   }
+});
+
+describe('fastRollout engines', () => {
+  it("'auto' picks the SIMD kernels for small fields on wasm and tfjs for wide layers or softplus", () => {
+    const make = (hidden: number, activation: ActivationName) =>
+      new NeuralODE(new MlpVectorField({ states: 2, inputs: 1, hidden, layers: 2, activation }), { method: 'rk4', step: 0.1 });
+    const cases: Array<[number, ActivationName, string]> = [
+      [16, 'elu', 'simd'],
+      [SIMD_AUTO_MAX_WIDTH, 'gelu', 'simd'],
+      [SIMD_AUTO_MAX_WIDTH + 1, 'elu', 'tfjs'],
+      [16, 'softplus', 'tfjs'],
+    ];
+    for (const [hidden, act, want] of cases) {
+      const ode = make(hidden, act);
+      expect(fastRolloutEngine(ode), `${hidden} ${act}`).toBe(want);
+      (ode.field as MlpVectorField).dispose();
+    }
+  });
+
+  it('two SIMD rollouts on one tape: the first is evicted and restored for its backward pass', () => {
+    const spec = { states: 3, inputs: 1, hidden: 12, layers: 3, activation: 'silu' as const };
+    const field = new MlpVectorField(spec, undefined, { seed: 8 });
+    const r = lcg(5);
+    const xa = tf.tensor2d(Array.from({ length: 6 * 3 }, () => r()), [6, 3]);
+    const xb = tf.tensor2d(Array.from({ length: 4 * 3 }, () => r()), [4, 3]);
+    const ua = tf.tensor3d(Array.from({ length: 5 * 6 }, () => r()), [5, 6, 1]);
+    const ub = tf.tensor3d(Array.from({ length: 7 }, () => r()), [7, 1, 1]);
+    const grads = (engine: FastRolloutEngine) => {
+      const ode = new NeuralODE(field, { method: 'rk4', step: 0.2, fastEngine: engine });
+      const loss = () => tf.add(tf.sum(tf.square(ode.rollout(xa, ua))), tf.mean(ode.rollout(xb, ub, { includeInitial: true }))) as Scalar;
+      const { value, grads: g } = tf.variableGrads(loss, field.variables);
+      const out = [value, ...field.variables.map((v) => g[v.name]!)].map((t) => t.dataSync().slice());
+      tf.dispose([value, ...Object.values(g)]);
+      return out;
+    };
+    const a = grads('tfjs');
+    const b = grads('simd');
+    a.forEach((ref, i) => {
+      expect(scaledErr(b[i]!, ref), `tensor ${i}`).toBeLessThan(2e-5);
+    });
+    tf.dispose([xa, xb, ua, ub]);
+    field.dispose();
+  });
+
+  it('rejects an unknown engine, and engine simd for a field it cannot run', () => {
+    const field = new MlpVectorField({ states: 2, inputs: 0, hidden: 4, layers: 2, activation: 'softplus' });
+    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const x0 = tf.zeros([3, 2]) as Tensor2D;
+    expect(() => fastRollout(ode, x0, 2, { engine: 'gpu' as FastRolloutEngine })).toThrow(/options.engine must be one of auto, simd, tfjs/);
+    expect(() => fastRollout(ode, x0, 2, { engine: 'simd' })).toThrow(/engine 'simd' cannot run this field \(activation "softplus"/);
+    expect(() => new NeuralODE(field, { method: 'euler', step: 1, fastEngine: 'x' as FastRolloutEngine })).toThrow(/fastEngine must be one of/);
+    tf.dispose(x0);
+    field.dispose();
+  });
 });
 
 describe('fast path as the NeuralODE.rollout default', () => {
@@ -136,9 +209,9 @@ describe('fast path as the NeuralODE.rollout default', () => {
     field.dispose();
   });
 
-  it('a training loop leaks no tensors and no backend buffers', () => {
+  it.each(['simd', 'tfjs'] as const)('a training loop leaks no tensors and no backend buffers (engine %s)', (engine) => {
     const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' }, undefined, { seed: 2 });
-    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1, fastEngine: engine });
     const x0 = tf.tensor2d([[0.3, -0.2], [1, 0.5]]);
     const u = tf.tensor3d(Array.from({ length: 6 * 2 }, (_, i) => Math.sin(i)), [6, 2, 1]);
     const target = tf.zeros([6, 2, 2]);
@@ -154,20 +227,20 @@ describe('fast path as the NeuralODE.rollout default', () => {
     expect(last.loss).toBeLessThan(first.loss); // Adam on a small problem descends
     // inference (no tape): nothing saved, nothing kept
     const before = tf.memory().numTensors;
-    tf.dispose(fastRollout(ode, x0, u, { output: 'final' }));
+    tf.dispose(fastRollout(ode, x0, u, { output: 'final', engine }));
     expect(tf.memory().numTensors).toBe(before);
     opt.dispose();
     tf.dispose([x0, u, target]);
     field.dispose();
   });
 
-  it('RK4 without inputs (direct kernels, final state): 60 training steps leak no tensors or buffers', () => {
+  it.each(['simd', 'tfjs'] as const)('RK4 without inputs (final state): 60 training steps leak no tensors or buffers (engine %s)', (engine) => {
     const field = new MlpVectorField({ states: 3, inputs: 0, hidden: 8, layers: 2, activation: 'elu' }, undefined, { seed: 6 });
     const ode = new NeuralODE(field, { method: 'rk4', step: 0.05 });
     const x0 = tf.tensor2d([[0.3, -0.2, 0.1], [1, 0.5, -1]]);
     const target = tf.zeros([2, 3]);
     const opt = new Adam({ learningRate: 1e-2 });
-    const loss = () => mse(fastRollout(ode, x0, 7, { output: 'final' }), target);
+    const loss = () => mse(fastRollout(ode, x0, 7, { output: 'final', engine }), target);
     const first = trainStep(loss, opt);
     const tensors = tf.memory().numTensors;
     const buffers = tf.engine().backend.numDataIds();
@@ -176,7 +249,7 @@ describe('fast path as the NeuralODE.rollout default', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.engine().backend.numDataIds()).toBe(buffers);
     expect(last.loss).toBeLessThan(first.loss);
-    tf.dispose(fastRollout(ode, x0, 7)); // inference, 'all'
+    tf.dispose(fastRollout(ode, x0, 7, { engine })); // inference, 'all'
     expect(tf.engine().backend.numDataIds()).toBe(buffers);
     opt.dispose();
     tf.dispose([x0, target]);

@@ -1,0 +1,516 @@
+// WebAssembly SIMD kernels for the MLP rollout (src/simd/): dense products, activations and their
+// derivatives, small vector updates. Compiled by scripts/build-wasm.mjs (AssemblyScript, 128-bit
+// SIMD) into src/simd/kernels_wasm.ts. Everything is float32, row-major, addressed by byte pointers
+// into this module's own memory, which the TypeScript side lays out (src/simd/arena.ts).
+
+// ---------------------------------------------------------------------------------------------
+// Dense products
+
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+@inline function off(row: i32, ld: i32, col: i32): usize {
+  return (<usize>row * <usize>ld + <usize>col) << 2;
+}
+
+/** Initial value of an accumulator: 0 (init 0), a bias row (init 1) or a matrix entry (init 2). */
+@inline function initV(init: i32, src: usize, ld: i32, row: i32, col: i32): v128 {
+  if (init == 0) return f32x4.splat(0);
+  if (init == 1) return v128.load(src + (<usize>col << 2));
+  return v128.load(src + off(row, ld, col));
+}
+
+@inline function initS(init: i32, src: usize, ld: i32, row: i32, col: i32): f32 {
+  if (init == 0) return 0;
+  if (init == 1) return load<f32>(src + (<usize>col << 2));
+  return load<f32>(src + off(row, ld, col));
+}
+
+/**
+ * C = init + A·W for A [rows, K] (row stride lda), W [K, N] (contiguous), C [rows, N] (row stride
+ * ldc). init 0: zero; 1: bias row src [N]; 2: matrix src [rows, N] with row stride ldc (src may be c).
+ * Register blocks of 4 rows × 8 columns. Column panels outside, rows inside: a K×8 panel of W
+ * (4 KiB for K = 128) stays in L1 while every row block uses it.
+ */
+export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32, K: i32, N: i32, init: i32, src: usize): void {
+  const wStep = <usize>N << 2;
+  const aStep = <usize>lda << 2;
+  const cStep = <usize>ldc << 2;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    let i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      let c00 = initV(init, src, ldc, i, j);
+      let c01 = initV(init, src, ldc, i, j + 4);
+      let c10 = initV(init, src, ldc, i + 1, j);
+      let c11 = initV(init, src, ldc, i + 1, j + 4);
+      let c20 = initV(init, src, ldc, i + 2, j);
+      let c21 = initV(init, src, ldc, i + 2, j + 4);
+      let c30 = initV(init, src, ldc, i + 3, j);
+      let c31 = initV(init, src, ldc, i + 3, j + 4);
+      let wp = w + (<usize>j << 2);
+      let ap = a + off(i, lda, 0);
+      for (let k = 0; k < K; k++) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        let s = v128.load32_splat(ap);
+        c00 = madd(c00, s, w0);
+        c01 = madd(c01, s, w1);
+        s = v128.load32_splat(ap + aStep);
+        c10 = madd(c10, s, w0);
+        c11 = madd(c11, s, w1);
+        s = v128.load32_splat(ap + 2 * aStep);
+        c20 = madd(c20, s, w0);
+        c21 = madd(c21, s, w1);
+        s = v128.load32_splat(ap + 3 * aStep);
+        c30 = madd(c30, s, w0);
+        c31 = madd(c31, s, w1);
+        wp += wStep;
+        ap += 4;
+      }
+      const cp = c + off(i, ldc, j);
+      v128.store(cp, c00);
+      v128.store(cp, c01, 16);
+      v128.store(cp + cStep, c10);
+      v128.store(cp + cStep, c11, 16);
+      v128.store(cp + 2 * cStep, c20);
+      v128.store(cp + 2 * cStep, c21, 16);
+      v128.store(cp + 3 * cStep, c30);
+      v128.store(cp + 3 * cStep, c31, 16);
+    }
+    for (; i < rows; i++) {
+      let c0 = initV(init, src, ldc, i, j);
+      let c1 = initV(init, src, ldc, i, j + 4);
+      let wp = w + (<usize>j << 2);
+      let ap = a + off(i, lda, 0);
+      for (let k = 0; k < K; k++) {
+        const s = v128.load32_splat(ap);
+        c0 = madd(c0, s, v128.load(wp));
+        c1 = madd(c1, s, v128.load(wp, 16));
+        wp += wStep;
+        ap += 4;
+      }
+      v128.store(c + off(i, ldc, j), c0);
+      v128.store(c + off(i, ldc, j), c1, 16);
+    }
+  }
+  for (; j + 4 <= N; j += 4) {
+    let i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      let c0 = initV(init, src, ldc, i, j);
+      let c1 = initV(init, src, ldc, i + 1, j);
+      let c2 = initV(init, src, ldc, i + 2, j);
+      let c3 = initV(init, src, ldc, i + 3, j);
+      let wp = w + (<usize>j << 2);
+      let ap = a + off(i, lda, 0);
+      for (let k = 0; k < K; k++) {
+        const w0 = v128.load(wp);
+        c0 = madd(c0, v128.load32_splat(ap), w0);
+        c1 = madd(c1, v128.load32_splat(ap + aStep), w0);
+        c2 = madd(c2, v128.load32_splat(ap + 2 * aStep), w0);
+        c3 = madd(c3, v128.load32_splat(ap + 3 * aStep), w0);
+        wp += wStep;
+        ap += 4;
+      }
+      v128.store(c + off(i, ldc, j), c0);
+      v128.store(c + off(i + 1, ldc, j), c1);
+      v128.store(c + off(i + 2, ldc, j), c2);
+      v128.store(c + off(i + 3, ldc, j), c3);
+    }
+    for (; i < rows; i++) {
+      let c0 = initV(init, src, ldc, i, j);
+      let wp = w + (<usize>j << 2);
+      let ap = a + off(i, lda, 0);
+      for (let k = 0; k < K; k++) {
+        c0 = madd(c0, v128.load32_splat(ap), v128.load(wp));
+        wp += wStep;
+        ap += 4;
+      }
+      v128.store(c + off(i, ldc, j), c0);
+    }
+  }
+  for (; j < N; j++) {
+    for (let i = 0; i < rows; i++) {
+      let acc = initS(init, src, ldc, i, j);
+      for (let k = 0; k < K; k++) acc += load<f32>(a + off(i, lda, k)) * load<f32>(w + off(k, N, j));
+      store<f32>(c + off(i, ldc, j), acc);
+    }
+  }
+}
+
+/**
+ * G += Aᵀ·D for A [R, K] (row stride lda), D [R, N] (row stride ldd), G [K, N] (contiguous): the
+ * weight gradient of a layer from its inputs and pre-activation gradients, all rows at once.
+ * Register blocks of 4 rows of G × 8 columns.
+ */
+export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32): void {
+  const aStep = <usize>lda << 2;
+  const dStep = <usize>ldd << 2;
+  const gStep = <usize>N << 2;
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      const gp = g + off(k, N, j);
+      let c00 = v128.load(gp);
+      let c01 = v128.load(gp, 16);
+      let c10 = v128.load(gp + gStep);
+      let c11 = v128.load(gp + gStep, 16);
+      let c20 = v128.load(gp + 2 * gStep);
+      let c21 = v128.load(gp + 2 * gStep, 16);
+      let c30 = v128.load(gp + 3 * gStep);
+      let c31 = v128.load(gp + 3 * gStep, 16);
+      let ap = a + (<usize>k << 2);
+      let dp = d + (<usize>j << 2);
+      for (let r = 0; r < R; r++) {
+        const d0 = v128.load(dp);
+        const d1 = v128.load(dp, 16);
+        let s = v128.load32_splat(ap);
+        c00 = madd(c00, s, d0);
+        c01 = madd(c01, s, d1);
+        s = v128.load32_splat(ap, 4);
+        c10 = madd(c10, s, d0);
+        c11 = madd(c11, s, d1);
+        s = v128.load32_splat(ap, 8);
+        c20 = madd(c20, s, d0);
+        c21 = madd(c21, s, d1);
+        s = v128.load32_splat(ap, 12);
+        c30 = madd(c30, s, d0);
+        c31 = madd(c31, s, d1);
+        ap += aStep;
+        dp += dStep;
+      }
+      v128.store(gp, c00);
+      v128.store(gp, c01, 16);
+      v128.store(gp + gStep, c10);
+      v128.store(gp + gStep, c11, 16);
+      v128.store(gp + 2 * gStep, c20);
+      v128.store(gp + 2 * gStep, c21, 16);
+      v128.store(gp + 3 * gStep, c30);
+      v128.store(gp + 3 * gStep, c31, 16);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const gp = g + off(k, N, j);
+      let c0 = v128.load(gp);
+      let c1 = v128.load(gp + gStep);
+      let c2 = v128.load(gp + 2 * gStep);
+      let c3 = v128.load(gp + 3 * gStep);
+      let ap = a + (<usize>k << 2);
+      let dp = d + (<usize>j << 2);
+      for (let r = 0; r < R; r++) {
+        const d0 = v128.load(dp);
+        c0 = madd(c0, v128.load32_splat(ap), d0);
+        c1 = madd(c1, v128.load32_splat(ap, 4), d0);
+        c2 = madd(c2, v128.load32_splat(ap, 8), d0);
+        c3 = madd(c3, v128.load32_splat(ap, 12), d0);
+        ap += aStep;
+        dp += dStep;
+      }
+      v128.store(gp, c0);
+      v128.store(gp + gStep, c1);
+      v128.store(gp + 2 * gStep, c2);
+      v128.store(gp + 3 * gStep, c3);
+    }
+    for (; j < N; j++) {
+      for (let kk = k; kk < k + 4; kk++) {
+        let acc = load<f32>(g + off(kk, N, j));
+        for (let r = 0; r < R; r++) acc += load<f32>(a + off(r, lda, kk)) * load<f32>(d + off(r, ldd, j));
+        store<f32>(g + off(kk, N, j), acc);
+      }
+    }
+  }
+  for (; k < K; k++) {
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      const gp = g + off(k, N, j);
+      let c0 = v128.load(gp);
+      let c1 = v128.load(gp, 16);
+      let ap = a + (<usize>k << 2);
+      let dp = d + (<usize>j << 2);
+      for (let r = 0; r < R; r++) {
+        const s = v128.load32_splat(ap);
+        c0 = madd(c0, s, v128.load(dp));
+        c1 = madd(c1, s, v128.load(dp, 16));
+        ap += aStep;
+        dp += dStep;
+      }
+      v128.store(gp, c0);
+      v128.store(gp, c1, 16);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const gp = g + off(k, N, j);
+      let c0 = v128.load(gp);
+      let ap = a + (<usize>k << 2);
+      let dp = d + (<usize>j << 2);
+      for (let r = 0; r < R; r++) {
+        c0 = madd(c0, v128.load32_splat(ap), v128.load(dp));
+        ap += aStep;
+        dp += dStep;
+      }
+      v128.store(gp, c0);
+    }
+    for (; j < N; j++) {
+      let acc = load<f32>(g + off(k, N, j));
+      for (let r = 0; r < R; r++) acc += load<f32>(a + off(r, lda, k)) * load<f32>(d + off(r, ldd, j));
+      store<f32>(g + off(k, N, j), acc);
+    }
+  }
+}
+
+/** s += column sums of D [R, N] (row stride ldd): a bias gradient. */
+export function colSum(d: usize, ldd: i32, R: i32, N: i32, s: usize): void {
+  let j = 0;
+  for (; j + 4 <= N; j += 4) {
+    let acc = v128.load(s + (<usize>j << 2));
+    let dp = d + (<usize>j << 2);
+    for (let r = 0; r < R; r++) {
+      acc = f32x4.add(acc, v128.load(dp));
+      dp += <usize>ldd << 2;
+    }
+    v128.store(s + (<usize>j << 2), acc);
+  }
+  for (; j < N; j++) {
+    let acc = load<f32>(s + (<usize>j << 2));
+    for (let r = 0; r < R; r++) acc += load<f32>(d + off(r, ldd, j));
+    store<f32>(s + (<usize>j << 2), acc);
+  }
+}
+
+/** B = Aᵀ for A [rows, cols] (contiguous). */
+export function transpose(a: usize, b: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) store<f32>(b + off(j, rows, i), load<f32>(a + off(i, cols, j)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small vector updates (solver stages)
+
+/** y += alpha·x over count floats. */
+export function axpy(y: usize, x: usize, alpha: f32, count: i32): void {
+  const av = f32x4.splat(alpha);
+  let p: usize = 0;
+  const end = <usize>count << 2;
+  for (; p + 16 <= end; p += 16) v128.store(y + p, madd(v128.load(y + p), av, v128.load(x + p)));
+  for (; p < end; p += 4) store<f32>(y + p, load<f32>(y + p) + alpha * load<f32>(x + p));
+}
+
+/** dst = src over count floats. */
+export function copy(dst: usize, src: usize, count: i32): void {
+  memory.copy(dst, src, <usize>count << 2);
+}
+
+/** dst = 0 over count floats. */
+export function zero(dst: usize, count: i32): void {
+  memory.fill(dst, 0, <usize>count << 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activations. Kinds: 0 none, 1 elu, 2 relu, 3 leaky_relu, 4 tanh, 5 sigmoid, 6 silu, 7 selu,
+// 8 gelu (tanh approximation). The TypeScript side maps names to these numbers.
+
+const SELU_ALPHA: f32 = 1.6732632423543772;
+const SELU_SCALE: f32 = 1.0507009873554805;
+const GELU_K: f32 = 0.7978845608028654; // √(2/π)
+const GELU_C: f32 = 0.044715;
+
+// Constants of the activations, read from memory as splat loads: V8 materialises every v128
+// constant inside a loop with several instructions, a one-instruction broadcast load is cheaper.
+const CONSTS = memory.data<f32>([
+  -87.0, 88.0, 12583039.0, 1.4426950408889634, 0.693359375, -2.12194440e-4,
+  1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1,
+  1.0, 2.0, 0.5, SELU_ALPHA, SELU_SCALE, SELU_SCALE * SELU_ALPHA, GELU_K, GELU_C, 3 * GELU_C,
+]);
+const C_EXP_LO = 0;
+const C_EXP_HI = 1;
+const C_MAGIC = 2;
+const C_LOG2E = 3;
+const C_LN2_HI = 4;
+const C_LN2_LO = 5;
+const C_P0 = 6;
+const C_ONE = 12;
+const C_TWO = 13;
+const C_HALF = 14;
+const C_SELU_ALPHA = 15;
+const C_SELU_SCALE = 16;
+const C_SELU_SA = 17;
+const C_GELU_K = 18;
+const C_GELU_C = 19;
+const C_GELU_3C = 20;
+
+@inline function K(i: i32): v128 {
+  return v128.load32_splat(CONSTS + (<usize>i << 2));
+}
+
+/** The end of the module's static data (must stay below the scratch vector and the arena). */
+export function staticEnd(): usize {
+  return __heap_base;
+}
+
+/**
+ * e^x to about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two for an exact product),
+ * e^r by a degree-7 polynomial (Cephes expf coefficients), 2^n built in the exponent bits. n is
+ * rounded by adding 1.5·2^23 + 127 (the float's low mantissa bits then hold n + 127, which a shift
+ * moves into the exponent field): no float-to-int conversion, which WASM SIMD makes costly.
+ */
+@inline function vexp(x0: v128): v128 {
+  const x = f32x4.pmin(f32x4.pmax(x0, K(C_EXP_LO)), K(C_EXP_HI));
+  const magic = K(C_MAGIC);
+  const t = madd(magic, x, K(C_LOG2E));
+  const n = f32x4.sub(t, magic); // round(x·log2 e)
+  let r = f32x4.sub(x, f32x4.mul(n, K(C_LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, K(C_LN2_LO)));
+  let p = K(C_P0);
+  p = madd(K(C_P0 + 1), p, r);
+  p = madd(K(C_P0 + 2), p, r);
+  p = madd(K(C_P0 + 3), p, r);
+  p = madd(K(C_P0 + 4), p, r);
+  p = madd(K(C_P0 + 5), p, r);
+  const y = f32x4.add(madd(r, p, f32x4.mul(r, r)), K(C_ONE));
+  return f32x4.mul(y, i32x4.shl(t, 23));
+}
+
+/** tanh z = sign(z)·(1 − 2/(e^{2|z|} + 1)). */
+@inline function vtanh(z: v128): v128 {
+  const e = vexp(f32x4.mul(f32x4.abs(z), K(C_TWO)));
+  const t = f32x4.sub(K(C_ONE), f32x4.div(K(C_TWO), f32x4.add(e, K(C_ONE))));
+  return v128.bitselect(f32x4.neg(t), t, f32x4.lt(z, f32x4.splat(0)));
+}
+
+@inline function vsigmoid(z: v128): v128 {
+  return f32x4.div(K(C_ONE), f32x4.add(K(C_ONE), vexp(f32x4.neg(z))));
+}
+
+@inline function vact(kind: i32, z: v128, alpha: f32): v128 {
+  const zero = f32x4.splat(0);
+  const pos = f32x4.gt(z, zero);
+  switch (kind) {
+    case 1:
+      return v128.bitselect(z, f32x4.sub(vexp(z), K(C_ONE)), pos);
+    case 2:
+      return f32x4.pmax(z, zero);
+    case 3:
+      return v128.bitselect(z, f32x4.mul(z, f32x4.splat(alpha)), pos);
+    case 4:
+      return vtanh(z);
+    case 5:
+      return vsigmoid(z);
+    case 6:
+      return f32x4.mul(z, vsigmoid(z));
+    case 7: {
+      const neg = f32x4.mul(f32x4.sub(vexp(z), K(C_ONE)), K(C_SELU_ALPHA));
+      return f32x4.mul(v128.bitselect(z, neg, pos), K(C_SELU_SCALE));
+    }
+    case 8: {
+      const z3 = f32x4.mul(f32x4.mul(z, z), z);
+      const t = vtanh(f32x4.mul(madd(z, z3, K(C_GELU_C)), K(C_GELU_K)));
+      return f32x4.mul(f32x4.mul(z, K(C_HALF)), f32x4.add(t, K(C_ONE)));
+    }
+    default:
+      return z;
+  }
+}
+
+/** σ′(z) given z and y = σ(z); for the piecewise ones g·σ′ is formed by the caller's multiply. */
+@inline function vgrad(kind: i32, z: v128, y: v128, alpha: f32): v128 {
+  const zero = f32x4.splat(0);
+  const pos = f32x4.gt(z, zero);
+  switch (kind) {
+    case 1:
+      return v128.bitselect(K(C_ONE), f32x4.add(y, K(C_ONE)), pos);
+    case 2:
+      return v128.and(K(C_ONE), pos);
+    case 3:
+      return v128.bitselect(K(C_ONE), f32x4.splat(alpha), pos);
+    case 4:
+      return f32x4.sub(K(C_ONE), f32x4.mul(y, y));
+    case 5:
+      return f32x4.mul(y, f32x4.sub(K(C_ONE), y));
+    case 6: {
+      const s = vsigmoid(z);
+      return f32x4.mul(s, madd(K(C_ONE), z, f32x4.sub(K(C_ONE), s)));
+    }
+    case 7:
+      return v128.bitselect(K(C_SELU_SCALE), f32x4.add(y, K(C_SELU_SA)), pos);
+    case 8: {
+      const z2 = f32x4.mul(z, z);
+      const t = vtanh(f32x4.mul(madd(z, f32x4.mul(z2, z), K(C_GELU_C)), K(C_GELU_K)));
+      const du = f32x4.mul(madd(K(C_ONE), z2, K(C_GELU_3C)), K(C_GELU_K));
+      const half = K(C_HALF);
+      return madd(f32x4.mul(half, f32x4.add(K(C_ONE), t)), f32x4.mul(f32x4.mul(half, z), f32x4.sub(K(C_ONE), f32x4.mul(t, t))), du);
+    }
+    default:
+      return K(C_ONE);
+  }
+}
+
+/** 48 bytes above the static data and below the arena (src/simd/kernels.ts starts it at 64 KiB) for the last partial vector. */
+const SCRATCH: usize = 2048;
+
+@inline function stage(dst: usize, src: usize, from: usize, to: usize): void {
+  v128.store(dst, f32x4.splat(0));
+  for (let q = from; q < to; q += 4) store<f32>(dst + q - from, load<f32>(src + q));
+}
+
+/** The main loop of `activate` for one kind; inlined with a literal kind, its switch folds away. */
+@inline function activateLoop(kind: i32, z: usize, y: usize, main: usize, alpha: f32): void {
+  for (let p: usize = 0; p < main; p += 16) v128.store(y + p, vact(kind, v128.load(z + p), alpha));
+}
+
+/** The main loop of `activationBackward` for one kind (as `activateLoop`). */
+@inline function backwardLoop(kind: i32, g: usize, z: usize, y: usize, main: usize, alpha: f32): void {
+  for (let p: usize = 0; p < main; p += 16) {
+    v128.store(g + p, f32x4.mul(v128.load(g + p), vgrad(kind, v128.load(z + p), v128.load(y + p), alpha)));
+  }
+}
+
+/**
+ * y = σ(z) over count floats (y may be z). One loop per activation (a switch inside the loop costs
+ * more than the arithmetic); the last partial vector goes through a zero-padded scratch vector.
+ */
+export function activate(kind: i32, z: usize, y: usize, count: i32, alpha: f32): void {
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  switch (kind) {
+    case 1: activateLoop(1, z, y, main, alpha); break;
+    case 2: activateLoop(2, z, y, main, alpha); break;
+    case 3: activateLoop(3, z, y, main, alpha); break;
+    case 4: activateLoop(4, z, y, main, alpha); break;
+    case 5: activateLoop(5, z, y, main, alpha); break;
+    case 6: activateLoop(6, z, y, main, alpha); break;
+    case 7: activateLoop(7, z, y, main, alpha); break;
+    case 8: activateLoop(8, z, y, main, alpha); break;
+    default:
+      if (y != z) memory.copy(y, z, main);
+  }
+  if (main < end) {
+    stage(SCRATCH, z, main, end);
+    activate(kind, SCRATCH, SCRATCH, 4, alpha);
+    for (let q = main; q < end; q += 4) store<f32>(y + q, load<f32>(SCRATCH + q - main));
+  }
+}
+
+/** g ⊙= σ′(z) over count floats, with y = σ(z) (one loop per activation, as `activate`). */
+export function activationBackward(kind: i32, g: usize, z: usize, y: usize, count: i32, alpha: f32): void {
+  if (kind < 1 || kind > 8) return; // linear: σ′ = 1
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  switch (kind) {
+    case 1: backwardLoop(1, g, z, y, main, alpha); break;
+    case 2: backwardLoop(2, g, z, y, main, alpha); break;
+    case 3: backwardLoop(3, g, z, y, main, alpha); break;
+    case 4: backwardLoop(4, g, z, y, main, alpha); break;
+    case 5: backwardLoop(5, g, z, y, main, alpha); break;
+    case 6: backwardLoop(6, g, z, y, main, alpha); break;
+    case 7: backwardLoop(7, g, z, y, main, alpha); break;
+    default: backwardLoop(8, g, z, y, main, alpha);
+  }
+  if (main < end) {
+    stage(SCRATCH, g, main, end);
+    stage(SCRATCH + 16, z, main, end);
+    stage(SCRATCH + 32, y, main, end);
+    activationBackward(kind, SCRATCH, SCRATCH + 16, SCRATCH + 32, 4, alpha);
+    for (let q = main; q < end; q += 4) store<f32>(g + q, load<f32>(SCRATCH + q - main));
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The WebAssembly SIMD kernels of assembly/mlp_kernels.ts, instantiated once per thread (synchronously:
+ * the module is ~13 KB), and a bump allocator over their memory.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels_wasm.js';
+
+/** The parts of the WebAssembly API used here (the package's lib settings declare no WebAssembly). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+/** The kernels' exports; pointers are byte offsets into `memory`, sizes are float counts. */
+export interface KernelExports {
+  readonly memory: WasmMemory;
+  gemm(a: number, lda: number, w: number, c: number, ldc: number, rows: number, K: number, N: number, init: number, src: number): void;
+  gemmTN(a: number, lda: number, d: number, ldd: number, g: number, R: number, K: number, N: number): void;
+  colSum(d: number, ldd: number, R: number, N: number, s: number): void;
+  transpose(a: number, b: number, rows: number, cols: number): void;
+  axpy(y: number, x: number, alpha: number, count: number): void;
+  copy(dst: number, src: number, count: number): void;
+  zero(dst: number, count: number): void;
+  activate(kind: number, z: number, y: number, count: number, alpha: number): void;
+  activationBackward(kind: number, g: number, z: number, y: number, count: number, alpha: number): void;
+  /** End of the module's static data (bytes). */
+  staticEnd(): number;
+}
+
+/** Byte offset of the kernels' scratch vector (assembly/mlp_kernels.ts: SCRATCH). */
+const SCRATCH_BYTE = 2048;
+
+/** `gemm` accumulator initialisation: zero, a bias row, or a matrix with C's row stride. */
+export const INIT_ZERO = 0;
+export const INIT_BIAS = 1;
+export const INIT_MATRIX = 2;
+
+function decodeBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+let instance: KernelExports | null | undefined;
+let loadError: string | null = null;
+
+/**
+ * The kernels, or null when this runtime cannot run them (no WebAssembly, or no 128-bit SIMD);
+ * `simdKernelsUnavailableReason()` then says why.
+ */
+export function simdKernels(): KernelExports | null {
+  if (instance !== undefined) return instance;
+  try {
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (wasm == null) throw new Error('WebAssembly is not available');
+    const bytes = decodeBase64(KERNELS_WASM_BASE64);
+    if (!wasm.validate(bytes)) throw new Error('this runtime does not support WebAssembly SIMD');
+    const k = new wasm.Instance(new wasm.Module(bytes), {}).exports as unknown as KernelExports;
+    // The kernels' scratch vector sits at 2 KiB, above their static data and below the arena.
+    if (k.staticEnd() > SCRATCH_BYTE) throw new Error(`kernel static data ends at ${k.staticEnd()}, above the scratch vector`);
+    instance = k;
+  } catch (err) {
+    loadError = (err as Error).message;
+    instance = null;
+  }
+  return instance;
+}
+
+export function simdKernelsUnavailableReason(): string | null {
+  simdKernels();
+  return loadError;
+}
+
+const PAGE = 65536;
+/** The arena starts above the module's own (tiny) static data. */
+const ARENA_BASE = PAGE;
+
+/**
+ * Bump allocator over the kernels' memory: `alloc` hands out 16-byte-aligned float buffers (with 16
+ * bytes of slack after each), `reset` frees everything. Allocations are deterministic: the same
+ * sequence of sizes after a reset yields the same pointers (the rollout relies on this to find what
+ * a forward pass left behind).
+ */
+export class Arena {
+  private top = ARENA_BASE;
+  private view: Float32Array;
+
+  constructor(readonly k: KernelExports) {
+    this.view = new Float32Array(k.memory.buffer);
+  }
+
+  reset(): void {
+    this.top = ARENA_BASE;
+  }
+
+  /** A buffer of `floats` float32 values (not cleared); returns its byte pointer. */
+  alloc(floats: number): number {
+    const ptr = this.top;
+    this.top += Math.ceil((floats * 4) / 16) * 16 + 16;
+    const need = this.top - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / PAGE));
+    return ptr;
+  }
+
+  /** The whole memory as floats (refreshed after growth). */
+  f32(): Float32Array {
+    if (this.view.buffer !== this.k.memory.buffer) this.view = new Float32Array(this.k.memory.buffer);
+    return this.view;
+  }
+
+  /** Copy `values` into the buffer at ptr. */
+  write(ptr: number, values: ArrayLike<number>): void {
+    this.f32().set(values, ptr >> 2);
+  }
+
+  /** A copy of `floats` values at ptr. */
+  read(ptr: number, floats: number): Float32Array {
+    return this.f32().slice(ptr >> 2, (ptr >> 2) + floats);
+  }
+
+  /** The bytes in use (from the arena's base). */
+  get used(): number {
+    return this.top - ARENA_BASE;
+  }
+}
+
+let arena: Arena | null = null;
+
+/** The thread's one arena over the kernels' memory (null without SIMD kernels). */
+export function simdArena(): Arena | null {
+  const k = simdKernels();
+  if (k == null) return null;
+  arena ??= new Arena(k);
+  return arena;
+}

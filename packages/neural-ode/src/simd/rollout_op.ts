@@ -1,0 +1,111 @@
+/**
+ * The SIMD rollout (mlp_rollout.ts) as one tfjs tape operation: values in and out as tensors, the
+ * gradient from the kernels' backward pass. Used by `fastRollout` (engine 'simd').
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import type { MlpVectorField } from '../mlp.js';
+import type { TableauLike } from '../tableau.js';
+import { simdArena } from './kernels.js';
+import { isSimdActivation, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
+
+/** The rollout whose data the arena holds (evicted to a copy when another one needs the arena). */
+let resident: SimdRollout | null = null;
+
+function claimArena(r: SimdRollout): void {
+  if (resident != null && resident !== r) resident.evict();
+  resident = r;
+}
+
+export interface SimdRolloutArgs {
+  field: MlpVectorField;
+  tableau: TableauLike;
+  h: number;
+  x0: Tensor2D;
+  /** [T, uBatch, m] or null. */
+  u: Tensor | null;
+  steps: number;
+  output: 'all' | 'final';
+  includeInitial: boolean;
+}
+
+type KernelFuncRunner = (params: {
+  forwardFunc: (backend: unknown, save: (tensors: Tensor[]) => void) => Tensor;
+  backwardsFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => Record<string, () => Tensor>;
+  inputs: NamedTensorMap;
+}) => Tensor;
+
+/** Whether the SIMD engine can run this field: kernels available and a supported activation. */
+export function simdRolloutSupports(field: MlpVectorField): boolean {
+  return simdArena() != null && isSimdActivation(field.spec.activation);
+}
+
+function floats(t: Tensor): Float32Array {
+  const v = t.dataSync();
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+export function simdRolloutOp(args: SimdRolloutArgs): Tensor {
+  const { field, tableau, h, x0, u, steps: T, output, includeInitial } = args;
+  const arena = simdArena();
+  if (arena == null) throw new Error('fastRollout: the WebAssembly SIMD kernels are not available in this runtime');
+  const { states: n, inputs: m, layers: L } = field.spec;
+  const vars = field.variables;
+  const widths = Array.from({ length: L }, (_, l) => vars[2 * l]!.shape[1]!);
+  const B = x0.shape[0];
+  const uBatch = u?.shape[1] ?? B;
+  const problem: SimdRolloutProblem = {
+    n,
+    m: u == null ? 0 : m,
+    widths,
+    activation: field.spec.activation as SimdActivation,
+    alpha: field.leakyReluAlpha,
+    batch: B,
+    steps: T,
+    a: tableau.a.map((row) => (row ?? []).map((c) => c * h)),
+    b: tableau.b.map((c) => c * h),
+    includeInitial,
+    output,
+    uBatch,
+  };
+  const rollout = new SimdRollout(problem, arena);
+  const engine = tf.engine();
+  // A backward pass can only follow when a gradient tape is recording.
+  const taped = engine.state.gradientDepth > 0;
+  const named: NamedTensorMap = { x0 };
+  if (u != null) named.u = u;
+  vars.forEach((v, i) => {
+    named[`p${i}`] = v;
+  });
+  const shape = output === 'final' ? [B, n] : [includeInitial ? T + 1 : T, B, n];
+
+  const forwardFunc = (): Tensor => {
+    const data = {
+      weights: Array.from({ length: L }, (_, l) => floats(vars[2 * l]!)),
+      biases: Array.from({ length: L }, (_, l) => floats(vars[2 * l + 1]!)),
+      x0: floats(x0),
+      u: u == null ? null : floats(u),
+    };
+    claimArena(rollout);
+    const out = rollout.forward(data);
+    if (!taped) resident = null;
+    return tf.tensor(out, shape, 'float32');
+  };
+
+  const backwardsFunc = (dyIn: Tensor | Tensor[]): Record<string, () => Tensor> => {
+    const dy = Array.isArray(dyIn) ? dyIn[0]! : dyIn;
+    claimArena(rollout);
+    const g = rollout.backward(floats(dy), u != null);
+    resident = null;
+    const grads: Record<string, () => Tensor> = { x0: () => tf.tensor2d(g.x0, [B, n]) };
+    vars.forEach((v, i) => {
+      const l = i >> 1;
+      grads[`p${i}`] = () => tf.tensor(i % 2 === 0 ? g.weights[l]! : g.biases[l]!, v.shape, 'float32');
+    });
+    if (u != null) grads.u = () => tf.tensor3d(g.u!, [T, uBatch, m]);
+    return grads;
+  };
+
+  const run = (engine as unknown as { runKernelFunc: KernelFuncRunner }).runKernelFunc.bind(engine);
+  return run({ forwardFunc, backwardsFunc, inputs: named });
+}
