@@ -592,7 +592,6 @@ export function fastRolloutImpl(
     }
     const active = sigma.map((v, i) => ({ v, i })).filter((e) => e.v !== 0);
     const W1x = WT[0]!; // [1, H1, n]
-    const H1 = W1x.shape[1]!;
     const gammaW = new Map<number, Tensor>();
     const scaledW1 = (c: number): Tensor => {
       let w = gammaW.get(c);
