@@ -14,24 +14,25 @@ export interface BenchArgs {
   out: string | null;
   /** Replicas of the data-parallel row (`fast×N`, DataParallelTrainer); 1: no such row. */
   parallel: number;
-  /** Configurations that get the data-parallel row (default: pixel). */
+  /** Configurations that get the fast×N row (default: all). */
   parallelConfigs: string[];
   help: boolean;
 }
 
 export const USAGE = `pnpm bench [-- options]
   --configs student,pixel,rk4   configurations (default all)
-  --iters N                     timed steps per configuration (default: student 30, rk4 30, pixel 8)
-  --warmup N                    untimed steps first (default 3)
+  --iters N                     timed steps per configuration (default: student 200, rk4 100, pixel 8)
+  --warmup N                    untimed steps first (default: student 30, rk4 30, pixel 3)
   --backends wasm,cpu           backends (default wasm,cpu; cpu runs --cpu-iters steps of the fast path only)
   --paths LIST                  of fast (default engine: auto), fast-simd, fast-tfjs (engine forced),
                                 plain (per-op autodiff); default fast,fast-simd,fast-tfjs,plain
   --cpu-iters N                 timed steps on cpu (default 3)
   --no-peer                     skip the PyTorch peer
   --out DIR                     results folder (default apps/bench/results)
-  --parallel N                  also run a data-parallel row fast×N (N replicas: this thread + N−1 worker
-                                threads, DataParallelTrainer) on wasm (default 1: off)
-  --parallel-configs LIST       configurations of the data-parallel row (default pixel)`;
+  --parallel N                  also run a row fast×N on wasm: the fast path on N threads (this one + N−1
+                                workers; SIMD engine: each rollout split by rows; tfjs engine: data-
+                                parallel replicas, DataParallelTrainer) (default 1: off)
+  --parallel-configs LIST       configurations of the fast×N row (default all)`;
 
 function list<T extends string>(v: string, allowed: readonly string[], name: string): T[] {
   const items = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -59,7 +60,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     cpuIters: 3,
     out: null,
     parallel: 1,
-    parallelConfigs: ['pixel'],
+    parallelConfigs: Object.keys(CONFIGS),
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {

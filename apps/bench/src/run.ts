@@ -9,7 +9,12 @@ import { findPeer, type PeerResult, runPeer } from './peer.js';
 import { type BenchReport, type BenchRow, formatTable, topKernels } from './report.js';
 import { runSii, type SiiResult } from './sii.js';
 
-const DEFAULT_ITERS: Record<string, number> = { student: 30, rk4: 30, pixel: 8 };
+const DEFAULT_ITERS: Record<string, number> = { student: 200, rk4: 100, pixel: 8 };
+/**
+ * Untimed steps first. The small configurations need tens: V8 runs new WebAssembly code in its
+ * baseline compiler (Liftoff, ~4× slower here) until a function has run enough to be optimised.
+ */
+const DEFAULT_WARMUP: Record<string, number> = { student: 30, rk4: 30, pixel: 3 };
 
 function ratios(r: SiiResult, peerMs: number | null, peerMinMs: number | null) {
   return {
@@ -35,7 +40,7 @@ export async function runBench(args: BenchArgs, log: (s: string) => void = conso
   for (const name of args.configs) {
     const c = CONFIGS[name]!;
     const iters = args.iters ?? DEFAULT_ITERS[name] ?? 10;
-    const warmup = args.warmup ?? 3;
+    const warmup = args.warmup ?? DEFAULT_WARMUP[name] ?? 3;
     let peerMs: number | null = null;
     let peerMinMs: number | null = null;
     if (peerLoc) {

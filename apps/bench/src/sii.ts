@@ -7,19 +7,23 @@ import {
   defaultWeights,
   type FastRolloutEngine,
   fastRollout,
+  fastRolloutEngine,
   initBackend,
   MlpVectorField,
   mse,
   NAdam,
   NeuralODE,
+  startSimdThreads,
+  stopSimdThreads,
   trainStep,
 } from '@sii/neural-ode';
 import { type BenchConfig, stepFlops } from './configs.js';
 
 /**
  * 'fast': the fast rollout with its default engine ('auto'); 'fast-simd' / 'fast-tfjs': with the
- * engine forced (the package's WebAssembly SIMD kernels / tfjs kernels); 'fast×N': 'fast'
- * data-parallel over N replicas (DataParallelTrainer); 'plain': the per-op autodiff path.
+ * engine forced (the package's WebAssembly SIMD kernels / tfjs kernels); 'fast×N': 'fast' on N
+ * threads (SIMD engine: rollouts split by rows, startSimdThreads; tfjs engine: data-parallel
+ * replicas, DataParallelTrainer); 'plain': the per-op autodiff path.
  */
 export type BasePath = 'plain' | 'fast' | 'fast-simd' | 'fast-tfjs';
 export const BASE_PATHS: readonly BasePath[] = ['fast', 'fast-simd', 'fast-tfjs', 'plain'];
@@ -108,8 +112,12 @@ export async function runSii(
     return mse(pred, target);
   };
   const clip = c.clip > 0 ? { clipNorm: c.clip } : {};
+  // Several threads: the SIMD engine splits each rollout by rows over worker threads
+  // (startSimdThreads); the tfjs engine trains data-parallel replicas (DataParallelTrainer).
+  const simdSplit = replicas > 1 && fastRolloutEngine(ode) === 'simd';
+  if (simdSplit) await startSimdThreads(replicas);
   const trainer =
-    replicas > 1 ? await DataParallelTrainer.create(ode, opt, { replicas, loss: c.loss, ...clip }) : null;
+    replicas > 1 && !simdSplit ? await DataParallelTrainer.create(ode, opt, { replicas, loss: c.loss, ...clip }) : null;
   const step = async (): Promise<{ loss: number }> =>
     trainer ? await trainer.step(x0, inputs, target) : trainStep(lossFn, opt, { variables: field.variables, ...clip });
   let loss = Number.NaN;
@@ -127,6 +135,7 @@ export async function runSii(
     await step();
   });
   await trainer?.dispose();
+  if (simdSplit) await stopSimdThreads();
   for (const k of info.kernels) {
     const e = kernelTimes[k.name] ?? [0, 0];
     kernelTimes[k.name] = e;

@@ -29,7 +29,7 @@ describe('options and table', () => {
     expect(() => parseArgs(['--configs', 'nope'])).toThrow(/--configs: unknown value "nope"/);
     expect(() => parseArgs(['--iters', '0'])).toThrow(/--iters must be an integer >= 1, got "0"/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown option "--fast"/);
-    expect(parseArgs([])).toMatchObject({ parallel: 1, parallelConfigs: ['pixel'] });
+    expect(parseArgs([])).toMatchObject({ parallel: 1, parallelConfigs: ['student', 'pixel', 'rk4'], paths: ['fast', 'fast-simd', 'fast-tfjs', 'plain'] });
     expect(parseArgs(['--parallel', '2', '--parallel-configs=pixel,rk4'])).toMatchObject({ parallel: 2, parallelConfigs: ['pixel', 'rk4'] });
     expect(() => parseArgs(['--parallel', '0'])).toThrow(/--parallel must be an integer >= 1, got "0"/);
   });

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { registerGradients } from './gradients.js';
+import { loadSimdKernels } from './simd/kernels.js';
 
 export type BackendName = 'wasm' | 'cpu';
 
@@ -92,6 +93,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   }
   registerGradients();
   registerChainedOps();
+  // The fast rollout's own WebAssembly SIMD kernels (compiled asynchronously here: browsers restrict
+  // synchronous compilation on the main thread). Without SIMD the fast rollout uses tfjs kernels.
+  await loadSimdKernels();
 
   let wasmModule: Awaited<ReturnType<typeof loadBackendModule>>;
   try {

@@ -41,12 +41,6 @@ export {
   SIMD_AUTO_MAX_WIDTH,
 } from './fast_rollout.js';
 export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
-export {
-  DataParallelTrainer,
-  type DataParallelOptions,
-  type ParallelGradients,
-  type ShardLoss,
-} from './parallel.js';
 export { type Interpolation, SampledInput, type SampledInputOptions } from './inputs.js';
 export {
   decodeFloat32,
@@ -84,6 +78,19 @@ export {
   odeint,
   odeintDetailed,
 } from './odeint.js';
+export {
+  type DataParallelOptions,
+  DataParallelTrainer,
+  type ParallelGradients,
+  type ShardLoss,
+} from './parallel.js';
+export {
+  MIN_ROWS_PER_THREAD,
+  type SimdThreadOptions,
+  simdThreads,
+  startSimdThreads,
+  stopSimdThreads,
+} from './simd/threads.js';
 export { isAdaptive, resolveTableau, rkStages, rkStep, type TableauLike } from './tableau.js';
 export {
   Adam,

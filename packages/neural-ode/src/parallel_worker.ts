@@ -4,15 +4,15 @@
  * batch shard for the parameters it is sent (parameter-server style: the worker keeps no optimizer).
  */
 import { parentPort } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
 import { type FastRolloutEngine, fastRolloutImpl } from './fast_rollout.js';
-import { type MlpSpec, MlpVectorField, defaultWeights } from './mlp.js';
+import { defaultWeights, type MlpSpec, MlpVectorField } from './mlp.js';
 import { NeuralODE } from './neural_ode.js';
+import type { ShardLoss } from './parallel.js';
 import type { TableauLike } from './tableau.js';
 import { flatten, mse } from './train.js';
-import type { ShardLoss } from './parallel.js';
 
 export interface WorkerInit {
   type: 'init';

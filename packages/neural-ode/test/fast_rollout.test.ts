@@ -15,22 +15,11 @@ import {
   SIMD_AUTO_MAX_WIDTH,
   trainStep,
 } from '../src/index.js';
-import { lcg } from './helpers/ref64.js';
+import { lcg, scaledErr } from './helpers/ref64.js';
 
 beforeAll(async () => {
   await initBackend();
 });
-
-/** Max |a − b| / max(max |b|, 1e-3) over all entries. */
-function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 1e-3;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-}
 
 interface Case {
   method: string;

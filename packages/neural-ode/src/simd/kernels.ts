@@ -13,6 +13,7 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
+  compile(bytes: Uint8Array): Promise<object>;
 }
 
 /** The kernels' exports; pointers are byte offsets into `memory`, sizes are float counts. */
@@ -49,26 +50,57 @@ function decodeBase64(text: string): Uint8Array {
 let instance: KernelExports | null | undefined;
 let loadError: string | null = null;
 
+function wasmApi(): WasmApi {
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (wasm == null) throw new Error('WebAssembly is not available');
+  return wasm;
+}
+
+function kernelBytes(wasm: WasmApi): Uint8Array {
+  const bytes = decodeBase64(KERNELS_WASM_BASE64);
+  if (!wasm.validate(bytes)) throw new Error('this runtime does not support WebAssembly SIMD');
+  return bytes;
+}
+
+function instantiate(wasm: WasmApi, module: object): KernelExports {
+  const k = new wasm.Instance(module, {}).exports as unknown as KernelExports;
+  // The kernels' scratch vector sits at 2 KiB, above their static data and below the arena.
+  if (k.staticEnd() > SCRATCH_BYTE) throw new Error(`kernel static data ends at ${k.staticEnd()}, above the scratch vector`);
+  return k;
+}
+
 /**
  * The kernels, or null when this runtime cannot run them (no WebAssembly, or no 128-bit SIMD);
- * `simdKernelsUnavailableReason()` then says why.
+ * `simdKernelsUnavailableReason()` then says why. Compiles synchronously on first use unless
+ * {@link loadSimdKernels} ran before (`initBackend` calls it).
  */
 export function simdKernels(): KernelExports | null {
   if (instance !== undefined) return instance;
   try {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (wasm == null) throw new Error('WebAssembly is not available');
-    const bytes = decodeBase64(KERNELS_WASM_BASE64);
-    if (!wasm.validate(bytes)) throw new Error('this runtime does not support WebAssembly SIMD');
-    const k = new wasm.Instance(new wasm.Module(bytes), {}).exports as unknown as KernelExports;
-    // The kernels' scratch vector sits at 2 KiB, above their static data and below the arena.
-    if (k.staticEnd() > SCRATCH_BYTE) throw new Error(`kernel static data ends at ${k.staticEnd()}, above the scratch vector`);
-    instance = k;
+    const wasm = wasmApi();
+    instance = instantiate(wasm, new wasm.Module(kernelBytes(wasm)));
   } catch (err) {
     loadError = (err as Error).message;
     instance = null;
   }
   return instance;
+}
+
+/**
+ * Compile the kernels asynchronously (browsers limit synchronous compilation on the main thread);
+ * resolves to whether they are available.
+ */
+export async function loadSimdKernels(): Promise<boolean> {
+  if (instance !== undefined) return instance != null;
+  try {
+    const wasm = wasmApi();
+    const module = await wasm.compile(kernelBytes(wasm));
+    instance ??= instantiate(wasm, module);
+  } catch (err) {
+    loadError = (err as Error).message;
+    instance ??= null;
+  }
+  return instance != null;
 }
 
 export function simdKernelsUnavailableReason(): string | null {

@@ -2,17 +2,21 @@
  * The SIMD rollout (mlp_rollout.ts) as one tfjs tape operation: values in and out as tensors, the
  * gradient from the kernels' backward pass. Used by `fastRollout` (engine 'simd').
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import type { NamedTensorMap, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { MlpVectorField } from '../mlp.js';
 import type { TableauLike } from '../tableau.js';
 import { simdArena } from './kernels.js';
 import { isSimdActivation, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
+import { SplitRollout, splitApplies } from './threads.js';
+
+type Rollout = SimdRollout | SplitRollout;
 
 /** The rollout whose data the arena holds (evicted to a copy when another one needs the arena). */
-let resident: SimdRollout | null = null;
+let resident: Rollout | null = null;
 
-function claimArena(r: SimdRollout): void {
+function claimArena(r: Rollout): void {
   if (resident != null && resident !== r) resident.evict();
   resident = r;
 }
@@ -68,10 +72,11 @@ export function simdRolloutOp(args: SimdRolloutArgs): Tensor {
     output,
     uBatch,
   };
-  const rollout = new SimdRollout(problem, arena);
   const engine = tf.engine();
   // A backward pass can only follow when a gradient tape is recording.
   const taped = engine.state.gradientDepth > 0;
+  // With worker threads started (startSimdThreads), large enough batches are split by rows.
+  const rollout: Rollout = splitApplies(problem) ? new SplitRollout(problem, arena, taped) : new SimdRollout(problem, arena);
   const named: NamedTensorMap = { x0 };
   if (u != null) named.u = u;
   vars.forEach((v, i) => {
