@@ -124,6 +124,32 @@ describe('SIMD rollout threads', () => {
     await stopSimdThreads();
   }, 60_000);
 
+  it('two split rollouts on one tape (both kept by the worker until their backward pass)', async () => {
+    const grads = () => {
+      const field = new MlpVectorField({ states: 3, inputs: 1, hidden: 12, layers: 3, activation: 'tanh' }, undefined, { seed: 8 });
+      const ode = new NeuralODE(field, { method: 'rk4', step: 0.2, fastEngine: 'simd' });
+      const r = lcg(5);
+      const xa = tf.tensor2d(Array.from({ length: 10 * 3 }, () => r()), [10, 3]);
+      const xb = tf.tensor2d(Array.from({ length: 16 * 3 }, () => r()), [16, 3]);
+      const ua = tf.tensor3d(Array.from({ length: 5 * 10 }, () => r()), [5, 10, 1]);
+      const ub = tf.tensor3d(Array.from({ length: 7 }, () => r()), [7, 1, 1]);
+      const loss = () => tf.add(tf.sum(tf.square(ode.rollout(xa, ua))), tf.mean(ode.rollout(xb, ub))) as Scalar;
+      const { value, grads: g } = tf.variableGrads(loss, field.variables);
+      const out = [value, ...field.variables.map((v) => g[v.name]!)].map((t) => t.dataSync().slice() as Float32Array);
+      tf.dispose([value, ...Object.values(g), xa, xb, ua, ub]);
+      field.dispose();
+      return out;
+    };
+    await startSimdThreads(1);
+    const one = grads();
+    await startSimdThreads(2);
+    const two = grads();
+    one.forEach((ref, i) => {
+      expect(scaledErr(two[i]!, ref), `tensor ${i}`).toBeLessThan(1e-5);
+    });
+    await stopSimdThreads();
+  }, 60_000);
+
   it('rejects bad thread counts', async () => {
     await expect(startSimdThreads(0)).rejects.toThrow(/threads must be an integer in \[1, 16\]/);
     await expect(startSimdThreads(2.5)).rejects.toThrow(/threads must be an integer/);

@@ -135,7 +135,17 @@ export class Arena {
     const ptr = this.top;
     this.top += Math.ceil((floats * 4) / 16) * 16 + 16;
     const need = this.top - this.k.memory.buffer.byteLength;
-    if (need > 0) this.k.memory.grow(Math.ceil(need / PAGE));
+    if (need > 0) {
+      try {
+        this.k.memory.grow(Math.ceil(need / PAGE));
+      } catch (err) {
+        const mb = Math.ceil(this.top / 2 ** 20);
+        this.top = ptr;
+        throw new RangeError(
+          `fastRollout (simd engine): the rollout needs ${mb} MB of kernel memory, more than WebAssembly can give (${(err as Error).message}); use a smaller batch or more steps per call, or engine 'tfjs'`,
+        );
+      }
+    }
     return ptr;
   }
 
