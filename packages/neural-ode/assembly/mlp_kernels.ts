@@ -139,12 +139,23 @@ export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32
   }
 }
 
+/** Rows of A and D per pass of `gemmTN` (both chunks stay in L2 while every block of G uses them). */
+const TN_ROWS = 128;
+
 /**
  * G += Aᵀ·D for A [R, K] (row stride lda), D [R, N] (row stride ldd), G [K, N] (contiguous): the
- * weight gradient of a layer from its inputs and pre-activation gradients, all rows at once.
- * Register blocks of 4 rows of G × 8 columns.
+ * weight gradient of a layer from its inputs and pre-activation gradients, all rows at once, in
+ * chunks of TN_ROWS rows.
  */
 export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32): void {
+  for (let r0 = 0; r0 < R; r0 += TN_ROWS) {
+    const rows = min(TN_ROWS, R - r0);
+    gemmTNChunk(a + off(r0, lda, 0), lda, d + off(r0, ldd, 0), ldd, g, rows, K, N);
+  }
+}
+
+/** One chunk of `gemmTN`: register blocks of 4 rows of G × 8 columns. */
+function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32): void {
   const aStep = <usize>lda << 2;
   const dStep = <usize>ldd << 2;
   const gStep = <usize>N << 2;

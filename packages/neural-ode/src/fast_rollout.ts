@@ -41,10 +41,11 @@ export type FastRolloutEngine = 'auto' | 'simd' | 'tfjs';
 export const FAST_ROLLOUT_ENGINES: readonly FastRolloutEngine[] = ['auto', 'simd', 'tfjs'];
 
 /**
- * Widest layer for which 'auto' picks the SIMD kernels. Above it the WASM backend's XNNPACK products
- * win (measured by apps/bench: the pixel configuration, 256-wide layers, is faster on 'tfjs').
+ * Widest layer for which 'auto' picks the SIMD kernels. Measured on the WASM backend (64 rows): the
+ * kernels' products reach 26 GFLOP/s at width 256 against XNNPACK's 20, tie at 512 and fall behind
+ * from 1024 (12 against 23: they do not block the reduction dimension for the caches).
  */
-export const SIMD_AUTO_MAX_WIDTH = 192;
+export const SIMD_AUTO_MAX_WIDTH = 384;
 
 export interface FastRolloutOptions {
   /**

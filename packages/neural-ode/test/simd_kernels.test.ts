@@ -77,9 +77,9 @@ describe('SIMD kernels: products', () => {
     }
   });
 
-  it('gemmTN: G += Aᵀ·D for all block/remainder shapes and strides', () => {
+  it('gemmTN: G += Aᵀ·D for all block/remainder shapes, strides and row chunks', () => {
     const r = lcg(2);
-    for (const R of [1, 5, 40]) {
+    for (const R of [1, 5, 40, 300]) { // 300: chunks of 128 rows and a remainder
       for (const K of [1, 3, 4, 5, 9]) {
         for (const N of [1, 3, 4, 7, 8, 12, 19]) {
           arena.reset();
