@@ -150,6 +150,23 @@ describe('SIMD rollout threads', () => {
     await stopSimdThreads();
   }, 60_000);
 
+  it('a backward pass after stopSimdThreads fails with a clear error', async () => {
+    await startSimdThreads(2);
+    const field = new MlpVectorField({ states: 2, inputs: 0, hidden: 8, layers: 2, activation: 'elu' }, undefined, { seed: 1 });
+    const ode = new NeuralODE(field, { method: 'euler', step: 0.1, fastEngine: 'simd' });
+    const x0 = tf.ones([8, 2]) as Tensor2D;
+    let stopping: Promise<void> | null = null;
+    const loss = () => {
+      const y = ode.rollout(x0, 3);
+      stopping = stopSimdThreads(); // the workers go away between forward and backward
+      return tf.mean(y) as Scalar;
+    };
+    expect(() => tf.variableGrads(loss, field.variables)).toThrow(/SIMD rollout worker unavailable: stopped by stopSimdThreads/);
+    await stopping;
+    tf.dispose(x0);
+    field.dispose();
+  }, 60_000);
+
   it('rejects bad thread counts', async () => {
     await expect(startSimdThreads(0)).rejects.toThrow(/threads must be an integer in \[1, 16\]/);
     await expect(startSimdThreads(2.5)).rejects.toThrow(/threads must be an integer/);

@@ -37,7 +37,7 @@ interface Handle {
   worker: MinimalWorker;
   box: Mailbox;
   seq: number;
-  /** Why the worker is gone (an uncaught error or its exit), when it is. */
+  /** Why the worker is gone (stopped, an uncaught error or its exit), when it is. */
   failure: string | null;
 }
 
@@ -133,6 +133,7 @@ export async function stopSimdThreads(): Promise<void> {
     old.map(async (h) => {
       const exited = new Promise<void>((resolve) => h.worker.once('exit', () => resolve()));
       post(h, CMD_STOP, 0, false, false);
+      h.failure = 'stopped by stopSimdThreads (between this rollout and its backward pass?)';
       const t = setTimeout(() => void h.worker.terminate(), 5000);
       await exited;
       clearTimeout(t);
@@ -141,6 +142,7 @@ export async function stopSimdThreads(): Promise<void> {
 }
 
 function post(h: Handle, cmd: number, id: number, taped: boolean, wantInputs: boolean): void {
+  if (h.failure != null) throw new Error(`SIMD rollout worker unavailable: ${h.failure}`);
   const c = h.box.control;
   c[CMD] = cmd;
   c[ID] = id;
