@@ -50,3 +50,32 @@ describe('options and table', () => {
     expect(text).toContain('-25%');
   });
 });
+
+describe('the built bench under plain node', () => {
+  it('runs rk4 on both engines and on two SIMD threads, and writes the JSON report', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const out = mkdtempSync(join(tmpdir(), 'sii-bench-'));
+    try {
+      const args = ['--configs', 'rk4', '--iters', '2', '--warmup', '1', '--no-peer', '--backends', 'wasm'];
+      execFileSync(process.execPath, [bin, ...args, '--paths', 'fast,fast-simd,fast-tfjs', '--parallel', '2', '--out', out], {
+        encoding: 'utf8',
+      });
+      const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as { rows: BenchRow[] };
+      expect(report.rows.map((r) => r.path)).toEqual(['fast', 'fast-simd', 'fast-tfjs', 'fast×2']);
+      for (const r of report.rows) {
+        expect(r.medianMs).toBeGreaterThan(0);
+        expect(Number.isFinite(r.loss)).toBe(true);
+      }
+      // Same model, data and first steps: the engines agree on the loss to float32 rounding.
+      const losses = report.rows.map((r) => r.loss);
+      for (const l of losses) expect(Math.abs(l - losses[0]!)).toBeLessThan(1e-4 * Math.abs(losses[0]!));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
