@@ -1,9 +1,10 @@
 /**
  * Fast rollout: a whole fixed-step rollout of an MLP vector field recorded on the tape as ONE
- * operation with a hand-written backward pass.
+ * operation with a hand-written backward pass. Two engines compute it: the package's own WebAssembly
+ * SIMD kernels (src/simd/, engine 'simd') and tfjs kernels (this file, engine 'tfjs'); 'auto' picks.
  *
- * The tape's per-op chain (one gradient closure per kernel, many small transposed products) is
- * replaced by
+ * The tfjs engine: the tape's per-op chain (one gradient closure per kernel, many small transposed
+ * products) is replaced by
  * - a forward pass outside the tape that uses the WASM backend's fused matMul + bias + activation
  *   kernel (XNNPACK, no transposes) for every Linear layer;
  * - a backward pass written out for the explicit Runge–Kutta step (adjoint of

@@ -2,9 +2,8 @@
  * The SIMD rollout (mlp_rollout.ts) as one tfjs tape operation: values in and out as tensors, the
  * gradient from the kernels' backward pass. Used by `fastRollout` (engine 'simd').
  */
-
-import type { NamedTensorMap, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import type { MlpVectorField } from '../mlp.js';
 import type { TableauLike } from '../tableau.js';
 import { simdArena } from './kernels.js';
