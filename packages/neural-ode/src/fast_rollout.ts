@@ -23,6 +23,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, NamedTensorMap, Tensor, Tensor2D, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { type ActivationName, activate, activationBackward } from './activations.js';
+import { kernelFuncRunner } from './kernel_func.js';
 import { MlpVectorField } from './mlp.js';
 import type { NeuralODE } from './neural_ode.js';
 import { linearCombination, weightedSum } from './tableau.js';
@@ -240,21 +241,6 @@ interface Evaluation {
   acts: Tensor[];
   zs: Array<Tensor | null>;
   out: Tensor;
-}
-
-type KernelFuncRunner = (params: {
-  forwardFunc: (backend: unknown, save: (tensors: Tensor[]) => void) => Tensor | Tensor[];
-  backwardsFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => Record<string, () => Tensor>;
-  inputs: NamedTensorMap;
-  attrs?: Record<string, unknown>;
-}) => Tensor | Tensor[];
-
-function kernelFuncRunner(): KernelFuncRunner {
-  const engine = tf.engine() as unknown as { runKernelFunc?: KernelFuncRunner };
-  if (typeof engine.runKernelFunc !== 'function') {
-    throw new Error('fastRollout: this tfjs-core has no engine.runKernelFunc (tfjs-core 4.22.0 is required)');
-  }
-  return engine.runKernelFunc.bind(engine);
 }
 
 /**

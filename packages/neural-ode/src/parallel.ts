@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { fastRolloutImpl } from './fast_rollout.js';
 import { MlpVectorField } from './mlp.js';
+import { builtWorkerFactory, type MinimalWorker as NodeWorker } from './node_worker.js';
 import type { NeuralODE } from './neural_ode.js';
 import { flatten, mse, type Optimizer } from './train.js';
 import { show } from './validate.js';
@@ -38,17 +39,10 @@ export interface ParallelGradients {
   grads: Float32Array;
 }
 
-interface MinimalWorker {
-  postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
-  on(event: 'message', cb: (msg: { type: string; id?: number; loss?: number; grads?: Float32Array; message?: string }) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  on(event: 'exit', cb: (code: number) => void): void;
-  terminate(): Promise<number>;
-}
+type Reply = { type: string; id?: number; loss?: number; grads?: Float32Array; message?: string };
+type MinimalWorker = NodeWorker<Reply>;
 
 type Pending = { resolve: (r: { loss: number; grads: Float32Array }) => void; reject: (e: Error) => void };
-
-const WORKER_FILE = 'parallel_worker.js';
 
 /**
  * Data-parallel trainer for `NeuralODE`s with an {@link MlpVectorField} (the fast rollout path).
@@ -98,15 +92,12 @@ export class DataParallelTrainer {
     }
     const workers: MinimalWorker[] = [];
     if (replicas > 1) {
-      // Node-only modules are imported here, not at the top, so that browser bundles of the package work.
-      const { Worker } = await import('node:worker_threads');
-      const { existsSync } = await import('node:fs');
-      const { fileURLToPath } = await import('node:url');
-      let url = opts.workerUrl ?? new URL(WORKER_FILE, import.meta.url);
-      if (opts.workerUrl == null && !existsSync(fileURLToPath(url))) url = new URL(`../dist/${WORKER_FILE}`, import.meta.url);
-      if (!existsSync(fileURLToPath(url))) {
-        throw new Error(`${where}: worker script ${url.href} not found (build the package: pnpm build)`);
-      }
+      const spawn = await builtWorkerFactory<Reply>(
+        where,
+        opts.workerUrl,
+        new URL('./parallel_worker.js', import.meta.url),
+        new URL('../dist/parallel_worker.js', import.meta.url),
+      );
       const tab = ode.tableau;
       const init = {
         type: 'init',
@@ -118,15 +109,7 @@ export class DataParallelTrainer {
       };
       try {
         for (let r = 1; r < replicas; r++) {
-          // The worker runs the built JavaScript: drop export conditions a test runner may have added
-          // (e.g. one that maps workspace packages to their TypeScript sources).
-          const execArgv: string[] = [];
-          for (let i = 0; i < process.execArgv.length; i++) {
-            const a = process.execArgv[i]!;
-            if (a === '--conditions' || a === '-C') i++;
-            else if (!a.startsWith('--conditions=')) execArgv.push(a);
-          }
-          const w = new Worker(url, { execArgv }) as unknown as MinimalWorker;
+          const w = spawn();
           workers.push(w);
           await new Promise<void>((resolve, reject) => {
             w.on('message', (msg) => {

@@ -87,6 +87,11 @@ interface Layout {
   A: number[];
 }
 
+/** Input width of every layer: n + m, then the previous layer's width. */
+export function fanIns(p: SimdRolloutProblem): number[] {
+  return p.widths.map((_, l) => (l === 0 ? p.n + p.m : p.widths[l - 1]!));
+}
+
 function needsPreActivation(p: SimdRolloutProblem): boolean {
   // σ′ from the output y alone for the others (for elu, relu, selu and leaky_relu with a positive
   // slope, y > 0 ⇔ z > 0).
@@ -101,9 +106,9 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
   const savedStart = arena.alloc(0);
   const W: number[] = [];
   const bias: number[] = [];
+  const fan = fanIns(p);
   for (let l = 0; l < L; l++) {
-    const fanIn = l === 0 ? n + m : widths[l - 1]!;
-    W.push(arena.alloc(fanIn * widths[l]!));
+    W.push(arena.alloc(fan[l]! * widths[l]!));
     bias.push(arena.alloc(widths[l]!));
   }
   const Y = arena.alloc(E * B * n);
@@ -237,11 +242,11 @@ export class SimdRollout {
       this.evicted = null;
     }
     const bn = B * n;
-    const fanIns = widths.map((_, l) => (l === 0 ? n + m : widths[l - 1]!));
+    const fan = fanIns(p);
     // Weights transposed once (first layer: state rows and input rows apart), so every product of
     // the backward chain is a plain one.
     const WT = widths.map((N, l) => {
-      const K = l === 0 ? n : fanIns[l]!;
+      const K = l === 0 ? n : fan[l]!;
       const t = ar.alloc(N * K);
       k.transpose(lay.W[l]!, t, K, N);
       return t;
@@ -306,8 +311,8 @@ export class SimdRollout {
     if (offset === 1) k.axpy(lambda, dySlice(0), 1, bn);
     // Weight and bias gradients: one product over all evaluations' rows per layer.
     const gW = widths.map((N, l) => {
-      const g = ar.alloc(fanIns[l]! * N);
-      k.zero(g, fanIns[l]! * N);
+      const g = ar.alloc(fan[l]! * N);
+      k.zero(g, fan[l]! * N);
       return g;
     });
     const gB = widths.map((N) => {
@@ -321,7 +326,7 @@ export class SimdRollout {
         k.gemmTN(lay.Y, n, D[0]!, N, gW[0]!, E * B, n, N);
         if (m > 0) k.gemmTN(lay.U, m, S0, N, gW[0]! + n * N * 4, T * B, m, N);
       } else {
-        k.gemmTN(lay.A[l - 1]!, fanIns[l]!, D[l]!, N, gW[l]!, E * B, fanIns[l]!, N);
+        k.gemmTN(lay.A[l - 1]!, fan[l]!, D[l]!, N, gW[l]!, E * B, fan[l]!, N);
       }
       k.colSum(D[l]!, N, E * B, N, gB[l]!);
     }
@@ -337,7 +342,7 @@ export class SimdRollout {
       }
     }
     const grads: SimdGradients = {
-      weights: gW.map((g, l) => ar.read(g, fanIns[l]! * widths[l]!)),
+      weights: gW.map((g, l) => ar.read(g, fan[l]! * widths[l]!)),
       biases: gB.map((g, l) => ar.read(g, widths[l]!)),
       x0: ar.read(lambda, bn),
       u: du,

@@ -3,11 +3,7 @@
  * inputs [W_0 … W_{L−1}, b_0 … b_{L−1}, x_0, u], then the output (forward) — or the output gradient,
  * then [dW…, db…, dx_0, du] (backward).
  */
-import type { SimdGradients, SimdRolloutData, SimdRolloutProblem } from './mlp_rollout.js';
-
-function fanIns(p: SimdRolloutProblem): number[] {
-  return p.widths.map((_, l) => (l === 0 ? p.n + p.m : p.widths[l - 1]!));
-}
+import { fanIns, type SimdGradients, type SimdRolloutData, type SimdRolloutProblem } from './mlp_rollout.js';
 
 export interface PackedSizes {
   weights: number[];

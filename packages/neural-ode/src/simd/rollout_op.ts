@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import { kernelFuncRunner } from '../kernel_func.js';
 import type { MlpVectorField } from '../mlp.js';
 import type { TableauLike } from '../tableau.js';
 import { simdArena } from './kernels.js';
@@ -31,12 +32,6 @@ export interface SimdRolloutArgs {
   output: 'all' | 'final';
   includeInitial: boolean;
 }
-
-type KernelFuncRunner = (params: {
-  forwardFunc: (backend: unknown, save: (tensors: Tensor[]) => void) => Tensor;
-  backwardsFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => Record<string, () => Tensor>;
-  inputs: NamedTensorMap;
-}) => Tensor;
 
 /** Whether the SIMD engine can run this field: kernels available and a supported activation. */
 export function simdRolloutSupports(field: MlpVectorField): boolean {
@@ -110,6 +105,5 @@ export function simdRolloutOp(args: SimdRolloutArgs): Tensor {
     return grads;
   };
 
-  const run = (engine as unknown as { runKernelFunc: KernelFuncRunner }).runKernelFunc.bind(engine);
-  return run({ forwardFunc, backwardsFunc, inputs: named });
+  return kernelFuncRunner()({ forwardFunc, backwardsFunc, inputs: named }) as Tensor;
 }

@@ -5,6 +5,7 @@
  * summed. The threads meet through shared-memory mailboxes (mailbox.ts) twice per rollout (forward,
  * backward), not through messages.
  */
+import { builtWorkerFactory, type MinimalWorker as NodeWorker } from '../node_worker.js';
 import type { Arena } from './kernels.js';
 import {
   CMD,
@@ -24,14 +25,7 @@ import {
 import { type SimdGradients, SimdRollout, type SimdRolloutData, type SimdRolloutProblem } from './mlp_rollout.js';
 import { packedSizes, readGradients, writeData } from './packing.js';
 
-interface MinimalWorker {
-  postMessage(value: unknown): void;
-  on(event: 'message', cb: (msg: { type: string; message?: string }) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  once(event: 'exit', cb: (code: number) => void): void;
-  unref(): void;
-  terminate(): Promise<number>;
-}
+type MinimalWorker = NodeWorker<{ type: string; message?: string }>;
 
 interface Handle {
   worker: MinimalWorker;
@@ -78,26 +72,17 @@ export async function startSimdThreads(threads: number, opts: SimdThreadOptions 
   if (typeof process === 'undefined' || process.versions?.node == null) {
     throw new Error(`${where}: worker threads need Node (worker_threads)`);
   }
-  // Node-only modules are imported here so that browser bundles of the package work.
-  const { Worker } = await import('node:worker_threads');
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  let url = opts.workerUrl ?? new URL('./rollout_worker.js', import.meta.url);
-  // From the TypeScript sources (a test runner): the built worker in dist/.
-  if (opts.workerUrl == null && !existsSync(fileURLToPath(url))) url = new URL('../../dist/simd/rollout_worker.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) throw new Error(`${where}: worker script ${url.href} not found (build the package: pnpm build)`);
-  // The worker runs the built JavaScript: drop export conditions a test runner may have added.
-  const execArgv: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const a = process.execArgv[i]!;
-    if (a === '--conditions' || a === '-C') i++;
-    else if (!a.startsWith('--conditions=')) execArgv.push(a);
-  }
+  const spawn = await builtWorkerFactory<{ type: string; message?: string }>(
+    where,
+    opts.workerUrl,
+    new URL('./rollout_worker.js', import.meta.url),
+    new URL('../../dist/simd/rollout_worker.js', import.meta.url),
+  );
   const started: Handle[] = [];
   try {
     for (let t = 1; t < threads; t++) {
       const box = Mailbox.create();
-      const worker = new Worker(url, { execArgv }) as unknown as MinimalWorker;
+      const worker = spawn();
       const handle: Handle = { worker, box, seq: Atomics.load(box.control, SEQ), failure: null };
       started.push(handle);
       worker.on('error', (err) => {
@@ -172,12 +157,16 @@ export function splitRows(B: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, p) => Math.floor(B / parts) + (p < B % parts ? 1 : 0));
 }
 
+/** Threads a batch of B rows is split over (at least MIN_ROWS_PER_THREAD rows each). */
+function partCount(B: number): number {
+  return Math.min(handles.length + 1, Math.floor(B / MIN_ROWS_PER_THREAD));
+}
+
 /** Whether `startSimdThreads` workers would take a share of this problem. */
 export function splitApplies(p: SimdRolloutProblem): boolean {
   if (handles.length === 0 || p.batch < MIN_ROWS_PER_THREAD * 2) return false;
   if (!Mailbox.fits(p)) return false;
-  const parts = Math.min(handles.length + 1, Math.floor(p.batch / MIN_ROWS_PER_THREAD));
-  const rows = Math.max(...splitRows(p.batch, parts));
+  const rows = Math.max(...splitRows(p.batch, partCount(p.batch)));
   const sub = packedSizes({ ...p, batch: rows, uBatch: p.uBatch === 1 ? 1 : rows });
   return sub.input + sub.output <= MAILBOX_FLOATS && sub.output + sub.gradients <= MAILBOX_FLOATS;
 }
@@ -205,9 +194,8 @@ export class SplitRollout {
     arena: Arena,
     private readonly taped: boolean,
   ) {
-    const count = Math.min(handles.length + 1, Math.floor(problem.batch / MIN_ROWS_PER_THREAD));
     let start = 0;
-    this.parts = splitRows(problem.batch, count).map((rows, p) => {
+    this.parts = splitRows(problem.batch, partCount(problem.batch)).map((rows, p) => {
       const part: Part = {
         start,
         rows,

@@ -1,0 +1,42 @@
+/**
+ * Node worker threads running this package's built scripts (DataParallelTrainer, SIMD rollout
+ * threads). Node-only modules are imported on call, so that browser bundles of the package work.
+ */
+
+/** The parts of node:worker_threads' Worker used here; `Msg` is what the worker posts. */
+export interface MinimalWorker<Msg> {
+  postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
+  on(event: 'message', cb: (msg: Msg) => void): void;
+  on(event: 'error', cb: (err: Error) => void): void;
+  on(event: 'exit', cb: (code: number) => void): void;
+  once(event: 'exit', cb: (code: number) => void): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+/**
+ * A function that starts workers on the built script: `override` when given, else `script` (next to
+ * the calling module in dist/) or, when the caller runs from its TypeScript source (a test runner),
+ * `distScript`. The workers run built JavaScript, so export conditions a test runner added to the
+ * process (e.g. one mapping workspace packages to sources) are not passed on.
+ */
+export async function builtWorkerFactory<Msg>(
+  where: string,
+  override: URL | undefined,
+  script: URL,
+  distScript: URL,
+): Promise<() => MinimalWorker<Msg>> {
+  const { Worker } = await import('node:worker_threads');
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  let url = override ?? script;
+  if (override == null && !existsSync(fileURLToPath(url))) url = distScript;
+  if (!existsSync(fileURLToPath(url))) throw new Error(`${where}: worker script ${url.href} not found (build the package: pnpm build)`);
+  const execArgv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i]!;
+    if (a === '--conditions' || a === '-C') i++;
+    else if (!a.startsWith('--conditions=')) execArgv.push(a);
+  }
+  return () => new Worker(url, { execArgv }) as unknown as MinimalWorker<Msg>;
+}
