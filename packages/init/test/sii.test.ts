@@ -93,7 +93,7 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
     const w = siiInit({ ...silu3, solver: 'midpoint', h: 0.1, complex: false, compensation: 'max', seed: 1, biasScale: 0 });
     const got = originPoles(silu3, w).map((p) => p.re).sort((a, b) => a - b);
     const want = w.poles.map((p) => 0.206671944 * p.re).sort((a, b) => a - b);
-    got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 8));
+    for (const [i, g] of got.entries()) expect(g).toBeCloseTo(want[i]!, 8);
     for (const activation of ['elu', 'tanh'] as ActivationName[]) {
       const spec: MlpSpec = { states: 4, inputs: 2, hidden: 12, layers: 3, activation };
       const none = siiInit({ ...spec, solver: 'midpoint', h: 0.1, complex: true, seed: 'same' });
