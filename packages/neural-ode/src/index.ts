@@ -1,16 +1,8 @@
 // @sii/neural-ode — differentiable neural ODE layers and solvers on tfjs-core with the WASM (SIMD)
 // backend, Jacobians and poles. See README.md. Call `await initBackend()` first.
-export {
-  ACTIVATION_NAMES,
-  type ActivationName,
-  activate,
-  activationBackward,
-  GELU_C,
-  GELU_K,
-  LEAKY_RELU_ALPHA,
-  SELU_ALPHA,
-  SELU_SCALE,
-} from './activations.js';
+// The MLP contract (ActivationName, MlpSpec, MlpWeights, layer shapes, PyTorch's default init) lives
+// in @sii/mlp; this package adds the tfjs layers.
+export { activate, activationBackward } from './activations.js';
 export {
   type BackendInfo,
   type BackendName,
@@ -54,16 +46,7 @@ export {
   saveModel,
   serializeModel,
 } from './io.js';
-export {
-  defaultWeights,
-  type GradMode,
-  layerShapes,
-  type MlpOptions,
-  type MlpSpec,
-  MlpVectorField,
-  type MlpWeights,
-  type VectorField,
-} from './mlp.js';
+export { type GradMode, type MlpOptions, MlpVectorField, type VectorField } from './mlp.js';
 export { NeuralODE, type NeuralODEOptions, type RolloutOptions } from './neural_ode.js';
 export {
   DEFAULT_ATOL,

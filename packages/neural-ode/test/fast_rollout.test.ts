@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ActivationName } from '@sii/mlp';
 import {
-  type ActivationName,
   Adam,
   type FastRolloutEngine,
   fastRollout,

@@ -6,8 +6,8 @@
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActivationName } from '@sii/mlp';
 import {
-  type ActivationName,
   Adam,
   initBackend,
   MIN_ROWS_PER_THREAD,

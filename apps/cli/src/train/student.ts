@@ -6,8 +6,9 @@
  * each epoch; poles of ∂f/∂x at the origin after each epoch (float64, from the weights).
  */
 import { generateTeacherStudent, type TeacherStudentData } from '@sii/datasets';
-import { heInit, type MlpSpec, mlpJacobian64, siiInit } from '@sii/init';
+import { heInit, siiInit } from '@sii/init';
 import { eigenvalues, Rng } from '@sii/linalg';
+import { type MlpSpec, mlpJacobian64 } from '@sii/mlp';
 import { MlpVectorField, NAdam, NeuralODE, trainStep } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
