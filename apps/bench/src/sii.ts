@@ -2,21 +2,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import {
-  Adam,
-  DataParallelTrainer,
   defaultWeights,
   type FastRolloutEngine,
   fastRollout,
   fastRolloutEngine,
   initBackend,
   MlpVectorField,
-  mse,
-  NAdam,
   NeuralODE,
   startSimdThreads,
   stopSimdThreads,
-  trainStep,
 } from '@sii/neural-ode';
+import { Adam, DataParallelTrainer, mse, NAdam, trainStep } from '@sii/train';
 import { type BenchConfig, stepFlops } from './configs.js';
 
 /**

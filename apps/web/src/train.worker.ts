@@ -6,7 +6,8 @@
 import { type MlpSpec, type MlpWeights, heInit, siiInit, verify } from '@sii/init';
 import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { initBackend, MlpVectorField, mse, NAdam, NeuralODE, type Optimizer, trainStep } from '@sii/neural-ode';
+import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { mse, NAdam, type Optimizer, trainStep } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromWorker, ModelProgress, ToWorker, TrainConfig } from './protocol.js';
 
