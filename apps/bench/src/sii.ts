@@ -3,20 +3,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { defaultWeights } from '@sii/mlp';
 import {
-  Adam,
-  DataParallelTrainer,
   type FastRolloutEngine,
   fastRollout,
   fastRolloutEngine,
   initBackend,
   MlpVectorField,
-  mse,
-  NAdam,
   NeuralODE,
   startSimdThreads,
   stopSimdThreads,
-  trainStep,
 } from '@sii/neural-ode';
+import { Adam, DataParallelTrainer, mse, NAdam, trainStep } from '@sii/train';
 import { type BenchConfig, benchSpec, stepFlops } from './configs.js';
 
 /**

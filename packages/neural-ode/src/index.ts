@@ -62,12 +62,6 @@ export {
   odeintDetailed,
 } from './odeint.js';
 export {
-  type DataParallelOptions,
-  DataParallelTrainer,
-  type ParallelGradients,
-  type ShardLoss,
-} from './parallel.js';
-export {
   MIN_ROWS_PER_THREAD,
   type SimdThreadOptions,
   simdThreads,
@@ -75,18 +69,3 @@ export {
   stopSimdThreads,
 } from './simd/threads.js';
 export { isAdaptive, resolveTableau, rkStages, rkStep, type TableauLike } from './tableau.js';
-export {
-  Adam,
-  type AdamOptions,
-  clipByGlobalNorm,
-  flatten,
-  globalNorm,
-  mse,
-  NAdam,
-  type NAdamOptions,
-  type Optimizer,
-  type TfjsOptimizerLike,
-  type TrainStepOptions,
-  type TrainStepResult,
-  trainStep,
-} from './train.js';

@@ -7,7 +7,8 @@
 import { heInit } from '@sii/init';
 import { eigenvalues, Rng } from '@sii/linalg';
 import { type MlpSpec, mlpJacobian64 } from '@sii/mlp';
-import { MlpVectorField, NAdam, NeuralODE, trainStep } from '@sii/neural-ode';
+import { MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { NAdam, trainStep } from '@sii/train';
 import { odeint } from '@sii/rk';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
