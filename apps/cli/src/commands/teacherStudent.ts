@@ -14,6 +14,7 @@ import { Run } from '../run.js';
 import { RUN_FILES, readJson, writeFileAtomic } from '../runfolder.js';
 import { emptyInitRun, type InitName, type InitRun, type Setting, type StudentConfig, type TeacherResult, type TeacherTask } from '../train/types.js';
 import type { CommandResult, CommonOptions, Io } from './common.js';
+import { analysisFigures, analysisSections, analyzeSweep, type TeacherStudentAnalysis } from './teacherStudentReport.js';
 
 /** Student architecture per setting (spec §7). */
 export const SETTING_DEFAULTS: Record<Setting, { hidden: number; layers: number }> = {
@@ -120,6 +121,8 @@ export interface TeacherStudentSummary {
   /** Sum of the students' training wall times, and this run's elapsed wall time (all invocations). */
   trainingWallMs: number;
   elapsedMs: number;
+  /** Per-epoch paired comparison, loss at fixed epochs, learned poles at the end (teacherStudentReport.ts). */
+  analysis?: TeacherStudentAnalysis;
 }
 
 export function summarize(config: TeacherStudentConfig, results: readonly TeacherResult[], elapsedMs: number): TeacherStudentSummary {
@@ -143,6 +146,7 @@ export function summarize(config: TeacherStudentConfig, results: readonly Teache
     inits,
     trainingWallMs: results.reduce((s, r) => s + Object.values(r.runs).reduce((a, x) => a + (x?.wallMs ?? 0), 0), 0),
     elapsedMs,
+    analysis: analyzeSweep(config, results),
   };
   if (config.inits.includes('sii') && config.inits.includes('baseline')) {
     const paired = results.filter((r) => r.runs.sii && r.runs.baseline);
@@ -330,6 +334,7 @@ export async function teacherStudentCommand(
   const summary = summarize(config, results, elapsedMs);
   run.writeJson(RUN_FILES.results, { summary, config });
   for (const f of await sweepFigures(config, results)) run.addFigure(f);
+  if (summary.analysis) for (const f of await analysisFigures(config, results, summary.analysis)) run.addFigure(f);
   const table = summaryTable(summary);
   const sections = teacherStudentSections(config, summary, run.figures, results);
   const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections);
@@ -359,6 +364,7 @@ export function teacherStudentSections(
       text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${comparisonLine(summary)}.`,
       table: summaryTable(summary),
     },
+    ...(summary.analysis ? analysisSections(summary.analysis) : []),
     { title: 'Figures', figures },
   ];
   if (diverged.length) sections.push({ title: 'Diverged runs', table: { head: ['teacher', 'init', 'epoch', 'reason'], rows: diverged } });
