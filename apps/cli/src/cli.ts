@@ -8,6 +8,7 @@ import { type CommonOptions, type Io, stdIo } from './commands/common.js';
 import { IMPLICIT_TEACHER_HLAMBDA, implicitCommand } from './commands/implicit.js';
 import { PERTURBATION_DEFAULTS, perturbationCommand } from './commands/perturbation.js';
 import { quickstartCommand } from './commands/quickstart.js';
+import { registerReproduce } from './commands/reproduceCli.js';
 import { stabilityCommand } from './commands/stability.js';
 import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
 import { registerExperiments } from './experiments/register.js';
@@ -126,7 +127,7 @@ function addStudentOptions(cmd: Command, d: { teachers: number; epochs: number; 
   return cmd;
 }
 
-function teacherStudentConfig(o: Record<string, unknown>): TeacherStudentConfig {
+export function teacherStudentConfig(o: Record<string, unknown>): TeacherStudentConfig {
   const student = studentConfig(o);
   if (student.window > student.samples) throw new InvalidArgumentError(`--window (${student.window}) must not exceed --samples (${student.samples})`);
   return { teachers: o.teachers as number, inits: o.init as InitName[], seed: o.seed as number, student };
@@ -256,6 +257,7 @@ export function buildProgram(io: Io = stdIo): Command {
   });
 
   registerExperiments(program, io);
+  registerReproduce(program, io);
   return program;
 }
 
