@@ -21,7 +21,7 @@ export function parseDataFiles(v: string): Partial<Record<FileForecastDataset, s
 }
 
 /** Option defaults of another registered command, keyed by attribute name. */
-function defaultsOf(program: Command) {
+export function defaultsOf(program: Command) {
   return (name: string): Record<string, unknown> => {
     const cmd = program.commands.find((c) => c.name() === name);
     if (!cmd) throw new Error(`reproduce: no '${name}' command`);

@@ -1,0 +1,45 @@
+/** The reproduce plan per scale: the studies' configurations come from the commands' own defaults. */
+import { describe, expect, it } from 'vitest';
+import { buildProgram, teacherStudentConfig } from '../src/cli.js';
+import { laptopEstimateMinutes, makeReproduceConfig, STUDY_NAMES } from '../src/commands/reproduce.js';
+import { defaultsOf } from '../src/commands/reproduceCli.js';
+
+const silent = { print: () => {}, note: () => {} };
+const plan = (scale: 'laptop' | 'paper' | 'tiny', extra: { only?: string[]; data?: Record<string, string> } = {}) =>
+  makeReproduceConfig({ scale, seed: 0, ...extra }, defaultsOf(buildProgram(silent)), teacherStudentConfig);
+
+describe('makeReproduceConfig', () => {
+  it('laptop: 50 teachers × 100 epochs per setting with the authors’ student (incl H 128 L 3, excl H 32 L 2, NAdam 1e-4, 300 samples)', () => {
+    const c = plan('laptop');
+    expect(c.studies).toEqual([...STUDY_NAMES]);
+    const incl = c.teacherStudent.incl!;
+    const excl = c.teacherStudent.excl!;
+    expect([incl.teachers, incl.student.epochs, incl.student.hidden, incl.student.layers]).toEqual([50, 100, 128, 3]);
+    expect([excl.teachers, excl.student.epochs, excl.student.hidden, excl.student.layers]).toEqual([50, 100, 32, 2]);
+    for (const t of [incl, excl]) {
+      expect(t.inits).toEqual(['sii', 'baseline']);
+      expect([t.student.lr, t.student.samples, t.student.window, t.student.batch, t.student.solver, t.student.h]).toEqual([1e-4, 300, 10, 20, 'midpoint', 0.1]);
+    }
+    expect(c.experiments.pixel!.seeds).toBe(3);
+    expect(c.experiments.latent!.seeds).toBe(8);
+    expect(c.experiments['forecast-tanks']!.seeds).toBe(8);
+    expect(c.experiments['forecast-duffing']!.seeds).toBe(8);
+    expect(c.implicit!.students).toBe(4);
+  });
+
+  it('the laptop estimate is under 90 minutes: 2 × 50·2·8 s / 2 workers + 0.1 + 1 + 18 + 8·2.5 + 2·8·1 = 68.4 min', () => {
+    const total = STUDY_NAMES.reduce((a, s) => a + laptopEstimateMinutes(s), 0);
+    expect(total).toBeCloseTo(2 * (800 / 120) + 0.1 + 1 + 18 + 20 + 16, 10);
+    expect(total).toBeLessThan(90);
+  });
+
+  it('paper: 500 teachers; tiny: a few seconds per study; --only keeps the order', () => {
+    expect(plan('paper').teacherStudent.excl!.teachers).toBe(500);
+    const t = plan('tiny', { only: ['latent', 'ts-excl'] });
+    expect(t.studies).toEqual(['ts-excl', 'latent']);
+    expect(t.teacherStudent.incl).toBeUndefined();
+    expect(t.experiments.latent!.seeds).toBe(1);
+    expect(() => plan('tiny', { only: ['forecast-engine'] })).toThrow(/--only: unknown study forecast-engine/);
+    expect(plan('tiny', { data: { engine: '/x.csv' } }).studies).toContain('forecast-engine');
+  });
+});
