@@ -125,6 +125,12 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
     const ts = JSON.parse(readFileSync(join(subRun(dir, 'ts-incl'), 'results.json'), 'utf8'));
     expect(ts.summary.analysis.perEpoch).toHaveLength(2);
     expect(ts.summary.analysis.finalPoles.map((p: { init: string }) => p.init)).toEqual(['sii', 'baseline']);
+    for (const f of ['win-share-per-epoch.svg', 'final-poles.svg']) {
+      const svg = readFileSync(join(subRun(dir, 'ts-incl'), 'figures', f), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+      expect(html).toContain(`figures/ts-incl-${f}`);
+    }
   }, 300_000);
 
   it('usage errors name the flag', () => {
