@@ -150,7 +150,7 @@ function claimOf(study: string): { claim: string; statement: string } {
   return { claim: `Forecasting (${dataset})`, statement: 'SII’s test error (MSE) is lower than the baseline’s.' };
 }
 
-export const VERDICT_RULE_TEXT = `Verdict rule (fixed in the code before any run): for paired samples (SII vs baseline on the same teacher or seed; lower is better unless stated) the exact two-sided sign test and the two-sided Wilcoxon signed-rank test on log10 differences at α = ${VERDICT_ALPHA}; "reproduced" when both reject at α in the paper's claimed direction, "not reproduced" when both reject in the opposite direction, otherwise "inconclusive" (including when too few pairs exist for any test to reach α: fewer than 8 untied pairs). Diverged or failed runs lose to finished ones. The perturbation figure is an exact computation: reproduced when it holds, else not reproduced. Implicit regularization counts students whose learned poles all lie inside their solver's region and applies the exact binomial test against 1/2 at α.`;
+export const VERDICT_RULE_TEXT = `Verdict rule (fixed in the code before any run): for paired samples (SII vs baseline on the same teacher or seed; lower is better unless stated) the exact two-sided sign test and the two-sided Wilcoxon signed-rank test on log10 differences at α = ${VERDICT_ALPHA}; "reproduced" when both reject at α in the paper's claimed direction, "not reproduced" when both reject in the opposite direction, otherwise "inconclusive" (including when too few pairs exist for any test to reach α: fewer than 8 untied pairs). A claim of "at least as good" (pixel accuracy) counts as reproduced only when SII is significantly better and as not reproduced when it is significantly worse. Diverged or failed runs lose to finished ones. The perturbation figure is an exact computation: reproduced when it holds, else not reproduced. Implicit regularization counts students whose learned poles all lie inside their solver's region and applies the exact binomial test against 1/2 at α.`;
 
 // ---- configuration -------------------------------------------------------------------------------
 
@@ -239,7 +239,6 @@ function interruptedSubRun(base: string): string | undefined {
 }
 
 const quiet = (io: Io): Io => ({ print: () => {}, note: io.note });
-const fmtP = (x: number) => (x < 1e-4 ? x.toExponential(1) : String(Number(x.toPrecision(2))));
 
 async function teacherStudentStudy(setting: 'incl' | 'excl', ctx: StudyContext): Promise<Omit<StudyOutcome, 'wallMs'>> {
   const config = ctx.run.record.config.teacherStudent[setting]!;

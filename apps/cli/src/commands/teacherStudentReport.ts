@@ -148,7 +148,7 @@ export function analyzeSweep(
   const finalPoles = config.inits.map((init) => {
     const last = results.flatMap((r) => {
       const run = r.runs[init];
-      return run && run.poles.length ? run.poles[run.poles.length - 1]! : [];
+      return run?.poles.length ? run.poles[run.poles.length - 1]! : [];
     });
     const inside = last.filter(([re, im]) => insideRegion(config.student.solver, [re * h, im * h])).length;
     return { init, poles: last.length, inside, insideShare: last.length ? inside / last.length : Number.NaN };
