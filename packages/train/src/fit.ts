@@ -32,6 +32,13 @@ export interface FitOptions<B> {
   batches: (epoch: number, rng: Rng) => Iterable<B>;
   /** The loss of one batch (called inside the gradient tape). */
   loss: (batch: B, epoch: number) => Scalar;
+  /**
+   * A batch's own step (e.g. gradient accumulation over chunks): takes the optimizer step itself and
+   * returns the batch loss, or undefined to take the standard step (trainStep of `loss`, `clipNorm`).
+   */
+  step?: (batch: B, epoch: number) => number | undefined;
+  /** Weight of a batch in the epoch's training loss (default 1: the mean of the batch losses). */
+  weight?: (batch: B) => number;
   /** Release a batch's tensors after its step. */
   disposeBatch?: (batch: B) => void;
   /** Clip the global gradient norm to this value (torch clip_grad_norm_). */
@@ -70,7 +77,7 @@ export interface BatchInfo {
   /** 1-based index of the batch in its epoch. */
   batch: number;
   loss: number;
-  /** Global gradient norm before clipping. */
+  /** Global gradient norm before clipping (NaN for a batch taken by options.step). */
   gradNorm: number;
 }
 
@@ -148,6 +155,9 @@ function checkOptions<B>(o: FitOptions<B>): void {
   checkInt(w, 'options.epochs', o.epochs, 0);
   for (const k of ['batches', 'loss'] as const) {
     if (typeof o[k] !== 'function') throw new TypeError(`${w}: options.${k} must be a function, got ${show(o[k])}`);
+  }
+  for (const k of ['step', 'weight', 'disposeBatch', 'validate', 'onEpoch', 'onBatch'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'function') throw new TypeError(`${w}: options.${k} must be a function, got ${show(o[k])}`);
   }
   if (typeof o.seed !== 'string' && !Number.isSafeInteger(o.seed)) {
     throw new RangeError(`${w}: options.seed must be a safe integer or a string, got ${show(o.seed)}`);
@@ -266,14 +276,19 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
     if (o.schedule) o.optimizer.learningRate = baseLr * o.schedule.factor(e - 1);
     let sum = 0;
     let count = 0;
+    let weights = 0;
     for (const batch of o.batches(e, rng)) {
       let r: { loss: number; gradNorm: number };
+      let bw = 1;
       try {
-        r = trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
+        const own = o.step?.(batch, e);
+        r = own !== undefined ? { loss: own, gradNorm: Number.NaN } : trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
+        if (o.weight) bw = o.weight(batch);
       } finally {
         o.disposeBatch?.(batch);
       }
-      sum += r.loss;
+      sum += o.weight ? r.loss * bw : r.loss;
+      weights += bw;
       count++;
       o.onBatch?.({ epoch: e, batch: count, loss: r.loss, gradNorm: r.gradNorm });
       if (o.divergence) {
@@ -284,7 +299,7 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
         }
       }
     }
-    const trainLoss = sum / Math.max(1, count);
+    const trainLoss = o.weight ? sum / (weights > 0 ? weights : 1) : sum / Math.max(1, count);
     let metrics: Record<string, number> = {};
     if (o.validate) {
       metrics = diverged ? Object.fromEntries(Object.keys(initial).map((k) => [k, Number.NaN])) : { ...o.validate(e) };
