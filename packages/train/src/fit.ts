@@ -290,7 +290,8 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
       sum += o.weight ? r.loss * bw : r.loss;
       weights += bw;
       count++;
-      o.onBatch?.({ epoch: e, batch: count, loss: r.loss, gradNorm: r.gradNorm });
+      // fitAsync awaits what onBatch returns (e.g. a turn of the event loop); fit ignores it
+      yield o.onBatch?.({ epoch: e, batch: count, loss: r.loss, gradNorm: r.gradNorm });
       if (o.divergence) {
         if (reference == null && !o.validate && mode === 'min' && Number.isFinite(r.loss)) reference = Math.max(r.loss, 1e-12);
         if (!Number.isFinite(r.loss) || (reference != null && r.loss > factor * reference)) {
@@ -350,11 +351,14 @@ export function fit<B>(options: FitOptions<B>): FitResult {
 }
 
 /**
- * As {@link fit}, but awaits between epochs (what onEpoch returns, if a promise), so that an event
- * loop (a Web Worker's messages, a UI) runs between epochs.
+ * As {@link fit}, but awaits what onEpoch and onBatch return (if promises) before going on, so that
+ * an event loop (a Web Worker's messages, a UI) can run between batches and epochs.
  */
 export async function fitAsync<B>(
-  options: Omit<FitOptions<B>, 'onEpoch'> & { onEpoch?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'> },
+  options: Omit<FitOptions<B>, 'onEpoch' | 'onBatch'> & {
+    onEpoch?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
+    onBatch?: (info: BatchInfo) => void | Promise<void>;
+  },
 ): Promise<FitResult> {
   const g = loop(options as FitOptions<B>);
   let r = g.next();

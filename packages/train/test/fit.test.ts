@@ -169,7 +169,17 @@ describe('fit', () => {
     o1.dispose();
     p.reset();
     const o2 = new SGD({ learningRate: 0.1, momentum: 0.9 });
-    const b = await fitAsync({ ...p.options(o2), onEpoch: async () => {} });
+    const order: string[] = [];
+    const b = await fitAsync({
+      ...p.options(o2),
+      onBatch: (i) => new Promise<void>((resolve) => setTimeout(() => {
+        order.push(`b${i.epoch}.${i.batch}`);
+        resolve();
+      }, 0)),
+      onEpoch: async (i) => void order.push(`e${i.epoch}`),
+    });
+    // every batch's promise settles before the next batch, the epoch's after its last batch
+    expect(order.slice(0, 7)).toEqual(['b1.1', 'b1.2', 'b1.3', 'b1.4', 'b1.5', 'e1', 'b2.1']);
     o2.dispose();
     expect(b.trainCurve).toEqual(a.trainCurve);
     expect(b.valCurves).toEqual(a.valCurves);
