@@ -189,7 +189,7 @@ function checkOptions<B>(o: FitOptions<B>): void {
 }
 
 /** The loop as a generator that yields each epoch's onEpoch return value and receives it resolved. */
-function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
+function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitResult, unknown> {
   checkOptions(o);
   const vars = o.variables;
   const metric = o.monitor?.metric ?? (o.validate ? 'loss' : 'train');
@@ -281,7 +281,12 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
       let r: { loss: number; gradNorm: number };
       let bw = 1;
       try {
-        const own = o.step?.(batch, e);
+        let own: unknown = o.step?.(batch, e);
+        if (own instanceof Promise) {
+          if (!isAsync) throw new TypeError('fit: options.step returned a promise; use fitAsync for asynchronous steps (e.g. DataParallelTrainer.step)');
+          own = yield own;
+        }
+        if (own !== undefined && typeof own !== 'number') throw new TypeError(`fit: options.step must return a number or undefined, got ${show(own)}`);
         r = own !== undefined ? { loss: own, gradNorm: Number.NaN } : trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
         if (o.weight) bw = o.weight(batch);
       } finally {
@@ -344,7 +349,7 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
 
 /** Train `options.variables` (see {@link FitOptions}); synchronous. */
 export function fit<B>(options: FitOptions<B>): FitResult {
-  const g = loop(options);
+  const g = loop(options, false);
   let r = g.next();
   while (!r.done) r = g.next(r.value);
   return r.value;
@@ -352,15 +357,17 @@ export function fit<B>(options: FitOptions<B>): FitResult {
 
 /**
  * As {@link fit}, but awaits what onEpoch and onBatch return (if promises) before going on, so that
- * an event loop (a Web Worker's messages, a UI) can run between batches and epochs.
+ * an event loop (a Web Worker's messages, a UI) can run between batches and epochs; `step` may be
+ * asynchronous (e.g. a DataParallelTrainer step).
  */
 export async function fitAsync<B>(
-  options: Omit<FitOptions<B>, 'onEpoch' | 'onBatch'> & {
+  options: Omit<FitOptions<B>, 'onEpoch' | 'onBatch' | 'step'> & {
+    step?: (batch: B, epoch: number) => number | undefined | Promise<number>;
     onEpoch?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
     onBatch?: (info: BatchInfo) => void | Promise<void>;
   },
 ): Promise<FitResult> {
-  const g = loop(options as FitOptions<B>);
+  const g = loop(options as FitOptions<B>, true);
   let r = g.next();
   while (!r.done) {
     const answer = await r.value;
