@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastRollout, initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { DataParallelTrainer, fit, fitAsync, flatten, mse, NAdam, trainStep } from '../src/index.js';
+import { DataParallelTrainer, fit as runFit, fitAsync, flatten, mse, NAdam, trainStep } from '../src/index.js';
 import { lcg, relErr } from './helpers/numbers.js';
 
 beforeAll(async () => {
@@ -117,7 +117,7 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     };
     const common = { epochs: 3, seed: 'dp', batches, disposeBatch: (x: { x0: tf.Tensor; u: tf.Tensor; y: tf.Tensor }) => tf.dispose([x.x0, x.u, x.y]) };
     const optA = new NAdam({ learningRate: 1e-2 });
-    const ra = fit({ ...common, variables: a.variables, optimizer: optA, clipNorm: 0.05, loss: (x) => mse(fastRollout(odeA, x.x0, x.u), x.y) });
+    const ra = runFit({ ...common, variables: a.variables, optimizer: optA, clipNorm: 0.05, loss: (x) => mse(fastRollout(odeA, x.x0, x.u), x.y) });
     const optB = new NAdam({ learningRate: 1e-2 });
     const trainer = await DataParallelTrainer.create(odeB, optB, { replicas: 2, loss: 'all', clipNorm: 0.05 });
     trainers.push(trainer);
@@ -135,7 +135,7 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     const values = (vars: tf.Variable[]) => tf.tidy(() => Array.from(flatten(vars).dataSync()));
     expect(relErr(values(b.variables), values(a.variables))).toBeLessThan(1e-5);
     // a synchronous fit refuses an asynchronous step
-    expect(() => fit({ ...common, variables: b.variables, optimizer: optB, loss: (x) => mse(fastRollout(odeB, x.x0, x.u), x.y), step: (() => Promise.resolve(1)) as never })).toThrow(/options.step returned a promise; use fitAsync/);
+    expect(() => runFit({ ...common, variables: b.variables, optimizer: optB, loss: (x) => mse(fastRollout(odeB, x.x0, x.u), x.y), step: (() => Promise.resolve(1)) as never })).toThrow(/options.step returned a promise; use fitAsync/);
     await trainer.dispose();
     tf.dispose([d.x0, d.yAll, d.yFinal, d.u!]);
     optA.dispose();
