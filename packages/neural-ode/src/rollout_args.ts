@@ -1,8 +1,9 @@
 /**
  * A rollout's arguments: the checks `NeuralODE.rollout` and `fastRollout` share, and the checked
- * problem both fast-rollout engines (simd/rollout_op.ts, tfjs/rollout_op.ts) receive.
+ * problem both fast-rollout engines (simd/rollout_op.ts, tfjs/rollout_op.ts) receive, and the names
+ * under which their tape operations record it.
  */
-import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import type { MlpVectorField } from './mlp.js';
 import type { TableauLike } from './tableau.js';
 import { assertFiniteTensor, assertTensor, show } from './validate.js';
@@ -57,4 +58,17 @@ export interface RolloutProblem {
   output: 'all' | 'final';
   /** Prepend x_0 (only with output 'all'). */
   includeInitial: boolean;
+}
+
+/**
+ * The tensors an engine's tape operation records as its inputs: x0, u (when present) and the field's
+ * variables as p0, p1, … (W_0, b_0, W_1, …); its backward pass returns gradients under these names.
+ */
+export function tapeInputs(problem: RolloutProblem): NamedTensorMap {
+  const named: NamedTensorMap = { x0: problem.x0 };
+  if (problem.u != null) named.u = problem.u;
+  problem.field.variables.forEach((v, i) => {
+    named[`p${i}`] = v;
+  });
+  return named;
 }

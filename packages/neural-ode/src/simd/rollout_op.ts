@@ -3,10 +3,10 @@
  * gradient from the kernels' backward pass. Used by `fastRollout` (engine 'simd').
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { kernelFuncRunner } from '../kernel_func.js';
 import type { MlpVectorField } from '../mlp.js';
-import type { RolloutProblem } from '../rollout_args.js';
+import { type RolloutProblem, tapeInputs } from '../rollout_args.js';
 import { simdArena } from './kernels.js';
 import { isSimdActivation, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
 import { SplitRollout, splitApplies } from './threads.js';
@@ -59,11 +59,6 @@ export function simdRolloutOp(args: RolloutProblem): Tensor {
   const taped = engine.state.gradientDepth > 0;
   // With worker threads started (startSimdThreads), large enough batches are split by rows.
   const rollout: Rollout = splitApplies(problem) ? new SplitRollout(problem, arena, taped) : new SimdRollout(problem, arena);
-  const named: NamedTensorMap = { x0 };
-  if (u != null) named.u = u;
-  vars.forEach((v, i) => {
-    named[`p${i}`] = v;
-  });
   const shape = output === 'final' ? [B, n] : [includeInitial ? T + 1 : T, B, n];
 
   const forwardFunc = (): Tensor => {
@@ -93,5 +88,5 @@ export function simdRolloutOp(args: RolloutProblem): Tensor {
     return grads;
   };
 
-  return kernelFuncRunner()({ forwardFunc, backwardsFunc, inputs: named }) as Tensor;
+  return kernelFuncRunner()({ forwardFunc, backwardsFunc, inputs: tapeInputs(args) }) as Tensor;
 }

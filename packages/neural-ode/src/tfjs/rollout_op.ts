@@ -16,9 +16,9 @@
  * with respect to the inputs u is computed only when asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { kernelFuncRunner } from '../kernel_func.js';
-import type { RolloutProblem } from '../rollout_args.js';
+import { type RolloutProblem, tapeInputs } from '../rollout_args.js';
 import { linearCombination, weightedSum } from '../tableau.js';
 import { backward, type Evaluation, evaluate, forwardWeights, keepsPreActivation, layerActivations, transposedWeights } from './mlp_pass.js';
 
@@ -54,11 +54,6 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
   const acts = layerActivations(field);
   const B = x0.shape[0];
   const uBatch = U?.shape[1] ?? B;
-  const named: NamedTensorMap = { x0 };
-  if (U != null) named.u = U;
-  vars.forEach((v, i) => {
-    named[`p${i}`] = v;
-  });
 
   // Save, in a fixed order, what the backward pass reads: the first layer's inputs of all evaluations
   // as ONE tensor [1, T·s·B, n + m] (only the weight gradient reads them), then per evaluation the
@@ -171,5 +166,5 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
     return grads;
   };
 
-  return kernelFuncRunner()({ forwardFunc, backwardsFunc, inputs: named }) as Tensor;
+  return kernelFuncRunner()({ forwardFunc, backwardsFunc, inputs: tapeInputs(problem) }) as Tensor;
 }
