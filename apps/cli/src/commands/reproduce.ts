@@ -432,25 +432,38 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
   const config = run.record.config;
   const outcomes = new Map<string, StudyOutcome>();
   let finishedHere = 0;
-  for (const [i, study] of config.studies.entries()) {
-    const file = run.path(OUTCOMES_DIR, `${study}.json`);
-    if (existsSync(file)) {
-      outcomes.set(study, readJson<StudyOutcome>(file));
-      io.note(`${i + 1}/${config.studies.length} ${study}: finished before, skipping`);
-      continue;
+  // Registered before any study's own handler, so Ctrl-C names the reproduce run to resume.
+  const onSignal = () => {
+    run.setStatus('interrupted', { finishedStudies: outcomes.size, elapsedMs: previousElapsed + (Date.now() - t0) });
+    io.note(`interrupted; resume with: sii reproduce --resume ${run.dir}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (const [i, study] of config.studies.entries()) {
+      const file = run.path(OUTCOMES_DIR, `${study}.json`);
+      if (existsSync(file)) {
+        outcomes.set(study, readJson<StudyOutcome>(file));
+        io.note(`${i + 1}/${config.studies.length} ${study}: finished before, skipping`);
+        continue;
+      }
+      const base = run.path(STUDIES_DIR, study);
+      const resumable = study.startsWith('ts-') || study === 'pixel' || study === 'latent' || study.startsWith('forecast-');
+      const resumeDir = resumable ? interruptedSubRun(base) : undefined;
+      io.note(`${i + 1}/${config.studies.length} ${study}${resumeDir ? ` (resuming ${relative(run.dir, resumeDir)})` : ''}`);
+      const s0 = Date.now();
+      const outcome: StudyOutcome = { ...(await runStudy(study, { run, base, resumeDir, opts, io })), wallMs: Date.now() - s0 };
+      run.writeJson(join(OUTCOMES_DIR, `${study}.json`), outcome);
+      outcomes.set(study, outcome);
+      run.setStatus('running', { finishedStudies: outcomes.size, elapsedMs: previousElapsed + (Date.now() - t0) });
+      io.note(`   ${study}: ${outcome.row.verdict} (${(outcome.wallMs / 1000).toFixed(0)} s)`);
+      finishedHere++;
+      if (opts.abortAfter !== undefined && finishedHere >= opts.abortAfter) process.kill(process.pid, 'SIGKILL');
     }
-    const base = run.path(STUDIES_DIR, study);
-    const resumable = study.startsWith('ts-') || study === 'pixel' || study === 'latent' || study.startsWith('forecast-');
-    const resumeDir = resumable ? interruptedSubRun(base) : undefined;
-    io.note(`${i + 1}/${config.studies.length} ${study}${resumeDir ? ` (resuming ${relative(run.dir, resumeDir)})` : ''}`);
-    const s0 = Date.now();
-    const outcome: StudyOutcome = { ...(await runStudy(study, { run, base, resumeDir, opts, io })), wallMs: Date.now() - s0 };
-    run.writeJson(join(OUTCOMES_DIR, `${study}.json`), outcome);
-    outcomes.set(study, outcome);
-    run.setStatus('running', { finishedStudies: outcomes.size, elapsedMs: previousElapsed + (Date.now() - t0) });
-    io.note(`   ${study}: ${outcome.row.verdict} (${(outcome.wallMs / 1000).toFixed(0)} s)`);
-    finishedHere++;
-    if (opts.abortAfter !== undefined && finishedHere >= opts.abortAfter) process.kill(process.pid, 'SIGKILL');
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const rows = config.studies.map((s) => outcomes.get(s)!.row);
   const elapsedMs = previousElapsed + (Date.now() - t0);
