@@ -26,8 +26,8 @@ import { type ActivationName, activate, activationBackward } from './activations
 import { kernelFuncRunner } from './kernel_func.js';
 import { MlpVectorField } from './mlp.js';
 import type { NeuralODE } from './neural_ode.js';
-import { linearCombination, weightedSum } from './tableau.js';
 import { simdRolloutOp, simdRolloutSupports } from './simd/rollout_op.js';
+import { linearCombination, weightedSum } from './tensor_step.js';
 import { assertFiniteTensor, assertTensor, show } from './validate.js';
 
 export type FastRolloutOutput = 'all' | 'final';

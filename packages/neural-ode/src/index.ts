@@ -66,17 +66,15 @@ export {
 } from './mlp.js';
 export { NeuralODE, type NeuralODEOptions, type RolloutOptions } from './neural_ode.js';
 export {
-  DEFAULT_ATOL,
-  DEFAULT_RTOL,
+  DEFAULT_TENSOR_ATOL,
+  DEFAULT_TENSOR_RTOL,
   fieldFunction,
-  fixedGrid,
-  nextStep,
-  type OdeFunc,
-  type OdeintOptions,
-  type OdeintResult,
-  type OdeintStats,
-  odeint,
-  odeintDetailed,
+  type OdeintTensorOptions,
+  type OdeintTensorResult,
+  type OdeintTensorStats,
+  odeintTensor,
+  odeintTensorDetailed,
+  type TensorOdeFunction,
 } from './odeint.js';
 export {
   type DataParallelOptions,
@@ -91,7 +89,8 @@ export {
   startSimdThreads,
   stopSimdThreads,
 } from './simd/threads.js';
-export { isAdaptive, resolveTableau, rkStages, rkStep, type TableauLike } from './tableau.js';
+export { isAdaptive, resolveTableau, type TableauLike } from './tableau.js';
+export { rkStagesTensor, rkStepTensor } from './tensor_step.js';
 export {
   Adam,
   type AdamOptions,

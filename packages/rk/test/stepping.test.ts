@@ -80,7 +80,9 @@ describe('error ratio and controller (torchdiffeq)', () => {
 
   it('dense weights b_i(θ) of dopri5 give b at θ = 1 and 0 at θ = 0; Hermite weights interpolate', () => {
     const tab = getTableau('dopri5');
-    denseWeights(tab.dense!, 1).forEach((w, i) => expect(w).toBeCloseTo(tab.b[i], 14));
+    denseWeights(tab.dense!, 1).forEach((w, i) => {
+      expect(w).toBeCloseTo(tab.b[i], 14);
+    });
     expect(denseWeights(tab.dense!, 0).every((w) => w === 0)).toBe(true);
     expect(hermiteWeights(0)).toEqual([1, 0, 0, -0]);
     expect(hermiteWeights(1)).toEqual([0, 0, 1, 0]);
@@ -116,7 +118,9 @@ describe('error ratio and controller (torchdiffeq)', () => {
     expect(fwd.length).toBe(sol.stats.steps);
     expect(fwd.filter((s) => s.accepted).length).toBe(sol.stats.accepted);
     const acc = fwd.filter((s) => s.accepted);
-    acc.slice(1).forEach((s, i) => expect(s.t0).toBe(acc[i].t1)); // contiguous accepted steps
+    acc.slice(1).forEach((s, i) => {
+      expect(s.t0).toBe(acc[i].t1); // contiguous accepted steps
+    });
     expect(acc[acc.length - 1].t1).toBeGreaterThanOrEqual(2);
     const back: StepRecord[] = [];
     odeint(f, [1], [0, -1], { method: 'bosh3', onStep: (s) => back.push(s) });
