@@ -7,7 +7,6 @@ import {
   defaultWeights,
   type FastRolloutEngine,
   fastRollout,
-  fastRolloutEngine,
   initBackend,
   MlpVectorField,
   mse,
@@ -17,6 +16,7 @@ import {
   stopSimdThreads,
   trainStep,
 } from '@sii/neural-ode';
+import { fastRolloutEngine } from '@sii/neural-ode/internal';
 import { type BenchConfig, stepFlops } from './configs.js';
 
 /**

@@ -1,10 +1,10 @@
 /// <reference lib="webworker" />
-// Training worker: builds the teacher data (float64, @sii/datasets), two students (SII and baseline
+// Training worker: builds the teacher data (float64, @sii/datasets/teacher), two students (SII and baseline
 // init, @sii/init) as tfjs MLP vector fields (@sii/neural-ode, WASM backend), and trains both on the
 // same mini-batches, posting losses and poles after every epoch. Pause is checked between batches.
 
 import { type MlpSpec, type MlpWeights, heInit, siiInit, verify } from '@sii/init';
-import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets';
+import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets/teacher';
 import { Rng } from '@sii/linalg';
 import { initBackend, MlpVectorField, mse, NAdam, NeuralODE, type Optimizer, trainStep } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';

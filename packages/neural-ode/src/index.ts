@@ -1,5 +1,6 @@
 // @sii/neural-ode — differentiable neural ODE layers and solvers on tfjs-core with the WASM (SIMD)
-// backend, Jacobians and poles. See README.md. Call `await initBackend()` first.
+// backend, Jacobians and poles. See README.md. Call `await initBackend()` first. Internals (no API
+// promise) are exported from '@sii/neural-ode/internal' (src/internal.ts).
 export {
   ACTIVATION_NAMES,
   type ActivationName,
@@ -15,10 +16,8 @@ export {
   type BackendInfo,
   type BackendName,
   backendInfo,
-  CHAINED_OPS,
   type InitBackendOptions,
   initBackend,
-  registerChainedOps,
   type WasmPaths,
 } from './backend.js';
 export {
@@ -36,16 +35,10 @@ export {
   type FastRolloutOptions,
   type FastRolloutOutput,
   fastRollout,
-  fastRolloutApplies,
-  fastRolloutEngine,
-  SIMD_AUTO_MAX_WIDTH,
 } from './fast_rollout.js';
-export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
 export { type Interpolation, SampledInput, type SampledInputOptions } from './inputs.js';
 export {
-  decodeFloat32,
   deserializeModel,
-  encodeFloat32,
   loadModel,
   MODEL_FORMAT,
   MODEL_VERSION,
@@ -57,7 +50,6 @@ export {
 export {
   defaultWeights,
   type GradMode,
-  layerShapes,
   type MlpOptions,
   type MlpSpec,
   MlpVectorField,
@@ -68,7 +60,6 @@ export { NeuralODE, type NeuralODEOptions, type RolloutOptions } from './neural_
 export {
   DEFAULT_TENSOR_ATOL,
   DEFAULT_TENSOR_RTOL,
-  fieldFunction,
   type OdeintTensorOptions,
   type OdeintTensorResult,
   type OdeintTensorStats,
@@ -83,14 +74,12 @@ export {
   type ShardLoss,
 } from './parallel.js';
 export {
-  MIN_ROWS_PER_THREAD,
   type SimdThreadOptions,
   simdThreads,
   startSimdThreads,
   stopSimdThreads,
 } from './simd/threads.js';
-export { isAdaptive, resolveTableau, type TableauLike } from './tableau.js';
-export { rkStagesTensor, rkStepTensor } from './tensor_step.js';
+export type { TableauLike } from './tableau.js';
 export {
   Adam,
   type AdamOptions,

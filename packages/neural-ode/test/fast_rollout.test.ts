@@ -6,15 +6,13 @@ import {
   Adam,
   type FastRolloutEngine,
   fastRollout,
-  fastRolloutApplies,
-  fastRolloutEngine,
   initBackend,
   MlpVectorField,
   mse,
   NeuralODE,
-  SIMD_AUTO_MAX_WIDTH,
   trainStep,
 } from '../src/index.js';
+import { fastRolloutApplies, fastRolloutEngine, SIMD_AUTO_MAX_WIDTH } from '../src/internal.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 
 beforeAll(async () => {

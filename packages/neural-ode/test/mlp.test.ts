@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACTIVATION_NAMES, defaultWeights, initBackend, layerShapes, MlpVectorField } from '../src/index.js';
+import { ACTIVATION_NAMES, defaultWeights, initBackend, MlpVectorField } from '../src/index.js';
+import { layerShapes } from '../src/internal.js';
 import { lcg, mlp64, type Net, relErr } from './helpers/ref64.js';
 
 beforeAll(async () => {

@@ -10,7 +10,6 @@ import {
   type ActivationName,
   Adam,
   initBackend,
-  MIN_ROWS_PER_THREAD,
   MlpVectorField,
   mse,
   NeuralODE,
@@ -19,6 +18,7 @@ import {
   stopSimdThreads,
   trainStep,
 } from '../src/index.js';
+import { MIN_ROWS_PER_THREAD } from '../src/internal.js';
 import { splitRows } from '../src/simd/threads.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 
