@@ -1,17 +1,8 @@
 // @sii/neural-ode — differentiable neural ODE layers and solvers on tfjs-core with the WASM (SIMD)
-// backend, Jacobians and poles. See README.md. Call `await initBackend()` first. Internals (no API
-// promise) are exported from '@sii/neural-ode/internal' (src/internal.ts).
-export {
-  ACTIVATION_NAMES,
-  type ActivationName,
-  activate,
-  activationBackward,
-  GELU_C,
-  GELU_K,
-  LEAKY_RELU_ALPHA,
-  SELU_ALPHA,
-  SELU_SCALE,
-} from './activations.js';
+// backend, Jacobians and poles. See README.md. Call `await initBackend()` first.
+// The MLP contract (ActivationName, MlpSpec, MlpWeights, layer shapes, PyTorch's default init) lives
+// in @sii/mlp; this package adds the tfjs layers. Internals (no API promise) are exported from
+// '@sii/neural-ode/internal' (src/internal.ts).
 export {
   type BackendInfo,
   type BackendName,
@@ -47,15 +38,7 @@ export {
   saveModel,
   serializeModel,
 } from './io.js';
-export {
-  defaultWeights,
-  type GradMode,
-  type MlpOptions,
-  type MlpSpec,
-  MlpVectorField,
-  type MlpWeights,
-  type VectorField,
-} from './mlp.js';
+export { type GradMode, type MlpOptions, MlpVectorField, type VectorField } from './mlp.js';
 export { NeuralODE, type NeuralODEOptions, type RolloutOptions } from './neural_ode.js';
 export {
   DEFAULT_TENSOR_ATOL,
@@ -68,30 +51,9 @@ export {
   type TensorOdeFunction,
 } from './odeint.js';
 export {
-  type DataParallelOptions,
-  DataParallelTrainer,
-  type ParallelGradients,
-  type ShardLoss,
-} from './parallel.js';
-export {
   type SimdThreadOptions,
   simdThreads,
   startSimdThreads,
   stopSimdThreads,
 } from './simd/threads.js';
 export type { TableauLike } from './tableau.js';
-export {
-  Adam,
-  type AdamOptions,
-  clipByGlobalNorm,
-  flatten,
-  globalNorm,
-  mse,
-  NAdam,
-  type NAdamOptions,
-  type Optimizer,
-  type TfjsOptimizerLike,
-  type TrainStepOptions,
-  type TrainStepResult,
-  trainStep,
-} from './train.js';

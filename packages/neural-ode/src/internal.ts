@@ -1,11 +1,13 @@
-// @sii/neural-ode/internal — pieces the package's own modules, the benchmark and the tests use that are
-// not part of the public API (no stability promise): backend wiring lists, fast-rollout engine
-// selection, the model-file float codec, layer shapes, tableau resolution and the tensor RK step.
+// @sii/neural-ode/internal — what sibling workspace packages (the data-parallel trainer of @sii/train),
+// the benchmark and the tests use that is not public API (no stability promise): the fast rollout
+// without argument checks and its engine selection, the worker starter, backend wiring lists, the
+// model-file float codec, the activation kernels' math, tableau resolution and the tensor RK step.
+export { activate, activationBackward } from './activations.js';
 export { CHAINED_OPS, registerChainedOps } from './backend.js';
-export { fastRolloutApplies, fastRolloutEngine, SIMD_AUTO_MAX_WIDTH } from './fast_rollout.js';
+export { fastRolloutApplies, fastRolloutEngine, fastRolloutImpl, SIMD_AUTO_MAX_WIDTH } from './fast_rollout.js';
 export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
 export { decodeFloat32, encodeFloat32 } from './io.js';
-export { layerShapes } from './mlp.js';
+export { builtWorkerFactory, type MinimalWorker } from './node_worker.js';
 export { fieldFunction } from './odeint.js';
 export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
 export { isAdaptive, resolveTableau } from './tableau.js';
