@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-// Training worker: builds the teacher data (float64, @sii/datasets), two students (SII and baseline
+// Training worker: builds the teacher data (float64, @sii/datasets/teacher), two students (SII and baseline
 // init, @sii/init) as tfjs MLP vector fields (@sii/neural-ode, WASM backend), and trains both with
 // @sii/train's fitAsync on the same mini-batches (the same seeded batch order), posting losses and
 // poles after every epoch. The two runs take turns batch by batch and meet after every epoch; a pause
@@ -7,7 +7,7 @@
 
 import { heInit, siiInit, verify } from '@sii/init';
 import type { MlpSpec, MlpWeights } from '@sii/mlp';
-import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets';
+import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets/teacher';
 import { Rng } from '@sii/linalg';
 import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import { type EpochInfo, fitAsync, mse, NAdam, type StatefulOptimizer } from '@sii/train';

@@ -7,7 +7,8 @@ import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { FAST_ROLLOUT_ENGINES, type FastRolloutEngine, fastRolloutApplies, fastRolloutImpl } from './fast_rollout.js';
 import type { VectorField } from './mlp.js';
 import { rolloutSteps } from './rollout_args.js';
-import { resolveTableau, rkStep, type TableauLike } from './tableau.js';
+import { resolveTableau, type TableauLike } from './tableau.js';
+import { rkStepTensor } from './tensor_step.js';
 import { assertPositive, assertTensor, show } from './validate.js';
 
 export interface NeuralODEOptions {
@@ -64,7 +65,7 @@ export class NeuralODE {
   step(x: Tensor2D, u?: Tensor2D): Tensor2D {
     this.checkState('NeuralODE.step', 'x', x);
     const f = (_t: number, y: Tensor) => this.field.apply(y as Tensor2D, u);
-    return tf.tidy(() => rkStep(f, 0, x, this.h, this.tableau) as Tensor2D);
+    return tf.tidy(() => rkStepTensor(f, 0, x, this.h, this.tableau) as Tensor2D);
   }
 
   /**
@@ -84,7 +85,7 @@ export class NeuralODE {
       for (let k = 0; k < steps; k++) {
         const u = us?.[k];
         const f = (_t: number, y: Tensor) => this.field.apply(y as Tensor2D, u);
-        x = rkStep(f, 0, x, this.h, this.tableau) as Tensor2D;
+        x = rkStepTensor(f, 0, x, this.h, this.tableau) as Tensor2D;
         states.push(x);
       }
       return tf.stack(states) as Tensor3D;

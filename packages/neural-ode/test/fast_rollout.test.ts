@@ -5,13 +5,11 @@ import type { ActivationName } from '@sii/mlp';
 import {
   type FastRolloutEngine,
   fastRollout,
-  fastRolloutApplies,
-  fastRolloutEngine,
   initBackend,
   MlpVectorField,
   NeuralODE,
-  SIMD_AUTO_MAX_WIDTH,
 } from '../src/index.js';
+import { fastRolloutApplies, fastRolloutEngine, SIMD_AUTO_MAX_WIDTH } from '../src/internal.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 import { mse, sgdStep } from './helpers/sgd.js';
 

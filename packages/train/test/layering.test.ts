@@ -11,6 +11,7 @@ function sources(dir: string): string[] {
   );
 }
 
+// What @sii/train itself may import is enforced with every other package by tooling/architecture.
 describe('layering', () => {
   it('@sii/neural-ode neither depends on nor imports @sii/train (no cycle)', () => {
     const pkg = JSON.parse(readFileSync(join(packages, 'neural-ode/package.json'), 'utf8'));
@@ -18,12 +19,5 @@ describe('layering', () => {
     const files = [...sources(join(packages, 'neural-ode/src')), ...sources(join(packages, 'neural-ode/test'))];
     expect(files.length).toBeGreaterThan(10);
     for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toMatch(/['"]@sii\/train['"/]/);
-  });
-
-  it('@sii/train imports only tfjs-core, @sii/neural-ode, @sii/linalg and node builtins', () => {
-    for (const f of sources(join(packages, 'train/src'))) {
-      const specs = [...readFileSync(f, 'utf8').matchAll(/^import [^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
-      for (const s of specs) expect(s, f).toMatch(/^(\.\/|node:|@tensorflow\/tfjs-core$|@sii\/neural-ode(\/internal)?$|@sii\/linalg$)/);
-    }
   });
 });

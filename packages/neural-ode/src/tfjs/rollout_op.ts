@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { kernelFuncRunner } from '../kernel_func.js';
 import { type RolloutProblem, tapeInputs } from '../rollout_args.js';
-import { linearCombination, weightedSum } from '../tableau.js';
+import { linearCombination, weightedSum } from '../tensor_step.js';
 import { backward, type Evaluation, evaluate, forwardWeights, keepsPreActivation, layerActivations, transposedWeights } from './mlp_pass.js';
 
 /**
