@@ -256,7 +256,13 @@ async function teacherStudentStudy(setting: 'incl' | 'excl', ctx: StudyContext):
   const s: TeacherStudentSummary = res.summary;
   const med = (init: InitName) => s.inits.find((i) => i.init === init)?.medianMinValLoss ?? Number.NaN;
   const st = config.student;
-  const scale = `${ctx.run.record.config.scale}: ${config.teachers} teachers, ${st.epochs} epochs, H ${st.hidden}, L ${st.layers}`;
+  // Protocol options other helpers may add to the student (e.g. target, pairing) are named when present.
+  const protocol = ['target', 'pairing']
+    .map((k) => [k, (st as unknown as Record<string, unknown>)[k]])
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `, ${k} ${String(v)}`)
+    .join('');
+  const scale = `${ctx.run.record.config.scale}: ${config.teachers} teachers, ${st.epochs} epochs, H ${st.hidden}, L ${st.layers}${protocol}`;
   const adv = s.analysis ? largestAdvantageLine(s.analysis) : '';
   const fixed = s.analysis?.fixedEpochs ?? [];
   const tables: Table[] = [res.table];
