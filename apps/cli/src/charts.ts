@@ -2,6 +2,7 @@
  * Figures as vega-lite specifications rendered to standalone SVG in Node (vega's headless
  * renderer, no canvas). Every function returns the SVG text.
  */
+import { INIT_COLORS, methodColor } from '@sii/rk';
 import { contours } from 'd3-contour';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -19,21 +20,8 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
   }
 }
 
-/** Fixed colours per solver so every figure reads the same. */
-export const METHOD_COLORS: Record<string, string> = {
-  euler: '#e45756',
-  midpoint: '#f58518',
-  heun: '#f58518',
-  ralston: '#f58518',
-  kutta3: '#54a24b',
-  heun3: '#54a24b',
-  ssprk3: '#54a24b',
-  rk4: '#4c78a8',
-  rk38: '#4c78a8',
-  dopri5: '#b279a2',
-  tsit5: '#9d755d',
-};
-export const INIT_COLORS: Record<string, string> = { sii: '#4c78a8', baseline: '#e45756' };
+/** One palette for the project, defined in @sii/rk (the web demo and regionsSvg use the same). */
+export { INIT_COLORS, METHOD_COLORS } from '@sii/rk';
 
 export interface RegionCurve {
   /** Method name (legend entry). */
@@ -74,7 +62,7 @@ function regionRows(regions: readonly RegionCurve[]) {
 /** Vega-lite layers of filled, outlined stability regions (largest first so small ones sit on top). */
 export function regionLayer(regions: readonly RegionCurve[], range: Range2): VlSpec {
   const names = regions.map((r) => r.name);
-  const colors = regions.map((r) => r.color ?? METHOD_COLORS[r.name] ?? '#888888');
+  const colors = regions.map((r) => r.color ?? methodColor(r.name));
   const scale = { domain: names, range: colors };
   const x = { field: 'x', type: 'quantitative', scale: { domain: range.x, nice: false }, title: 'Re(hλ)' };
   const y = { field: 'y', type: 'quantitative', scale: { domain: range.y, nice: false }, title: 'Im(hλ)' };
@@ -239,7 +227,7 @@ export async function logHistogram(opts: {
     encoding: {
       x: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: opts.xTitle },
       x2: { field: 'hi' },
-      y: { field: 'count', type: 'quantitative', title: 'teachers', stack: null },
+      y: { field: 'count', type: 'quantitative', title: 'teachers', stack: null, axis: { tickMinStep: 1, format: 'd' } },
       y2: { datum: 0 },
       color: {
         field: 'group',
@@ -313,7 +301,8 @@ export async function poleTrajectoryChart(opts: {
     ? [
         {
           data: { values: opts.marks.map((p) => ({ x: p.re, y: p.im })) },
-          mark: { type: 'point', shape: 'cross', size: 60, color: 'black', strokeWidth: 1.5, clip: true },
+          // outline rings, drawn under the student dots: they mark without hiding the regions
+          mark: { type: 'point', shape: 'circle', filled: false, size: 70, color: '#222', strokeWidth: 1, opacity: 0.8, clip: true },
           encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
         },
       ]
@@ -439,7 +428,7 @@ export async function kdeChart(opts: {
     if (opts.marks && opts.marks.length > 0) {
       layer.push({
         data: { values: opts.marks.map((p) => ({ x: p.re, y: p.im })) },
-        mark: { type: 'point', shape: 'cross', size: 80, color: 'black', strokeWidth: 2, clip: true },
+        mark: { type: 'point', shape: 'circle', filled: false, size: 70, color: '#222', strokeWidth: 1, opacity: 0.8, clip: true },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
       });
     }
