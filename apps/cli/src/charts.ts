@@ -43,6 +43,11 @@ export interface Range2 {
   y: [number, number];
 }
 
+/** Axis settings for a quantitative axis: integer ticks (no 1.5 epochs) when every value is an integer. */
+function countAxis(values: readonly number[]): VlSpec | undefined {
+  return values.length > 0 && values.every(Number.isInteger) ? { tickMinStep: 1, format: 'd' } : undefined;
+}
+
 const BASE = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white' } as const;
 
 function regionRows(regions: readonly RegionCurve[]) {
@@ -167,7 +172,7 @@ export async function lineChart(opts: {
   const unit: VlSpec = {
     mark: { type: 'line', strokeWidth: 1.5, clip: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: opts.xTitle },
+      x: { field: 'x', type: 'quantitative', title: opts.xTitle, axis: countAxis(opts.points.map((p) => p.x)) },
       y: { field: 'y', type: 'quantitative', title: opts.yTitle, scale: opts.logY ? { type: 'log' } : { zero: false } },
       color,
     },
@@ -264,7 +269,7 @@ export async function bandChart(opts: {
       {
         mark: { type: 'area', opacity: 0.2 },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: opts.xTitle },
+          x: { field: 'x', type: 'quantitative', title: opts.xTitle, axis: countAxis(opts.rows.map((r) => r.x)) },
           y: { field: 'q1', type: 'quantitative', scale: { type: 'log' }, title: opts.yTitle },
           y2: { field: 'q3' },
           color,
