@@ -294,7 +294,7 @@ export async function bandChart(opts: {
 export async function poleTrajectoryChart(opts: {
   regions: readonly RegionCurve[];
   points: readonly { re: number; im: number; group: string; epoch: number; last: boolean }[];
-  /** Reference points (e.g. teacher poles hλ), drawn as crosses in every panel. */
+  /** Reference points (e.g. teacher poles hλ), drawn as outline diamonds in a small panel of their own. */
   marks?: readonly { re: number; im: number }[];
   range: Range2;
   title?: string;
@@ -302,13 +302,22 @@ export async function poleTrajectoryChart(opts: {
   const groups = [...new Set(opts.points.map((p) => p.group))];
   const height = 320;
   const width = Math.round((height * (opts.range.x[1] - opts.range.x[0])) / (opts.range.y[1] - opts.range.y[0]));
-  const marks: VlSpec[] = opts.marks?.length
+  // Reference points get their own smaller panel (left), so they do not hide the students' dots.
+  const markPanel: VlSpec[] = opts.marks?.length
     ? [
         {
-          data: { values: opts.marks.map((p) => ({ x: p.re, y: p.im })) },
-          // outline rings, drawn under the student dots: they mark without hiding the regions
-          mark: { type: 'point', shape: 'circle', filled: false, size: 70, color: '#222', strokeWidth: 1, opacity: 0.8, clip: true },
-          encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+          title: 'teacher poles',
+          width: Math.round(width * 0.6),
+          height: Math.round(height * 0.6),
+          layer: [
+            regionLayer(opts.regions, opts.range),
+            AXIS_LAYER(opts.range),
+            {
+              data: { values: opts.marks.map((p) => ({ x: p.re, y: p.im })) },
+              mark: { type: 'point', shape: 'diamond', filled: false, size: 40, color: '#222', strokeWidth: 1, clip: true },
+              encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+            },
+          ],
         },
       ]
     : [];
@@ -330,11 +339,10 @@ export async function poleTrajectoryChart(opts: {
           size: { condition: { test: 'datum.last', value: 40 }, value: 10 },
         },
       },
-      ...marks,
     ],
     resolve: { scale: { color: 'independent' } },
   }));
-  return renderSvg({ ...BASE, title: opts.title ?? '', hconcat: panels });
+  return renderSvg({ ...BASE, title: opts.title ?? '', hconcat: [...markPanel, ...panels] });
 }
 
 /**

@@ -220,7 +220,7 @@ export async function sweepFigures(config: TeacherStudentConfig, results: readon
     points,
     marks: results.flatMap((r) => r.teacherPoles.map(([re, im]) => ({ re: re * h, im: im * h }))),
     range: { x: [-4, 1], y: [-3.5, 3.5] },
-    title: `Student poles hλ at the origin over training (h = ${h}; large dots: last epoch; rings: teacher poles)`,
+    title: `Student poles hλ at the origin over training (h = ${h}; large dots: last epoch; left: the teachers' poles)`,
   });
   return [
     { file: 'min-val-loss-histogram.svg', svg: hist, caption: 'Histogram of the minimum validation MSE per teacher and init (log x).' },
