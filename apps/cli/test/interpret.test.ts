@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TeacherStudentSummary } from '../src/commands/teacherStudent.js';
-import { interpretComparison } from '../src/interpret.js';
+import { interpretComparison, leadSentence, medianCurve } from '../src/interpret.js';
 import { relativeHref, renderReport } from '../src/report.js';
 
 const summary = (p: number, pairs: number, siiMedian: number, baseMedian: number, win: number): TeacherStudentSummary => ({
@@ -41,6 +41,30 @@ describe('interpretComparison', () => {
     const s = summary(1, 3, 1, 1, 0);
     delete s.comparison;
     expect(interpretComparison(s, 3)).toMatch(/no SII-versus-baseline comparison/);
+  });
+});
+
+describe('learning-curve lead', () => {
+  it('takes the median over teachers per epoch (strings from JSON as numbers, NaN skipped)', () => {
+    const results = [
+      { runs: { sii: { valCurve: [3, 1] } } },
+      { runs: { sii: { valCurve: [1, 'NaN'] } } },
+      { runs: { sii: { valCurve: [2, 5] } } },
+    ];
+    expect(medianCurve(results, 'sii')).toEqual([2, 3]);
+  });
+
+  it('names the epochs where each init leads (the issue: SII worse for the first epochs)', () => {
+    expect(leadSentence([5, 4, 3, 1, 1], [4, 3, 3.5, 2, 2])).toBe(
+      "SII's median validation loss is higher than the baseline's in epochs 1–2, then lower than the baseline's in epochs 3–5.",
+    );
+    expect(leadSentence([1], [2])).toBe("SII's median validation loss is lower than the baseline's in epoch 1.");
+    expect(leadSentence([1, 3, 1, 3, 1, 3], [2, 2, 2, 2, 2, 2])).toBe('The median validation curves cross 5 times.');
+  });
+
+  it('puts the lead sentence into the reading when curves are given', () => {
+    const curves = [{ runs: { sii: { valCurve: [2, 1] }, baseline: { valCurve: [1, 2] } } }];
+    expect(interpretComparison(summary(0.5, 1, 1, 2, 1), 2, curves)).toContain('higher than the baseline\'s in epoch 1, then lower than the baseline\'s in epoch 2.');
   });
 });
 

@@ -2,10 +2,12 @@
  * `sii quickstart` (`pnpm start`): the stability figure, the perturbation figure and a small
  * teacher–student comparison, gathered in one report.
  */
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { interpretComparison } from '../interpret.js';
+import { interpretComparison, type ValCurves } from '../interpret.js';
 import { type Figure, type ReportSection, textTable } from '../report.js';
 import { Run } from '../run.js';
+import { RUN_FILES } from '../runfolder.js';
 import type { CommandResult, CommonOptions, Io } from './common.js';
 import { PERTURBATION_DEFAULTS, perturbationCommand } from './perturbation.js';
 import { stabilityCommand } from './stability.js';
@@ -50,7 +52,8 @@ export async function quickstartCommand(opts: CommonOptions & { config: Quicksta
     runs: { stability: stab.dir, perturbation: pert.dir, teacherStudent: tsr.dir },
     teacherStudent: tsr.summary,
   });
-  const report = run.finish('sii quickstart', sections, interpretComparison(tsr.summary, ts.student.epochs));
+  const curves = readFileSync(join(tsr.dir, RUN_FILES.lines), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ValCurves[number]);
+  const report = run.finish('sii quickstart', sections, interpretComparison(tsr.summary, ts.student.epochs, curves));
   io.print(textTable(tsr.table));
   io.print(tsr.lines?.[0] ?? '');
   io.print(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

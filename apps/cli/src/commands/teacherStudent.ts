@@ -333,7 +333,7 @@ export async function teacherStudentCommand(
   for (const f of await sweepFigures(config, results)) run.addFigure(f);
   const table = summaryTable(summary);
   const sections = teacherStudentSections(config, summary, run.figures, results);
-  const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections, interpretComparison(summary, config.student.epochs));
+  const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections, interpretComparison(summary, config.student.epochs, results));
   run.setStatus('complete', { finishedTeachers: done.size, elapsedMs });
   io.print(textTable(table));
   io.print(comparisonLine(summary));
