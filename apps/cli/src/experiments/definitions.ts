@@ -14,6 +14,18 @@ const fieldText = (c: { states: number; hidden: number; layers: number; activati
 const runsText = (c: { seeds: number; seed: number; inits: string[]; scale: string }) =>
   `Scale ${c.scale}; ${c.seeds} run(s) per init (run k uses seed "${c.seed}/run/k" for model init and batch order; data from seed ${c.seed}); inits ${c.inits.join(', ')}.`;
 
+/** The protocol of the pixel data: psMNIST permutation seeding, sCIFAR augmentation. */
+export function pixelDataText(c: PixelConfig): string {
+  const parts: string[] = [];
+  if (c.dataset === 'psmnist') {
+    parts.push((c.permutationSeed ?? 'base') === 'run' ? 'pixel permutation drawn per run from the run seed, as the paper\'s code' : `one pixel permutation from the base seed ${c.seed} for every run (deviation: the paper's code draws one per run)`);
+  }
+  if (c.dataset === 'scifar') {
+    parts.push(c.augment ? 'training augmentation random crop 32 (padding 4) + horizontal flip (p 0.5), as the paper\'s code' : 'no training augmentation (deviation: the paper\'s code crops and flips)');
+  }
+  return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
 export const pixelDefinition: ExperimentDefinition<PixelConfig> = {
   kind: 'pixel',
   title: (c) => `Pixel-level classification (${c.dataset}, ${c.scale} scale)`,
@@ -24,7 +36,7 @@ export const pixelDefinition: ExperimentDefinition<PixelConfig> = {
   ],
   epochMetric: 'test acc',
   describe: (c) =>
-    `${runsText(c)} Data: ${c.dataset}, ${c.trainSize ?? 'all'} training / ${c.testSize ?? 'all'} test examples (class-balanced subset), ${c.pixelsPerStep} pixel(s) per ODE step. Model: encoder Linear → ${fieldText(c, String(c.h))} Decoder Linear(${c.states}→${c.decoderHidden}), ReLU, Linear(→10) at every step. Loss Σ_s w_s·CE_s with w = linspace(0.1, 1, T)^4, not normalised (CE averaged over the batch); accuracy at the last step. Adam lr ${c.lr}, linear schedule 1 → ${c.lrEnd} over ${c.epochs} epochs (per epoch), batch ${c.batch}, gradient clip ${c.clip ?? 'none'}.`,
+    `${runsText(c)} Data: ${c.dataset}, ${c.trainSize ?? 'all'} training / ${c.testSize ?? 'all'} test examples (class-balanced subset), ${c.pixelsPerStep} pixel(s) per ODE step${pixelDataText(c)}. Model: encoder Linear → ${fieldText(c, String(c.h))} Decoder Linear(${c.states}→${c.decoderHidden}), ReLU, Linear(→10) at every step. Loss Σ_s w_s·CE_s with w = linspace(0.1, 1, T)^4, not normalised (CE averaged over the batch); accuracy at the last step. Adam lr ${c.lr}, linear schedule 1 → ${c.lrEnd} over ${c.epochs} epochs (per epoch), batch ${c.batch}, gradient clip ${c.clip ?? 'none'}.`,
   figures: async (c, results) => [
     await curvesFigure({
       results,
