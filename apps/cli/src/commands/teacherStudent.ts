@@ -12,7 +12,18 @@ import { regionCurves } from '../regions.js';
 import { type ReportSection, sig, textTable } from '../report.js';
 import { Run } from '../run.js';
 import { RUN_FILES, readJson, writeFileAtomic } from '../runfolder.js';
-import { emptyInitRun, type InitName, type InitRun, type Setting, type StudentConfig, type TeacherResult, type TeacherTask } from '../train/types.js';
+import {
+  emptyInitRun,
+  type InitName,
+  type InitRun,
+  type Setting,
+  type StudentConfig,
+  type StudentPairing,
+  type StudentTarget,
+  studentProtocol,
+  type TeacherResult,
+  type TeacherTask,
+} from '../train/types.js';
 import type { CommandResult, CommonOptions, Io } from './common.js';
 
 /** Student architecture per setting (spec §7). */
@@ -84,6 +95,9 @@ export interface InitSummary {
 
 export interface TeacherStudentSummary {
   setting: Setting;
+  /** Which loss target and arm pairing ran (see StudentTarget, StudentPairing). */
+  target: StudentTarget;
+  pairing: StudentPairing;
   teachers: number;
   completed: number;
   inits: InitSummary[];
@@ -117,6 +131,7 @@ export function summarize(config: TeacherStudentConfig, results: readonly Teache
   });
   const summary: TeacherStudentSummary = {
     setting: config.student.setting,
+    ...studentProtocol(config.student),
     teachers: config.teachers,
     completed: results.length,
     inits,
@@ -156,7 +171,8 @@ export function summaryTable(s: TeacherStudentSummary) {
 export function comparisonLine(s: TeacherStudentSummary): string {
   const c = s.comparison;
   if (!c) return 'no paired comparison (needs both inits)';
-  return `SII wins ${(100 * c.siiWinShare).toFixed(0)}% of ${c.pairs} teachers; sign test p = ${sig(c.signTestP, 3)}; Wilcoxon signed-rank p = ${sig(c.wilcoxonP, 3)} (${c.wilcoxonMethod}, n = ${c.wilcoxonN})`;
+  const unpaired = s.pairing === 'authors' ? ' (unpaired arms: each init had its own teacher of that index)' : '';
+  return `SII wins ${(100 * c.siiWinShare).toFixed(0)}% of ${c.pairs} teachers${unpaired}; sign test p = ${sig(c.signTestP, 3)}; Wilcoxon signed-rank p = ${sig(c.wilcoxonP, 3)} (${c.wilcoxonMethod}, n = ${c.wilcoxonN})`;
 }
 
 /** Build the figures of a finished sweep. */
@@ -320,6 +336,21 @@ export async function teacherStudentCommand(
   return { dir: run.dir, report, summary, figures: run.figures, table, lines: [comparisonLine(summary)] };
 }
 
+/** The loss target and arm pairing that ran, in words (every report states them). */
+export function protocolText(c: Pick<StudentConfig, 'target' | 'pairing' | 'window'>): string {
+  const { target, pairing } = studentProtocol(c);
+  const w = c.window;
+  const t =
+    target === 'authors'
+      ? `Target 'authors' (the paper's code): from x_0 the student predicts x̂_1..x̂_${w} and the MSE compares them with x_0..x_${w - 1} (off by one), windows starting 0..T−${w + 1}, validation = mean of the batch MSEs.`
+      : `Target 'aligned': from x_0 the student predicts x̂_1..x̂_${w - 1}, compared with x_1..x_${w - 1}, over every window (the paper's code compares x̂_1..x̂_${w} with x_0..x_${w - 1}: --target authors).`;
+  const p =
+    pairing === 'authors'
+      ? "Pairing 'authors' (the paper's train.py): each init trains on its own teacher of the index (own poles, y0 and input noise; shared factors and biases) with its own batch order."
+      : "Pairing 'paired': both inits train on the same teacher with the same batch order (the paper's code gives them different teachers: --pairing authors).";
+  return `${t} ${p}`;
+}
+
 export function teacherStudentSections(
   config: TeacherStudentConfig,
   summary: TeacherStudentSummary,
@@ -335,7 +366,7 @@ export function teacherStudentSections(
   const sections: ReportSection[] = [
     {
       title: 'Summary',
-      text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${comparisonLine(summary)}.`,
+      text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${protocolText(s)} ${comparisonLine(summary)}.`,
       table: summaryTable(summary),
     },
     { title: 'Figures', figures },
