@@ -6,7 +6,11 @@ import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor3D } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { heInit } from '@sii/init';
+import { Rng } from '@sii/linalg';
+import { runTeacherTask, teacherData, trainStudent } from '../src/train/student.js';
 import { usedWindows, validationMse, windowMse } from '../src/train/targets.js';
+import { type InitName, type StudentConfig, studentProtocol, type TeacherResult } from '../src/train/types.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -122,5 +126,56 @@ describe('teacher–student targets', () => {
     expect(Math.abs(want - handMse([0, 1, 2, 3], 'authors'))).toBeGreaterThan(1e-3); // the weighting matters here
     tf.dispose([S, U]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('teacher–student protocol options in training', () => {
+  const config = { setting: 'excl' as const, hidden: 8, layers: 2, activation: 'elu', solver: 'midpoint', h: 0.1, eps: -0.01, complex: true, window: 10, batch: 20, lr: 1e-3, clip: 1, epochs: 2, samples: 40, divergeFactor: 1e6, backend: 'wasm' as const };
+  const task = (extra: Partial<StudentConfig>) => ({ kind: 'teacher' as const, teacher: 0, teacherSeed: 't/0', studentSeed: 's/0', inits: ['sii', 'baseline'] as InitName[], config: { ...config, ...extra } });
+  const strip = (r: TeacherResult) => JSON.stringify({ ...r, runs: Object.fromEntries(Object.entries(r.runs).map(([k, v]) => [k, { ...v, wallMs: 0 }])) });
+
+  it('defaults are aligned and paired: the same numbers as naming them', () => {
+    expect(studentProtocol(config)).toEqual({ target: 'aligned', pairing: 'paired' });
+    const a = runTeacherTask(task({}));
+    const b = runTeacherTask(task({ target: 'aligned', pairing: 'paired' }));
+    expect(strip(a)).toBe(strip(b));
+    expect(a.armTeacherPoles).toBeUndefined();
+    expect(a.teacherPoles).toEqual(teacherData(task({})).teacherPoles.map((z) => [z.re, z.im]));
+  });
+
+  it("--pairing authors: each init trains on its own teacher (poles, y0, noise), 'paired' on one", () => {
+    const t = task({ pairing: 'authors' });
+    const sii = teacherData(t, 'sii');
+    const base = teacherData(t, 'baseline');
+    expect(sii.teacherPoles).not.toEqual(base.teacherPoles);
+    expect(Array.from(sii.train.y0)).not.toEqual(Array.from(base.train.y0));
+    expect(Buffer.from(sii.train.windows.states.buffer).equals(Buffer.from(base.train.windows.states.buffer))).toBe(false);
+    const paired = [teacherData(task({})), teacherData(task({}))];
+    expect(Buffer.from(paired[0]!.train.windows.states.buffer).equals(Buffer.from(paired[1]!.train.windows.states.buffer))).toBe(true);
+    const r = runTeacherTask(t);
+    expect(r.armTeacherPoles!.sii).toEqual(sii.teacherPoles.map((z) => [z.re, z.im]));
+    expect(r.armTeacherPoles!.baseline).toEqual(base.teacherPoles.map((z) => [z.re, z.im]));
+    expect(r.teacherPoles).toEqual(r.armTeacherPoles!.sii);
+  });
+
+  it('--target authors: the validation loss is the off-by-one mean of batch MSEs on windows 0..W−2', () => {
+    const t = task({ target: 'authors' });
+    const data = teacherData(t);
+    const student = { teacher: 0, teacherSeed: 't/0', init: 'baseline' as const, studentSeed: 's/0', config: t.config };
+    const run = trainStudent(student, data);
+    // the same initial student, built independently: heInit from the student's 'init:baseline' stream
+    const spec = { states: 2, inputs: 1, hidden: 8, layers: 2, activation: 'elu' as const };
+    const w = heInit(spec, new Rng('s/0').fork('init:baseline'));
+    const field = new MlpVectorField(spec, w);
+    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const steps = (arr: Float32Array, ch: number) => tf.tidy(() => tf.transpose(tf.tensor3d(arr, [data.val.windows.count, 10, ch]), [1, 0, 2]) as Tensor3D);
+    const S = steps(data.val.windows.states, 2);
+    const U = steps(data.val.windows.inputs, 1);
+    expect(run.initialValLoss).toBeCloseTo(validationMse(ode, S, U, 'authors', 20), 6);
+    expect(Math.abs(run.initialValLoss - validationMse(ode, S, U, 'aligned', 20))).toBeGreaterThan(1e-4);
+    tf.dispose([S, U]);
+    field.dispose();
+    expect(run.valCurve).toHaveLength(2);
+    expect(run.diverged).toBeNull();
   });
 });

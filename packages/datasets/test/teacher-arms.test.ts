@@ -1,5 +1,6 @@
 /** Unpaired arms (the paper's code draws the teacher's poles, y0 and noise after the student's init). */
-import { mlpJacobian64, siiInit } from '@sii/init';
+import { siiInit } from '@sii/init';
+import { mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
 import { generateTeacherStudent, TEACHER_CONFIGS } from '../src/teacher/index.js';

@@ -8,7 +8,8 @@
  */
 import { Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
-import { type MlpWeights, siiInit } from '../src/index.js';
+import type { MlpWeights } from '@sii/mlp';
+import { siiInit } from '../src/index.js';
 
 const n = 2;
 const m = 1;
@@ -114,6 +115,9 @@ describe('excl student at init (H 32, L = 2, ELU, midpoint, complex pair)', () =
     // elu'(b) = e^b for b < 0: slopes in [e^−1e-4, 1], so J(0) is off by a relative O(1e-4).
     for (const seed of SEEDS) {
       const r = siiInit({ ...student, compensation: 'none', rng: new Rng(seed) });
+      // the default (what the student gets) is this case
+      const d = siiInit({ ...student, rng: new Rng(seed) });
+      d.weights.forEach((w, k) => expect(Array.from(w.data)).toEqual(Array.from(r.weights[k]!.data)));
       const err = relErr(eig2(jacobianAtOrigin(r)), r.poles);
       expect(err, `seed ${seed}`).toBeLessThan(3e-4);
       expect(err, `seed ${seed}`).toBeGreaterThan(1e-9); // the biases do shift them
