@@ -117,7 +117,9 @@ describe('excl student at init (H 32, L = 2, ELU, midpoint, complex pair)', () =
       const r = siiInit({ ...student, compensation: 'none', rng: new Rng(seed) });
       // the default (what the student gets) is this case
       const d = siiInit({ ...student, rng: new Rng(seed) });
-      d.weights.forEach((w, k) => expect(Array.from(w.data)).toEqual(Array.from(r.weights[k]!.data)));
+      d.weights.forEach((w, k) => {
+        expect(Array.from(w.data)).toEqual(Array.from(r.weights[k]!.data));
+      });
       const err = relErr(eig2(jacobianAtOrigin(r)), r.poles);
       expect(err, `seed ${seed}`).toBeLessThan(3e-4);
       expect(err, `seed ${seed}`).toBeGreaterThan(1e-9); // the biases do shift them

@@ -148,7 +148,7 @@ export function runTeacherTask(task: TeacherTask, onEpoch?: EpochCallback): Teac
     const data = shared ?? teacherData(task, init);
     const poles = data.teacherPoles.map((z): [number, number] => [z.re, z.im]);
     if (k === 0) result.teacherPoles = poles;
-    if (unpaired) (result.armTeacherPoles ??= {})[init] = poles;
+    if (unpaired) result.armTeacherPoles = { ...result.armTeacherPoles, [init]: poles };
     const student: StudentTask = { teacher: task.teacher, teacherSeed: task.teacherSeed, init, studentSeed: task.studentSeed, config: task.config };
     result.runs[init] = trainStudent(student, data, (e, v, t) => onEpoch?.(k * task.config.epochs + e, v, t));
   });
