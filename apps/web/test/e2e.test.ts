@@ -39,6 +39,9 @@ beforeAll(async () => {
     return route.abort();
   });
   page = context.pages()[0] ?? (await context.newPage());
+  // A loaded machine (CI beside other jobs) can take far longer than playwright's 30 s default to
+  // enable a button or compile the wasm kernels; every wait states the time it may take instead.
+  page.setDefaultTimeout(180_000);
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
