@@ -168,6 +168,22 @@ describe('minimal unpickler', () => {
     expect(Buffer.from(a.images).equals(Buffer.from(images))).toBe(true);
   });
 
+  it('reads protocol 5 arrays (numpy.core.numeric._frombuffer with an in-band BYTEARRAY8 buffer)', () => {
+    const images = Uint8Array.from({ length: 3 * 3072 }, (_, i) => (i * 29 + 1) % 256);
+    const v = new PickleWriter();
+    v.op(OP.PROTO).u8(5).op(OP.EMPTY_DICT).op(OP.MARK);
+    // data = _frombuffer(buffer, dtype('u1'), (3, 3072), 'C'); BYTEARRAY8 has an 8-byte little-endian length
+    v.text('data').global('numpy._core.numeric', '_frombuffer').op(OP.MARK);
+    v.op(0x96).u32(images.length).u32(0).raw(images);
+    v.global('numpy', 'dtype').text('u1').op(0x89).op(0x88).op(OP.TUPLE3).op(OP.REDUCE);
+    v.op(OP.MARK).text('|').op(OP.NONE).op(OP.NONE).op(OP.NONE).op(OP.BININT).u32(-1).op(OP.BININT).u32(-1).int(0).op(OP.TUPLE).op(OP.BUILD);
+    v.int(3).int(3072).op(OP.TUPLE2).text('C').op(OP.TUPLE).op(OP.REDUCE);
+    v.text('labels').op(OP.EMPTY_LIST).op(OP.MARK).int(7).int(0).int(9).op(OP.APPENDS).op(OP.SETITEMS);
+    const b = parseCifarPickleBatch(v.done(), 'p5');
+    expect(Array.from(b.labels)).toEqual([7, 0, 9]);
+    expect(Buffer.from(b.images).equals(Buffer.from(images))).toBe(true);
+  });
+
   it('refuses other globals, truncation and wrong structures with errors naming the file', () => {
     const evil = new PickleWriter().op(OP.PROTO).u8(2).global('os', 'system').str('echo hi').op(OP.TUPLE1).op(OP.REDUCE).done();
     expect(() => unpickle(evil, 'evil.pkl')).toThrow(/evil\.pkl: cannot read pickle at byte \d+: unsupported global os\.system/);

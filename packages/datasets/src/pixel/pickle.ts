@@ -2,9 +2,10 @@
  * A minimal reader of Python pickles, for the python version of CIFAR-10 (cifar-10-batches-py, the
  * files torchvision downloads): each batch is a protocol-2 pickle of a dict whose values are a numpy
  * uint8 array (b'data', 10000 × 3072), a list of ints (b'labels') and strings. Only plain data and
- * three constructors are understood: numpy's array reconstruction (`numpy.core.multiarray._reconstruct`
- * + `numpy.ndarray`, with BUILD state (version, shape, dtype, fortran, raw bytes)), `numpy.dtype`, and
- * `_codecs.encode` (how Python 3 writes bytes at protocol 2). Any other global is refused with an
+ * these constructors are understood: numpy's array reconstruction (`numpy.core.multiarray._reconstruct`
+ * + `numpy.ndarray`, with BUILD state (version, shape, dtype, fortran, raw bytes)), protocol 5's
+ * `numpy.core.numeric._frombuffer`, `numpy.dtype`, and `_codecs.encode` (how Python 3 writes bytes at
+ * protocol 2); numpy 2's `numpy._core` names as well. Any other global is refused with an
  * error naming it: nothing is ever executed. Opcodes follow CPython's Lib/pickletools.py.
  *
  * Values: int/float → number, None → null, bool → boolean, str → string, bytes (and Python 2 str) →
@@ -40,7 +41,8 @@ const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 
 const RECONSTRUCT = new Set(['numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct']);
-const ALLOWED_GLOBALS = new Set([...RECONSTRUCT, 'numpy.ndarray', 'numpy.dtype', '_codecs.encode']);
+const FROMBUFFER = new Set(['numpy.core.numeric._frombuffer', 'numpy._core.numeric._frombuffer']);
+const ALLOWED_GLOBALS = new Set([...RECONSTRUCT, ...FROMBUFFER, 'numpy.ndarray', 'numpy.dtype', '_codecs.encode']);
 
 function isObject(v: unknown, kind: string): boolean {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === kind;
@@ -144,6 +146,14 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
     const full = `${(fn as PickledGlobal).module}.${(fn as PickledGlobal).name}`;
     if (RECONSTRUCT.has(full)) {
       return { kind: 'ndarray', shape: [], dtype: '', byteOrder: '|', fortran: false, data: new Uint8Array(0) } satisfies PickledNdarray;
+    }
+    if (FROMBUFFER.has(full)) {
+      // protocol 5: _frombuffer(buffer, dtype, shape, order)
+      const [buf, dtype, shape, order] = args as [unknown, unknown, unknown, unknown];
+      if (!(buf instanceof Uint8Array) || !isObject(dtype, 'dtype') || !Array.isArray(shape)) fail('_frombuffer needs (bytes, dtype, shape, order)');
+      const d = dtype as PickledDtype;
+      const fortran = order === 'F' || (order instanceof Uint8Array && latin1.decode(order) === 'F');
+      return { kind: 'ndarray', shape: (shape as number[]).slice(), dtype: d.dtype, byteOrder: d.byteOrder, fortran, data: buf as Uint8Array } satisfies PickledNdarray;
     }
     if (full === 'numpy.dtype') {
       const spec = args[0] instanceof Uint8Array ? latin1.decode(args[0]) : String(args[0]);
@@ -277,6 +287,7 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
         stack.push(take(u32()));
         break;
       case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8 (protocol 5, in-band buffers)
         stack.push(take(u64()));
         break;
       case 0x8c: // SHORT_BINUNICODE
