@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { batches, cropFlipImage, drawCropFlip, pixelPermutation } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
+import { pixelDeviations } from '../src/experiments/definitions.js';
 import { loadPixelData, type PixelConfig, pixelPreset, pixelTrainBatches } from '../src/experiments/pixel.js';
 
 const cifarDir = join(import.meta.dirname, '..', '..', '..', 'packages', 'datasets', 'test', 'fixtures', 'pixel-cifar10');
@@ -73,5 +74,19 @@ describe('sCIFAR training augmentation', () => {
     expect(() => loadPixelData({ ...scifar, data: empty }, 'r')).toThrow(/neither accepted format: the binary version .* or the python version that torchvision downloads/);
     expect(() => loadPixelData({ ...scifar, data: null }, 'r')).toThrow(/--dataset scifar needs --data .*data_batch_1\.bin.*cifar-10-batches-py/);
     expect(() => loadPixelData({ ...psmnist, augment: true }, 'r')).toThrow(/--augment on applies to --dataset scifar only, got --dataset psmnist/);
+  });
+});
+
+describe('pixel report: differences from the paper', () => {
+  it('the laptop preset lists exactly the values it scales down, with the reason; the paper preset none', () => {
+    const laptop: PixelConfig = { ...pixelPreset('laptop', 'psmnist'), ...base, scale: 'laptop', dataset: 'psmnist', data: null };
+    const list = pixelDeviations(laptop);
+    // laptop vs paper preset, by hand: 28 px/step vs 1, 2000/1000 vs all, n 64 vs 128, H 128 vs 256, batch 64 vs 512, 40 vs 100 epochs
+    expect(list.map((l) => l.split(' ')[0])).toEqual(['pixelsPerStep', 'trainSize', 'testSize', 'states', 'hidden', 'batch', 'epochs']);
+    expect(list[0]).toBe('pixelsPerStep 28 (paper 1; laptop preset: one image row per ODE step: a 28× (MNIST) or 32× (CIFAR) shorter rollout, for minutes instead of days on a CPU)');
+    expect(list[1]).toMatch(/^trainSize 2000 \(paper none; laptop preset: class-balanced subset/);
+    const paper: PixelConfig = { ...pixelPreset('paper', 'scifar'), ...base, scale: 'paper', dataset: 'scifar', data: cifarDir };
+    expect(pixelDeviations(paper)).toEqual([]);
+    expect(pixelDeviations({ ...paper, augment: false, lr: 3e-3 })).toEqual(['lr 0.003 (paper 0.001; set by flag)', 'augment false (paper true; set by flag)']);
   });
 });

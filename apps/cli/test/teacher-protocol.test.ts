@@ -8,6 +8,7 @@ import type { Tensor3D } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { heInit } from '@sii/init';
 import { Rng } from '@sii/linalg';
+import { teacherStudentDeviations } from '../src/commands/teacherStudent.js';
 import { runTeacherTask, teacherData, trainStudent } from '../src/train/student.js';
 import { usedWindows, validationMse, windowMse } from '../src/train/targets.js';
 import { type InitName, type StudentConfig, studentProtocol, type TeacherResult } from '../src/train/types.js';
@@ -177,5 +178,14 @@ describe('teacher–student protocol options in training', () => {
     field.dispose();
     expect(run.valCurve).toHaveLength(2);
     expect(run.diverged).toBeNull();
+  });
+});
+
+describe('teacher–student report: differences from the paper', () => {
+  it('names the target, the pairing and every other value off the paper', () => {
+    const student: StudentConfig = { setting: 'excl', hidden: 32, layers: 2, activation: 'elu', solver: 'midpoint', h: 0.1, eps: -0.01, complex: true, window: 10, batch: 20, lr: 1e-4, clip: 1, epochs: 100, samples: 300, divergeFactor: 1e6, backend: 'wasm' };
+    expect(teacherStudentDeviations({ teachers: 500, inits: ['sii', 'baseline'], seed: 0, student })).toEqual(['target aligned (paper authors)', 'pairing paired (paper authors)']);
+    expect(teacherStudentDeviations({ teachers: 500, inits: ['sii', 'baseline'], seed: 0, student: { ...student, target: 'authors', pairing: 'authors' } })).toEqual([]);
+    expect(teacherStudentDeviations({ teachers: 20, inits: ['sii'], seed: 0, student: { ...student, hidden: 64, target: 'authors', pairing: 'authors' } })).toEqual(['teachers 20 (paper 500)', 'hidden 64 (paper 32)']);
   });
 });

@@ -357,8 +357,38 @@ export async function teacherStudentCommand(
   return { dir: run.dir, report, summary, figures: run.figures, table, lines: [comparisonLine(summary)] };
 }
 
+/** The paper's values (spec §7; the authors' configs/teacher_student/*.json) for the student and the sweep. */
+export function paperStudentValues(setting: Setting): Record<string, unknown> {
+  return {
+    teachers: 500,
+    ...SETTING_DEFAULTS[setting],
+    activation: 'elu',
+    solver: 'midpoint',
+    h: 0.1,
+    eps: -0.01,
+    complex: true,
+    window: 10,
+    batch: 20,
+    lr: 1e-4,
+    clip: 1,
+    epochs: 100,
+    samples: 300,
+    target: 'authors',
+    pairing: 'authors',
+  };
+}
+
+/** Every value of the sweep that differs from the paper's (teacher count, student, training, target, pairing). */
+export function teacherStudentDeviations(config: TeacherStudentConfig): string[] {
+  const paper = paperStudentValues(config.student.setting);
+  const ours: Record<string, unknown> = { teachers: config.teachers, ...config.student, ...studentProtocol(config.student) };
+  return Object.keys(paper)
+    .filter((k) => ours[k] !== paper[k])
+    .map((k) => `${k} ${String(ours[k])} (paper ${String(paper[k])})`);
+}
+
 /** The loss target and arm pairing that ran, in words (every report states them). */
-export function protocolText(c: Pick<StudentConfig, 'target' | 'pairing' | 'window'>): string {
+export function protocolText(c: Pick<StudentConfig, 'setting' | 'target' | 'pairing' | 'window'>): string {
   const { target, pairing } = studentProtocol(c);
   const w = c.window;
   const t =
@@ -387,7 +417,7 @@ export function teacherStudentSections(
   const sections: ReportSection[] = [
     {
       title: 'Summary',
-      text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${protocolText(s)} ${comparisonLine(summary)}.`,
+      text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${protocolText(s)} Differences from the paper's protocol: ${teacherStudentDeviations(config).join('; ') || 'none'}. ${comparisonLine(summary)}.`,
       table: summaryTable(summary),
     },
     { title: 'Figures', figures },
