@@ -4,7 +4,7 @@ import { INIT_COLORS, lineChart, type SeriesPoint } from '../charts.js';
 import type { Figure } from '../report.js';
 import type { ForecastConfig } from './forecast.js';
 import type { LatentConfig } from './latent.js';
-import type { PixelConfig } from './pixel.js';
+import { type PixelConfig, pixelPreset } from './pixel.js';
 import { frameStripSvg } from './png.js';
 import { curvesFigure, type ExperimentDefinition } from './runner.js';
 import type { ArmResult } from './types.js';
@@ -20,6 +20,54 @@ const fieldText = (c: { states: number; hidden: number; layers: number; activati
 const runsText = (c: { seeds: number; seed: number; inits: string[]; scale: string }) =>
   `Scale ${c.scale}; ${c.seeds} run(s) per init (run k uses seed "${c.seed}/run/k" for model init and batch order; data from seed ${c.seed}); inits ${c.inits.join(', ')}.`;
 
+/** The protocol of the pixel data: psMNIST permutation seeding, sCIFAR augmentation. */
+export function pixelDataText(c: PixelConfig): string {
+  const parts: string[] = [];
+  if (c.dataset === 'psmnist') {
+    parts.push((c.permutationSeed ?? 'base') === 'run' ? 'pixel permutation drawn per run from the run seed, as the paper\'s code' : `one pixel permutation from the base seed ${c.seed} for every run (deviation: the paper's code draws one per run)`);
+  }
+  if (c.dataset === 'scifar') {
+    parts.push(c.augment ? 'training augmentation random crop 32 (padding 4) + horizontal flip (p 0.5), as the paper\'s code' : 'no training augmentation (deviation: the paper\'s code crops and flips)');
+  }
+  return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
+/** Why a laptop-preset value differs from the paper's (issue: presets are the paper's model scaled down). */
+const PIXEL_LAPTOP_REASONS: Partial<Record<keyof PixelConfig, string>> = {
+  pixelsPerStep: 'one image row per ODE step: a 28× (MNIST) or 32× (CIFAR) shorter rollout, for minutes instead of days on a CPU',
+  trainSize: 'class-balanced subset, for CPU time',
+  testSize: 'class-balanced subset, for CPU time',
+  states: 'smaller ODE, for CPU time',
+  hidden: 'smaller ODE MLP, for CPU time',
+  batch: 'smaller batches keep the number of updates per epoch on the subset',
+  epochs: 'fewer epochs, for CPU time',
+};
+
+/**
+ * Every protocol value of `c` that differs from the paper's (the paper preset of the data set and the
+ * authors' protocol choices), with the reason: the laptop or tiny preset's, or "set by flag".
+ * (--micro-batch is not listed: it gives the same update.)
+ */
+export function pixelDeviations(c: PixelConfig): string[] {
+  const paper = { ...pixelPreset('paper', c.dataset), compensation: 'none' } as Record<string, unknown>;
+  const preset = c.scale === 'paper' ? null : (pixelPreset(c.scale, c.dataset) as unknown as Record<string, unknown>);
+  const keys = ['pixelsPerStep', 'trainSize', 'testSize', 'states', 'hidden', 'layers', 'activation', 'solver', 'h', 'eps', 'decoderHidden', 'batch', 'lr', 'lrEnd', 'epochs', 'clip', 'augment', 'permutationSeed', 'compensation'];
+  const show = (v: unknown) => (v === null ? 'none' : String(v));
+  const out: string[] = [];
+  for (const k of keys) {
+    const v = (c as unknown as Record<string, unknown>)[k] ?? (k === 'compensation' ? 'none' : undefined);
+    if (v === undefined || v === paper[k]) continue;
+    const why = PIXEL_LAPTOP_REASONS[k as keyof PixelConfig];
+    const reason = preset && v === preset[k] ? (c.scale === 'tiny' ? 'tiny preset (smoke test)' : `laptop preset${why ? `: ${why}` : ''}`) : 'set by flag';
+    out.push(`${k} ${show(v)} (paper ${show(paper[k])}; ${reason})`);
+  }
+  return out;
+}
+
+function deviationsText(list: string[]): string {
+  return list.length ? `Differences from the paper's protocol: ${list.join('; ')}.` : "The paper's protocol, no deviation.";
+}
+
 export const pixelDefinition: ExperimentDefinition<PixelConfig> = {
   kind: 'pixel',
   title: (c) => `Pixel-level classification (${c.dataset}, ${c.scale} scale)`,
@@ -30,7 +78,7 @@ export const pixelDefinition: ExperimentDefinition<PixelConfig> = {
   ],
   epochMetric: 'test acc',
   describe: (c) =>
-    `${runsText(c)} Data: ${c.dataset}, ${c.trainSize ?? 'all'} training / ${c.testSize ?? 'all'} test examples (class-balanced subset), ${c.pixelsPerStep} pixel(s) per ODE step. Model: encoder Linear → ${fieldText(c, String(c.h))} Decoder Linear(${c.states}→${c.decoderHidden}), ReLU, Linear(→10) at every step. Loss Σ_s w_s·CE_s with w = linspace(0.1, 1, T)^4, not normalised (CE averaged over the batch); accuracy at the last step. Adam lr ${c.lr}, linear schedule 1 → ${c.lrEnd} over ${c.epochs} epochs (per epoch), batch ${c.batch}, gradient clip ${c.clip ?? 'none'}.`,
+    `${runsText(c)} Data: ${c.dataset}, ${c.trainSize ?? 'all'} training / ${c.testSize ?? 'all'} test examples (class-balanced subset), ${c.pixelsPerStep} pixel(s) per ODE step${pixelDataText(c)}. Model: encoder Linear → ${fieldText(c, String(c.h))} Decoder Linear(${c.states}→${c.decoderHidden}), ReLU, Linear(→10) at every step. Loss Σ_s w_s·CE_s with w = linspace(0.1, 1, T)^4, not normalised (CE averaged over the batch); accuracy at the last step. Adam lr ${c.lr}, linear schedule 1 → ${c.lrEnd} over ${c.epochs} epochs (per epoch), batch ${c.batch}, gradient clip ${c.clip ?? 'none'}. ${deviationsText(pixelDeviations(c))}`,
   figures: async (c, results) => [
     await curvesFigure({
       results,

@@ -37,6 +37,13 @@ function numberOrNull(word: string, check: (x: number) => boolean, what: string)
   const num = parseNumber(check, what);
   return (v) => (v.trim() === word ? null : num(v));
 }
+function onOff(flag: string): Parser {
+  return (v) => {
+    if (v === 'on') return true;
+    if (v === 'off') return false;
+    throw new InvalidArgumentError(`${flag} must be 'on' or 'off', got ${v}`);
+  };
+}
 function solverName(v: string): string {
   const names = tableauNames();
   if (!names.includes(v)) throw new InvalidArgumentError(`unknown solver; expected one of ${names.join(', ')}`);
@@ -152,6 +159,8 @@ export function registerExperiments(program: Command, io: Io): void {
     { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: 'decoder hidden width', parser: parseInteger(1) },
     { flags: '--micro-batch <n|none>', key: 'microBatch', description: 'accumulate gradients over chunks of n examples (same update, less memory)', parser: intOrNull(1, 'none') },
     { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: positive },
+    { flags: '--augment <on|off>', key: 'augment', description: "sCIFAR training augmentation: random crop 32 (padding 4) + horizontal flip, as the paper's code (default on for scifar)", parser: onOff('--augment') },
+    { flags: '--permutation-seed <run|base>', key: 'permutationSeed', description: "psMNIST permutation: 'run' one per run from the run seed (default, as the paper's code), 'base' one for all runs", choices: ['run', 'base'] },
   ];
   addFlags(
     addRunFlags(
@@ -165,6 +174,7 @@ export function registerExperiments(program: Command, io: Io): void {
   ).action(
     action(pixelDefinition, io, (o) => {
       requireDataFile(o.dataset as string, o.data as string | undefined, ['scifar'], 'folder');
+      if (o.augment === true && o.dataset !== 'scifar') throw new UsageError(`--augment on applies to --dataset scifar only, got --dataset ${String(o.dataset)}`);
       return buildConfig<PixelConfig>(pixelPreset(o.scale as Scale, o.dataset as PixelConfig['dataset']), o, pixelFlags, { dataset: o.dataset, data: (o.data as string | undefined) ?? null });
     }),
   );
