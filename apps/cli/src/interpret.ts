@@ -53,7 +53,11 @@ export function interpretComparison(s: TeacherStudentSummary, epochs: number, cu
     `Over ${c.pairs} teachers (${s.setting}, ${epochs} epochs), the median minimum validation MSE is ${sig(sii.medianMinValLoss, 3)} with SII ` +
     `and ${sig(base.medianMinValLoss, 3)} with the baseline: ${lower} is lower by a factor ${sig(ratio, 3)}, and SII wins ` +
     `${Math.round(100 * c.siiWinShare)} % of the teachers.`;
-  const test = `Wilcoxon signed-rank test on the paired minima: p = ${sig(c.wilcoxonP, 2)}.`;
+  const matched =
+    s.pairing === 'authors'
+      ? "the minima matched by teacher index (each arm had its own teacher, as in the authors' code)"
+      : 'the paired minima (both arms on the same teachers)';
+  const test = `Wilcoxon signed-rank test on ${matched}: p = ${sig(c.wilcoxonP, 2)}.`;
   const verdict =
     c.wilcoxonP < ALPHA
       ? `At the ${100 * ALPHA} % level ${lower} is better on these teachers.`

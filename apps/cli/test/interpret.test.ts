@@ -5,6 +5,8 @@ import { relativeHref, renderReport } from '../src/report.js';
 
 const summary = (p: number, pairs: number, siiMedian: number, baseMedian: number, win: number): TeacherStudentSummary => ({
   setting: 'incl',
+  target: 'aligned',
+  pairing: 'paired',
   teachers: pairs,
   completed: pairs,
   inits: [
@@ -24,10 +26,15 @@ describe('interpretComparison', () => {
     // 0.0947 / 0.0877 = 1.0798…
     expect(t).toContain('SII is lower by a factor 1.08');
     expect(t).toContain('SII wins 50 % of the teachers');
-    expect(t).toContain('p = 0.73');
+    expect(t).toContain('on the paired minima (both arms on the same teachers): p = 0.73');
     expect(t).toContain('cannot tell the two initializations apart');
     expect(t).toContain('`sii reproduce`');
     expect(t).toContain('--teachers 30');
+  });
+
+  it('says when the arms were not paired (the authors\' protocol)', () => {
+    const s = { ...summary(0.73, 8, 0.0877, 0.0947, 0.5), pairing: 'authors' as const };
+    expect(interpretComparison(s, 30)).toContain('matched by teacher index (each arm had its own teacher');
   });
 
   it('names the winner when p < 0.05', () => {

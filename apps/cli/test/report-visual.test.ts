@@ -54,7 +54,7 @@ describe('quickstart report in Chromium', () => {
     const text = (await first.textContent())!;
     expect(text).toMatch(/Over 3 teachers \(incl, 3 epochs\)/);
     expect(text).toMatch(/SII's median validation loss is (lower|higher) than the baseline's in epoch|curves cross/);
-    expect(text).toMatch(/Wilcoxon signed-rank test on the paired minima: p = [\d.]+/);
+    expect(text).toMatch(/Wilcoxon signed-rank test on the paired minima \(both arms on the same teachers\): p = [\d.]+/);
     // three pairs cannot reach p < 0.05 with a two-sided exact signed-rank test (minimum p = 2/8)
     expect(text).toContain('no evidence either way');
     expect(text).toContain('sii reproduce');
