@@ -3,7 +3,7 @@
  * default init, the ODE field's SII / baseline weights, a weighted cross-entropy with a hand-written
  * gradient, the linear learning-rate schedule and mean ± std.
  */
-import { heInit, type MlpSpec, siiInit } from '@sii/init';
+import { heInit, type MlpSpec, type SiiOptions, siiInit } from '@sii/init';
 import { Rng } from '@sii/linalg';
 import { type MlpWeights, MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
@@ -54,6 +54,8 @@ export interface FieldConfig {
    * 'reference' (the authors' code: no compensation, so SiLU with L = 3 starts with poles λ/4).
    */
   siiPreset?: 'default' | 'reference';
+  /** siiInit slope compensation (unset: the preset's choice). */
+  compensation?: SiiOptions['compensation'];
 }
 
 /**
@@ -63,7 +65,7 @@ export interface FieldConfig {
 export function fieldWeights(init: InitName, c: FieldConfig, rng: Rng): MlpWeights & { poles?: { re: number; im: number }[] } {
   const spec: MlpSpec = { states: c.states, inputs: c.inputs, hidden: c.hidden, layers: c.layers, activation: c.activation };
   if (init === 'sii') {
-    const r = siiInit({ ...spec, solver: c.solver, h: c.h, eps: c.eps, complex: false, preset: c.siiPreset ?? 'default', rng });
+    const r = siiInit({ ...spec, solver: c.solver, h: c.h, eps: c.eps, complex: false, preset: c.siiPreset ?? 'default', ...(c.compensation ? { compensation: c.compensation } : {}), rng });
     return { weights: r.weights, biases: r.biases, poles: r.poles.map((p) => ({ re: p.re, im: p.im })) };
   }
   if (init === 'baseline') return heInit(spec, rng);
