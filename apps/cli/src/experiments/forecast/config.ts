@@ -21,6 +21,8 @@ export interface ForecastConfig extends BaseExperimentConfig, Omit<OdeTrainingCo
   dataset: ForecastName;
   /** File of the UCI / engine data sets (required for them). */
   data: string | null;
+  /** random_state of the authors' scikit-learn splits (their data_seed 42). */
+  dataSeed: number;
   /** Window length in samples (null: the data set's protocol value, see DATASET_PROTOCOL). */
   window: number | null;
   /** Segment length for the 80/20 segment split of engine and air quality (null: 800). */
@@ -86,6 +88,7 @@ export const AUTHORS_PROTOCOL: PresetFields = {
   lrDecay: null,
   klWeight: 1,
   evalInitialState: 'prior',
+  dataSeed: 42,
   window: null,
   segmentLength: null,
   trainStride: null,
