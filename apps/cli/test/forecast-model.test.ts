@@ -190,6 +190,38 @@ describe('forward pass as the authors (hand-checked small case)', () => {
     model.dispose();
   });
 
+  it('the loss gradient reaches the encoder through the rollout (central differences)', () => {
+    const model = new ForecastModel(tinySpec, 'sii', 'grad');
+    const u = u3();
+    const y = y3();
+    const e = eps2();
+    // the bias of the encoder's output layer: entry 0 moves μ_0 only through z0 and the KL term
+    const bias = model.encoder.linears[2]!.b;
+    const { grads } = tf.variableGrads(() => forecastLoss(model, u, y, e, 1), [bias]);
+    const g = grads[bias.name]!.dataSync();
+    const base = Float32Array.from(bias.dataSync());
+    const lossAt = (j: number, d: number) => {
+      const v = Float32Array.from(base);
+      v[j] += d;
+      bias.assign(tf.tensor1d(v));
+      return tf.tidy(() => forecastLoss(model, u, y, e, 1).dataSync()[0]!);
+    };
+    for (const j of [0, 1, 4]) {
+      const fd = (lossAt(j, 1e-2) - lossAt(j, -1e-2)) / 2e-2;
+      expect(Math.abs(g[j]! - fd)).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+    }
+    // the reconstruction contributes, not only the KL term
+    bias.assign(tf.tensor1d(base));
+    const kl = tf.variableGrads(() => {
+      const r = model.forward(u, e, 'train');
+      return klToStandardNormal(r.mu!, r.logvar!);
+    }, [bias]);
+    const gk = kl.grads[bias.name]!.dataSync();
+    expect(Math.abs(g[0]! - gk[0]!)).toBeGreaterThan(1e-3);
+    tf.dispose([u, y, e, kl.value, ...Object.values(kl.grads), ...Object.values(grads)]);
+    model.dispose();
+  });
+
   it('KL of N(μ, σ²) to N(0, 1): zero at the prior, ½(μ² + σ² − 1 − log σ²) per state otherwise', () => {
     const zero = klToStandardNormal(tf.zeros([2, 3]) as Tensor2D, tf.zeros([2, 3]) as Tensor2D);
     expect(zero.dataSync()[0]).toBe(0);
