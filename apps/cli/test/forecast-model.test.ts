@@ -4,7 +4,7 @@
  * shapes, the k + 1 alignment, prior sampling at evaluation, the loss value, LayerNorm's gradient.
  */
 import type { ForecastDataset } from '@sii/datasets';
-import { mlpForward64 } from '@sii/init';
+import { mlpForward64 } from '@sii/mlp';
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
@@ -38,7 +38,6 @@ const paperSpec = (inputs: number, outputs: number): ForecastModelSpec => ({
   solver: 'midpoint',
   h: 0.05,
   eps: -0.01,
-  siiPreset: 'default',
   compensation: 'none',
 });
 
@@ -107,7 +106,7 @@ function reference(model: ForecastModel, u: number[][][], z0: number[][]): numbe
   );
 }
 
-const tinySpec: ForecastModelSpec = { inputs: 2, outputs: 2, states: 3, hidden: 4, layers: 3, activation: 'silu', solver: 'midpoint', h: 0.1, eps: -0.01, siiPreset: 'default', compensation: 'none' };
+const tinySpec: ForecastModelSpec = { inputs: 2, outputs: 2, states: 3, hidden: 4, layers: 3, activation: 'silu', solver: 'midpoint', h: 0.1, eps: -0.01, compensation: 'none' };
 const T = 3;
 const B = 2;
 const rng = new Rng('fixed-input');

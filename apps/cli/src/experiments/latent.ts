@@ -10,7 +10,7 @@
  */
 import { generateLatentDataset, type LatentDataset } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { Adam, trainStep } from '@sii/neural-ode';
+import { Adam, trainStep } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { buildOde, Linear } from './nn.js';

@@ -2,7 +2,7 @@
  * Configuration of `sii forecast`: the authors' protocol per data set (their
  * configs/time_series_forecasting/*.json and mts_forecasting/dm_*.py) and the scaled-down presets.
  */
-import type { SiiOptions } from '@sii/init';
+import type { SlopeCompensation } from '@sii/init';
 import type { BaseExperimentConfig, OdeTrainingConfig } from '../types.js';
 
 export type ForecastName = 'tanks' | 'duffing' | 'airquality' | 'activity' | 'engine';
@@ -38,7 +38,7 @@ export interface ForecastConfig extends BaseExperimentConfig, Omit<OdeTrainingCo
   /** Solver step (null: the sampling time dt of the data set, as the authors). */
   h: number | null;
   /** Slope compensation of siiInit (authors: 'none'). */
-  compensation: NonNullable<SiiOptions['compensation']>;
+  compensation: SlopeCompensation;
   /** Optimizer (authors: NAdam). */
   optimizer: 'nadam' | 'adam';
   /** ExponentialLR γ per epoch (null: the data set's protocol value; 1: constant). */
@@ -79,7 +79,6 @@ export const AUTHORS_PROTOCOL: PresetFields = {
   solver: 'midpoint',
   h: null,
   eps: -0.01,
-  siiPreset: 'default',
   compensation: 'none',
   batch: 512,
   lr: 1e-4,

@@ -25,7 +25,6 @@ export interface ForecastModelSpec {
   solver: string;
   h: number;
   eps: number;
-  siiPreset: ForecastConfig['siiPreset'];
   compensation: ForecastConfig['compensation'];
 }
 

@@ -1,13 +1,12 @@
 /** One arm of `sii forecast`: data, the authors' model, training on fit(), the authors' test metric. */
 import type { ForecastSplit } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { Adam, NAdam } from '@sii/neural-ode';
+import { Adam, ExponentialLR, fit, NAdam } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArmResult, EpochCallback, ExperimentTask } from '../types.js';
 import { type ForecastConfig, presetDeviations, resolveProtocol } from './config.js';
 import { disposeBatch, type ForecastBatch, loadForecastData, subsampleWindows, trainingBatches, windowBatch } from './data.js';
 import { forecastTestMse } from './evaluate.js';
-import { fit } from './fit-shim.js';
 import { ForecastModel, forecastLoss } from './model.js';
 
 export async function runForecastTask(task: ExperimentTask<ForecastConfig>, onEpoch?: EpochCallback, split?: ForecastSplit): Promise<ArmResult> {
@@ -23,7 +22,7 @@ export async function runForecastTask(task: ExperimentTask<ForecastConfig>, onEp
   const h = c.h ?? train.dt;
   const proto = resolveProtocol(c);
   const model = new ForecastModel(
-    { inputs: m, outputs: p, states: c.states, hidden: c.hidden, layers: c.layers, activation: c.activation, solver: c.solver, h, eps: c.eps, siiPreset: c.siiPreset, compensation: c.compensation },
+    { inputs: m, outputs: p, states: c.states, hidden: c.hidden, layers: c.layers, activation: c.activation, solver: c.solver, h, eps: c.eps, compensation: c.compensation },
     task.init,
     task.runSeed,
   );
@@ -65,8 +64,9 @@ export async function runForecastTask(task: ExperimentTask<ForecastConfig>, onEp
       loss: (b) => forecastLoss(model, b.u, b.y, b.eps, c.klWeight),
       disposeBatch,
       ...(c.clip !== null ? { clipNorm: c.clip } : {}),
-      schedule: { factor: (step: number) => proto.lrDecay ** step },
+      schedule: new ExponentialLR({ gamma: proto.lrDecay }),
       validate: (epoch) => ({ testMse: evaluate(epoch) }),
+      monitor: { metric: 'testMse' },
       onEpoch: (info) => onEpoch?.(info.epoch, info.metrics.testMse ?? Number.NaN, info.trainLoss),
     });
     result.metrics.initialTestMse = fitted.initial.testMse ?? Number.NaN;
