@@ -79,7 +79,7 @@ export async function readAirQualityXlsx(
   for (const row of rows) {
     const vals = cols.map((c, j) => cellNumber(row.values[c], `${path}: row ${row.number}, column '${names[j]}'`));
     if (vals.every((v) => v === null)) continue;
-    const empty = vals.findIndex((v) => v === null);
+    const empty = vals.indexOf(null);
     if (empty >= 0) throw new Error(`${path}: row ${row.number}, column '${names[empty]}' is empty`);
     data.push(vals as number[]);
   }

@@ -55,6 +55,7 @@ export async function runForecastTask(task: ExperimentTask<ForecastConfig>, onEp
     ...(model.initialPoles ? { initialPoles: model.initialPoles.map((q) => [q.re, q.im] as [number, number]) } : {}),
   };
   try {
+    // biome-ignore lint/suspicious/noFocusedTests: fit() is @sii/train's training loop, not a focused test
     const fitted = fit<ForecastBatch>({
       variables: model.variables,
       optimizer,
