@@ -6,7 +6,7 @@
  */
 import { cabs, complex } from '@sii/linalg';
 import { getTableau, stabilityPolynomial, stabilityValue } from '@sii/rk';
-import { INIT_COLORS, lineChart, poleTrajectoryChart } from '../charts.js';
+import { INIT_COLORS, lineChart, regionsChart } from '../charts.js';
 import { regionCurves } from '../regions.js';
 import type { Figure, ReportSection } from '../report.js';
 import { sig } from '../report.js';
@@ -228,25 +228,26 @@ export async function analysisFigures(
     });
   }
   const h = config.student.h;
-  const points = results.flatMap((r) =>
+  // One group per init, plus the teacher poles; regionsChart (not the trajectory chart: a single epoch
+  // would give its epoch legend a degenerate domain).
+  const poles = results.flatMap((r) =>
     config.inits.flatMap((init) => {
       const run = r.runs[init];
       if (!run || run.poles.length === 0) return [];
-      const epoch = run.poles.length - 1;
-      return run.poles[epoch]!.map(([re, im]) => ({ re: re * h, im: im * h, group: init, epoch, last: true }));
+      return run.poles[run.poles.length - 1]!.map(([re, im]) => ({ re: re * h, im: im * h, group: `${init} (last epoch)` }));
     }),
   );
-  if (points.length) {
+  if (poles.length) {
+    const teacher = results.flatMap((r) => r.teacherPoles.map(([re, im]) => ({ re: re * h, im: im * h, group: 'teacher' })));
     figs.push({
       file: 'final-poles.svg',
-      svg: await poleTrajectoryChart({
+      svg: await regionsChart({
         regions: regionCurves(['euler', config.student.solver, 'rk4'].filter((m, i, all) => all.indexOf(m) === i)),
-        points,
-        marks: results.flatMap((r) => r.teacherPoles.map(([re, im]) => ({ re: re * h, im: im * h }))),
+        poles: [...poles, ...teacher],
         range: { x: [-4, 1], y: [-3.5, 3.5] },
-        title: `Learned poles hλ after the last epoch (h = ${h}); ×: teacher poles`,
+        title: `Learned poles hλ after the last epoch (h = ${h}) and the teachers' poles`,
       }),
-      caption: `Students' poles at the origin after training, per init, over the stability regions (student solver ${config.student.solver}).`,
+      caption: `Students' poles at the origin after training, per init, and the teachers' poles, as hλ over the stability regions (student solver ${config.student.solver}).`,
     });
   }
   return figs;
