@@ -8,7 +8,7 @@ import { initBackend } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { avgPool3d2, BatchNorm, Conv3d, conv3d, convTranspose3dStrided, GroupNorm, maxPool3d2, normalize, registerConvGradients } from '../src/experiments/layers/index.js';
+import { swapLeadingAxes, avgPool3d2, BatchNorm, Conv3d, conv3d, convTranspose3dStrided, GroupNorm, maxPool3d2, normalize, registerConvGradients } from '../src/experiments/layers/index.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -323,4 +323,19 @@ describe('pooling (kernel 2, stride 2, floor)', () => {
       checkGradient({ seed: `pool-${kind}`, inputs: [{ data: x, shape: xs }], tfFn: (a) => fn(a as Tensor5D), ref: (a) => poolRef(a, xs, kind) });
     });
   }
+});
+
+describe('swapLeadingAxes', () => {
+  it('[A, B, R] → [B, A, R] and its gradient', () => {
+    const x = randn(new Rng('swap'), 2 * 3 * 4);
+    const ref = (a: Float64Array) => {
+      const o = new Float64Array(a.length);
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let r = 0; r < 4; r++) o[(j * 2 + i) * 4 + r] = a[(i * 3 + j) * 4 + r]!;
+      return o;
+    };
+    checkGradient({ seed: 'swap-grad', inputs: [{ data: x, shape: [2, 3, 4] }], tfFn: (a) => swapLeadingAxes(a), ref });
+    const got = tf.tidy(() => swapLeadingAxes(tf.tensor(Float32Array.from(x), [2, 3, 4])).dataSync());
+    const y = ref(x);
+    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 6);
+  });
 });

@@ -19,7 +19,7 @@ import { Rng } from '@sii/linalg';
 import type { MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
-import { avgPool3d2, BatchNorm, Conv3d, type ConvImpl, ConvTranspose3dStrided, dropout, GroupNorm, maxPool3d2, silu, type Triple } from '../layers/index.js';
+import { avgPool3d2, BatchNorm, Conv3d, type ConvImpl, ConvTranspose3dStrided, dropout, GroupNorm, maxPool3d2, silu, swapLeadingAxes, type Triple } from '../layers/index.js';
 import { buildOde, type FieldConfig, type InitName } from '../nn.js';
 
 export interface LatentModelConfig extends FieldConfig {
@@ -183,7 +183,7 @@ export class ConvLatentModel {
     const drop = training ? this.dropRng : null;
     const T = zs.shape[0]!;
     const g = this.grid;
-    const z = tf.transpose(tf.reshape(zs, [T, batch, g, g, this.n]), [1, 0, 2, 3, 4]) as Tensor5D;
+    const z = tf.reshape(swapLeadingAxes(tf.reshape(zs, [T, batch, g * g * this.n])), [batch, T, g, g, this.n]) as Tensor5D;
     let x = tf.relu(this.gn0.apply(this.up0.apply(z))) as Tensor5D;
     x = silu(this.bn1.apply(this.up1.apply(x), training));
     for (const l of this.block1) x = l.apply(x, training, drop);

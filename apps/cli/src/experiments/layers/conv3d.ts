@@ -3,18 +3,19 @@
  *
  * - `conv3d`: stride 1, zero padding (p_d, p_h, p_w), kernel [kd, kh, kw, Cin, Cout] (tfjs layout).
  *   'im2col' (default) gathers the kd·kh·kw shifted copies of the padded input into columns
- *   [M, K·Cin] and multiplies by the kernel as a plain matMul; its gradient is hand-written
+ *   [M, K·Cin] (a JavaScript loop, see gather.ts) and multiplies by the kernel as a plain matMul; its gradient is hand-written
  *   (tf.customGrad): dX is the same im2col convolution of dY with the flipped, in/out-swapped kernel
- *   and padding k − 1 − p; dW = colsᵀ·dY (explicit transpose, so XNNPACK sees untransposed inputs).
+ *   and padding k − 1 − p; dW = colsᵀ·dY with colsᵀ gathered directly (XNNPACK's matMul sees untransposed inputs).
  *   'native' uses tfjs' Conv3D kernel with the gradient registered in registerConvGradients().
  * - `convTranspose3dStrided`: torch ConvTranspose3d with stride = kernel and no padding (the
  *   authors' (1, 2, 2) up-sampling): one matMul [M, Cin]·[Cin, kd·kh·kw·Cout] and a depth-to-space
- *   reshuffle; the patches do not overlap, so nothing is summed.
+ *   reshuffle (gather.ts); the patches do not overlap, so nothing is summed.
  * A stride-1 ConvTranspose3d with padding p equals conv3d with the flipped, in/out-swapped kernel and
  * padding k − 1 − p; the model stores that kernel directly (same parameter count, same init bound).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
+import { depthToSpace, im2colData } from './gather.js';
 
 export type ConvImpl = 'im2col' | 'native';
 export type Triple = readonly [number, number, number];
@@ -35,21 +36,10 @@ export function dense(x: Tensor2D, w: Tensor2D): Tensor2D {
   return (f as unknown as (a: Tensor2D, b: Tensor2D) => Tensor2D)(x, w);
 }
 
-/** Columns [N·D·H·W, kd·kh·kw·C] of a stride-1 convolution with padding `pad` (order: kd, kh, kw, C). */
-export function im2col(x: Tensor5D, kernel: Triple, pad: Triple): Tensor2D {
-  return tf.tidy(() => {
-    const [N, D, H, W, C] = x.shape;
-    const [kd, kh, kw] = kernel;
-    const [pd, ph, pw] = pad;
-    const Do = D + 2 * pd - kd + 1;
-    const Ho = H + 2 * ph - kh + 1;
-    const Wo = W + 2 * pw - kw + 1;
-    const xp = pd || ph || pw ? tf.pad(x, [[0, 0], [pd, pd], [ph, ph], [pw, pw], [0, 0]]) : x;
-    if (kd === 1 && kh === 1 && kw === 1) return tf.reshape(xp, [N * Do * Ho * Wo, C]) as Tensor2D;
-    const parts: Tensor[] = [];
-    for (let a = 0; a < kd; a++) for (let b = 0; b < kh; b++) for (let c = 0; c < kw; c++) parts.push(tf.slice(xp, [0, a, b, c, 0], [N, Do, Ho, Wo, C]));
-    return tf.reshape(tf.concat(parts, 4), [N * Do * Ho * Wo, kd * kh * kw * C]) as Tensor2D;
-  });
+/** Columns [N·Do·Ho·Wo, kd·kh·kw·C] of a stride-1 convolution with padding `pad` (order: kd, kh, kw, C), or their transpose. */
+export function im2col(x: Tensor5D, kernel: Triple, pad: Triple, transposed = false): Tensor2D {
+  const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad, transposed);
+  return tf.tensor2d(data, [rows, cols]);
 }
 
 /** Kernel [kd, kh, kw, Cin, Cout] → flipped in space with in/out swapped: [kd, kh, kw, Cout, Cin]. */
@@ -93,9 +83,9 @@ function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
           const [kd, kh, kw, Ci, Co] = sw.shape;
           const back: Triple = [kd - 1 - pad[0], kh - 1 - pad[1], kw - 1 - pad[2]];
           const dx = convIm2col(dy as Tensor5D, flipKernel(sw), back);
-          const cols = im2col(sx, [kd, kh, kw], pad);
+          const colsT = im2col(sx, [kd, kh, kw], pad, true);
           const dy2 = tf.reshape(dy, [-1, Co]) as Tensor2D;
-          const dw = tf.reshape(tf.matMul(tf.transpose(cols), dy2), [kd, kh, kw, Ci, Co]);
+          const dw = tf.reshape(tf.matMul(colsT, dy2), [kd, kh, kw, Ci, Co]);
           return [dx, dw];
         },
       };
@@ -152,7 +142,5 @@ export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple)
   const Co = w.shape[1] / (kd * kh * kw);
   if (w.shape[0] !== Ci || !Number.isInteger(Co)) throw new RangeError(`convTranspose3dStrided: kernel must be [${Ci}, ${kd * kh * kw}·Cout], got [${w.shape}]`);
   const y = dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w);
-  const y8 = tf.reshape(y, [N * D, H, W, kd, kh, kw * Co]);
-  // [N·D, H, W, kd, kh, kw·Co] → [N·D, kd, H, kh, W, kw·Co] (depth-to-space).
-  return tf.reshape(tf.transpose(y8, [0, 3, 1, 4, 2, 5]), [N, D * kd, H * kh, W * kw, Co]) as Tensor5D;
+  return depthToSpace(tf.reshape(y, [N, D, H, W, kd * kh * kw * Co]), kernel, Co) as Tensor5D;
 }
