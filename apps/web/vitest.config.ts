@@ -5,7 +5,7 @@ import { defineSiiConfig } from '@sii/vitest-preset';
 export default defineSiiConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 900_000,
     fileParallelism: false,
   },

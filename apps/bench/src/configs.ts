@@ -2,6 +2,8 @@
  * The benchmark configurations of the PyTorch peer (/work/shared/peers/torch_step.py): same sizes,
  * same loss, same optimizer. ELU MLP vector field f([x, u]), L Linear layers, input held over a step.
  */
+import { layerShapes, type MlpSpec } from '@sii/mlp';
+
 export type OptimizerName = 'adam' | 'nadam';
 
 export interface BenchConfig {
@@ -30,11 +32,9 @@ export const CONFIGS: Record<string, BenchConfig> = {
 
 export const STAGES: Record<BenchConfig['method'], number> = { midpoint: 2, rk4: 4 };
 
-/** [in, out] of every Linear layer: (n + m) → H → … → H → n. */
-export function layerSizes(c: BenchConfig): Array<[number, number]> {
-  const sizes: Array<[number, number]> = [];
-  for (let k = 0; k < c.linears; k++) sizes.push([k === 0 ? c.n + c.m : c.hidden, k === c.linears - 1 ? c.n : c.hidden]);
-  return sizes;
+/** The ODE's MLP of a configuration (ELU, as the peer script). */
+export function benchSpec(c: BenchConfig): MlpSpec {
+  return { states: c.n, inputs: c.m, hidden: c.hidden, layers: c.linears, activation: 'elu' };
 }
 
 /**
@@ -44,7 +44,7 @@ export function layerSizes(c: BenchConfig): Array<[number, number]> {
  * (only the n state columns of the first layer feed back): Σ_{l≥2} in·out + n·H₁.
  */
 export function stepFlops(c: BenchConfig): number {
-  const sizes = layerSizes(c);
+  const sizes = layerShapes(benchSpec(c));
   const fwd = sizes.reduce((s, [i, o]) => s + i * o, 0);
   const dX = sizes.slice(1).reduce((s, [i, o]) => s + i * o, 0) + c.n * sizes[0]![1];
   const evals = c.T * STAGES[c.method] * c.batch;

@@ -1,6 +1,6 @@
 // @sii/bench — training-step benchmark of @sii/neural-ode against the PyTorch peer. See README.md.
 export { type BenchArgs, parseArgs, USAGE } from './args.js';
-export { type BenchConfig, CONFIGS, layerSizes, STAGES, stepFlops } from './configs.js';
+export { type BenchConfig, benchSpec, CONFIGS, STAGES, stepFlops } from './configs.js';
 export { findPeer, type PeerLocation, type PeerResult, runPeer } from './peer.js';
 export { type BenchReport, type BenchRow, formatTable, topKernels } from './report.js';
 export { type BackendName, median, type PathName, runSii, type SiiResult } from './sii.js';

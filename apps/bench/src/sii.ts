@@ -1,23 +1,19 @@
 /** One training step of a benchmark configuration on @sii/neural-ode, timed. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { defaultWeights } from '@sii/mlp';
 import {
-  Adam,
-  DataParallelTrainer,
-  defaultWeights,
   type FastRolloutEngine,
   fastRollout,
   fastRolloutEngine,
   initBackend,
   MlpVectorField,
-  mse,
-  NAdam,
   NeuralODE,
   startSimdThreads,
   stopSimdThreads,
-  trainStep,
 } from '@sii/neural-ode';
-import { type BenchConfig, stepFlops } from './configs.js';
+import { Adam, DataParallelTrainer, mse, NAdam, trainStep } from '@sii/train';
+import { type BenchConfig, benchSpec, stepFlops } from './configs.js';
 
 /**
  * 'fast': the fast rollout with its default engine ('auto'); 'fast-simd' / 'fast-tfjs': with the
@@ -87,7 +83,7 @@ export async function runSii(
 ): Promise<SiiResult> {
   const path: PathName = replicas > 1 ? `fast×${replicas}` : basePath;
   await initBackend({ backend });
-  const spec = { states: c.n, inputs: c.m, hidden: c.hidden, layers: c.linears, activation: 'elu' as const };
+  const spec = benchSpec(c);
   const field = new MlpVectorField(spec, defaultWeights(spec, 0), { gradMode: basePath !== 'plain' ? 'custom' : 'autodiff' });
   const ode = new NeuralODE(field, {
     method: c.method,

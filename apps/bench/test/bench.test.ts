@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIGS, formatTable, layerSizes, median, parseArgs, stepFlops } from '../src/index.js';
+import { layerShapes } from '@sii/mlp';
+import { benchSpec, CONFIGS, formatTable, median, parseArgs, stepFlops } from '../src/index.js';
+const layerSizes = (c: Parameters<typeof benchSpec>[0]) => layerShapes(benchSpec(c));
 import type { BenchRow } from '../src/index.js';
 
 describe('configurations', () => {

@@ -13,6 +13,7 @@ import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } fr
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
 import { INIT_NAMES, type InitName, type Setting, type StudentConfig } from './train/types.js';
+import { decimalOrNull } from './numbers.js';
 import { cliVersion } from './versions.js';
 
 export const DEFAULT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
@@ -29,8 +30,8 @@ export function parseInteger(min: number) {
 }
 export function parseNumber(check: (x: number) => boolean = Number.isFinite, what = 'a finite number') {
   return (v: string): number => {
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`expected ${what}`);
+    const x = decimalOrNull(v);
+    if (x === null || !check(x)) throw new InvalidArgumentError(`expected ${what}`);
     return x;
   };
 }
@@ -51,8 +52,8 @@ export function parseList<T extends string>(allowed?: readonly T[]) {
   };
 }
 export function parsePair(v: string): [number, number] {
-  const parts = v.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError('expected "re,im"');
+  const parts = v.split(',').map(decimalOrNull);
+  if (parts.length !== 2 || parts[0] == null || parts[1] == null) throw new InvalidArgumentError('expected "re,im"');
   return [parts[0], parts[1]];
 }
 

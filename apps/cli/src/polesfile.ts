@@ -4,6 +4,7 @@
  * lines starting with # are skipped).
  */
 import { readFileSync } from 'node:fs';
+import { decimalOrNull } from './numbers.js';
 
 export interface Pole {
   re: number;
@@ -15,10 +16,15 @@ function toPole(v: unknown, where: string): Pole {
   if (Array.isArray(v) && (v.length === 1 || v.length === 2) && v.every((x) => typeof x === 'number')) {
     return { re: v[0], im: v[1] ?? 0 };
   }
-  if (v && typeof v === 'object' && typeof (v as Pole).re === 'number') {
-    return { re: (v as Pole).re, im: typeof (v as Pole).im === 'number' ? (v as Pole).im : 0 };
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    const extra = Object.keys(o).filter((k) => k !== 're' && k !== 'im');
+    // im may be left out (a real pole), but what is given must be a number: {"im": "2"} is an error, not 0.
+    if (typeof o.re === 'number' && (o.im === undefined || typeof o.im === 'number') && extra.length === 0) {
+      return { re: o.re, im: (o.im as number | undefined) ?? 0 };
+    }
   }
-  throw new TypeError(`${where}: expected a number, [re, im] or {re, im}, got ${JSON.stringify(v)}`);
+  throw new TypeError(`${where}: expected a number, [re, im] or {re, im} with numbers, got ${JSON.stringify(v)}`);
 }
 
 export function parsePoles(text: string, source = 'poles'): Pole[] {
@@ -41,11 +47,12 @@ export function parsePoles(text: string, source = 'poles'): Pole[] {
     trimmed.split(/\r?\n/).forEach((line, i) => {
       const l = line.trim();
       if (l === '' || l.startsWith('#')) return;
-      const parts = l.split(/[\s,]+/).map(Number);
-      if (parts.length > 2 || parts.some((x) => !Number.isFinite(x))) {
-        throw new TypeError(`${source}:${i + 1}: expected "re im" or "re", got "${l}"`);
+      // "re im", "re,im", "re, im" or "re": one separator (blanks and at most one comma), decimal numbers only.
+      const parts = l.split(/\s*,\s*|\s+/).map(decimalOrNull);
+      if (parts.length > 2 || parts.some((x) => x === null)) {
+        throw new TypeError(`${source}:${i + 1}: expected "re im" or "re" (decimal numbers), got "${l}"`);
       }
-      poles.push({ re: parts[0], im: parts[1] ?? 0 });
+      poles.push({ re: parts[0] as number, im: (parts[1] as number | undefined) ?? 0 });
     });
   }
   poles.forEach((p, i) => {

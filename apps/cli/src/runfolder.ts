@@ -7,22 +7,43 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** Write `content` to `path` atomically: temp file + fsync + rename. */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+/** The one system call writeFileAtomic needs to be replaceable by tests (short writes, ENOSPC). */
+export type WriteSyncFn = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+
+/**
+ * Write `content` to `path` atomically: temp file in the same folder, every byte written (short
+ * writes are continued), fsync, then rename. On any failure the temp file is removed, the previous
+ * file at `path` (if any) is left untouched, and the error names `path`.
+ */
+export function writeFileAtomic(path: string, content: string | Uint8Array, write: WriteSyncFn = writeSync): void {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'w');
+  let fd: number | undefined;
   try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(tmp, 'w');
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = write(fd, bytes, offset, bytes.length - offset);
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`write returned ${n} after ${offset} of ${bytes.length} bytes`);
+      offset += n;
+    }
     fsyncSync(fd);
-  } finally {
     closeSync(fd);
-  }
-  try {
+    fd = undefined;
     renameSync(tmp, path);
   } catch (e) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing: the original error is the one to report
+      }
+    }
     rmSync(tmp, { force: true });
-    throw e;
+    const err = e as NodeJS.ErrnoException;
+    const reason = err.code ? `${err.code}: ${err.message}` : err.message;
+    throw new Error(`could not write ${path} (${bytes.length} bytes): ${reason}`, { cause: e });
   }
 }
 
@@ -37,8 +58,21 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Parse a JSON file; errors (missing, unreadable, corrupt, empty) name the file. */
 export function readJson<T = unknown>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
+  }
+  if (text.trim() === '') throw new Error(`${path} is empty (expected JSON)`);
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** UTC timestamp `YYYYMMDD-HHMMSS`. */

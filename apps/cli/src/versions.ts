@@ -7,6 +7,7 @@ const require = createRequire(import.meta.url);
 const PACKAGES = [
   '@sii/linalg',
   '@sii/rk',
+  '@sii/mlp',
   '@sii/init',
   '@sii/neural-ode',
   '@sii/datasets',

@@ -245,4 +245,25 @@ describe('teacher-student (tiny)', () => {
     expect(stableLines(dir)).toEqual(stableLines(fullDir));
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
   });
+
+  it('resume ignores a stray teacher file and retrains a corrupt or failed teacher', () => {
+    expect(fullDir).toBeDefined();
+    const out = join(tmp, 'resume-damaged');
+    const killed = sii(['teacher-student', ...TINY, '--workers', '1', '--out', out, '--abort-after', '1']);
+    expect(killed.signal).toBe('SIGKILL');
+    const dir = onlyRun(out, 'teacher-student-');
+    const first = JSON.parse(readFileSync(join(dir, 'teachers', 'teacher-0000.json'), 'utf8'));
+    // teacher 1 failed in an earlier invocation, teacher 2's file is cut short, teacher 99 is not in this sweep.
+    const failed = { ...first, teacher: 1, runs: Object.fromEntries(Object.entries(first.runs).map(([k, v]) => [k, { ...(v as object), error: 'boom' }])) };
+    writeFileSync(join(dir, 'teachers', 'teacher-0001.json'), JSON.stringify(failed));
+    writeFileSync(join(dir, 'teachers', 'teacher-0002.json'), '{"teacher": 2, "runs": {');
+    writeFileSync(join(dir, 'teachers', 'teacher-0099.json'), JSON.stringify({ ...first, teacher: 99 }));
+    const resumed = sii(['teacher-student', '--resume', dir, '--workers', '1', '--progress', 'plain']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('ignoring teacher-0099.json');
+    expect(resumed.stderr).toMatch(/teacher 1 failed before/);
+    expect(resumed.stderr).toMatch(/teacher 2 will be trained again: .*teacher-0002\.json is not valid JSON/);
+    expect(resumed.stderr).toContain('1 of 3 teachers already finished');
+    expect(stableLines(dir)).toEqual(stableLines(fullDir));
+  });
 });

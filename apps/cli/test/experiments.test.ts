@@ -3,7 +3,7 @@
  * schedule, statistics, PNG encoding, the SII/baseline wiring), run from the sources.
  */
 import { inflateSync } from 'node:zlib';
-import { mlpJacobian64 } from '@sii/init';
+import { activationSupSlope, mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
 import { stabilityAbs, stabilityPolynomial, getTableau } from '@sii/rk';
@@ -102,16 +102,21 @@ describe('SII and baseline arms', () => {
     }
     field.dispose();
   });
-  it("--sii-preset reference: SiLU with L = 3 starts with the poles divided by 4 (spec §5, no slope compensation)", () => {
-    const cs = { ...c, activation: 'silu' as const, siiPreset: 'reference' as const };
-    const { field, poles } = buildOde('sii', cs, 'seed-b');
-    const J = mlpJacobian64(cs, field.getWeights(), new Float64Array(6), new Float64Array(6));
-    const eig = eigenvalues(J)
-      .map((z) => z.re)
-      .sort((a, b) => a - b);
-    const quarter = poles!.map((p) => p.re / 4).sort((a, b) => a - b);
-    for (const [i, x] of eig.entries()) expect(x).toBeCloseTo(quarter[i]!, 2);
-    field.dispose();
+  it("SiLU, L = 3: compensation 'none' (default, the authors') starts with the poles / 4, 'max' with 0.207·poles, 'exact' with the poles", () => {
+    const factors = { none: 0.25, max: (0.5 / activationSupSlope('silu')) ** 2, exact: 1 };
+    expect(factors.max).toBeCloseTo(0.2067, 4);
+    for (const compensation of [undefined, 'none', 'max', 'exact'] as const) {
+      const cs = { ...c, activation: 'silu' as const, ...(compensation ? { compensation } : {}) };
+      const { field, poles } = buildOde('sii', cs, 'seed-b');
+      const J = mlpJacobian64(cs, field.getWeights(), new Float64Array(6), new Float64Array(6));
+      const eig = eigenvalues(J)
+        .map((z) => z.re)
+        .sort((a, b) => a - b);
+      const want = poles!.map((p) => p.re * factors[compensation ?? 'none']).sort((a, b) => a - b);
+      // float32 weights and the ±1e-4 biases: relative agreement ~1e-4
+      for (const [i, x] of eig.entries()) expect(Math.abs(x - want[i]!), `${compensation} eig ${i}`).toBeLessThan(2e-3 * Math.abs(want[i]!));
+      field.dispose();
+    }
   });
   it('both arms share encoder and decoder weights; only the ODE field differs', () => {
     const config = { ...pixelPreset('tiny', 'smnist'), dataset: 'smnist' as const, data: null, seed: 0, inits: ['sii' as const, 'baseline' as const], backend: 'wasm' as const, scale: 'tiny' as const };

@@ -23,4 +23,26 @@ describe('parsePoles', () => {
     expect(() => parsePoles('[', 'p.json')).toThrow(/invalid JSON/);
     expect(() => parsePoles('', 'p.txt')).toThrow(/no poles/);
   });
+  it('rejects what Number() would silently misread', () => {
+    expect(() => parsePoles(',', 'p.txt')).toThrow(/p\.txt:1/);
+    expect(() => parsePoles(', -3', 'p.txt')).toThrow(/p\.txt:1/);
+    expect(() => parsePoles('0x10 0b11', 'p.txt')).toThrow(/p\.txt:1.*decimal/);
+    expect(() => parsePoles('-1 2\n1e999', 'p.txt')).toThrow(/p\.txt:2/);
+    expect(() => parsePoles('[{"re": -1, "im": "2"}]', 'p.json')).toThrow(/p\.json\[0\]/);
+    expect(() => parsePoles('[{"re": -1, "imag": 2}]', 'p.json')).toThrow(/p\.json\[0\]/);
+    expect(() => parsePoles('[1e999]', 'p.json')).toThrow(/must be finite/);
+    expect(parsePoles('-1.5e-1, 2\n+.5 -3.', 'p.txt')).toEqual([
+      { re: -0.15, im: 2 },
+      { re: 0.5, im: -3 },
+    ]);
+  });
+});
+
+describe('decimal numbers', () => {
+  it('accepts plain decimals only', async () => {
+    const { decimalOrNull, parseDecimal } = await import('../src/numbers.js');
+    expect(['1', '-2.5', '+.5', '3.', '1e-3', ' 7 '].map(decimalOrNull)).toEqual([1, -2.5, 0.5, 3, 0.001, 7]);
+    expect(['', ' ', '0x10', '0b11', '1e999', 'NaN', 'Infinity', '1,5', '--1', '.', 'e5'].map(decimalOrNull)).toEqual(Array(11).fill(null));
+    expect(() => parseDecimal('0x10', '--lr')).toThrow(/--lr: expected a finite decimal number, got "0x10"/);
+  });
 });

@@ -2,7 +2,8 @@
 // eigenvalues at the origin (float64) on top of the sampled poles, beside the baseline (He) init.
 
 import type { Complex } from '@sii/linalg';
-import { type ActivationName, heInit, type MlpSpec, siiInit, solverStability, verify } from '@sii/init';
+import { heInit, siiInit, type SlopeCompensation, solverStability, verify } from '@sii/init';
+import { type ActivationName, activationSlopeAtZero, activationSupSlope, type MlpSpec } from '@sii/mlp';
 import { stabilityAbs, stabilityBoundary, tableauNames } from '@sii/rk';
 import { appendTwoColumns, el, formatComplex, formatNumber, mountSectionHeader, PlanePlot } from './plot.js';
 
@@ -10,7 +11,40 @@ const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus'
 const SII_COLOR = '#1f77b4';
 const BASE_COLOR = '#e07b00';
 
-/** Pair every target with a distinct nearest eigenvalue (greedy); returns the largest distance. */
+/** siiInit's slope-compensation choices, each with what it does and what it did in our forecasting runs. */
+export const COMPENSATION_CHOICES: readonly { value: SlopeCompensation; label: string; sentence: string }[] = [
+  {
+    value: 'none',
+    label: 'none (authors’ code, default)',
+    sentence:
+      'eig ∂f/∂x(0) = λ·σ′(0)^(L−1) (λ for ELU and tanh, λ/4 for SiLU with L = 3); measured along forecasting ' +
+      'trajectories with SiLU: no eigenvalue of h·J left the midpoint region and SII started near test MSE 1.',
+  },
+  {
+    value: 'max',
+    label: 'max (÷ sup|σ′|)',
+    sentence:
+      'hidden layers divided by the supremum slope: eig = λ·(σ′(0)/sup|σ′|)^(L−1), the same as none for ELU and tanh, ' +
+      '0.207·λ for SiLU with L = 3; it kept every eigenvalue of h·J inside the midpoint region along forecasting trajectories.',
+  },
+  {
+    value: 'exact',
+    label: 'exact',
+    sentence:
+      'each neuron’s slope divided out, so eig = λ for any activation; with SiLU 8–16 % of h·J’s eigenvalues along ' +
+      'forecasting trajectories left the midpoint region and models started with test MSE 1e6–1e10.',
+  },
+];
+
+/** The factor between the eigenvalues of ∂f/∂x(0) and the sampled poles (zero biases). */
+export function expectedPoleScale(activation: ActivationName, layers: number, compensation: SlopeCompensation): number {
+  if (compensation === 'exact') return 1;
+  const slope = activationSlopeAtZero(activation);
+  const perLayer = compensation === 'max' ? slope / activationSupSlope(activation) : slope;
+  return perLayer ** (layers - 1);
+}
+
+/** Pair every target with a distinct nearest eigenvalue (greedy); returns the largest distance relative to |target|. */
 export function maxMatchDistance(targets: readonly Complex[], found: readonly Complex[]): number {
   const free = found.map((z) => ({ ...z, used: false }));
   let worst = 0;
@@ -27,7 +61,7 @@ export function maxMatchDistance(targets: readonly Complex[], found: readonly Co
     });
     if (best < 0) return Number.POSITIVE_INFINITY;
     free[best]!.used = true;
-    worst = Math.max(worst, bestD);
+    worst = Math.max(worst, bestD / Math.max(Math.hypot(t.re, t.im), Number.MIN_VALUE));
   }
   return worst;
 }
@@ -47,8 +81,9 @@ export function mountInitializer(root: HTMLElement): void {
     root,
     '2 · Initializer',
     'SII samples poles z = hλ inside the solver’s region (|R(z)| < 1 + ε), then builds MLP weights whose Jacobian at the ' +
-    'origin has exactly these eigenvalues. Circles: sampled poles; crosses: eigenvalues of ∂f/∂x(0) of the SII network ' +
-    '(they must sit on the circles); triangles: the baseline (PyTorch default / “He”) initialization.',
+    'origin has these eigenvalues, scaled by the activation’s slope unless compensated (below). Circles: sampled poles; ' +
+    'crosses: eigenvalues of ∂f/∂x(0) of the SII network (on the circles for ELU and tanh, or with exact compensation); ' +
+    'triangles: the baseline (PyTorch default / “He”) initialization.',
   );
   const { left, right } = appendTwoColumns(root);
   const plot = new PlanePlot(left, {
@@ -66,7 +101,19 @@ export function mountInitializer(root: HTMLElement): void {
   const layers = numberInput('init-layers', 3, { min: 1, max: 6, step: 1 });
   const activation = select('init-activation', ACTIVATIONS, 'elu');
   const complexPoles = el('input', { type: 'checkbox', id: 'init-complex', checked: true });
-  const preset = select('init-preset', ['default', 'reference'], 'default');
+  const compensationInputs = COMPENSATION_CHOICES.map((c) =>
+    el('input', { type: 'radio', name: 'init-compensation', id: `init-compensation-${c.value}`, value: c.value, checked: c.value === 'none' }),
+  );
+  const compensationField = el(
+    'fieldset',
+    { id: 'init-compensation' },
+    el('legend', { text: 'Activation-slope compensation' }),
+    ...COMPENSATION_CHOICES.map((c, k) =>
+      el('label', { class: 'choice' }, compensationInputs[k]!, el('span', {}, el('b', { text: c.label }), el('small', { text: c.sentence }))),
+    ),
+  );
+  const compensation = (): SlopeCompensation =>
+    (compensationInputs.find((i) => i.checked)?.value ?? 'none') as SlopeCompensation;
   const eps = numberInput('init-eps', -0.01, { step: 0.01, max: 0 });
   const seed = numberInput('init-seed', 1, { step: 1 });
   const button = el('button', { type: 'button', id: 'sample-poles', class: 'primary', text: 'Sample poles' });
@@ -77,8 +124,9 @@ export function mountInitializer(root: HTMLElement): void {
   right.append(
     el('fieldset', {}, el('legend', { text: 'Model and solver' }),
       row('solver', solver), row('h', h), row('states n', states), row('inputs m', inputs), row('hidden H', hidden),
-      row('layers L', layers), row('activation', activation), row('complex poles', complexPoles), row('preset', preset),
+      row('layers L', layers), row('activation', activation), row('complex poles', complexPoles),
       row('ε (margin)', eps), row('seed', seed), button, error),
+    compensationField,
     summary,
     list,
   );
@@ -100,27 +148,36 @@ export function mountInitializer(root: HTMLElement): void {
         h: step,
         complex: complexPoles.checked,
         eps: Number(eps.value),
-        preset: preset.value as 'default' | 'reference',
+        compensation: compensation(),
         seed: Number(seed.value),
       });
       const checkSii = verify(spec, sii, { solver: solver.value, h: step });
       const base = heInit(spec, `he-${seed.value}`);
       const checkBase = verify(spec, base, { solver: solver.value, h: step });
       draw(solverStability(solver.value), sii.hLambda, checkSii.hLambda, checkBase.hLambda);
-      const mismatch = maxMatchDistance(sii.poles, checkSii.poles);
+      // Where the eigenvalues should be: the poles scaled by the uncompensated slope factor.
+      const scale = expectedPoleScale(spec.activation, spec.layers, sii.compensation);
+      const expected = sii.poles.map((p) => ({ re: p.re * scale, im: p.im * scale }));
+      const mismatch = maxMatchDistance(expected, checkSii.poles);
       const siiInside = checkSii.inside.filter(Boolean).length;
       const baseInside = checkBase.inside.filter(Boolean).length;
       Object.assign(root.dataset, {
         state: 'sampled',
         poles: String(sii.poles.length),
         maxMismatch: String(mismatch),
+        compensation: sii.compensation,
+        poleScale: String(scale),
         siiInside: String(siiInside),
         baselineInside: String(baseInside),
         baselineCount: String(checkBase.poles.length),
       });
       summary.replaceChildren(
         el('p', {}, el('b', { text: `${sii.poles.length} poles` }), ` sampled for ${solver.value}, h = ${formatNumber(step)}.`),
-        el('p', { text: `SII: ${siiInside}/${checkSii.poles.length} eigenvalues of ∂f/∂x(0) inside the region; largest |eig − pole| = ${formatNumber(mismatch, 2)}.` }),
+        el('p', {
+          text:
+            `SII (compensation ${sii.compensation}): eig ∂f/∂x(0) ≈ ${formatNumber(scale, 3)}·λ; ${siiInside}/${checkSii.poles.length} inside the region; ` +
+            `largest |eig − ${formatNumber(scale, 3)}·λ| / |${formatNumber(scale, 3)}·λ| = ${formatNumber(mismatch, 2)}.`,
+        }),
         el('p', { text: `Baseline: ${baseInside}/${checkBase.poles.length} inside; spectral abscissa max Re λ = ${formatNumber(Math.max(...checkBase.poles.map((p) => p.re)), 3)}.` }),
       );
       list.replaceChildren(

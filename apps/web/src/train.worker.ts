@@ -3,10 +3,12 @@
 // init, @sii/init) as tfjs MLP vector fields (@sii/neural-ode, WASM backend), and trains both on the
 // same mini-batches, posting losses and poles after every epoch. Pause is checked between batches.
 
-import { type MlpSpec, type MlpWeights, heInit, siiInit, verify } from '@sii/init';
+import { heInit, siiInit, verify } from '@sii/init';
+import type { MlpSpec, MlpWeights } from '@sii/mlp';
 import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { initBackend, MlpVectorField, mse, NAdam, NeuralODE, type Optimizer, trainStep } from '@sii/neural-ode';
+import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { mse, NAdam, type Optimizer, trainStep } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromWorker, ModelProgress, ToWorker, TrainConfig } from './protocol.js';
 

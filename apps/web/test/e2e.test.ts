@@ -39,6 +39,9 @@ beforeAll(async () => {
     return route.abort();
   });
   page = context.pages()[0] ?? (await context.newPage());
+  // A loaded machine (CI beside other jobs) can take far longer than playwright's 30 s default to
+  // enable a button or compile the wasm kernels; every wait states the time it may take instead.
+  page.setDefaultTimeout(180_000);
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
@@ -107,15 +110,51 @@ describe('stability explorer', () => {
 });
 
 describe('initializer', () => {
-  it('puts the Jacobian eigenvalues of the SII network on the sampled poles', async () => {
+  const sample = async () => {
+    await page.evaluate(() => {
+      document.getElementById('initializer')!.dataset.state = '';
+    });
     await page.click('#sample-poles');
     await page.waitForSelector('#initializer[data-state="sampled"]');
+  };
+
+  it('puts the Jacobian eigenvalues of the SII network on the sampled poles (ELU, default: no compensation)', async () => {
+    await sample();
     const n = Number(await page.inputValue('#init-states'));
     expect(Number(await data('#initializer', 'poles'))).toBe(n);
-    expect(Number(await data('#initializer', 'max-mismatch'))).toBeLessThan(1e-6);
+    expect(await data('#initializer', 'compensation')).toBe('none');
+    expect(Number(await data('#initializer', 'pole-scale'))).toBe(1);
+    // the ±1e-4 biases move ELU's slope off 1 by ~1e-4 (the authors' code does the same)
+    expect(Number(await data('#initializer', 'max-mismatch'))).toBeLessThan(1e-3);
     expect(Number(await data('#initializer', 'sii-inside'))).toBe(n);
     expect(await page.locator('#initializer .sii-eig').count()).toBe(n);
     expect(await page.locator('#initializer .base-eig').count()).toBe(n);
+    await page.check('#init-compensation-exact');
+    await sample();
+    expect(Number(await data('#initializer', 'max-mismatch'))).toBeLessThan(1e-6);
+  });
+
+  it('offers the three compensations; with SiLU, L = 3 the eigenvalues are λ/4 (none), 0.207·λ (max), λ (exact)', async () => {
+    expect(await page.locator('#init-compensation input[type="radio"]').count()).toBe(3);
+    expect(await page.locator('#init-compensation').textContent()).toContain('1e6–1e10');
+    await page.fill('#init-layers', '3');
+    await page.selectOption('#init-activation', 'silu');
+    const cases: [string, number, number][] = [
+      ['none', 0.25, 1e-3],
+      ['max', (0.5 / 1.0998393201288668) ** 2, 1e-3],
+      ['exact', 1, 1e-6],
+    ];
+    for (const [mode, scale, tol] of cases) {
+      await page.check(`#init-compensation-${mode}`);
+      await sample();
+      expect(await data('#initializer', 'compensation')).toBe(mode);
+      expect(Number(await data('#initializer', 'pole-scale'))).toBeCloseTo(scale, 10);
+      expect(Number(await data('#initializer', 'max-mismatch')), mode).toBeLessThan(tol);
+    }
+    await page.selectOption('#init-activation', 'elu');
+    await page.check('#init-compensation-none');
+    await sample();
+    expect(await data('#initializer', 'compensation')).toBe('none');
   });
 });
 

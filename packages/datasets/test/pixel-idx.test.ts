@@ -105,6 +105,29 @@ describe('parseIdx', () => {
   it('reports a missing file by name', () => {
     expect(() => readIdx(join(tmp, 'nope.idx'))).toThrow(/cannot read IDX file .*nope\.idx/);
   });
+
+  it('stops a gzip bomb at the size limit instead of inflating it', () => {
+    // 64 MiB of zeros compress to ~64 KB; with a 1 MiB limit the reader refuses after 1 MiB.
+    const bomb = gzipSync(new Uint8Array(64 * 1024 * 1024), { level: 9 });
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(() => parseIdx(bomb, 'bomb.gz', 1024 * 1024)).toThrow(/bomb\.gz: gzip data decompresses to more than 1048576 bytes/);
+  });
+
+  it('rejects a header whose element count overflows or exceeds the limit, even with a zero dimension after it', () => {
+    const header = (dims: number[]) => {
+      const b = new Uint8Array(4 + 4 * dims.length);
+      b[2] = 0x08;
+      b[3] = dims.length;
+      const v = new DataView(b.buffer);
+      dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+      return b;
+    };
+    const huge = Array.from({ length: 255 }, () => 0xffffffff);
+    expect(() => parseIdx(header(huge), 'huge.idx')).toThrow(/huge\.idx: IDX dimensions .* exceed the limit/);
+    // A zero dimension makes an empty array: only the header, no data.
+    expect(parseIdx(header([...huge.slice(0, 254), 0]), 'zero.idx').data.length).toBe(0);
+    expect(() => parseIdx(header([70000, 28, 28]), 'big.idx', 1000)).toThrow(/big\.idx: IDX dimensions \[70000, 28, 28\] of uint8 exceed the limit of 1000 bytes/);
+  });
 });
 
 describe('Fashion-MNIST loader on fixture IDX files (original format, train gzipped, test plain)', () => {

@@ -1,4 +1,4 @@
-import { mlpForward64, mlpJacobian64 } from '@sii/init';
+import { mlpForward64, mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
 import {

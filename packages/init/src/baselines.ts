@@ -2,17 +2,8 @@
  * Baseline initializers. Draw order (for bit-for-bit reproducibility): layer by layer, the weight
  * matrix row-major, then the bias.
  */
-import { Rng } from '@sii/linalg';
-import { layerSizes, type MlpSpec, type MlpWeights } from './mlp.js';
-
-/** An Rng, or a seed from which one is made. */
-export type RngOrSeed = Rng | number | string;
-
-export function toRng(rng: RngOrSeed | undefined, argName = 'rng'): Rng {
-  if (rng instanceof Rng) return rng;
-  if (typeof rng === 'number' || typeof rng === 'string') return new Rng(rng);
-  throw new TypeError(`${argName} must be an Rng from @sii/linalg or a seed (number | string), got ${String(rng)}`);
-}
+import type { Rng } from '@sii/linalg';
+import { defaultWeights, layerSizes, type MlpSpec, type MlpWeights, type RngOrSeed, toRng } from '@sii/mlp';
 
 function uniformMatrix(rng: Rng, rows: number, cols: number, bound: number) {
   const data = new Float64Array(rows * cols);
@@ -20,28 +11,12 @@ function uniformMatrix(rng: Rng, rows: number, cols: number, bound: number) {
   return { rows, cols, data };
 }
 
-function uniformVector(rng: Rng, len: number, bound: number): Float64Array {
-  const v = new Float64Array(len);
-  for (let i = 0; i < len; i++) v[i] = rng.uniform(-bound, bound);
-  return v;
-}
-
 /**
- * PyTorch's default nn.Linear initialization (the paper's "He" baseline): every weight and bias
- * ~ U(−1/√fan_in, 1/√fan_in), fan_in = the layer's input size. (kaiming_uniform with a = √5 gives
- * bound √(6/((1+a²)·fan_in)) = 1/√fan_in.)
+ * The paper's "He" baseline: PyTorch's default nn.Linear initialization, every weight and bias
+ * ~ U(−1/√fan_in, 1/√fan_in) (@sii/mlp's defaultWeights; `rng` is required here).
  */
 export function heInit(spec: MlpSpec, rng: RngOrSeed): MlpWeights {
-  const sizes = layerSizes(spec);
-  const r = toRng(rng);
-  const weights = [];
-  const biases = [];
-  for (let k = 0; k + 1 < sizes.length; k++) {
-    const bound = 1 / Math.sqrt(sizes[k]!);
-    weights.push(uniformMatrix(r, sizes[k]!, sizes[k + 1]!, bound));
-    biases.push(uniformVector(r, sizes[k + 1]!, bound));
-  }
-  return { weights, biases };
+  return defaultWeights(spec, toRng(rng));
 }
 
 /**

@@ -3,7 +3,7 @@
  */
 import { type Complex, complex, type Rng } from '@sii/linalg';
 import { fromTorchdiffeq, getTableau, stabilityAbs, stabilityPolynomial, taylorPolynomial } from '@sii/rk';
-import { type RngOrSeed, toRng } from './baselines.js';
+import { type RngOrSeed, toRng } from '@sii/mlp';
 
 /**
  * Where the stability function R(z) comes from: a tableau name of @sii/rk (its exact R), the

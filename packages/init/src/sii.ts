@@ -1,9 +1,17 @@
 /**
- * Stability-informed initialization (spec §4–5): poles → reference matrix A → layer weights.
+ * Stability-informed initialization (spec §4–5): poles → reference matrix A → layer weights, then the
+ * optional activation-slope compensation.
  */
 import { type Complex, complex, croot, type DenseMatrix, haarOrthogonal, Rng } from '@sii/linalg';
-import { type ActivationName, activation64, activationDerivative64, activationSlopeAtZero } from './activations.js';
-import { layerSizes, type MlpSpec, type MlpWeights } from './mlp.js';
+import {
+  type ActivationName,
+  activation64,
+  activationDerivative64,
+  activationSupSlope,
+  layerSizes,
+  type MlpSpec,
+  type MlpWeights,
+} from '@sii/mlp';
 import {
   resolveStability,
   type SamplePolesOptions,
@@ -14,18 +22,25 @@ import {
 } from './poles.js';
 
 /**
- * How the activation's slope at the origin is compensated so that eig(∂f/∂x at x = 0, u = 0)
- * equals the sampled poles:
- * - 'exact' (default): each hidden neuron's slope σ'(a_i) at its actual pre-activation at the
- *   origin (which the ±1e-4 biases shift slightly off 0) is divided out of the next layer's row i,
- *   layer by layer. The Jacobian at the origin is then exactly −(Aᵀ)^L up to round-off, for every
- *   activation whose slope there is nonzero (fails with a clear error for relu's dead neurons).
- * - 'slope': W_2..W_L are divided by the scalar σ'(0) (activationSlopeAtZero). Exact only with
- *   zero biases and σ(0) = 0; with the ±1e-4 biases the poles are off by a relative O(1e-4).
- * - 'none': the authors' behaviour; the poles come out as λ·σ'(0)^(L−1).
+ * How the activation's slope is compensated in the hidden layers. Without compensation the Jacobian
+ * at the origin is ≈ σ'(0)^(L−1)·(−Aᵀ)^L, so its eigenvalues are λ·σ'(0)^(L−1) for the sampled poles λ.
+ * - 'none' (default): the authors' code. Poles λ·σ'(0)^(L−1): λ for ELU and tanh (up to O(1e-4)
+ *   from the ±1e-4 biases), λ/2^(L−1) for SiLU and GELU.
+ * - 'max': W_2..W_L are divided by the supremum slope sup|σ'| (activationSupSlope), so the poles are
+ *   λ·(σ'(0)/sup|σ'|)^(L−1). Identical to 'none' for ELU, tanh and relu (sup 1); SiLU with L = 3 gives
+ *   λ·(0.5/1.0998)² ≈ 0.207·λ. Bounds the linearization away from the origin too: no hidden layer can
+ *   stretch more than the reference matrix does.
+ * - 'exact': each hidden neuron's slope σ'(a_i) at its actual pre-activation at the origin is divided
+ *   out of the next layer's row i, layer by layer: the Jacobian at the origin is −(Aᵀ)^L to round-off
+ *   for every activation whose slope there is nonzero (throws for relu's dead neurons). Away from the
+ *   origin the slope of SiLU/GELU rises to ~1.1, so each compensated hidden layer can stretch up to
+ *   1.1/0.5 = 2.2 times more than at the origin.
  */
-export type SlopeCompensation = 'exact' | 'slope' | 'none';
+export type SlopeCompensation = 'none' | 'max' | 'exact';
 
+export const SLOPE_COMPENSATIONS: readonly SlopeCompensation[] = ['none', 'max', 'exact'];
+
+/** Stability function the poles are sampled with: 'default' the solver's exact R(z), 'reference' the authors' Taylor polynomial. */
 export type SiiPreset = 'default' | 'reference';
 
 /** Sampling options passed through to samplePoles (same meaning and defaults; complex defaults to real poles, as in most of the paper's experiments; teachers in the paper use eps −0.2). */
@@ -37,13 +52,13 @@ export interface SiiOptions extends MlpSpec, SiiSamplingOptions {
   /** Solver step h > 0. */
   h: number;
   /**
-   * 'default': the solver's exact R(z) and 'exact' slope compensation.
-   * 'reference': the authors' code: Taylor polynomial of order p (dopri5 → 4), no compensation.
+   * Sampling polynomial. 'default': the solver's exact R(z) from its tableau. 'reference': the
+   * authors' code, the Taylor polynomial of order p (dopri5 → 4); identical for euler, midpoint, rk4.
    */
   preset?: SiiPreset;
   /** Override the stability function used for sampling (else chosen by the preset). */
   stability?: StabilitySpec;
-  /** Override the slope compensation (else 'exact' for 'default', 'none' for 'reference'). */
+  /** Activation-slope compensation (default 'none', as the authors' code; see SlopeCompensation). */
   compensation?: SlopeCompensation;
   /** Seed of a fresh Rng (default 0). Ignored when `rng` is given. */
   seed?: number | string;
@@ -56,7 +71,7 @@ export interface SiiOptions extends MlpSpec, SiiSamplingOptions {
 }
 
 export interface SiiResult extends MlpWeights {
-  /** The target poles λ (eigenvalues of ∂f/∂x at the origin under compensation). */
+  /** The sampled poles λ (eig ∂f/∂x at the origin = λ·σ'(0)^(L−1) with 'none', λ with 'exact'). */
   poles: Complex[];
   /** hλ of the poles. */
   hLambda: Complex[];
@@ -158,6 +173,12 @@ export function siiWeightsFromFactors(A: DenseMatrix, B0: DenseMatrix, Q: readon
   return weights;
 }
 
+function assertCompensation(mode: unknown): asserts mode is SlopeCompensation {
+  if (!(SLOPE_COMPENSATIONS as readonly unknown[]).includes(mode)) {
+    throw new RangeError(`compensation must be one of ${SLOPE_COMPENSATIONS.map((c) => `'${c}'`).join(', ')}, got ${JSON.stringify(mode)}`);
+  }
+}
+
 /**
  * Slope compensation in place (see SlopeCompensation). For 'exact', the pre-activation at the
  * origin of hidden layer k is a_1 = b_1, a_{k+1} = σ(a_k)·W_{k+1} + b_{k+1} (with W_{k+1} already
@@ -169,16 +190,18 @@ export function compensateSlopes(
   biases: readonly Float64Array[],
   mode: SlopeCompensation,
 ): void {
+  assertCompensation(mode);
   const L = weights.length;
   if (mode === 'none' || L === 1) return;
-  if (mode === 'slope') {
-    const s = activationSlopeAtZero(activation);
-    for (let k = 1; k < L; k++) weights[k]!.data.forEach((v, i, a) => {
-      a[i] = v / s;
-    });
+  if (mode === 'max') {
+    const s = activationSupSlope(activation);
+    if (s === 1) return;
+    for (let k = 1; k < L; k++) {
+      const d = weights[k]!.data;
+      for (let i = 0; i < d.length; i++) d[i] = d[i]! / s;
+    }
     return;
   }
-  if (mode !== 'exact') throw new RangeError(`compensation must be 'exact', 'slope' or 'none', got ${JSON.stringify(mode)}`);
   let a = Float64Array.from(biases[0]!);
   for (let k = 1; k < L; k++) {
     const W = weights[k]!;
@@ -188,7 +211,7 @@ export function compensateSlopes(
       if (!(Math.abs(d) > 1e-12) || !Number.isFinite(d)) {
         throw new RangeError(
           `compensation 'exact' is ill-posed for activation '${activation}': neuron ${i} of hidden layer ${k} has slope ${d} at the origin (pre-activation ${a[i]}); ` +
-            `use compensation: 'none' or 'slope', or another activation`,
+            `use compensation: 'none' or 'max', or another activation`,
         );
       }
       const hi = activation64(activation, a[i]!);
@@ -221,10 +244,8 @@ export function siiInit(opts: SiiOptions): SiiResult {
   if (preset !== 'default' && preset !== 'reference') {
     throw new RangeError(`preset must be 'default' or 'reference', got ${JSON.stringify(preset)}`);
   }
-  const compensation: SlopeCompensation = opts.compensation ?? (preset === 'reference' ? 'none' : 'exact');
-  if (!['exact', 'slope', 'none'].includes(compensation)) {
-    throw new RangeError(`compensation must be 'exact', 'slope' or 'none', got ${JSON.stringify(compensation)}`);
-  }
+  const compensation: SlopeCompensation = opts.compensation ?? 'none';
+  assertCompensation(compensation);
   const biasScale = opts.biasScale ?? DEFAULT_BIAS_SCALE;
   if (!Number.isFinite(biasScale) || biasScale < 0) throw new RangeError(`biasScale must be finite and >= 0, got ${biasScale}`);
   if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`rng must be an Rng from @sii/linalg, got ${String(opts.rng)}`);

@@ -4,7 +4,7 @@
  */
 import { type Complex, complex, eigenvalues } from '@sii/linalg';
 import { stabilityAbs } from '@sii/rk';
-import { assertWeightsMatch, type MlpSpec, type MlpWeights, mlpJacobian64 } from './mlp.js';
+import { assertWeightsMatch, type MlpSpec, type MlpWeights, mlpJacobian64 } from '@sii/mlp';
 import { resolveStability, type StabilitySpec, solverStability } from './poles.js';
 
 export interface VerifyOptions {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { heInit, type MlpSpec, xavierInit, zeroLastInit } from '../src/index.js';
+import { defaultWeights, type MlpSpec } from '@sii/mlp';
+import { heInit, xavierInit, zeroLastInit } from '../src/index.js';
 
 const spec: MlpSpec = { states: 8, inputs: 4, hidden: 200, layers: 3, activation: 'elu' };
 
@@ -15,6 +16,15 @@ function meanSquare(a: ArrayLike<number>): number {
 }
 
 describe('baselines', () => {
+  it("He is @sii/mlp's PyTorch default init, draw for draw", () => {
+    const he = heInit(spec, 'he');
+    const ref = defaultWeights(spec, 'he');
+    he.weights.forEach((W, k) => {
+      expect(Array.from(W.data)).toEqual(Array.from(ref.weights[k]!.data));
+      expect(Array.from(he.biases[k]!)).toEqual(Array.from(ref.biases[k]!));
+    });
+  });
+
   it('He (PyTorch default): weights and biases U(±1/√fan_in), variance bound²/3', () => {
     const w = heInit(spec, 42);
     const fanIns = [12, 200, 200];

@@ -94,10 +94,21 @@ function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigR
     const values = [{ re: A.data[0]!, im: 0 }];
     return wantVectors ? { values, vectors: [[{ re: 1, im: 0 }]] } : { values };
   }
-  const { b, d } = doBalance ? balance(A) : { b: A, d: new Float64Array(n).fill(1) };
+  // Scale by a power of two so that the largest entry lies in [1, 2): exact in binary, and it keeps the
+  // QR iteration's products from overflowing (entries near 1e±200 made it loop on NaN forever).
+  const { scaled, factor } = scaleToUnit(A);
+  if (factor === 0) {
+    const values = Array.from({ length: n }, () => ({ re: 0, im: 0 }));
+    if (!wantVectors) return { values };
+    return { values, vectors: values.map((_, k) => Array.from({ length: n }, (_, i) => ({ re: i === k ? 1 : 0, im: 0 }))) };
+  }
+  const { b, d } = doBalance ? balance(scaled) : { b: scaled, d: new Float64Array(n).fill(1) };
   const evd = new EigenvalueDecomposition(toMlMatrix(b));
-  const re = evd.realEigenvalues;
-  const im = evd.imaginaryEigenvalues;
+  const re = Array.from(evd.realEigenvalues, (x) => x * factor);
+  const im = Array.from(evd.imaginaryEigenvalues, (x) => x * factor);
+  for (let j = 0; j < n; j++) {
+    if (Number.isNaN(re[j]) || Number.isNaN(im[j])) throw new Error(`eigenvalues: the QR iteration did not converge (eigenvalue ${j} is NaN)`);
+  }
   // ml-matrix (JAMA hqr2) stores a conjugate pair at adjacent indices j, j+1 with identical real parts
   // and imaginary parts +ω, −ω; v = V[:,j] ± i·V[:,j+1]. Group into units and force exact conjugacy.
   const units: Unit[] = [];
@@ -138,6 +149,21 @@ function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigR
     vectors.push(w, w.map((z) => ({ re: z.re, im: -z.im })));
   }
   return { values, vectors };
+}
+
+/** A·2^−e with 2^e ≤ max|a_ij| < 2^(e+1); `factor` = 2^e undoes it (0 for the zero matrix). */
+function scaleToUnit(A: DenseMatrix): { scaled: DenseMatrix; factor: number } {
+  let big = 0;
+  for (const x of A.data) big = Math.max(big, Math.abs(x));
+  if (big === 0) return { scaled: A, factor: 0 };
+  const e = Math.floor(Math.log2(big));
+  if (e === 0) return { scaled: A, factor: 1 };
+  // Two factors so that neither 2^e nor 2^−e overflows for e near ±1023.
+  const half = Math.trunc(e / 2);
+  const s1 = 2 ** -half;
+  const s2 = 2 ** -(e - half);
+  const data = Float64Array.from(A.data, (x) => x * s1 * s2);
+  return { scaled: { rows: A.rows, cols: A.cols, data }, factor: 2 ** half * 2 ** (e - half) };
 }
 
 function checkSquare(A: DenseMatrix, fn: string): void {

@@ -239,3 +239,25 @@ describe('bad input', () => {
     expect(() => eigenvaluesBatch(new Float64Array([1, 2, 3, 4, 5, 6, 7, Number.NaN]), 2)).toThrow(/matrix 1 entry \[1\]\[1\] must be finite, got NaN/);
   });
 });
+
+describe('eigenvalues of badly scaled matrices', () => {
+  it('returns for an 8×8 matrix with entries near 1e±200, equal to the scaled spectrum', async () => {
+    const { Rng } = await import('../src/rng.js');
+    const rng = new Rng(7);
+    for (const scale of [1e200, 1e-200, 1e300, 2 ** -1000]) {
+      const base = Array.from({ length: 8 }, () => Array.from({ length: 8 }, () => rng.normal()));
+      const ref = eigenvalues(base);
+      const got = eigenvalues(base.map((row) => row.map((x) => x * scale)));
+      expect(got).toHaveLength(8);
+      for (let k = 0; k < 8; k++) {
+        // Scaling by s multiplies every eigenvalue by s (same ordering for s > 0).
+        expect(got[k]!.re / scale).toBeCloseTo(ref[k]!.re, 9);
+        expect(got[k]!.im / scale).toBeCloseTo(ref[k]!.im, 9);
+      }
+    }
+  });
+
+  it('the zero matrix has only zero eigenvalues', () => {
+    expect(eigenvalues([[0, 0], [0, 0]])).toEqual([{ re: 0, im: 0 }, { re: 0, im: 0 }]);
+  });
+});

@@ -1,50 +1,13 @@
-/** Activation functions on tensors and their derivatives (for the MLP layer's custom gradient). */
+/**
+ * Activation functions on tensors and their derivatives (for the MLP layer's custom gradient): the
+ * tfjs (float32) implementations of @sii/mlp's activation list, same definitions and constants.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-
-export type ActivationName =
-  | 'elu'
-  | 'silu'
-  | 'gelu'
-  | 'tanh'
-  | 'relu'
-  | 'leaky_relu'
-  | 'selu'
-  | 'softplus'
-  | 'sigmoid'
-  | 'none';
-
-export const ACTIVATION_NAMES: readonly ActivationName[] = [
-  'elu',
-  'silu',
-  'gelu',
-  'tanh',
-  'relu',
-  'leaky_relu',
-  'selu',
-  'softplus',
-  'sigmoid',
-  'none',
-];
-
-/** Default negative slope of leaky ReLU (PyTorch's default, used by the paper's code). */
-export const LEAKY_RELU_ALPHA = 0.01;
-
-// SELU constants (Klambauer et al. 2017).
-export const SELU_ALPHA = 1.6732632423543772;
-export const SELU_SCALE = 1.0507009873554805;
-// GELU, tanh approximation: 0.5·z·(1 + tanh(k·(z + c·z³))), k = √(2/π), c = 0.044715.
-export const GELU_K = Math.sqrt(2 / Math.PI);
-export const GELU_C = 0.044715;
-
-export function assertActivation(name: unknown, where: string): asserts name is ActivationName {
-  if (!ACTIVATION_NAMES.includes(name as ActivationName)) {
-    throw new RangeError(`${where}: unknown activation ${JSON.stringify(name)}; known: ${ACTIVATION_NAMES.join(', ')}`);
-  }
-}
+import { type ActivationName, GELU_C, GELU_K, LEAKY_RELU_SLOPE, SELU_ALPHA, SELU_SCALE } from '@sii/mlp';
 
 /** Apply the activation elementwise (differentiable through the registered kernel gradients). */
-export function activate(name: ActivationName, z: Tensor, alpha = LEAKY_RELU_ALPHA): Tensor {
+export function activate(name: ActivationName, z: Tensor, alpha = LEAKY_RELU_SLOPE): Tensor {
   switch (name) {
     case 'elu':
       return tf.elu(z);
@@ -79,7 +42,7 @@ export function activationBackward(
   dy: Tensor,
   z: Tensor,
   y: Tensor,
-  alpha = LEAKY_RELU_ALPHA,
+  alpha = LEAKY_RELU_SLOPE,
 ): Tensor {
   switch (name) {
     case 'elu':

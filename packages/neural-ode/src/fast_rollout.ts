@@ -22,7 +22,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, NamedTensorMap, Tensor, Tensor2D, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
-import { type ActivationName, activate, activationBackward } from './activations.js';
+import type { ActivationName } from '@sii/mlp';
+import { activate, activationBackward } from './activations.js';
 import { kernelFuncRunner } from './kernel_func.js';
 import { MlpVectorField } from './mlp.js';
 import type { NeuralODE } from './neural_ode.js';

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
-import { SELU_ALPHA, SELU_SCALE } from './activations.js';
+import { SELU_ALPHA, SELU_SCALE } from '@sii/mlp';
 
 // SELU constants (Klambauer et al. 2017), as used by the Selu kernel.
 const SELU_SCALE_ALPHA = SELU_SCALE * SELU_ALPHA;

@@ -1,16 +1,8 @@
 // @sii/neural-ode — differentiable neural ODE layers and solvers on tfjs-core with the WASM (SIMD)
 // backend, Jacobians and poles. See README.md. Call `await initBackend()` first.
-export {
-  ACTIVATION_NAMES,
-  type ActivationName,
-  activate,
-  activationBackward,
-  GELU_C,
-  GELU_K,
-  LEAKY_RELU_ALPHA,
-  SELU_ALPHA,
-  SELU_SCALE,
-} from './activations.js';
+// The MLP contract (ActivationName, MlpSpec, MlpWeights, layer shapes, PyTorch's default init) lives
+// in @sii/mlp; this package adds the tfjs layers.
+export { activate, activationBackward } from './activations.js';
 export {
   type BackendInfo,
   type BackendName,
@@ -54,16 +46,7 @@ export {
   saveModel,
   serializeModel,
 } from './io.js';
-export {
-  defaultWeights,
-  type GradMode,
-  layerShapes,
-  type MlpOptions,
-  type MlpSpec,
-  MlpVectorField,
-  type MlpWeights,
-  type VectorField,
-} from './mlp.js';
+export { type GradMode, type MlpOptions, MlpVectorField, type VectorField } from './mlp.js';
 export { NeuralODE, type NeuralODEOptions, type RolloutOptions } from './neural_ode.js';
 export {
   DEFAULT_ATOL,
@@ -79,12 +62,6 @@ export {
   odeintDetailed,
 } from './odeint.js';
 export {
-  type DataParallelOptions,
-  DataParallelTrainer,
-  type ParallelGradients,
-  type ShardLoss,
-} from './parallel.js';
-export {
   MIN_ROWS_PER_THREAD,
   type SimdThreadOptions,
   simdThreads,
@@ -92,18 +69,3 @@ export {
   stopSimdThreads,
 } from './simd/threads.js';
 export { isAdaptive, resolveTableau, rkStages, rkStep, type TableauLike } from './tableau.js';
-export {
-  Adam,
-  type AdamOptions,
-  clipByGlobalNorm,
-  flatten,
-  globalNorm,
-  mse,
-  NAdam,
-  type NAdamOptions,
-  type Optimizer,
-  type TfjsOptimizerLike,
-  type TrainStepOptions,
-  type TrainStepResult,
-  trainStep,
-} from './train.js';

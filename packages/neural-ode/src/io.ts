@@ -3,7 +3,8 @@
  * save/load round trip reproduces every weight bit for bit.
  */
 import type { DenseMatrix } from '@sii/linalg';
-import { type MlpOptions, MlpVectorField, type MlpSpec, layerShapes, validateSpec } from './mlp.js';
+import { layerShapes, type MlpSpec } from '@sii/mlp';
+import { type MlpOptions, MlpVectorField } from './mlp.js';
 import { show } from './validate.js';
 
 export const MODEL_FORMAT = 'sii-neural-ode/mlp';
@@ -110,8 +111,7 @@ export function deserializeModel(json: ModelFile | string, opts: Omit<MlpOptions
   if (file.version !== MODEL_VERSION) {
     throw new RangeError(`${where}: unsupported version ${show(file.version)} (expected ${MODEL_VERSION})`);
   }
-  validateSpec(file.spec, where);
-  const shapes = layerShapes(file.spec);
+  const shapes = layerShapes(file.spec, where);
   if (!Array.isArray(file.layers) || file.layers.length !== shapes.length) {
     throw new RangeError(`${where}: expected ${shapes.length} layers, got ${show(file.layers?.length)}`);
   }

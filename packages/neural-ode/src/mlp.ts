@@ -5,34 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
-import { type DenseMatrix, Rng, type RngSeed } from '@sii/linalg';
+import type { DenseMatrix, RngSeed } from '@sii/linalg';
 import {
   type ActivationName,
-  activate,
-  activationBackward,
-  assertActivation,
-  LEAKY_RELU_ALPHA,
-} from './activations.js';
+  assertWeightsMatch,
+  defaultWeights,
+  LEAKY_RELU_SLOPE,
+  layerShapes,
+  type MlpSpec,
+  type MlpWeights,
+} from '@sii/mlp';
+import { activate, activationBackward } from './activations.js';
 import { requireBackend } from './backend.js';
-import { assertFiniteNumbers, assertInt, assertTensor, show } from './validate.js';
-
-export interface MlpSpec {
-  /** Number of states n (≥ 1). */
-  states: number;
-  /** Number of inputs m (≥ 0). */
-  inputs: number;
-  /** Hidden width H (≥ 1; unused when layers = 1). */
-  hidden: number;
-  /** Number of Linear layers L (≥ 1). */
-  layers: number;
-  activation: ActivationName;
-}
-
-/** Weights in row-vector layout: weights[k] is in × out, biases[k] has length out. */
-export interface MlpWeights {
-  weights: DenseMatrix[];
-  biases: Float64Array[];
-}
+import { assertTensor, show } from './validate.js';
 
 /** Anything NeuralODE / odeint / jacobian can integrate: dx/dt = f(x, u), batched over rows. */
 export interface VectorField {
@@ -53,46 +38,12 @@ export type GradMode = 'custom' | 'autodiff';
 
 export interface MlpOptions {
   gradMode?: GradMode;
-  /** Negative slope of 'leaky_relu' (default 0.01). */
+  /** Negative slope of 'leaky_relu' (default LEAKY_RELU_SLOPE = 0.01). */
   leakyReluAlpha?: number;
-  /** Seed for the default initialization when no weights are given (default 0). */
+  /** Seed of the default initialization (@sii/mlp's defaultWeights, PyTorch's) when no weights are given (default 0). */
   seed?: RngSeed;
   /** Variables trainable (default true). */
   trainable?: boolean;
-}
-
-/** Shapes [in, out] of the L weight matrices of an MLP spec. */
-export function layerShapes(spec: MlpSpec): Array<[number, number]> {
-  const { states: n, inputs: m, hidden: H, layers: L } = spec;
-  const shapes: Array<[number, number]> = [];
-  for (let k = 0; k < L; k++) {
-    const fanIn = k === 0 ? n + m : H;
-    const fanOut = k === L - 1 ? n : H;
-    shapes.push([fanIn, fanOut]);
-  }
-  return shapes;
-}
-
-export function validateSpec(spec: MlpSpec, where = 'MlpVectorField'): void {
-  if (spec == null || typeof spec !== 'object') throw new TypeError(`${where}: spec must be an object, got ${show(spec)}`);
-  assertInt(where, 'spec.states', spec.states, 1);
-  assertInt(where, 'spec.inputs', spec.inputs, 0);
-  assertInt(where, 'spec.hidden', spec.hidden, 1);
-  assertInt(where, 'spec.layers', spec.layers, 1);
-  assertActivation(spec.activation, where);
-}
-
-/** PyTorch's default Linear initialization: every weight and bias U(−1/√fan_in, 1/√fan_in). */
-export function defaultWeights(spec: MlpSpec, seed: RngSeed = 0): MlpWeights {
-  const rng = new Rng(seed);
-  const weights: DenseMatrix[] = [];
-  const biases: Float64Array[] = [];
-  for (const [fanIn, fanOut] of layerShapes(spec)) {
-    const bound = 1 / Math.sqrt(fanIn);
-    weights.push({ rows: fanIn, cols: fanOut, data: rng.fillUniform(new Float64Array(fanIn * fanOut), -bound, bound) });
-    biases.push(rng.fillUniform(new Float64Array(fanOut), -bound, bound));
-  }
-  return { weights, biases };
 }
 
 type LayerFn = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
@@ -129,9 +80,9 @@ export class MlpVectorField implements VectorField {
   private disposed = false;
 
   constructor(spec: MlpSpec, weights?: MlpWeights, opts: MlpOptions = {}) {
-    validateSpec(spec);
+    layerShapes(spec, 'MlpVectorField');
     requireBackend('MlpVectorField');
-    const alpha = opts.leakyReluAlpha ?? LEAKY_RELU_ALPHA;
+    const alpha = opts.leakyReluAlpha ?? LEAKY_RELU_SLOPE;
     if (!Number.isFinite(alpha)) throw new RangeError(`MlpVectorField: leakyReluAlpha must be finite, got ${show(alpha)}`);
     this.leakyReluAlpha = alpha;
     this.spec = Object.freeze({ ...spec });
@@ -184,30 +135,7 @@ export class MlpVectorField implements VectorField {
   }
 
   private checkWeights(w: MlpWeights): void {
-    const where = 'MlpVectorField.setWeights';
-    if (w == null || !Array.isArray(w.weights) || !Array.isArray(w.biases)) {
-      throw new TypeError(`${where}: weights must be { weights: DenseMatrix[], biases: Float64Array[] }, got ${show(w)}`);
-    }
-    const shapes = layerShapes(this.spec);
-    if (w.weights.length !== shapes.length || w.biases.length !== shapes.length) {
-      throw new RangeError(
-        `${where}: expected ${shapes.length} weight matrices and biases, got ${w.weights.length} and ${w.biases.length}`,
-      );
-    }
-    shapes.forEach(([fanIn, fanOut], k) => {
-      const W = w.weights[k]!;
-      if (W == null || W.rows !== fanIn || W.cols !== fanOut || W.data?.length !== fanIn * fanOut) {
-        throw new RangeError(
-          `${where}: weights[${k}] must be ${fanIn}×${fanOut} (in×out), got ${W?.rows}×${W?.cols} with ${W?.data?.length} values`,
-        );
-      }
-      assertFiniteNumbers(where, `weights[${k}].data`, W.data);
-      const b = w.biases[k]!;
-      if (b == null || b.length !== fanOut) {
-        throw new RangeError(`${where}: biases[${k}] must have length ${fanOut}, got ${b?.length}`);
-      }
-      assertFiniteNumbers(where, `biases[${k}]`, b);
-    });
+    assertWeightsMatch(this.spec, w, { where: 'MlpVectorField.setWeights', finite: true });
   }
 
   /** Replace all weights (rounded to float32). */

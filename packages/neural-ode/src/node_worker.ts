@@ -35,8 +35,32 @@ export async function builtWorkerFactory<Msg>(
   const execArgv: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const a = process.execArgv[i]!;
-    if (a === '--conditions' || a === '-C') i++;
-    else if (!a.startsWith('--conditions=')) execArgv.push(a);
+    // --input-type applies to the main entry's source only; a worker refuses it.
+    if (a === '--conditions' || a === '-C' || a === '--input-type') i++;
+    else if (!a.startsWith('--conditions=') && !a.startsWith('--input-type=')) execArgv.push(a);
   }
-  return () => new Worker(url, { execArgv }) as unknown as MinimalWorker<Msg>;
+  let accepted = execArgv;
+  return () => {
+    try {
+      return new Worker(url, { execArgv: accepted }) as unknown as MinimalWorker<Msg>;
+    } catch (e) {
+      // V8 flags (--expose-gc, --stack-size, --experimental-wasm-*) are process-wide and refused in a
+      // worker's execArgv; Node names them in the message. Drop those and start the worker once more.
+      const refused = invalidExecArgv(e);
+      if (refused.length === 0) throw e;
+      accepted = accepted.filter((a) => !refused.includes(a));
+      return new Worker(url, { execArgv: accepted }) as unknown as MinimalWorker<Msg>;
+    }
+  };
+}
+
+/** The flags named by Node's ERR_WORKER_INVALID_EXEC_ARGV, else []. */
+export function invalidExecArgv(e: unknown): string[] {
+  const err = e as { code?: string; message?: string };
+  if (err?.code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || typeof err.message !== 'string') return [];
+  const list = err.message.split(':').slice(1).join(':');
+  return list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('-'));
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initBackend, MlpVectorField, mse, NeuralODE } from '../src/index.js';
+import { initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
 import { relErr } from './helpers/ref64.js';
+import { mse } from './helpers/sgd.js';
 
 afterAll(async () => {
   await initBackend();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ActivationName, initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
+import type { ActivationName } from '@sii/mlp';
+import { initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
 import { type Act, centralDiff, lcg, type Net, relErr, rolloutLoss64, TABLEAUX } from './helpers/ref64.js';
 
 beforeAll(async () => {

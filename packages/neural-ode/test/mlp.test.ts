@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACTIVATION_NAMES, defaultWeights, initBackend, layerShapes, MlpVectorField } from '../src/index.js';
+import { ACTIVATION_NAMES, defaultWeights, layerShapes, mlpForward64 } from '@sii/mlp';
+import { initBackend, MlpVectorField } from '../src/index.js';
 import { lcg, mlp64, type Net, relErr } from './helpers/ref64.js';
 
 beforeAll(async () => {
@@ -19,16 +20,31 @@ describe('MlpVectorField', () => {
     f.dispose();
   });
 
-  it('default init is PyTorch Linear init U(±1/√fan_in), reproducible per seed', () => {
+  it("without weights a field starts from @sii/mlp's PyTorch default init for its seed (float32-rounded)", () => {
     const s = spec('elu');
-    const a = defaultWeights(s, 3);
-    const b = defaultWeights(s, 3);
-    expect(a.weights[1]!.data).toEqual(b.weights[1]!.data);
-    layerShapes(s).forEach(([fanIn], k) => {
-      const bound = 1 / Math.sqrt(fanIn);
-      for (const v of [...a.weights[k]!.data, ...a.biases[k]!]) expect(Math.abs(v)).toBeLessThanOrEqual(bound);
+    const f = new MlpVectorField(s, undefined, { seed: 3 });
+    const want = defaultWeights(s, 3);
+    f.getWeights().weights.forEach((W, k) => {
+      expect(Array.from(W.data)).toEqual(Array.from(want.weights[k]!.data, Math.fround));
     });
-    expect(defaultWeights(s, 4).weights[0]!.data).not.toEqual(a.weights[0]!.data);
+    f.dispose();
+  });
+
+  it("implements @sii/mlp's float64 forward pass for every activation (to float32 precision)", () => {
+    const r = lcg(17);
+    for (const act of ACTIVATION_NAMES) {
+      const s = spec(act);
+      const w = defaultWeights(s, `same-${act}`);
+      const X = Array.from({ length: 5 }, () => [2 * r(), 2 * r(), 2 * r()]);
+      const U = X.map(() => [r(), r()]);
+      const f = new MlpVectorField(s, w);
+      const got = tf.tidy(() => f.apply(tf.tensor2d(X), tf.tensor2d(U)).arraySync());
+      X.forEach((x, i) => {
+        const want = mlpForward64(s, w, x, U[i]);
+        for (let j = 0; j < 3; j++) expect(Math.abs(got[i]![j]! - want[j]!), `${act} sample ${i} state ${j}`).toBeLessThan(1e-5 * (1 + Math.abs(want[j]!)));
+      });
+      f.dispose();
+    }
   });
 
   it('setWeights/getWeights round-trips Float64Array matrices through float32', () => {

@@ -33,6 +33,29 @@ describe('built package under plain node (no vitest module resolution)', () => {
   });
 });
 
+describe('worker threads under V8 flags', () => {
+  it('startSimdThreads works when node runs with --expose-gc and --stack-size (refused in a worker execArgv)', () => {
+    const script = `
+      const lib = await import(${JSON.stringify(`${pkgDir}dist/index.js`)});
+      await lib.initBackend();
+      const n = await lib.startSimdThreads(2);
+      await lib.stopSimdThreads();
+      console.log(JSON.stringify({ n, gc: typeof globalThis.gc }));`;
+    // Both as a script file and as --input-type=module -e (whose flag a worker refuses too).
+    const file = `${pkgDir}test/fixtures/.v8-flags.mjs`;
+    writeFileSync(file, script);
+    let fromFile: string;
+    try {
+      fromFile = execFileSync(process.execPath, ['--expose-gc', '--stack-size=2000', file], { cwd: pkgDir, encoding: 'utf8' });
+    } finally {
+      rmSync(file, { force: true });
+    }
+    expect(JSON.parse(fromFile.trim().split('\n').pop()!)).toEqual({ n: 2, gc: 'function' });
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: pkgDir, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ n: 2, gc: 'function' });
+  });
+});
+
 describe('README', () => {
   it('the example runs under plain node and trains (loss decreases)', () => {
     const readme = readFileSync(`${pkgDir}README.md`, 'utf8');

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { GELU_C, GELU_K, SELU_ALPHA, SELU_SCALE } from '../src/activations.js';
+import { GELU_C, GELU_K, SELU_ALPHA, SELU_SCALE } from '@sii/mlp';
 import { type Arena, simdArena } from '../src/simd/kernels.js';
 import { SIMD_ACTIVATIONS, type SimdActivation } from '../src/simd/mlp_rollout.js';
 import { lcg } from './helpers/ref64.js';

@@ -29,5 +29,5 @@ export {
   taylorPolynomial,
 } from './stability.js';
 export { type RegionsSvgOptions, regionsSvg } from './svg.js';
-export { achievedOrder, ButcherTableau, type TableauSpec } from './tableau.js';
+export { achievedOrder, ButcherTableau, MAX_STAGES, type TableauSpec } from './tableau.js';
 export { type RootedTree, stageVector, treeConditionLabel, treesOfOrder, treesUpToOrder } from './trees.js';

@@ -177,3 +177,19 @@ describe('validation errors name the failed condition', () => {
     expect(t.adaptive).toBe(false);
   });
 });
+
+describe('tableau size limit', () => {
+  it('a spec with more than MAX_STAGES stages is refused before any order check', async () => {
+    const { ButcherTableau, MAX_STAGES } = await import('../src/index.js');
+    const s = 12_000;
+    // Rows of an explicit method with c_i = 0 (rows of zeros) and b = e_1: valid apart from its size.
+    const a = Array.from({ length: s }, () => [] as number[]);
+    const b = Array.from({ length: s }, (_, i) => (i === 0 ? 1 : 0));
+    const c = new Array<number>(s).fill(0);
+    expect(() => new ButcherTableau({ name: 'huge', a, b, c, order: 1 })).toThrow(new RegExp(`tableau "huge": 12000 stages exceed the limit of ${MAX_STAGES}`));
+    // At the limit it is accepted (Euler padded with zero stages).
+    const k = MAX_STAGES;
+    const ok = new ButcherTableau({ name: 'padded', a: Array.from({ length: k }, () => []), b: b.slice(0, k), c: c.slice(0, k), order: 1 });
+    expect(ok.stages).toBe(k);
+  });
+});

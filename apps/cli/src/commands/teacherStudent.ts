@@ -48,16 +48,37 @@ export function teacherFile(teacher: number): string {
   return `${RUN_FILES.teachers}/teacher-${String(teacher).padStart(4, '0')}.json`;
 }
 
-/** Teachers already written in a run folder. */
-export function finishedTeachers(run: Run): Map<number, TeacherResult> {
+/**
+ * Teachers already written in a run folder, for --resume. Only indices below `teachers` count (a stray
+ * file of another sweep is ignored); a file that cannot be read or parsed, and a teacher whose training
+ * failed (an error, not a divergence), is not counted, so that teacher is trained again. Each skipped file
+ * is reported through `note`.
+ */
+export function finishedTeachers(run: Run, teachers: number, note: (line: string) => void = () => {}): Map<number, TeacherResult> {
   const out = new Map<number, TeacherResult>();
   const dir = run.path(RUN_FILES.teachers);
   if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir)) {
+  for (const f of readdirSync(dir).sort()) {
     const m = /^teacher-(\d+)\.json$/.exec(f);
     if (!m) continue;
-    const r = readJson<TeacherResult>(run.path(RUN_FILES.teachers, f));
-    out.set(Number(m[1]), reviveNumbers(r));
+    const index = Number(m[1]);
+    if (index >= teachers) {
+      note(`ignoring ${f}: teacher ${index} is outside this sweep of ${teachers} teachers`);
+      continue;
+    }
+    let r: TeacherResult;
+    try {
+      r = reviveNumbers(readJson<TeacherResult>(run.path(RUN_FILES.teachers, f)));
+      if (r.teacher !== index || !r.runs || typeof r.runs !== 'object') throw new Error(`it does not hold teacher ${index}`);
+    } catch (e) {
+      note(`teacher ${index} will be trained again: ${(e as Error).message}`);
+      continue;
+    }
+    if (Object.values(r.runs).some((x) => x?.error !== undefined)) {
+      note(`teacher ${index} failed before; training it again`);
+      continue;
+    }
+    out.set(index, r);
   }
   return out;
 }
@@ -238,7 +259,7 @@ export async function teacherStudentCommand(
     });
   }
   const config = run.record.config;
-  const done = finishedTeachers(run);
+  const done = finishedTeachers(run, config.teachers, (line) => io.note(line));
   if (done.size > 0) io.note(`${done.size} of ${config.teachers} teachers already finished; skipping them`);
   const tasks: TeacherTask[] = [];
   for (let i = 0; i < config.teachers; i++) {

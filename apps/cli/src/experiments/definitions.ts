@@ -1,4 +1,5 @@
 /** Report text, summary columns and figures of the three experiments. */
+import type { SlopeCompensation } from '@sii/init';
 import { INIT_COLORS, lineChart, type SeriesPoint } from '../charts.js';
 import type { Figure } from '../report.js';
 import type { ForecastConfig } from './forecast.js';
@@ -8,8 +9,13 @@ import { frameStripSvg } from './png.js';
 import { curvesFigure, type ExperimentDefinition } from './runner.js';
 import type { ArmResult } from './types.js';
 
-const fieldText = (c: { states: number; hidden: number; layers: number; activation: string; solver: string; eps: number; siiPreset?: string }, h: string) =>
-  `ODE MLP: ${c.states} states, H ${c.hidden}, L ${c.layers}, ${c.activation}, ${c.solver}, h ${h}; SII with real poles, eps ${c.eps}, inside the ${c.solver} region (siiInit preset ${c.siiPreset ?? 'default'}${(c.siiPreset ?? 'default') === 'default' ? ': slope-compensated' : ': no slope compensation, as the authors'}); baseline = PyTorch default Linear init ("He"); encoders/decoders identical in both arms.`;
+const COMPENSATION_TEXT: Record<SlopeCompensation, string> = {
+  none: "no activation-slope compensation, as the authors' code",
+  max: 'hidden layers divided by the supremum slope of the activation (deviation from the authors)',
+  exact: 'exact activation-slope compensation (deviation from the authors)',
+};
+const fieldText = (c: { states: number; hidden: number; layers: number; activation: string; solver: string; eps: number; compensation?: SlopeCompensation }, h: string) =>
+  `ODE MLP: ${c.states} states, H ${c.hidden}, L ${c.layers}, ${c.activation}, ${c.solver}, h ${h}; SII with real poles, eps ${c.eps}, inside the ${c.solver} region (compensation ${c.compensation ?? 'none'}: ${COMPENSATION_TEXT[c.compensation ?? 'none']}); baseline = PyTorch default Linear init ("He"); encoders/decoders identical in both arms.`;
 
 const runsText = (c: { seeds: number; seed: number; inits: string[]; scale: string }) =>
   `Scale ${c.scale}; ${c.seeds} run(s) per init (run k uses seed "${c.seed}/run/k" for model init and batch order; data from seed ${c.seed}); inits ${c.inits.join(', ')}.`;

@@ -16,7 +16,7 @@ import {
   loadEngine,
 } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { Adam, trainStep } from '@sii/neural-ode';
+import { Adam, trainStep } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { buildOde, Linear, normalArray } from './nn.js';

@@ -3,16 +3,17 @@
  * default init, the ODE field's SII / baseline weights, a weighted cross-entropy with a hand-written
  * gradient, the linear learning-rate schedule and mean ± std.
  */
-import { heInit, type MlpSpec, siiInit } from '@sii/init';
+import { heInit, siiInit, type SlopeCompensation } from '@sii/init';
 import { Rng } from '@sii/linalg';
-import { type MlpWeights, MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { linearInit, type MlpSpec, type MlpWeights } from '@sii/mlp';
+import { MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 
 export type InitName = 'sii' | 'baseline';
 export const INIT_NAMES: readonly InitName[] = ['sii', 'baseline'];
 
-/** Linear layer y = x·W + b (W in × out) with PyTorch's default init U(±1/√in), from `rng`. */
+/** Linear layer y = x·W + b (W in × out) with PyTorch's default init U(±1/√in) (@sii/mlp's linearInit), from `rng`. */
 export class Linear {
   readonly w: Variable;
   readonly b: Variable;
@@ -21,11 +22,9 @@ export class Linear {
     readonly outDim: number,
     rng: Rng,
   ) {
-    const bound = 1 / Math.sqrt(inDim);
-    const w = rng.fillUniform(new Float64Array(inDim * outDim), -bound, bound);
-    const b = rng.fillUniform(new Float64Array(outDim), -bound, bound);
+    const { weight, bias } = linearInit(inDim, outDim, rng);
     // tidy disposes the initial tensors (variables survive it); tf.variable keeps its own reference.
-    [this.w, this.b] = tf.tidy(() => [tf.variable(tf.tensor2d(Float32Array.from(w), [inDim, outDim])), tf.variable(tf.tensor1d(Float32Array.from(b)))]);
+    [this.w, this.b] = tf.tidy(() => [tf.variable(tf.tensor2d(Float32Array.from(weight.data), [inDim, outDim])), tf.variable(tf.tensor1d(Float32Array.from(bias)))]);
   }
   apply(x: Tensor2D): Tensor2D {
     return tf.add(tf.matMul(x, this.w), this.b) as Tensor2D;
@@ -50,10 +49,10 @@ export interface FieldConfig {
   /** SII margin (spec: −0.01). */
   eps: number;
   /**
-   * siiInit preset: 'default' (exact slope compensation: eig J(0) = the poles for any activation) or
-   * 'reference' (the authors' code: no compensation, so SiLU with L = 3 starts with poles λ/4).
+   * siiInit's activation-slope compensation (default 'none', the authors' code: SiLU with L = 3
+   * starts with poles λ/4; 'max': λ·(σ'(0)/sup σ')^(L−1), 0.207·λ; 'exact': λ for any activation).
    */
-  siiPreset?: 'default' | 'reference';
+  compensation?: SlopeCompensation;
 }
 
 /**
@@ -63,7 +62,7 @@ export interface FieldConfig {
 export function fieldWeights(init: InitName, c: FieldConfig, rng: Rng): MlpWeights & { poles?: { re: number; im: number }[] } {
   const spec: MlpSpec = { states: c.states, inputs: c.inputs, hidden: c.hidden, layers: c.layers, activation: c.activation };
   if (init === 'sii') {
-    const r = siiInit({ ...spec, solver: c.solver, h: c.h, eps: c.eps, complex: false, preset: c.siiPreset ?? 'default', rng });
+    const r = siiInit({ ...spec, solver: c.solver, h: c.h, eps: c.eps, complex: false, compensation: c.compensation ?? 'none', rng });
     return { weights: r.weights, biases: r.biases, poles: r.poles.map((p) => ({ re: p.re, im: p.im })) };
   }
   if (init === 'baseline') return heInit(spec, rng);

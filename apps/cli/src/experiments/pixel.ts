@@ -7,7 +7,7 @@
  */
 import { batches, pixelTask, type SequenceData } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { Adam, clipByGlobalNorm, type Optimizer, trainStep } from '@sii/neural-ode';
+import { Adam, clipByGlobalNorm, type Optimizer, trainStep } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { buildOde, Linear, linearLrFactor, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';

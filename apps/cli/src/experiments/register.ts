@@ -3,7 +3,8 @@
  * every flag given on the command line overrides the preset's value.
  */
 import { existsSync } from 'node:fs';
-import { ACTIVATION_NAMES } from '@sii/neural-ode';
+import { SLOPE_COMPENSATIONS } from '@sii/init';
+import { ACTIVATION_NAMES } from '@sii/mlp';
 import { tableauNames } from '@sii/rk';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js';
@@ -70,7 +71,7 @@ function fieldFlags(): Flag[] {
     { flags: '--activation <name>', key: 'activation', description: 'ODE MLP activation', choices: ACTIVATION_NAMES },
     { flags: '--solver <name>', key: 'solver', description: 'fixed-step solver (@sii/rk tableau); SII samples its region', parser: solverName },
     { flags: '--eps <eps>', key: 'eps', description: 'SII margin', parser: parseNumber((x) => x < 0, 'a number < 0') },
-    { flags: '--sii-preset <name>', key: 'siiPreset', description: "siiInit preset: 'default' (slope-compensated) or 'reference' (authors' code)", choices: ['default', 'reference'] },
+    { flags: '--compensation <mode>', key: 'compensation', description: "SII activation-slope compensation: 'none' (authors' code), 'max' (divide by sup σ′) or 'exact'", choices: SLOPE_COMPENSATIONS },
     { flags: '--batch <n>', key: 'batch', description: 'batch size', parser: parseInteger(1) },
     { flags: '--lr <lr>', key: 'lr', description: 'Adam learning rate', parser: positive },
     { flags: '--clip <norm|none>', key: 'clip', description: 'global gradient-norm clip', parser: numberOrNull('none', (x) => x > 0, "a number > 0 or 'none'") },
@@ -107,6 +108,11 @@ function buildConfig<C extends BaseExperimentConfig>(preset: Record<string, unkn
   for (const f of flags) {
     const name = f.key;
     if (o[name] !== undefined) config[name] = o[name];
+  }
+  // Every experiment with an ODE field records its SII slope compensation ('none': the authors' code).
+  if (config.states !== undefined) {
+    config.compensation ??= 'none';
+    delete config.siiPreset; // replaced by `compensation`; older presets may still carry it
   }
   const c = config as unknown as C & { states?: number; hidden?: number };
   if (c.inits.includes('sii') && c.states !== undefined && c.hidden !== undefined && c.hidden < c.states) {

@@ -1,4 +1,5 @@
 /** Shapes shared by the benchmark experiments (JSON-serialisable: they cross worker threads and files). */
+import type { SlopeCompensation } from '@sii/init';
 import type { FieldConfig, InitName } from './nn.js';
 
 export type ExperimentKind = 'pixel' | 'latent' | 'forecast';
@@ -25,8 +26,8 @@ export interface OdeTrainingConfig {
   solver: string;
   h: number;
   eps: number;
-  /** siiInit preset ('default' | 'reference', see nn.ts FieldConfig). */
-  siiPreset: 'default' | 'reference';
+  /** siiInit's slope compensation (see nn.ts FieldConfig; absent in a preset: 'none', filled in by the command). */
+  compensation?: SlopeCompensation;
   batch: number;
   lr: number;
   /** Global gradient-norm clip (null: none). */

@@ -4,9 +4,11 @@
  * solver (euler / midpoint / rk4) at step h. The poles the student ends with (eigenvalues of
  * ∂f/∂x at 0) show where each solver lets the model place them.
  */
-import { heInit, type MlpSpec, mlpJacobian64 } from '@sii/init';
+import { heInit } from '@sii/init';
 import { eigenvalues, Rng } from '@sii/linalg';
-import { MlpVectorField, NAdam, NeuralODE, trainStep } from '@sii/neural-ode';
+import { type MlpSpec, mlpJacobian64 } from '@sii/mlp';
+import { MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { NAdam, trainStep } from '@sii/train';
 import { odeint } from '@sii/rk';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';

@@ -1,16 +1,19 @@
 /**
  * Train one student on one teacher's data (spec §7): MLP vector field (ELU), one solver step of
  * size h per sample, windows of `window` samples rolled from the window's first true state with the
- * window's inputs (zero-order hold), MSE against the true states x_1..x_{window−1}; NAdam (torch rules, @sii/neural-ode)
- * with global gradient-norm clipping; validation MSE on every window of the validation trajectory after
- * each epoch; poles of ∂f/∂x at the origin after each epoch (float64, from the weights).
+ * window's inputs (zero-order hold), MSE against the true states x_1..x_{window−1}; NAdam (torch rules)
+ * with global gradient-norm clipping, trained by @sii/train's fit() (one seeded shuffled pass per epoch);
+ * validation MSE on every window of the validation trajectory after each epoch; poles of ∂f/∂x at the
+ * origin after each epoch (float64, from the weights).
  */
 import { generateTeacherStudent, type TeacherStudentData } from '@sii/datasets';
-import { heInit, type MlpSpec, mlpJacobian64, siiInit } from '@sii/init';
+import { heInit, siiInit } from '@sii/init';
 import { eigenvalues, Rng } from '@sii/linalg';
-import { MlpVectorField, NAdam, NeuralODE, trainStep } from '@sii/neural-ode';
+import { type MlpSpec, mlpJacobian64 } from '@sii/mlp';
+import { MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { fit, NAdam } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { emptyInitRun, type InitRun, type StudentConfig, type StudentTask, type TeacherResult, type TeacherTask } from './types.js';
 
 export function studentSpec(config: StudentConfig, states: number, inputs: number): MlpSpec {
@@ -57,7 +60,6 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
       : heInit(spec, initRng);
   const field = new MlpVectorField(spec, { weights: weights.weights, biases: weights.biases });
   const ode = new NeuralODE(field, { method: c.solver, step: c.h, checkFinite: false });
-  const orderRng = rng.fork('batches');
   const win = data.window;
 
   // [window, W, ·] so that a batch is a gather along axis 1.
@@ -70,13 +72,13 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
   const W = data.train.windows.count;
 
   /** MSE of the rollout from S[0] with inputs U[0..win−2] against S[1..win−1]. */
-  const windowLoss = (S: Tensor3D, U: Tensor3D): Tensor => {
+  const windowLoss = (S: Tensor3D, U: Tensor3D): tf.Scalar => {
     const B = S.shape[1];
     const x0 = tf.reshape(tf.slice(S, [0, 0, 0], [1, B, n]), [B, n]) as Tensor2D;
     const u = tf.slice(U, [0, 0, 0], [win - 1, B, m]) as Tensor3D;
     const target = tf.slice(S, [1, 0, 0], [win - 1, B, n]);
     const pred = ode.rollout(x0, u);
-    return tf.mean(tf.squaredDifference(pred, target));
+    return tf.mean(tf.squaredDifference(pred, target)) as tf.Scalar;
   };
   const valLoss = (): number => {
     const l = tf.tidy(() => windowLoss(valS, valU));
@@ -84,54 +86,50 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
     l.dispose();
     return v;
   };
+  /** Epoch e: the windows in the order of one permutation of the student's 'batches' stream, in batches. */
+  function* batches(_epoch: number, orderRng: Rng): Generator<[Tensor3D, Tensor3D]> {
+    const order = Array.from(orderRng.permutation(W));
+    for (let s = 0; s < W; s += c.batch) {
+      const idx = order.slice(s, s + c.batch);
+      yield tf.tidy(() => {
+        const ids = tf.tensor1d(idx, 'int32');
+        return [tf.gather(trainS, ids, 1) as Tensor3D, tf.gather(trainU, ids, 1) as Tensor3D];
+      });
+    }
+  }
 
   const opt = new NAdam({ learningRate: c.lr });
   const run: InitRun = emptyInitRun(task.init);
   try {
-    run.initialValLoss = valLoss();
-    run.poles.push(polesAtOrigin(spec, field));
-    const limit = c.divergeFactor * Math.max(run.initialValLoss, 1e-12);
-    const isBad = (x: number) => !Number.isFinite(x) || x > limit;
-    if (!Number.isFinite(run.initialValLoss)) run.diverged = { epoch: 0, reason: `initial validation loss ${run.initialValLoss}` };
-    for (let epoch = 1; epoch <= c.epochs && !run.diverged; epoch++) {
-      const order = Array.from(orderRng.permutation(W));
-      let sum = 0;
-      let batches = 0;
-      for (let s = 0; s < W; s += c.batch) {
-        const idx = order.slice(s, s + c.batch);
-        const [S, U] = tf.tidy(() => {
-          const ids = tf.tensor1d(idx, 'int32');
-          return [tf.gather(trainS, ids, 1) as Tensor3D, tf.gather(trainU, ids, 1) as Tensor3D];
-        });
-        let lv: number;
-        try {
-          lv = trainStep(() => windowLoss(S, U) as tf.Scalar, opt, { variables: field.variables, clipNorm: c.clip }).loss;
-        } finally {
-          S.dispose();
-          U.dispose();
+    const result = fit({
+      variables: field.variables,
+      optimizer: opt,
+      epochs: c.epochs,
+      seed: task.studentSeed,
+      batches,
+      loss: ([S, U]) => windowLoss(S, U),
+      disposeBatch: (b) => tf.dispose(b),
+      clipNorm: c.clip,
+      validate: (epoch) => {
+        const loss = valLoss();
+        if (epoch === 0) {
+          run.initialValLoss = loss;
+          run.poles.push(polesAtOrigin(spec, field));
         }
-        sum += lv;
-        batches++;
-        if (isBad(lv)) {
-          run.diverged = { epoch, reason: `training loss ${lv} at batch ${batches}` };
-          break;
-        }
-      }
-      const train = sum / Math.max(1, batches);
-      const val = run.diverged ? Number.NaN : valLoss();
-      run.trainCurve.push(train);
-      run.valCurve.push(val);
-      run.epochsRun = epoch;
-      if (!run.diverged && isBad(val)) run.diverged = { epoch, reason: `validation loss ${val}` };
-      if (!run.diverged) {
-        if (val < run.minValLoss) {
-          run.minValLoss = val;
-          run.minEpoch = epoch;
-        }
-        run.poles.push(polesAtOrigin(spec, field));
-      }
-      onEpoch?.(epoch, val, train);
-    }
+        return { loss };
+      },
+      divergence: { factor: c.divergeFactor },
+      onEpoch: ({ epoch, trainLoss, metrics, diverged, best }) => {
+        run.trainCurve.push(trainLoss);
+        run.valCurve.push(metrics.loss!);
+        run.epochsRun = epoch;
+        run.minValLoss = best.value;
+        run.minEpoch = best.epoch;
+        if (!diverged) run.poles.push(polesAtOrigin(spec, field));
+        onEpoch?.(epoch, metrics.loss!, trainLoss);
+      },
+    });
+    run.diverged = result.diverged ?? null;
   } catch (e) {
     run.error = e instanceof Error ? e.message : String(e);
     run.diverged ??= { epoch: run.epochsRun + 1, reason: `error: ${run.error}` };

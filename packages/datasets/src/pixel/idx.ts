@@ -34,19 +34,28 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Decompress if gzipped; errors name the file. */
-export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
+/**
+ * Largest decompressed IDX file accepted (bytes): 512 MiB, ten times the full MNIST training images.
+ * A gzip bomb stops at this size instead of filling memory.
+ */
+export const MAX_IDX_BYTES = 512 * 1024 * 1024;
+
+/** Decompress if gzipped, to at most `maxBytes`; errors name the file. */
+export function maybeGunzip(bytes: Uint8Array, file: string, maxBytes = MAX_IDX_BYTES): Uint8Array {
   if (!isGzip(bytes)) return bytes;
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`${file}: gzip data decompresses to more than ${maxBytes} bytes (the limit for one file)`);
+    }
     throw new Error(`${file}: corrupted or truncated gzip data (${(e as Error).message})`);
   }
 }
 
 /** Parse IDX bytes (gzipped or not). `file` is used in error messages. */
-export function parseIdx(input: Uint8Array, file = '<buffer>'): IdxArray {
-  const bytes = maybeGunzip(input, file);
+export function parseIdx(input: Uint8Array, file = '<buffer>', maxBytes = MAX_IDX_BYTES): IdxArray {
+  const bytes = maybeGunzip(input, file, maxBytes);
   if (bytes.length < 4) {
     throw new Error(`${file}: not an IDX file: ${bytes.length} bytes, shorter than the 4-byte magic number`);
   }
@@ -67,11 +76,14 @@ export function parseIdx(input: Uint8Array, file = '<buffer>'): IdxArray {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
-  let count = 1;
-  for (let i = 0; i < ndims; i++) {
-    const d = view.getUint32(4 + 4 * i, false);
-    dims.push(d);
+  for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  // The element count, checked against the limit as it grows (255 dimensions of 2^32 − 1 overflow a double).
+  let count = dims.includes(0) ? 0 : 1;
+  for (const d of count === 0 ? [] : dims) {
     count *= d;
+    if (count * code.size > maxBytes) {
+      throw new Error(`${file}: IDX dimensions [${dims.join(', ')}] of ${code.type} exceed the limit of ${maxBytes} bytes`);
+    }
   }
   const expected = count * code.size;
   const actual = bytes.length - headerLength;

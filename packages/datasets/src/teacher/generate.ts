@@ -14,16 +14,9 @@
  *   root.fork('val'). N teachers are N seeds.
  */
 
-import {
-  type ActivationName,
-  type MlpSpec,
-  type MlpWeights,
-  mlpFunction64,
-  mlpJacobian64,
-  type SiiPreset,
-  siiInit,
-} from '@sii/init';
+import { type SiiPreset, siiInit } from '@sii/init';
 import { type Complex, eigenvalues, Rng } from '@sii/linalg';
+import { type ActivationName, type MlpSpec, type MlpWeights, mlpFunction64, mlpJacobian64 } from '@sii/mlp';
 import { odeint } from '@sii/rk';
 import { checkFinite, checkInt, checkNonNegative, checkOneOf, checkPositive, checkSeed } from '../latent/checks.js';
 import { interpolateSamples, type PwmModulation, pwmInput } from './pwm.js';
@@ -85,7 +78,7 @@ export interface TeacherStudentOptions {
   /** dopri5 tolerances (defaults 1e-7 and 1e-9). */
   rtol?: number;
   atol?: number;
-  /** SII preset of @sii/init (default 'default'; identical for ELU teachers except the sampled R). */
+  /** SII sampling preset of @sii/init: 'default' the solver's exact R(z), 'reference' the authors' Taylor polynomial (default 'default'). */
   preset?: SiiPreset;
   /** Overrides of the setting's teacher configuration (hidden, layers, activation, h, eps, …). */
   teacher?: Partial<TeacherConfig>;

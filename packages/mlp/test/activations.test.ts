@@ -5,6 +5,8 @@ import {
   activation64,
   activationDerivative64,
   activationSlopeAtZero,
+  activationSupSlope,
+  getActivation,
   SELU_ALPHA,
   SELU_SCALE,
 } from '../src/index.js';
@@ -75,7 +77,63 @@ describe('activations (float64)', () => {
     expect(Math.abs(activationDerivative64('silu', -800))).toBe(0);
   });
 
-  it('rejects unknown names', () => {
+  it('supremum slopes sup|σ′| agree with a dense grid refined by golden-section search', () => {
+    // Independent check: the largest central finite difference of σ over x ∈ [−40, 40] (step 1e-3),
+    // then a golden-section search for the maximum of |σ′| (analytic, itself checked against finite
+    // differences above) around the best grid point.
+    const slope = (name: ActivationName, x: number) => Math.abs(activationDerivative64(name, x));
+    const fdSlope = (name: ActivationName, x: number) => Math.abs((activation64(name, x + 1e-7) - activation64(name, x - 1e-7)) / 2e-7);
+    const supremum = (name: ActivationName) => {
+      let best = -40;
+      for (let x = -40; x <= 40; x += 1e-3) if (fdSlope(name, x) > fdSlope(name, best)) best = x;
+      let a = best - 2e-3;
+      let b = best + 2e-3;
+      const g = (Math.sqrt(5) - 1) / 2;
+      for (let i = 0; i < 60; i++) {
+        const c = b - g * (b - a);
+        const d = a + g * (b - a);
+        if (slope(name, c) > slope(name, d)) b = d;
+        else a = c;
+      }
+      return { x: (a + b) / 2, value: slope(name, (a + b) / 2) };
+    };
+    const silu = supremum('silu');
+    expect(silu.x).toBeCloseTo(2.3994, 3);
+    expect(activationSupSlope('silu')).toBeCloseTo(silu.value, 10);
+    expect(activationSupSlope('silu')).toBeCloseTo(1.0998, 4);
+    const gelu = supremum('gelu');
+    expect(gelu.x).toBeCloseTo(1.4185, 3);
+    expect(activationSupSlope('gelu')).toBeCloseTo(gelu.value, 10);
+    expect(activationSupSlope('gelu')).toBeCloseTo(1.129, 3);
+    // Monotone slopes: the supremum is a limit or an endpoint of the grid.
+    for (const name of ['elu', 'tanh', 'relu', 'leaky_relu', 'softplus', 'sigmoid', 'none'] as ActivationName[]) {
+      expect(activationSupSlope(name), name).toBeCloseTo(supremum(name).value, 6);
+    }
+    expect(activationSupSlope('sigmoid')).toBe(0.25);
+    expect(activationSupSlope('softplus')).toBe(1);
+    // selu: σ′ = scale·alpha·e^x on x ≤ 0, so the supremum scale·alpha ≈ 1.7581 is reached at 0⁻.
+    expect(activationSupSlope('selu')).toBeCloseTo(1.7581, 4);
+    expect(activationSupSlope('selu')).toBeCloseTo(supremum('selu').value, 5);
+    // No grid point exceeds the stated supremum.
+    for (const name of ACTIVATION_NAMES) {
+      for (let x = -20; x <= 20; x += 0.01) {
+        expect(Math.abs(activationDerivative64(name, x)), `${name}'(${x})`).toBeLessThanOrEqual(activationSupSlope(name) * (1 + 1e-12));
+      }
+    }
+  });
+
+  it('getActivation bundles σ, σ′ and both slopes', () => {
+    const silu = getActivation('silu');
+    expect(silu.name).toBe('silu');
+    expect(silu.fn(1)).toBe(activation64('silu', 1));
+    expect(silu.derivative(-0.3)).toBe(activationDerivative64('silu', -0.3));
+    expect(silu.slopeAtZero).toBe(0.5);
+    expect(silu.supSlope).toBe(activationSupSlope('silu'));
+  });
+
+  it('rejects unknown names, naming the argument and the known names', () => {
     expect(() => activationSlopeAtZero('swish' as ActivationName)).toThrow(/swish/);
+    expect(() => activationSupSlope('swish' as ActivationName)).toThrow(/name: unknown activation "swish"; known: elu, silu/);
+    expect(() => getActivation('swish' as ActivationName)).toThrow(/swish/);
   });
 });

@@ -6,13 +6,12 @@
 import { parentPort } from 'node:worker_threads';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from './backend.js';
-import { type FastRolloutEngine, fastRolloutImpl } from './fast_rollout.js';
-import { defaultWeights, type MlpSpec, MlpVectorField } from './mlp.js';
-import { NeuralODE } from './neural_ode.js';
+import { defaultWeights, type MlpSpec } from '@sii/mlp';
+import { type FastRolloutEngine, initBackend, MlpVectorField, NeuralODE, type TableauLike } from '@sii/neural-ode';
+import { fastRolloutImpl } from '@sii/neural-ode/internal';
+import { flatten } from './optimizers.js';
 import type { ShardLoss } from './parallel.js';
-import type { TableauLike } from './tableau.js';
-import { flatten, mse } from './train.js';
+import { mse } from './step.js';
 
 export interface WorkerInit {
   type: 'init';

@@ -1,79 +1,10 @@
 /**
- * Plain float64 MLP vector field f(x, u) and its Jacobian ∂f/∂x, in the row-vector convention of
- * the spec: a_k = h_{k−1}·W_k + b_k, h_k = σ(a_k) for k < L, f = a_L; h_0 = [x, u].
- * These types are structurally identical to @sii/neural-ode's MlpSpec / MlpWeights.
+ * Float64 forward pass f(x, u) and Jacobian ∂f/∂x of an MLP vector field (see spec.ts for the
+ * convention). Used where accuracy matters: teacher simulation, stability analysis, verification.
  */
 import type { DenseMatrix } from '@sii/linalg';
-import { type ActivationName, activation64, activationDerivative64, assertActivationName } from './activations.js';
-
-export interface MlpSpec {
-  /** n: number of states (the output size and the first n inputs). */
-  states: number;
-  /** m: number of exogenous inputs u appended after the states. */
-  inputs: number;
-  /** H: hidden width (unused when layers = 1). */
-  hidden: number;
-  /** L: number of Linear layers (≥ 1). */
-  layers: number;
-  activation: ActivationName;
-}
-
-export interface MlpWeights {
-  /** W_k with shape in × out (row-major). */
-  weights: DenseMatrix[];
-  /** b_k with length out. */
-  biases: Float64Array[];
-}
-
-function assertCount(value: unknown, name: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Validates an MlpSpec; returns the layer sizes [n+m, H, …, H, n] (length L+1). */
-export function layerSizes(spec: MlpSpec): number[] {
-  if (spec === null || typeof spec !== 'object') throw new TypeError(`spec must be an MlpSpec object, got ${String(spec)}`);
-  const n = assertCount(spec.states, 'spec.states', 1);
-  const m = assertCount(spec.inputs, 'spec.inputs', 0);
-  const L = assertCount(spec.layers, 'spec.layers', 1);
-  assertActivationName(spec.activation, 'spec.activation');
-  const sizes = [n + m];
-  if (L > 1) {
-    const H = assertCount(spec.hidden, 'spec.hidden', 1);
-    for (let k = 1; k < L; k++) sizes.push(H);
-  }
-  sizes.push(n);
-  return sizes;
-}
-
-/** Checks that `w` has the shapes `spec` demands; returns the layer sizes. */
-export function assertWeightsMatch(spec: MlpSpec, w: MlpWeights): number[] {
-  const sizes = layerSizes(spec);
-  const L = sizes.length - 1;
-  if (!w || !Array.isArray(w.weights) || !Array.isArray(w.biases)) {
-    throw new TypeError('weights must be { weights: DenseMatrix[]; biases: Float64Array[] }');
-  }
-  if (w.weights.length !== L || w.biases.length !== L) {
-    throw new RangeError(
-      `weights: expected ${L} layers for spec.layers = ${L}, got ${w.weights.length} weight matrices and ${w.biases.length} biases`,
-    );
-  }
-  for (let k = 0; k < L; k++) {
-    const W = w.weights[k]!;
-    const b = w.biases[k]!;
-    if (W.rows !== sizes[k] || W.cols !== sizes[k + 1] || W.data.length !== W.rows * W.cols) {
-      throw new RangeError(
-        `weights.weights[${k}]: expected shape ${sizes[k]}×${sizes[k + 1]} (in×out), got ${W.rows}×${W.cols} with ${W.data.length} entries`,
-      );
-    }
-    if (b.length !== sizes[k + 1]) {
-      throw new RangeError(`weights.biases[${k}]: expected length ${sizes[k + 1]}, got ${b.length}`);
-    }
-  }
-  return sizes;
-}
+import { activation64, activationDerivative64 } from './activations.js';
+import { assertWeightsMatch, type MlpSpec, type MlpWeights } from './spec.js';
 
 function assertVector(v: ArrayLike<number>, len: number, name: string): void {
   if (!v || v.length !== len) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ActivationName,
   activation64,
-  heInit,
+  defaultWeights,
   type MlpSpec,
   type MlpWeights,
   mlpForward64,
@@ -33,7 +33,7 @@ describe('mlpForward64 / mlpJacobian64', () => {
     const rng = new Rng(11);
     for (const layers of [1, 2, 3]) {
       const spec: MlpSpec = { states: 3, inputs: 2, hidden: 5, layers, activation: 'elu' };
-      const w = heInit(spec, rng);
+      const w = defaultWeights(spec, rng);
       const x = [0.3, -1.2, 0.7];
       const u = [0.5, -0.25];
       const got = mlpForward64(spec, w, Float64Array.from(x), Float64Array.from(u));
@@ -62,7 +62,7 @@ describe('mlpForward64 / mlpJacobian64', () => {
     const rng = new Rng(5);
     for (const activation of acts) {
       const spec: MlpSpec = { states: 3, inputs: 1, hidden: 6, layers: 3, activation };
-      const w = heInit(spec, rng);
+      const w = defaultWeights(spec, rng);
       const x = [0.4, -0.9, 1.3];
       const u = [0.7];
       const J = mlpJacobian64(spec, w, x, u);
@@ -85,7 +85,7 @@ describe('mlpForward64 / mlpJacobian64', () => {
 
   it('mlpFunction64 reuses buffers and writes into out; u defaults to zeros', () => {
     const spec: MlpSpec = { states: 2, inputs: 1, hidden: 4, layers: 2, activation: 'silu' };
-    const w = heInit(spec, 3);
+    const w = defaultWeights(spec, 3);
     const f = mlpFunction64(spec, w);
     const out = new Float64Array(2);
     const r = f([0.1, 0.2], [0], out);
@@ -96,7 +96,7 @@ describe('mlpForward64 / mlpJacobian64', () => {
 
   it('rejects mismatched shapes with the argument named', () => {
     const spec: MlpSpec = { states: 2, inputs: 0, hidden: 4, layers: 2, activation: 'elu' };
-    const w = heInit(spec, 1);
+    const w = defaultWeights(spec, 1);
     expect(() => mlpForward64(spec, w, [1, 2, 3])).toThrow(/x must have length 2, got 3/);
     expect(() => mlpForward64({ ...spec, hidden: 5 }, w, [1, 2])).toThrow(/weights\.weights\[0\].*2×5/);
     expect(() => mlpForward64({ ...spec, layers: 0 }, w, [1, 2])).toThrow(/spec\.layers.*got 0/);

@@ -8,12 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { fastRolloutImpl } from './fast_rollout.js';
-import { MlpVectorField } from './mlp.js';
-import { builtWorkerFactory, type MinimalWorker as NodeWorker } from './node_worker.js';
-import type { NeuralODE } from './neural_ode.js';
-import { flatten, mse, type Optimizer } from './train.js';
-import { show } from './validate.js';
+import { MlpVectorField, type NeuralODE } from '@sii/neural-ode';
+import { builtWorkerFactory, fastRolloutImpl, type MinimalWorker as NodeWorker } from '@sii/neural-ode/internal';
+import { flatten, type Optimizer } from './optimizers.js';
+import { show } from './show.js';
+import { mse } from './step.js';
 
 /** 'final': MSE of x_T against a [B, n] target; 'all': MSE of x_1 … x_T against a [T, B, n] target. */
 export type ShardLoss = 'final' | 'all';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam, clipByGlobalNorm, globalNorm, initBackend, MlpVectorField, mse, NAdam, NeuralODE, trainStep } from '../src/index.js';
-import { lcg, relErr } from './helpers/ref64.js';
+import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { Adam, clipByGlobalNorm, globalNorm, mse, NAdam, SGD, trainStep } from '../src/index.js';
+import { lcg, relErr } from './helpers/numbers.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -188,5 +189,115 @@ describe('trainStep', () => {
     expect(dw[1]).toBeCloseTo(2 / Math.sqrt(5), 5);
     tf.dispose([v, w]);
     sgd.dispose();
+  });
+});
+
+describe('bad arguments', () => {
+  it('optimizers and trainStep', () => {
+    expect(() => new Adam({ learningRate: -1 })).toThrow(/Adam: learningRate must be a finite number >= 0, got -1/);
+    expect(() => new NAdam({ beta1: 1 })).toThrow(/NAdam: beta1 must be in \[0, 1\), got 1/);
+    const v = tf.variable(tf.scalar(1));
+    expect(() => trainStep(() => tf.square(v) as tf.Scalar, new Adam(), { clipNorm: 0 })).toThrow(/clipNorm must be a finite number > 0, got 0/);
+    expect(() => trainStep(() => tf.square(v) as tf.Scalar, {} as Adam)).toThrow(/optimizer must have step\(\) or applyGradients\(\)/);
+    v.dispose();
+  });
+});
+
+/** Float64 scalar loop of torch.optim.SGD (dampening 0) over per-variable parameter lists. */
+function sgdReference(theta: number[], grads: number[][], lr: number, mu: number, nesterov: boolean, wd: number) {
+  const p = [...theta];
+  const buf: number[] = [];
+  grads.forEach((g0, s) => {
+    for (let i = 0; i < p.length; i++) {
+      let g = g0[i]! + wd * p[i]!;
+      if (mu !== 0) {
+        buf[i] = s === 0 ? g : mu * buf[i]! + g;
+        g = nesterov ? g + mu * buf[i]! : buf[i]!;
+      }
+      p[i] = p[i]! - lr * g;
+    }
+  });
+  return p;
+}
+
+describe('SGD', () => {
+  const cases = [
+    { momentum: 0, nesterov: false, weightDecay: 0 },
+    { momentum: 0.9, nesterov: false, weightDecay: 0 },
+    { momentum: 0.9, nesterov: true, weightDecay: 0 },
+    { momentum: 0.5, nesterov: true, weightDecay: 0.1 },
+    { momentum: 0, nesterov: false, weightDecay: 0.01 },
+  ];
+  for (const c of cases) {
+    it(`momentum ${c.momentum}, nesterov ${c.nesterov}, weightDecay ${c.weightDecay}: 6 steps on two variables match torch's rule in float64`, () => {
+      const r = lcg(11);
+      const shapes = [[2, 2], [3]];
+      const theta = shapes.map((sh) => Array.from({ length: sh[0]! * (sh[1] ?? 1) }, () => Math.fround(r())));
+      const vars = shapes.map((sh, i) => tf.variable(tf.tensor(theta[i]!, sh)));
+      const grads = Array.from({ length: 6 }, () => theta.map((t) => t.map(() => Math.fround(r()))));
+      const opt = new SGD({ learningRate: 0.1, ...c });
+      for (const g of grads) {
+        const gs = g.map((x, i) => tf.tensor(x, shapes[i]!));
+        opt.step(vars, gs);
+        tf.dispose(gs);
+      }
+      vars.forEach((v, i) => {
+        const want = sgdReference(theta[i]!, grads.map((g) => g[i]!), 0.1, c.momentum, c.nesterov, c.weightDecay);
+        const d = Array.from(v.dataSync(), (x, k) => x - theta[i]![k]!);
+        expect(relErr(d, want.map((x, k) => x - theta[i]![k]!))).toBeLessThan(1e-5);
+      });
+      expect(opt.iterations).toBe(6);
+      opt.dispose();
+      tf.dispose(vars);
+    });
+  }
+
+  it('rejects bad options', () => {
+    expect(() => new SGD({ momentum: -0.1 })).toThrow(/SGD: momentum must be a finite number >= 0, got -0.1/);
+    expect(() => new SGD({ nesterov: true })).toThrow(/SGD: nesterov needs momentum > 0/);
+    expect(() => new SGD({ learningRate: Number.NaN })).toThrow(/SGD: learningRate must be a finite number >= 0, got NaN/);
+  });
+});
+
+describe('optimizer state', () => {
+  for (const make of [() => new Adam({ learningRate: 0.02 }), () => new NAdam({ learningRate: 0.02 }), () => new SGD({ learningRate: 0.02, momentum: 0.9 })]) {
+    it(`${make().constructor.name}: getState → JSON → setState on a fresh optimizer continues with identical numbers`, () => {
+      const r = lcg(5);
+      const theta = [Array.from({ length: 6 }, () => r()), Array.from({ length: 3 }, () => r())];
+      const shapes = [[2, 3], [3]];
+      const grads = Array.from({ length: 6 }, () => theta.map((t) => t.map(() => r())));
+      const run = (split: boolean) => {
+        const vars = shapes.map((sh, i) => tf.variable(tf.tensor(theta[i]!, sh)));
+        let opt = make();
+        grads.forEach((g, s) => {
+          if (split && s === 3) {
+            const state = JSON.parse(JSON.stringify(opt.getState(vars)));
+            opt.dispose();
+            opt = make();
+            opt.setState(vars, state);
+          }
+          const gs = g.map((x, i) => tf.tensor(x, shapes[i]!));
+          opt.step(vars, gs);
+          tf.dispose(gs);
+        });
+        const out = vars.map((v) => Array.from(v.dataSync()));
+        expect(opt.iterations).toBe(6);
+        opt.dispose();
+        tf.dispose(vars);
+        return out;
+      };
+      expect(run(true)).toEqual(run(false));
+    });
+  }
+
+  it('setState rejects a state of another optimizer or of other variables', () => {
+    const v = tf.variable(tf.zeros([3]));
+    const adam = new Adam();
+    const state = adam.getState([v]);
+    expect(() => new NAdam().setState([v], state)).toThrow(/NAdam.setState: state must come from a NAdam, got kind "Adam"/);
+    const w = tf.variable(tf.zeros([2]));
+    expect(() => adam.setState([w], state)).toThrow(/Adam.setState: state.slots.m\[0\] must have 2 values/);
+    adam.dispose();
+    tf.dispose([v, w]);
   });
 });

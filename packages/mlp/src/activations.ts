@@ -1,8 +1,10 @@
 /**
- * Float64 activations and their derivatives, matching the tfjs/PyTorch definitions used by
- * @sii/neural-ode. Derivatives at a kink (relu, leaky_relu, selu at x = 0) follow the autodiff
- * convention of PyTorch and tfjs (the `x > 0` branch is taken only for x > 0), so a float64
- * Jacobian agrees with the tfjs one even for pre-activations that are exactly zero.
+ * The activations an sii MLP may use, in float64: value σ(x), derivative σ'(x), slope at the origin
+ * and supremum slope sup|σ'|. Definitions match PyTorch's (GELU in its tanh approximation), so the
+ * tfjs layers of @sii/neural-ode compute the same functions in float32. Derivatives at a kink (relu,
+ * leaky_relu, selu at x = 0) follow the autodiff convention of PyTorch and tfjs (the `x > 0` branch is
+ * taken only for x > 0), so a float64 Jacobian agrees with the tfjs one even for pre-activations that
+ * are exactly zero.
  */
 
 export type ActivationName =
@@ -30,24 +32,23 @@ export const ACTIVATION_NAMES: readonly ActivationName[] = [
   'none',
 ];
 
-/** Negative-side slope of 'leaky_relu' (PyTorch default). */
+/** Negative-side slope of 'leaky_relu' (PyTorch's default, used by the paper's code). */
 export const LEAKY_RELU_SLOPE = 0.01;
 /** SELU constants (Klambauer et al. 2017), as in PyTorch and tfjs. */
 export const SELU_SCALE = 1.0507009873554805;
 export const SELU_ALPHA = 1.6732632423543772;
-/** sqrt(2/pi), the constant of the tanh approximation of GELU. */
-const GELU_K = Math.sqrt(2 / Math.PI);
-const GELU_C = 0.044715;
+/** GELU, tanh approximation: 0.5·x·(1 + tanh(k·(x + c·x³))), k = √(2/π), c = 0.044715. */
+export const GELU_K = Math.sqrt(2 / Math.PI);
+export const GELU_C = 0.044715;
 
 export function isActivationName(name: unknown): name is ActivationName {
   return typeof name === 'string' && (ACTIVATION_NAMES as readonly string[]).includes(name);
 }
 
+/** Returns `name` if it is an activation name; otherwise throws a RangeError naming `argName` and the known names. */
 export function assertActivationName(name: unknown, argName = 'activation'): ActivationName {
   if (!isActivationName(name)) {
-    throw new RangeError(
-      `${argName}: unknown activation ${JSON.stringify(name)}; expected one of ${ACTIVATION_NAMES.join(', ')}`,
-    );
+    throw new RangeError(`${argName}: unknown activation ${JSON.stringify(name)}; known: ${ACTIVATION_NAMES.join(', ')}`);
   }
   return name;
 }
@@ -66,7 +67,7 @@ export function activation64(name: ActivationName, x: number): number {
       return x > 0 ? x : Math.expm1(x);
     case 'silu':
       return x * logistic(x);
-    case 'gelu': // tanh approximation: 0.5 x (1 + tanh(k (x + c x³)))
+    case 'gelu':
       return 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x)));
     case 'tanh':
       return Math.tanh(x);
@@ -93,7 +94,7 @@ export function activationDerivative64(name: ActivationName, x: number): number 
     case 'elu':
       return x > 0 ? 1 : Math.exp(x);
     case 'silu': {
-      // d/dx x s(x) = s(x) (1 + x (1 − s(x)))
+      // d/dx x·s(x) = s(x)·(1 + x·(1 − s(x)))
       const s = logistic(x);
       return s * (1 + x * (1 - s));
     }
@@ -125,13 +126,11 @@ export function activationDerivative64(name: ActivationName, x: number): number 
 }
 
 /**
- * Slope of the activation at the origin, the factor the spec's §5 speaks of: a network with
- * L layers has Jacobian ≈ slope^(L−1)·(−Aᵀ)^L at x = 0 without compensation.
- * elu 1, silu 0.5, gelu 0.5, tanh 1, selu 1.0507, softplus 0.5, sigmoid 0.25, none 1.
- * relu, leaky_relu and selu have a kink at 0; for them this returns the RIGHT derivative
- * (relu 1, leaky_relu 1, selu SELU_SCALE), the slope of the branch a positive pre-activation sees.
- * Note that `activationDerivative64('relu', 0)` is 0 (PyTorch/tfjs convention). For relu, slope
- * compensation is ill-posed: with biases of either sign, half the neurons are dead at the origin.
+ * Slope of the activation at the origin: an L-layer network has Jacobian ≈ slope^(L−1)·(product of
+ * the weights) at x = 0 (elu 1, silu 0.5, gelu 0.5, tanh 1, selu 1.0507, softplus 0.5, sigmoid 0.25,
+ * none 1). relu, leaky_relu and selu have a kink at 0; for them this returns the RIGHT derivative
+ * (relu 1, leaky_relu 1, selu SELU_SCALE), the slope of the branch a positive pre-activation sees,
+ * while `activationDerivative64(name, 0)` follows autodiff (relu 0).
  */
 export function activationSlopeAtZero(name: ActivationName): number {
   switch (assertActivationName(name, 'name')) {
@@ -143,4 +142,51 @@ export function activationSlopeAtZero(name: ActivationName): number {
     default:
       return activationDerivative64(name, 0);
   }
+}
+
+/**
+ * sup over x of |σ'(x)|: the largest factor by which the activation can stretch a perturbation.
+ * SiLU 1.0998 (at x ≈ 2.3994) and GELU 1.1290 (at x ≈ 1.4185) overshoot 1; selu's is
+ * SELU_SCALE·SELU_ALPHA ≈ 1.7581 (approached as x → 0⁻); sigmoid 0.25; the others 1 (softplus only as
+ * x → ∞). The SiLU and GELU constants are maxima found numerically (golden-section search, checked in
+ * the tests).
+ */
+const SUP_SLOPES: Record<ActivationName, number> = {
+  elu: 1,
+  silu: 1.0998393201288668,
+  gelu: 1.1289930686587717,
+  tanh: 1,
+  relu: 1,
+  leaky_relu: 1,
+  selu: SELU_SCALE * SELU_ALPHA,
+  softplus: 1,
+  sigmoid: 0.25,
+  none: 1,
+};
+
+export function activationSupSlope(name: ActivationName): number {
+  return SUP_SLOPES[assertActivationName(name, 'name')];
+}
+
+/** One activation with its float64 value, derivative and the two slopes the initializers use. */
+export interface Activation {
+  readonly name: ActivationName;
+  readonly fn: (x: number) => number;
+  readonly derivative: (x: number) => number;
+  /** activationSlopeAtZero(name). */
+  readonly slopeAtZero: number;
+  /** activationSupSlope(name) = sup|σ'|. */
+  readonly supSlope: number;
+}
+
+/** The activation `name` as an object (throws naming `name` if unknown). */
+export function getActivation(name: ActivationName): Activation {
+  const n = assertActivationName(name, 'name');
+  return {
+    name: n,
+    fn: (x) => activation64(n, x),
+    derivative: (x) => activationDerivative64(n, x),
+    slopeAtZero: activationSlopeAtZero(n),
+    supSlope: SUP_SLOPES[n],
+  };
 }

@@ -1,17 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DataParallelTrainer,
-  fastRollout,
-  flatten,
-  initBackend,
-  MlpVectorField,
-  mse,
-  NAdam,
-  NeuralODE,
-  trainStep,
-} from '../src/index.js';
-import { lcg, relErr } from './helpers/ref64.js';
+import { fastRollout, initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { DataParallelTrainer, flatten, mse, NAdam, trainStep } from '../src/index.js';
+import { lcg, relErr } from './helpers/numbers.js';
 
 beforeAll(async () => {
   await initBackend();

@@ -1,0 +1,129 @@
+/**
+ * Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_), the global norm, the mean
+ * squared error and one leak-free training step (gradients, optional clipping, optimizer update).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
+import { FlatOptimizer, flatten, type Optimizer } from './optimizers.js';
+import { show } from './show.js';
+
+/**
+ * Scale gradients so that their global L2 norm is at most maxNorm (torch's clip_grad_norm_:
+ * factor min(1, maxNorm / (norm + 1e-6))). Returns new tensors and the norm before clipping.
+ */
+export function clipByGlobalNorm(grads: readonly Tensor[], maxNorm: number): { grads: Tensor[]; norm: Scalar } {
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) {
+    throw new RangeError(`clipByGlobalNorm: maxNorm must be a finite number > 0, got ${show(maxNorm)}`);
+  }
+  return tf.tidy(() => {
+    // One flat vector: 4 kernels for the norm whatever the number of tensors.
+    const norm = tf.sqrt(tf.sum(tf.square(flatten(grads)))) as Scalar;
+    const factor = clipFactor(norm, maxNorm);
+    return { grads: grads.map((g) => tf.mul(g, factor)), norm };
+  });
+}
+
+/** torch's clip_grad_norm_ factor min(1, maxNorm / (norm + 1e-6)). */
+function clipFactor(norm: Scalar, maxNorm: number): Scalar {
+  return tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+}
+
+/** Global L2 norm of a list of tensors (as a number). */
+export function globalNorm(tensors: readonly Tensor[]): number {
+  const n = tf.tidy(() => tf.sqrt(tf.sum(tf.square(flatten(tensors)))));
+  const v = n.dataSync()[0]!;
+  n.dispose();
+  return v;
+}
+
+/** A tfjs-core optimizer (tf.train.adam(...), …) is accepted too. */
+export interface TfjsOptimizerLike {
+  applyGradients(grads: NamedTensorMap): void;
+}
+
+export interface TrainStepOptions {
+  /** Variables to train (default: every trainable variable the loss depends on). */
+  variables?: readonly Variable[];
+  /** Clip the global gradient norm to this value (torch clip_grad_norm_); off by default. */
+  clipNorm?: number;
+}
+
+export interface TrainStepResult {
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+/**
+ * One optimisation step: gradients of lossFn w.r.t. the variables, optional global-norm clipping,
+ * optimizer update. Leaves no tensors behind.
+ */
+export function trainStep(
+  lossFn: () => Scalar,
+  optimizer: Optimizer | TfjsOptimizerLike,
+  opts: TrainStepOptions = {},
+): TrainStepResult {
+  if (typeof lossFn !== 'function') throw new TypeError(`trainStep: lossFn must be a function, got ${show(lossFn)}`);
+  if (optimizer == null || (typeof (optimizer as Optimizer).step !== 'function' && typeof (optimizer as TfjsOptimizerLike).applyGradients !== 'function')) {
+    throw new TypeError(`trainStep: optimizer must have step() or applyGradients(), got ${show(optimizer)}`);
+  }
+  if (opts.clipNorm !== undefined && (!(opts.clipNorm > 0) || !Number.isFinite(opts.clipNorm))) {
+    throw new RangeError(`trainStep: clipNorm must be a finite number > 0, got ${show(opts.clipNorm)}`);
+  }
+  const { value, grads } = tf.variableGrads(lossFn, opts.variables as Variable[] | undefined);
+  const names = Object.keys(grads);
+  const registered = tf.engine().registeredVariables;
+  const vars = names.map((name) => registered[name]!);
+  let list = names.map((name) => grads[name]!);
+  if (optimizer instanceof FlatOptimizer && names.length > 0) {
+    // Flat path: the gradients as one vector for the norm, the clipping and the update (few kernels).
+    let norm: Scalar | null = null;
+    try {
+      const flat = tf.tidy(() => {
+        const g = flatten(list);
+        const n = tf.sqrt(tf.sum(tf.square(g))) as Scalar;
+        norm = tf.keep(n);
+        return opts.clipNorm !== undefined ? tf.mul(g, clipFactor(n, opts.clipNorm)) : g;
+      });
+      tf.dispose(list);
+      list = [flat];
+      tf.tidy(() => optimizer.stepFlat(vars, flat));
+      return { loss: value.dataSync()[0]!, gradNorm: (norm as Scalar | null)!.dataSync()[0]! };
+    } finally {
+      tf.dispose([value, ...list, ...(norm ? [norm] : [])]);
+    }
+  }
+  let norm: Scalar;
+  if (opts.clipNorm !== undefined) {
+    const clipped = clipByGlobalNorm(list, opts.clipNorm);
+    tf.dispose(list);
+    list = clipped.grads;
+    norm = clipped.norm;
+  } else {
+    norm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(flatten(list)))) as Scalar);
+  }
+  try {
+    if (typeof (optimizer as Optimizer).step === 'function') {
+      (optimizer as Optimizer).step(vars, list);
+    } else {
+      const named: NamedTensorMap = {};
+      names.forEach((name, i) => {
+        named[name] = list[i]!;
+      });
+      (optimizer as TfjsOptimizerLike).applyGradients(named);
+    }
+    const loss = value.dataSync()[0]!;
+    const gradNorm = norm.dataSync()[0]!;
+    return { loss, gradNorm };
+  } finally {
+    tf.dispose([value, norm, ...list]);
+  }
+}
+
+/** Mean squared error. */
+export function mse(prediction: Tensor, target: Tensor): Scalar {
+  if (!tf.util.arraysEqual(prediction.shape, target.shape)) {
+    throw new RangeError(`mse: prediction shape [${prediction.shape.join(', ')}] differs from target shape [${target.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => tf.mean(tf.square(tf.sub(prediction, target))) as Scalar);
+}

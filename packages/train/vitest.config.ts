@@ -1,0 +1,3 @@
+import { defineSiiConfig } from '@sii/vitest-preset';
+
+export default defineSiiConfig();
