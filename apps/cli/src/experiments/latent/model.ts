@@ -94,8 +94,8 @@ export class ConvLatentModel {
     const S = cfg.frameSize;
     if (!(Number.isInteger(S) && S >= 8 && S % 8 === 0)) throw new RangeError(`frameSize must be a multiple of 8 (three halvings to the latent grid), got ${S}`);
     if (!(Number.isInteger(cfg.inputFrames) && cfg.inputFrames >= 8)) throw new RangeError(`inputFrames must be an integer >= 8 (three poolings of 2 over time), got ${cfg.inputFrames}`);
-    if (!(Number.isInteger(cfg.states) && cfg.states >= 16 && cfg.states % 16 === 0)) {
-      throw new RangeError(`states (latent channels n) must be a multiple of 16 (GroupNorm(8, n) and n/2 channels), got ${cfg.states}`);
+    if (!(Number.isInteger(cfg.states) && cfg.states >= 8 && cfg.states % 8 === 0)) {
+      throw new RangeError(`states (latent channels n) must be a multiple of 8 (GroupNorm(8, n); n/2 channels), got ${cfg.states}`);
     }
     const impl = cfg.convImpl ?? 'im2col';
     const n = cfg.states;

@@ -5,7 +5,8 @@
  *   'im2col' (default) gathers the kd·kh·kw shifted copies of the padded input into columns
  *   [M, K·Cin] (a JavaScript loop, see gather.ts) and multiplies by the kernel as a plain matMul; its gradient is hand-written
  *   (tf.customGrad): dX is the same im2col convolution of dY with the flipped, in/out-swapped kernel
- *   and padding k − 1 − p; dW = colsᵀ·dY with colsᵀ gathered directly (XNNPACK's matMul sees untransposed inputs).
+ *   and padding k − 1 − p; dWᵀ = dYᵀ·cols with the forward's columns and dYᵀ transposed in JS (XNNPACK's
+ *   matMul sees untransposed inputs).
  *   'native' uses tfjs' Conv3D kernel with the gradient registered in registerConvGradients().
  * - `convTranspose3dStrided`: torch ConvTranspose3d with stride = kernel and no padding (the
  *   authors' (1, 2, 2) up-sampling): one matMul [M, Cin]·[Cin, kd·kh·kw·Cout] and a depth-to-space
@@ -15,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
-import { depthToSpace, im2colData } from './gather.js';
+import { depthToSpace, im2colData, transpose2d } from './gather.js';
 
 export type ConvImpl = 'im2col' | 'native';
 export type Triple = readonly [number, number, number];
@@ -36,9 +37,9 @@ export function dense(x: Tensor2D, w: Tensor2D): Tensor2D {
   return (f as unknown as (a: Tensor2D, b: Tensor2D) => Tensor2D)(x, w);
 }
 
-/** Columns [N·Do·Ho·Wo, kd·kh·kw·C] of a stride-1 convolution with padding `pad` (order: kd, kh, kw, C), or their transpose. */
-export function im2col(x: Tensor5D, kernel: Triple, pad: Triple, transposed = false): Tensor2D {
-  const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad, transposed);
+/** Columns [N·Do·Ho·Wo, kd·kh·kw·C] of a stride-1 convolution with padding `pad` (order: kd, kh, kw, C). */
+export function im2col(x: Tensor5D, kernel: Triple, pad: Triple): Tensor2D {
+  const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad);
   return tf.tensor2d(data, [rows, cols]);
 }
 
@@ -56,15 +57,19 @@ function checkConv(x: Tensor, w: Tensor, pad: Triple): void {
   }
 }
 
-/** im2col convolution value only (no gradient recorded by the caller's customGrad). */
-function convIm2col(x: Tensor5D, w: Tensor5D, pad: Triple): Tensor5D {
-  return tf.tidy(() => {
-    const [kd, kh, kw, Ci, Co] = w.shape;
-    const cols = im2col(x, [kd, kh, kw], pad);
-    const [N, D, H, W] = x.shape;
-    const y = tf.matMul(cols, tf.reshape(w, [kd * kh * kw * Ci, Co]) as Tensor2D);
-    return tf.reshape(y, [N, D + 2 * pad[0] - kd + 1, H + 2 * pad[1] - kh + 1, W + 2 * pad[2] - kw + 1, Co]) as Tensor5D;
-  });
+/** im2col convolution value and its columns (no gradient recorded: callers wrap it in customGrad). */
+function convIm2col(x: Tensor5D, w: Tensor5D, pad: Triple): { y: Tensor5D; cols: Tensor2D } {
+  const [kd, kh, kw, Ci, Co] = w.shape;
+  const cols = im2col(x, [kd, kh, kw], pad);
+  const [N, D, H, W] = x.shape;
+  const y = tf.tidy(() => tf.reshape(tf.matMul(cols, tf.reshape(w, [kd * kh * kw * Ci, Co]) as Tensor2D), [N, D + 2 * pad[0] - kd + 1, H + 2 * pad[1] - kh + 1, W + 2 * pad[2] - kw + 1, Co]) as Tensor5D);
+  return { y, cols };
+}
+
+/** Whether a gradient tape is recording (tf.grads / variableGrads in progress). */
+function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
+  return state.gradientDepth > 0;
 }
 
 /** One customGrad per padding (customGrad passes tensors only, so the padding is closed over). */
@@ -75,18 +80,22 @@ function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
   if (!f) {
     f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
       const [x, w, save] = [args[0] as Tensor5D, args[1] as Tensor5D, args[2] as tf.GradSaveFunc];
-      save([x, w]);
+      const { y, cols } = convIm2col(x, w, pad);
+      save([cols, w]);
       return {
-        value: convIm2col(x, w, pad),
+        value: y,
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
-          const [sx, sw] = saved as [Tensor5D, Tensor5D];
+          const [sc, sw] = saved as [Tensor2D, Tensor5D];
           const [kd, kh, kw, Ci, Co] = sw.shape;
           const back: Triple = [kd - 1 - pad[0], kh - 1 - pad[1], kw - 1 - pad[2]];
-          const dx = convIm2col(dy as Tensor5D, flipKernel(sw), back);
-          const colsT = im2col(sx, [kd, kh, kw], pad, true);
-          const dy2 = tf.reshape(dy, [-1, Co]) as Tensor2D;
-          const dw = tf.reshape(tf.matMul(colsT, dy2), [kd, kh, kw, Ci, Co]);
-          return [dx, dw];
+          const dxr = convIm2col(dy as Tensor5D, flipKernel(sw), back);
+          dxr.cols.dispose();
+          // dWᵀ = dYᵀ·cols with dYᵀ [Co, M] transposed in JS (small), so both matMul inputs are untransposed.
+          const M = sc.shape[0];
+          const dyT = tf.tensor2d(transpose2d(dy.dataSync() as Float32Array, M, Co), [Co, M]);
+          const dwT = tf.matMul(dyT, sc); // [Co, K·Ci]
+          const dw = tf.reshape(tf.tensor2d(transpose2d(dwT.dataSync() as Float32Array, Co, kd * kh * kw * Ci), [kd * kh * kw * Ci, Co]), [kd, kh, kw, Ci, Co]);
+          return [dxr.y, dw];
         },
       };
     }) as unknown as (x: Tensor5D, w: Tensor5D) => Tensor5D;
@@ -106,6 +115,12 @@ export function conv3d(x: Tensor5D, w: Tensor5D, pad: Triple, impl: ConvImpl = '
     return tf.conv3d(x, w, [1, 1, 1], 'same');
   }
   if (impl !== 'im2col') throw new RangeError(`conv3d: impl must be 'im2col' or 'native', got ${JSON.stringify(impl)}`);
+  if (!recordingGradients()) {
+    // Evaluation: free the columns at once instead of keeping them for a backward pass.
+    const { y, cols } = convIm2col(x, w, pad);
+    cols.dispose();
+    return y;
+  }
   return convIm2colGrad(pad)(x, w);
 }
 

@@ -10,9 +10,9 @@ export type Shape5 = readonly [number, number, number, number, number];
 
 /**
  * Columns of a stride-1 convolution: x [N, D, H, W, C] with zero padding `pad` and kernel
- * `kernel` → [M, K·C] (M = N·Do·Ho·Wo, column order kd, kh, kw, C), or its transpose [K·C, M].
+ * `kernel` → [M, K·C] (M = N·Do·Ho·Wo, column order kd, kh, kw, C).
  */
-export function im2colData(x: Float32Array, shape: Shape5, kernel: readonly number[], pad: readonly number[], transposed = false): { data: Float32Array; rows: number; cols: number } {
+export function im2colData(x: Float32Array, shape: Shape5, kernel: readonly number[], pad: readonly number[]): { data: Float32Array; rows: number; cols: number } {
   const [N, D, H, W, C] = shape;
   const [kd, kh, kw] = kernel as [number, number, number];
   const [pd, ph, pw] = pad as [number, number, number];
@@ -22,27 +22,31 @@ export function im2colData(x: Float32Array, shape: Shape5, kernel: readonly numb
   const M = N * Do * Ho * Wo;
   const KC = kd * kh * kw * C;
   const out = new Float32Array(M * KC);
-  let m = 0;
+  let dst = 0;
   for (let n = 0; n < N; n++)
     for (let d = 0; d < Do; d++)
       for (let h = 0; h < Ho; h++)
-        for (let w = 0; w < Wo; w++, m++) {
-          let k = 0;
+        for (let w = 0; w < Wo; w++)
           for (let a = 0; a < kd; a++) {
             const di = d + a - pd;
             for (let b = 0; b < kh; b++) {
               const hi = h + b - ph;
-              for (let c = 0; c < kw; c++, k++) {
+              for (let c = 0; c < kw; c++, dst += C) {
                 const wi = w + c - pw;
-                if (di < 0 || di >= D || hi < 0 || hi >= H || wi < 0 || wi >= W) continue;
+                if (di < 0 || di >= D || hi < 0 || hi >= H || wi < 0 || wi >= W) continue; // zero padding
                 const src = (((n * D + di) * H + hi) * W + wi) * C;
-                if (transposed) for (let ch = 0; ch < C; ch++) out[(k * C + ch) * M + m] = x[src + ch]!;
-                else out.set(x.subarray(src, src + C), m * KC + k * C);
+                for (let ch = 0; ch < C; ch++) out[dst + ch] = x[src + ch]!;
               }
             }
           }
-        }
-  return transposed ? { data: out, rows: KC, cols: M } : { data: out, rows: M, cols: KC };
+  return { data: out, rows: M, cols: KC };
+}
+
+/** Transpose of a row-major [R, C] matrix. */
+export function transpose2d(src: Float32Array, R: number, C: number): Float32Array {
+  const out = new Float32Array(R * C);
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = src[r * C + c]!;
+  return out;
 }
 
 /** [A, B, R] → [B, A, R] of contiguous blocks of R values. */
