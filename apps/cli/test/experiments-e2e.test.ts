@@ -151,8 +151,8 @@ describe('sii latent (tiny, built, plain node)', () => {
     expect(r.code).toBe(0);
     const dir = runDir('lt', 'latent-');
     for (const a of arms(dir)) {
-      for (const k of ['nmse', 'nmseLong']) expect(Number(a.metrics[k])).toBeGreaterThan(0);
-      for (const k of ['pixelAccuracy', 'pixelAccuracyLong']) {
+      for (const k of ['nmse', 'nmseShort']) expect(Number(a.metrics[k])).toBeGreaterThan(0);
+      for (const k of ['pixelAccuracy', 'pixelAccuracyShort']) {
         const v = Number(a.metrics[k]);
         expect(v).toBeGreaterThanOrEqual(0);
         expect(v).toBeLessThanOrEqual(1);
@@ -165,8 +165,8 @@ describe('sii latent (tiny, built, plain node)', () => {
     expect(png).not.toBeNull();
     const bytes = Buffer.from(png![1]!, 'base64');
     expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
-    // 3 rows (true, sii, baseline) of 8×8 frames with 1-pixel gaps; 8 columns (tiny long horizon 12)
-    expect(bytes.readUInt32BE(16)).toBe(8 * 8 + 7);
+    // 3 rows (true, sii, baseline) of 8×8 frames with 1-pixel gaps; 6 columns (tiny long horizon 6)
+    expect(bytes.readUInt32BE(16)).toBe(6 * 8 + 5);
     expect(bytes.readUInt32BE(20)).toBe(3 * 8 + 2);
   });
 });
