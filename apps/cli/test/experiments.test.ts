@@ -3,10 +3,10 @@
  * schedule, statistics, PNG encoding, the SII/baseline wiring), run from the sources.
  */
 import { inflateSync } from 'node:zlib';
-import { activationSupSlope, mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
+import { activationSupSlope, mlpJacobian64 } from '@sii/mlp';
 import { initBackend } from '@sii/neural-ode';
-import { stabilityAbs, stabilityPolynomial, getTableau } from '@sii/rk';
+import { getTableau, stabilityAbs, stabilityPolynomial } from '@sii/rk';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forecastPreset, runForecastTask, subsampleWindows } from '../src/experiments/forecast.js';

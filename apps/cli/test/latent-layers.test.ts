@@ -5,10 +5,10 @@
  */
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { swapLeadingAxes, avgPool3d2, BatchNorm, Conv3d, conv3d, convTranspose3dStrided, GroupNorm, maxPool3d2, normalize, registerConvGradients } from '../src/experiments/layers/index.js';
+import { avgPool3d2, BatchNorm, Conv3d, conv3d, convTranspose3dStrided, GroupNorm, maxPool3d2, normalize, registerConvGradients, swapLeadingAxes } from '../src/experiments/layers/index.js';
 
 beforeAll(async () => {
   await initBackend();

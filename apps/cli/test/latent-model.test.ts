@@ -6,13 +6,13 @@
  */
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor5D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerConvGradients } from '../src/experiments/layers/index.js';
-import { type LatentConfig, latentDeviations, latentPreset, paperLatentPreset } from '../src/experiments/latent.js';
 import { batchMetrics } from '../src/experiments/latent/metrics.js';
 import { ConvLatentModel, latentLoss } from '../src/experiments/latent/model.js';
+import { type LatentConfig, latentDeviations, latentPreset, paperLatentPreset } from '../src/experiments/latent.js';
+import { registerConvGradients } from '../src/experiments/layers/index.js';
 
 beforeAll(async () => {
   await initBackend();

@@ -8,15 +8,16 @@
  * accuracy (|error| <= 0.025) per batch (latent/metrics.ts). The laptop preset scales it down and
  * `latentDeviations` names every value that differs from the paper's.
  */
-import { generateLatentDataset } from '@sii/datasets';
+
 import type { LatentDataset } from '@sii/datasets';
+import { generateLatentDataset } from '@sii/datasets';
 import { Adam, fit, LinearLR } from '@sii/train';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor5D } from '@tensorflow/tfjs-core';
-import { type ConvImpl, registerConvGradients } from './layers/index.js';
-import { disposeBatch, frameTensor, latentBatches, type LatentBatch } from './latent/data.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { disposeBatch, frameTensor, type LatentBatch, latentBatches } from './latent/data.js';
 import { evaluateLatent } from './latent/metrics.js';
 import { ConvLatentModel, latentLoss } from './latent/model.js';
+import { type ConvImpl, registerConvGradients } from './layers/index.js';
 import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, OdeTrainingConfig } from './types.js';
 
 export type LatentSystem = 'mass-spring' | 'pendulum' | 'double-pendulum' | 'molecules';

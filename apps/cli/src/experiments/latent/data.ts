@@ -1,8 +1,8 @@
 /** Frames of the simulated sequences as tensors, and the shuffled mini-batches of an epoch. */
 import type { LatentDataset } from '@sii/datasets';
 import type { Rng } from '@sii/linalg';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor5D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Frames [start, start + count) of the sequences `idx` as [B, count, H, W, 3]. */
 export function frameTensor(ds: LatentDataset, idx: ArrayLike<number>, start: number, count: number): Tensor5D {

@@ -17,8 +17,8 @@
  */
 import { Rng } from '@sii/linalg';
 import type { MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { avgPool3d2, BatchNorm, Conv3d, type ConvImpl, ConvTranspose3dStrided, dropout, GroupNorm, maxPool3d2, silu, swapLeadingAxes, type Triple } from '../layers/index.js';
 import { buildOde, type FieldConfig, type InitName } from '../nn.js';
 
@@ -167,6 +167,7 @@ export class ConvLatentModel {
     const drop = training ? this.dropRng : null;
     const x1 = this.embed1.apply(frames, training, drop);
     const x2 = this.embed2.apply(x1, training, drop);
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the authors divide by the literal 1.414, not √2
     let x = tf.div(tf.add(x1, x2), 1.414) as Tensor5D;
     for (const l of this.down1) x = l.apply(x, training, drop);
     x = maxPool3d2(x);

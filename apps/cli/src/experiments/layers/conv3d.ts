@@ -14,8 +14,9 @@
  * A stride-1 ConvTranspose3d with padding p equals conv3d with the flipped, in/out-swapped kernel and
  * padding k − 1 − p; the model stores that kernel directly (same parameter count, same init bound).
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { depthToSpace, im2colData, transpose2d } from './gather.js';
 
 export type ConvImpl = 'im2col' | 'native';

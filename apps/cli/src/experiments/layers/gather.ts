@@ -3,8 +3,9 @@
  * slice, concat and transpose through slow generic paths (a rank-5 slice of 655k values took
  * seconds), while a JS loop over a Float32Array takes milliseconds.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import type { Tensor } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 export type Shape5 = readonly [number, number, number, number, number];
 

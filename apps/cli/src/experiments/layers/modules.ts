@@ -4,8 +4,8 @@
  * from the weight's dimension 1, which is Cout for a transposed convolution).
  */
 import type { Rng } from '@sii/linalg';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { type ConvImpl, conv3d, convTranspose3dStrided, type Triple } from './conv3d.js';
 
 function uniformVariable(shape: number[], bound: number, rng: Rng): Variable {

@@ -5,8 +5,9 @@
  * per sample and group of C/G channels over D, H, W, the same in training and evaluation).
  * eps 1e-5, weight 1, bias 0 at init, as torch.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import type { Tensor, Tensor5D, Variable } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 export const NORM_EPS = 1e-5;
 
