@@ -1,49 +1,16 @@
-import { builtinModules } from 'node:module';
-import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 // Workspace packages export their TypeScript sources under the "@sii/source" condition, so the app
-// bundles them directly: `pnpm --filter web build` does not need the packages' dist/ folders.
+// bundles them directly: `pnpm --filter web build` does not need the packages' dist/ folders. The app
+// imports only browser-safe entries (@sii/datasets/teacher, not the Node-only loaders), so no
+// node: builtin needs a stub; @sii/neural-ode imports its Node-only modules on call.
 const conditions = ['@sii/source', ...defaultClientConditions];
-
-const STUB_PREFIX = '\0sii-node-stub:';
-
-/**
- * @sii/datasets and @sii/neural-ode contain Node-only file loaders (node:fs, node:zlib, …) that the
- * app never calls. Vite's own browser stub throws as soon as a named import is read, which breaks the
- * dev server (no tree shaking there). This plugin gives each node: builtin a stub module with the
- * builtin's export names, each a function that throws when used; production builds tree-shake them.
- */
-function nodeBuiltinStubs(): Plugin {
-  // Only node:-prefixed ids: bare ones ('fs' in tfjs's emscripten glue) keep their package.json
-  // "browser" field mapping.
-  const builtins = new Set(builtinModules.map((m) => `node:${m}`));
-  return {
-    name: 'sii-node-builtin-stubs',
-    enforce: 'pre',
-    resolveId(id) {
-      return builtins.has(id) ? STUB_PREFIX + id.replace(/^node:/, '') : null;
-    },
-    async load(id) {
-      if (!id.startsWith(STUB_PREFIX)) return null;
-      const name = id.slice(STUB_PREFIX.length);
-      const real = (await import(`node:${name}`)) as Record<string, unknown>;
-      const names = Object.keys(real).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
-      const lines = [
-        `function unavailable(what) { return function () { throw new Error(what + ' is not available in the browser'); }; }`,
-        ...names.map((k) => `export const ${k} = unavailable(${JSON.stringify(`node:${name}.${k}`)});`),
-        `export default {};`,
-      ];
-      return lines.join('\n');
-    },
-  };
-}
 
 export default defineConfig({
   // Relative asset URLs: dist/ can be served from any path (or any static host) without rebuilding.
   base: './',
-  plugins: [nodeBuiltinStubs()],
   resolve: { conditions },
-  worker: { format: 'es', plugins: () => [nodeBuiltinStubs()] },
+  worker: { format: 'es' },
   // Dev server: pre-bundle tfjs up front (one shared tfjs-core for both backends, no reload when the
   // worker first imports a backend).
   optimizeDeps: {

@@ -5,13 +5,13 @@ import { defaultWeights } from '@sii/mlp';
 import {
   type FastRolloutEngine,
   fastRollout,
-  fastRolloutEngine,
   initBackend,
   MlpVectorField,
   NeuralODE,
   startSimdThreads,
   stopSimdThreads,
 } from '@sii/neural-ode';
+import { fastRolloutEngine } from '@sii/neural-ode/internal';
 import { Adam, DataParallelTrainer, mse, NAdam, trainStep } from '@sii/train';
 import { type BenchConfig, benchSpec, stepFlops } from './configs.js';
 

@@ -1,14 +1,16 @@
 /// <reference lib="webworker" />
-// Training worker: builds the teacher data (float64, @sii/datasets), two students (SII and baseline
-// init, @sii/init) as tfjs MLP vector fields (@sii/neural-ode, WASM backend), and trains both on the
-// same mini-batches, posting losses and poles after every epoch. Pause is checked between batches.
+// Training worker: builds the teacher data (float64, @sii/datasets/teacher), two students (SII and baseline
+// init, @sii/init) as tfjs MLP vector fields (@sii/neural-ode, WASM backend), and trains both with
+// @sii/train's fitAsync on the same mini-batches (the same seeded batch order), posting losses and
+// poles after every epoch. The two runs take turns batch by batch and meet after every epoch; a pause
+// holds them there.
 
 import { heInit, siiInit, verify } from '@sii/init';
 import type { MlpSpec, MlpWeights } from '@sii/mlp';
-import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets';
+import { generateTeacherStudent, type TeacherStudentData, type TeacherWindows } from '@sii/datasets/teacher';
 import { Rng } from '@sii/linalg';
 import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { mse, NAdam, type Optimizer, trainStep } from '@sii/train';
+import { type EpochInfo, fitAsync, mse, NAdam, type StatefulOptimizer } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromWorker, ModelProgress, ToWorker, TrainConfig } from './protocol.js';
 
@@ -18,7 +20,7 @@ interface Student {
   name: 'sii' | 'base';
   field: MlpVectorField;
   ode: NeuralODE;
-  optimizer: Optimizer;
+  optimizer: StatefulOptimizer;
 }
 
 let cfg: TrainConfig;
@@ -26,9 +28,9 @@ let data: TeacherStudentData;
 let spec: MlpSpec;
 let students: Student[] = [];
 let running = false;
+let started = false;
+let finished = false;
 let epoch = 0;
-let trainBatches: tf.Tensor[][] = [];
-let shuffleRng: Rng;
 
 function post(msg: FromWorker): void {
   self.postMessage(msg);
@@ -71,23 +73,13 @@ function evaluate(s: Student, loss: number): ModelProgress {
   return { loss, val, hLambda: poles64(s.field) };
 }
 
-function makeBatches(): void {
-  for (const b of trainBatches) tf.dispose(b);
+/** Epoch batches: one permutation of the training windows from the run's batch-order stream. */
+function* trainBatches(_epoch: number, rng: Rng): Generator<tf.Tensor[]> {
   const W = data.train.windows.count;
-  const order = shuffleRng.permutation(W);
-  trainBatches = [];
+  const order = rng.permutation(W);
   for (let start = 0; start < W; start += cfg.batch) {
-    const rows = order.subarray(start, Math.min(W, start + cfg.batch));
-    trainBatches.push(windowTensors(data.train.windows, rows, spec.states, spec.inputs));
+    yield windowTensors(data.train.windows, order.subarray(start, Math.min(W, start + cfg.batch)), spec.states, spec.inputs);
   }
-}
-
-/** One NAdam step with the gradient clipped to global norm `clip` (spec §7); leaves no tensors. */
-function step(s: Student, batch: tf.Tensor[]): number {
-  return trainStep(() => rolloutLoss(s.ode, batch[0]!, batch[1]!, batch[2]!), s.optimizer, {
-    variables: s.field.variables,
-    clipNorm: cfg.clip,
-  }).loss;
 }
 
 async function setup(config: TrainConfig, wasmPaths: Record<string, string>): Promise<void> {
@@ -102,7 +94,6 @@ async function setup(config: TrainConfig, wasmPaths: Record<string, string>): Pr
   });
   spec = { states: data.spec.states, inputs: data.spec.inputs, hidden: config.hidden, layers: config.layers, activation: 'elu' };
   const rng = new Rng(`students-${config.seed}`);
-  shuffleRng = rng.fork('batches');
   const weights: Record<Student['name'], MlpWeights> = {
     sii: siiInit({ ...spec, solver: config.solver, h: config.h, complex: true, rng: rng.fork('sii') }),
     base: heInit(spec, rng.fork('base')),
@@ -134,25 +125,74 @@ async function setup(config: TrainConfig, wasmPaths: Record<string, string>): Pr
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-async function loop(): Promise<void> {
-  while (running && epoch < cfg.epochs) {
-    const t0 = performance.now();
-    makeBatches();
-    const sums = [0, 0];
-    for (const batch of trainBatches) {
-      students.forEach((s, k) => {
-        sums[k]! += step(s, batch);
-      });
-      // Let 'pause' messages in; a pause takes effect at the end of the epoch.
-      await yieldToEvents();
-    }
-    epoch++;
-    const [sii, base] = students.map((s, k) => evaluate(s, sums[k]! / trainBatches.length)) as [ModelProgress, ModelProgress];
-    post({ type: 'epoch', epoch, sii, base, ms: performance.now() - t0, tensors: tf.memory().numTensors });
+/** The students' epoch reports waiting for each other (and, while paused, for 'start'). */
+let arrived: ({ progress: ModelProgress; release: () => void } | null)[] = [];
+let held: (() => void)[] | null = null;
+let epochStart = 0;
+
+/** Student k finished an epoch: once both have, post the epoch and go on (or hold while paused). */
+function arrive(k: number, s: Student, info: EpochInfo): Promise<void> {
+  return new Promise((release) => {
+    arrived[k] = { progress: evaluate(s, info.trainLoss), release };
+    if (arrived.length < students.length || arrived.some((a) => a == null)) return;
+    const [sii, base] = arrived.map((a) => a!.progress) as [ModelProgress, ModelProgress];
+    const releases = arrived.map((a) => a!.release);
+    arrived = [];
+    epoch = info.epoch;
+    post({ type: 'epoch', epoch, sii, base, ms: performance.now() - epochStart, tensors: tf.memory().numTensors });
+    // A macrotask turn, so that a 'pause' message sent during the epoch is seen before going on.
+    setTimeout(() => {
+      if (running || epoch >= cfg.epochs) {
+        epochStart = performance.now();
+        for (const r of releases) r();
+      } else {
+        held = releases;
+        post({ type: 'paused', epoch });
+      }
+    }, 0);
+  });
+}
+
+/** Train both students with fitAsync: NAdam, gradient clipped to global norm `clip` (spec §7). */
+function train(): Promise<void> {
+  epochStart = performance.now();
+  return Promise.all(
+    students.map((s, k) =>
+      fitAsync({
+        variables: s.field.variables,
+        optimizer: s.optimizer,
+        epochs: cfg.epochs,
+        seed: `students-${cfg.seed}`,
+        batches: trainBatches,
+        loss: (b) => rolloutLoss(s.ode, b[0]!, b[1]!, b[2]!),
+        disposeBatch: (b) => tf.dispose(b),
+        clipNorm: cfg.clip,
+        // a turn of the event loop after every batch, so that messages ('pause') get in
+        onBatch: yieldToEvents,
+        onEpoch: (info) => arrive(k, s, info),
+      }),
+    ),
+  ).then(() => {
+    finished = true;
+    running = false;
+    post({ type: 'done', epoch });
+  });
+}
+
+function start(): void {
+  running = true;
+  if (finished) {
+    running = false;
+    post({ type: 'done', epoch });
+  } else if (!started) {
+    started = true;
+    train().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
+  } else if (held) {
+    const h = held;
+    held = null;
+    epochStart = performance.now();
+    for (const r of h) r();
   }
-  if (epoch >= cfg.epochs) post({ type: 'done', epoch });
-  else post({ type: 'paused', epoch });
-  running = false;
 }
 
 self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
@@ -160,10 +200,8 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
   const fail = (e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   try {
     if (msg.type === 'setup') setup(msg.config, msg.wasmPaths).catch(fail);
-    else if (msg.type === 'start' && !running) {
-      running = true;
-      loop().catch(fail);
-    } else if (msg.type === 'pause') running = false;
+    else if (msg.type === 'start' && !running) start();
+    else if (msg.type === 'pause') running = false;
   } catch (e) {
     fail(e);
   }

@@ -1,4 +1,14 @@
-// @sii/neural-ode/internal — for sibling packages of this workspace (the data-parallel trainer of
-// @sii/train), not a public API: the fast rollout without argument checks and the worker starter.
-export { fastRolloutImpl } from './fast_rollout.js';
+// @sii/neural-ode/internal — what sibling workspace packages (the data-parallel trainer of @sii/train),
+// the benchmark and the tests use that is not public API (no stability promise): the fast rollout
+// without argument checks and its engine selection, the worker starter, backend wiring lists, the
+// model-file float codec, the activation kernels' math, tableau resolution and the tensor RK step.
+export { activate, activationBackward } from './activations.js';
+export { CHAINED_OPS, registerChainedOps } from './backend.js';
+export { fastRolloutApplies, fastRolloutEngine, fastRolloutImpl, SIMD_AUTO_MAX_WIDTH } from './fast_rollout.js';
+export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
+export { decodeFloat32, encodeFloat32 } from './io.js';
 export { builtWorkerFactory, type MinimalWorker } from './node_worker.js';
+export { fieldFunction } from './odeint.js';
+export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
+export { isAdaptive, resolveTableau } from './tableau.js';
+export { linearCombination, rkStagesTensor, rkStepTensor, weightedSum } from './tensor_step.js';

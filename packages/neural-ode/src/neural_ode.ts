@@ -6,8 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { FAST_ROLLOUT_ENGINES, type FastRolloutEngine, fastRolloutApplies, fastRolloutImpl } from './fast_rollout.js';
 import type { VectorField } from './mlp.js';
-import { resolveTableau, rkStep, type TableauLike } from './tableau.js';
-import { assertFiniteTensor, assertPositive, assertTensor, show } from './validate.js';
+import { rolloutSteps } from './rollout_args.js';
+import { resolveTableau, type TableauLike } from './tableau.js';
+import { rkStepTensor } from './tensor_step.js';
+import { assertPositive, assertTensor, show } from './validate.js';
 
 export interface NeuralODEOptions {
   /** A method name known to @sii/rk (e.g. 'midpoint', 'rk4', 'dopri5') or an explicit tableau. */
@@ -63,7 +65,7 @@ export class NeuralODE {
   step(x: Tensor2D, u?: Tensor2D): Tensor2D {
     this.checkState('NeuralODE.step', 'x', x);
     const f = (_t: number, y: Tensor) => this.field.apply(y as Tensor2D, u);
-    return tf.tidy(() => rkStep(f, 0, x, this.h, this.tableau) as Tensor2D);
+    return tf.tidy(() => rkStepTensor(f, 0, x, this.h, this.tableau) as Tensor2D);
   }
 
   /**
@@ -72,27 +74,7 @@ export class NeuralODE {
    * inputs pass the number of steps T instead.
    */
   rollout(x0: Tensor2D, inputs: Tensor3D | number, opts: RolloutOptions = {}): Tensor3D {
-    const where = 'NeuralODE.rollout';
-    this.checkState(where, 'x0', x0);
-    const m = this.field.inputs;
-    let steps: number;
-    if (typeof inputs === 'number') {
-      if (!Number.isInteger(inputs) || inputs < 1) {
-        throw new RangeError(`${where}: the number of steps must be an integer >= 1, got ${show(inputs)}`);
-      }
-      if (m > 0) throw new RangeError(`${where}: the field has ${m} inputs; pass inputs of shape [T, batch, ${m}]`);
-      steps = inputs;
-    } else {
-      assertTensor(where, 'inputs', inputs, 3);
-      const [T, b, mi] = inputs.shape;
-      if (mi !== m || (b !== x0.shape[0] && b !== 1) || T < 1) {
-        throw new RangeError(
-          `${where}: inputs must have shape [T >= 1, ${x0.shape[0]} or 1, ${m}], got [${inputs.shape.join(', ')}]`,
-        );
-      }
-      if (this.checkFinite) assertFiniteTensor(where, 'inputs', inputs);
-      steps = T;
-    }
+    const steps = rolloutSteps('NeuralODE.rollout', this.field, x0, inputs, this.checkFinite);
     if (this.fast && fastRolloutApplies(this)) {
       return fastRolloutImpl(this, x0, inputs, { includeInitial: opts.includeInitial ?? false, engine: this.fastEngine }, false) as Tensor3D;
     }
@@ -103,7 +85,7 @@ export class NeuralODE {
       for (let k = 0; k < steps; k++) {
         const u = us?.[k];
         const f = (_t: number, y: Tensor) => this.field.apply(y as Tensor2D, u);
-        x = rkStep(f, 0, x, this.h, this.tableau) as Tensor2D;
+        x = rkStepTensor(f, 0, x, this.h, this.tableau) as Tensor2D;
         states.push(x);
       }
       return tf.stack(states) as Tensor3D;
@@ -115,6 +97,5 @@ export class NeuralODE {
     if (x.shape[1] !== this.field.states) {
       throw new RangeError(`${where}: ${arg} must have shape [batch, ${this.field.states}], got [${x.shape.join(', ')}]`);
     }
-    if (this.checkFinite && where.endsWith('rollout')) assertFiniteTensor(where, arg, x);
   }
 }

@@ -1,24 +1,28 @@
 /**
- * odeint on tensors with torchdiffeq semantics (spec §6):
+ * odeintTensor: differentiable odeint on tensors with torchdiffeq semantics, on @sii/rk's step core
+ * (the same fixed grid, error ratio, controller, initial step and interpolation weights as the
+ * float64 `odeint` of @sii/rk):
  * - fixed grid: t0 + k·h while below t_end, last point replaced by t_end; outputs at the requested
  *   times by linear interpolation between the bracketing grid points;
- * - adaptive embedded pairs (dopri5, bosh3, adaptive_heun, …): RMS error ratio, step-size control in
- *   float64 outside the gradient (error norms read with dataSync), accepted steps differentiated,
- *   dense output by the tableau's continuous extension when it has one (dopri5: 4th order) or cubic
- *   Hermite interpolation otherwise.
+ * - adaptive embedded pairs (dopri5, bosh3, adaptive_heun, …): step-size control in float64 outside
+ *   the gradient (the error estimate is read with dataSync), accepted steps differentiated, dense
+ *   output by the tableau's continuous extension when it has one (dopri5: 4th order) or cubic Hermite
+ *   interpolation otherwise.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import { denseWeights, errorRatio, fixedGrid, hermiteWeights, initialStep, StepController, type StepRecord } from '@sii/rk';
 import { requireBackend } from './backend.js';
 import type { SampledInput } from './inputs.js';
 import type { VectorField } from './mlp.js';
-import { isAdaptive, linearCombination, resolveTableau, rkStages, type TableauLike, weightedSum } from './tableau.js';
+import { isAdaptive, resolveTableau, type TableauLike } from './tableau.js';
+import { linearCombination, rkStagesTensor, weightedSum } from './tensor_step.js';
 import { assertFiniteNumbers, assertFiniteTensor, assertInt, assertPositive, assertTensor, show } from './validate.js';
 
 /** Right-hand side: dy/dt = f(t, y) for a tensor y of any shape. */
-export type OdeFunc = (t: number, y: Tensor) => Tensor;
+export type TensorOdeFunction = (t: number, y: Tensor) => Tensor;
 
-export interface OdeintOptions {
+export interface OdeintTensorOptions {
   /** Method name known to @sii/rk or an explicit tableau. */
   method: string | TableauLike;
   /** Fixed step (required for methods without an embedded pair, or with adaptive: false). */
@@ -33,13 +37,21 @@ export interface OdeintOptions {
   firstStep?: number;
   /** Maximum number of adaptive step attempts (default 100000). */
   maxSteps?: number;
+  /**
+   * Adaptive only: shorten the last step so f is never evaluated beyond the final time (default true:
+   * a SampledInput ends at its last sample, and a step past it would see the input held constant;
+   * false steps past the end and interpolates, like torchdiffeq and @sii/rk odeint's default).
+   */
+  clipToEnd?: boolean;
+  /** Adaptive only: called after every attempted step (start, size, end, error ratio, verdict). */
+  onStep?: (step: StepRecord) => void;
   /** Input signal for a VectorField with inputs: u(t) evaluated at every stage time. */
   input?: SampledInput;
   /** Check y0 for NaN/Infinity (default true). */
   checkFinite?: boolean;
 }
 
-export interface OdeintStats {
+export interface OdeintTensorStats {
   /** Accepted steps. */
   accepted: number;
   /** Rejected adaptive steps. */
@@ -48,112 +60,67 @@ export interface OdeintStats {
   fevals: number;
 }
 
-export interface OdeintResult {
+export interface OdeintTensorResult {
   /** Solution at the requested times: [t.length, ...y0.shape]. */
   y: Tensor;
-  stats: OdeintStats;
+  stats: OdeintTensorStats;
 }
 
-/** Default tolerances of the tensor odeint (float32). */
-export const DEFAULT_RTOL = 1e-5;
-export const DEFAULT_ATOL = 1e-7;
+/** Default tolerances of odeintTensor (float32 cannot honour @sii/rk odeint's 1e-7 / 1e-9). */
+export const DEFAULT_TENSOR_RTOL = 1e-5;
+export const DEFAULT_TENSOR_ATOL = 1e-7;
 
-/** Turn a VectorField (with an optional input signal) into an OdeFunc on [batch, n] states. */
-export function fieldFunction(field: VectorField, input?: SampledInput): OdeFunc {
+const WHERE = 'odeintTensor';
+
+/** Turn a VectorField (with an optional input signal) into a TensorOdeFunction on [batch, n] states. */
+export function fieldFunction(field: VectorField, input?: SampledInput): TensorOdeFunction {
   if (field.inputs > 0 && input == null) {
-    throw new RangeError(`odeint: the vector field has ${field.inputs} inputs; pass options.input (a SampledInput)`);
+    throw new RangeError(`${WHERE}: the vector field has ${field.inputs} inputs; pass options.input (a SampledInput)`);
   }
   if (input != null && input.inputs !== field.inputs) {
-    throw new RangeError(`odeint: options.input has ${input.inputs} channels, the field expects ${field.inputs}`);
+    throw new RangeError(`${WHERE}: options.input has ${input.inputs} channels, the field expects ${field.inputs}`);
   }
   return (t, y) => field.apply(y as Tensor2D, input?.at(t));
 }
 
 function checkTimes(t: ArrayLike<number>): Float64Array {
   if (t == null || typeof t.length !== 'number' || t.length < 1) {
-    throw new RangeError(`odeint: t must be a non-empty array of times, got ${show(t)}`);
+    throw new RangeError(`${WHERE}: t must be a non-empty array of times, got ${show(t)}`);
   }
-  assertFiniteNumbers('odeint', 't', t);
+  assertFiniteNumbers(WHERE, 't', t);
   for (let k = 1; k < t.length; k++) {
     if (!(t[k]! > t[k - 1]!)) {
-      throw new RangeError(`odeint: t must be strictly increasing, got t[${k - 1}] = ${t[k - 1]} and t[${k}] = ${t[k]}`);
+      throw new RangeError(`${WHERE}: t must be strictly increasing, got t[${k - 1}] = ${t[k - 1]} and t[${k}] = ${t[k]}`);
     }
   }
   return Float64Array.from(t);
 }
 
-/** torchdiffeq's fixed grid: t0 + k·h while below t_end, then t_end (round-off adds no extra step). */
-export function fixedGrid(t0: number, tEnd: number, h: number): Float64Array {
-  const r = (tEnd - t0) / h;
-  const n = Math.max(1, Math.ceil(r - 1e-9 * Math.max(1, r)));
-  const grid = new Float64Array(n + 1);
-  for (let k = 0; k < n; k++) grid[k] = t0 + k * h;
-  grid[n] = tEnd;
-  return grid;
-}
-
-/** Root-mean-square of x / (atol + rtol·max(|y0|, |y1|)) as a scalar tensor. */
-function errorRatio(err: Tensor, y0: Tensor, y1: Tensor, rtol: number, atol: number): Tensor {
-  const tol = tf.add(tf.mul(tf.maximum(tf.abs(y0), tf.abs(y1)), rtol), atol);
-  return tf.sqrt(tf.mean(tf.square(tf.div(err, tol))));
-}
-
-function rms(x: Tensor): number {
-  const r = tf.tidy(() => tf.sqrt(tf.mean(tf.square(x))));
-  const v = r.dataSync()[0]!;
-  r.dispose();
-  return v;
-}
-
-/** Hairer, Nørsett & Wanner's initial step (the selection torchdiffeq uses). */
-function initialStep(f: OdeFunc, t0: number, y0: Tensor, f0: Tensor, order: number, rtol: number, atol: number): number {
-  const scale = tf.tidy(() => tf.add(tf.mul(tf.abs(y0), rtol), atol));
-  const d0 = tf.tidy(() => rms(tf.div(y0, scale)));
-  const d1 = tf.tidy(() => rms(tf.div(f0, scale)));
-  const h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : (0.01 * d0) / d1;
-  const d2 = tf.tidy(() => {
-    const f1 = f(t0 + h0, tf.add(y0, tf.mul(f0, h0)));
-    return rms(tf.div(tf.sub(f1, f0), scale)) / h0;
-  });
-  scale.dispose();
-  const h1 = d1 <= 1e-15 && d2 <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / Math.max(d1, d2)) ** (1 / (order + 1));
-  return Math.min(100 * h0, h1);
-}
-
-/** Step-size factor: h·min(10, max(0.9·ratio^(−1/order), 0.2 on reject / 1 on accept)). */
-export function nextStep(h: number, ratio: number, order: number): number {
-  if (ratio === 0) return h * 10;
-  const floor = ratio < 1 ? 1 : 0.2;
-  return h * Math.min(10, Math.max(0.9 * ratio ** (-1 / order), floor));
-}
-
-/** Cubic Hermite weights of (y0, y1, h·f0, h·f1). */
-function hermiteWeights(x: number): number[] {
-  const x2 = x * x;
-  const x3 = x2 * x;
-  return [2 * x3 - 3 * x2 + 1, -2 * x3 + 3 * x2, x3 - 2 * x2 + x, x3 - x2];
-}
-
 /**
  * Integrate dy/dt = f(t, y) from t[0] and return y at every t[j] as [t.length, ...y0.shape].
- * `f` may be an OdeFunc or a VectorField (with options.input when it has inputs).
+ * `f` may be a TensorOdeFunction or a VectorField (with options.input when it has inputs).
  */
-export function odeint(f: OdeFunc | VectorField, y0: Tensor | number[], t: ArrayLike<number>, opts: OdeintOptions): Tensor {
-  return odeintDetailed(f, y0, t, opts).y;
-}
-
-/** {@link odeint} that also reports step statistics. */
-export function odeintDetailed(
-  f: OdeFunc | VectorField,
+export function odeintTensor(
+  f: TensorOdeFunction | VectorField,
   y0: Tensor | number[],
   t: ArrayLike<number>,
-  opts: OdeintOptions,
-): OdeintResult {
-  const where = 'odeint';
+  opts: OdeintTensorOptions,
+): Tensor {
+  return odeintTensorDetailed(f, y0, t, opts).y;
+}
+
+/** {@link odeintTensor} that also reports step statistics. */
+export function odeintTensorDetailed(
+  f: TensorOdeFunction | VectorField,
+  y0: Tensor | number[],
+  t: ArrayLike<number>,
+  opts: OdeintTensorOptions,
+): OdeintTensorResult {
+  const where = WHERE;
   requireBackend(where);
   if (opts == null || typeof opts !== 'object') throw new TypeError(`${where}: options { method, ... } are required`);
   const tab = resolveTableau(opts.method, where);
-  const func: OdeFunc =
+  const func: TensorOdeFunction =
     typeof f === 'function'
       ? f
       : f != null && typeof (f as VectorField).apply === 'function'
@@ -178,8 +145,8 @@ export function odeintDetailed(
     }
     assertPositive(where, 'options.step', opts.step);
   }
-  const rtol = opts.rtol ?? DEFAULT_RTOL;
-  const atol = opts.atol ?? DEFAULT_ATOL;
+  const rtol = opts.rtol ?? DEFAULT_TENSOR_RTOL;
+  const atol = opts.atol ?? DEFAULT_TENSOR_ATOL;
   if (adaptive) {
     if (!(rtol >= 0) || !(atol >= 0) || !Number.isFinite(rtol) || !Number.isFinite(atol) || rtol + atol === 0) {
       throw new RangeError(`${where}: rtol and atol must be finite, >= 0 and not both 0, got rtol ${show(rtol)}, atol ${show(atol)}`);
@@ -189,9 +156,7 @@ export function odeintDetailed(
   const maxSteps = opts.maxSteps ?? 100_000;
   assertInt(where, 'options.maxSteps', maxSteps, 1);
   try {
-    return adaptive
-      ? solveAdaptive(func, y, times, tab, rtol, atol, opts.firstStep, maxSteps)
-      : solveFixed(func, y, times, tab, opts.step!);
+    return adaptive ? solveAdaptive(func, y, times, tab, rtol, atol, maxSteps, opts) : solveFixed(func, y, times, tab, opts.step!);
   } finally {
     if (y !== y0) y.dispose();
   }
@@ -202,9 +167,9 @@ function release(old: Tensor[], keep: Set<Tensor>): void {
   for (const t of old) if (!keep.has(t) && !t.isDisposed) t.dispose();
 }
 
-function solveFixed(f: OdeFunc, y0: Tensor, times: Float64Array, tab: TableauLike, h: number): OdeintResult {
-  const stats: OdeintStats = { accepted: 0, rejected: 0, fevals: 0 };
-  const counted: OdeFunc = (t, y) => {
+function solveFixed(f: TensorOdeFunction, y0: Tensor, times: Float64Array, tab: TableauLike, h: number): OdeintTensorResult {
+  const stats: OdeintTensorStats = { accepted: 0, rejected: 0, fevals: 0 };
+  const counted: TensorOdeFunction = (t, y) => {
     stats.fevals++;
     return f(t, y);
   };
@@ -220,7 +185,7 @@ function solveFixed(f: OdeFunc, y0: Tensor, times: Float64Array, tab: TableauLik
         const tb = grid[k + 1]!;
         const dt = tb - ta;
         const [yb, ...outs] = tf.tidy(() => {
-          const ks = rkStages(counted, ta, ya, dt, tab);
+          const ks = rkStagesTensor(counted, ta, ya, dt, tab);
           const yNext = linearCombination(
             ya,
             tab.b.map((b) => b * dt),
@@ -255,22 +220,30 @@ function solveFixed(f: OdeFunc, y0: Tensor, times: Float64Array, tab: TableauLik
   }
 }
 
+/** Float64 view of a tensor-valued f for @sii/rk's initialStep (one evaluation at t0 + h0). */
+function float64Field(f: TensorOdeFunction, shape: number[]): (t: number, y: Float64Array, dydt: Float64Array) => void {
+  return (t, y, dydt) => {
+    const v = tf.tidy(() => f(t, tf.tensor(Float32Array.from(y), shape)));
+    dydt.set(v.dataSync());
+    v.dispose();
+  };
+}
+
 function solveAdaptive(
-  f: OdeFunc,
+  f: TensorOdeFunction,
   y0: Tensor,
   times: Float64Array,
   tab: TableauLike,
   rtol: number,
   atol: number,
-  firstStep: number | undefined,
   maxSteps: number,
-): OdeintResult {
-  const stats: OdeintStats = { accepted: 0, rejected: 0, fevals: 0 };
-  const counted: OdeFunc = (t, y) => {
+  opts: OdeintTensorOptions,
+): OdeintTensorResult {
+  const stats: OdeintTensorStats = { accepted: 0, rejected: 0, fevals: 0 };
+  const counted: TensorOdeFunction = (t, y) => {
     stats.fevals++;
     return f(t, y);
   };
-  const order = tab.order;
   const errWeights = tab.b.map((b, i) => b - tab.bHat![i]!);
   const dense = tab.dense != null && tab.dense.length === tab.b.length ? tab.dense : null;
   const s = tab.b.length;
@@ -278,36 +251,33 @@ function solveAdaptive(
   const out: Tensor[] = [y0];
   const keep = new Set<Tensor>([y0]);
   const tEnd = times[times.length - 1]!;
-  let tc = times[0]!;
   let yc = y0;
   let fc: Tensor | null = null;
   try {
     if (times.length > 1) {
-      fc = tf.tidy(() => counted(tc, yc));
-      assertFiniteTensor('odeint', 'f(t0, y0)', fc);
-      const f0 = fc;
-      // torchdiffeq passes order − 1, so h1 = (0.01 / max(d1, d2))^(1/order)
-      let h = firstStep ?? initialStep(counted, tc, yc, f0, order - 1, rtol, atol);
+      fc = tf.tidy(() => counted(times[0]!, yc));
+      assertFiniteTensor(WHERE, 'f(t0, y0)', fc);
+      const h0 =
+        opts.firstStep ?? initialStep(float64Field(counted, y0.shape), times[0]!, yc.dataSync(), fc.dataSync(), tab.order, rtol, atol);
+      const control = new StepController(times[0]!, h0, {
+        order: tab.order,
+        tEnd,
+        maxSteps,
+        clipToEnd: opts.clipToEnd ?? true,
+        where: WHERE,
+        method: tab.name,
+        onStep: opts.onStep,
+      });
       let j = 1;
-      let attempts = 0;
-      const tiny = 1e-14 * Math.max(1, Math.abs(tEnd));
       while (j < times.length) {
-        if (++attempts > maxSteps) {
-          throw new Error(`odeint: exceeded options.maxSteps = ${maxSteps} at t = ${tc} (last step ${h})`);
-        }
-        if (!(h > tiny) || !Number.isFinite(h)) {
-          throw new Error(`odeint: step size underflow (h = ${h}) at t = ${tc}; loosen rtol/atol (float32) or check f`);
-        }
-        const last = tc + h >= tEnd - tiny;
-        const dt = last ? tEnd - tc : h;
-        const tn = last ? tEnd : tc + dt;
+        const { t0: tc, h: dt, t1: tn } = control.trial();
         const ya = yc;
         const fa = fc!;
-        let ratio = 0;
+        let accepted = false;
         const jStart = j;
         // One trial step; the error ratio is read in float64 (step-size control is not differentiated).
         const result = tf.tidy(() => {
-          const ks = rkStages(counted, tc, ya, dt, tab, fa);
+          const ks = rkStagesTensor(counted, tc, ya, dt, tab, fa);
           const yn = linearCombination(
             ya,
             tab.b.map((b) => b * dt),
@@ -317,28 +287,34 @@ function solveAdaptive(
             errWeights.map((w) => w * dt),
             ks,
           );
-          ratio = err == null ? 0 : errorRatio(err, ya, yn, rtol, atol).dataSync()[0]!;
+          const ratio = err == null ? 0 : errorRatio(err.dataSync(), ya.dataSync(), yn.dataSync(), rtol, atol);
           if (!Number.isFinite(ratio)) {
-            throw new Error(`odeint: the error estimate is not finite at t = ${tc} (h = ${dt}); the solution blew up or f returned NaN`);
+            throw new Error(`${WHERE}: the error estimate is not finite at t = ${tc} (h = ${dt}); the solution blew up or f returned NaN`);
           }
-          if (ratio > 1) return [] as Tensor[];
+          accepted = control.finish(ratio);
+          if (!accepted) return [] as Tensor[];
           const fn = fsal ? ks[s - 1]! : counted(tn, yn);
           const res: Tensor[] = [yn, fn];
-          for (let q = jStart; q < times.length && times[q]! <= tn + (last ? tiny : 0); q++) {
+          for (let q = jStart; q < times.length && times[q]! <= tn; q++) {
             const x = (times[q]! - tc) / dt;
-            if (times[q] === tn || x >= 1) res.push(yn);
+            if (times[q] === tn) res.push(yn);
             else if (dense != null) {
-              // continuous extension y(t + x·h) = y + h Σ_i b_i(x) k_i, b_i(x) = Σ_q dense[i][q]·x^(q+1)
-              const w = dense.map((row) => row.reduce((acc, d, p) => acc + d * x ** (p + 1), 0) * dt);
-              res.push(linearCombination(ya, w, ks));
+              // continuous extension y(t + x·h) = y + h Σ_i b_i(x) k_i
+              res.push(
+                linearCombination(
+                  ya,
+                  denseWeights(dense, x).map((w) => w * dt),
+                  ks,
+                ),
+              );
             } else {
               const w = hermiteWeights(x);
-              res.push(tf.addN([tf.mul(ya, w[0]!), tf.mul(yn, w[1]!), tf.mul(fa, w[2]! * dt), tf.mul(fn, w[3]! * dt)]));
+              res.push(tf.addN([tf.mul(ya, w[0]), tf.mul(fa, w[1] * dt), tf.mul(yn, w[2]), tf.mul(fn, w[3] * dt)]));
             }
           }
           return res;
         });
-        if (result.length > 0) {
+        if (accepted) {
           stats.accepted++;
           const [yn, fn, ...outs] = result;
           j += outs.length;
@@ -347,13 +323,11 @@ function solveAdaptive(
             keep.add(o);
           }
           release([ya, fa], keep);
-          tc = tn;
           yc = yn!;
           fc = fn!;
         } else {
           stats.rejected++;
         }
-        h = nextStep(dt, ratio, order);
       }
     }
     return { y: tf.stack(out), stats };

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { backendInfo, CHAINED_OPS, GRADIENT_KERNELS, initBackend } from '../src/index.js';
+import { backendInfo, initBackend } from '../src/index.js';
+import { CHAINED_OPS, GRADIENT_KERNELS } from '../src/internal.js';
 
 describe('initBackend', () => {
   it('selects the WASM backend with SIMD, without threads in Node', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, jacobian, MlpVectorField, NeuralODE, odeint } from '../src/index.js';
+import { initBackend, jacobian, MlpVectorField, NeuralODE, odeintTensor } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -49,12 +49,12 @@ describe('bad input gives clear errors', () => {
     const implicit = { name: 'implicit', a: [[0.5]], b: [1], c: [0.5], order: 1 };
     expect(() => new NeuralODE(f, { method: implicit, step: 0.1 })).toThrow(/tableau "implicit" is not explicit \(a\[0\]\[0\] = 0\.5\)/);
     const g = (_t: number, y: tf.Tensor) => tf.neg(y);
-    expect(() => odeint(g, [1], [0, 1], { method: 'nope' })).toThrow(/odeint: unknown method "nope"/);
-    expect(() => odeint(g, [1], [0, 1], { method: 'rk4' })).toThrow(/options\.step is required for the fixed-step method "rk4"/);
-    expect(() => odeint(g, [1], [0, 1], { method: 'rk4', step: -1 })).toThrow(/options\.step must be a finite number > 0, got -1/);
-    expect(() => odeint(g, [1], [1, 0], { method: 'rk4', step: 0.1 })).toThrow(/t must be strictly increasing, got t\[0\] = 1 and t\[1\] = 0/);
-    expect(() => odeint(g, [1], [0, 1], { method: 'dopri5', rtol: -1 })).toThrow(/rtol and atol must be finite, >= 0/);
-    expect(() => odeint(g, [1], [0, 100], { method: 'dopri5', maxSteps: 3 })).toThrow(/exceeded options\.maxSteps = 3/);
+    expect(() => odeintTensor(g, [1], [0, 1], { method: 'nope' })).toThrow(/odeintTensor: unknown method "nope"/);
+    expect(() => odeintTensor(g, [1], [0, 1], { method: 'rk4' })).toThrow(/options\.step is required for the fixed-step method "rk4"/);
+    expect(() => odeintTensor(g, [1], [0, 1], { method: 'rk4', step: -1 })).toThrow(/options\.step must be a finite number > 0, got -1/);
+    expect(() => odeintTensor(g, [1], [1, 0], { method: 'rk4', step: 0.1 })).toThrow(/t must be strictly increasing, got t\[0\] = 1 and t\[1\] = 0/);
+    expect(() => odeintTensor(g, [1], [0, 1], { method: 'dopri5', rtol: -1 })).toThrow(/rtol and atol must be finite, >= 0/);
+    expect(() => odeintTensor(g, [1], [0, 100], { method: 'dopri5', maxSteps: 3 })).toThrow(/maxSteps = 3 exceeded at t = /);
     f.dispose();
   });
 
@@ -65,16 +65,16 @@ describe('bad input gives clear errors', () => {
     expect(() => ode.rollout(x0, tf.zeros([3, 1, 1]) as tf.Tensor3D)).toThrow(/NeuralODE\.rollout: x0 contains NaN or Infinity/);
     const u = tf.tensor3d([[[0]], [[Number.POSITIVE_INFINITY]]]);
     expect(() => ode.rollout(tf.zeros([1, 2]) as tf.Tensor2D, u)).toThrow(/NeuralODE\.rollout: inputs contains NaN or Infinity/);
-    expect(() => odeint((_t, y) => y, [1, Number.NaN], [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/odeint: y0\[1\] must be a finite number, got NaN/);
-    expect(() => odeint((_t, y) => y, tf.tensor1d([Number.NaN]), [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/odeint: y0 contains NaN/);
-    expect(() => odeint((_t, y) => y, [1], [0, Number.NaN], { method: 'rk4', step: 0.1 })).toThrow(/odeint: t\[1\] must be a finite number, got NaN/);
+    expect(() => odeintTensor((_t, y) => y, [1, Number.NaN], [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/odeintTensor: y0\[1\] must be a finite number, got NaN/);
+    expect(() => odeintTensor((_t, y) => y, tf.tensor1d([Number.NaN]), [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/odeintTensor: y0 contains NaN/);
+    expect(() => odeintTensor((_t, y) => y, [1], [0, Number.NaN], { method: 'rk4', step: 0.1 })).toThrow(/odeintTensor: t\[1\] must be a finite number, got NaN/);
     expect(() => jacobian(f, [[0, Number.NaN]], [[0]])).toThrow(/jacobian: x\[0\]\[1\] must be a finite number, got NaN/);
     expect(() =>
-      odeint((_t, y) => tf.div(y, tf.zerosLike(y)), [1], [0, 1], { method: 'dopri5' }),
-    ).toThrow(/odeint: f\(t0, y0\) contains NaN or Infinity/);
+      odeintTensor((_t, y) => tf.div(y, tf.zerosLike(y)), [1], [0, 1], { method: 'dopri5' }),
+    ).toThrow(/odeintTensor: f\(t0, y0\) contains NaN or Infinity/);
     // blows up after the start: reported by the error control
     expect(() =>
-      odeint((t, y) => (t > 0.5 ? tf.div(y, tf.zerosLike(y)) : y), [1], [0, 1], { method: 'dopri5' }),
+      odeintTensor((t, y) => (t > 0.5 ? tf.div(y, tf.zerosLike(y)) : y), [1], [0, 1], { method: 'dopri5' }),
     ).toThrow(/error estimate is not finite/);
     f.dispose();
   });

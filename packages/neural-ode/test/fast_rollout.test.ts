@@ -5,13 +5,11 @@ import type { ActivationName } from '@sii/mlp';
 import {
   type FastRolloutEngine,
   fastRollout,
-  fastRolloutApplies,
-  fastRolloutEngine,
   initBackend,
   MlpVectorField,
   NeuralODE,
-  SIMD_AUTO_MAX_WIDTH,
 } from '../src/index.js';
+import { fastRolloutApplies, fastRolloutEngine, SIMD_AUTO_MAX_WIDTH } from '../src/internal.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 import { mse, sgdStep } from './helpers/sgd.js';
 
@@ -93,7 +91,7 @@ describe('fastRollout equals the per-op autodiff rollout (loss and gradients, fl
     { method: 'heun3', activation: 'silu', inputs: 1, layers: 3, output: 'all' },
     { method: 'midpoint', activation: 'leaky_relu', inputs: 0, layers: 1, output: 'all' },
     { method: 'dopri5', activation: 'gelu', inputs: 1, layers: 2, output: 'final' },
-    // chain tableaux on the direct-kernel path (ELU): one stage, b = (½, ½), and a non-chain one (rk38)
+    // ELU with one stage (Euler), b = (½, ½) (Heun), a zero weight (heun3) and a_31 ≠ 0 (rk38)
     { method: 'euler', activation: 'elu', inputs: 1, layers: 2, output: 'all' },
     { method: 'heun', activation: 'elu', inputs: 2, layers: 3, output: 'final', uBatch1: true },
     { method: 'heun3', activation: 'elu', inputs: 0, layers: 1, output: 'all', includeInitial: true },
@@ -249,6 +247,37 @@ describe('fast path as the NeuralODE.rollout default', () => {
     const plain = new NeuralODE({ states: 2, inputs: 0, variables: [], apply: (x: Tensor2D) => x }, { method: 'euler', step: 1 });
     expect(() => fastRollout(plain, x0, 2)).toThrow(/must be an MlpVectorField/);
     tf.dispose(x0);
+    field.dispose();
+  });
+
+  it('NeuralODE.rollout and fastRollout check their arguments alike (same message, own name)', () => {
+    const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 4, layers: 2, activation: 'elu' });
+    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const message = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    const x0 = tf.zeros([3, 2]) as Tensor2D;
+    const bad: Array<[string, unknown, unknown, RegExp]> = [
+      ['x0 of the wrong width', tf.zeros([3, 5]), tf.zeros([4, 3, 1]), /x0 must have shape \[batch, 2\], got \[3, 5\]/],
+      ['x0 of rank 3', tf.zeros([1, 3, 2]), tf.zeros([4, 3, 1]), /x0 must have rank 2, got shape \[1, 3, 2\]/],
+      ['x0 with NaN', tf.tensor2d([[0, Number.NaN]]), tf.zeros([4, 1, 1]), /x0 contains NaN or Infinity/],
+      ['a step count for a field with inputs', x0, 4, /the field has 1 inputs; pass inputs of shape \[T, batch, 1\]/],
+      ['inputs of another batch', x0, tf.zeros([4, 2, 1]), /inputs must have shape \[T >= 1, 3 or 1, 1\], got \[4, 2, 1\]/],
+      ['inputs with Infinity', x0, tf.fill([2, 3, 1], Number.POSITIVE_INFINITY), /inputs contains NaN or Infinity/],
+      ['inputs of dtype int32', x0, tf.zeros([4, 3, 1], 'int32'), /inputs must have dtype float32, got int32/],
+    ];
+    for (const [what, x, inputs, want] of bad) {
+      const a = message(() => ode.rollout(x as Tensor2D, inputs as Tensor3D));
+      const b = message(() => fastRollout(ode, x as Tensor2D, inputs as Tensor3D));
+      expect(a, what).toMatch(new RegExp(`^NeuralODE\\.rollout: ${want.source}`));
+      expect(b.replace(/^fastRollout:/, 'NeuralODE.rollout:'), what).toBe(a);
+    }
+    tf.dispose([x0, ...bad.flatMap(([, x, u]) => [x, u]).filter((t): t is Tensor => t instanceof tf.Tensor)]);
     field.dispose();
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFloat32, deserializeModel, encodeFloat32, initBackend, loadModel, MlpVectorField, readModelFile, saveModel, serializeModel } from '../src/index.js';
+import { deserializeModel, initBackend, loadModel, MlpVectorField, readModelFile, saveModel, serializeModel } from '../src/index.js';
+import { decodeFloat32, encodeFloat32 } from '../src/internal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sii-node-io-'));
 beforeAll(async () => {

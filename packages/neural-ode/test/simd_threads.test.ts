@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationName } from '@sii/mlp';
 import {
   initBackend,
-  MIN_ROWS_PER_THREAD,
   MlpVectorField,
   NeuralODE,
   simdThreads,
   startSimdThreads,
   stopSimdThreads,
 } from '../src/index.js';
+import { MIN_ROWS_PER_THREAD } from '../src/internal.js';
 import { splitRows } from '../src/simd/threads.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 import { mse, sgdStep } from './helpers/sgd.js';

@@ -1,17 +1,7 @@
 // @sii/rk — Butcher tableaux, stability functions and regions, and float64 Runge–Kutta solvers.
 // See README.md; the cross-package names follow docs/ARCHITECTURE.md.
 export { fromTorchdiffeq, getTableau, tableauNames, torchdiffeqMapping } from './registry.js';
-export {
-  fixedGrid,
-  initialStep,
-  type OdeFunction,
-  type OdeintOptions,
-  type OdeSolution,
-  type OdeStats,
-  odeint,
-  RkStepper,
-  rkStep,
-} from './solve.js';
+export { type OdeintOptions, type OdeSolution, type OdeStats, odeint, RkStepper, rkStep } from './solve.js';
 export {
   formatStabilityTable,
   imaginaryStabilityInterval,
@@ -28,6 +18,19 @@ export {
   stabilityValue,
   taylorPolynomial,
 } from './stability.js';
+export {
+  denseWeights,
+  errorRatio,
+  fixedGrid,
+  hermiteWeights,
+  initialStep,
+  nextStepSize,
+  type OdeFunction,
+  StepController,
+  type StepControllerOptions,
+  type StepRecord,
+  type TrialStep,
+} from './stepping.js';
 export { type RegionsSvgOptions, regionsSvg } from './svg.js';
 export { achievedOrder, ButcherTableau, MAX_STAGES, type TableauSpec } from './tableau.js';
 export { type RootedTree, stageVector, treeConditionLabel, treesOfOrder, treesUpToOrder } from './trees.js';

@@ -232,18 +232,10 @@ export function getTableau(name: string): ButcherTableau {
   return t;
 }
 
-/** torchdiffeq method names with an explicit-RK equivalent here. */
-const TORCHDIFFEQ: Record<string, string> = {
-  euler: 'euler',
-  midpoint: 'midpoint',
-  heun2: 'heun',
-  heun3: 'heun3',
-  rk4: 'rk38',
-  adaptive_heun: 'adaptive_heun',
-  bosh3: 'bosh3',
-  dopri5: 'dopri5',
-  tsit5: 'tsit5',
-};
+/** torchdiffeq method name → registered name, read off the specs' `torchdiffeqName` fields. */
+const TORCHDIFFEQ: Record<string, string> = Object.fromEntries(
+  SPECS.filter((spec) => spec.torchdiffeqName !== undefined).map((spec) => [spec.torchdiffeqName, spec.name]),
+);
 
 /**
  * The tableau torchdiffeq uses under `name` ('rk4' is the 3/8 rule → rk38, 'heun2' → heun, …).

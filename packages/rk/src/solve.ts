@@ -1,10 +1,17 @@
 // Float64 explicit Runge–Kutta solvers for y' = f(t, y): fixed grid (torchdiffeq semantics) and
-// adaptive embedded pairs with dense output (spec §6).
+// adaptive embedded pairs with dense output, on the shared step core of stepping.ts.
 import { getTableau } from './registry.js';
+import {
+  denseWeights,
+  errorRatio,
+  fixedGrid,
+  hermiteWeights,
+  initialStep,
+  type OdeFunction,
+  StepController,
+  type StepRecord,
+} from './stepping.js';
 import { ButcherTableau } from './tableau.js';
-
-/** Vector field: writes f(t, y) into dydt (length n). Must not keep references to y or dydt. */
-export type OdeFunction = (t: number, y: Float64Array, dydt: Float64Array) => void;
 
 export interface OdeStats {
   /** attempted steps (accepted + rejected) */
@@ -47,6 +54,11 @@ export interface OdeintOptions {
    * like torchdiffeq, step past it and interpolate)
    */
   clipToEnd?: boolean;
+  /**
+   * adaptive only: called after every attempted step with its start t0, size h, end t1, error ratio and
+   * verdict (for decreasing times t0, t1 and h are in the caller's direction: h < 0)
+   */
+  onStep?: (step: StepRecord) => void;
 }
 
 /**
@@ -143,71 +155,6 @@ export function rkStep(method: string | ButcherTableau, f: OdeFunction, t: numbe
 }
 
 /**
- * Fixed grid of torchdiffeq: t_k = t0 + k·h while t_k < t_end (up to a round-off tolerance of
- * max(1e-9, 1e-13·N) steps, N = (t_end − t0)/h, so that e.g. 0.3/0.1 = 2.9999999999999996 still gives
- * 3 steps and 1.1/0.1 = 11.000000000000002 gives 11), then t_end; the last step may be shorter.
- */
-export function fixedGrid(t0: number, tEnd: number, h: number): Float64Array {
-  if (!Number.isFinite(t0) || !Number.isFinite(tEnd)) throw new RangeError(`fixedGrid: times must be finite, got ${t0}, ${tEnd}`);
-  if (!(h > 0) || !Number.isFinite(h)) throw new RangeError(`fixedGrid: step must be a finite number > 0, got ${String(h)}`);
-  if (!(tEnd > t0)) throw new RangeError(`fixedGrid: t_end must be > t0, got t0 = ${t0}, t_end = ${tEnd}`);
-  const nSteps = (tEnd - t0) / h;
-  const tol = Math.max(1e-9, 1e-13 * nSteps);
-  const count = Math.max(1, Math.ceil(nSteps - tol));
-  if (count > 1e9) throw new RangeError(`fixedGrid: step ${h} gives ${count} steps over [${t0}, ${tEnd}]`);
-  const grid = new Float64Array(count + 1);
-  for (let k = 0; k < count; k++) grid[k] = t0 + k * h;
-  grid[count] = tEnd;
-  return grid;
-}
-
-function rmsRatio(err: Float64Array, y0: Float64Array, y1: Float64Array, rtol: number, atol: number): number {
-  let s = 0;
-  for (let m = 0; m < err.length; m++) {
-    const q = err[m] / (atol + rtol * Math.max(Math.abs(y0[m]), Math.abs(y1[m])));
-    s += q * q;
-  }
-  return Math.sqrt(s / err.length);
-}
-
-function rms(v: Float64Array, scale: Float64Array): number {
-  let s = 0;
-  for (let m = 0; m < v.length; m++) s += (v[m] / scale[m]) ** 2;
-  return Math.sqrt(s / v.length);
-}
-
-/**
- * Hairer's initial step (Hairer–Nørsett–Wanner I, §II.4), as torchdiffeq: with sc = atol + rtol|y0|,
- * d0 = ‖y0/sc‖, d1 = ‖f0/sc‖, h0 = 0.01·d0/d1 (1e-6 if either < 1e-5), one explicit Euler step of
- * size h0, d2 = ‖(f1 − f0)/sc‖/h0, h1 = (0.01/max(d1, d2))^{1/p} (or max(1e-6, 1e-3·h0) when both
- * are ≤ 1e-15) and h = min(100·h0, h1). p is the method's order (torchdiffeq passes order − 1 and
- * adds 1). Returns h and the number of f evaluations (1).
- */
-export function initialStep(
-  f: OdeFunction,
-  t0: number,
-  y0: Float64Array,
-  f0: Float64Array,
-  order: number,
-  rtol: number,
-  atol: number,
-): number {
-  const n = y0.length;
-  const sc = Float64Array.from(y0, (v) => atol + rtol * Math.abs(v));
-  const d0 = rms(y0, sc);
-  const d1 = rms(f0, sc);
-  const h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : (0.01 * d0) / d1;
-  const y1 = new Float64Array(n);
-  for (let m = 0; m < n; m++) y1[m] = y0[m] + h0 * f0[m];
-  const f1 = new Float64Array(n);
-  f(t0 + h0, y1, f1);
-  const diff = Float64Array.from(f1, (v, m) => v - f0[m]);
-  const d2 = rms(diff, sc) / h0;
-  const h1 = d1 <= 1e-15 && d2 <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / Math.max(d1, d2)) ** (1 / order);
-  return Math.min(100 * h0, h1);
-}
-
-/**
  * Integrate y' = f(t, y), y(t[0]) = y0 and return y at every requested time (t strictly monotone;
  * decreasing times integrate backwards: internally s = −t and g(s, y) = −f(−s, y)).
  *
@@ -215,8 +162,9 @@ export function initialStep(
  *   {@link fixedGrid} over [t[0], t[last]]; outputs at requested times by linear interpolation between
  *   the bracketing grid points.
  * - Adaptive (embedded pairs): error ratio r = RMS(err_m / (atol + rtol·max(|y0_m|, |y1_m|))); accept
- *   if r ≤ 1; next h = h·min(10, max(0.9·r^{−1/p}, 0.2 if rejected else 1)) with p the method's
- *   (propagated) order, as torchdiffeq; r = 0 gives 10h. First step by {@link initialStep}. Outputs by
+ *   if r ≤ 1; next h = h·min(10, max(0.9·r^{−1/p}, 1 if r < 1 else 0.2)) with p the method's
+ *   (propagated) order, as torchdiffeq; r = 0 gives 10h ({@link errorRatio}, {@link StepController}).
+ *   First step by {@link initialStep}. Outputs by
  *   dense output: tableaux with `dense` weights (dopri5, tsit5) their 4th-order continuous extension,
  *   other pairs cubic Hermite from f(t0), f(t1). Steps may end past t[last] (torchdiffeq) unless `clipToEnd`.
  */
@@ -267,7 +215,10 @@ export function odeint(f: OdeFunction, y0: ArrayLike<number>, t: ArrayLike<numbe
     if (!(typeof h === 'number' && h > 0 && Number.isFinite(h))) throw new RangeError(`odeint: opts.step must be a finite number > 0, got ${String(h)}`);
     integrateFixed(g, tab, yInit, s, h, out, stats, maxSteps);
   } else {
-    integrateAdaptive(g, tab, yInit, s, opts, out, stats, maxSteps);
+    // step records in the caller's time direction
+    const onStep = opts.onStep;
+    const report = onStep && dir === -1 ? (r: StepRecord) => onStep({ ...r, t0: -r.t0, t1: -r.t1, h: -r.h }) : onStep;
+    integrateAdaptive(g, tab, yInit, s, { ...opts, onStep: report }, out, stats, maxSteps);
   }
   return solution;
 }
@@ -326,46 +277,40 @@ function integrateAdaptive(
   if (!(rtol >= 0 && Number.isFinite(rtol))) throw new RangeError(`odeint: rtol must be a finite number ≥ 0, got ${String(opts.rtol)}`);
   if (!(atol >= 0 && Number.isFinite(atol))) throw new RangeError(`odeint: atol must be a finite number ≥ 0, got ${String(opts.atol)}`);
   if (rtol === 0 && atol === 0) throw new RangeError('odeint: rtol and atol must not both be 0');
-  const order = tab.order;
   const tEnd = s[s.length - 1];
-  let t = s[0];
   let y = Float64Array.from(yInit);
   let f0 = new Float64Array(n);
-  g(t, y, f0);
-  let h: number;
+  g(s[0], y, f0);
+  let h0: number;
   if (opts.firstStep !== undefined) {
-    h = opts.firstStep;
-    if (!(h > 0 && Number.isFinite(h))) throw new RangeError(`odeint: opts.firstStep must be a finite number > 0, got ${String(h)}`);
+    h0 = opts.firstStep;
+    if (!(h0 > 0 && Number.isFinite(h0))) throw new RangeError(`odeint: opts.firstStep must be a finite number > 0, got ${String(h0)}`);
   } else {
-    h = initialStep(g, t, y, f0, order, rtol, atol);
+    h0 = initialStep(g, s[0], y, f0, tab.order, rtol, atol);
   }
+  const control = new StepController(s[0], h0, {
+    order: tab.order,
+    tEnd,
+    maxSteps,
+    clipToEnd: opts.clipToEnd ?? false,
+    method: tab.name,
+    onStep: opts.onStep,
+  });
   const st = new RkStepper(tab, n);
   const f1 = new Float64Array(n);
   const dense = tab.dense;
   let j = 1;
   while (j < s.length) {
-    if (stats.steps >= maxSteps) {
-      throw new Error(
-        `odeint: maxSteps = ${maxSteps} exceeded at t = ${t} (step ${h}) before reaching ${tEnd} with method "${tab.name}", rtol ${rtol}, atol ${atol}; the problem may be stiff or the tolerances too tight`,
-      );
-    }
-    let tNew = t + h;
-    if (opts.clipToEnd && tNew >= tEnd) {
-      tNew = tEnd;
-      h = tEnd - t;
-    }
-    if (!(tNew > t)) throw new Error(`odeint: step size underflow at t = ${t} (h = ${h}) with method "${tab.name}"`);
+    const { t0: t, h, t1: tNew } = control.trial();
     st.step(g, t, y, h, f0);
     stats.steps++;
     const y1 = st.y1;
     let finite = true;
     for (let m = 0; m < n; m++) if (!Number.isFinite(y1[m])) finite = false;
-    const ratio = finite ? rmsRatio(st.err, y, y1, rtol, atol) : Number.POSITIVE_INFINITY;
-    const accept = ratio <= 1;
-    const factor = ratio === 0 ? 10 : Math.min(10, Math.max(0.9 * ratio ** (-1 / order), accept ? 1 : 0.2));
-    if (!accept) {
+    // a non-finite trial state is rejected and the step shrunk by the controller's floor 0.2
+    const ratio = finite ? errorRatio(st.err, y, y1, rtol, atol) : Number.POSITIVE_INFINITY;
+    if (!control.finish(ratio)) {
       stats.rejected++;
-      h *= factor;
       continue;
     }
     stats.accepted++;
@@ -376,24 +321,17 @@ function integrateAdaptive(
       const theta = (s[j] - t) / h;
       const row = out.subarray(j * n, (j + 1) * n);
       if (s[j] === tNew) row.set(y1);
-      else if (dense) denseOutput(dense, st.k, y, h, theta, row);
-      else hermite(y, f0, y1, f1, h, theta, row);
+      else if (dense) denseOutput(denseWeights(dense, theta), st.k, y, h, row);
+      else hermite(hermiteWeights(theta), y, f0, y1, f1, h, row);
       j++;
     }
-    t = tNew;
     y = Float64Array.from(y1);
     f0 = Float64Array.from(f1);
-    h *= factor;
   }
 }
 
-/** y(t + θh) = y0 + h Σ_i b_i(θ) k_i with b_i(θ) = Σ_k dense[i][k] θ^{k+1}. */
-function denseOutput(dense: number[][], k: Float64Array[], y0: Float64Array, h: number, theta: number, out: Float64Array): void {
-  const w = dense.map((row) => {
-    let acc = 0;
-    for (let q = row.length - 1; q >= 0; q--) acc = (acc + row[q]) * theta;
-    return acc;
-  });
+/** y(t + θh) = y0 + h Σ_i w_i k_i with the continuous-extension weights w_i = b_i(θ). */
+function denseOutput(w: number[], k: Float64Array[], y0: Float64Array, h: number, out: Float64Array): void {
   for (let m = 0; m < y0.length; m++) {
     let acc = 0;
     for (let i = 0; i < w.length; i++) acc += w[i] * k[i][m];
@@ -401,11 +339,7 @@ function denseOutput(dense: number[][], k: Float64Array[], y0: Float64Array, h: 
   }
 }
 
-/** Cubic Hermite interpolation on [t, t + h] from values y0, y1 and slopes f0, f1. */
-function hermite(y0: Float64Array, f0: Float64Array, y1: Float64Array, f1: Float64Array, h: number, th: number, out: Float64Array): void {
-  const h00 = (1 + 2 * th) * (1 - th) * (1 - th);
-  const h10 = th * (1 - th) * (1 - th);
-  const h01 = th * th * (3 - 2 * th);
-  const h11 = th * th * (th - 1);
-  for (let m = 0; m < y0.length; m++) out[m] = h00 * y0[m] + h10 * h * f0[m] + h01 * y1[m] + h11 * h * f1[m];
+/** Cubic Hermite interpolation on [t, t + h] from values y0, y1 and slopes f0, f1 (weights w). */
+function hermite(w: number[], y0: Float64Array, f0: Float64Array, y1: Float64Array, f1: Float64Array, h: number, out: Float64Array): void {
+  for (let m = 0; m < y0.length; m++) out[m] = w[0] * y0[m] + w[1] * h * f0[m] + w[2] * y1[m] + w[3] * h * f1[m];
 }

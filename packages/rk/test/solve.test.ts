@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  fixedGrid,
   getTableau,
   type OdeFunction,
   odeint,
@@ -29,21 +28,6 @@ function maxError(sol: { t: Float64Array; y: Float64Array; n: number }, from = 0
 }
 
 describe('fixed grid (torchdiffeq semantics)', () => {
-  it('t_k = t0 + k·h while below t_end, then t_end (last step shorter)', () => {
-    expect(Array.from(fixedGrid(0, 1, 0.3))).toEqual([0, 0.3, 0.6, 0.8999999999999999, 1]);
-    expect(Array.from(fixedGrid(2, 3, 0.5))).toEqual([2, 2.5, 3]);
-  });
-
-  it('round-off in (t_end − t0)/h adds no extra tiny step', () => {
-    // 0.3/0.1 = 2.9999999999999996 and 1.1/0.1 = 11.000000000000002
-    expect(fixedGrid(0, 0.3, 0.1)).toHaveLength(4);
-    const g = fixedGrid(0, 1.1, 0.1);
-    expect(g).toHaveLength(12);
-    expect(g[11]).toBe(1.1);
-    expect(g[11] - g[10]).toBeCloseTo(0.1, 12);
-    expect(fixedGrid(0, 0.05, 0.1)).toEqual(new Float64Array([0, 0.05]));
-  });
-
   it('hand-worked Euler on y′ = t: values on the grid, linear interpolation between grid points', () => {
     // grid 0, .3, .6, .9, 1 → y = 0, 0, .09, .27, .27 + .1·.9 = .36; y(.45) = (0 + .09)/2
     const sol = odeint((t, _y, dy) => {

@@ -32,6 +32,13 @@ export interface FitOptions<B> {
   batches: (epoch: number, rng: Rng) => Iterable<B>;
   /** The loss of one batch (called inside the gradient tape). */
   loss: (batch: B, epoch: number) => Scalar;
+  /**
+   * A batch's own step (e.g. gradient accumulation over chunks): takes the optimizer step itself and
+   * returns the batch loss, or undefined to take the standard step (trainStep of `loss`, `clipNorm`).
+   */
+  step?: (batch: B, epoch: number) => number | undefined;
+  /** Weight of a batch in the epoch's training loss (default 1: the mean of the batch losses). */
+  weight?: (batch: B) => number;
   /** Release a batch's tensors after its step. */
   disposeBatch?: (batch: B) => void;
   /** Clip the global gradient norm to this value (torch clip_grad_norm_). */
@@ -70,7 +77,7 @@ export interface BatchInfo {
   /** 1-based index of the batch in its epoch. */
   batch: number;
   loss: number;
-  /** Global gradient norm before clipping. */
+  /** Global gradient norm before clipping (NaN for a batch taken by options.step). */
   gradNorm: number;
 }
 
@@ -149,6 +156,9 @@ function checkOptions<B>(o: FitOptions<B>): void {
   for (const k of ['batches', 'loss'] as const) {
     if (typeof o[k] !== 'function') throw new TypeError(`${w}: options.${k} must be a function, got ${show(o[k])}`);
   }
+  for (const k of ['step', 'weight', 'disposeBatch', 'validate', 'onEpoch', 'onBatch'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'function') throw new TypeError(`${w}: options.${k} must be a function, got ${show(o[k])}`);
+  }
   if (typeof o.seed !== 'string' && !Number.isSafeInteger(o.seed)) {
     throw new RangeError(`${w}: options.seed must be a safe integer or a string, got ${show(o.seed)}`);
   }
@@ -179,7 +189,7 @@ function checkOptions<B>(o: FitOptions<B>): void {
 }
 
 /** The loop as a generator that yields each epoch's onEpoch return value and receives it resolved. */
-function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
+function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitResult, unknown> {
   checkOptions(o);
   const vars = o.variables;
   const metric = o.monitor?.metric ?? (o.validate ? 'loss' : 'train');
@@ -266,16 +276,27 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
     if (o.schedule) o.optimizer.learningRate = baseLr * o.schedule.factor(e - 1);
     let sum = 0;
     let count = 0;
+    let weights = 0;
     for (const batch of o.batches(e, rng)) {
       let r: { loss: number; gradNorm: number };
+      let bw = 1;
       try {
-        r = trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
+        let own: unknown = o.step?.(batch, e);
+        if (own instanceof Promise) {
+          if (!isAsync) throw new TypeError('fit: options.step returned a promise; use fitAsync for asynchronous steps (e.g. DataParallelTrainer.step)');
+          own = yield own;
+        }
+        if (own !== undefined && typeof own !== 'number') throw new TypeError(`fit: options.step must return a number or undefined, got ${show(own)}`);
+        r = own !== undefined ? { loss: own, gradNorm: Number.NaN } : trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
+        if (o.weight) bw = o.weight(batch);
       } finally {
         o.disposeBatch?.(batch);
       }
-      sum += r.loss;
+      sum += o.weight ? r.loss * bw : r.loss;
+      weights += bw;
       count++;
-      o.onBatch?.({ epoch: e, batch: count, loss: r.loss, gradNorm: r.gradNorm });
+      // fitAsync awaits what onBatch returns (e.g. a turn of the event loop); fit ignores it
+      yield o.onBatch?.({ epoch: e, batch: count, loss: r.loss, gradNorm: r.gradNorm });
       if (o.divergence) {
         if (reference == null && !o.validate && mode === 'min' && Number.isFinite(r.loss)) reference = Math.max(r.loss, 1e-12);
         if (!Number.isFinite(r.loss) || (reference != null && r.loss > factor * reference)) {
@@ -284,7 +305,7 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
         }
       }
     }
-    const trainLoss = sum / Math.max(1, count);
+    const trainLoss = o.weight ? sum / (weights > 0 ? weights : 1) : sum / Math.max(1, count);
     let metrics: Record<string, number> = {};
     if (o.validate) {
       metrics = diverged ? Object.fromEntries(Object.keys(initial).map((k) => [k, Number.NaN])) : { ...o.validate(e) };
@@ -328,20 +349,25 @@ function* loop<B>(o: FitOptions<B>): Generator<unknown, FitResult, unknown> {
 
 /** Train `options.variables` (see {@link FitOptions}); synchronous. */
 export function fit<B>(options: FitOptions<B>): FitResult {
-  const g = loop(options);
+  const g = loop(options, false);
   let r = g.next();
   while (!r.done) r = g.next(r.value);
   return r.value;
 }
 
 /**
- * As {@link fit}, but awaits between epochs (what onEpoch returns, if a promise), so that an event
- * loop (a Web Worker's messages, a UI) runs between epochs.
+ * As {@link fit}, but awaits what onEpoch and onBatch return (if promises) before going on, so that
+ * an event loop (a Web Worker's messages, a UI) can run between batches and epochs; `step` may be
+ * asynchronous (e.g. a DataParallelTrainer step).
  */
 export async function fitAsync<B>(
-  options: Omit<FitOptions<B>, 'onEpoch'> & { onEpoch?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'> },
+  options: Omit<FitOptions<B>, 'onEpoch' | 'onBatch' | 'step'> & {
+    step?: (batch: B, epoch: number) => number | undefined | Promise<number>;
+    onEpoch?: (info: EpochInfo) => void | 'stop' | Promise<void | 'stop'>;
+    onBatch?: (info: BatchInfo) => void | Promise<void>;
+  },
 ): Promise<FitResult> {
-  const g = loop(options as FitOptions<B>);
+  const g = loop(options as FitOptions<B>, true);
   let r = g.next();
   while (!r.done) {
     const answer = await r.value;

@@ -118,6 +118,49 @@ describe('fit', () => {
     p.dispose();
   });
 
+  it("weight: the training loss is the weighted mean of the batch losses; step: a batch's own step replaces trainStep", () => {
+    const w = tf.variable(tf.tensor1d([1, -1]));
+    const data = [[1, 2], [3, 4], [5, 6]];
+    const make = (own: boolean) => {
+      w.assign(tf.tensor1d([1, -1]));
+      const opt = new SGD({ learningRate: 0.01 });
+      const losses: number[] = [];
+      const lossOf = (b: number[]) => tf.sum(tf.square(tf.sub(w, tf.tensor1d(b)))) as Scalar;
+      const res = runFit({
+        variables: [w],
+        optimizer: opt,
+        epochs: 2,
+        seed: 1,
+        batches: () => data,
+        loss: lossOf,
+        weight: (b) => b[0]!, // weights 1, 3, 5
+        onBatch: (i) => void losses.push(i.loss),
+        // the second batch by hand: the same gradient step as trainStep's
+        step: own
+          ? (b) => {
+              if (b[0] !== 3) return undefined;
+              const { value, grads } = tf.variableGrads(() => lossOf(b), [w]);
+              opt.step([w], [grads[w.name]!]);
+              const l = value.dataSync()[0]!;
+              tf.dispose([value, grads[w.name]!]);
+              return l;
+            }
+          : undefined,
+      });
+      opt.dispose();
+      return { res, losses, w: Array.from(w.dataSync()) };
+    };
+    const a = make(false);
+    const b = make(true);
+    expect(b.losses).toEqual(a.losses);
+    expect(b.w).toEqual(a.w);
+    expect(a.losses.length).toBe(6);
+    // epoch 1: losses at w = (1, −1) before each step; weighted by 1, 3, 5
+    expect(a.res.trainCurve[0]).toBeCloseTo((a.losses[0]! * 1 + a.losses[1]! * 3 + a.losses[2]! * 5) / 9, 10);
+    expect(a.losses[0]).toBeCloseTo(0 + 9, 5); // (1−1)² + (−1−2)²
+    w.dispose();
+  });
+
   it('fitAsync gives the same numbers as fit', async () => {
     const p = regression();
     p.reset();
@@ -126,7 +169,17 @@ describe('fit', () => {
     o1.dispose();
     p.reset();
     const o2 = new SGD({ learningRate: 0.1, momentum: 0.9 });
-    const b = await fitAsync({ ...p.options(o2), onEpoch: async () => {} });
+    const order: string[] = [];
+    const b = await fitAsync({
+      ...p.options(o2),
+      onBatch: (i) => new Promise<void>((resolve) => setTimeout(() => {
+        order.push(`b${i.epoch}.${i.batch}`);
+        resolve();
+      }, 0)),
+      onEpoch: async (i) => void order.push(`e${i.epoch}`),
+    });
+    // every batch's promise settles before the next batch, the epoch's after its last batch
+    expect(order.slice(0, 7)).toEqual(['b1.1', 'b1.2', 'b1.3', 'b1.4', 'b1.5', 'e1', 'b2.1']);
     o2.dispose();
     expect(b.trainCurve).toEqual(a.trainCurve);
     expect(b.valCurves).toEqual(a.valCurves);

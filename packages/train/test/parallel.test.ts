@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastRollout, initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { DataParallelTrainer, flatten, mse, NAdam, trainStep } from '../src/index.js';
+import { DataParallelTrainer, fit as runFit, fitAsync, flatten, mse, NAdam, trainStep } from '../src/index.js';
 import { lcg, relErr } from './helpers/numbers.js';
 
 beforeAll(async () => {
@@ -94,6 +94,50 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     tf.dispose([fa, fb, d.x0, d.yAll, d.yFinal, d.u!]);
     await trainer.dispose();
     await expect(trainer.computeGradients(d.x0, d.u!, d.yAll)).rejects.toThrow(/disposed/);
+    optA.dispose();
+    optB.dispose();
+    a.dispose();
+    b.dispose();
+  });
+
+  it('fitAsync with the data-parallel step gives the curves of fit with trainStep (float32 tolerance)', async () => {
+    const spec = { states: 2, inputs: 1, hidden: 8, layers: 2, activation: 'elu' as const };
+    const a = new MlpVectorField(spec, undefined, { seed: 4 });
+    const b = new MlpVectorField(spec, a.getWeights(), {});
+    const odeA = new NeuralODE(a, { method: 'midpoint', step: 0.1 });
+    const odeB = new NeuralODE(b, { method: 'midpoint', step: 0.1 });
+    const d = data(12, 5, 2, 1, 12, 6);
+    const rows = (t: tf.Tensor, ids: number[], axis: number) => tf.tidy(() => tf.gather(t, tf.tensor1d(ids, 'int32'), axis));
+    const batches = function* (_e: number, rng: { permutation(n: number): Int32Array }) {
+      const order = Array.from(rng.permutation(12));
+      for (let s = 0; s < 12; s += 6) {
+        const ids = order.slice(s, s + 6);
+        yield { x0: rows(d.x0, ids, 0) as tf.Tensor2D, u: rows(d.u!, ids, 1) as tf.Tensor3D, y: rows(d.yAll, ids, 1) };
+      }
+    };
+    const common = { epochs: 3, seed: 'dp', batches, disposeBatch: (x: { x0: tf.Tensor; u: tf.Tensor; y: tf.Tensor }) => tf.dispose([x.x0, x.u, x.y]) };
+    const optA = new NAdam({ learningRate: 1e-2 });
+    const ra = runFit({ ...common, variables: a.variables, optimizer: optA, clipNorm: 0.05, loss: (x) => mse(fastRollout(odeA, x.x0, x.u), x.y) });
+    const optB = new NAdam({ learningRate: 1e-2 });
+    const trainer = await DataParallelTrainer.create(odeB, optB, { replicas: 2, loss: 'all', clipNorm: 0.05 });
+    trainers.push(trainer);
+    const rb = await fitAsync({
+      ...common,
+      variables: b.variables,
+      optimizer: optB,
+      loss: () => {
+        throw new Error('not used: the trainer takes every step');
+      },
+      step: async (x) => (await trainer.step(x.x0, x.u, x.y)).loss,
+    });
+    expect(rb.trainCurve.length).toBe(3);
+    expect(relErr(rb.trainCurve, ra.trainCurve)).toBeLessThan(1e-5);
+    const values = (vars: tf.Variable[]) => tf.tidy(() => Array.from(flatten(vars).dataSync()));
+    expect(relErr(values(b.variables), values(a.variables))).toBeLessThan(1e-5);
+    // a synchronous fit refuses an asynchronous step
+    expect(() => runFit({ ...common, variables: b.variables, optimizer: optB, loss: (x) => mse(fastRollout(odeB, x.x0, x.u), x.y), step: (() => Promise.resolve(1)) as never })).toThrow(/options.step returned a promise; use fitAsync/);
+    await trainer.dispose();
+    tf.dispose([d.x0, d.yAll, d.yFinal, d.u!]);
     optA.dispose();
     optB.dispose();
     a.dispose();

@@ -7,10 +7,10 @@
  */
 import { batches, pixelTask, type SequenceData } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { Adam, clipByGlobalNorm, type Optimizer, trainStep } from '@sii/train';
+import { Adam, clipByGlobalNorm, fit, LinearLR, type Optimizer } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { buildOde, Linear, linearLrFactor, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';
+import { buildOde, Linear, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';
 import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, OdeTrainingConfig } from './types.js';
 
 export type PixelDataset = 'smnist' | 'psmnist' | 'fashion' | 'scifar';
@@ -208,48 +208,39 @@ export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochC
     ...(model.initialPoles ? { initialPoles: model.initialPoles.map((p) => [p.re, p.im] as [number, number]) } : {}),
   };
   try {
-    result.metrics.initialTestAccuracy = pixelAccuracy(model, d.test);
-    for (let epoch = 0; epoch < c.epochs && !result.diverged; epoch++) {
-      opt.learningRate = c.lr * linearLrFactor(epoch, c.epochs, c.lrEnd);
-      let sum = 0;
-      let count = 0;
-      for (const b of batches(d.train, { batchSize: c.batch, seed: task.runSeed, epoch })) {
-        if (c.microBatch !== null && b.y.length > c.microBatch) {
-          const loss = accumulatedStep(model, opt, b.x, b.y, b.shape, d.train.classes, w, c.microBatch, c.clip);
-          if (!Number.isFinite(loss)) {
-            result.diverged = { epoch: epoch + 1, reason: `training loss ${loss}` };
-            break;
-          }
-          sum += loss * b.y.length;
-          count += b.y.length;
-          continue;
+    const classes = d.train.classes;
+    const micro = c.microBatch;
+    const accumulate = (n: number) => micro !== null && n > micro;
+    const fitted = fit({
+      variables: model.variables,
+      optimizer: opt,
+      epochs: c.epochs,
+      seed: task.runSeed,
+      // the data package's seeded shuffle of epoch e − 1 (0-based there); tensors unless accumulated in chunks
+      batches: function* (epoch) {
+        for (const b of batches(d.train, { batchSize: c.batch, seed: task.runSeed, epoch: epoch - 1 })) {
+          yield accumulate(b.y.length) ? { b } : { b, x: tf.tensor3d(b.x, b.shape), y: oneHot(b.y, classes) };
         }
-        const x = tf.tensor3d(b.x, b.shape);
-        const y = oneHot(b.y, d.train.classes);
-        try {
-          const { loss } = trainStep(() => pixelLoss(model, x, y, w), opt, {
-            variables: model.variables,
-            ...(c.clip !== null ? { clipNorm: c.clip } : {}),
-          });
-          if (!Number.isFinite(loss)) {
-            result.diverged = { epoch: epoch + 1, reason: `training loss ${loss}` };
-            break;
-          }
-          sum += loss * b.y.length;
-          count += b.y.length;
-        } finally {
-          x.dispose();
-          y.dispose();
-        }
-      }
-      const trainLoss = sum / Math.max(1, count);
-      const acc = result.diverged ? Number.NaN : pixelAccuracy(model, d.test);
-      result.curves.trainLoss!.push(trainLoss);
-      result.curves.testAccuracy!.push(acc);
-      result.curves.lr!.push(opt.learningRate);
-      result.epochsRun = epoch + 1;
-      onEpoch?.(epoch + 1, acc, trainLoss);
-    }
+      },
+      loss: ({ x, y }) => pixelLoss(model, x!, y!, w),
+      step: ({ b }) => (accumulate(b.y.length) ? accumulatedStep(model, opt, b.x, b.y, b.shape, classes, w, micro!, c.clip) : undefined),
+      disposeBatch: ({ x, y }) => tf.dispose([...(x ? [x] : []), ...(y ? [y] : [])]),
+      weight: ({ b }) => b.y.length,
+      ...(c.clip !== null ? { clipNorm: c.clip } : {}),
+      schedule: new LinearLR({ startFactor: 1, endFactor: c.lrEnd, totalIters: Math.max(1, c.epochs) }),
+      validate: () => ({ accuracy: pixelAccuracy(model, d.test) }),
+      monitor: { metric: 'accuracy', mode: 'max' },
+      divergence: {},
+      onEpoch: ({ epoch, trainLoss, metrics, learningRate }) => {
+        result.curves.trainLoss!.push(trainLoss);
+        result.curves.testAccuracy!.push(metrics.accuracy!);
+        result.curves.lr!.push(learningRate);
+        result.epochsRun = epoch;
+        onEpoch?.(epoch, metrics.accuracy!, trainLoss);
+      },
+    });
+    result.metrics.initialTestAccuracy = fitted.initial.accuracy!;
+    result.diverged = fitted.diverged ?? null;
   } catch (e) {
     result.error = e instanceof Error ? e.message : String(e);
     result.diverged ??= { epoch: result.epochsRun + 1, reason: `error: ${result.error}` };

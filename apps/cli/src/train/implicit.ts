@@ -8,7 +8,7 @@ import { heInit } from '@sii/init';
 import { eigenvalues, Rng } from '@sii/linalg';
 import { type MlpSpec, mlpJacobian64 } from '@sii/mlp';
 import { MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { NAdam, trainStep } from '@sii/train';
+import { fit, NAdam } from '@sii/train';
 import { odeint } from '@sii/rk';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
@@ -88,7 +88,6 @@ export function runImplicitTask(task: ImplicitTask, onEpoch?: (epoch: number, va
   const ode = new NeuralODE(field, { method: task.solver, step: c.h, checkFinite: false });
   const S = tf.tensor3d(data.windows, [c.window, data.count, n]);
   const opt = new NAdam({ learningRate: c.lr });
-  const order = rng.fork('batches');
   const loss = (X: Tensor3D): Scalar =>
     tf.tidy(() => {
       const B = X.shape[1];
@@ -102,29 +101,31 @@ export function runImplicitTask(task: ImplicitTask, onEpoch?: (epoch: number, va
     l.dispose();
     return v;
   };
-  const initialLoss = fullLoss();
-  let finalLoss = initialLoss;
-  let diverged = false;
-  try {
-    for (let epoch = 1; epoch <= c.epochs && !diverged; epoch++) {
-      const perm = Array.from(order.permutation(data.count));
-      let sum = 0;
-      let nb = 0;
-      for (let s = 0; s < perm.length; s += c.batch) {
-        const X = tf.tidy(() => tf.gather(S, tf.tensor1d(perm.slice(s, s + c.batch), 'int32'), 1) as Tensor3D);
-        try {
-          const r = trainStep(() => loss(X), opt, { variables: field.variables, clipNorm: c.clip });
-          sum += r.loss;
-          nb++;
-          if (!Number.isFinite(r.loss)) diverged = true;
-        } finally {
-          X.dispose();
-        }
-        if (diverged) break;
-      }
-      finalLoss = diverged ? Number.NaN : fullLoss();
-      onEpoch?.(epoch, finalLoss, sum / Math.max(1, nb));
+  /** One shuffled pass: a permutation of the windows from the seed's 'batches' stream, in batches. */
+  function* batches(_epoch: number, order: Rng): Generator<Tensor3D> {
+    const perm = Array.from(order.permutation(data.count));
+    for (let s = 0; s < perm.length; s += c.batch) {
+      yield tf.tidy(() => tf.gather(S, tf.tensor1d(perm.slice(s, s + c.batch), 'int32'), 1) as Tensor3D);
     }
+  }
+  try {
+    const result = fit({
+      variables: field.variables,
+      optimizer: opt,
+      epochs: c.epochs,
+      seed: task.seed,
+      batches,
+      loss,
+      disposeBatch: (X) => X.dispose(),
+      clipNorm: c.clip,
+      validate: () => ({ loss: fullLoss() }),
+      // only a non-finite batch loss stops the run (no limit relative to the initial loss)
+      divergence: {},
+      onEpoch: ({ epoch, trainLoss, metrics }) => onEpoch?.(epoch, metrics.loss!, trainLoss),
+    });
+    const initialLoss = result.initial.loss!;
+    const finalLoss = result.valCurves.loss!.at(-1) ?? initialLoss;
+    const diverged = result.diverged !== undefined;
     const J = mlpJacobian64(spec, field.getWeights(), new Float64Array(n));
     const poles = eigenvalues(J).map((z) => [z.re, z.im] as [number, number]);
     return { solver: task.solver, seed: task.seed, poles, initialLoss, finalLoss, diverged, wallMs: Date.now() - t0 };

@@ -5,7 +5,7 @@
  *
  * Field: a_0 = [y, u], z_l = a_l·W_l + b_l, a_{l+1} = σ(z_l), f = z_{L−1}. Step (explicit RK, a and b
  * already multiplied by h): Y_i = x_k + Σ_{j<i} a_ij K_j, K_i = f(Y_i, u_k), x_{k+1} = x_k + Σ_i b_i K_i.
- * Backward (adjoint of the step, as in fast_rollout.ts):
+ * Backward (adjoint of the step, as in the tfjs engine, ../tfjs/rollout_op.ts):
  *   dK_i = b_i λ + Σ_{l>i} a_li dY_l,  dY_i = J_f(Y_i)ᵀ dK_i,  λ_k = λ_{k+1} + Σ_i dY_i,
  * and the weight gradients dW_l = Σ_e a_{l,e}ᵀ dz_{l,e} as one product over all evaluations' rows.
  * The input part of the first layer is evaluated once per step (P_k = u_k·W_u + b_0) and its

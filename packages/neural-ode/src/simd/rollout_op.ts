@@ -3,10 +3,10 @@
  * gradient from the kernels' backward pass. Used by `fastRollout` (engine 'simd').
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensorMap, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { kernelFuncRunner } from '../kernel_func.js';
 import type { MlpVectorField } from '../mlp.js';
-import type { TableauLike } from '../tableau.js';
+import { type RolloutProblem, tapeInputs } from '../rollout_args.js';
 import { simdArena } from './kernels.js';
 import { isSimdActivation, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
 import { SplitRollout, splitApplies } from './threads.js';
@@ -21,18 +21,6 @@ function claimArena(r: Rollout): void {
   resident = r;
 }
 
-export interface SimdRolloutArgs {
-  field: MlpVectorField;
-  tableau: TableauLike;
-  h: number;
-  x0: Tensor2D;
-  /** [T, uBatch, m] or null. */
-  u: Tensor | null;
-  steps: number;
-  output: 'all' | 'final';
-  includeInitial: boolean;
-}
-
 /** Whether the SIMD engine can run this field: kernels available and a supported activation. */
 export function simdRolloutSupports(field: MlpVectorField): boolean {
   return simdArena() != null && isSimdActivation(field.spec.activation);
@@ -43,7 +31,7 @@ function floats(t: Tensor): Float32Array {
   return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
-export function simdRolloutOp(args: SimdRolloutArgs): Tensor {
+export function simdRolloutOp(args: RolloutProblem): Tensor {
   const { field, tableau, h, x0, u, steps: T, output, includeInitial } = args;
   const arena = simdArena();
   if (arena == null) throw new Error('fastRollout: the WebAssembly SIMD kernels are not available in this runtime');
@@ -71,11 +59,6 @@ export function simdRolloutOp(args: SimdRolloutArgs): Tensor {
   const taped = engine.state.gradientDepth > 0;
   // With worker threads started (startSimdThreads), large enough batches are split by rows.
   const rollout: Rollout = splitApplies(problem) ? new SplitRollout(problem, arena, taped) : new SimdRollout(problem, arena);
-  const named: NamedTensorMap = { x0 };
-  if (u != null) named.u = u;
-  vars.forEach((v, i) => {
-    named[`p${i}`] = v;
-  });
   const shape = output === 'final' ? [B, n] : [includeInitial ? T + 1 : T, B, n];
 
   const forwardFunc = (): Tensor => {
@@ -105,5 +88,5 @@ export function simdRolloutOp(args: SimdRolloutArgs): Tensor {
     return grads;
   };
 
-  return kernelFuncRunner()({ forwardFunc, backwardsFunc, inputs: named }) as Tensor;
+  return kernelFuncRunner()({ forwardFunc, backwardsFunc, inputs: tapeInputs(args) }) as Tensor;
 }
