@@ -146,6 +146,14 @@ describe('sii forecast (tiny, built, plain node)', () => {
 });
 
 describe('sii latent (tiny, built, plain node)', () => {
+  it('rejects sizes the authors\' architecture cannot take before training, naming the flag', () => {
+    const r = sii(['latent', '--scale', 'tiny', '--frame-size', '12', '--progress', 'off', '--workers', '0', '--out', 'lt-bad']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--frame-size must be a multiple of 8 \(three halvings to the latent grid\), got 12/);
+    const f = sii(['latent', '--scale', 'tiny', '--input-frames', '5', '--progress', 'off', '--workers', '0', '--out', 'lt-bad']);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toMatch(/--input-frames must be >= 8/);
+  });
   it('reports NMSE and pixel accuracy for both horizons and a frame strip with an embedded PNG', () => {
     const r = sii(['latent', '--system', 'pendulum', '--scale', 'tiny', '--progress', 'off', '--workers', '0', '--out', 'lt']);
     expect(r.code).toBe(0);

@@ -156,6 +156,14 @@ export function latentDeviations(c: LatentConfig): { key: string; ours: unknown;
   return out;
 }
 
+/** Sizes the authors' architecture cannot take, named by flag (checked before any run starts). */
+export function checkLatentConfig(c: LatentConfig): void {
+  if (!(Number.isInteger(c.frameSize) && c.frameSize >= 8 && c.frameSize % 8 === 0)) throw new RangeError(`--frame-size must be a multiple of 8 (three halvings to the latent grid), got ${c.frameSize}`);
+  if (!(Number.isInteger(c.inputFrames) && c.inputFrames >= 8)) throw new RangeError(`--input-frames must be >= 8 (three poolings of 2 over time), got ${c.inputFrames}`);
+  if (!(Number.isInteger(c.states) && c.states >= 8 && c.states % 8 === 0)) throw new RangeError(`--states must be a multiple of 8 (GroupNorm(8, n), n/2 channels), got ${c.states}`);
+  if (c.longHorizon < c.horizon) throw new RangeError(`--long-horizon (${c.longHorizon}) must be >= --horizon (${c.horizon})`);
+}
+
 export interface LatentData {
   train: LatentDataset;
   test: LatentDataset;

@@ -11,7 +11,7 @@ import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js
 import type { Io } from '../commands/common.js';
 import { forecastDefinition, latentDefinition, pixelDefinition } from './definitions.js';
 import { FORECAST_DATASETS, type ForecastConfig, forecastPreset } from './forecast.js';
-import { LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
+import { checkLatentConfig, LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
 import { INIT_NAMES, type InitName } from './nn.js';
 import { PIXEL_DATASETS, type PixelConfig, pixelPreset } from './pixel.js';
 import { type ExperimentDefinition, runExperiment } from './runner.js';
@@ -193,7 +193,17 @@ export function registerExperiments(program: Command, io: Io): void {
         .addOption(new Option('--system <name>', 'simulated system').choices([...LATENT_SYSTEM_NAMES]).default('mass-spring')),
     ),
     latentFlags,
-  ).action(action(latentDefinition, io, (o) => buildConfig<LatentConfig>(latentPreset(o.scale as Scale, o.system as LatentConfig['system']), o, latentFlags, { system: o.system })));
+  ).action(
+    action(latentDefinition, io, (o) => {
+      const c = buildConfig<LatentConfig>(latentPreset(o.scale as Scale, o.system as LatentConfig['system']), o, latentFlags, { system: o.system });
+      try {
+        checkLatentConfig(c);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      return c;
+    }),
+  );
 
   const forecastFlags: Flag[] = [
     ...fieldFlags(),
