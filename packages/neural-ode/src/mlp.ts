@@ -1,5 +1,5 @@
 /**
- * MLP vector field f([x, u]) in the row-vector convention of the spec: each Linear layer computes
+ * MLP vector field f([x, u]) in the row-vector convention of METHOD.md §4: each Linear layer computes
  * y = x·W + b with W of shape in × out; an activation follows every layer but the last.
  * Layer sizes: (n + m) → H → … → H → n with L Linear layers ((n + m) → n when L = 1).
  */
