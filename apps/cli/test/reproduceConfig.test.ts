@@ -20,18 +20,18 @@ describe('makeReproduceConfig', () => {
       expect(t.inits).toEqual(['sii', 'baseline']);
       expect([t.student.lr, t.student.samples, t.student.window, t.student.batch, t.student.solver, t.student.h]).toEqual([1e-4, 300, 10, 20, 'midpoint', 0.1]);
     }
-    // The benchmarks keep their presets' 3 runs at laptop scale; tanks runs 5 epochs (its baseline's slow rollouts).
+    // Pixel and forecasting keep their presets' 3 runs at laptop scale, latent runs 8; tanks runs 5 epochs (its baseline's slow rollouts).
     expect(c.experiments.pixel!.seeds).toBe(3);
-    expect(c.experiments.latent!.seeds).toBe(3);
+    expect(c.experiments.latent!.seeds).toBe(8);
     expect(c.experiments['forecast-tanks']!.seeds).toBe(3);
     expect(c.experiments['forecast-tanks']!.epochs).toBe(5);
     expect(c.experiments['forecast-duffing']!.epochs).toBe(20);
     expect(c.implicit!.students).toBe(4);
   });
 
-  it('the laptop estimate is under 90 minutes: 2 × 50·2·8 s / 2 workers + 0.1 + 1 + 3·6 + 3·2.5 + (659 + 682) s = 62.3 min', () => {
+  it('the laptop estimate is under 90 minutes: 2 × 50·2·8 s / 2 workers + 0.1 + 1 + 3·6 + 8·1 + (659 + 682) s = 62.8 min', () => {
     const total = STUDY_NAMES.reduce((a, s) => a + laptopEstimateMinutes(s), 0);
-    expect(total).toBeCloseTo(2 * (800 / 120) + 0.1 + 1 + 18 + 7.5 + (659 + 682) / 60, 10);
+    expect(total).toBeCloseTo(2 * (800 / 120) + 0.1 + 1 + 18 + 8 + (659 + 682) / 60, 10);
     expect(total).toBeLessThan(90);
   });
 
