@@ -76,7 +76,7 @@ export const EXPERIMENT_SEEDS: Record<ReproduceScale, Record<'pixel' | 'latent' 
 
 /**
  * Per-study changes to a preset (named in the report). Laptop tanks: 5 epochs instead of 20, as in the
- * forecasting fidelity notes: tanks samples every 4 s, the baseline's latent state grows without bound
+ * forecasting notes of docs/FIDELITY.md: tanks samples every 4 s, the baseline's latent state grows without bound
  * along a window and its rollouts run about 4× slower (371 s per arm at 5 epochs).
  */
 export const EXPERIMENT_OVERRIDES: Record<ReproduceScale, Record<string, Record<string, unknown>>> = {
@@ -96,7 +96,7 @@ export const IMPLICIT_SCALE: Record<ReproduceScale, { students: number; epochs: 
  * Laptop-scale wall-time estimate in minutes on this 2-core machine, from measured per-study timings:
  * teacher–student 6–8 s per arm per teacher on one core (issue 14), two workers, 8 s taken; pixel 6 min
  * per run × both inits and latent 1 min per run × both inits (the experiments' --scale help);
- * forecasting at the laptop preset, 3 runs, measured on 2 shared cores (fidelity notes): duffing 659 s,
+ * forecasting at the laptop preset, 3 runs, measured on 2 shared cores (docs/FIDELITY.md): duffing 659 s,
  * tanks with 5 epochs 682 s; implicit regularization 21 s measured on 1 worker, 1 min taken.
  */
 export function laptopEstimateMinutes(study: string): number {
