@@ -4,6 +4,8 @@
  * numbers on every platform. The exact algorithms are documented in README.md.
  */
 
+import { brandClass, hasBrand } from './brand.js';
+
 /** A seed: a safe integer (any sign) or a string (hashed with FNV-1a over its UTF-8 bytes). */
 export type RngSeed = number | string;
 
@@ -245,4 +247,13 @@ function checkRange(lo: number, hi: number, fn: string): void {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
     throw new RangeError(`${fn}: need finite lo < hi, got lo=${lo}, hi=${hi}`);
   }
+}
+
+/** Brand key of {@link Rng}: `instanceof Rng` and {@link isRng} accept an Rng from any copy of @sii/linalg. */
+export const RNG_BRAND = 'sii.Rng';
+brandClass(Rng, RNG_BRAND);
+
+/** Whether `value` is an {@link Rng} from any copy of @sii/linalg (brand check, not `instanceof`). */
+export function isRng(value: unknown): value is Rng {
+  return hasBrand(value, RNG_BRAND);
 }
