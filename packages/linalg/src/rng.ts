@@ -74,10 +74,13 @@ function rotl(x: number, k: number): number {
 
 /** Seeded random number generator (xoshiro128**, seeded by splitmix32). */
 export class Rng {
-  /** Initial state words; {@link fork} derives sub-streams from these, not from the current state. */
+  // Private members are @internal: the build strips them from the .d.ts, so the Rng types of two copies of
+  // @sii/linalg stay assignable to each other (TypeScript compares classes with private members nominally).
+  /** @internal Initial state words; {@link fork} derives sub-streams from these, not from the current state. */
   private readonly origin: Uint32Array;
+  /** @internal */
   private readonly s = new Uint32Array(4);
-  /** Second value of the last Marsaglia polar pair, returned by the next {@link normal} call. */
+  /** @internal Second value of the last Marsaglia polar pair, returned by the next {@link normal} call. */
   private spare: number | undefined = undefined;
 
   /**
@@ -153,6 +156,7 @@ export class Rng {
     return mean + std * this.standardNormal();
   }
 
+  /** @internal */
   private standardNormal(): number {
     if (this.spare !== undefined) {
       const z = this.spare;
