@@ -10,10 +10,15 @@ import { dirname, join } from 'node:path';
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 
-/** The environment for npm: no npm_* variables inherited from the pnpm run that started the tests. */
+/**
+ * The environment of a consumer: nothing inherited from the pnpm run that started the tests — no npm_*
+ * settings, and no NODE_PATH (pnpm points it at the workspace's store, which would let a consumer resolve
+ * packages it never installed) or NODE_OPTIONS.
+ */
 function cleanEnv() {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_PATH' || k === 'NODE_OPTIONS') continue;
     if (k.startsWith('npm_') && k !== 'npm_config_cache' && k !== 'npm_config_registry') continue;
     env[k] = v;
   }

@@ -22,9 +22,8 @@ try {
     rows.push({
       package: `${p.name}@${p.version}`,
       'tarball kB': (tarball / 1e3).toFixed(1),
-      'unpacked kB': ((dist.unpackedSize ?? 0) / 1e3).toFixed(1),
       'installed MB': (bytes / 1e6).toFixed(2),
-      'packages installed': installed.length,
+      'dependencies installed': installed.length - 1, // all of node_modules but the package itself
       'direct deps': Object.keys(meta.versions[p.version].dependencies ?? {}).length,
       peers: Object.keys(meta.versions[p.version].peerDependencies ?? {}).join(' ') || '—',
     });
