@@ -28,8 +28,8 @@ describe('siiInit with an Rng from another copy of @sii/linalg', () => {
     const foreign = siiInit({ ...spec, solver: 'midpoint', h: 0.1, rng: new copy.Rng(7) });
     const own = siiInit({ ...spec, solver: 'midpoint', h: 0.1, rng: new Rng(7) });
     expect(foreign.weights.length).toBe(3);
-    foreign.weights.forEach((w, i) => expect(Array.from(w.data)).toEqual(Array.from(own.weights[i].data)));
-    foreign.biases.forEach((b, i) => expect(Array.from(b)).toEqual(Array.from(own.biases[i])));
+    expect(foreign.weights.map((w) => Array.from(w.data))).toEqual(own.weights.map((w) => Array.from(w.data)));
+    expect(foreign.biases.map((b) => Array.from(b))).toEqual(own.biases.map((b) => Array.from(b)));
     expect(foreign.poles).toEqual(own.poles);
   });
 
