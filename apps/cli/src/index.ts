@@ -21,3 +21,4 @@ export {
   wilcoxonSignedRank,
 } from './stats.js';
 export type { InitRun, StudentConfig, StudentTask, TeacherResult } from './train/types.js';
+export { decide, deterministicVerdict, type PairedVerdict, pairedVerdict, proportionVerdict, VERDICT_ALPHA, type Verdict, wilsonInterval } from './verdict.js';
