@@ -3,8 +3,8 @@ import type fc from 'fast-check';
 export interface FuzzTarget<I, O = unknown> {
   /** Shown in the report. */
   name: string;
-  /** What a helpful error message must name: the file or argument the input stands for. */
-  source: string;
+  /** What a helpful error message must name: the file or argument the input stands for (text or pattern). */
+  source: string | RegExp;
   arbitrary: fc.Arbitrary<I>;
   run(input: I): O | Promise<O>;
   /** A problem with an accepted output beyond non-finite numbers (null when fine). */
@@ -32,7 +32,7 @@ export const FUZZ_DEFAULTS: Readonly<{ runs: number; hangMs: number; allocBytes:
 export function fuzzRuns(fallback?: number): number;
 export function fuzzTimeout(runs?: number): number;
 export function findNonFinite(value: unknown, path?: string): string | null;
-export function isHelpfulError(err: unknown, source: string): boolean;
+export function isHelpfulError(err: unknown, source: string | RegExp): boolean;
 export function fuzz<I, O>(
   target: FuzzTarget<I, O>,
   opts?: { runs?: number; seed?: number; hangMs?: number; allocBytes?: number; batch?: number },

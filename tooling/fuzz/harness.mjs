@@ -58,9 +58,13 @@ export function findNonFinite(value, path = '', depth = 0) {
   return null;
 }
 
-/** Whether a thrown value is a helpful error: an Error with a non-empty message naming `source`. */
+/**
+ * Whether a thrown value is a helpful error: an Error with a non-empty message naming `source` (a
+ * string the message contains, or a RegExp it matches).
+ */
 export function isHelpfulError(err, source) {
-  return err instanceof Error && typeof err.message === 'string' && err.message.length > 0 && err.message.includes(source);
+  if (!(err instanceof Error) || typeof err.message !== 'string' || err.message.length === 0) return false;
+  return typeof source === 'string' ? err.message.includes(source) : source.test(err.message);
 }
 
 function describe(input) {

@@ -48,6 +48,8 @@ describe('fuzz harness', () => {
     expect(isHelpfulError(new Error('f.idx: bad'), 'f.idx')).toBe(true);
     expect(isHelpfulError(new Error(''), 'f.idx')).toBe(false);
     expect(isHelpfulError('f.idx: bad', 'f.idx')).toBe(false);
+    expect(isHelpfulError(new TypeError('tableau "x": bad'), /tableau "|ButcherTableau/)).toBe(true);
+    expect(isHelpfulError(new TypeError('x is not a function'), /tableau "|ButcherTableau/)).toBe(false);
   });
 
   it('mutateJson replaces one value and leaves the original alone', () => {
