@@ -1,11 +1,11 @@
-import type fc from 'fast-check';
+import type { Arbitrary, JsonValue } from 'fast-check';
 
 export interface FuzzTarget<I, O = unknown> {
   /** Shown in the report. */
   name: string;
   /** What a helpful error message must name: the file or argument the input stands for (text or pattern). */
   source: string | RegExp;
-  arbitrary: fc.Arbitrary<I>;
+  arbitrary: Arbitrary<I>;
   run(input: I): O | Promise<O>;
   /** A problem with an accepted output beyond non-finite numbers (null when fine). */
   check?(output: O): string | null;
@@ -38,7 +38,6 @@ export function fuzz<I, O>(
   opts?: { runs?: number; seed?: number; hangMs?: number; allocBytes?: number; batch?: number },
 ): Promise<FuzzStats>;
 export function failures(stats: FuzzStats): FuzzStats['examples'];
-export function mutatedBytes(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array>;
-export function anyJson(maxDepth?: number): fc.Arbitrary<fc.JsonValue>;
-export function mutateJson<T>(valid: fc.Arbitrary<T>, replacement?: fc.Arbitrary<unknown>): fc.Arbitrary<T>;
-export { fc };
+export function mutatedBytes(valid: Arbitrary<Uint8Array>): Arbitrary<Uint8Array>;
+export function anyJson(maxDepth?: number): Arbitrary<JsonValue>;
+export function mutateJson<T>(valid: Arbitrary<T>, replacement?: Arbitrary<unknown>): Arbitrary<T>;

@@ -215,4 +215,3 @@ export function mutateJson(valid, replacement = anyJson(2)) {
   });
 }
 
-export { fc };

@@ -2,7 +2,8 @@
  * Property tests of the poles file parser on generated text: every input gives finite poles or throws
  * an Error naming the file. SII_FUZZ_RUNS sets the cases (`pnpm fuzz`: 10,000).
  */
-import { anyJson, failures, fc, fuzz, fuzzTimeout } from '@sii/fuzz';
+import { anyJson, failures, fuzz, fuzzTimeout } from '@sii/fuzz';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePoles } from '../src/polesfile.js';
 

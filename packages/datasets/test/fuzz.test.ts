@@ -4,7 +4,8 @@
  * stated limits. SII_FUZZ_RUNS sets the cases per target (`pnpm fuzz`: 10,000).
  */
 import { gzipSync } from 'node:zlib';
-import { failures, fc, fuzz, fuzzTimeout, mutatedBytes } from '@sii/fuzz';
+import { failures, fuzz, fuzzTimeout, mutatedBytes } from '@sii/fuzz';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeIdx, type IdxType, parseCifarBatch, parseIdx } from '../src/index.js';
 
@@ -39,7 +40,7 @@ const hugeHeaders = fc
     const v = new DataView(b.buffer);
     b[2] = code;
     b[3] = dims.length;
-    dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+    for (const [i, d] of dims.entries()) v.setUint32(4 + 4 * i, d, false);
     b.set(tail, 4 + 4 * dims.length);
     return gzip ? new Uint8Array(gzipSync(b)) : b;
   });

@@ -119,7 +119,7 @@ describe('parseIdx', () => {
       b[2] = 0x08;
       b[3] = dims.length;
       const v = new DataView(b.buffer);
-      dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+      for (const [i, d] of dims.entries()) v.setUint32(4 + 4 * i, d, false);
       return b;
     };
     const huge = Array.from({ length: 255 }, () => 0xffffffff);

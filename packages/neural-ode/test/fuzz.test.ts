@@ -3,7 +3,8 @@
  * finite weights or throws an Error naming the source; declared sizes never allocate past MODEL_LIMITS.
  * SII_FUZZ_RUNS sets the cases per target (`pnpm fuzz`: 10,000).
  */
-import { anyJson, failures, fc, fuzz, fuzzTimeout, mutateJson } from '@sii/fuzz';
+import { anyJson, failures, fuzz, fuzzTimeout, mutateJson } from '@sii/fuzz';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deserializeModel, initBackend, MlpVectorField, type ModelFile, serializeModel } from '../src/index.js';
 

@@ -4,7 +4,8 @@
  * (`tableau "name"`) or ButcherTableau; never more than MAX_STAGES stages are processed.
  * SII_FUZZ_RUNS sets the cases per target (`pnpm fuzz`: 10,000).
  */
-import { anyJson, failures, fc, fuzz, fuzzTimeout, mutateJson } from '@sii/fuzz';
+import { anyJson, failures, fuzz, fuzzTimeout, mutateJson } from '@sii/fuzz';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ButcherTableau, getTableau, MAX_STAGES, stabilityPolynomial, type TableauSpec, tableauNames } from '../src/index.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fc, failures, findNonFinite, fuzz, isHelpfulError, mutateJson } from '../harness.mjs';
+import fc from 'fast-check';
+import { failures, findNonFinite, fuzz, isHelpfulError, mutateJson } from '../harness.mjs';
 
 describe('fuzz harness', () => {
   it('classifies each case: ok, helpful rejection, unhelpful error, non-finite output', async () => {
