@@ -228,17 +228,17 @@ export function runForecastTask(task: ExperimentTask<ForecastConfig>, onEpoch?: 
         const [u, y] = windowTensors(train, idx);
         const eps = tf.tensor2d(normalArray(noiseRng, B * c.states), [B, c.states]);
         try {
-          const { loss } = trainStep(
+          const { loss, gradNorm, skipped } = trainStep(
             () =>
               tf.tidy(() => {
                 const { pred, kl } = model.forward(u, y, eps);
                 return tf.add(tf.mean(tf.squaredDifference(pred, y)), tf.mul(kl, c.klWeight)) as Scalar;
               }),
             opt,
-            { variables: model.variables, ...(c.clip !== null ? { clipNorm: c.clip } : {}) },
+            { variables: model.variables, nonFinite: 'skip', ...(c.clip !== null ? { clipNorm: c.clip } : {}) },
           );
-          if (!Number.isFinite(loss)) {
-            result.diverged = { epoch: epoch + 1, reason: `training loss ${loss}` };
+          if (skipped) {
+            result.diverged = { epoch: epoch + 1, reason: Number.isFinite(loss) ? `gradient norm ${gradNorm}` : `training loss ${loss}` };
             break;
           }
           sum += loss * B;

@@ -274,12 +274,13 @@ export function runLatentTask(task: ExperimentTask<LatentConfig>, onEpoch?: Epoc
               const last = tf.reshape(tf.slice(x, [0, c.inputFrames - 1, 0], [-1, 1, -1]), [idx.length, D]) as Tensor2D;
               return tf.add(mse, tf.mul(c.reconWeight, tf.mean(tf.squaredDifference(model.decode(z0), last)))) as Scalar;
             });
-          const { loss } = trainStep(lossFn, opt, {
+          const { loss, gradNorm, skipped } = trainStep(lossFn, opt, {
             variables: model.variables,
+            nonFinite: 'skip',
             ...(c.clip !== null ? { clipNorm: c.clip } : {}),
           });
-          if (!Number.isFinite(loss)) {
-            result.diverged = { epoch: epoch + 1, reason: `training loss ${loss}` };
+          if (skipped) {
+            result.diverged = { epoch: epoch + 1, reason: Number.isFinite(loss) ? `gradient norm ${gradNorm}` : `training loss ${loss}` };
             break;
           }
           sum += loss * idx.length;
