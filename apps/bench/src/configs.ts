@@ -1,5 +1,5 @@
 /**
- * The benchmark configurations of the PyTorch peer (/work/shared/peers/torch_step.py): same sizes,
+ * The benchmark configurations of the PyTorch peer (shared/peers/torch_step.py beside the repository): same sizes,
  * same loss, same optimizer. ELU MLP vector field f([x, u]), L Linear layers, input held over a step.
  */
 import { layerShapes, type MlpSpec } from '@sii/mlp';

@@ -1,6 +1,7 @@
 /** The PyTorch CPU peer (torch_step.py), run in a child process when its environment is set up. */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export interface PeerResult {
   impl: string;
@@ -16,10 +17,13 @@ export interface PeerLocation {
   script: string;
 }
 
-/** $SII_TORCH_ENV or /root/.cache/sii-peers/torch/env.sh; $SII_TORCH_STEP or /work/shared/peers/torch_step.py. */
+/** shared/peers/torch_step.py beside the repository (this file is apps/bench/{src,dist}/peer.*). */
+const DEFAULT_PEER_SCRIPT = fileURLToPath(new URL('../../../../shared/peers/torch_step.py', import.meta.url));
+
+/** $SII_TORCH_ENV or ~/.cache/sii-peers/torch/env.sh; $SII_TORCH_STEP or shared/peers/torch_step.py beside the repository. */
 export function findPeer(): PeerLocation | null {
-  const env = process.env.SII_TORCH_ENV ?? '/root/.cache/sii-peers/torch/env.sh';
-  const script = process.env.SII_TORCH_STEP ?? '/work/shared/peers/torch_step.py';
+  const env = process.env.SII_TORCH_ENV ?? `${process.env.HOME ?? '/root'}/.cache/sii-peers/torch/env.sh`;
+  const script = process.env.SII_TORCH_STEP ?? DEFAULT_PEER_SCRIPT;
   return existsSync(env) && existsSync(script) ? { env, script } : null;
 }
 

@@ -12,7 +12,7 @@ import { stabilityCommand } from './commands/stability.js';
 import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
-import { INIT_NAMES, type InitName, type Setting, type StudentConfig } from './train/types.js';
+import { INIT_NAMES, type InitName, STUDENT_PAIRINGS, STUDENT_TARGETS, type Setting, type StudentConfig, type StudentPairing, type StudentTarget } from './train/types.js';
 import { decimalOrNull } from './numbers.js';
 import { cliVersion } from './versions.js';
 
@@ -98,6 +98,8 @@ export function studentConfig(o: Record<string, unknown>): StudentConfig {
     samples: o.samples as number,
     divergeFactor: o.divergeFactor as number,
     backend: o.backend as 'wasm' | 'cpu',
+    target: (o.target as StudentTarget | undefined) ?? 'aligned',
+    pairing: (o.pairing as StudentPairing | undefined) ?? 'paired',
   };
 }
 
@@ -122,7 +124,17 @@ function addStudentOptions(cmd: Command, d: { teachers: number; epochs: number; 
     .addOption(
       new Option('--diverge-factor <x>', 'diverged when a loss is NaN/Inf or exceeds x times the initial validation loss').argParser(positive).default(1e6),
     )
-    .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm'));
+    .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(
+      new Option('--target <target>', "loss target: 'aligned' (x̂_1..x̂_9 vs x_1..x_9) or 'authors' (the paper's code: x̂_1..x̂_10 vs x_0..x_9, windows 0..289)")
+        .choices([...STUDENT_TARGETS])
+        .default('aligned'),
+    )
+    .addOption(
+      new Option('--pairing <pairing>', "'paired' (both inits on one teacher) or 'authors' (the paper's train.py: per-init teacher poles, y0, noise, batch order)")
+        .choices([...STUDENT_PAIRINGS])
+        .default('paired'),
+    );
   return cmd;
 }
 

@@ -185,10 +185,10 @@ describe('PNG writer', () => {
 
 describe('training loops', () => {
   const base = { seed: 0, inits: ['sii' as const, 'baseline' as const], backend: 'wasm' as const, scale: 'tiny' as const };
-  it('leave no tensors behind and record one curve value per epoch', () => {
+  it('leave no tensors behind and record one curve value per epoch', async () => {
     const before = tf.memory().numTensors;
     const px = runPixelTask({ kind: 'pixel', run: 0, runSeed: 't', init: 'sii', config: { ...pixelPreset('tiny', 'smnist'), ...base, dataset: 'smnist', data: null } });
-    const fc = runForecastTask({ kind: 'forecast', run: 0, runSeed: 't', init: 'baseline', config: { ...forecastPreset('tiny'), ...base, dataset: 'tanks', data: null } });
+    const fc = await runForecastTask({ kind: 'forecast', run: 0, runSeed: 't', init: 'baseline', config: { ...forecastPreset('tiny'), ...base, dataset: 'tanks', data: null } });
     const lt = runLatentTask({ kind: 'latent', run: 0, runSeed: 't', init: 'sii', config: { ...latentPreset('tiny'), ...base, system: 'mass-spring' } });
     expect(tf.memory().numTensors).toBe(before);
     for (const r of [px, fc, lt]) {

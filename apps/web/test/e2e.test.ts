@@ -163,15 +163,17 @@ describe('live training', () => {
     const epochs = 12;
     await page.fill('#train-epochs', String(epochs));
     await page.click('#train-start');
-    await page.waitForFunction(() => Number(document.getElementById('training')?.dataset.epoch) >= 2, null, { timeout: 120_000 });
-    // The page stays responsive while the worker trains: the explorer's read-out follows the pointer.
-    await page.locator('#explorer .plane svg').scrollIntoViewIfNeeded();
-    const box = (await page.locator('#explorer .plane svg').boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6);
-    const z1 = await data('#explorer .readout', 'z');
-    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.7);
-    expect(await data('#explorer .readout', 'z')).not.toBe(z1);
-    await page.click('#train-pause');
+    // Pause from inside the page as soon as epoch 2 is reported: a click sent from the test process can
+    // arrive after the last epoch on a loaded machine (the run then ends before the pause).
+    await page.waitForFunction(
+      () => {
+        if (Number(document.getElementById('training')?.dataset.epoch) < 2) return false;
+        (document.getElementById('train-pause') as HTMLButtonElement).click();
+        return true;
+      },
+      null,
+      { timeout: 120_000 },
+    );
     await page.waitForSelector('#training[data-state="paused"]', { timeout: 60_000 });
     const pausedAt = Number(await data('#training', 'epoch'));
     expect(pausedAt).toBeGreaterThanOrEqual(2);
@@ -180,6 +182,13 @@ describe('live training', () => {
     await page.waitForTimeout(300);
     expect(Number(await data('#training', 'epoch'))).toBe(pausedAt);
     await page.click('#train-start');
+    // The page stays responsive while the worker trains: the explorer's read-out follows the pointer.
+    await page.locator('#explorer .plane svg').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#explorer .plane svg').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6);
+    const z1 = await data('#explorer .readout', 'z');
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.7);
+    expect(await data('#explorer .readout', 'z')).not.toBe(z1);
     await page.waitForSelector('#training[data-state="done"], #training[data-state="error"]', { timeout: 280_000 });
     expect(await data('#training', 'error')).toBeNull();
     expect(await data('#training', 'backend')).toBe('wasm');

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AIR_QUALITY_INPUTS, AIR_QUALITY_TARGETS, loadAirQuality, parseAirQuality } from '../src/index.js';
+import { AIR_QUALITY_INPUTS, AIR_QUALITY_PROTOCOL, AIR_QUALITY_TARGETS, loadAirQuality, loadAirQualityFile, parseAirQuality, readAirQualityXlsx } from '../src/index.js';
 
 const path = join(import.meta.dirname, 'fixtures', 'forecast-airquality', 'AirQualityUCI.csv');
 const text = readFileSync(path, 'utf8');
@@ -80,7 +80,7 @@ describe('parseAirQuality', () => {
 });
 
 describe('loadAirQuality', () => {
-  const opts = { path, segmentLength: 12, window: 6, stride: 2, testFraction: 0.25, seed: 1 };
+  const opts = { path, segmentLength: 12, window: 6, stride: 2, testFraction: 0.25, seed: 1, protocol: 'seeded' as const };
 
   it('segments, split, windows and training-only standardization', () => {
     const d = loadAirQuality(opts);
@@ -128,5 +128,69 @@ describe('loadAirQuality', () => {
     const tests = new Set<number>();
     for (let seed = 0; seed < 8; seed++) tests.add(loadAirQuality({ ...opts, seed }).segmentIndices.test[0]);
     expect(tests.size).toBeGreaterThan(1);
+  });
+});
+
+describe('air quality from the .xlsx workbook (the authors’ file) and their protocol', () => {
+  // The workbook is written with the same library that reads it: the CSV fixture's rows as numbers,
+  // Date and Time as the UCI file has them, and a blank trailing row.
+  async function writeXlsx(name: string, edit?: (rows: (string | number | Date)[][]) => void): Promise<string> {
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('AirQualityUCI');
+    const table = text.split('\r\n').filter((l) => l.replace(/;/g, '').trim() !== '');
+    const header = table[0].split(';').filter((h) => h !== '');
+    const rows: (string | number | Date)[][] = [header];
+    for (const line of table.slice(1)) {
+      const f = line.split(';').slice(0, header.length);
+      const [d, m, y] = f[0].split('/').map(Number);
+      rows.push([new Date(Date.UTC(y, m - 1, d)), f[1].replace(/\./g, ':'), ...f.slice(2).map((v) => Number(v.replace(',', '.')))]);
+    }
+    edit?.(rows);
+    for (const r of rows) ws.addRow(r);
+    ws.addRow([]);
+    const p = join(tmp, name);
+    await wb.xlsx.writeFile(p);
+    return p;
+  }
+
+  it('reads the same series as the CSV (−200 interpolated, NMHC(GT) not used)', async () => {
+    const xlsx = await writeXlsx('AirQualityUCI.xlsx');
+    const opts = { segmentLength: 12, window: 6, trainStride: 2, testStride: 1 };
+    const a = await loadAirQualityFile({ path: xlsx, ...opts });
+    const b = loadAirQuality({ path, ...opts });
+    expect(a.missing).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 2, 0, 1, 0]);
+    expect(Array.from(a.train.inputs)).toEqual(Array.from(b.train.inputs));
+    expect(Array.from(a.test.targets)).toEqual(Array.from(b.test.targets));
+    const s = await readAirQualityXlsx(xlsx);
+    expect(s.runs[0].targets[3 * 4]).toBeCloseTo(1.3, 12);
+  });
+
+  it("defaults: segments 800, windows 100, training stride 10, test stride 1, split as train_test_split(42)", () => {
+    expect(AIR_QUALITY_PROTOCOL).toEqual({ segmentLength: 800, window: 100, trainStride: 10, testStride: 1 });
+    // 48 rows → 4 segments of 12; numpy permutation(4, 42) = [1, 3, 0, 2] → test [1], train [3, 0, 2]
+    const d = loadAirQuality({ path, segmentLength: 12, window: 2 });
+    expect(Array.from(d.segmentIndices.test)).toEqual([1]);
+    expect(Array.from(d.segmentIndices.train)).toEqual([3, 0, 2]);
+    // training starts 0, 10 (2 per segment); test starts 0..10 (11)
+    expect([d.train.shape.samples, d.test.shape.samples]).toEqual([6, 11]);
+    expect(Array.from(d.train.origins)).toEqual([0, 0, 0, 10, 1, 0, 1, 10, 2, 0, 2, 10]);
+    expect(() => loadAirQuality({ path })).toThrow(/no contiguous run is as long as segmentLength 800/);
+  });
+
+  it('bad workbooks fail with the file and the cell named', async () => {
+    const noCol = await writeXlsx('nocol.xlsx', (rows) => {
+      rows[0][rows[0].indexOf('NO2(GT)')] = 'NO2';
+    });
+    await expect(loadAirQualityFile({ path: noCol })).rejects.toThrow(/nocol\.xlsx: target column 'NO2\(GT\)' not found in the header \(row 1\)/);
+    const badCell = await writeXlsx('badcell.xlsx', (rows) => {
+      rows[5][rows[0].indexOf('CO(GT)')] = 'n/a';
+    });
+    await expect(loadAirQualityFile({ path: badCell })).rejects.toThrow(/badcell\.xlsx: row 6, column 'CO\(GT\)': cannot read 'n\/a' as a number/);
+    const notXlsx = join(tmp, 'broken.xlsx');
+    writeFileSync(notXlsx, 'not a zip');
+    await expect(loadAirQualityFile({ path: notXlsx })).rejects.toThrow(/cannot read .*broken\.xlsx as an \.xlsx workbook/);
+    await expect(loadAirQualityFile({ path: join(tmp, 'data.json') })).rejects.toThrow(/must be AirQualityUCI\.xlsx or AirQualityUCI\.csv/);
+    expect(() => loadAirQuality({ path: noCol })).toThrow(/use loadAirQualityFile/);
   });
 });

@@ -64,7 +64,7 @@ describe('parseEngine', () => {
 });
 
 describe('loadEngine', () => {
-  const opts = { path, segmentLength: 50, window: 20, stride: 5, seed: 4 };
+  const opts = { path, segmentLength: 50, window: 20, stride: 5, seed: 4, protocol: 'seeded' as const };
 
   it('segments, seeded 80/20 split, windows and training-only standardization', () => {
     const d = loadEngine(opts);
@@ -94,5 +94,30 @@ describe('loadEngine', () => {
       value('Intercooler_pressure', 50 * a.segmentIndices.test[0]),
       4,
     );
+  });
+});
+
+describe("loadEngine, the authors' protocol (default)", () => {
+  it("segments split as train_test_split(random_state 42), statistics over the stacked training windows", () => {
+    // 250 rows → 5 segments of 50; numpy RandomState(42).permutation(5) = [1, 4, 2, 0, 3] → test [1]
+    const d = loadEngine({ path, segmentLength: 50, window: 20 });
+    expect(Array.from(d.segmentIndices.test)).toEqual([1]);
+    expect(Array.from(d.segmentIndices.train)).toEqual([4, 2, 0, 3]);
+    expect(d.val).toBeUndefined();
+    // stride 1 on both splits: 31 windows per segment
+    expect([d.train.shape.samples, d.test.shape.samples]).toEqual([124, 31]);
+    // np.vstack(train windows): every window's rows, repeated as often as windows overlap them
+    const stacked: number[] = [];
+    for (const s of [4, 2, 0, 3]) for (let start = 0; start <= 30; start++) for (let k = 0; k < 20; k++) stacked.push(value('Intercooler_pressure', 50 * s + start + k));
+    const mu = stacked.reduce((a, b) => a + b, 0) / stacked.length;
+    const sd = Math.sqrt(stacked.reduce((a, b) => a + (b - mu) ** 2, 0) / stacked.length);
+    expect(d.stats.targetMean[0]).toBeCloseTo(mu, 9);
+    expect(d.stats.targetStd[0]).toBeCloseTo(sd, 9);
+    // the segment statistics differ (the middle of a segment counts more often in the windows)
+    const seeded = loadEngine({ path, segmentLength: 50, window: 20, protocol: 'seeded', seed: 4 });
+    expect(Math.abs(seeded.stats.targetStd[0] - sd)).toBeGreaterThan(1e-4);
+    // test window k, step t holds (raw − mean) / std of segment 1
+    expect(d.test.targets[5 * 20 + 3]).toBeCloseTo((value('Intercooler_pressure', 50 + 5 + 3) - mu) / sd, 4);
+    expect(() => loadEngine({ path, segmentLength: 50, window: 20, valFraction: 0.2 })).toThrow(/valFraction must be 0 with protocol 'authors'.*got 0\.2/);
   });
 });

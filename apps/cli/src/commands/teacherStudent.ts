@@ -12,7 +12,18 @@ import { regionCurves } from '../regions.js';
 import { type ReportSection, sig, textTable } from '../report.js';
 import { Run } from '../run.js';
 import { RUN_FILES, readJson, writeFileAtomic } from '../runfolder.js';
-import { emptyInitRun, type InitName, type InitRun, type Setting, type StudentConfig, type TeacherResult, type TeacherTask } from '../train/types.js';
+import {
+  emptyInitRun,
+  type InitName,
+  type InitRun,
+  type Setting,
+  type StudentConfig,
+  type StudentPairing,
+  type StudentTarget,
+  studentProtocol,
+  type TeacherResult,
+  type TeacherTask,
+} from '../train/types.js';
 import type { CommandResult, CommonOptions, Io } from './common.js';
 
 /** Student architecture per setting (spec §7). */
@@ -105,6 +116,9 @@ export interface InitSummary {
 
 export interface TeacherStudentSummary {
   setting: Setting;
+  /** Which loss target and arm pairing ran (see StudentTarget, StudentPairing). */
+  target: StudentTarget;
+  pairing: StudentPairing;
   teachers: number;
   completed: number;
   inits: InitSummary[];
@@ -138,6 +152,7 @@ export function summarize(config: TeacherStudentConfig, results: readonly Teache
   });
   const summary: TeacherStudentSummary = {
     setting: config.student.setting,
+    ...studentProtocol(config.student),
     teachers: config.teachers,
     completed: results.length,
     inits,
@@ -177,7 +192,8 @@ export function summaryTable(s: TeacherStudentSummary) {
 export function comparisonLine(s: TeacherStudentSummary): string {
   const c = s.comparison;
   if (!c) return 'no paired comparison (needs both inits)';
-  return `SII wins ${(100 * c.siiWinShare).toFixed(0)}% of ${c.pairs} teachers; sign test p = ${sig(c.signTestP, 3)}; Wilcoxon signed-rank p = ${sig(c.wilcoxonP, 3)} (${c.wilcoxonMethod}, n = ${c.wilcoxonN})`;
+  const unpaired = s.pairing === 'authors' ? ' (unpaired arms: each init had its own teacher of that index)' : '';
+  return `SII wins ${(100 * c.siiWinShare).toFixed(0)}% of ${c.pairs} teachers${unpaired}; sign test p = ${sig(c.signTestP, 3)}; Wilcoxon signed-rank p = ${sig(c.wilcoxonP, 3)} (${c.wilcoxonMethod}, n = ${c.wilcoxonN})`;
 }
 
 /** Build the figures of a finished sweep. */
@@ -341,6 +357,51 @@ export async function teacherStudentCommand(
   return { dir: run.dir, report, summary, figures: run.figures, table, lines: [comparisonLine(summary)] };
 }
 
+/** The paper's values (spec §7; the authors' configs/teacher_student/*.json) for the student and the sweep. */
+export function paperStudentValues(setting: Setting): Record<string, unknown> {
+  return {
+    teachers: 500,
+    ...SETTING_DEFAULTS[setting],
+    activation: 'elu',
+    solver: 'midpoint',
+    h: 0.1,
+    eps: -0.01,
+    complex: true,
+    window: 10,
+    batch: 20,
+    lr: 1e-4,
+    clip: 1,
+    epochs: 100,
+    samples: 300,
+    target: 'authors',
+    pairing: 'authors',
+  };
+}
+
+/** Every value of the sweep that differs from the paper's (teacher count, student, training, target, pairing). */
+export function teacherStudentDeviations(config: TeacherStudentConfig): string[] {
+  const paper = paperStudentValues(config.student.setting);
+  const ours: Record<string, unknown> = { teachers: config.teachers, ...config.student, ...studentProtocol(config.student) };
+  return Object.keys(paper)
+    .filter((k) => ours[k] !== paper[k])
+    .map((k) => `${k} ${String(ours[k])} (paper ${String(paper[k])})`);
+}
+
+/** The loss target and arm pairing that ran, in words (every report states them). */
+export function protocolText(c: Pick<StudentConfig, 'setting' | 'target' | 'pairing' | 'window'>): string {
+  const { target, pairing } = studentProtocol(c);
+  const w = c.window;
+  const t =
+    target === 'authors'
+      ? `Target 'authors' (the paper's code): from x_0 the student predicts x̂_1..x̂_${w} and the MSE compares them with x_0..x_${w - 1} (off by one), windows starting 0..T−${w + 1}, validation = mean of the batch MSEs.`
+      : `Target 'aligned': from x_0 the student predicts x̂_1..x̂_${w - 1}, compared with x_1..x_${w - 1}, over every window (the paper's code compares x̂_1..x̂_${w} with x_0..x_${w - 1}: --target authors).`;
+  const p =
+    pairing === 'authors'
+      ? "Pairing 'authors' (the paper's train.py): each init trains on its own teacher of the index (own poles, y0 and input noise; shared factors and biases) with its own batch order."
+      : "Pairing 'paired': both inits train on the same teacher with the same batch order (the paper's code gives them different teachers: --pairing authors).";
+  return `${t} ${p}`;
+}
+
 export function teacherStudentSections(
   config: TeacherStudentConfig,
   summary: TeacherStudentSummary,
@@ -356,7 +417,7 @@ export function teacherStudentSections(
   const sections: ReportSection[] = [
     {
       title: 'Summary',
-      text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${comparisonLine(summary)}.`,
+      text: `${summary.completed} of ${config.teachers} teachers (setting ${s.setting}); students ${s.activation}, H ${s.hidden}, L ${s.layers}, ${s.solver}, h ${s.h}, windows of ${s.window}, batch ${s.batch}, NAdam lr ${s.lr}, clip ${s.clip}, ${s.epochs} epochs. ${protocolText(s)} Differences from the paper's protocol: ${teacherStudentDeviations(config).join('; ') || 'none'}. ${comparisonLine(summary)}.`,
       table: summaryTable(summary),
     },
     { title: 'Figures', figures },

@@ -2,9 +2,9 @@
 import type { SlopeCompensation } from '@sii/init';
 import { INIT_COLORS, lineChart, type SeriesPoint } from '../charts.js';
 import type { Figure } from '../report.js';
-import type { ForecastConfig } from './forecast.js';
+import { type ForecastConfig, forecastDescription } from './forecast.js';
 import type { LatentConfig } from './latent.js';
-import type { PixelConfig } from './pixel.js';
+import { type PixelConfig, pixelPreset } from './pixel.js';
 import { frameStripSvg } from './png.js';
 import { curvesFigure, type ExperimentDefinition } from './runner.js';
 import type { ArmResult } from './types.js';
@@ -20,6 +20,54 @@ const fieldText = (c: { states: number; hidden: number; layers: number; activati
 const runsText = (c: { seeds: number; seed: number; inits: string[]; scale: string }) =>
   `Scale ${c.scale}; ${c.seeds} run(s) per init (run k uses seed "${c.seed}/run/k" for model init and batch order; data from seed ${c.seed}); inits ${c.inits.join(', ')}.`;
 
+/** The protocol of the pixel data: psMNIST permutation seeding, sCIFAR augmentation. */
+export function pixelDataText(c: PixelConfig): string {
+  const parts: string[] = [];
+  if (c.dataset === 'psmnist') {
+    parts.push((c.permutationSeed ?? 'base') === 'run' ? 'pixel permutation drawn per run from the run seed, as the paper\'s code' : `one pixel permutation from the base seed ${c.seed} for every run (deviation: the paper's code draws one per run)`);
+  }
+  if (c.dataset === 'scifar') {
+    parts.push(c.augment ? 'training augmentation random crop 32 (padding 4) + horizontal flip (p 0.5), as the paper\'s code' : 'no training augmentation (deviation: the paper\'s code crops and flips)');
+  }
+  return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
+/** Why a laptop-preset value differs from the paper's (issue: presets are the paper's model scaled down). */
+const PIXEL_LAPTOP_REASONS: Partial<Record<keyof PixelConfig, string>> = {
+  pixelsPerStep: 'one image row per ODE step: a 28× (MNIST) or 32× (CIFAR) shorter rollout, for minutes instead of days on a CPU',
+  trainSize: 'class-balanced subset, for CPU time',
+  testSize: 'class-balanced subset, for CPU time',
+  states: 'smaller ODE, for CPU time',
+  hidden: 'smaller ODE MLP, for CPU time',
+  batch: 'smaller batches keep the number of updates per epoch on the subset',
+  epochs: 'fewer epochs, for CPU time',
+};
+
+/**
+ * Every protocol value of `c` that differs from the paper's (the paper preset of the data set and the
+ * authors' protocol choices), with the reason: the laptop or tiny preset's, or "set by flag".
+ * (--micro-batch is not listed: it gives the same update.)
+ */
+export function pixelDeviations(c: PixelConfig): string[] {
+  const paper = { ...pixelPreset('paper', c.dataset), compensation: 'none' } as Record<string, unknown>;
+  const preset = c.scale === 'paper' ? null : (pixelPreset(c.scale, c.dataset) as unknown as Record<string, unknown>);
+  const keys = ['pixelsPerStep', 'trainSize', 'testSize', 'states', 'hidden', 'layers', 'activation', 'solver', 'h', 'eps', 'decoderHidden', 'batch', 'lr', 'lrEnd', 'epochs', 'clip', 'augment', 'permutationSeed', 'compensation'];
+  const show = (v: unknown) => (v === null ? 'none' : String(v));
+  const out: string[] = [];
+  for (const k of keys) {
+    const v = (c as unknown as Record<string, unknown>)[k] ?? (k === 'compensation' ? 'none' : undefined);
+    if (v === undefined || v === paper[k]) continue;
+    const why = PIXEL_LAPTOP_REASONS[k as keyof PixelConfig];
+    const reason = preset && v === preset[k] ? (c.scale === 'tiny' ? 'tiny preset (smoke test)' : `laptop preset${why ? `: ${why}` : ''}`) : 'set by flag';
+    out.push(`${k} ${show(v)} (paper ${show(paper[k])}; ${reason})`);
+  }
+  return out;
+}
+
+function deviationsText(list: string[]): string {
+  return list.length ? `Differences from the paper's protocol: ${list.join('; ')}.` : "The paper's protocol, no deviation.";
+}
+
 export const pixelDefinition: ExperimentDefinition<PixelConfig> = {
   kind: 'pixel',
   title: (c) => `Pixel-level classification (${c.dataset}, ${c.scale} scale)`,
@@ -30,7 +78,7 @@ export const pixelDefinition: ExperimentDefinition<PixelConfig> = {
   ],
   epochMetric: 'test acc',
   describe: (c) =>
-    `${runsText(c)} Data: ${c.dataset}, ${c.trainSize ?? 'all'} training / ${c.testSize ?? 'all'} test examples (class-balanced subset), ${c.pixelsPerStep} pixel(s) per ODE step. Model: encoder Linear → ${fieldText(c, String(c.h))} Decoder Linear(${c.states}→${c.decoderHidden}), ReLU, Linear(→10) at every step. Loss Σ_s w_s·CE_s with w = linspace(0.1, 1, T)^4, not normalised (CE averaged over the batch); accuracy at the last step. Adam lr ${c.lr}, linear schedule 1 → ${c.lrEnd} over ${c.epochs} epochs (per epoch), batch ${c.batch}, gradient clip ${c.clip ?? 'none'}.`,
+    `${runsText(c)} Data: ${c.dataset}, ${c.trainSize ?? 'all'} training / ${c.testSize ?? 'all'} test examples (class-balanced subset), ${c.pixelsPerStep} pixel(s) per ODE step${pixelDataText(c)}. Model: encoder Linear → ${fieldText(c, String(c.h))} Decoder Linear(${c.states}→${c.decoderHidden}), ReLU, Linear(→10) at every step. Loss Σ_s w_s·CE_s with w = linspace(0.1, 1, T)^4, not normalised (CE averaged over the batch); accuracy at the last step. Adam lr ${c.lr}, linear schedule 1 → ${c.lrEnd} over ${c.epochs} epochs (per epoch), batch ${c.batch}, gradient clip ${c.clip ?? 'none'}. ${deviationsText(pixelDeviations(c))}`,
   figures: async (c, results) => [
     await curvesFigure({
       results,
@@ -50,14 +98,12 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
   kind: 'forecast',
   title: (c) => `Multivariate forecasting (${c.dataset}, ${c.scale} scale)`,
   columns: [
-    { key: 'testMse', label: 'test MSE (standardized)', digits: 5, higherIsBetter: false },
-    { key: 'testMseAfterEncoder', label: 'test MSE after encoder samples', digits: 5, higherIsBetter: false },
+    { key: 'testMse', label: 'test MSE (last epoch)', digits: 5, higherIsBetter: false },
+    { key: 'bestTestMse', label: 'best test MSE', digits: 5, higherIsBetter: false },
+    { key: 'initialTestMse', label: 'initial test MSE', digits: 5, higherIsBetter: false },
   ],
   epochMetric: 'test MSE',
-  describe: (c, results) => {
-    const x = (results.find((r) => r.extra)?.extra ?? {}) as Record<string, unknown>;
-    return `${runsText(c)} Data: ${c.dataset}${c.data ? ` (${c.data})` : ''}, windows of ${String(x.window ?? c.window ?? 'default')} samples, stride ${c.stride}, ${String(x.trainWindows ?? '?')} training windows (at most ${c.maxTrainWindows ?? 'all'}), ${String(x.testWindows ?? '?')} test windows; sampling time ${String(x.dt ?? '?')}. Model: variational initial state from the first ${String(x.encoderSteps ?? c.encoderSteps ?? 'min(10, T/4)')} samples of outputs+inputs (MLP ${c.encoderHidden} ReLU → mean, log-variance; reparameterised in training, mean at test), ${fieldText(c, String(x.h ?? c.h ?? 'dt'))} Linear decoder to the outputs. Loss MSE + ${c.klWeight}·KL. Adam lr ${c.lr}, batch ${c.batch}, gradient clip ${c.clip ?? 'none'}, ${c.epochs} epochs. Test MSE over every sample of every test window, in standardized units (and over the samples after the encoder's).`;
-  },
+  describe: (c, results) => forecastDescription(c, results),
   figures: async (c, results) => {
     const figs: Figure[] = [
       await curvesFigure({
@@ -65,11 +111,11 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
         inits: c.inits,
         panels: [
           { curve: 'testMse', label: 'test MSE', log: true },
-          { curve: 'trainLoss', label: 'training loss (MSE + β·KL)', log: true },
+          { curve: 'trainLoss', label: 'training loss (Σ squared error / T + β·KL)', log: true },
         ],
         file: 'learning-curves.svg',
         title: `${c.dataset}: learning curves, mean over ${c.seeds} run(s)`,
-        caption: 'Test MSE (standardized) after each epoch and mean training loss per epoch (log scale), SII vs baseline (mean over runs).',
+        caption: 'Test MSE (z0 from the prior, as the authors) after each epoch and mean training loss per epoch (log scale), SII vs baseline (mean over runs).',
       }),
     ];
     // Per init, the first run that finished with predictions (a diverged run has none); same test window.
@@ -96,7 +142,7 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
       figs.push({
         file: 'test-window.svg',
         svg,
-        caption: 'Measured outputs and the predictions of each init on the first test window, standardized units (run 0, or the first run of that init that did not diverge, as labelled).',
+        caption: 'Measured outputs and the predictions of each init on the first test window with z0 drawn from the prior as in the metric (run 0, or the first run of that init that did not diverge, as labelled); standardized units except activity (raw).',
       });
     }
     return figs;

@@ -5,7 +5,7 @@
  * normalised, batch-mean CE); accuracy from the last step. Adam with the learning rate scaled
  * linearly 1 → 0.1 over the epochs (torch LinearLR, stepped per epoch).
  */
-import { batches, pixelTask, type SequenceData } from '@sii/datasets';
+import { augmentImages, type Batch, batches, type CropFlipSpec, cifarCropFlip, pixelTask, type SequenceData } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
 import { Adam, clipByGlobalNorm, fit, LinearLR, type Optimizer } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
@@ -34,6 +34,16 @@ export interface PixelConfig extends BaseExperimentConfig, OdeTrainingConfig {
    * of one chunk in memory (WASM memory is limited to 4 GB). null: no splitting.
    */
   microBatch: number | null;
+  /**
+   * sCIFAR-10 training augmentation as the paper's code: random crop 32 with padding 4, then a random
+   * horizontal flip (p 0.5), drawn per image from the run seed and the epoch; test data untouched.
+   */
+  augment: boolean;
+  /**
+   * psMNIST pixel permutation: 'run' draws it from the run seed (one per run, shared by train and
+   * test, as the paper's code); 'base' draws one from the base seed for every run.
+   */
+  permutationSeed: 'run' | 'base';
 }
 
 type PresetFields = Omit<PixelConfig, 'dataset' | 'data' | 'seed' | 'inits' | 'backend' | 'scale'>;
@@ -41,7 +51,7 @@ type PresetFields = Omit<PixelConfig, 'dataset' | 'data' | 'seed' | 'inits' | 'b
 /** Presets; `pixelsPerStep` is per dataset family (MNIST 28 px = one row, CIFAR 32 px = one row). */
 export function pixelPreset(scale: PixelConfig['scale'], dataset: PixelDataset): PresetFields {
   const row = dataset === 'scifar' ? 32 : 28;
-  const field = { activation: 'elu' as const, solver: 'midpoint', h: 0.1, eps: -0.01, siiPreset: 'default' as const, decoderHidden: 64, lrEnd: 0.1, clip: null };
+  const field = { activation: 'elu' as const, solver: 'midpoint', h: 0.1, eps: -0.01, siiPreset: 'default' as const, decoderHidden: 64, lrEnd: 0.1, clip: null, augment: dataset === 'scifar', permutationSeed: 'run' as const };
   if (scale === 'paper') {
     return { ...field, microBatch: 64, seeds: 3, epochs: 100, pixelsPerStep: 1, trainSize: null, testSize: null, states: 128, hidden: 256, layers: 3, batch: 512, lr: 1e-3 };
   }
@@ -57,6 +67,10 @@ export interface PixelData {
   /** Steps T and features per step F after grouping pixels. */
   steps: number;
   features: number;
+  /** The psMNIST permutation (null for the other data sets). */
+  permutation: Int32Array | null;
+  /** Training augmentation (sCIFAR-10 with `augment`), else null. */
+  augment: CropFlipSpec | null;
 }
 
 /** Group k consecutive time steps into one: [N, T, F] → [N, T/k, k·F] (a reshape of row-major data). */
@@ -68,23 +82,45 @@ export function groupSteps(d: SequenceData, k: number): SequenceData {
   return { ...d, shape: [N, T / k, F * k] };
 }
 
-export function loadPixelData(c: PixelConfig): PixelData {
+/**
+ * The data of one run: subsets from the base seed (shared by every run), the psMNIST permutation from
+ * the run seed (or the base seed with permutationSeed 'base'). Run folders written before these
+ * options existed lack them and resume as they ran (fixed permutation, no augmentation).
+ */
+export function loadPixelData(c: PixelConfig, runSeed: string): PixelData {
   const dataset = c.dataset === 'scifar' ? 'cifar10' : c.dataset === 'fashion' ? 'fashion-mnist' : 'mnist';
   if (dataset === 'cifar10' && !c.data) {
-    throw new Error('sii pixel --dataset scifar needs --data <folder with the CIFAR-10 binary batches data_batch_1.bin … test_batch.bin>');
+    throw new Error(
+      'sii pixel --dataset scifar needs --data <folder with the CIFAR-10 batches: the binary version data_batch_1.bin … test_batch.bin, or the python version data_batch_1 … test_batch (cifar-10-batches-py, as torchvision downloads it)>',
+    );
   }
+  const augment = c.augment ?? false;
+  if (augment && c.dataset !== 'scifar') throw new RangeError(`--augment on applies to --dataset scifar only, got --dataset ${c.dataset}`);
   const task = pixelTask({
     dataset,
     view: c.dataset === 'psmnist' ? 'permuted' : 'sequential',
     ...(c.data ? { dir: c.data } : {}),
     seed: c.seed,
+    permutationSeed: (c.permutationSeed ?? 'base') === 'run' ? runSeed : c.seed,
     ...(c.trainSize !== null ? { trainSize: c.trainSize } : {}),
     ...(c.testSize !== null ? { testSize: c.testSize } : {}),
     balanced: true,
   });
   const train = groupSteps(task.train, c.pixelsPerStep);
   const test = groupSteps(task.test, c.pixelsPerStep);
-  return { train, test, steps: train.shape[1], features: train.shape[2] };
+  return { train, test, steps: train.shape[1], features: train.shape[2], permutation: task.permutation, augment: augment ? cifarCropFlip(task.normalization) : null };
+}
+
+/**
+ * The training batches of one epoch: the seeded shuffle of `batches`, each image then augmented when
+ * the data say so (draws from Rng(runSeed).fork('augment').fork(epoch), in batch order), so both
+ * arms of a run see the same images.
+ */
+export function* pixelTrainBatches(d: PixelData, batchSize: number, runSeed: string, epoch: number): Generator<Batch> {
+  const rng = d.augment ? new Rng(runSeed).fork('augment').fork(epoch) : null;
+  for (const b of batches(d.train, { batchSize, seed: runSeed, epoch })) {
+    yield rng && d.augment ? { ...b, x: augmentImages(b.x, b.y.length, d.augment, rng).x } : b;
+  }
 }
 
 /** The model of one arm: encoder, ODE, decoder. */
@@ -190,7 +226,7 @@ export function accumulatedStep(model: PixelModel, opt: Optimizer, x: Float32Arr
 export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochCallback, data?: PixelData): ArmResult {
   const t0 = Date.now();
   const c = task.config;
-  const d = data ?? loadPixelData(c);
+  const d = data ?? loadPixelData(c, task.runSeed);
   const model = new PixelModel(c, d.features, d.train.classes, task.init, task.runSeed);
   const opt = new Adam({ learningRate: c.lr });
   const w = tf.tensor1d(stepWeights(d.steps));
@@ -216,9 +252,10 @@ export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochC
       optimizer: opt,
       epochs: c.epochs,
       seed: task.runSeed,
-      // the data package's seeded shuffle of epoch e − 1 (0-based there); tensors unless accumulated in chunks
+      // the data package's seeded shuffle of epoch e − 1 (0-based there), sCIFAR images augmented;
+      // tensors unless accumulated in chunks
       batches: function* (epoch) {
-        for (const b of batches(d.train, { batchSize: c.batch, seed: task.runSeed, epoch: epoch - 1 })) {
+        for (const b of pixelTrainBatches(d, c.batch, task.runSeed, epoch - 1)) {
           yield accumulate(b.y.length) ? { b } : { b, x: tf.tensor3d(b.x, b.shape), y: oneHot(b.y, classes) };
         }
       },

@@ -37,6 +37,13 @@ function numberOrNull(word: string, check: (x: number) => boolean, what: string)
   const num = parseNumber(check, what);
   return (v) => (v.trim() === word ? null : num(v));
 }
+function onOff(flag: string): Parser {
+  return (v) => {
+    if (v === 'on') return true;
+    if (v === 'off') return false;
+    throw new InvalidArgumentError(`${flag} must be 'on' or 'off', got ${v}`);
+  };
+}
 function solverName(v: string): string {
   const names = tableauNames();
   if (!names.includes(v)) throw new InvalidArgumentError(`unknown solver; expected one of ${names.join(', ')}`);
@@ -152,6 +159,8 @@ export function registerExperiments(program: Command, io: Io): void {
     { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: 'decoder hidden width', parser: parseInteger(1) },
     { flags: '--micro-batch <n|none>', key: 'microBatch', description: 'accumulate gradients over chunks of n examples (same update, less memory)', parser: intOrNull(1, 'none') },
     { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: positive },
+    { flags: '--augment <on|off>', key: 'augment', description: "sCIFAR training augmentation: random crop 32 (padding 4) + horizontal flip, as the paper's code (default on for scifar)", parser: onOff('--augment') },
+    { flags: '--permutation-seed <run|base>', key: 'permutationSeed', description: "psMNIST permutation: 'run' one per run from the run seed (default, as the paper's code), 'base' one for all runs", choices: ['run', 'base'] },
   ];
   addFlags(
     addRunFlags(
@@ -165,6 +174,7 @@ export function registerExperiments(program: Command, io: Io): void {
   ).action(
     action(pixelDefinition, io, (o) => {
       requireDataFile(o.dataset as string, o.data as string | undefined, ['scifar'], 'folder');
+      if (o.augment === true && o.dataset !== 'scifar') throw new UsageError(`--augment on applies to --dataset scifar only, got --dataset ${String(o.dataset)}`);
       return buildConfig<PixelConfig>(pixelPreset(o.scale as Scale, o.dataset as PixelConfig['dataset']), o, pixelFlags, { dataset: o.dataset, data: (o.data as string | undefined) ?? null });
     }),
   );
@@ -196,21 +206,26 @@ export function registerExperiments(program: Command, io: Io): void {
 
   const forecastFlags: Flag[] = [
     ...fieldFlags(),
-    { flags: '--h <h>', key: 'h', description: 'solver step (default: the sampling time)', parser: positive },
-    { flags: '--window <n>', key: 'window', description: 'window length in samples (default per data set)', parser: parseInteger(2) },
-    { flags: '--stride <n>', key: 'stride', description: 'distance between window starts', parser: parseInteger(1) },
-    { flags: '--max-train-windows <n|all>', key: 'maxTrainWindows', description: 'at most this many training windows, evenly spaced', parser: intOrNull(1, 'all') },
-    { flags: '--encoder-steps <n>', key: 'encoderSteps', description: 'samples the initial-state encoder sees (default min(10, window/4))', parser: parseInteger(1) },
-    { flags: '--encoder-hidden <n>', key: 'encoderHidden', description: 'encoder hidden width', parser: parseInteger(1) },
-    { flags: '--kl-weight <beta>', key: 'klWeight', description: 'weight of the KL term', parser: parseNumber((x) => x >= 0, 'a number >= 0') },
+    { flags: '--h <h>', key: 'h', description: 'solver step (default: the sampling time, as the authors)', parser: positive },
+    { flags: '--window <n>', key: 'window', description: 'window length in samples (default: the authors\' per data set: engine 400, airquality 100, activity 10; tanks/duffing 64)', parser: parseInteger(2) },
+    { flags: '--segment-length <n>', key: 'segmentLength', description: 'segment length of the engine / air-quality 80/20 split (authors 800)', parser: parseInteger(2) },
+    { flags: '--train-stride <n>', key: 'trainStride', description: 'distance between training window starts (authors: airquality 10, else 1)', parser: parseInteger(1) },
+    { flags: '--test-stride <n>', key: 'testStride', description: 'distance between test window starts (authors 1)', parser: parseInteger(1) },
+    { flags: '--max-train-windows <n|all>', key: 'maxTrainWindows', description: 'at most this many training windows, evenly spaced (authors: all)', parser: intOrNull(1, 'all') },
+    { flags: '--max-test-windows <n|all>', key: 'maxTestWindows', description: 'at most this many test windows, evenly spaced (authors: all)', parser: intOrNull(1, 'all') },
+    { flags: '--data-seed <n>', key: 'dataSeed', description: "random_state of the authors' train/test splits (their data_seed 42)", parser: parseInteger(0) },
+    { flags: '--optimizer <name>', key: 'optimizer', description: 'optimizer (authors: nadam)', choices: ['nadam', 'adam'] },
+    { flags: '--lr-decay <gamma>', key: 'lrDecay', description: 'ExponentialLR γ per epoch (authors: airquality 0.95, else 0.999)', parser: positive },
+    { flags: '--kl-weight <beta>', key: 'klWeight', description: 'weight of the KL term (authors 1)', parser: parseNumber((x) => x >= 0, 'a number >= 0') },
+    { flags: '--eval-initial-state <mode>', key: 'evalInitialState', description: "z0 at test time: 'prior' N(0, I) draw (authors) or 'posterior-mean' (the encoder's mean)", choices: ['prior', 'posterior-mean'] },
   ];
   addFlags(
     addRunFlags(
       program
         .command('forecast')
-        .description('Multivariate forecasting with an input-driven latent ODE (tanks, duffing built in; airquality, activity, engine from --data)')
+        .description("Multivariate forecasting with the authors' variational latent ODE (tanks, duffing built in; airquality (.xlsx/.csv), activity, engine from --data)")
         .addOption(new Option('--dataset <name>', 'data set').choices([...FORECAST_DATASETS]).default('tanks'))
-        .addOption(new Option('--data <file>', 'data file (required for airquality, activity, engine)')),
+        .addOption(new Option('--data <file>', 'data file (required for airquality: AirQualityUCI.xlsx or .csv; activity; engine)')),
     ),
     forecastFlags,
   ).action(

@@ -195,7 +195,7 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   let runner: TaskRunner<ExperimentTask<C>, ArmResult>;
   if (opts.workers === 0) {
     await initBackend({ backend: config.backend });
-    runner = new InlineRunner(async (task, onEpoch: EpochCallback) => ({ result: runArm(task, onEpoch) }));
+    runner = new InlineRunner(async (task, onEpoch: EpochCallback) => ({ result: await runArm(task, onEpoch) }));
   } else {
     runner = new WorkerRunner<ExperimentTask<C>, ArmResult>(opts.workers, new URL('./worker.js', import.meta.url));
   }

@@ -4,7 +4,7 @@ import { type LatentConfig, runLatentTask } from './latent.js';
 import { type PixelConfig, runPixelTask } from './pixel.js';
 import type { ArmResult, EpochCallback, ExperimentTask } from './types.js';
 
-export function runArm(task: ExperimentTask, onEpoch?: EpochCallback): ArmResult {
+export function runArm(task: ExperimentTask, onEpoch?: EpochCallback): ArmResult | Promise<ArmResult> {
   if (task.kind === 'pixel') return runPixelTask(task as ExperimentTask<PixelConfig>, onEpoch);
   if (task.kind === 'forecast') return runForecastTask(task as ExperimentTask<ForecastConfig>, onEpoch);
   if (task.kind === 'latent') return runLatentTask(task as ExperimentTask<LatentConfig>, onEpoch);

@@ -21,7 +21,7 @@ port.on('message', async (task: ExperimentTask) => {
   try {
     backend ??= initBackend({ backend: task.config.backend });
     await backend;
-    const result = runArm(task, (epoch, valLoss, trainLoss) => post({ type: 'epoch', epoch, valLoss, trainLoss }));
+    const result = await runArm(task, (epoch, valLoss, trainLoss) => post({ type: 'epoch', epoch, valLoss, trainLoss }));
     post({ type: 'done', result });
   } catch (e) {
     post({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -1,7 +1,8 @@
 /**
  * Train one student on one teacher's data (spec §7): MLP vector field (ELU), one solver step of
  * size h per sample, windows of `window` samples rolled from the window's first true state with the
- * window's inputs (zero-order hold), MSE against the true states x_1..x_{window−1}; NAdam (torch rules)
+ * window's inputs (zero-order hold), MSE against the true states x_1..x_{window−1} (target 'aligned'; targets.ts has
+ * the authors' off-by-one), on one teacher per index (pairing 'authors': one per init); NAdam (torch rules)
  * with global gradient-norm clipping, trained by @sii/train's fit() (one seeded shuffled pass per epoch);
  * validation MSE on every window of the validation trajectory after each epoch; poles of ∂f/∂x at the
  * origin after each epoch (float64, from the weights).
@@ -13,8 +14,9 @@ import { type MlpSpec, mlpJacobian64 } from '@sii/mlp';
 import { MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import { fit, NAdam } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { emptyInitRun, type InitRun, type StudentConfig, type StudentTask, type TeacherResult, type TeacherTask } from './types.js';
+import type { Tensor3D } from '@tensorflow/tfjs-core';
+import { usedWindows, validationMse, windowMse } from './targets.js';
+import { emptyInitRun, type InitRun, type StudentConfig, type StudentTask, studentProtocol, type TeacherResult, type TeacherTask } from './types.js';
 
 export function studentSpec(config: StudentConfig, states: number, inputs: number): MlpSpec {
   return {
@@ -26,13 +28,15 @@ export function studentSpec(config: StudentConfig, states: number, inputs: numbe
   };
 }
 
-export function teacherData(task: Pick<TeacherTask, 'teacherSeed' | 'config'>): TeacherStudentData {
+/** The teacher's data; with `arm` (pairing 'authors') that arm's own poles, y0 and noise. */
+export function teacherData(task: Pick<TeacherTask, 'teacherSeed' | 'config'>, arm?: string): TeacherStudentData {
   return generateTeacherStudent({
     setting: task.config.setting,
     seed: task.teacherSeed,
     samples: task.config.samples,
     window: task.config.window,
     trajectoryPoles: false,
+    ...(arm !== undefined ? { arm } : {}),
   });
 }
 
@@ -61,6 +65,7 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
   const field = new MlpVectorField(spec, { weights: weights.weights, biases: weights.biases });
   const ode = new NeuralODE(field, { method: c.solver, step: c.h, checkFinite: false });
   const win = data.window;
+  const { target, pairing } = studentProtocol(c);
 
   // [window, W, ·] so that a batch is a gather along axis 1.
   const toSteps = (arr: Float32Array, count: number, ch: number) =>
@@ -69,23 +74,11 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
   const trainU = toSteps(data.train.windows.inputs, data.train.windows.count, m);
   const valS = toSteps(data.val.windows.states, data.val.windows.count, n);
   const valU = toSteps(data.val.windows.inputs, data.val.windows.count, m);
-  const W = data.train.windows.count;
+  const W = usedWindows(data.train.windows.count, target);
 
-  /** MSE of the rollout from S[0] with inputs U[0..win−2] against S[1..win−1]. */
-  const windowLoss = (S: Tensor3D, U: Tensor3D): tf.Scalar => {
-    const B = S.shape[1];
-    const x0 = tf.reshape(tf.slice(S, [0, 0, 0], [1, B, n]), [B, n]) as Tensor2D;
-    const u = tf.slice(U, [0, 0, 0], [win - 1, B, m]) as Tensor3D;
-    const target = tf.slice(S, [1, 0, 0], [win - 1, B, n]);
-    const pred = ode.rollout(x0, u);
-    return tf.mean(tf.squaredDifference(pred, target)) as tf.Scalar;
-  };
-  const valLoss = (): number => {
-    const l = tf.tidy(() => windowLoss(valS, valU));
-    const v = (l.dataSync() as Float32Array)[0];
-    l.dispose();
-    return v;
-  };
+  /** MSE of a batch of windows under the target (targets.ts). */
+  const windowLoss = (S: Tensor3D, U: Tensor3D): tf.Scalar => windowMse(ode, S, U, target);
+  const valLoss = (): number => validationMse(ode, valS, valU, target, c.batch);
   /** Epoch e: the windows in the order of one permutation of the student's 'batches' stream, in batches. */
   function* batches(_epoch: number, orderRng: Rng): Generator<[Tensor3D, Tensor3D]> {
     const order = Array.from(orderRng.permutation(W));
@@ -105,7 +98,8 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
       variables: field.variables,
       optimizer: opt,
       epochs: c.epochs,
-      seed: task.studentSeed,
+      // pairing 'authors': each init draws its own batch order, as torch's generator does in the paper's code
+      seed: pairing === 'authors' ? `${task.studentSeed}/arm:${task.init}` : task.studentSeed,
       batches,
       loss: ([S, U]) => windowLoss(S, U),
       disposeBatch: (b) => tf.dispose(b),
@@ -147,15 +141,14 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
  * reported as a running count over the inits (1 .. inits·epochs).
  */
 export function runTeacherTask(task: TeacherTask, onEpoch?: EpochCallback): TeacherResult {
-  const data = teacherData(task);
-  const result: TeacherResult = {
-    teacher: task.teacher,
-    teacherSeed: task.teacherSeed,
-    setting: task.config.setting,
-    teacherPoles: data.teacherPoles.map((z) => [z.re, z.im]),
-    runs: {},
-  };
+  const unpaired = studentProtocol(task.config).pairing === 'authors';
+  const shared = unpaired ? null : teacherData(task);
+  const result: TeacherResult = { teacher: task.teacher, teacherSeed: task.teacherSeed, setting: task.config.setting, teacherPoles: [], runs: {} };
   task.inits.forEach((init, k) => {
+    const data = shared ?? teacherData(task, init);
+    const poles = data.teacherPoles.map((z): [number, number] => [z.re, z.im]);
+    if (k === 0) result.teacherPoles = poles;
+    if (unpaired) result.armTeacherPoles = { ...result.armTeacherPoles, [init]: poles };
     const student: StudentTask = { teacher: task.teacher, teacherSeed: task.teacherSeed, init, studentSeed: task.studentSeed, config: task.config };
     result.runs[init] = trainStudent(student, data, (e, v, t) => onEpoch?.(k * task.config.epochs + e, v, t));
   });

@@ -4,6 +4,28 @@ export type InitName = 'sii' | 'baseline';
 export const INIT_NAMES: readonly InitName[] = ['sii', 'baseline'];
 export type Setting = 'incl' | 'excl';
 
+/**
+ * What a window's loss compares. 'aligned' (default): from x_0, w−1 steps with u_0..u_{w−2} give
+ * x̂_1..x̂_{w−1}, compared with x_1..x_{w−1}, over every window; validation = the MSE over all windows.
+ * 'authors': the paper's code (base_ts.py): w steps with u_0..u_{w−1} give x̂_1..x̂_w, compared with
+ * x_0..x_{w−1} (off by one), over window starts 0..T−w−1 (one window fewer); validation = the mean of
+ * the MSEs of consecutive batches of `batch` windows.
+ */
+export type StudentTarget = 'aligned' | 'authors';
+export const STUDENT_TARGETS: readonly StudentTarget[] = ['aligned', 'authors'];
+/**
+ * 'paired' (default): both arms of a teacher index train on one teacher with one batch order.
+ * 'authors': as the paper's train.py, which builds the student before the data: each arm gets its own
+ * teacher poles, y0 and input noise (shared factors and biases) and its own batch order.
+ */
+export type StudentPairing = 'paired' | 'authors';
+export const STUDENT_PAIRINGS: readonly StudentPairing[] = ['paired', 'authors'];
+
+/** The protocol of a configuration (run folders written before these options existed: aligned, paired). */
+export function studentProtocol(c: Pick<StudentConfig, 'setting' | 'target' | 'pairing'>): { target: StudentTarget; pairing: StudentPairing } {
+  return { target: c.target ?? 'aligned', pairing: c.pairing ?? 'paired' };
+}
+
 export interface StudentConfig {
   setting: Setting;
   /** Student MLP (spec §7: incl H 128, L 3; excl H 32, L 2). */
@@ -25,6 +47,10 @@ export interface StudentConfig {
   /** Diverged when a loss is not finite or exceeds this factor times the initial validation loss. */
   divergeFactor: number;
   backend: 'wasm' | 'cpu';
+  /** Loss target (default 'aligned'); see StudentTarget. */
+  target?: StudentTarget;
+  /** Teachers of the two arms (default 'paired'); see StudentPairing. */
+  pairing?: StudentPairing;
 }
 
 export interface StudentTask {
@@ -92,8 +118,10 @@ export interface TeacherResult {
   teacher: number;
   teacherSeed: string;
   setting: Setting;
-  /** Teacher poles λ at the origin as [re, im]. */
+  /** Teacher poles λ at the origin as [re, im] (with pairing 'authors': the first init's teacher). */
   teacherPoles: [number, number][];
+  /** With pairing 'authors': each arm's teacher poles. */
+  armTeacherPoles?: Partial<Record<InitName, [number, number][]>>;
   runs: Partial<Record<InitName, InitRun>>;
 }
 

@@ -5,7 +5,8 @@
  *   A01,010-000-024-033,633790226051280329,27.05.2009 14:03:25:127,4.06,1.89,0.50,walking
  *
  * Paper set-up: predict the chest tag's xyz (3 targets) from the ankle and belt tags' xyz (9 inputs),
- * dt = 0.02 s. Here each recording's tags are resampled onto one common timeline (from the latest
+ * dt = 0.02 s. loadActivityAuthors (activity_authors.ts) reproduces the authors' pipeline; the variant
+ * here is ours: each recording's tags are resampled onto one common timeline (from the latest
  * first sample to the earliest last sample of the tags, step dt) by linear interpolation; whole
  * recordings are split 60/20/20 into train/val/test with a seed, windows of 10 steps at every start.
  */
@@ -187,7 +188,8 @@ export interface ActivityOptions extends Omit<ForecastLoadOptions, 'segmentLengt
 }
 
 /**
- * Load the person-activity forecasting task. Defaults: dt 0.02 s, window 10, stride 1,
+ * Load the person-activity task with linear-interpolation resampling and a seeded split (our
+ * variant; the authors' pipeline is loadActivityAuthors in activity_authors.ts). Defaults: dt 0.02 s, window 10, stride 1,
  * testFraction 0.2, valFraction 0.2, seed 0; whole recordings are split.
  */
 export function loadActivity(
@@ -207,6 +209,7 @@ export function loadActivity(
   }
   const split = assemble('person-activity', res.segments, tagChannelNames(inputTags), tagChannelNames(targetTags), dt, window, {
     ...opts,
+    protocol: 'seeded',
     valFraction: opts.valFraction ?? 0.2,
   });
   const pick = (a: Int32Array) => Array.from(a, (i) => res.ids[i]);

@@ -1,12 +1,12 @@
 /**
- * UCI Air Quality (AirQualityUCI.csv): hourly averages of 5 metal-oxide sensors, weather and
+ * UCI Air Quality (AirQualityUCI.csv; the .xlsx of the same archive is read by airquality_xlsx.ts): hourly averages of 5 metal-oxide sensors, weather and
  * reference gas analyser concentrations, Italy 2004–2005. ';' separated, ',' decimal mark,
  * −200 marks a missing value.
  *
  * Paper set-up: predict the 4 gas references CO(GT), C6H6(GT), NOx(GT), NO2(GT) from the 8 sensor
  * and weather signals; NMHC(GT) is dropped (about 90 % missing). Missing values are linearly
- * interpolated (constant extrapolation at the ends), dt = 1 h, segments of 600 h split 80/20 into
- * train/test, windows of 300 steps at every start (stride 1).
+ * interpolated (constant extrapolation at the ends), dt = 1 h, segments of 800 h split 80/20 into
+ * train/test as the authors, windows of 100 steps (training every 10th start, test every start).
  */
 import {
   buildForecastSplit,
@@ -15,6 +15,7 @@ import {
   type Segment,
   splitIntoSegments,
 } from './types.js';
+import { sklearnTrainTestSplit } from './numpy_split.js';
 import { columnIndex, parseNumber, parseTable, readText, type SplitFractions, splitSegmentIndices } from './table.js';
 
 export const AIR_QUALITY_INPUTS = [
@@ -129,37 +130,65 @@ export function parseAirQuality(text: string, opts: AirQualityParseOptions = {})
         block[k * width + j] = v === missingValue ? Number.NaN : v;
       });
     });
-    for (let j = 0; j < width; j++) {
-      const m = interpolateColumn(block, n, width, j);
-      if (m < 0) {
-        throw new Error(
-          `${file}: column '${names[j]}' has only missing values (${missingValue}) in the run of lines ${table.lines[run.rows[0]]}–${table.lines[run.rows[n - 1]]}`,
-        );
-      }
-      missing[j] += m;
-    }
-    const m = inputNames.length;
-    const p = targetNames.length;
-    const inputs = new Float64Array(n * m);
-    const targets = new Float64Array(n * p);
-    for (let k = 0; k < n; k++) {
-      for (let j = 0; j < m; j++) inputs[k * m + j] = block[k * width + j];
-      for (let j = 0; j < p; j++) targets[k * p + j] = block[k * width + m + j];
-    }
-    return { length: n, inputDim: m, targetDim: p, inputs, targets };
+    const where = `the run of lines ${table.lines[run.rows[0]]}–${table.lines[run.rows[n - 1]]}`;
+    return blockToSegment(block, n, inputNames.length, names, missing, `${file}: `, where, missingValue);
   });
   return { runs: segments, runStarts: runs.map((r) => r.start), missing, inputNames, targetNames };
+}
+
+/**
+ * Interpolate the missing (NaN) entries of a row-major block [n, inputs + targets] column by column
+ * (linear inside, constant beyond the ends, as pandas interpolate + bfill + ffill), count them into
+ * `missing`, and split the block into a Segment.
+ */
+export function blockToSegment(
+  block: Float64Array,
+  n: number,
+  m: number,
+  names: readonly string[],
+  missing: number[],
+  prefix: string,
+  where: string,
+  missingValue: number,
+): Segment {
+  const width = names.length;
+  for (let j = 0; j < width; j++) {
+    const count = interpolateColumn(block, n, width, j);
+    if (count < 0) throw new Error(`${prefix}column '${names[j]}' has only missing values (${missingValue}) in ${where}`);
+    missing[j] += count;
+  }
+  const p = width - m;
+  const inputs = new Float64Array(n * m);
+  const targets = new Float64Array(n * p);
+  for (let k = 0; k < n; k++) {
+    for (let j = 0; j < m; j++) inputs[k * m + j] = block[k * width + j];
+    for (let j = 0; j < p; j++) targets[k * p + j] = block[k * width + m + j];
+  }
+  return { length: n, inputDim: m, targetDim: p, inputs, targets };
 }
 
 export interface ForecastLoadOptions extends SplitFractions {
   /** Steps per window (T). */
   window?: number;
-  /** Distance between window starts inside a segment. */
+  /** Distance between window starts inside a segment (both splits unless overridden below). */
   stride?: number;
+  /** Distance between training window starts (default `stride`). */
+  trainStride?: number;
+  /** Distance between test (and validation) window starts (default `stride`). */
+  testStride?: number;
   /** Length of the segments that are assigned to train/val/test as a whole. */
   segmentLength?: number;
   /** Standardize with training statistics (default true). */
   standardize?: boolean;
+  /**
+   * 'authors' (default): scikit-learn's train_test_split(segments, test_size = testFraction (0.2),
+   * random_state = dataSeed (42)) reproduced exactly, no validation split, statistics over the
+   * training windows (as their dm_engine.py / dm_quality.py). 'seeded': our seeded split
+   * (testFraction, valFraction, seed; indices ascending) with statistics over the training segments.
+   */
+  protocol?: 'authors' | 'seeded';
+  /** random_state of the authors' split (default 42, their data_seed). */
+  dataSeed?: number;
 }
 
 export interface AirQualityOptions extends ForecastLoadOptions, Omit<AirQualityParseOptions, 'file'> {
@@ -168,32 +197,52 @@ export interface AirQualityOptions extends ForecastLoadOptions, Omit<AirQualityP
 }
 
 export type ForecastLoadResult = ForecastSplit & {
-  /** Indices (into the loader's list of segments, ascending) of the segments of each split. */
+  /**
+   * Indices (into the loader's list of segments) of the segments of each split: in the authors'
+   * permutation order with protocol 'authors', ascending with 'seeded'.
+   */
   segmentIndices: { train: Int32Array; val: Int32Array; test: Int32Array };
 };
 
+/** The authors' air-quality protocol (their configs/time_series_forecasting/quality.json, dm_quality.py). */
+export const AIR_QUALITY_PROTOCOL = { segmentLength: 800, window: 100, trainStride: 10, testStride: 1 } as const;
+
 /**
- * Load the UCI Air Quality forecasting task. Defaults: segmentLength 600, window 300, stride 1,
- * testFraction 0.2, valFraction 0, seed 0, dt 1 (hour).
+ * Load the UCI Air Quality forecasting task from AirQualityUCI.csv (synchronous; see
+ * loadAirQualityFile for the .xlsx the authors read). Defaults (the authors'): segmentLength 800,
+ * window 100, training windows every 10 hours, test windows every hour, their 80/20 segment split
+ * (protocol 'authors', random_state 42), dt 1 (hour).
  */
 export function loadAirQuality(opts: AirQualityOptions): ForecastLoadResult & { missing: number[] } {
-  const segmentLength = opts.segmentLength ?? 600;
-  const window = opts.window ?? 300;
+  if (/\.xlsx$/i.test(opts.path)) {
+    throw new Error(`${opts.path}: an .xlsx workbook is read asynchronously; use loadAirQualityFile (accepts AirQualityUCI.xlsx or AirQualityUCI.csv)`);
+  }
+  return assembleAirQuality(parseAirQuality(readText(opts.path, 'air quality'), { ...opts, file: opts.path }), opts);
+}
+
+/** Cut the parsed series into segments and assemble the split with the authors' defaults. */
+export function assembleAirQuality(parsed: AirQualitySeries, opts: AirQualityOptions): ForecastLoadResult & { missing: number[] } {
+  const segmentLength = opts.segmentLength ?? AIR_QUALITY_PROTOCOL.segmentLength;
+  const window = opts.window ?? AIR_QUALITY_PROTOCOL.window;
   checkPositiveInt('segmentLength', segmentLength);
   checkPositiveInt('window', window);
   if (window > segmentLength) throw new RangeError(`window (${window}) must not exceed segmentLength (${segmentLength})`);
-  const parsed = parseAirQuality(readText(opts.path, 'air quality'), { ...opts, file: opts.path });
   const segments = parsed.runs.flatMap((run) => splitIntoSegments(run, segmentLength));
   if (segments.length === 0) {
     throw new Error(`${opts.path}: no contiguous run is as long as segmentLength ${segmentLength}`);
   }
+  const authors = (opts.protocol ?? 'authors') === 'authors';
+  const strides = {
+    trainStride: opts.trainStride ?? opts.stride ?? (authors ? AIR_QUALITY_PROTOCOL.trainStride : 1),
+    testStride: opts.testStride ?? opts.stride ?? AIR_QUALITY_PROTOCOL.testStride,
+  };
   return {
-    ...assemble('air-quality', segments, parsed.inputNames, parsed.targetNames, 1, window, opts),
+    ...assemble('air-quality', segments, parsed.inputNames, parsed.targetNames, 1, window, { ...opts, ...strides }),
     missing: parsed.missing,
   };
 }
 
-/** Split segments with a seed and build the windowed, standardized data set. */
+/** Split segments (see ForecastLoadOptions.protocol) and build the windowed, standardized data set. */
 export function assemble(
   name: string,
   segments: Segment[],
@@ -203,19 +252,32 @@ export function assemble(
   window: number,
   opts: ForecastLoadOptions,
 ): ForecastLoadResult {
-  const idx = splitSegmentIndices(segments.length, opts);
+  const protocol = opts.protocol ?? 'authors';
+  if (protocol !== 'authors' && protocol !== 'seeded') throw new RangeError(`protocol must be 'authors' or 'seeded', got ${JSON.stringify(protocol)}`);
+  let idx: { train: Int32Array; val: Int32Array; test: Int32Array };
+  if (protocol === 'authors') {
+    if (opts.valFraction) throw new RangeError(`valFraction must be 0 with protocol 'authors' (their engine and air-quality code has no validation split), got ${opts.valFraction}`);
+    const s = sklearnTrainTestSplit(segments.length, opts.testFraction ?? 0.2, opts.dataSeed ?? 42);
+    idx = { train: s.train, val: new Int32Array(0), test: s.test };
+  } else {
+    idx = splitSegmentIndices(segments.length, opts);
+  }
   const pick = (ids: Int32Array) => Array.from(ids, (i) => segments[i]);
+  const stride = opts.stride ?? 1;
   const split = buildForecastSplit({
     name,
     dt,
     inputNames,
     targetNames,
     window,
-    stride: opts.stride ?? 1,
+    stride,
+    trainStride: opts.trainStride ?? stride,
+    testStride: opts.testStride ?? stride,
     train: pick(idx.train),
     test: pick(idx.test),
     ...(idx.val.length > 0 ? { val: pick(idx.val) } : {}),
     standardize: opts.standardize ?? true,
+    statistics: protocol === 'authors' ? 'windows' : 'segments',
   });
   return { ...split, segmentIndices: idx };
 }

@@ -223,6 +223,51 @@ export interface BuildForecastOptions extends WindowOptions {
   val?: readonly Segment[];
   /** Standardize with training statistics (default true). With false, stats are mean 0 / std 1. */
   standardize?: boolean;
+  /**
+   * What the statistics are computed over: 'segments' (every training time step once, default) or
+   * 'windows' (every time step of every training window, so overlapping windows count a step more
+   * than once: the authors' `np.vstack(train_samples)` in their dm_engine.py / dm_quality.py).
+   */
+  statistics?: 'segments' | 'windows';
+  /** Window stride of the training split (default `stride`). */
+  trainStride?: number;
+  /** Window stride of the test and validation splits (default `stride`). */
+  testStride?: number;
+}
+
+/**
+ * Statistics over the time steps of every window of `window` steps at `stride` in each segment
+ * (a step inside k windows counts k times), population std; std 0 becomes 1 as in fitStandardization.
+ */
+export function fitWindowStandardization(segments: readonly Segment[], window: number, stride: number): StandardizationStats {
+  checkPositiveInt('window', window);
+  checkPositiveInt('stride', stride);
+  const { inputDim, targetDim } = checkSameDims(segments);
+  const weights = segments.map((s) => {
+    const w = new Float64Array(s.length);
+    for (let start = 0; start + window <= s.length; start += stride) for (let i = start; i < start + window; i++) w[i]! += 1;
+    return w;
+  });
+  const total = weights.reduce((acc, w) => acc + w.reduce((a, b) => a + b, 0), 0);
+  if (total === 0) throw new RangeError(`fitWindowStandardization: no training segment holds a window of ${window} steps`);
+  const moments = (key: 'inputs' | 'targets', dim: number): [Float64Array, Float64Array] => {
+    const mean = new Float64Array(dim);
+    const m2 = new Float64Array(dim);
+    segments.forEach((s, k) => {
+      const a = s[key];
+      for (let i = 0; i < a.length; i++) mean[i % dim]! += weights[k]![Math.floor(i / dim)]! * a[i]!;
+    });
+    for (let c = 0; c < dim; c++) mean[c]! /= total;
+    segments.forEach((s, k) => {
+      const a = s[key];
+      for (let i = 0; i < a.length; i++) m2[i % dim]! += weights[k]![Math.floor(i / dim)]! * (a[i]! - mean[i % dim]!) ** 2;
+    });
+    const std = Float64Array.from(m2, (v) => (v > 0 ? Math.sqrt(v / total) : 1));
+    return [mean, std];
+  };
+  const [inputMean, inputStd] = moments('inputs', inputDim);
+  const [targetMean, targetStd] = moments('targets', targetDim);
+  return { inputMean, inputStd, targetMean, targetStd };
 }
 
 /** Fit statistics on `train`, standardize every split and cut windows. */
@@ -244,9 +289,11 @@ export function buildForecastSplit(opts: BuildForecastOptions): ForecastSplit {
           targetMean: new Float64Array(targetDim),
           targetStd: new Float64Array(targetDim).fill(1),
         }
-      : fitStandardization(opts.train);
-  const make = (segments: readonly Segment[]): ForecastDataset => {
-    const w = makeWindows(standardize(segments, stats), opts);
+      : opts.statistics === 'windows'
+        ? fitWindowStandardization(opts.train, opts.window, opts.trainStride ?? opts.stride ?? 1)
+        : fitStandardization(opts.train);
+  const make = (segments: readonly Segment[], stride: number): ForecastDataset => {
+    const w = makeWindows(standardize(segments, stats), { window: opts.window, stride });
     return {
       name: opts.name,
       inputs: w.inputs,
@@ -259,8 +306,9 @@ export function buildForecastSplit(opts: BuildForecastOptions): ForecastSplit {
       origins: w.origins,
     };
   };
-  const split: ForecastSplit = { train: make(opts.train), test: make(opts.test), stats };
-  if (opts.val) split.val = make(opts.val);
+  const testStride = opts.testStride ?? opts.stride ?? 1;
+  const split: ForecastSplit = { train: make(opts.train, opts.trainStride ?? opts.stride ?? 1), test: make(opts.test, testStride), stats };
+  if (opts.val) split.val = make(opts.val, testStride);
   return split;
 }
 

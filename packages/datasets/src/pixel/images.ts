@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readFileBounded } from '../files.js';
 import { readIdx } from './idx.js';
+import { describePickled, looksLikePickle, ndarrayUint8, unpickle } from './pickle.js';
 
 export type Split = 'train' | 'test';
 
@@ -180,18 +181,71 @@ export function parseCifarBatch(bytes: Uint8Array, file = '<buffer>'): { images:
   return { images, labels, count };
 }
 
+/** The python version's batch names (cifar-10-batches-py, as torchvision downloads it). */
+export const CIFAR10_PY_TRAIN_FILES = ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5'];
+export const CIFAR10_PY_TEST_FILES = ['test_batch'];
+
 /**
- * CIFAR-10 from a user-supplied folder holding the binary version (data_batch_1..5.bin, test_batch.bin).
- * `files` overrides the batch list (e.g. ['data_batch_1.bin'] for a quick run).
+ * Parse one batch of the python version: a pickled dict with b'data' (uint8 numpy array N × 3072, the
+ * same R, G, B planes as the binary records) and b'labels' (a list of N ints 0..9).
+ */
+export function parseCifarPickleBatch(bytes: Uint8Array, file = '<buffer>'): { images: Uint8Array; labels: Uint8Array; count: number } {
+  const value = unpickle(bytes, file);
+  if (!(value instanceof Map)) throw new Error(`${file}: expected a pickled dict (CIFAR-10 python batch), got ${describePickled(value)}`);
+  for (const key of ['data', 'labels']) {
+    if (!value.has(key)) throw new Error(`${file}: the pickled dict has no key b'${key}' (keys: ${[...value.keys()].join(', ')})`);
+  }
+  const { shape, data } = ndarrayUint8(value.get('data'), `${file}: b'data'`);
+  if (shape.length !== 2 || shape[1] !== 3072) throw new Error(`${file}: b'data' has shape [${shape.join(', ')}], expected [N, 3072]`);
+  const count = shape[0]!;
+  const list = value.get('labels');
+  if (!Array.isArray(list)) throw new Error(`${file}: b'labels' must be a list of ints, got ${describePickled(list)}`);
+  if (list.length !== count) throw new Error(`${file}: b'labels' has ${list.length} entries but b'data' has ${count} images`);
+  const labels = new Uint8Array(count);
+  list.forEach((l, i) => {
+    if (!(Number.isInteger(l) && l >= 0 && l <= 9)) throw new Error(`${file}: label ${String(l)} at index ${i} is not in 0..9`);
+    labels[i] = l;
+  });
+  return { images: data.slice(), labels, count };
+}
+
+/** Parse one CIFAR-10 batch of either format, told apart by its first bytes (a pickle starts with 0x80). */
+export function parseCifarAnyBatch(bytes: Uint8Array, file = '<buffer>'): { images: Uint8Array; labels: Uint8Array; count: number } {
+  return looksLikePickle(bytes) ? parseCifarPickleBatch(bytes, file) : parseCifarBatch(bytes, file);
+}
+
+const CIFAR_FORMATS_TEXT =
+  'the binary version (data_batch_1.bin … data_batch_5.bin, test_batch.bin; folder cifar-10-batches-bin) or the python version that torchvision downloads (data_batch_1 … data_batch_5, test_batch; folder cifar-10-batches-py)';
+
+/**
+ * The batch files of a split: `dir` itself, or its sub-folder cifar-10-batches-bin or
+ * cifar-10-batches-py (torchvision's root), holding every file of the split in one of the two formats.
+ */
+export function findCifar10Files(split: Split, dir: string): { format: 'binary' | 'python'; paths: string[] } {
+  const names = {
+    binary: split === 'train' ? CIFAR10_TRAIN_FILES : CIFAR10_TEST_FILES,
+    python: split === 'train' ? CIFAR10_PY_TRAIN_FILES : CIFAR10_PY_TEST_FILES,
+  };
+  for (const folder of [dir, join(dir, 'cifar-10-batches-bin'), join(dir, 'cifar-10-batches-py')]) {
+    for (const format of ['binary', 'python'] as const) {
+      const paths = names[format].map((f) => join(folder, f));
+      if (paths.every((p) => existsSync(p))) return { format, paths };
+    }
+  }
+  throw new Error(`CIFAR-10: ${dir} holds the ${split} batches in neither accepted format: ${CIFAR_FORMATS_TEXT}`);
+}
+
+/**
+ * CIFAR-10 from a user-supplied folder holding the binary version (data_batch_1..5.bin, test_batch.bin)
+ * or the python version (data_batch_1..5, test_batch: pickles), directly or in the sub-folder
+ * cifar-10-batches-bin / cifar-10-batches-py. `files` overrides the batch list (e.g. ['data_batch_1.bin']
+ * for a quick run); each file's format is told from its bytes.
  */
 export function loadCifar10(split: Split, opts: { dir: string; files?: readonly string[] }): ImageSet {
   checkSplit(split);
-  if (!opts || typeof opts.dir !== 'string') throw new TypeError('loadCifar10: opts.dir (folder with the .bin batches) is required');
-  const files = opts.files ?? (split === 'train' ? CIFAR10_TRAIN_FILES : CIFAR10_TEST_FILES);
-  const parts = files.map((f) => {
-    const path = join(opts.dir, f);
-    return parseCifarBatch(readFileBounded(path, CIFAR10_MAX_BATCH_BYTES, 'CIFAR-10 batch'), path);
-  });
+  if (!opts || typeof opts.dir !== 'string') throw new TypeError(`loadCifar10: opts.dir (folder with the batches: ${CIFAR_FORMATS_TEXT}) is required`);
+  const paths = opts.files ? opts.files.map((f) => join(opts.dir, f)) : findCifar10Files(split, opts.dir).paths;
+  const parts = paths.map((path) => parseCifarAnyBatch(readFileBounded(path, CIFAR10_MAX_BATCH_BYTES, 'CIFAR-10 batch'), path));
   const count = parts.reduce((a, p) => a + p.count, 0);
   const images = new Uint8Array(count * 3072);
   const labels = new Uint8Array(count);

@@ -19,8 +19,10 @@ export interface PixelTaskOptions {
   view?: PixelView;
   /** Folder with the data files: required for cifar10, optional otherwise. */
   dir?: string;
-  /** Seed for the permutation and the subsets (default 0). */
+  /** Seed for the subsets, and for the permutation unless `permutationSeed` is given (default 0). */
   seed?: Seed;
+  /** Seed of the pixel permutation (view 'permuted'); the paper's code draws one per run. Default: `seed`. */
+  permutationSeed?: Seed;
   /** Seeded subset sizes (default: the whole split). */
   trainSize?: number;
   testSize?: number;
@@ -47,7 +49,7 @@ export function loadImageSet(dataset: PixelDatasetName, split: Split, dir?: stri
     case 'fashion-mnist':
       return loadFashionMnist(split, dir === undefined ? {} : { dir });
     case 'cifar10':
-      if (dir === undefined) throw new TypeError("pixelTask: dataset 'cifar10' needs opts.dir (folder with the .bin batches)");
+      if (dir === undefined) throw new TypeError("pixelTask: dataset 'cifar10' needs opts.dir (folder with the CIFAR-10 batches: binary data_batch_1.bin … test_batch.bin, or the python pickles data_batch_1 … test_batch that torchvision downloads)");
       return loadCifar10(split, { dir });
     default:
       throw new RangeError(`dataset must be 'mnist', 'fashion-mnist' or 'cifar10', got ${String(dataset)}`);
@@ -70,7 +72,7 @@ export function pixelTask(opts: PixelTaskOptions): PixelTask {
   const normalization = opts.normalization ?? defaultNormalization(opts.dataset);
   const trainSet = loadImageSet(opts.dataset, 'train', opts.dir);
   const testSet = loadImageSet(opts.dataset, 'test', opts.dir);
-  const permutation = view === 'permuted' ? pixelPermutation(trainSet.height * trainSet.width, seed) : null;
+  const permutation = view === 'permuted' ? pixelPermutation(trainSet.height * trainSet.width, opts.permutationSeed ?? seed) : null;
   const layout = view === 'row' ? 'row' : 'pixel';
   const pick = (set: ImageSet, size: number | undefined, stream: string) =>
     size === undefined

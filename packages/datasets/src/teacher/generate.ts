@@ -84,6 +84,16 @@ export interface TeacherStudentOptions {
   teacher?: Partial<TeacherConfig>;
   /** Compute the poles along the trajectories (default true). */
   trajectoryPoles?: boolean;
+  /**
+   * Unpaired arms, as in the paper's code: in its train.py the student is built before the data, so
+   * the teacher's poles (numpy's stream), y0 and input noise are drawn after the student's init and
+   * differ between the SII and baseline arms, while the teacher's orthogonal factors, input-block
+   * draws and biases come from a fixed torch seed and are shared. With `arm` set, the poles come from
+   * root.fork(`arm:<arm>`).fork('poles') and each split's y0 and noise from root.fork(`arm:<arm>`)
+   * instead of root; the factors and biases still come from root.fork('teacher') (drawn after no
+   * poles: they differ from the paired teacher's). Default: none (one teacher for every arm).
+   */
+  arm?: string;
 }
 
 export interface TeacherWindows {
@@ -115,6 +125,8 @@ export interface TeacherTrajectory {
 export interface TeacherStudentData {
   setting: TeacherSetting;
   seed: number | string;
+  /** The arm whose poles, y0 and noise these are (unpaired arms), else undefined. */
+  arm?: string;
   config: TeacherConfig;
   /** MLP spec of the teacher (for mlpForward64 / @sii/neural-ode). */
   spec: MlpSpec;
@@ -238,8 +250,12 @@ export function generateTeacherStudent(opts: TeacherStudentOptions): TeacherStud
     layers: config.layers,
     activation: config.activation,
   };
+  if (opts.arm !== undefined && (typeof opts.arm !== 'string' || opts.arm === '')) {
+    throw new TypeError(`arm must be a non-empty string, got ${JSON.stringify(opts.arm)}`);
+  }
   const root = new Rng(seed);
-  const init = siiInit({
+  const armRoot = opts.arm === undefined ? null : root.fork(`arm:${opts.arm}`);
+  const teacherInit = {
     ...spec,
     solver: config.solver,
     h: config.h,
@@ -248,14 +264,16 @@ export function generateTeacherStudent(opts: TeacherStudentOptions): TeacherStud
     exclusive: config.exclusive,
     ...(config.exclusionOrder !== undefined ? { exclusionOrder: config.exclusionOrder } : {}),
     preset: opts.preset ?? 'default',
-    rng: root.fork('teacher'),
-  });
+  };
+  // Unpaired arms: this arm's poles (same sampler), shared factors and biases.
+  const armPoles = armRoot ? siiInit({ ...teacherInit, rng: armRoot.fork('poles') }).poles : undefined;
+  const init = siiInit({ ...teacherInit, ...(armPoles ? { poles: armPoles } : {}), rng: root.fork('teacher') });
   const weights: MlpWeights = { weights: init.weights, biases: init.biases };
   const n = spec.states;
   const m = spec.inputs;
 
   const trajectory = (split: 'train' | 'val', modulation: PwmModulation): TeacherTrajectory => {
-    const rng = root.fork(split);
+    const rng = (armRoot ?? root).fork(split);
     const y0 = rng.fork('y0').fillUniform(new Float64Array(n), 0, 1);
     // Every input channel gets the same PWM signal with independent noise (m = 1 in the paper).
     const noise = rng.fork('noise');
@@ -288,6 +306,7 @@ export function generateTeacherStudent(opts: TeacherStudentOptions): TeacherStud
   return {
     setting,
     seed,
+    ...(opts.arm !== undefined ? { arm: opts.arm } : {}),
     config,
     spec,
     weights,
