@@ -15,19 +15,26 @@ import {
   loadAirQuality,
 } from './airquality.js';
 import type { ForecastLoadResult } from './airquality.js';
+import { readFileBounded } from '../files.js';
+import { MAX_TABLE_BYTES, strictDecimal } from './table.js';
 
 type CellValue = ExcelJS.CellValue;
 
 /** A cell's number: plain numbers, formula results and numeric text; null for an empty cell. */
 function cellNumber(v: CellValue, where: string): number | null {
   if (v === null || v === undefined || v === '') return null;
-  if (typeof v === 'number') return v;
+  const finite = (x: number) => {
+    if (!Number.isFinite(x)) throw new Error(`${where}: ${x} is not a finite number`);
+    return x;
+  };
+  if (typeof v === 'number') return finite(v);
   if (typeof v === 'string') {
-    const s = v.trim().replace(',', '.');
-    if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
-    throw new Error(`${where}: cannot read '${v}' as a number`);
+    const x = strictDecimal(v.trim(), ',');
+    if (x === 'syntax') throw new Error(`${where}: cannot read '${v.length > 60 ? `${v.slice(0, 60)}…` : v}' as a number`);
+    if (x === 'range') throw new Error(`${where}: '${v.trim()}' is beyond the range of finite numbers`);
+    return x;
   }
-  if (typeof v === 'object' && 'result' in v && typeof v.result === 'number') return v.result;
+  if (typeof v === 'object' && 'result' in v && typeof v.result === 'number') return finite(v.result);
   throw new Error(`${where}: cannot read ${JSON.stringify(v)} as a number`);
 }
 
@@ -47,7 +54,7 @@ export async function readAirQualityXlsx(
   const missingValue = opts.missingValue ?? -200;
   const wb = new ExcelJS.Workbook();
   try {
-    await wb.xlsx.readFile(path);
+    await wb.xlsx.load(readFileBounded(path, MAX_TABLE_BYTES, 'workbook') as unknown as ArrayBuffer);
   } catch (e) {
     throw new Error(`air quality: cannot read ${path} as an .xlsx workbook: ${(e as Error).message}`);
   }
