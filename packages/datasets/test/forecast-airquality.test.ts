@@ -58,7 +58,7 @@ describe('parseAirQuality', () => {
     const p = variant('gap.csv', (l) => [...l.slice(0, 25), ...l.slice(27)]); // drop hours 24, 25
     const s = parseAirQuality(readFileSync(p, 'utf8'));
     expect(s.runs.map((r) => r.length)).toEqual([24, 22]);
-    expect(s.runStarts[1] - s.runStarts[0]).toBe(26 * 3_600_000);
+    expect(s.runStarts[1]! - s.runStarts[0]!).toBe(26 * 3_600_000);
   });
 
   it('errors: missing column, unparsable value, short row, bad time order, all-missing column', () => {
@@ -166,6 +166,8 @@ describe('air quality from the .xlsx workbook (the authors’ file) and their pr
     expect(Array.from(a.test.targets)).toEqual(Array.from(b.test.targets));
     const s = await readAirQualityXlsx(xlsx);
     expect(s.runs[0].targets[3 * 4]).toBeCloseTo(1.3, 12);
+    // the start of the run from the first row's Date and Time cells, as the CSV gives it
+    expect(s.runStarts).toEqual([Date.UTC(2004, 2, 10, 18)]);
   });
 
   it("defaults: segments 800, windows 100, training stride 10, test stride 1, split as train_test_split(42)", () => {

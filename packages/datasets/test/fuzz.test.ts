@@ -3,11 +3,32 @@
  * result without NaN/Infinity or throws an Error naming the file; no case hangs or allocates past the
  * stated limits. SII_FUZZ_RUNS sets the cases per target (`pnpm fuzz`: 10,000).
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { failures, fuzz, fuzzTimeout, mutatedBytes } from '@sii/fuzz';
+import ExcelJS from 'exceljs';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { encodeIdx, type IdxType, parseCifarBatch, parseIdx } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  alignActivityAuthors,
+  encodeIdx,
+  type IdxType,
+  parseActivity,
+  parseAirQuality,
+  parseCifarBatch,
+  parseCifarPickleBatch,
+  parseEngine,
+  parseIdx,
+  readAirQualityXlsx,
+  resampleActivity,
+} from '../src/index.js';
+import { cifarPickle } from './helpers/pickle.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sii-fuzz-datasets-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const fixture = (dir: string, name: string) => readFileSync(join(import.meta.dirname, 'fixtures', dir, name), 'utf8');
 
 const IDX_TYPES: IdxType[] = ['uint8', 'int8', 'int16', 'int32', 'float32', 'float64'];
 
@@ -93,3 +114,204 @@ describe('fuzz: pixel file formats', () => {
     fuzzTimeout(),
   );
 });
+
+/** Field values that stress number parsing: overflow, non-finite words, other notations, junk. */
+const badField = fc.oneof(
+  fc.constantFrom('1e999', '-1e999', '1,5e999', 'NaN', 'Infinity', '-Infinity', '0x10', '', ' ', '-200', '-200,0', '1.8.9', '1,5', '+.5e-3', '9'.repeat(400), '"5"', '1e-400'),
+  fc.double().map(String),
+  fc.string({ maxLength: 8 }),
+);
+
+/**
+ * Mutations of a valid delimited text: one field replaced, a line deleted, duplicated or swapped, the
+ * text cut short, a random line inserted; or arbitrary text.
+ */
+function mutatedText(valid: string, sep: string): fc.Arbitrary<string> {
+  const lines = valid.split(/\r?\n/);
+  const edit = fc.oneof(
+    fc.record({ kind: fc.constant('field' as const), line: fc.nat(), field: fc.nat(), value: badField }),
+    fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const, 'swap' as const), line: fc.nat(), other: fc.nat() }),
+    fc.record({ kind: fc.constant('insert' as const), line: fc.nat(), text: fc.string({ maxLength: 40 }) }),
+  );
+  const edited = fc.array(edit, { minLength: 1, maxLength: 4 }).map((edits) => {
+    const out = [...lines];
+    for (const e of edits) {
+      const i = e.line % out.length;
+      if (e.kind === 'field') {
+        const f = out[i]!.split(sep);
+        f[e.field % f.length] = e.value;
+        out[i] = f.join(sep);
+      } else if (e.kind === 'delete') out.splice(i, 1);
+      else if (e.kind === 'duplicate') out.splice(i, 0, out[i]!);
+      else if (e.kind === 'swap') {
+        const j = e.other % out.length;
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      } else if (e.kind === 'insert') out.splice(i, 0, e.text);
+      if (out.length === 0) out.push('');
+    }
+    return out.join('\n');
+  });
+  const cut = fc.nat().map((n) => valid.slice(0, n % (valid.length + 1)));
+  return fc.oneof({ weight: 6, arbitrary: edited }, { weight: 1, arbitrary: cut }, { weight: 1, arbitrary: fc.string({ maxLength: 200 }) }, { weight: 1, arbitrary: fc.constant(valid) });
+}
+
+/** A few lines of a fixture (the header and `rows` data rows). */
+const head = (text: string, rows: number) => text.split(/\r?\n/).slice(0, rows + 1).join('\n');
+
+/** Activity lines with the timestamps moved: far apart (days), reversed, beyond 64 bits. */
+function mutatedActivity(valid: string): fc.Arbitrary<string> {
+  const ticks = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.constantFrom(633790226051280329n + 4_000_000_000_000n, 0n, 9223372036854775807n));
+  const moved = fc.array(fc.record({ line: fc.nat(), ticks }), { minLength: 1, maxLength: 3 }).map((edits) => {
+    const out = valid.split('\n');
+    for (const e of edits) {
+      const i = e.line % out.length;
+      const f = out[i]!.split(',');
+      if (f.length > 2) f[2] = String(e.ticks);
+      out[i] = f.join(',');
+    }
+    return out.join('\n');
+  });
+  return fc.oneof(moved, mutatedText(valid, ','));
+}
+
+/** Recording A01 of the fixture, the first 6 samples of each of its four tags. */
+function activitySample(): string {
+  const perTag = new Map<string, number>();
+  return fixture('forecast-activity', 'ConfLongDemo_JSI.txt')
+    .split(/\r?\n/)
+    .filter((l) => {
+      if (!l.startsWith('A01')) return false;
+      const tag = l.split(',')[1]!;
+      perTag.set(tag, (perTag.get(tag) ?? 0) + 1);
+      return perTag.get(tag)! <= 6;
+    })
+    .join('\n');
+}
+
+describe('fuzz: forecasting tables', () => {
+  it(
+    'air quality CSV: parseAirQuality on mutated rows of the fixture',
+    async () => {
+      const valid = head(fixture('forecast-airquality', 'AirQualityUCI.csv'), 24);
+      const stats = await fuzz({
+        name: 'datasets air quality CSV parseAirQuality',
+        source: 'fuzz.csv',
+        arbitrary: mutatedText(valid, ';'),
+        run: (text: string) => parseAirQuality(text, { file: 'fuzz.csv' }),
+      });
+      expect(failures(stats)).toEqual([]);
+      expect(stats.ok).toBeGreaterThan(0);
+      expect(stats.rejected).toBeGreaterThan(0);
+    },
+    fuzzTimeout(),
+  );
+
+  it(
+    'engine CSV: parseEngine on mutated rows of the fixture',
+    async () => {
+      const valid = head(fixture('forecast-engine', 'wltp_NF.csv'), 20);
+      const stats = await fuzz({
+        name: 'datasets engine CSV parseEngine',
+        source: 'fuzz.csv',
+        arbitrary: mutatedText(valid, ','),
+        run: (text: string) => parseEngine(text, { file: 'fuzz.csv' }),
+      });
+      expect(failures(stats)).toEqual([]);
+      expect(stats.ok).toBeGreaterThan(0);
+      expect(stats.rejected).toBeGreaterThan(0);
+    },
+    fuzzTimeout(),
+  );
+
+  it(
+    'person activity: parseActivity + resampleActivity on mutated lines and moved timestamps (bounded grid)',
+    async () => {
+      const valid = activitySample();
+      const stats = await fuzz({
+        name: 'datasets activity parseActivity+resample',
+        source: 'fuzz.txt',
+        arbitrary: mutatedActivity(valid),
+        run: (text: string) => resampleActivity(parseActivity(text, 'fuzz.txt'), { file: 'fuzz.txt' }),
+      });
+      expect(failures(stats)).toEqual([]);
+      expect(stats.ok).toBeGreaterThan(0);
+      expect(stats.rejected).toBeGreaterThan(0);
+    },
+    fuzzTimeout(),
+  );
+
+  it(
+    "person activity, the authors' alignment: alignActivityAuthors on the same inputs",
+    async () => {
+      const valid = activitySample();
+      const stats = await fuzz({
+        name: 'datasets activity alignActivityAuthors',
+        source: 'fuzz.txt',
+        arbitrary: mutatedActivity(valid),
+        run: (text: string) => alignActivityAuthors(text, 'fuzz.txt', { includeLastRecording: true }),
+      });
+      expect(failures(stats)).toEqual([]);
+      expect(stats.ok).toBeGreaterThan(0);
+      expect(stats.rejected).toBeGreaterThan(0);
+    },
+    fuzzTimeout(),
+  );
+});
+
+describe('fuzz: workbooks and pickles', () => {
+  let xlsx: Uint8Array;
+  beforeAll(async () => {
+    // a small air quality workbook: the fixture's header and 12 rows, dates as Date cells, numbers as numbers
+    const lines = fixture('forecast-airquality', 'AirQualityUCI.csv').split(/\r?\n/).slice(0, 13);
+    const header = lines[0]!.split(';').filter((h) => h !== '');
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('AirQualityUCI');
+    ws.addRow(header);
+    for (const line of lines.slice(1)) {
+      const f = line.split(';').slice(0, header.length);
+      const [d, m, y] = f[0]!.split('/').map(Number);
+      ws.addRow([new Date(Date.UTC(y!, m! - 1, d!)), f[1]!.replace(/\./g, ':'), ...f.slice(2).map((v) => Number(v.replace(',', '.')))]);
+    }
+    xlsx = new Uint8Array(await wb.xlsx.writeBuffer());
+  });
+
+  it(
+    'air quality workbook: readAirQualityXlsx on mutated .xlsx bytes',
+    async () => {
+      const path = join(tmp, 'fuzz.xlsx');
+      const stats = await fuzz({
+        name: 'datasets air quality xlsx readAirQualityXlsx',
+        source: path,
+        arbitrary: mutatedBytes(fc.constant(xlsx)),
+        run: async (bytes: Uint8Array) => {
+          writeFileSync(path, bytes);
+          return readAirQualityXlsx(path);
+        },
+      });
+      expect(failures(stats)).toEqual([]);
+      expect(stats.ok).toBeGreaterThan(0);
+      expect(stats.rejected).toBeGreaterThan(0);
+    },
+    fuzzTimeout(),
+  );
+
+  it(
+    'CIFAR-10 python batches: parseCifarPickleBatch on mutated pickles (protocol 2, Python 2 and 3 flavours)',
+    async () => {
+      const images = Uint8Array.from({ length: 2 * 3072 }, (_, i) => (i * 13) % 256);
+      const valid = fc.constantFrom(cifarPickle(images, [3, 9]), cifarPickle(images, [0, 1], { python3: true }), cifarPickle(images.subarray(0, 3072), [7]));
+      const stats = await fuzz({
+        name: 'datasets CIFAR-10 pickle parseCifarPickleBatch',
+        source: 'fuzz.pkl',
+        arbitrary: mutatedBytes(valid),
+        run: (bytes: Uint8Array) => parseCifarPickleBatch(bytes, 'fuzz.pkl'),
+        check: (out) => (out.images.length === out.count * 3072 && out.labels.length === out.count && out.labels.every((l) => l <= 9) ? null : 'inconsistent batch'),
+      });
+      expect(failures(stats)).toEqual([]);
+      expect(stats.ok).toBeGreaterThan(0);
+      expect(stats.rejected).toBeGreaterThan(0);
+    },
+    fuzzTimeout(),
+  );
+});
+

@@ -38,6 +38,23 @@ function cellNumber(v: CellValue, where: string): number | null {
   throw new Error(`${where}: cannot read ${JSON.stringify(v)} as a number`);
 }
 
+/**
+ * ms since 1970 (UTC) of a row's Date cell (a date) and Time cell (a time of day: a Date on 1899-12-30
+ * as Excel stores times, or text 'HH:MM:SS' / 'HH.MM.SS'); null when either cannot be read.
+ */
+function startTime(date: CellValue | undefined, time: CellValue | undefined): number | null {
+  if (!(date instanceof Date) || !Number.isFinite(date.getTime())) return null;
+  let ms: number | null = null;
+  if (time instanceof Date && Number.isFinite(time.getTime())) ms = time.getTime() - Date.UTC(time.getUTCFullYear(), time.getUTCMonth(), time.getUTCDate());
+  else if (typeof time === 'string') {
+    const t = /^(\d{1,2})[.:](\d{2})[.:](\d{2})$/.exec(time.trim());
+    if (t) ms = ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000;
+  }
+  if (ms === null) return null;
+  const day = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+  return Number.isFinite(day + ms) ? day + ms : null;
+}
+
 function cellText(v: CellValue): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'object' && 'richText' in v) return v.richText.map((r) => r.text).join('').trim();
@@ -83,9 +100,11 @@ export async function readAirQualityXlsx(
   });
   // Rows whose named cells are all empty (trailing blank rows) are skipped.
   const data: number[][] = [];
+  let firstDataRow: number | undefined;
   for (const row of rows) {
     const vals = cols.map((c, j) => cellNumber(row.values[c], `${path}: row ${row.number}, column '${names[j]}'`));
     if (vals.every((v) => v === null)) continue;
+    firstDataRow ??= row.number;
     const empty = vals.indexOf(null);
     if (empty >= 0) throw new Error(`${path}: row ${row.number}, column '${names[empty]}' is empty`);
     data.push(vals as number[]);
@@ -100,7 +119,9 @@ export async function readAirQualityXlsx(
   });
   const missing = new Array<number>(width).fill(0);
   const run = blockToSegment(block, data.length, inputNames.length, names, missing, `${path}: `, 'the worksheet', missingValue);
-  return { runs: [run], runStarts: [Number.NaN], missing, inputNames, targetNames };
+  const first = rows.find((r) => r.number === firstDataRow);
+  const start = first ? startTime(first.values[header.indexOf('Date')], first.values[header.indexOf('Time')]) : null;
+  return { runs: [run], runStarts: [start], missing, inputNames, targetNames };
 }
 
 /**
