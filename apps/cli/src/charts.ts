@@ -2,6 +2,7 @@
  * Figures as vega-lite specifications rendered to standalone SVG in Node (vega's headless
  * renderer, no canvas). Every function returns the SVG text.
  */
+import { INIT_COLORS, methodColor } from '@sii/rk';
 import { contours } from 'd3-contour';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -19,21 +20,8 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
   }
 }
 
-/** Fixed colours per solver so every figure reads the same. */
-export const METHOD_COLORS: Record<string, string> = {
-  euler: '#e45756',
-  midpoint: '#f58518',
-  heun: '#f58518',
-  ralston: '#f58518',
-  kutta3: '#54a24b',
-  heun3: '#54a24b',
-  ssprk3: '#54a24b',
-  rk4: '#4c78a8',
-  rk38: '#4c78a8',
-  dopri5: '#b279a2',
-  tsit5: '#9d755d',
-};
-export const INIT_COLORS: Record<string, string> = { sii: '#4c78a8', baseline: '#e45756' };
+/** One palette for the project, defined in @sii/rk (the web demo and regionsSvg use the same). */
+export { INIT_COLORS, METHOD_COLORS } from '@sii/rk';
 
 export interface RegionCurve {
   /** Method name (legend entry). */
@@ -55,6 +43,11 @@ export interface Range2 {
   y: [number, number];
 }
 
+/** Axis settings for a quantitative axis: integer ticks (no 1.5 epochs) when every value is an integer. */
+function countAxis(values: readonly number[]): VlSpec | undefined {
+  return values.length > 0 && values.every(Number.isInteger) ? { tickMinStep: 1, format: 'd' } : undefined;
+}
+
 const BASE = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white' } as const;
 
 function regionRows(regions: readonly RegionCurve[]) {
@@ -74,7 +67,7 @@ function regionRows(regions: readonly RegionCurve[]) {
 /** Vega-lite layers of filled, outlined stability regions (largest first so small ones sit on top). */
 export function regionLayer(regions: readonly RegionCurve[], range: Range2): VlSpec {
   const names = regions.map((r) => r.name);
-  const colors = regions.map((r) => r.color ?? METHOD_COLORS[r.name] ?? '#888888');
+  const colors = regions.map((r) => r.color ?? methodColor(r.name));
   const scale = { domain: names, range: colors };
   const x = { field: 'x', type: 'quantitative', scale: { domain: range.x, nice: false }, title: 'Re(hλ)' };
   const y = { field: 'y', type: 'quantitative', scale: { domain: range.y, nice: false }, title: 'Im(hλ)' };
@@ -179,7 +172,7 @@ export async function lineChart(opts: {
   const unit: VlSpec = {
     mark: { type: 'line', strokeWidth: 1.5, clip: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: opts.xTitle },
+      x: { field: 'x', type: 'quantitative', title: opts.xTitle, axis: countAxis(opts.points.map((p) => p.x)) },
       y: { field: 'y', type: 'quantitative', title: opts.yTitle, scale: opts.logY ? { type: 'log' } : { zero: false } },
       color,
     },
@@ -239,7 +232,7 @@ export async function logHistogram(opts: {
     encoding: {
       x: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: opts.xTitle },
       x2: { field: 'hi' },
-      y: { field: 'count', type: 'quantitative', title: 'teachers', stack: null },
+      y: { field: 'count', type: 'quantitative', title: 'teachers', stack: null, axis: { tickMinStep: 1, format: 'd' } },
       y2: { datum: 0 },
       color: {
         field: 'group',
@@ -276,7 +269,7 @@ export async function bandChart(opts: {
       {
         mark: { type: 'area', opacity: 0.2 },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: opts.xTitle },
+          x: { field: 'x', type: 'quantitative', title: opts.xTitle, axis: countAxis(opts.rows.map((r) => r.x)) },
           y: { field: 'q1', type: 'quantitative', scale: { type: 'log' }, title: opts.yTitle },
           y2: { field: 'q3' },
           color,
@@ -301,7 +294,7 @@ export async function bandChart(opts: {
 export async function poleTrajectoryChart(opts: {
   regions: readonly RegionCurve[];
   points: readonly { re: number; im: number; group: string; epoch: number; last: boolean }[];
-  /** Reference points (e.g. teacher poles hλ), drawn as crosses in every panel. */
+  /** Reference points (e.g. teacher poles hλ), drawn as outline diamonds in a small panel of their own. */
   marks?: readonly { re: number; im: number }[];
   range: Range2;
   title?: string;
@@ -309,12 +302,22 @@ export async function poleTrajectoryChart(opts: {
   const groups = [...new Set(opts.points.map((p) => p.group))];
   const height = 320;
   const width = Math.round((height * (opts.range.x[1] - opts.range.x[0])) / (opts.range.y[1] - opts.range.y[0]));
-  const marks: VlSpec[] = opts.marks?.length
+  // Reference points get their own smaller panel (left), so they do not hide the students' dots.
+  const markPanel: VlSpec[] = opts.marks?.length
     ? [
         {
-          data: { values: opts.marks.map((p) => ({ x: p.re, y: p.im })) },
-          mark: { type: 'point', shape: 'cross', size: 60, color: 'black', strokeWidth: 1.5, clip: true },
-          encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+          title: 'teacher poles',
+          width: Math.round(width * 0.6),
+          height: Math.round(height * 0.6),
+          layer: [
+            regionLayer(opts.regions, opts.range),
+            AXIS_LAYER(opts.range),
+            {
+              data: { values: opts.marks.map((p) => ({ x: p.re, y: p.im })) },
+              mark: { type: 'point', shape: 'diamond', filled: false, size: 40, color: '#222', strokeWidth: 1, clip: true },
+              encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+            },
+          ],
         },
       ]
     : [];
@@ -336,11 +339,10 @@ export async function poleTrajectoryChart(opts: {
           size: { condition: { test: 'datum.last', value: 40 }, value: 10 },
         },
       },
-      ...marks,
     ],
     resolve: { scale: { color: 'independent' } },
   }));
-  return renderSvg({ ...BASE, title: opts.title ?? '', hconcat: panels });
+  return renderSvg({ ...BASE, title: opts.title ?? '', hconcat: [...markPanel, ...panels] });
 }
 
 /**
@@ -439,7 +441,7 @@ export async function kdeChart(opts: {
     if (opts.marks && opts.marks.length > 0) {
       layer.push({
         data: { values: opts.marks.map((p) => ({ x: p.re, y: p.im })) },
-        mark: { type: 'point', shape: 'cross', size: 80, color: 'black', strokeWidth: 2, clip: true },
+        mark: { type: 'point', shape: 'circle', filled: false, size: 70, color: '#222', strokeWidth: 1, opacity: 0.8, clip: true },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
       });
     }

@@ -60,7 +60,7 @@ export class Run<C = unknown> {
   }
 
   /** Write report.html and mark the run complete; returns the report's path. */
-  finish(title: string, sections: ReportSection[]): string {
+  finish(title: string, sections: ReportSection[], summary?: string): string {
     const files = listFiles(this.dir).filter((f) => f !== RUN_FILES.report && !f.includes('.tmp-'));
     const html = renderReport({
       title,
@@ -69,6 +69,7 @@ export class Run<C = unknown> {
       config: { config: this.record.config, seeds: this.record.seeds, argv: this.record.argv },
       versions: this.record.versions,
       sections,
+      summary,
       files: [...files, RUN_FILES.report].sort(),
     });
     const report = this.path(RUN_FILES.report);

@@ -9,12 +9,10 @@ import {
   realStabilityInterval,
   regionsSvg,
   stabilityAbs,
-  stabilityBoundary,
-  stabilityPolynomial,
   tableauNames,
 } from '@sii/rk';
 import { complexToInput, parseComplexList } from './complex-input.js';
-import { appendTwoColumns, el, formatComplex, formatNumber, hexToRgb, PALETTE, mountSectionHeader, PlanePlot, type Point } from './plot.js';
+import { appendTwoColumns, drawRegions, el, formatComplex, formatNumber, methodRegion, mountSectionHeader, PlanePlot, type Point } from './plot.js';
 
 interface MethodInfo {
   name: string;
@@ -24,7 +22,6 @@ interface MethodInfo {
   order: number;
   realInterval: number;
   imagInterval: number;
-  boundary?: Complex[][];
 }
 
 const DEFAULT_SHOWN = ['euler', 'midpoint', 'kutta3', 'rk4', 'dopri5'];
@@ -40,12 +37,13 @@ export interface ExplorerHandle {
 
 export function mountExplorer(root: HTMLElement): ExplorerHandle {
   const methods = new Map<string, MethodInfo>();
-  tableauNames().forEach((name, k) => {
+  tableauNames().forEach((name) => {
     const t = getTableau(name);
-    const R = stabilityPolynomial(t);
+    // colour and polynomial from @sii/rk's palette and regions (the boundary is computed when first drawn)
+    const R = methodRegion(name).R;
     methods.set(name, {
       name,
-      color: PALETTE[k % PALETTE.length]!,
+      color: methodRegion(name).color,
       R,
       stages: t.stages,
       order: t.order,
@@ -170,29 +168,14 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
   }
 
   // --- drawing ---------------------------------------------------------------------------------------
-  function boundaryOf(m: MethodInfo): Complex[][] {
-    if (!m.boundary) m.boundary = stabilityBoundary(m.R, { points: 720 });
-    return m.boundary;
-  }
-
   function redrawRegions(): void {
     const order = [...shown].sort((a, b) => (a === active ? 1 : b === active ? -1 : 0));
-    const cells = plot.fill(
-      order.map((n) => {
-        const m = methods.get(n)!;
-        const [r, g, b] = hexToRgb(m.color);
-        return { inside: (re: number, im: number) => stabilityAbs(m.R, re, im) <= 1, rgba: [r, g, b, n === active ? 0.28 : 0.1] };
-      }),
-    );
-    plot.curves.replaceChildren();
-    let polylines = 0;
-    for (const n of order) {
-      const m = methods.get(n)!;
-      for (const line of boundaryOf(m)) {
-        plot.polyline(line, { stroke: m.color, 'stroke-width': n === active ? 2.5 : 1.5, 'data-method': n });
-        polylines++;
-      }
-    }
+    const { cells, polylines } = drawRegions(plot, order, {
+      alpha: (n) => (n === active ? 0.28 : 0.1),
+      width: (n) => (n === active ? 2.5 : 1.5),
+    });
+    // the legend lists the shown methods in menu order
+    plot.legend([...methods.keys()].filter((n) => shown.has(n)).map((n) => ({ label: n === active ? `${n} (filled)` : n, color: methods.get(n)!.color })));
     root.dataset.methods = order.join(',');
     root.dataset.active = active;
     root.dataset.filledCells = String(cells);

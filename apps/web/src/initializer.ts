@@ -2,14 +2,20 @@
 // eigenvalues at the origin (float64) on top of the sampled poles, beside the baseline (He) init.
 
 import type { Complex } from '@sii/linalg';
-import { heInit, siiInit, type SlopeCompensation, solverStability, verify } from '@sii/init';
+import { heInit, siiInit, type SlopeCompensation, verify } from '@sii/init';
 import { type ActivationName, activationSlopeAtZero, activationSupSlope, type MlpSpec } from '@sii/mlp';
-import { stabilityAbs, stabilityBoundary, tableauNames } from '@sii/rk';
-import { appendTwoColumns, el, formatComplex, formatNumber, mountSectionHeader, PlanePlot } from './plot.js';
+import { INIT_COLORS, tableauNames } from '@sii/rk';
+import { appendTwoColumns, drawRegions, el, formatComplex, formatNumber, methodRegion, mountSectionHeader, PlanePlot, type PlaneView } from './plot.js';
 
 const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus', 'selu', 'none'];
-const SII_COLOR = '#1f77b4';
-const BASE_COLOR = '#e07b00';
+const SII_COLOR = INIT_COLORS.sii!;
+const BASE_COLOR = INIT_COLORS.baseline!;
+
+/** A square view centred on 0 that holds every point (with a margin), at least ±`min` wide. */
+export function zoomView(points: readonly Complex[], min = 1e-3): PlaneView {
+  const r = 1.25 * Math.max(min, ...points.map((z) => Math.max(Math.abs(z.re), Math.abs(z.im))));
+  return { reMin: -r, reMax: r, imMin: -r, imMax: r };
+}
 
 /** siiInit's slope-compensation choices, each with what it does and what it did in our forecasting runs. */
 export const COMPENSATION_CHOICES: readonly { value: SlopeCompensation; label: string; sentence: string }[] = [
@@ -92,6 +98,16 @@ export function mountInitializer(root: HTMLElement): void {
     view: { reMin: -3.6, reMax: 1.4, imMin: -3.5, imMax: 3.5 },
     label: 'SII poles and Jacobian eigenvalues in the hλ plane',
   });
+  // The baseline's eigenvalues (h·λ) sit within ~0.1 of the origin: a zoomed plot shows where.
+  const zoomTitle = el('h3', { text: 'Zoom on the origin: baseline eigenvalues' });
+  left.append(zoomTitle);
+  const zoom = new PlanePlot(left, {
+    width: 560,
+    height: 300,
+    view: { reMin: -0.2, reMax: 0.2, imMin: -0.1, imMax: 0.1 },
+    label: 'baseline eigenvalues near the origin (zoomed)',
+  });
+  zoom.root.classList.add('zoom');
 
   const solver = select('init-solver', tableauNames(), 'midpoint');
   const h = numberInput('init-h', 0.1, { min: 0.001, step: 0.01 });
@@ -154,7 +170,7 @@ export function mountInitializer(root: HTMLElement): void {
       const checkSii = verify(spec, sii, { solver: solver.value, h: step });
       const base = heInit(spec, `he-${seed.value}`);
       const checkBase = verify(spec, base, { solver: solver.value, h: step });
-      draw(solverStability(solver.value), sii.hLambda, checkSii.hLambda, checkBase.hLambda);
+      draw(solver.value, sii.hLambda, checkSii.hLambda, checkBase.hLambda);
       // Where the eigenvalues should be: the poles scaled by the uncompensated slope factor.
       const scale = expectedPoleScale(spec.activation, spec.layers, sii.compensation);
       const expected = sii.poles.map((p) => ({ re: p.re * scale, im: p.im * scale }));
@@ -194,30 +210,34 @@ export function mountInitializer(root: HTMLElement): void {
     }
   }
 
-  function draw(R: Float64Array, target: Complex[], siiEig: Complex[], baseEig: Complex[]): void {
-    plot.fill([{ inside: (re, im) => stabilityAbs(R, re, im) <= 1, rgba: [31, 119, 180, 0.18] }]);
-    plot.curves.replaceChildren();
-    for (const line of stabilityBoundary(R, { points: 720 })) plot.polyline(line, { stroke: SII_COLOR, 'stroke-width': 2 });
+  function draw(solverName: string, target: Complex[], siiEig: Complex[], baseEig: Complex[]): void {
+    drawRegions(plot, [solverName], { alpha: () => 0.18, width: () => 2 });
     plot.markers.replaceChildren();
     for (const z of target) {
       plot.marker(z, 'circle', 'none', { stroke: SII_COLOR, 'stroke-width': 2, class: 'target' }, 8);
     }
     for (const z of siiEig) plot.marker(z, 'cross', SII_COLOR, { class: 'sii-eig' }, 5);
     for (const z of baseEig) plot.marker(z, 'triangle', BASE_COLOR, { class: 'base-eig' }, 5);
-    const legend = [
-      ['○', SII_COLOR, 'sampled SII poles hλ'],
-      ['×', SII_COLOR, 'eig ∂f/∂x(0)·h, SII network'],
-      ['△', BASE_COLOR, 'eig ∂f/∂x(0)·h, baseline'],
-    ] as const;
-    legend.forEach(([sym, color, text], k) => {
-      const t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
-      t.setAttribute('x', '10');
-      t.setAttribute('y', String(plot.height - 60 + k * 18));
-      t.setAttribute('class', 'legend');
-      t.setAttribute('fill', color);
-      t.textContent = `${sym} ${text}`;
-      plot.markers.appendChild(t);
-    });
+    plot.legend(
+      [
+        { symbol: '○', color: SII_COLOR, label: 'sampled SII poles hλ' },
+        { symbol: '×', color: SII_COLOR, label: 'eig ∂f/∂x(0)·h, SII network' },
+        { symbol: '△', color: BASE_COLOR, label: 'eig ∂f/∂x(0)·h, baseline' },
+        { color: methodRegion(solverName).color, label: `${solverName} region` },
+      ],
+      'bottom-left',
+    );
+    // Zoom: square view around the baseline's eigenvalues, the region boundary for reference.
+    const view = zoomView(baseEig);
+    const w = view.reMax - view.reMin;
+    zoom.setView({ ...view, reMin: view.reMin * (zoom.width / zoom.height), reMax: view.reMax * (zoom.width / zoom.height) });
+    drawRegions(zoom, [solverName], { alpha: () => 0.18, width: () => 2 });
+    zoom.markers.replaceChildren();
+    for (const z of baseEig) {
+      zoom.marker(z, 'triangle', BASE_COLOR, { class: `zoom-base-eig ${z.re > 0 ? 'unstable' : ''}` }, 5);
+    }
+    zoomTitle.textContent = `Zoom on the origin (±${formatNumber(w / 2, 2)}): baseline eigenvalues h·λ; ${baseEig.filter((z) => z.re > 0).length} with Re > 0`;
+    root.dataset.zoomHalfWidth = String(w / 2);
   }
 
   button.addEventListener('click', run);

@@ -1,5 +1,7 @@
 // Small SVG/canvas plotting helpers: the complex hλ plane (raster fill of a stability region on a
-// canvas, boundaries, axes and markers in an SVG on top) and a line chart for loss curves.
+// canvas, boundaries, axes and markers in an SVG on top) and a line chart for loss curves. Colours
+// and region curves come from @sii/rk (methodColor, methodRegions), shared with the CLI's figures.
+import { type MethodRegion, methodRegions, stabilityAbs } from '@sii/rk';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -68,6 +70,11 @@ export function formatNumber(x: number, digits = 3): string {
   const a = Math.abs(x);
   if (a >= 1e4 || a < 1e-3) return x.toExponential(2);
   return Number(x.toPrecision(digits)).toString();
+}
+
+/** A tick label: at most 4 significant digits, no floating-point noise. */
+export function formatTick(x: number): string {
+  return formatNumber(x, 4);
 }
 
 export function formatComplex(z: Point, digits = 3): string {
@@ -166,21 +173,50 @@ export class PlanePlot {
     this.grid.replaceChildren();
     const v = this.visible();
     const step = niceStep(Math.max(v.reMax - v.reMin, v.imMax - v.imMin), 8);
-    for (let r = Math.ceil(v.reMin / step) * step; r <= v.reMax; r += step) {
-      const xr = this.x(r);
-      const axis = Math.abs(r) < step / 2;
-      svgEl('line', { x1: xr, x2: xr, y1: 0, y2: this.height, class: axis ? 'axis' : 'gridline' }, this.grid);
-      if (!axis) svgEl('text', { x: xr + 2, y: this.y(0) + 12, class: 'tick' }, this.grid).textContent = formatNumber(r);
+    const x0 = this.x(0);
+    const y0 = this.y(0);
+    // Ticks are k·step (never a running sum, which prints 0.6000000000000001); labels print at most
+    // 4 significant digits and keep clear of the axis labels.
+    for (let k = Math.ceil(v.reMin / step); k * step <= v.reMax; k++) {
+      const xr = this.x(k * step);
+      svgEl('line', { x1: xr, x2: xr, y1: 0, y2: this.height, class: k === 0 ? 'axis' : 'gridline' }, this.grid);
+      if (k !== 0 && xr < this.width - 48) {
+        svgEl('text', { x: xr, y: y0 + 13, class: 'tick', 'text-anchor': 'middle' }, this.grid).textContent = formatTick(k * step);
+      }
     }
-    for (let i = Math.ceil(v.imMin / step) * step; i <= v.imMax; i += step) {
-      const yi = this.y(i);
-      const axis = Math.abs(i) < step / 2;
-      svgEl('line', { x1: 0, x2: this.width, y1: yi, y2: yi, class: axis ? 'axis' : 'gridline' }, this.grid);
-      if (!axis) svgEl('text', { x: this.x(0) + 3, y: yi - 2, class: 'tick' }, this.grid).textContent = `${formatNumber(i)}i`;
+    for (let k = Math.ceil(v.imMin / step); k * step <= v.imMax; k++) {
+      const yi = this.y(k * step);
+      svgEl('line', { x1: 0, x2: this.width, y1: yi, y2: yi, class: k === 0 ? 'axis' : 'gridline' }, this.grid);
+      if (k !== 0 && yi > 24) svgEl('text', { x: x0 + 4, y: yi + 3.5, class: 'tick' }, this.grid).textContent = `${formatTick(k * step)}i`;
     }
-    svgEl('text', { x: this.width - 6, y: this.y(0) - 6, class: 'axis-label', 'text-anchor': 'end' }, this.grid).textContent =
-      'Re hλ';
-    svgEl('text', { x: this.x(0) + 6, y: 14, class: 'axis-label' }, this.grid).textContent = 'Im hλ';
+    svgEl('text', { x: this.width - 6, y: y0 - 6, class: 'axis-label', 'text-anchor': 'end' }, this.grid).textContent = 'Re hλ';
+    // left of the imaginary axis, at the top, where no tick label is printed
+    svgEl('text', { x: x0 - 6, y: 14, class: 'axis-label', 'text-anchor': 'end' }, this.grid).textContent = 'Im hλ';
+  }
+
+  /**
+   * A legend box inside the plot: one row per entry (a swatch or a marker symbol and a label), at the
+   * given corner. Replaces any previous legend.
+   */
+  legend(entries: readonly { label: string; color: string; symbol?: string }[], corner: 'top-left' | 'bottom-left' = 'top-left'): SVGGElement {
+    this.svg.querySelector(':scope > g.plot-legend')?.remove();
+    const g = svgEl('g', { class: 'plot-legend' }, this.svg);
+    const rowH = 17;
+    const w = 16 + 7 * Math.max(1, ...entries.map((e) => e.label.length)) + 22;
+    const h = entries.length * rowH + 8;
+    const x = 8;
+    const y = corner === 'top-left' ? 8 : this.height - h - 8;
+    svgEl('rect', { x, y, width: w, height: h, class: 'legend-box' }, g);
+    entries.forEach((e, k) => {
+      const cy = y + 4 + rowH * k + rowH / 2;
+      if (e.symbol) {
+        svgEl('text', { x: x + 12, y: cy + 4, class: 'legend', 'text-anchor': 'middle', fill: e.color }, g).textContent = e.symbol;
+      } else {
+        svgEl('rect', { x: x + 6, y: cy - 5, width: 12, height: 10, fill: e.color, 'fill-opacity': 0.45, stroke: e.color }, g);
+      }
+      svgEl('text', { x: x + 24, y: cy + 4, class: 'legend' }, g).textContent = e.label;
+    });
+    return g;
   }
 
   /**
@@ -316,9 +352,10 @@ export class LogChart {
       svgEl('line', { x1: m.left, x2: m.left + w, y1: Y(10 ** e), y2: Y(10 ** e), class: 'gridline' }, svg);
       svgEl('text', { x: m.left - 6, y: Y(10 ** e) + 4, class: 'tick', 'text-anchor': 'end' }, svg).textContent = `1e${e}`;
     }
-    const xStep = niceStep(n - 1, 6);
-    for (let i = 0; i <= n - 1; i += xStep) {
-      svgEl('text', { x: X(i), y: m.top + h + 16, class: 'tick', 'text-anchor': 'middle' }, svg).textContent = String(i);
+    // epochs are counts: integer ticks only (k·step with an integer step)
+    const xStep = Math.max(1, Math.round(niceStep(n - 1, 6)));
+    for (let k = 0; k * xStep <= n - 1; k++) {
+      svgEl('text', { x: X(k * xStep), y: m.top + h + 16, class: 'tick', 'text-anchor': 'middle' }, svg).textContent = String(k * xStep);
     }
     svgEl('text', { x: m.left + w / 2, y: this.height - 4, class: 'axis-label', 'text-anchor': 'middle' }, svg).textContent =
       this.xLabel;
@@ -337,8 +374,37 @@ export class LogChart {
   }
 }
 
-/** A fixed palette so that every method keeps its colour across the page. */
-export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22', '#393b79', '#637939', '#843c39'];
+const regionCache = new Map<string, MethodRegion>();
+
+/** A method's region (polynomial, boundary, colour) from @sii/rk, computed once per page. */
+export function methodRegion(name: string): MethodRegion {
+  let r = regionCache.get(name);
+  if (!r) {
+    r = methodRegions([name], { points: 720 })[0]!;
+    regionCache.set(name, r);
+  }
+  return r;
+}
+
+/** Fill and outline the regions of `names` (in that order, later on top) with their palette colours. */
+export function drawRegions(plot: PlanePlot, names: readonly string[], opts: { alpha?: (name: string) => number; width?: (name: string) => number } = {}): { cells: number; polylines: number } {
+  const regions = names.map(methodRegion);
+  const cells = plot.fill(
+    regions.map((m) => {
+      const [r, g, b] = hexToRgb(m.color);
+      return { inside: (re: number, im: number) => stabilityAbs(m.R, re, im) <= 1, rgba: [r, g, b, opts.alpha?.(m.name) ?? 0.15] };
+    }),
+  );
+  plot.curves.replaceChildren();
+  let polylines = 0;
+  for (const m of regions) {
+    for (const line of m.boundary) {
+      plot.polyline(line, { stroke: m.color, 'stroke-width': opts.width?.(m.name) ?? 1.5, 'data-method': m.name });
+      polylines++;
+    }
+  }
+  return { cells, polylines };
+}
 
 export function hexToRgb(hex: string): [number, number, number] {
   const v = Number.parseInt(hex.slice(1), 16);

@@ -4,13 +4,12 @@
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import { solverStability } from '@sii/init';
-import { stabilityAbs, stabilityBoundary } from '@sii/rk';
-import { appendTwoColumns, el, formatNumber, LogChart, mountSectionHeader, PlanePlot, type Point } from './plot.js';
+import { INIT_COLORS } from '@sii/rk';
+import { appendTwoColumns, drawRegions, el, formatNumber, LogChart, methodRegion, mountSectionHeader, PlanePlot, type Point } from './plot.js';
 import { DEFAULT_TRAIN_CONFIG, type FromWorker, type ModelProgress, type TrainConfig } from './protocol.js';
 
-const SII_COLOR = '#1f77b4';
-const BASE_COLOR = '#e07b00';
+const SII_COLOR = INIT_COLORS.sii!;
+const BASE_COLOR = INIT_COLORS.baseline!;
 const TEACHER_COLOR = '#222';
 
 /** Absolute URLs of the bundled .wasm files (the worker resolves nothing itself). */
@@ -100,10 +99,7 @@ export function mountTraining(root: HTMLElement): void {
   }
 
   function drawRegion(): void {
-    const R = solverStability(cfg.solver);
-    plane.fill([{ inside: (re, im) => stabilityAbs(R, re, im) <= 1, rgba: [31, 119, 180, 0.15] }]);
-    plane.curves.replaceChildren();
-    for (const line of stabilityBoundary(R, { points: 720 })) plane.polyline(line, { stroke: SII_COLOR, 'stroke-width': 1.5 });
+    drawRegions(plane, [cfg.solver]);
   }
 
   function redraw(): void {
@@ -135,21 +131,19 @@ export function mountTraining(root: HTMLElement): void {
       const now = history[key][last];
       if (now) for (const z of now.hLambda) plane.marker(z, key === 'sii' ? 'cross' : 'triangle', color, { class: `${key}-pole` }, 6);
     }
-    for (const z of teacherHLambda) plane.marker(z, 'diamond', TEACHER_COLOR, { class: 'teacher-pole' }, 6);
-    const legend: [string, string][] = [
-      ['◆ teacher poles', TEACHER_COLOR],
-      ['× SII student (dots: history)', SII_COLOR],
-      ['△ baseline student (dots: history)', BASE_COLOR],
-    ];
-    legend.forEach(([text, color], k) => {
-      const t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
-      t.setAttribute('x', '10');
-      t.setAttribute('y', String(plane.height - 60 + k * 18));
-      t.setAttribute('class', 'legend');
-      t.setAttribute('fill', color);
-      t.textContent = text;
-      plane.markers.appendChild(t);
-    });
+    // teacher poles as outlines, so they do not hide the students' markers or the region
+    for (const z of teacherHLambda) {
+      plane.marker(z, 'diamond', 'none', { class: 'teacher-pole', stroke: TEACHER_COLOR, 'stroke-width': 1.2 }, 6);
+    }
+    plane.legend(
+      [
+        { symbol: '◇', color: TEACHER_COLOR, label: 'teacher poles' },
+        { symbol: '×', color: SII_COLOR, label: 'SII student (dots: history)' },
+        { symbol: '△', color: BASE_COLOR, label: 'baseline student (dots: history)' },
+        { color: methodRegion(cfg.solver).color, label: `${cfg.solver} region` },
+      ],
+      'bottom-left',
+    );
   }
 
   function describe(epoch: number): string {

@@ -1,14 +1,16 @@
 // End-to-end: build (if stale), serve dist/ on localhost, drive Debian's chromium headless through
 // playwright-core, and check the three panels: regions render and the |R| read-out and largest
 // stable step match theory; SII eigenvalues coincide with the sampled poles; both students' losses
-// fall during in-browser training on the WASM backend. Saves docs/screenshot.png.
-import { rmSync } from 'node:fs';
+// fall during in-browser training on the WASM backend. Visual checks read from the DOM (no tick label
+// with more than 6 significant digits, no two text labels overlapping) on every panel before and
+// after training. Saves docs/screenshot.png and docs/screenshots/<panel>-<before|after>.png.
+import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseComplexList } from '../src/complex-input.js';
-import { APP_DIR, CHROMIUM_ARGS, DIST_DIR, ensureBuilt, ensureChromium, freshUserDataDir, polyAbs, serveStatic } from './support.js';
+import { APP_DIR, CHROMIUM_ARGS, checkTexts, DIST_DIR, ensureBuilt, ensureChromium, freshUserDataDir, polyAbs, serveStatic } from './support.js';
 
 let context: BrowserContext;
 let page: Page;
@@ -57,6 +59,21 @@ afterAll(async () => {
 });
 
 const data = (selector: string, name: string) => page.getAttribute(selector, `data-${name}`);
+
+const SHOTS = join(APP_DIR, 'docs', 'screenshots');
+const PANELS = ['explorer', 'initializer', 'training'] as const;
+
+/** Screenshot every panel and check its text labels (digits of tick labels, overlaps). */
+async function checkPanels(stage: 'before' | 'after'): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  for (const panel of PANELS) {
+    await page.locator(`#${panel}`).screenshot({ path: join(SHOTS, `${panel}-${stage}.png`) });
+    const check = await checkTexts(page, `#${panel}`);
+    expect(check.ticks, `${panel}: tick labels found`).toBeGreaterThan(4);
+    expect(check.noisyTicks, `${panel} ${stage}: tick labels with more than 6 significant digits`).toEqual([]);
+    expect(check.overlaps, `${panel} ${stage}: overlapping text labels`).toEqual([]);
+  }
+}
 
 describe('stability explorer', () => {
   it('renders the regions of the default methods', async () => {
@@ -158,6 +175,53 @@ describe('initializer', () => {
   });
 });
 
+describe('visual checks', () => {
+  it('the checker flags floating-point noise and overlapping labels (and passes a clean plot)', async () => {
+    const probe = await context.newPage();
+    try {
+      await probe.setContent(
+        '<div id="bad"><svg width="300" height="100"><text class="tick" x="10" y="20">0.6000000000000001</text>' +
+          '<text x="12" y="22">3i</text><text x="200" y="60">Im hλ</text></svg></div>' +
+          '<div id="good"><svg width="300" height="100"><text class="tick" x="10" y="20">0.6</text><text x="100" y="60">Im hλ</text></svg></div>',
+      );
+      const bad = await checkTexts(probe, '#bad');
+      expect(bad.noisyTicks).toEqual(['0.6000000000000001']);
+      expect(bad.overlaps).toEqual(['"0.6000000000000001" × "3i"']);
+      const good = await checkTexts(probe, '#good');
+      expect(good).toMatchObject({ texts: 2, ticks: 1, noisyTicks: [], overlaps: [] });
+    } finally {
+      await probe.close();
+    }
+  });
+
+  it('before training: every panel has clean ticks and no overlapping labels; the baseline inset shows its eigenvalues', async () => {
+    await page.evaluate(() => {
+      document.getElementById('initializer')!.dataset.state = '';
+    });
+    await page.click('#sample-poles');
+    await page.waitForSelector('#initializer[data-state="sampled"]');
+    // The zoomed inset is sized to the baseline eigenvalues: all of them inside its frame, and the
+    // largest |h·λ| fills at least half of the half-width (1.25 × max |coordinate|).
+    const half = Number(await data('#initializer', 'zoom-half-width'));
+    const inset = (await page.locator('#initializer .plane.zoom svg').boundingBox())!;
+    const marks = page.locator('#initializer .zoom-base-eig');
+    expect(await marks.count()).toBe(Number(await data('#initializer', 'baseline-count')));
+    for (let k = 0; k < (await marks.count()); k++) {
+      const b = (await marks.nth(k).boundingBox())!;
+      expect(b.x).toBeGreaterThanOrEqual(inset.x - 1);
+      expect(b.x + b.width).toBeLessThanOrEqual(inset.x + inset.width + 1);
+      expect(b.y).toBeGreaterThanOrEqual(inset.y - 1);
+      expect(b.y + b.height).toBeLessThanOrEqual(inset.y + inset.height + 1);
+    }
+    expect(half).toBeGreaterThan(0);
+    expect(half).toBeLessThan(1);
+    // One legend inside each plane, naming the shown methods in the explorer.
+    const legend = await page.locator('#explorer .plot-legend text').allTextContents();
+    expect(legend.map((t) => t.replace(' (filled)', ''))).toEqual(expect.arrayContaining((await data('#explorer', 'methods'))!.split(',')));
+    await checkPanels('before');
+  });
+});
+
 describe('live training', () => {
   it('trains SII and baseline students in a worker; pause holds, resume finishes; both losses fall', async () => {
     const epochs = 12;
@@ -208,6 +272,10 @@ describe('live training', () => {
     expect(new Set(tensors).size).toBe(1);
     // The .wasm binary came from the bundle on the local server.
     expect(requests.some((p) => p.endsWith('.wasm'))).toBe(true);
+  });
+
+  it('after training: every panel has clean ticks and no overlapping labels', async () => {
+    await checkPanels('after');
   });
 
   it('saves a screenshot, with no page error and no request leaving localhost', async () => {

@@ -10,28 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const APP_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const DIST_DIR = join(APP_DIR, 'dist');
-export const CHROMIUM = '/usr/bin/chromium';
-
-/** Flags for a root, offline, sandbox-less headless chromium (the user-data-dir is given separately). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Install Debian's chromium when it is missing (serialized with other apt users by a lock file). */
-export function ensureChromium(): string {
-  if (existsSync(CHROMIUM)) return CHROMIUM;
-  const script = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium';
-  execFileSync('flock', ['/tmp/sii-apt.lock', 'sh', '-c', script], { stdio: 'inherit' });
-  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`);
-  return CHROMIUM;
-}
+// Chromium (Debian's, apt-get when missing) and the DOM text checks are shared with the CLI's report test.
+export { CHROMIUM, CHROMIUM_ARGS, checkTexts, ensureChromium } from '@sii/vitest-preset/visual';
 
 export function freshUserDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'sii-web-chromium-'));

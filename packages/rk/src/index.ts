@@ -1,5 +1,6 @@
 // @sii/rk — Butcher tableaux, stability functions and regions, and float64 Runge–Kutta solvers.
 // See README.md; the cross-package names follow docs/ARCHITECTURE.md.
+export { INIT_COLORS, METHOD_COLORS, type MethodRegion, methodColor, methodRegions } from './palette.js';
 export { fromTorchdiffeq, getTableau, tableauNames, torchdiffeqMapping } from './registry.js';
 export { type OdeintOptions, type OdeSolution, type OdeStats, odeint, RkStepper, rkStep } from './solve.js';
 export {

@@ -1,9 +1,10 @@
 // Standalone SVG rendering of stability regions {|R(z)| ≤ 1}, with optional poles, legend and axes.
 import type { Complex } from '@sii/linalg';
+import { methodColor } from './palette.js';
 import { stabilityBoundary } from './stability.js';
 
 export interface RegionsSvgOptions {
-  /** regions to draw, in order (later ones on top); colors default to a fixed palette */
+  /** regions to draw, in order (later ones on top); colours default to the project palette (methodColor) */
   methods: { name: string; R: ArrayLike<number>; color?: string }[];
   /** points z (e.g. hλ) marked with a cross and an optional label */
   poles?: { z: Complex; label?: string }[];
@@ -17,8 +18,6 @@ export interface RegionsSvgOptions {
   /** θ samples per branch for the boundary (default 256) */
   points?: number;
 }
-
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 /** XML-escape text and attribute values. */
 function esc(s: string): string {
@@ -124,7 +123,7 @@ export function regionsSvg(opts: RegionsSvgOptions): string {
   // regions
   parts.push('<g clip-path="url(#plot)">');
   opts.methods.forEach((m, i) => {
-    const color = m.color ?? PALETTE[i % PALETTE.length];
+    const color = m.color ?? methodColor(m.name);
     const d = curves[i].map((c) => `M${c.map((z) => `${f(X(z.re))},${f(Y(z.im))}`).join('L')}Z`).join('');
     parts.push(
       `<path class="region" data-method="${esc(m.name)}" d="${d}" fill="${esc(color)}" fill-opacity="0.25" fill-rule="evenodd" stroke="${esc(color)}" stroke-width="1.5"/>`,
@@ -148,14 +147,14 @@ export function regionsSvg(opts: RegionsSvgOptions): string {
   // frame and ticks
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${pw}" height="${ph}" fill="none" stroke="black"/>`);
   const sx = tickStep(xb - xa, 8);
-  for (let v = Math.ceil(xa / sx) * sx; v <= xb + 1e-9 * sx; v += sx) {
+  for (let k = Math.ceil(xa / sx), v = k * sx; v <= xb + 1e-9 * sx; k++, v = k * sx) {
     const x = f(X(v));
     const vv = Math.abs(v) < 1e-9 * sx ? 0 : v;
     parts.push(`<line x1="${x}" y1="${margin.top + ph}" x2="${x}" y2="${margin.top + ph + 5}" stroke="black"/>`);
     parts.push(`<text x="${x}" y="${margin.top + ph + 17}" text-anchor="middle">${num(vv)}</text>`);
   }
   const sy = tickStep(yb - ya, 6);
-  for (let v = Math.ceil(ya / sy) * sy; v <= yb + 1e-9 * sy; v += sy) {
+  for (let k = Math.ceil(ya / sy), v = k * sy; v <= yb + 1e-9 * sy; k++, v = k * sy) {
     const y = f(Y(v));
     const vv = Math.abs(v) < 1e-9 * sy ? 0 : v;
     parts.push(`<line x1="${margin.left - 5}" y1="${y}" x2="${margin.left}" y2="${y}" stroke="black"/>`);
@@ -169,8 +168,8 @@ export function regionsSvg(opts: RegionsSvgOptions): string {
   const lx = margin.left + pw - lw - 6;
   let ly = margin.top + 10;
   parts.push(`<g class="legend"><rect x="${lx - 4}" y="${ly - 4}" width="${lw}" height="${opts.methods.length * 16 + 4}" fill="white" fill-opacity="0.85" stroke="#999"/>`);
-  opts.methods.forEach((m, i) => {
-    const color = m.color ?? PALETTE[i % PALETTE.length];
+  opts.methods.forEach((m) => {
+    const color = m.color ?? methodColor(m.name);
     parts.push(`<rect x="${lx}" y="${ly}" width="12" height="10" fill="${esc(color)}" fill-opacity="0.5" stroke="${esc(color)}"/>`);
     parts.push(`<text x="${lx + 18}" y="${ly + 9}">${esc(m.name)}</text>`);
     ly += 16;

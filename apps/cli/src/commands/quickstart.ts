@@ -2,9 +2,12 @@
  * `sii quickstart` (`pnpm start`): the stability figure, the perturbation figure and a small
  * teacher–student comparison, gathered in one report.
  */
-import { join } from 'node:path';
-import { type ReportSection, textTable } from '../report.js';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { interpretComparison, type ValCurves } from '../interpret.js';
+import { type Figure, type ReportSection, textTable } from '../report.js';
 import { Run } from '../run.js';
+import { RUN_FILES } from '../runfolder.js';
 import type { CommandResult, CommonOptions, Io } from './common.js';
 import { PERTURBATION_DEFAULTS, perturbationCommand } from './perturbation.js';
 import { stabilityCommand } from './stability.js';
@@ -28,15 +31,20 @@ export async function quickstartCommand(opts: CommonOptions & { config: Quicksta
   const ts = opts.config.teacherStudent;
   io.note(`3/3 teacher–student: ${ts.teachers} teachers × ${ts.inits.join(', ')}, ${ts.student.epochs} epochs (${ts.student.setting})`);
   const tsr = await teacherStudentCommand({ ...opts, out: sub, config: ts }, quiet);
+  // Sub-runs live under runs/: their figures and reports are linked by paths relative to this report.
+  const rel = (dir: string) => relative(run.dir, dir).split('\\').join('/');
+  const linked = (dir: string, figures: Figure[]): Figure[] => figures.map((f) => ({ ...f, href: `${rel(dir)}/figures/${f.file}` }));
+  const fullRun = (dir: string) => [{ label: `full run: ${rel(dir)}/report.html`, href: `${rel(dir)}/report.html` }];
   const sections: ReportSection[] = [
     {
       title: 'Teacher–student comparison',
-      text: `${tsr.lines?.[0] ?? ''}. Full run: ${tsr.dir}`,
+      text: `${tsr.lines?.[0] ?? ''}.`,
+      links: fullRun(tsr.dir),
       table: tsr.table,
-      figures: tsr.figures,
+      figures: linked(tsr.dir, tsr.figures),
     },
-    { title: 'Stability regions', text: `Full run: ${stab.dir}`, figures: stab.figures },
-    { title: 'Perturbation: Euler vs RK4 at the same h', table: pert.table, text: `Full run: ${pert.dir}`, figures: pert.figures },
+    { title: 'Stability regions', links: fullRun(stab.dir), figures: linked(stab.dir, stab.figures) },
+    { title: 'Perturbation: Euler vs RK4 at the same h', table: pert.table, links: fullRun(pert.dir), figures: linked(pert.dir, pert.figures) },
     { title: 'Stability intervals', table: stab.table },
   ];
   run.writeJson('results.json', {
@@ -44,7 +52,8 @@ export async function quickstartCommand(opts: CommonOptions & { config: Quicksta
     runs: { stability: stab.dir, perturbation: pert.dir, teacherStudent: tsr.dir },
     teacherStudent: tsr.summary,
   });
-  const report = run.finish('sii quickstart', sections);
+  const curves = readFileSync(join(tsr.dir, RUN_FILES.lines), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ValCurves[number]);
+  const report = run.finish('sii quickstart', sections, interpretComparison(tsr.summary, ts.student.epochs, curves));
   io.print(textTable(tsr.table));
   io.print(tsr.lines?.[0] ?? '');
   io.print(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

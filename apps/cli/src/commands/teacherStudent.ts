@@ -8,6 +8,7 @@ import { bandChart, INIT_COLORS, logHistogram, poleTrajectoryChart } from '../ch
 import { pairedSummary, quantile } from '../stats.js';
 import { type EpochReport, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
 import { createProgress, type ProgressSink } from '../progress.js';
+import { interpretComparison } from '../interpret.js';
 import { regionCurves } from '../regions.js';
 import { type ReportSection, sig, textTable } from '../report.js';
 import { Run } from '../run.js';
@@ -235,7 +236,7 @@ export async function sweepFigures(config: TeacherStudentConfig, results: readon
     points,
     marks: results.flatMap((r) => r.teacherPoles.map(([re, im]) => ({ re: re * h, im: im * h }))),
     range: { x: [-4, 1], y: [-3.5, 3.5] },
-    title: `Student poles hλ at the origin over training (h = ${h}; large dots: last epoch; ×: teacher poles)`,
+    title: `Student poles hλ at the origin over training (h = ${h}; large dots: last epoch; left: the teachers' poles)`,
   });
   return [
     { file: 'min-val-loss-histogram.svg', svg: hist, caption: 'Histogram of the minimum validation MSE per teacher and init (log x).' },
@@ -348,7 +349,7 @@ export async function teacherStudentCommand(
   for (const f of await sweepFigures(config, results)) run.addFigure(f);
   const table = summaryTable(summary);
   const sections = teacherStudentSections(config, summary, run.figures, results);
-  const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections);
+  const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections, interpretComparison(summary, config.student.epochs, results));
   run.setStatus('complete', { finishedTeachers: done.size, elapsedMs });
   io.print(textTable(table));
   io.print(comparisonLine(summary));
