@@ -146,13 +146,21 @@ describe('sii forecast (tiny, built, plain node)', () => {
 });
 
 describe('sii latent (tiny, built, plain node)', () => {
+  it('rejects sizes the authors\' architecture cannot take before training, naming the flag', () => {
+    const r = sii(['latent', '--scale', 'tiny', '--frame-size', '12', '--progress', 'off', '--workers', '0', '--out', 'lt-bad']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--frame-size must be a multiple of 8 \(three halvings to the latent grid\), got 12/);
+    const f = sii(['latent', '--scale', 'tiny', '--input-frames', '5', '--progress', 'off', '--workers', '0', '--out', 'lt-bad']);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toMatch(/--input-frames must be >= 8/);
+  });
   it('reports NMSE and pixel accuracy for both horizons and a frame strip with an embedded PNG', () => {
     const r = sii(['latent', '--system', 'pendulum', '--scale', 'tiny', '--progress', 'off', '--workers', '0', '--out', 'lt']);
     expect(r.code).toBe(0);
     const dir = runDir('lt', 'latent-');
     for (const a of arms(dir)) {
-      for (const k of ['nmse', 'nmseLong']) expect(Number(a.metrics[k])).toBeGreaterThan(0);
-      for (const k of ['pixelAccuracy', 'pixelAccuracyLong']) {
+      for (const k of ['nmse', 'nmseShort']) expect(Number(a.metrics[k])).toBeGreaterThan(0);
+      for (const k of ['pixelAccuracy', 'pixelAccuracyShort']) {
         const v = Number(a.metrics[k]);
         expect(v).toBeGreaterThanOrEqual(0);
         expect(v).toBeLessThanOrEqual(1);
@@ -165,8 +173,8 @@ describe('sii latent (tiny, built, plain node)', () => {
     expect(png).not.toBeNull();
     const bytes = Buffer.from(png![1]!, 'base64');
     expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
-    // 3 rows (true, sii, baseline) of 8×8 frames with 1-pixel gaps; 8 columns (tiny long horizon 12)
-    expect(bytes.readUInt32BE(16)).toBe(8 * 8 + 7);
+    // 3 rows (true, sii, baseline) of 8×8 frames with 1-pixel gaps; 6 columns (tiny long horizon 6)
+    expect(bytes.readUInt32BE(16)).toBe(6 * 8 + 5);
     expect(bytes.readUInt32BE(20)).toBe(3 * 8 + 2);
   });
 });

@@ -11,7 +11,7 @@ import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js
 import type { Io } from '../commands/common.js';
 import { forecastDefinition, latentDefinition, pixelDefinition } from './definitions.js';
 import { FORECAST_DATASETS, type ForecastConfig, forecastPreset } from './forecast.js';
-import { LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
+import { checkLatentConfig, LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
 import { INIT_NAMES, type InitName } from './nn.js';
 import { PIXEL_DATASETS, type PixelConfig, pixelPreset } from './pixel.js';
 import { type ExperimentDefinition, runExperiment } from './runner.js';
@@ -85,7 +85,7 @@ function fieldFlags(): Flag[] {
   ];
 }
 
-const SCALE_HELP = "preset: 'laptop' (default; one seed × both inits in minutes on 2 cores: about 6 min pixel, 2.5 min latent, 1 min forecast), 'paper' (spec §7), 'tiny' (smoke test)";
+const SCALE_HELP = "preset: 'laptop' (default; one seed × both inits in minutes on 2 cores: about 6 min pixel, 4 min latent, 1 min forecast), 'paper' (spec §7), 'tiny' (smoke test)";
 
 function addFlags(cmd: Command, flags: Flag[]): Command {
   for (const f of flags) {
@@ -184,25 +184,36 @@ export function registerExperiments(program: Command, io: Io): void {
     { flags: '--h <h>', key: 'h', description: 'solver step (frames are 0.1 apart)', parser: positive },
     { flags: '--train-sequences <n>', key: 'trainSequences', description: 'training sequences', parser: parseInteger(1) },
     { flags: '--test-sequences <n>', key: 'testSequences', description: 'held-out sequences', parser: parseInteger(1) },
-    { flags: '--frame-size <px>', key: 'frameSize', description: 'frame height = width', parser: parseInteger(4) },
+    { flags: '--frame-size <px>', key: 'frameSize', description: 'frame height = width (multiple of 8)', parser: parseInteger(8) },
     { flags: '--input-frames <n>', key: 'inputFrames', description: 'conditioning frames', parser: parseInteger(1) },
     { flags: '--horizon <n>', key: 'horizon', description: 'predicted frames in training and the short test horizon', parser: parseInteger(1) },
     { flags: '--long-horizon <n>', key: 'longHorizon', description: 'long test horizon', parser: parseInteger(1) },
-    { flags: '--horizon-start <n>', key: 'horizonStart', description: 'curriculum: predicted frames trained on in epoch 1 (>= --horizon: full horizon throughout)', parser: parseInteger(1) },
+    { flags: '--horizon-start <n>', key: 'horizonStart', description: 'opt-in curriculum: predicted frames trained on in epoch 1 (>= --horizon: full horizon throughout)', parser: parseInteger(1) },
     { flags: '--ramp-epochs <n>', key: 'rampEpochs', description: 'curriculum: epochs over which the training horizon grows linearly to --horizon (0: no curriculum)', parser: parseInteger(0) },
-    { flags: '--recon-weight <w>', key: 'reconWeight', description: 'weight of the auxiliary loss decode(z0) ≈ last conditioning frame (0: off)', parser: nonNegative },
-    { flags: '--frame-embed <n>', key: 'frameEmbed', description: 'per-frame encoder width', parser: parseInteger(1) },
-    { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: 'decoder hidden width', parser: parseInteger(1) },
+    { flags: '--recon-weight <w>', key: 'reconWeight', description: 'opt-in auxiliary loss weight, decode(z0) ≈ last conditioning frame (0: off, the authors)', parser: nonNegative },
+    { flags: '--dropout <p>', key: 'dropout', description: 'dropout in the convolution blocks (authors: 0.2 molecules, else 0)', parser: parseNumber((x) => x >= 0 && x < 1, 'a number in [0, 1)') },
+    { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule (authors 0.1)', parser: positive },
+    { flags: '--conv-impl <name>', key: 'convImpl', description: "3-D convolution: 'im2col' (JS gather + matMul, faster) or 'native' (tfjs Conv3D)", choices: ['im2col', 'native'] },
   ];
   addFlags(
     addRunFlags(
       program
         .command('latent')
-        .description('Latent dynamics from pixel frames (mass-spring, pendulum, double pendulum, molecules): SII vs baseline')
+        .description("Latent dynamics from pixel frames (mass-spring, pendulum, double pendulum, molecules), the authors' convolutional model: SII vs baseline")
         .addOption(new Option('--system <name>', 'simulated system').choices([...LATENT_SYSTEM_NAMES]).default('mass-spring')),
     ),
     latentFlags,
-  ).action(action(latentDefinition, io, (o) => buildConfig<LatentConfig>(latentPreset(o.scale as Scale), o, latentFlags, { system: o.system })));
+  ).action(
+    action(latentDefinition, io, (o) => {
+      const c = buildConfig<LatentConfig>(latentPreset(o.scale as Scale, o.system as LatentConfig['system']), o, latentFlags, { system: o.system });
+      try {
+        checkLatentConfig(c);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      return c;
+    }),
+  );
 
   const forecastFlags: Flag[] = [
     ...fieldFlags(),

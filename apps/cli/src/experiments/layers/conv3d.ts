@@ -1,0 +1,162 @@
+/**
+ * 3-D convolutions on channels-last tensors [N, D, H, W, C] for the latent-dynamics model.
+ *
+ * - `conv3d`: stride 1, zero padding (p_d, p_h, p_w), kernel [kd, kh, kw, Cin, Cout] (tfjs layout).
+ *   'im2col' (default) gathers the kd·kh·kw shifted copies of the padded input into columns
+ *   [M, K·Cin] (a JavaScript loop, see gather.ts) and multiplies by the kernel as a plain matMul; its gradient is hand-written
+ *   (tf.customGrad): dX is the same im2col convolution of dY with the flipped, in/out-swapped kernel
+ *   and padding k − 1 − p; dWᵀ = dYᵀ·cols with the forward's columns and dYᵀ transposed in JS (XNNPACK's
+ *   matMul sees untransposed inputs).
+ *   'native' uses tfjs' Conv3D kernel with the gradient registered in registerConvGradients().
+ * - `convTranspose3dStrided`: torch ConvTranspose3d with stride = kernel and no padding (the
+ *   authors' (1, 2, 2) up-sampling): one matMul [M, Cin]·[Cin, kd·kh·kw·Cout] and a depth-to-space
+ *   reshuffle (gather.ts); the patches do not overlap, so nothing is summed.
+ * A stride-1 ConvTranspose3d with padding p equals conv3d with the flipped, in/out-swapped kernel and
+ * padding k − 1 − p; the model stores that kernel directly (same parameter count, same init bound).
+ */
+
+import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import { depthToSpace, im2colData, transpose2d } from './gather.js';
+
+export type ConvImpl = 'im2col' | 'native';
+export type Triple = readonly [number, number, number];
+
+/** Plain matMul with a hand-written gradient whose products take explicitly transposed operands. */
+export function dense(x: Tensor2D, w: Tensor2D): Tensor2D {
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [a, b, save] = [args[0] as Tensor2D, args[1] as Tensor2D, args[2] as tf.GradSaveFunc];
+    save([a, b]);
+    return {
+      value: tf.matMul(a, b),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sa, sb] = saved as [Tensor2D, Tensor2D];
+        return [tf.matMul(dy as Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as Tensor2D)];
+      },
+    };
+  });
+  return (f as unknown as (a: Tensor2D, b: Tensor2D) => Tensor2D)(x, w);
+}
+
+/** Columns [N·Do·Ho·Wo, kd·kh·kw·C] of a stride-1 convolution with padding `pad` (order: kd, kh, kw, C). */
+export function im2col(x: Tensor5D, kernel: Triple, pad: Triple): Tensor2D {
+  const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad);
+  return tf.tensor2d(data, [rows, cols]);
+}
+
+/** Kernel [kd, kh, kw, Cin, Cout] → flipped in space with in/out swapped: [kd, kh, kw, Cout, Cin]. */
+export function flipKernel(w: Tensor5D): Tensor5D {
+  return tf.tidy(() => tf.transpose(tf.reverse(w, [0, 1, 2]), [0, 1, 2, 4, 3]) as Tensor5D);
+}
+
+function checkConv(x: Tensor, w: Tensor, pad: Triple): void {
+  if (x.rank !== 5) throw new RangeError(`conv3d: x must be [N, D, H, W, C], got shape [${x.shape}]`);
+  if (w.rank !== 5) throw new RangeError(`conv3d: kernel must be [kd, kh, kw, Cin, Cout], got shape [${w.shape}]`);
+  if (x.shape[4] !== w.shape[3]) throw new RangeError(`conv3d: x has ${x.shape[4]} channels but the kernel expects ${w.shape[3]}`);
+  for (let i = 0; i < 3; i++) {
+    if (!(Number.isInteger(pad[i]) && pad[i]! >= 0 && pad[i]! < w.shape[i]!)) throw new RangeError(`conv3d: pad[${i}] must be an integer in [0, ${w.shape[i]! - 1}], got ${pad[i]}`);
+  }
+}
+
+/** im2col convolution value and its columns (no gradient recorded: callers wrap it in customGrad). */
+function convIm2col(x: Tensor5D, w: Tensor5D, pad: Triple): { y: Tensor5D; cols: Tensor2D } {
+  const [kd, kh, kw, Ci, Co] = w.shape;
+  const cols = im2col(x, [kd, kh, kw], pad);
+  const [N, D, H, W] = x.shape;
+  const y = tf.tidy(() => tf.reshape(tf.matMul(cols, tf.reshape(w, [kd * kh * kw * Ci, Co]) as Tensor2D), [N, D + 2 * pad[0] - kd + 1, H + 2 * pad[1] - kh + 1, W + 2 * pad[2] - kw + 1, Co]) as Tensor5D);
+  return { y, cols };
+}
+
+/** Whether a gradient tape is recording (tf.grads / variableGrads in progress). */
+function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
+  return state.gradientDepth > 0;
+}
+
+/** One customGrad per padding (customGrad passes tensors only, so the padding is closed over). */
+const gradConvs = new Map<string, (x: Tensor5D, w: Tensor5D) => Tensor5D>();
+function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
+  const key = pad.join(',');
+  let f = gradConvs.get(key);
+  if (!f) {
+    f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+      const [x, w, save] = [args[0] as Tensor5D, args[1] as Tensor5D, args[2] as tf.GradSaveFunc];
+      const { y, cols } = convIm2col(x, w, pad);
+      save([cols, w]);
+      return {
+        value: y,
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          const [sc, sw] = saved as [Tensor2D, Tensor5D];
+          const [kd, kh, kw, Ci, Co] = sw.shape;
+          const back: Triple = [kd - 1 - pad[0], kh - 1 - pad[1], kw - 1 - pad[2]];
+          const dxr = convIm2col(dy as Tensor5D, flipKernel(sw), back);
+          dxr.cols.dispose();
+          // dWᵀ = dYᵀ·cols with dYᵀ [Co, M] transposed in JS (small), so both matMul inputs are untransposed.
+          const M = sc.shape[0];
+          const dyT = tf.tensor2d(transpose2d(dy.dataSync() as Float32Array, M, Co), [Co, M]);
+          const dwT = tf.matMul(dyT, sc); // [Co, K·Ci]
+          const dw = tf.reshape(tf.tensor2d(transpose2d(dwT.dataSync() as Float32Array, Co, kd * kh * kw * Ci), [kd * kh * kw * Ci, Co]), [kd, kh, kw, Ci, Co]);
+          return [dxr.y, dw];
+        },
+      };
+    }) as unknown as (x: Tensor5D, w: Tensor5D) => Tensor5D;
+    gradConvs.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * Stride-1 3-D convolution of x [N, D, H, W, Cin] with kernel [kd, kh, kw, Cin, Cout] and zero
+ * padding `pad`. 'native' (tfjs' Conv3D) needs 'same' padding, pad = (k − 1) / 2 on every axis.
+ */
+export function conv3d(x: Tensor5D, w: Tensor5D, pad: Triple, impl: ConvImpl = 'im2col'): Tensor5D {
+  checkConv(x, w, pad);
+  if (impl === 'native') {
+    if (![0, 1, 2].every((i) => 2 * pad[i]! === w.shape[i]! - 1)) throw new RangeError(`conv3d: impl 'native' needs 'same' padding (k − 1)/2, got pad [${pad}] for kernel [${w.shape.slice(0, 3)}]`);
+    return tf.conv3d(x, w, [1, 1, 1], 'same');
+  }
+  if (impl !== 'im2col') throw new RangeError(`conv3d: impl must be 'im2col' or 'native', got ${JSON.stringify(impl)}`);
+  if (!recordingGradients()) {
+    // Evaluation: free the columns at once instead of keeping them for a backward pass.
+    const { y, cols } = convIm2col(x, w, pad);
+    cols.dispose();
+    return y;
+  }
+  return convIm2colGrad(pad)(x, w);
+}
+
+/**
+ * Gradient of tfjs' Conv3D kernel (stride 1, no dilation), which tfjs-core's Node build does not
+ * register: dW through Conv3DBackpropFilterV2; dX as the Conv3D of dY with the flipped, in/out-swapped
+ * kernel ('same' padding, stride 1). tfjs-backend-wasm 4.22's Conv3DBackpropInputV2 returned wrong
+ * values in our tests (even for a 1×1×1 kernel), so it is not used.
+ */
+export function registerConvGradients(): void {
+  if (tf.getGradient(tf.Conv3D) != null) return;
+  tf.registerGradient({
+    kernelName: tf.Conv3D,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [Tensor5D, Tensor5D];
+      const g = (Array.isArray(dy) ? dy[0] : dy) as Tensor5D;
+      const pad = attrs.pad as 'same' | 'valid';
+      return {
+        x: () => tf.conv3d(g, flipKernel(filter), [1, 1, 1], pad),
+        filter: () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy: g }, { strides: [1, 1, 1], pad, filterShape: filter.shape }) as Tensor,
+      };
+    },
+  });
+}
+
+/**
+ * torch ConvTranspose3d with stride = kernel, no padding: x [N, D, H, W, Cin], kernel
+ * [Cin, kd·kh·kw·Cout] (column order kd, kh, kw, Cout) → [N, kd·D, kh·H, kw·W, Cout].
+ */
+export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple): Tensor5D {
+  const [N, D, H, W, Ci] = x.shape;
+  const [kd, kh, kw] = kernel;
+  const Co = w.shape[1] / (kd * kh * kw);
+  if (w.shape[0] !== Ci || !Number.isInteger(Co)) throw new RangeError(`convTranspose3dStrided: kernel must be [${Ci}, ${kd * kh * kw}·Cout], got [${w.shape}]`);
+  const y = dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w);
+  return depthToSpace(tf.reshape(y, [N, D, H, W, kd * kh * kw * Co]), kernel, Co) as Tensor5D;
+}

@@ -1,0 +1,167 @@
+/**
+ * Data movement done in plain JavaScript on the tensors' values: tfjs-backend-wasm runs rank-4/5
+ * slice, concat and transpose through slow generic paths (a rank-5 slice of 655k values took
+ * seconds), while a JS loop over a Float32Array takes milliseconds.
+ */
+
+import type { Tensor } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+
+export type Shape5 = readonly [number, number, number, number, number];
+
+/**
+ * Columns of a stride-1 convolution: x [N, D, H, W, C] with zero padding `pad` and kernel
+ * `kernel` → [M, K·C] (M = N·Do·Ho·Wo, column order kd, kh, kw, C).
+ */
+export function im2colData(x: Float32Array, shape: Shape5, kernel: readonly number[], pad: readonly number[]): { data: Float32Array; rows: number; cols: number } {
+  const [N, D, H, W, C] = shape;
+  const [kd, kh, kw] = kernel as [number, number, number];
+  const [pd, ph, pw] = pad as [number, number, number];
+  const Do = D + 2 * pd - kd + 1;
+  const Ho = H + 2 * ph - kh + 1;
+  const Wo = W + 2 * pw - kw + 1;
+  const M = N * Do * Ho * Wo;
+  const KC = kd * kh * kw * C;
+  const out = new Float32Array(M * KC);
+  let dst = 0;
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < Do; d++)
+      for (let h = 0; h < Ho; h++)
+        for (let w = 0; w < Wo; w++)
+          for (let a = 0; a < kd; a++) {
+            const di = d + a - pd;
+            for (let b = 0; b < kh; b++) {
+              const hi = h + b - ph;
+              for (let c = 0; c < kw; c++, dst += C) {
+                const wi = w + c - pw;
+                if (di < 0 || di >= D || hi < 0 || hi >= H || wi < 0 || wi >= W) continue; // zero padding
+                const src = (((n * D + di) * H + hi) * W + wi) * C;
+                for (let ch = 0; ch < C; ch++) out[dst + ch] = x[src + ch]!;
+              }
+            }
+          }
+  return { data: out, rows: M, cols: KC };
+}
+
+/** Transpose of a row-major [R, C] matrix. */
+export function transpose2d(src: Float32Array, R: number, C: number): Float32Array {
+  const out = new Float32Array(R * C);
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = src[r * C + c]!;
+  return out;
+}
+
+/** [A, B, R] → [B, A, R] of contiguous blocks of R values. */
+function swapBlocks(src: Float32Array, A: number, B: number, R: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) out.set(src.subarray((a * B + b) * R, (a * B + b + 1) * R), (b * A + a) * R);
+  return out;
+}
+
+/** Swap the first two axes of x (gradient: the same swap back). */
+export function swapLeadingAxes(x: Tensor): Tensor {
+  const [A, B, ...rest] = x.shape as number[];
+  if (x.rank < 2) throw new RangeError(`swapLeadingAxes: x must have rank >= 2, got shape [${x.shape}]`);
+  const R = rest.reduce((p, q) => p * q, 1);
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => ({
+    value: tf.tensor(swapBlocks((args[0] as Tensor).dataSync() as Float32Array, A!, B!, R), [B!, A!, ...rest]),
+    gradFunc: (dy: Tensor) => [tf.tensor(swapBlocks(dy.dataSync() as Float32Array, B!, A!, R), x.shape)],
+  })) as unknown as (v: Tensor) => Tensor;
+  return f(x);
+}
+
+/**
+ * Depth-to-space [N, D, H, W, kd·kh·kw·C] (last axis ordered kd, kh, kw, C) → [N, kd·D, kh·H, kw·W, C];
+ * `inverse` goes back (the gradient of either is the other).
+ */
+function depthToSpaceData(src: Float32Array, N: number, D: number, H: number, W: number, k: readonly number[], C: number, inverse: boolean): Float32Array {
+  const [kd, kh, kw] = k as [number, number, number];
+  const out = new Float32Array(src.length);
+  let q = 0;
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < D; d++)
+      for (let h = 0; h < H; h++)
+        for (let w = 0; w < W; w++)
+          for (let a = 0; a < kd; a++)
+            for (let b = 0; b < kh; b++)
+              for (let c = 0; c < kw; c++, q += C) {
+                const o = (((n * D * kd + d * kd + a) * H * kh + h * kh + b) * W * kw + w * kw + c) * C;
+                if (inverse) out.set(src.subarray(o, o + C), q);
+                else out.set(src.subarray(q, q + C), o);
+              }
+  return out;
+}
+
+export function depthToSpace(x: Tensor, k: readonly number[], C: number): Tensor {
+  const [N, D, H, W, KC] = x.shape as unknown as Shape5;
+  if (x.rank !== 5 || KC !== k[0]! * k[1]! * k[2]! * C) throw new RangeError(`depthToSpace: x must be [N, D, H, W, ${k[0]! * k[1]! * k[2]! * C}], got shape [${x.shape}]`);
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => ({
+    value: tf.tensor(depthToSpaceData((args[0] as Tensor).dataSync() as Float32Array, N, D, H, W, k, C, false), [N, D * k[0]!, H * k[1]!, W * k[2]!, C]),
+    gradFunc: (dy: Tensor) => [tf.tensor(depthToSpaceData(dy.dataSync() as Float32Array, N, D, H, W, k, C, true), x.shape)],
+  })) as unknown as (v: Tensor) => Tensor;
+  return f(x);
+}
+
+const pools = new Map<string, (x: Tensor) => Tensor>();
+
+/** Pool(2) over D, H, W (kernel 2, stride 2, floor) of channels-last [N, D, H, W, C]: 'max' (first maximum gets the gradient) or 'avg'. */
+export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
+  const [N, D, H, W, C] = x.shape as unknown as Shape5;
+  const [Do, Ho, Wo] = [Math.floor(D / 2), Math.floor(H / 2), Math.floor(W / 2)];
+  if (x.rank !== 5 || Do < 1 || Ho < 1 || Wo < 1) throw new RangeError(`pool: x must be [N, D >= 2, H >= 2, W >= 2, C], got shape [${x.shape}]`);
+  const key = `${kind}:${x.shape}`;
+  let f = pools.get(key);
+  if (!f) {
+    const outShape = [N, Do, Ho, Wo, C];
+    const size = N * Do * Ho * Wo * C;
+    f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+      const src = (args[0] as Tensor).dataSync() as Float32Array;
+      const out = new Float32Array(size);
+      const arg = kind === 'max' ? new Int32Array(size) : null;
+      let o = 0;
+      for (let n = 0; n < N; n++)
+        for (let d = 0; d < Do; d++)
+          for (let h = 0; h < Ho; h++)
+            for (let w = 0; w < Wo; w++)
+              for (let ch = 0; ch < C; ch++, o++) {
+                let best = Number.NEGATIVE_INFINITY;
+                let at = -1;
+                let sum = 0;
+                for (let a = 0; a < 2; a++)
+                  for (let b = 0; b < 2; b++)
+                    for (let c = 0; c < 2; c++) {
+                      const i = (((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch;
+                      const v = src[i]!;
+                      sum += v;
+                      if (v > best) {
+                        best = v;
+                        at = i;
+                      }
+                    }
+                if (arg) {
+                  out[o] = best;
+                  arg[o] = at;
+                } else out[o] = sum / 8;
+              }
+      return {
+        value: tf.tensor(out, outShape),
+        gradFunc: (dy: Tensor) => {
+          const g = dy.dataSync() as Float32Array;
+          const dx = new Float32Array(N * D * H * W * C);
+          if (arg) for (let i = 0; i < size; i++) dx[arg[i]!]! += g[i]!;
+          else {
+            let q = 0;
+            for (let n = 0; n < N; n++)
+              for (let d = 0; d < Do; d++)
+                for (let h = 0; h < Ho; h++)
+                  for (let w = 0; w < Wo; w++)
+                    for (let ch = 0; ch < C; ch++, q++)
+                      for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let c = 0; c < 2; c++) dx[(((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch] = g[q]! / 8;
+          }
+          return [tf.tensor(dx, [N, D, H, W, C])];
+        },
+      };
+    }) as unknown as (x: Tensor) => Tensor;
+    pools.set(key, f);
+  }
+  return f(x);
+}

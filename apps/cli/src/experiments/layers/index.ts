@@ -1,0 +1,5 @@
+export { type ConvImpl, conv3d, convTranspose3dStrided, dense, flipKernel, im2col, registerConvGradients, type Triple } from './conv3d.js';
+export { depthToSpace, im2colData, pool2, swapLeadingAxes } from './gather.js';
+export { Conv3d, ConvTranspose3dStrided, dropout, silu } from './modules.js';
+export { BatchNorm, GroupNorm, NORM_EPS, normalize } from './norm.js';
+export { avgPool3d2, maxPool3d2 } from './pool.js';
