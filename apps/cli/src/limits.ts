@@ -23,6 +23,15 @@ export const LIMITS = {
   trajectories: 10_000,
   students: 10_000,
   seeds: 10_000,
+  /** Pixel task: examples per split, pixels per ODE step (one sCIFAR image has 1024 pixels). */
+  examples: 1_000_000,
+  pixelsPerStep: 1024,
+  /** Latent task: sequences per split, frame side in pixels, frames per horizon. */
+  sequences: 100_000,
+  frameSize: 256,
+  frames: 10_000,
+  /** Forecast windows per split (also bounds segment lengths and strides, in samples). */
+  windows: 1_000_000,
   /** Worker threads. */
   workers: 256,
 } as const;

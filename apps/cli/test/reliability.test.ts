@@ -69,6 +69,9 @@ describe('size limits', () => {
     [['forecast', '--hidden', '100000'], '--hidden', 'limit of 4096'],
     [['pixel', '--seeds', '20000'], '--seeds', 'limit of 10000'],
     [['latent', '--batch', '200000'], '--batch', 'limit of 100000'],
+    [['latent', '--frame-size', '512'], '--frame-size', 'limit of 256'],
+    [['pixel', '--train-size', '2000000'], '--train-size', 'limit of 1000000'],
+    [['forecast', '--max-train-windows', '2000000'], '--max-train-windows', 'limit of 1000000'],
   ])('%j is a usage error naming %s and its %s, before any run folder exists', (args, flag, limit) => {
     const out = join(tmp, `limits-${flag}-${args[0]}`);
     const r = sii([...args, '--out', out]);

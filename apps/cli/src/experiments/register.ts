@@ -30,8 +30,8 @@ export class UsageError extends Error {
 }
 
 /** An integer >= min, or 'all' / 'none' (→ null). */
-function intOrNull(min: number, word: string): Parser {
-  const int = parseInteger(min);
+function intOrNull(min: number, word: string, max?: number): Parser {
+  const int = parseInteger(min, max);
   return (v) => (v.trim() === word ? null : int(v));
 }
 function numberOrNull(word: string, check: (x: number) => boolean, what: string): Parser {
@@ -157,11 +157,11 @@ export function registerExperiments(program: Command, io: Io): void {
   const pixelFlags: Flag[] = [
     ...fieldFlags(),
     { flags: '--h <h>', key: 'h', description: 'solver step', parser: positive },
-    { flags: '--pixels-per-step <k>', key: 'pixelsPerStep', description: 'consecutive pixels per ODE step (paper 1; laptop one image row)', parser: parseInteger(1) },
-    { flags: '--train-size <n|all>', key: 'trainSize', description: 'training examples (class-balanced subset)', parser: intOrNull(10, 'all') },
-    { flags: '--test-size <n|all>', key: 'testSize', description: 'test examples (class-balanced subset)', parser: intOrNull(10, 'all') },
+    { flags: '--pixels-per-step <k>', key: 'pixelsPerStep', description: `consecutive pixels per ODE step (paper 1; laptop one image row) (<= ${LIMITS.pixelsPerStep})`, parser: parseInteger(1, LIMITS.pixelsPerStep) },
+    { flags: '--train-size <n|all>', key: 'trainSize', description: `training examples (class-balanced subset) (<= ${LIMITS.examples})`, parser: intOrNull(10, 'all', LIMITS.examples) },
+    { flags: '--test-size <n|all>', key: 'testSize', description: `test examples (class-balanced subset) (<= ${LIMITS.examples})`, parser: intOrNull(10, 'all', LIMITS.examples) },
     { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: `decoder hidden width (<= ${LIMITS.hidden})`, parser: parseInteger(1, LIMITS.hidden) },
-    { flags: '--micro-batch <n|none>', key: 'microBatch', description: 'accumulate gradients over chunks of n examples (same update, less memory)', parser: intOrNull(1, 'none') },
+    { flags: '--micro-batch <n|none>', key: 'microBatch', description: `accumulate gradients over chunks of n examples (same update, less memory) (<= ${LIMITS.batch})`, parser: intOrNull(1, 'none', LIMITS.batch) },
     { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: positive },
     { flags: '--augment <on|off>', key: 'augment', description: "sCIFAR training augmentation: random crop 32 (padding 4) + horizontal flip, as the paper's code (default on for scifar)", parser: onOff('--augment') },
     { flags: '--permutation-seed <run|base>', key: 'permutationSeed', description: "psMNIST permutation: 'run' one per run from the run seed (default, as the paper's code), 'base' one for all runs", choices: ['run', 'base'] },
@@ -186,14 +186,14 @@ export function registerExperiments(program: Command, io: Io): void {
   const latentFlags: Flag[] = [
     ...fieldFlags(),
     { flags: '--h <h>', key: 'h', description: 'solver step (frames are 0.1 apart)', parser: positive },
-    { flags: '--train-sequences <n>', key: 'trainSequences', description: 'training sequences', parser: parseInteger(1) },
-    { flags: '--test-sequences <n>', key: 'testSequences', description: 'held-out sequences', parser: parseInteger(1) },
-    { flags: '--frame-size <px>', key: 'frameSize', description: 'frame height = width (multiple of 8)', parser: parseInteger(8) },
-    { flags: '--input-frames <n>', key: 'inputFrames', description: 'conditioning frames', parser: parseInteger(1) },
-    { flags: '--horizon <n>', key: 'horizon', description: 'predicted frames in training and the short test horizon', parser: parseInteger(1) },
-    { flags: '--long-horizon <n>', key: 'longHorizon', description: 'long test horizon', parser: parseInteger(1) },
-    { flags: '--horizon-start <n>', key: 'horizonStart', description: 'opt-in curriculum: predicted frames trained on in epoch 1 (>= --horizon: full horizon throughout)', parser: parseInteger(1) },
-    { flags: '--ramp-epochs <n>', key: 'rampEpochs', description: 'curriculum: epochs over which the training horizon grows linearly to --horizon (0: no curriculum)', parser: parseInteger(0) },
+    { flags: '--train-sequences <n>', key: 'trainSequences', description: `training sequences (<= ${LIMITS.sequences})`, parser: parseInteger(1, LIMITS.sequences) },
+    { flags: '--test-sequences <n>', key: 'testSequences', description: `held-out sequences (<= ${LIMITS.sequences})`, parser: parseInteger(1, LIMITS.sequences) },
+    { flags: '--frame-size <px>', key: 'frameSize', description: `frame height = width (multiple of 8) (<= ${LIMITS.frameSize})`, parser: parseInteger(8, LIMITS.frameSize) },
+    { flags: '--input-frames <n>', key: 'inputFrames', description: `conditioning frames (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--horizon <n>', key: 'horizon', description: `predicted frames in training and the short test horizon (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--long-horizon <n>', key: 'longHorizon', description: `long test horizon (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--horizon-start <n>', key: 'horizonStart', description: `opt-in curriculum: predicted frames trained on in epoch 1 (>= --horizon: full horizon throughout) (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--ramp-epochs <n>', key: 'rampEpochs', description: `curriculum: epochs over which the training horizon grows linearly to --horizon (0: no curriculum) (<= ${LIMITS.epochs})`, parser: parseInteger(0, LIMITS.epochs) },
     { flags: '--recon-weight <w>', key: 'reconWeight', description: 'opt-in auxiliary loss weight, decode(z0) ≈ last conditioning frame (0: off, the authors)', parser: nonNegative },
     { flags: '--dropout <p>', key: 'dropout', description: 'dropout in the convolution blocks (authors: 0.2 molecules, else 0)', parser: parseNumber((x) => x >= 0 && x < 1, 'a number in [0, 1)') },
     { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule (authors 0.1)', parser: positive },
@@ -223,11 +223,11 @@ export function registerExperiments(program: Command, io: Io): void {
     ...fieldFlags(),
     { flags: '--h <h>', key: 'h', description: 'solver step (default: the sampling time, as the authors)', parser: positive },
     { flags: '--window <n>', key: 'window', description: `window length in samples (<= ${LIMITS.window}; default: the authors' per data set: engine 400, airquality 100, activity 10; tanks/duffing 64)`, parser: parseInteger(2, LIMITS.window) },
-    { flags: '--segment-length <n>', key: 'segmentLength', description: 'segment length of the engine / air-quality 80/20 split (authors 800)', parser: parseInteger(2) },
-    { flags: '--train-stride <n>', key: 'trainStride', description: 'distance between training window starts (authors: airquality 10, else 1)', parser: parseInteger(1) },
-    { flags: '--test-stride <n>', key: 'testStride', description: 'distance between test window starts (authors 1)', parser: parseInteger(1) },
-    { flags: '--max-train-windows <n|all>', key: 'maxTrainWindows', description: 'at most this many training windows, evenly spaced (authors: all)', parser: intOrNull(1, 'all') },
-    { flags: '--max-test-windows <n|all>', key: 'maxTestWindows', description: 'at most this many test windows, evenly spaced (authors: all)', parser: intOrNull(1, 'all') },
+    { flags: '--segment-length <n>', key: 'segmentLength', description: `segment length of the engine / air-quality 80/20 split (authors 800) (<= ${LIMITS.samples})`, parser: parseInteger(2, LIMITS.samples) },
+    { flags: '--train-stride <n>', key: 'trainStride', description: `distance between training window starts (authors: airquality 10, else 1) (<= ${LIMITS.samples})`, parser: parseInteger(1, LIMITS.samples) },
+    { flags: '--test-stride <n>', key: 'testStride', description: `distance between test window starts (authors 1) (<= ${LIMITS.samples})`, parser: parseInteger(1, LIMITS.samples) },
+    { flags: '--max-train-windows <n|all>', key: 'maxTrainWindows', description: `at most this many training windows, evenly spaced (authors: all) (<= ${LIMITS.windows})`, parser: intOrNull(1, 'all', LIMITS.windows) },
+    { flags: '--max-test-windows <n|all>', key: 'maxTestWindows', description: `at most this many test windows, evenly spaced (authors: all) (<= ${LIMITS.windows})`, parser: intOrNull(1, 'all', LIMITS.windows) },
     { flags: '--data-seed <n>', key: 'dataSeed', description: "random_state of the authors' train/test splits (their data_seed 42)", parser: parseInteger(0) },
     { flags: '--optimizer <name>', key: 'optimizer', description: 'optimizer (authors: nadam)', choices: ['nadam', 'adam'] },
     { flags: '--lr-decay <gamma>', key: 'lrDecay', description: 'ExponentialLR γ per epoch (authors: airquality 0.95, else 0.999)', parser: positive },
