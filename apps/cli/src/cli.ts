@@ -92,7 +92,7 @@ function common(o: Record<string, unknown>): CommonOptions {
   };
 }
 
-/** Student defaults (spec §7); hidden/layers default per setting. */
+/** Student defaults (METHOD.md §7); hidden/layers default per setting. */
 export function studentConfig(o: Record<string, unknown>): StudentConfig {
   const setting = o.setting as Setting;
   return {

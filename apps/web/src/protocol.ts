@@ -20,7 +20,7 @@ export interface TrainConfig {
   batch: number;
   /** Samples in the teacher trajectory (one solver step per sample). */
   samples: number;
-  /** 'incl': teacher poles inside the Euler region; 'excl': outside the RK4 region (spec §7). */
+  /** 'incl': teacher poles inside the Euler region; 'excl': outside the RK4 region (METHOD.md §7). */
   teacher: 'incl' | 'excl';
   seed: number;
   backend: 'wasm' | 'cpu';

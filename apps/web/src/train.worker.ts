@@ -153,7 +153,7 @@ function arrive(k: number, s: Student, info: EpochInfo): Promise<void> {
   });
 }
 
-/** Train both students with fitAsync: NAdam, gradient clipped to global norm `clip` (spec §7). */
+/** Train both students with fitAsync: NAdam, gradient clipped to global norm `clip` (METHOD.md §7). */
 function train(): Promise<void> {
   epochStart = performance.now();
   return Promise.all(

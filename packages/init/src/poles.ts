@@ -1,5 +1,5 @@
 /**
- * Pole sampling by rejection in z = hλ (spec §3).
+ * Pole sampling by rejection in z = hλ (METHOD.md §3).
  */
 import { type Complex, complex, type Rng } from '@sii/linalg';
 import { fromTorchdiffeq, getTableau, stabilityAbs, stabilityPolynomial, taylorPolynomial } from '@sii/rk';
@@ -98,7 +98,7 @@ export function getSolverTableau(solver: string, argName = 'solver') {
   }
 }
 
-/** The authors' solver → Taylor order map (spec §3). */
+/** The authors' solver → Taylor order map (METHOD.md §3). */
 export const AUTHORS_TAYLOR_ORDER: Readonly<Record<string, number>> = Object.freeze({
   euler: 1,
   midpoint: 2,
@@ -109,7 +109,7 @@ export const AUTHORS_TAYLOR_ORDER: Readonly<Record<string, number>> = Object.fre
 });
 
 /**
- * Order p of the Taylor polynomial the authors sample with for `solver` (spec §3). Names outside
+ * Order p of the Taylor polynomial the authors sample with for `solver` (METHOD.md §3). Names outside
  * their map use the tableau's order, capped at 4 (e.g. heun 2, kutta3 3, rk38 4, tsit5 4).
  */
 export function taylorOrderForSolver(solver: string): number {
@@ -120,7 +120,7 @@ export function taylorOrderForSolver(solver: string): number {
 
 /**
  * Exact R(z) of a solver from its tableau. The authors' 'rk3' (not an @sii/rk or torchdiffeq name)
- * is any 3-stage third-order method, whose R is exactly the order-3 Taylor polynomial (spec §2).
+ * is any 3-stage third-order method, whose R is exactly the order-3 Taylor polynomial (METHOD.md §2).
  */
 export function solverStability(solver: string): Float64Array {
   if (solver === 'rk3') {
@@ -208,7 +208,7 @@ export function samplePolesDetailed(opts: SamplePolesOptions): SamplePolesResult
   return { poles, hLambda, samples, tries, accepted: n };
 }
 
-/** Poles λ = z/h sampled by rejection inside the solver's stability region (spec §3). */
+/** Poles λ = z/h sampled by rejection inside the solver's stability region (METHOD.md §3). */
 export function samplePoles(opts: SamplePolesOptions): Complex[] {
   return samplePolesDetailed(opts).poles;
 }

@@ -1,5 +1,5 @@
 /**
- * Stability-informed initialization (spec §4–5): poles → reference matrix A → layer weights, then the
+ * Stability-informed initialization (METHOD.md §4–5): poles → reference matrix A → layer weights, then the
  * optional activation-slope compensation.
  */
 import { type Complex, complex, croot, type DenseMatrix, haarOrthogonal, Rng } from '@sii/linalg';
@@ -87,7 +87,7 @@ export interface SiiResult extends MlpWeights {
 export const DEFAULT_BIAS_SCALE = 1e-4;
 
 /**
- * Reference matrix A (spec §4.1) for L layers: a real pole p gives A_jj = (−p)^{1/L}; a pair
+ * Reference matrix A (METHOD.md §4 step 1) for L layers: a real pole p gives A_jj = (−p)^{1/L}; a pair
  * p, p̄ at j, j+1 gives the block [[μ, ω], [−ω, μ]], μ + iω = principal L-th root of −p. Then
  * −Aᴸ has eigenvalues exactly the poles.
  */
@@ -147,7 +147,7 @@ function mulTopTransposed(Q: DenseMatrix, n: number, M: Float64Array, cols: numb
 }
 
 /**
- * Layer weights from A, B0 and the orthogonal factors (spec §4.4), row convention:
+ * Layer weights from A, B0 and the orthogonal factors (METHOD.md §4 step 4), row convention:
  * W_1 = −C_0·Q_1, W_k = Q_{k−1}ᵀ·C·Q_k, W_L = Q_{L−1}ᵀ·C; L = 1: W_1 = −A.
  * Only the top n rows of each Q_k meet the nonzero n-column blocks of C_0 and C.
  */
@@ -225,7 +225,7 @@ export function compensateSlopes(
   }
 }
 
-/** Stability-informed initialization of an MLP vector field (spec §3–5). */
+/** Stability-informed initialization of an MLP vector field (METHOD.md §3–5). */
 export function siiInit(opts: SiiOptions): SiiResult {
   if (!opts || typeof opts !== 'object') throw new TypeError('siiInit: options object required');
   const sizes = layerSizes(opts);

@@ -23,7 +23,7 @@ describe('samplePoles', () => {
       { stability: { taylorOrder: 2 }, coeffs: taylor(2) },
       { stability: { taylorOrder: 3 }, coeffs: taylor(3) },
       { stability: { taylorOrder: 4 }, coeffs: taylor(4) },
-      // Dormand–Prince: Σ_{k≤5} z^k/k! + z⁶/600 (spec §2)
+      // Dormand–Prince: Σ_{k≤5} z^k/k! + z⁶/600 (METHOD.md §2)
       { stability: 'dopri5', coeffs: [...taylor(5), 1 / 600] },
     ];
     for (const { stability, coeffs } of cases) {

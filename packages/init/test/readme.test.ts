@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { absPoly, taylor } from './helpers.js';
 
@@ -12,9 +13,11 @@ describe('README example (plain node, dist/)', () => {
   it('prints hλ of the four poles, all inside the midpoint region with the margin', () => {
     expect(existsSync(join(pkgDir, 'dist', 'index.js'))).toBe(true);
     const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
-    const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code!], { cwd: pkgDir, encoding: 'utf8' });
+    // The README example is TypeScript (examples/readme.ts, type-checked by tooling/release); strip the types.
+    const js = ts.transpileModule(code!, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', js], { cwd: pkgDir, encoding: 'utf8' });
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(5);
     expect(lines[4]).toBe('all poles inside the midpoint region: true');

@@ -38,4 +38,5 @@ export {
 export { type EigOptions, type EigResult, eig, eigenvalues, eigenvaluesBatch } from './eigen.js';
 export { polyRoots } from './poly.js';
 export { haarOrthogonal, type QrOptions, type QrResult, qr } from './qr.js';
-export { fnv1a32, Rng, type RngSeed, splitmix32 } from './rng.js';
+export { brandClass, hasBrand } from './brand.js';
+export { fnv1a32, isRng, Rng, RNG_BRAND, type RngSeed, splitmix32 } from './rng.js';

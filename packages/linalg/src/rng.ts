@@ -4,6 +4,8 @@
  * numbers on every platform. The exact algorithms are documented in README.md.
  */
 
+import { brandClass, hasBrand } from './brand.js';
+
 /** A seed: a safe integer (any sign) or a string (hashed with FNV-1a over its UTF-8 bytes). */
 export type RngSeed = number | string;
 
@@ -72,10 +74,13 @@ function rotl(x: number, k: number): number {
 
 /** Seeded random number generator (xoshiro128**, seeded by splitmix32). */
 export class Rng {
-  /** Initial state words; {@link fork} derives sub-streams from these, not from the current state. */
+  // Private members are @internal: the build strips them from the .d.ts, so the Rng types of two copies of
+  // @sii/linalg stay assignable to each other (TypeScript compares classes with private members nominally).
+  /** @internal Initial state words; {@link fork} derives sub-streams from these, not from the current state. */
   private readonly origin: Uint32Array;
+  /** @internal */
   private readonly s = new Uint32Array(4);
-  /** Second value of the last Marsaglia polar pair, returned by the next {@link normal} call. */
+  /** @internal Second value of the last Marsaglia polar pair, returned by the next {@link normal} call. */
   private spare: number | undefined = undefined;
 
   /**
@@ -151,6 +156,7 @@ export class Rng {
     return mean + std * this.standardNormal();
   }
 
+  /** @internal */
   private standardNormal(): number {
     if (this.spare !== undefined) {
       const z = this.spare;
@@ -245,4 +251,13 @@ function checkRange(lo: number, hi: number, fn: string): void {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
     throw new RangeError(`${fn}: need finite lo < hi, got lo=${lo}, hi=${hi}`);
   }
+}
+
+/** Brand key of {@link Rng}: `instanceof Rng` and {@link isRng} accept an Rng from any copy of @sii/linalg. */
+export const RNG_BRAND = 'sii.Rng';
+brandClass(Rng, RNG_BRAND);
+
+/** Whether `value` is an {@link Rng} from any copy of @sii/linalg (brand check, not `instanceof`). */
+export function isRng(value: unknown): value is Rng {
+  return hasBrand(value, RNG_BRAND);
 }

@@ -1,5 +1,5 @@
 /**
- * Diagnostics of spec §8: the Jacobian ∂f/∂x at a batch of points (exact, by reverse-mode autodiff),
+ * Diagnostics of METHOD.md §8: the Jacobian ∂f/∂x at a batch of points (exact, by reverse-mode autodiff),
  * its eigenvalues (poles, float64 via @sii/linalg), poles along a trajectory, and whether h·λ lies
  * in the solver's stability region (@sii/rk).
  */

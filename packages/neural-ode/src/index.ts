@@ -38,7 +38,14 @@ export {
   saveModel,
   serializeModel,
 } from './io.js';
-export { type GradMode, type MlpOptions, MlpVectorField, type VectorField } from './mlp.js';
+export {
+  type GradMode,
+  isMlpVectorField,
+  MLP_VECTOR_FIELD_BRAND,
+  type MlpOptions,
+  MlpVectorField,
+  type VectorField,
+} from './mlp.js';
 export { NeuralODE, type NeuralODEOptions, type RolloutOptions } from './neural_ode.js';
 export {
   DEFAULT_TENSOR_ATOL,

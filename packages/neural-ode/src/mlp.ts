@@ -1,11 +1,12 @@
 /**
- * MLP vector field f([x, u]) in the row-vector convention of the spec: each Linear layer computes
+ * MLP vector field f([x, u]) in the row-vector convention of METHOD.md §4: each Linear layer computes
  * y = x·W + b with W of shape in × out; an activation follows every layer but the last.
  * Layer sizes: (n + m) → H → … → H → n with L Linear layers ((n + m) → n when L = 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import type { DenseMatrix, RngSeed } from '@sii/linalg';
+import { brandClass, hasBrand } from '@sii/linalg';
 import {
   type ActivationName,
   assertWeightsMatch,
@@ -203,4 +204,13 @@ export class MlpVectorField implements VectorField {
     this.disposed = true;
     for (const v of this.variables) v.dispose();
   }
+}
+
+/** Brand key of {@link MlpVectorField}: `instanceof MlpVectorField` accepts a field from any copy of @sii/neural-ode. */
+export const MLP_VECTOR_FIELD_BRAND = 'sii.MlpVectorField';
+brandClass(MlpVectorField, MLP_VECTOR_FIELD_BRAND);
+
+/** Whether `value` is an {@link MlpVectorField} from any copy of @sii/neural-ode (brand check, not `instanceof`). */
+export function isMlpVectorField(value: unknown): value is MlpVectorField {
+  return hasBrand(value, MLP_VECTOR_FIELD_BRAND);
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { run } from './fixtures/problem.mjs';
@@ -59,14 +60,16 @@ describe('worker threads under V8 flags', () => {
 describe('README', () => {
   it('the example runs under plain node and trains (loss decreases)', () => {
     const readme = readFileSync(`${pkgDir}README.md`, 'utf8');
-    const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    expect(blocks.length).toBe(2);
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBeGreaterThanOrEqual(2); // the first two blocks are the runnable example
     // the second block continues the first (same `field`); merge its import into the first
     const second = blocks[1]!.replace(/^import \{([^}]*)\} from '@sii\/neural-ode';\n/m, '');
     const names = /^import \{([^}]*)\} from '@sii\/neural-ode';/m.exec(blocks[1]!)![1]!;
     const first = blocks[0]!.replace(/import \{([^}]*)\} from '@sii\/neural-ode';/, (_m, a: string) => `import {${a}, ${names}} from '@sii/neural-ode';`);
     const file = `${pkgDir}test/fixtures/.readme-example.mjs`;
-    writeFileSync(file, `${first}\n${second}`);
+    // The README example is TypeScript (examples/readme.ts, type-checked by tooling/release); strip the types.
+    const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+    writeFileSync(file, ts.transpileModule(`${first}\n${second}`, { compilerOptions }).outputText);
     try {
       const out = execFileSync(process.execPath, [file], { cwd: pkgDir, encoding: 'utf8' });
       const losses = [...out.matchAll(/loss ([0-9.]+)/g)].map((m) => Number(m[1]));

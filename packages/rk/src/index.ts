@@ -33,5 +33,12 @@ export {
   type TrialStep,
 } from './stepping.js';
 export { type RegionsSvgOptions, regionsSvg } from './svg.js';
-export { achievedOrder, ButcherTableau, MAX_STAGES, type TableauSpec } from './tableau.js';
+export {
+  achievedOrder,
+  BUTCHER_TABLEAU_BRAND,
+  ButcherTableau,
+  isButcherTableau,
+  MAX_STAGES,
+  type TableauSpec,
+} from './tableau.js';
 export { type RootedTree, stageVector, treeConditionLabel, treesOfOrder, treesUpToOrder } from './trees.js';

@@ -11,7 +11,7 @@ const EPS = 2 ** -52;
 
 /**
  * Exact stability polynomial of an explicit tableau: R(z) = 1 + Σ_{k=1..s} (bᵀA^{k−1}𝟙) z^k
- * (spec §2; R(z) = 1 + z bᵀ(I − zA)⁻¹𝟙 expanded as a Neumann series, finite since A is nilpotent).
+ * (METHOD.md §2; R(z) = 1 + z bᵀ(I − zA)⁻¹𝟙 expanded as a Neumann series, finite since A is nilpotent).
  */
 export function stabilityPolynomial(t: ButcherTableau): StabilityFunction {
   const s = t.stages;

@@ -1,4 +1,5 @@
 // Butcher tableaux of explicit Runge–Kutta methods, validated on construction.
+import { brandClass, hasBrand } from '@sii/linalg';
 import { stageVector, treeConditionLabel, treesUpToOrder } from './trees.js';
 
 /** Plain description of an explicit RK method (what {@link ButcherTableau} validates). */
@@ -241,4 +242,13 @@ export class ButcherTableau {
     if (this.dense) spec.dense = this.dense.map((r) => [...r]);
     return spec;
   }
+}
+
+/** Brand key of {@link ButcherTableau}: `instanceof ButcherTableau` accepts a tableau from any copy of @sii/rk. */
+export const BUTCHER_TABLEAU_BRAND = 'sii.ButcherTableau';
+brandClass(ButcherTableau, BUTCHER_TABLEAU_BRAND);
+
+/** Whether `value` is a {@link ButcherTableau} from any copy of @sii/rk (brand check, not `instanceof`). */
+export function isButcherTableau(value: unknown): value is ButcherTableau {
+  return hasBrand(value, BUTCHER_TABLEAU_BRAND);
 }

@@ -1,5 +1,5 @@
 /**
- * `sii teacher-student` (spec §7): for each teacher seed, train one student per init on identical
+ * `sii teacher-student` (METHOD.md §7): for each teacher seed, train one student per init on identical
  * data; per-teacher results are written atomically as soon as a teacher's students are done, so an
  * interrupted sweep resumes without redoing finished teachers (--resume).
  */
@@ -27,7 +27,7 @@ import {
 } from '../train/types.js';
 import { type CommandResult, type CommonOptions, firstErrors, type Io } from './common.js';
 
-/** Student architecture per setting (spec §7). */
+/** Student architecture per setting (METHOD.md §7). */
 export const SETTING_DEFAULTS: Record<Setting, { hidden: number; layers: number }> = {
   incl: { hidden: 128, layers: 3 },
   excl: { hidden: 32, layers: 2 },
@@ -404,7 +404,7 @@ export async function teacherStudentCommand(
   return { dir: run.dir, report, summary, figures: run.figures, table, lines: [comparisonLine(summary)] };
 }
 
-/** The paper's values (spec §7; the authors' configs/teacher_student/*.json) for the student and the sweep. */
+/** The paper's values (METHOD.md §7; the authors' configs/teacher_student/*.json) for the student and the sweep. */
 export function paperStudentValues(setting: Setting): Record<string, unknown> {
   return {
     teachers: 500,

@@ -1,5 +1,5 @@
 /**
- * `sii forecast`: multivariate forecasting with the authors' variational latent ODE (spec §7), see
+ * `sii forecast`: multivariate forecasting with the authors' variational latent ODE (METHOD.md §7), see
  * forecast/model.ts (model and loss), forecast/data.ts (data and batches), forecast/evaluate.ts (test
  * metric), forecast/config.ts (protocol, presets and their deviations), forecast/run.ts (one arm).
  */

@@ -79,7 +79,7 @@ export function buildOde(init: InitName, c: FieldConfig, seed: string): { field:
   return { field, ode: new NeuralODE(field, { method: c.solver, step: c.h, checkFinite: false }), poles: w.poles };
 }
 
-/** Loss weights w_s = linspace(0.1, 1, T)^4 (spec §7), not normalised. */
+/** Loss weights w_s = linspace(0.1, 1, T)^4 (METHOD.md §7), not normalised. */
 export function stepWeights(T: number): Float32Array {
   const w = new Float32Array(T);
   for (let s = 0; s < T; s++) {

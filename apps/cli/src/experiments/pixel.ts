@@ -1,5 +1,5 @@
 /**
- * Pixel-level classification (spec §7): encoder Linear(F → n) → input-driven neural ODE (one solver
+ * Pixel-level classification (METHOD.md §7): encoder Linear(F → n) → input-driven neural ODE (one solver
  * step of size h per time step, u = encoded pixel(s), x_0 = 0) → decoder Linear(n → 64), ReLU,
  * Linear(64 → 10) at every step. Loss Σ_s w_s·CE(dec(x_s), y), w = linspace(0.1, 1, T)^4 (not
  * normalised, batch-mean CE); accuracy from the last step. Adam with the learning rate scaled

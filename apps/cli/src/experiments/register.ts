@@ -86,7 +86,7 @@ function fieldFlags(): Flag[] {
   ];
 }
 
-const SCALE_HELP = "preset: 'laptop' (default; one seed × both inits in minutes on 2 cores: about 6 min pixel, 4 min latent, 1 min forecast), 'paper' (spec §7), 'tiny' (smoke test)";
+const SCALE_HELP = "preset: 'laptop' (default; one seed × both inits in minutes on 2 cores: about 6 min pixel, 1 min latent, 4 min forecast on duffing), 'paper' (the paper's settings, docs/FIDELITY.md), 'tiny' (smoke test)";
 
 function addFlags(cmd: Command, flags: Flag[]): Command {
   for (const f of flags) {

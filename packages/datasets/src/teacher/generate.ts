@@ -1,5 +1,5 @@
 /**
- * Teacher–student data (spec §7): a float64 teacher MLP vector field dx/dt = f(x, u), SII-initialized,
+ * Teacher–student data (METHOD.md §7): a float64 teacher MLP vector field dx/dt = f(x, u), SII-initialized,
  * simulated with dopri5 from y0 ~ U(0, 1)^n under a noisy PWM input (training: sin-modulated duty,
  * validation: cos-modulated, fresh y0 and noise), plus all 10-sample windows and the teacher's
  * poles (eigenvalues of ∂f/∂x) along each trajectory.
@@ -24,7 +24,7 @@ import { interpolateSamples, type PwmModulation, pwmInput } from './pwm.js';
 export type TeacherSetting = 'incl' | 'excl';
 export const TEACHER_SETTINGS: readonly TeacherSetting[] = ['incl', 'excl'];
 
-/** How the teacher is built (spec §7). */
+/** How the teacher is built (METHOD.md §7). */
 export interface TeacherConfig {
   states: number;
   inputs: number;

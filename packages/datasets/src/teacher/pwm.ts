@@ -1,4 +1,4 @@
-/** Input signals of the teacher–student study (spec §7). */
+/** Input signals of the teacher–student study (METHOD.md §7). */
 import type { Rng } from '@sii/linalg';
 import { checkFinite, checkInt, checkNonNegative, checkPositive } from '../latent/checks.js';
 

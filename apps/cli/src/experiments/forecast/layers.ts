@@ -1,5 +1,5 @@
 /**
- * The two MLP heads of the authors' forecasting model (spec §7): a Linear layer followed by
+ * The two MLP heads of the authors' forecasting model (METHOD.md §7): a Linear layer followed by
  * LayerNorm and an activation, (L − 1) times, then a Linear output layer. The encoder uses tanh,
  * the decoder ReLU; L is the same layer count as the ODE's MLP (their one `n_layers` setting).
  */

@@ -1,5 +1,5 @@
 /**
- * The authors' variational latent ODE for multivariate forecasting (spec §7):
+ * The authors' variational latent ODE for multivariate forecasting (METHOD.md §7):
  * - encoder g: the inputs at t0 only, u_0 ∈ R^m → LayerNorm–tanh MLP → (μ, log σ²) ∈ R^{2n};
  * - training: z0 = μ + σ·ε (reparameterised); evaluation: z0 ~ N(0, I), the prior (as theirs);
  * - latent ODE dz/dt = f(z, u), one solver step of h per sample with u_k held over step k + 1;

