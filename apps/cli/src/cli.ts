@@ -3,6 +3,8 @@
  * dispatch to the commands.
  */
 import { availableParallelism } from 'node:os';
+import { ACTIVATION_NAMES } from '@sii/mlp';
+import { tableauNames } from '@sii/rk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type CommonOptions, type Io, stdIo } from './commands/common.js';
 import { IMPLICIT_TEACHER_HLAMBDA, implicitCommand } from './commands/implicit.js';
@@ -15,19 +17,29 @@ import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
 import { INIT_NAMES, type InitName, STUDENT_PAIRINGS, STUDENT_TARGETS, type Setting, type StudentConfig, type StudentPairing, type StudentTarget } from './train/types.js';
 import { decimalOrNull } from './numbers.js';
+import { LIMITS } from './limits.js';
 import { cliVersion } from './versions.js';
 
 export const DEFAULT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
 
 // ---- value parsers: commander turns an InvalidArgumentError into "option '--x <v>' argument 'v' is invalid. <msg>"
-export function parseInteger(min: number) {
+/** An integer >= min; with `max`, also <= max (a stated limit, see limits.ts). */
+export function parseInteger(min: number, max?: number) {
   return (v: string): number => {
     const x = Number(v);
     if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < min) {
-      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+      throw new InvalidArgumentError(`expected an integer >= ${min}${max === undefined ? '' : ` and <= ${max}`}`);
     }
+    if (max !== undefined && x > max) throw new InvalidArgumentError(`${v.trim()} exceeds the limit of ${max} (expected an integer from ${min} to ${max})`);
     return x;
   };
+}
+
+/** A solver name registered in @sii/rk. */
+export function parseSolver(v: string): string {
+  const names = tableauNames();
+  if (!names.includes(v)) throw new InvalidArgumentError(`unknown solver ${v}; expected one of ${names.join(', ')}`);
+  return v;
 }
 export function parseNumber(check: (x: number) => boolean = Number.isFinite, what = 'a finite number') {
   return (v: string): number => {
@@ -64,8 +76,9 @@ function addCommon(cmd: Command, opts: { workers?: boolean } = {}): Command {
   cmd.addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'));
   if (opts.workers) {
     cmd.addOption(
-      new Option('--workers <n>', 'worker threads (one model each)').argParser(parseInteger(1)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
+      new Option('--workers <n>', `worker threads (one model each; <= ${LIMITS.workers})`).argParser(parseInteger(1, LIMITS.workers)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
     );
+    cmd.addOption(new Option('--fail-fast', 'stop at the first failed training run and exit with code 1 (default: record the failure and go on)').default(false));
   }
   return cmd;
 }
@@ -76,6 +89,7 @@ function common(o: Record<string, unknown>): CommonOptions {
     seed: o.seed as number,
     progress: o.progress as CommonOptions['progress'],
     workers: (o.workers as number | undefined) ?? DEFAULT_WORKERS,
+    failFast: o.failFast === true,
   };
 }
 
@@ -107,21 +121,21 @@ export function studentConfig(o: Record<string, unknown>): StudentConfig {
 function addStudentOptions(cmd: Command, d: { teachers: number; epochs: number; setting: Setting }): Command {
   cmd
     .addOption(new Option('--setting <setting>', 'teachers with poles inside Euler (incl) or outside RK4 (excl)').choices(['incl', 'excl']).default(d.setting))
-    .addOption(new Option('--teachers <n>', 'number of teachers (seeds)').argParser(parseInteger(1)).default(d.teachers))
-    .addOption(new Option('--epochs <n>', 'training epochs per student').argParser(parseInteger(1)).default(d.epochs))
+    .addOption(new Option('--teachers <n>', `number of teachers (seeds; <= ${LIMITS.teachers})`).argParser(parseInteger(1, LIMITS.teachers)).default(d.teachers))
+    .addOption(new Option('--epochs <n>', `training epochs per student (<= ${LIMITS.epochs})`).argParser(parseInteger(1, LIMITS.epochs)).default(d.epochs))
     .addOption(new Option('--init <list>', 'initializations to compare (comma-separated)').argParser(parseList<InitName>(INIT_NAMES)).default([...INIT_NAMES], 'sii,baseline'))
-    .addOption(new Option('--hidden <n>', 'student hidden width H (default: incl 128, excl 32)').argParser(parseInteger(1)))
-    .addOption(new Option('--layers <n>', 'student layers L (default: incl 3, excl 2)').argParser(parseInteger(2)))
-    .addOption(new Option('--activation <name>', 'student activation').default('elu'))
-    .addOption(new Option('--solver <name>', 'student solver (@sii/rk tableau)').default('midpoint'))
+    .addOption(new Option('--hidden <n>', `student hidden width H (<= ${LIMITS.hidden}; default: incl 128, excl 32)`).argParser(parseInteger(1, LIMITS.hidden)))
+    .addOption(new Option('--layers <n>', `student layers L (<= ${LIMITS.layers}; default: incl 3, excl 2)`).argParser(parseInteger(2, LIMITS.layers)))
+    .addOption(new Option('--activation <name>', 'student activation (@sii/mlp)').choices([...ACTIVATION_NAMES]).default('elu'))
+    .addOption(new Option('--solver <name>', 'student solver (@sii/rk tableau)').argParser(parseSolver).default('midpoint'))
     .addOption(new Option('--h <h>', 'solver step = sample time').argParser(positive).default(0.1))
     .addOption(new Option('--eps <eps>', 'SII margin of the student').argParser(parseNumber((x) => x < 0, 'a number < 0')).default(-0.01))
     .addOption(new Option('--no-complex', 'SII with real poles only (default: complex pairs)'))
-    .addOption(new Option('--window <n>', 'samples per training window').argParser(parseInteger(2)).default(10))
-    .addOption(new Option('--batch <n>', 'windows per batch').argParser(parseInteger(1)).default(20))
+    .addOption(new Option('--window <n>', `samples per training window (<= ${LIMITS.window})`).argParser(parseInteger(2, LIMITS.window)).default(10))
+    .addOption(new Option('--batch <n>', `windows per batch (<= ${LIMITS.batch})`).argParser(parseInteger(1, LIMITS.batch)).default(20))
     .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-4))
     .addOption(new Option('--clip <norm>', 'gradient-norm clip').argParser(positive).default(1))
-    .addOption(new Option('--samples <n>', 'samples per teacher trajectory').argParser(parseInteger(3)).default(300))
+    .addOption(new Option('--samples <n>', `samples per teacher trajectory (<= ${LIMITS.samples})`).argParser(parseInteger(3, LIMITS.samples)).default(300))
     .addOption(
       new Option('--diverge-factor <x>', 'diverged when a loss is NaN/Inf or exceeds x times the initial validation loss').argParser(positive).default(1e6),
     )
@@ -172,7 +186,7 @@ export function buildProgram(io: Io = stdIo): Command {
       .addOption(new Option('--h <h>', 'step').argParser(positive).default(P.h))
       .addOption(new Option('--z-real <z>', 'hλ of the real pole').argParser(parseNumber()).default(P.zReal))
       .addOption(new Option('--z-complex <re,im>', 'hλ of the complex pair (re ± i·im)').argParser(parsePair).default(P.zComplex, P.zComplex.join(',')))
-      .addOption(new Option('--steps <n>', 'solver steps').argParser(parseInteger(10)).default(P.steps))
+      .addOption(new Option('--steps <n>', `solver steps (<= ${LIMITS.steps})`).argParser(parseInteger(10, LIMITS.steps)).default(P.steps))
       .addOption(new Option('--amplitude <a>', 'size of the initial perturbation').argParser(positive).default(P.amplitude))
       .addOption(new Option('--methods <list>', 'solvers to compare').argParser(parseList()).default(P.methods, P.methods.join(','))),
   ).action(async (o) => {
@@ -197,13 +211,13 @@ export function buildProgram(io: Io = stdIo): Command {
     const resume = o.resume as string | undefined;
     if (resume) {
       // A resumed sweep keeps its stored configuration; a flag that would change it is refused, not ignored.
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter']);
+      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast']);
       const changed = ts.options
         .filter((opt) => !allowed.has(opt.attributeName()) && ts.getOptionValueSource(opt.attributeName()) === 'cli')
         .map((opt) => opt.long);
       if (changed.length) {
         throw new InvalidArgumentError(
-          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers and --progress apply)`,
+          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress and --fail-fast apply)`,
         );
       }
     }
@@ -217,14 +231,14 @@ export function buildProgram(io: Io = stdIo): Command {
     program
       .command('implicit-regularization')
       .description('Paper Figure 3: students fitted to a linear teacher with each solver; kernel density of the learned poles')
-      .addOption(new Option('--solvers <list>', 'training solvers').argParser(parseList()).default(['euler', 'midpoint', 'rk4'], 'euler,midpoint,rk4'))
-      .addOption(new Option('--students <n>', 'students (seeds) per solver').argParser(parseInteger(1)).default(4))
-      .addOption(new Option('--epochs <n>', 'training epochs').argParser(parseInteger(1)).default(150))
+      .addOption(new Option('--solvers <list>', 'training solvers (@sii/rk tableaus)').argParser(parseList(tableauNames())).default(['euler', 'midpoint', 'rk4'], 'euler,midpoint,rk4'))
+      .addOption(new Option('--students <n>', `students (seeds) per solver (<= ${LIMITS.students})`).argParser(parseInteger(1, LIMITS.students)).default(4))
+      .addOption(new Option('--epochs <n>', `training epochs (<= ${LIMITS.epochs})`).argParser(parseInteger(1, LIMITS.epochs)).default(150))
       .addOption(new Option('--h <h>', 'solver step = sample time').argParser(positive).default(0.1))
-      .addOption(new Option('--hidden <n>', 'student hidden width').argParser(parseInteger(3)).default(32))
-      .addOption(new Option('--layers <n>', 'student layers').argParser(parseInteger(2)).default(2))
-      .addOption(new Option('--trajectories <n>', 'teacher trajectories').argParser(parseInteger(1)).default(4))
-      .addOption(new Option('--samples <n>', 'samples per trajectory').argParser(parseInteger(3)).default(40))
+      .addOption(new Option('--hidden <n>', `student hidden width (<= ${LIMITS.hidden})`).argParser(parseInteger(3, LIMITS.hidden)).default(32))
+      .addOption(new Option('--layers <n>', `student layers (<= ${LIMITS.layers})`).argParser(parseInteger(2, LIMITS.layers)).default(2))
+      .addOption(new Option('--trajectories <n>', `teacher trajectories (<= ${LIMITS.trajectories})`).argParser(parseInteger(1, LIMITS.trajectories)).default(4))
+      .addOption(new Option('--samples <n>', `samples per trajectory (<= ${LIMITS.samples})`).argParser(parseInteger(3, LIMITS.samples)).default(40))
       .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-2))
       .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm')),
     { workers: true },

@@ -3,7 +3,7 @@
  * {re, im} objects) or plain text with one pole per line as "re im" or "re" (blank lines and
  * lines starting with # are skipped).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { decimalOrNull } from './numbers.js';
 
 export interface Pole {
@@ -24,7 +24,8 @@ function toPole(v: unknown, where: string): Pole {
       return { re: o.re, im: (o.im as number | undefined) ?? 0 };
     }
   }
-  throw new TypeError(`${where}: expected a number, [re, im] or {re, im} with numbers, got ${JSON.stringify(v)}`);
+  const text = JSON.stringify(v) ?? String(v);
+  throw new TypeError(`${where}: expected a number, [re, im] or {re, im} with numbers, got ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
 }
 
 export function parsePoles(text: string, source = 'poles'): Pole[] {
@@ -62,11 +63,19 @@ export function parsePoles(text: string, source = 'poles'): Pole[] {
   return poles;
 }
 
+/** Largest poles file read (bytes): 16 MiB, about a million poles. */
+export const MAX_POLES_FILE_BYTES = 16 * 1024 * 1024;
+
 export function readPolesFile(path: string): Pole[] {
   let text: string;
   try {
+    const { size } = statSync(path);
+    if (size > MAX_POLES_FILE_BYTES) {
+      throw new RangeError(`--poles: ${path} has ${size} bytes, more than the limit of ${MAX_POLES_FILE_BYTES} for a poles file`);
+    }
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof RangeError) throw e;
     throw new Error(`--poles: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parsePoles(text, path);

@@ -94,13 +94,15 @@ export interface QueueHooks<T, R> {
   /** Awaited before the slot takes its next task (e.g. to write results atomically). */
   onDone(slot: number, task: T, result: R, extra: unknown): void | Promise<void>;
   onError(slot: number, task: T, error: Error): void | Promise<void>;
+  /** Checked before a slot takes its next task: true stops the queue (tasks under way finish). */
+  stop?(): boolean;
 }
 
 /** Run every task, each slot taking the next one from the queue in order. */
 export async function runQueue<T, R>(tasks: readonly T[], runner: TaskRunner<T, R>, hooks: QueueHooks<T, R>): Promise<void> {
   let next = 0;
   const loop = async (slot: number) => {
-    while (next < tasks.length) {
+    while (next < tasks.length && !hooks.stop?.()) {
       const task = tasks[next++];
       hooks.onStart?.(slot, task);
       try {

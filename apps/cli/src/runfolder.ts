@@ -4,7 +4,7 @@
  * rename), so a killed run never leaves a half-written result behind.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** The one system call writeFileAtomic needs to be replaceable by tests (short writes, ENOSPC). */
@@ -86,7 +86,16 @@ export function timestamp(date = new Date()): string {
 /** Create a fresh run folder `<base>/<command>-<timestamp>[-k]` and return its absolute path. */
 export function createRunDir(base: string, command: string, date = new Date()): string {
   const root = resolve(base);
-  mkdirSync(root, { recursive: true });
+  const fail = (e: unknown): never => {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`cannot create a run folder under ${root} (--out): ${err.message}`, { cause: e });
+  };
+  if (existsSync(root) && !statSync(root).isDirectory()) fail(new Error(`${root} is not a directory`));
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (e) {
+    fail(e);
+  }
   const stem = `${command}-${timestamp(date)}`;
   for (let k = 1; ; k++) {
     const dir = join(root, k === 1 ? stem : `${stem}-${k}`);
@@ -95,7 +104,7 @@ export function createRunDir(base: string, command: string, date = new Date()): 
       mkdirSync(dir);
       return dir;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fail(e);
     }
   }
 }
@@ -104,6 +113,8 @@ export function createRunDir(base: string, command: string, date = new Date()): 
 export const RUN_FILES = {
   config: 'config.json',
   results: 'results.json',
+  /** Wall times and elapsed time (results.json holds only what the seed fixes). */
+  timings: 'timings.json',
   lines: 'results.jsonl',
   report: 'report.html',
   status: 'status.json',

@@ -28,7 +28,7 @@ describe('sii pixel data protocol (built, plain node)', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const dir = join(tmp, out, readdirSync(join(tmp, out))[0]!);
-      expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config).toMatchObject({ dataset: 'scifar', augment, permutationSeed: 'run' });
+      expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config).toMatchObject({ dataset: 'scifar', augment, permutationSeed: 'run', trainSize: null, testSize: null });
       expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(text);
     }
   });

@@ -1,5 +1,8 @@
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePoles } from '../src/polesfile.js';
+import { MAX_POLES_FILE_BYTES, parsePoles, readPolesFile } from '../src/polesfile.js';
 
 describe('parsePoles', () => {
   it('reads JSON pairs, objects, numbers and {poles: [...]}', () => {
@@ -44,5 +47,19 @@ describe('decimal numbers', () => {
     expect(['1', '-2.5', '+.5', '3.', '1e-3', ' 7 '].map(decimalOrNull)).toEqual([1, -2.5, 0.5, 3, 0.001, 7]);
     expect(['', ' ', '0x10', '0b11', '1e999', 'NaN', 'Infinity', '1,5', '--1', '.', 'e5'].map(decimalOrNull)).toEqual(Array(11).fill(null));
     expect(() => parseDecimal('0x10', '--lr')).toThrow(/--lr: expected a finite decimal number, got "0x10"/);
+  });
+});
+
+describe('readPolesFile', () => {
+  it('refuses a file above MAX_POLES_FILE_BYTES from its size, and cuts long values in messages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sii-poles-'));
+    const p = join(dir, 'big.txt');
+    writeFileSync(p, '-1\n');
+    expect(readPolesFile(p)).toEqual([{ re: -1, im: 0 }]);
+    truncateSync(p, MAX_POLES_FILE_BYTES + 1); // sparse: no disk used
+    expect(() => readPolesFile(p)).toThrow(`--poles: ${p} has 16777217 bytes, more than the limit of 16777216 for a poles file`);
+    expect(() => readPolesFile(join(dir, 'none.txt'))).toThrow(/--poles: cannot read .*none\.txt \(ENOENT\)/);
+    const long = JSON.stringify([{ re: 'x'.repeat(1000) }]);
+    expect(() => parsePoles(long, 'p.json')).toThrow(/p\.json\[0\]: expected a number, \[re, im\] or \{re, im\} with numbers, got \{"re":"x{193}…$/);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
-import { ACTIVITY_TAGS, loadActivity, parseActivity, resampleActivity } from '../src/index.js';
+import { ACTIVITY_TAGS, alignActivityAuthors, loadActivity, MAX_ACTIVITY_STEPS, parseActivity, resampleActivity } from '../src/index.js';
 
 const path = join(import.meta.dirname, 'fixtures', 'forecast-activity', 'ConfLongDemo_JSI.txt');
 const text = readFileSync(path, 'utf8');
@@ -73,7 +73,36 @@ describe('parseActivity / resampleActivity', () => {
     expect(() => parseActivity('\n\n', 'f.txt')).toThrow(/f\.txt: no data lines/);
     const onlyB = write('onlyB.txt', text.split('\n').filter((l) => l.startsWith('B01')).join('\n'));
     expect(() => loadActivity({ path: onlyB })).toThrow(/onlyB\.txt: no usable recording \(B01: no samples of tag\(s\) 020-000-033-111\)/);
-    expect(() => resampleActivity([], { dt: -1 })).toThrow(/dt must be > 0, got -1/);
+    expect(() => resampleActivity([], { dt: -1 })).toThrow(/resampleActivity: dt must be a finite number > 0, got -1/);
+  });
+});
+
+describe('activity bounds and finiteness', () => {
+  const good = 'A01,010-000-024-033,633790226051280329,27.05.2009 14:03:25:127,4.06,1.89,0.50,walking';
+  it('1e999 and ticks beyond 64 bits are errors naming the file and line', () => {
+    expect(() => parseActivity(`${good}\n${good.replace('4.06', '1e999')}`, 'f.txt')).toThrow("f.txt:2: '1e999' in column 'x' is beyond the range of finite numbers");
+    expect(() => parseActivity(good.replace('633790226051280329', '9223372036854775808'), 'f.txt')).toThrow(
+      "f.txt:1: timestamp '9223372036854775808' exceeds the largest .NET tick count 9223372036854775807",
+    );
+    expect(() => parseActivity(good.replace('633790226051280329', '9'.repeat(400)), 'f.txt')).toThrow(/f\.txt:1: timestamp '9{40}' exceeds/);
+    expect(() => alignActivityAuthors(good.replace('633790226051280329', '9'.repeat(400)), 'f.txt')).toThrow(/f\.txt:1: timestamp '9{40}' is beyond the range of finite numbers/);
+    expect(() => alignActivityAuthors(good.replace('0.50', '-1e400'), 'f.txt')).toThrow("f.txt:1: '-1e400' in column 'z' is beyond the range of finite numbers");
+  });
+
+  it('ticks spanning 4e12 (4.6 days) are refused before the grid is allocated', () => {
+    // the four tags of one recording, two samples each: at 0 and at 4e12 ticks = 4e5 s → 2e7 steps of 0.02 s
+    const tags = Object.values(ACTIVITY_TAGS);
+    const lines = tags.flatMap((tag) => [0n, 4_000_000_000_000n].map((dt) => `A01,${tag},${633790226051280329n + dt},d,1,2,3,walking`));
+    const recs = parseActivity(lines.join('\n'), 'far.txt');
+    expect(MAX_ACTIVITY_STEPS).toBe(4194304);
+    expect(() => resampleActivity(recs, { file: 'far.txt' })).toThrow(
+      /far\.txt: recording A01 spans 400000 s: 20000001 steps of dt = 0\.02 s bring the resampled total to 20000001, above the limit of 4194304/,
+    );
+    const p = write('far.txt', lines.join('\n'));
+    expect(() => loadActivity({ path: p })).toThrow(/far\.txt: recording A01 spans 400000 s/);
+    // within the limit the same layout resamples: 4e7 ticks = 4 s → 201 steps
+    const near = parseActivity(tags.flatMap((tag) => [0n, 40_000_000n].map((dt) => `A01,${tag},${633790226051280329n + dt},d,1,2,3,walking`)).join('\n'));
+    expect(resampleActivity(near).segments[0]!.length).toBe(201);
   });
 });
 

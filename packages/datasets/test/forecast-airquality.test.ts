@@ -58,7 +58,7 @@ describe('parseAirQuality', () => {
     const p = variant('gap.csv', (l) => [...l.slice(0, 25), ...l.slice(27)]); // drop hours 24, 25
     const s = parseAirQuality(readFileSync(p, 'utf8'));
     expect(s.runs.map((r) => r.length)).toEqual([24, 22]);
-    expect(s.runStarts[1] - s.runStarts[0]).toBe(26 * 3_600_000);
+    expect(s.runStarts[1]! - s.runStarts[0]!).toBe(26 * 3_600_000);
   });
 
   it('errors: missing column, unparsable value, short row, bad time order, all-missing column', () => {
@@ -66,6 +66,8 @@ describe('parseAirQuality', () => {
     expect(() => loadAirQuality({ path: noCol })).toThrow(/nocol\.csv: target column 'NO2\(GT\)' not found in the header \(line 1\); columns: Date, Time/);
     const badNum = variant('badnum.csv', (l) => l.map((x, i) => (i === 6 ? x.replace(';1,5;', ';1,5x;') : x)));
     expect(() => loadAirQuality({ path: badNum })).toThrow(/badnum\.csv:7: cannot parse '1,5x' as a number in column 'CO\(GT\)'/);
+    const hugeNum = variant('hugenum.csv', (l) => l.map((x, i) => (i === 6 ? x.replace(';1,5;', ';1,5e999;') : x)));
+    expect(() => loadAirQuality({ path: hugeNum })).toThrow(/hugenum\.csv:7: '1,5e999' in column 'CO\(GT\)' is beyond the range of finite numbers/);
     const short = variant('short.csv', (l) => l.map((x, i) => (i === 8 ? x.split(';').slice(0, 6).join(';') : x)));
     expect(() => loadAirQuality({ path: short })).toThrow(/short\.csv:9: row has 6 fields/);
     const order = variant('order.csv', (l) => [l[0], l[2], l[1], ...l.slice(3)]);
@@ -164,6 +166,8 @@ describe('air quality from the .xlsx workbook (the authors’ file) and their pr
     expect(Array.from(a.test.targets)).toEqual(Array.from(b.test.targets));
     const s = await readAirQualityXlsx(xlsx);
     expect(s.runs[0].targets[3 * 4]).toBeCloseTo(1.3, 12);
+    // the start of the run from the first row's Date and Time cells, as the CSV gives it
+    expect(s.runStarts).toEqual([Date.UTC(2004, 2, 10, 18)]);
   });
 
   it("defaults: segments 800, windows 100, training stride 10, test stride 1, split as train_test_split(42)", () => {
@@ -187,6 +191,10 @@ describe('air quality from the .xlsx workbook (the authors’ file) and their pr
       rows[5][rows[0].indexOf('CO(GT)')] = 'n/a';
     });
     await expect(loadAirQualityFile({ path: badCell })).rejects.toThrow(/badcell\.xlsx: row 6, column 'CO\(GT\)': cannot read 'n\/a' as a number/);
+    const hugeCell = await writeXlsx('hugecell.xlsx', (rows) => {
+      rows[5][rows[0].indexOf('CO(GT)')] = '1e999';
+    });
+    await expect(loadAirQualityFile({ path: hugeCell })).rejects.toThrow(/hugecell\.xlsx: row 6, column 'CO\(GT\)': '1e999' is beyond the range of finite numbers/);
     const notXlsx = join(tmp, 'broken.xlsx');
     writeFileSync(notXlsx, 'not a zip');
     await expect(loadAirQualityFile({ path: notXlsx })).rejects.toThrow(/cannot read .*broken\.xlsx as an \.xlsx workbook/);

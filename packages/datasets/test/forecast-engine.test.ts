@@ -22,6 +22,26 @@ function write(name: string, content: string): string {
   return p;
 }
 
+describe('engine CSV finiteness', () => {
+  it('1e999, -1e999 and NaN in a numeric column are errors naming the file, line and column', () => {
+    const lines = text.split('\n');
+    const col = header.indexOf('ambient_pressure');
+    const withCell = (bad: string) => {
+      const copy = [...lines];
+      const f = copy[4]!.split(',');
+      f[col] = bad;
+      copy[4] = f.join(',');
+      return copy.join('\n');
+    };
+    for (const bad of ['1e999', '-1E+400']) {
+      expect(() => parseEngine(withCell(bad), { file: 'e.csv' })).toThrow(`e.csv:5: '${bad}' in column 'ambient_pressure' is beyond the range of finite numbers`);
+    }
+    for (const bad of ['NaN', 'Infinity', '0x10']) {
+      expect(() => parseEngine(withCell(bad), { file: 'e.csv' })).toThrow(`e.csv:5: cannot parse '${bad}' as a number in column 'ambient_pressure'`);
+    }
+  });
+});
+
 describe('parseEngine', () => {
   it('reads the default 7 inputs and the intercooler pressure by column name', () => {
     const { series, inputNames, targetNames } = parseEngine(text);

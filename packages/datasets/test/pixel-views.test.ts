@@ -74,7 +74,7 @@ describe('CIFAR-10 binary loader', () => {
     bad[3073] = 10;
     expect(() => parseCifarBatch(bad, 'x.bin')).toThrow(/x\.bin: record 1 \(byte offset 3073\) has label 10, expected 0\.\.9/);
     expect(() => loadCifar10('train', { dir })).toThrow(/CIFAR-10: .*cifar-cut holds the train batches in neither accepted format/);
-    expect(() => loadCifar10('train', { dir, files: ['data_batch_1.bin'] })).toThrow(/CIFAR-10: cannot read .*data_batch_1\.bin/);
+    expect(() => loadCifar10('train', { dir, files: ['data_batch_1.bin'] })).toThrow(/cannot read CIFAR-10 batch .*data_batch_1\.bin/);
     expect(() => pixelTask({ dataset: 'cifar10' })).toThrow(/needs opts\.dir/);
   });
 });

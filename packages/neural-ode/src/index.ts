@@ -32,6 +32,7 @@ export {
   deserializeModel,
   loadModel,
   MODEL_FORMAT,
+  MODEL_LIMITS,
   MODEL_VERSION,
   type ModelFile,
   readModelFile,

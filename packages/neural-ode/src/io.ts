@@ -10,6 +10,13 @@ import { show } from './validate.js';
 export const MODEL_FORMAT = 'sii-neural-ode/mlp';
 export const MODEL_VERSION = 1;
 
+/**
+ * What a model file may declare, checked before anything is allocated: at most 64 Linear layers,
+ * 65,536 states, inputs or hidden units, and 2^25 (33,554,432) parameters in all (128 MiB of float32,
+ * a 179 MB file); the file itself at most 256 MiB. The paper's largest model has 3 layers of 128 units.
+ */
+export const MODEL_LIMITS = Object.freeze({ layers: 64, width: 65_536, parameters: 2 ** 25, fileBytes: 256 * 1024 * 1024 });
+
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
   version: number;
@@ -65,6 +72,12 @@ export function encodeFloat32(values: ArrayLike<number>): string {
 }
 
 export function decodeFloat32(s: string, count: number, where = 'decodeFloat32'): Float64Array {
+  if (typeof s !== 'string') throw new TypeError(`${where}: must be a base64 string, got ${show(s)}`);
+  // 4·count bytes are 4·ceil(4·count/3) base64 characters: refuse another length before decoding
+  const chars = 4 * Math.ceil((count * 4) / 3);
+  if (s.length !== chars) {
+    throw new RangeError(`${where}: expected ${count} float32 values (${count * 4} bytes, ${chars} base64 characters), got ${s.length} characters`);
+  }
   const bytes = base64ToBytes(s, where);
   if (bytes.length !== count * 4) {
     throw new RangeError(`${where}: expected ${count} float32 values (${count * 4} bytes), got ${bytes.length} bytes`);
@@ -75,12 +88,52 @@ export function decodeFloat32(s: string, count: number, where = 'decodeFloat32')
   return out;
 }
 
+function assertFiniteWeights(values: ArrayLike<number>, where: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new RangeError(`${where}[${i}] is ${values[i]}: a model with non-finite weights cannot be saved (training diverged?)`);
+    }
+  }
+}
+
+/**
+ * Check a declared spec against {@link MODEL_LIMITS} with arithmetic only (no shapes built), so that a
+ * file declaring 3e7 layers or 1e9 units fails at once. The spec's own rules are checked afterwards.
+ */
+function assertSpecWithinLimits(spec: unknown, where: string): void {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new TypeError(`${where}: spec must be an object { states, inputs, hidden, layers, activation }, got ${show(spec)}`);
+  }
+  const s = spec as Record<string, unknown>;
+  const field = (name: string, min: number, max: number): number => {
+    const v = s[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new RangeError(`${where}: spec.${name} must be an integer in [${min}, ${max}], got ${show(v)}`);
+    }
+    return v;
+  };
+  const { layers: maxLayers, width, parameters } = MODEL_LIMITS;
+  const L = field('layers', 1, maxLayers);
+  const n = field('states', 1, width);
+  const m = field('inputs', 0, width);
+  const H = L > 1 ? field('hidden', 1, width) : 0;
+  // Σ (in + 1)·out over (n+m) → H → … → H → n
+  const count = L === 1 ? (n + m + 1) * n : (n + m + 1) * H + (L - 2) * (H + 1) * H + (H + 1) * n;
+  if (count > parameters) {
+    throw new RangeError(`${where}: spec declares ${count} parameters, more than the limit of ${parameters}`);
+  }
+}
+
 /** The JSON-ready description of a model (architecture + weights). */
 export function serializeModel(field: MlpVectorField, meta?: Record<string, unknown>): ModelFile {
   if (!(field instanceof MlpVectorField)) {
     throw new TypeError(`serializeModel: field must be an MlpVectorField, got ${show(field)}`);
   }
   const w = field.getWeights();
+  w.weights.forEach((W, k) => {
+    assertFiniteWeights(W.data, `serializeModel: layers[${k}].weight`);
+    assertFiniteWeights(w.biases[k]!, `serializeModel: layers[${k}].bias`);
+  });
   const file: ModelFile = {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
@@ -98,32 +151,47 @@ export function serializeModel(field: MlpVectorField, meta?: Record<string, unkn
 
 /** Rebuild a model from {@link serializeModel}'s output (or its JSON text). */
 export function deserializeModel(json: ModelFile | string, opts: Omit<MlpOptions, 'seed' | 'leakyReluAlpha'> = {}): MlpVectorField {
-  const where = 'deserializeModel';
+  return deserializeModelAt(json, opts, 'deserializeModel');
+}
+
+function deserializeModelAt(json: ModelFile | string, opts: Omit<MlpOptions, 'seed' | 'leakyReluAlpha'>, where: string): MlpVectorField {
   let file: ModelFile;
   try {
     file = typeof json === 'string' ? (JSON.parse(json) as ModelFile) : json;
   } catch (err) {
     throw new SyntaxError(`${where}: not valid JSON: ${(err as Error).message}`);
   }
-  if (file == null || file.format !== MODEL_FORMAT) {
-    throw new RangeError(`${where}: format must be ${JSON.stringify(MODEL_FORMAT)}, got ${show(file?.format)}`);
+  if (file === null || typeof file !== 'object' || file.format !== MODEL_FORMAT) {
+    throw new RangeError(`${where}: format must be ${JSON.stringify(MODEL_FORMAT)}, got ${show(file !== null && typeof file === 'object' ? file.format : file)}`);
   }
   if (file.version !== MODEL_VERSION) {
     throw new RangeError(`${where}: unsupported version ${show(file.version)} (expected ${MODEL_VERSION})`);
   }
+  assertSpecWithinLimits(file.spec, where);
   const shapes = layerShapes(file.spec, where);
   if (!Array.isArray(file.layers) || file.layers.length !== shapes.length) {
-    throw new RangeError(`${where}: expected ${shapes.length} layers, got ${show(file.layers?.length)}`);
+    throw new RangeError(`${where}: expected ${shapes.length} layers, got ${show(Array.isArray(file.layers) ? file.layers.length : file.layers)}`);
+  }
+  if (typeof file.leakyReluAlpha !== 'number' || !Number.isFinite(file.leakyReluAlpha)) {
+    throw new RangeError(`${where}: leakyReluAlpha must be a finite number, got ${show(file.leakyReluAlpha)}`);
   }
   const weights: DenseMatrix[] = [];
   const biases: Float64Array[] = [];
   shapes.forEach(([fanIn, fanOut], k) => {
-    const layer = file.layers[k]!;
-    if (!Array.isArray(layer.shape) || layer.shape[0] !== fanIn || layer.shape[1] !== fanOut) {
-      throw new RangeError(`${where}: layers[${k}].shape must be [${fanIn}, ${fanOut}], got ${show(layer.shape)}`);
+    const layer: unknown = file.layers[k];
+    if (layer === null || typeof layer !== 'object' || Array.isArray(layer)) {
+      throw new TypeError(`${where}: layers[${k}] must be an object { shape, weight, bias }, got ${show(layer)}`);
     }
-    weights.push({ rows: fanIn, cols: fanOut, data: decodeFloat32(layer.weight, fanIn * fanOut, `${where}: layers[${k}].weight`) });
-    biases.push(decodeFloat32(layer.bias, fanOut, `${where}: layers[${k}].bias`));
+    const { shape, weight, bias } = layer as Record<string, unknown>;
+    if (!Array.isArray(shape) || shape.length !== 2 || shape[0] !== fanIn || shape[1] !== fanOut) {
+      throw new RangeError(`${where}: layers[${k}].shape must be [${fanIn}, ${fanOut}], got ${show(shape)}`);
+    }
+    const W = decodeFloat32(weight as string, fanIn * fanOut, `${where}: layers[${k}].weight`);
+    const b = decodeFloat32(bias as string, fanOut, `${where}: layers[${k}].bias`);
+    assertFiniteWeights(W, `${where}: layers[${k}].weight`);
+    assertFiniteWeights(b, `${where}: layers[${k}].bias`);
+    weights.push({ rows: fanIn, cols: fanOut, data: W });
+    biases.push(b);
   });
   return new MlpVectorField(file.spec, { weights, biases }, { ...opts, leakyReluAlpha: file.leakyReluAlpha });
 }
@@ -138,8 +206,17 @@ export async function saveModel(field: MlpVectorField, path: string, meta?: Reco
 /** Read a model file written by {@link saveModel} (Node only). */
 export async function readModelFile(path: string): Promise<ModelFile> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError(`loadModel: path must be a non-empty string, got ${show(path)}`);
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(path, 'utf8');
+  const { readFile, stat } = await import('node:fs/promises');
+  let text: string;
+  try {
+    const { size } = await stat(path);
+    if (size > MODEL_LIMITS.fileBytes) {
+      throw new RangeError(`${size} bytes, more than the limit of ${MODEL_LIMITS.fileBytes} for a model file`);
+    }
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`loadModel: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
   try {
     return JSON.parse(text) as ModelFile;
   } catch (err) {
@@ -149,5 +226,5 @@ export async function readModelFile(path: string): Promise<ModelFile> {
 
 /** Load a model saved by {@link saveModel} (Node only). */
 export async function loadModel(path: string, opts: Omit<MlpOptions, 'seed' | 'leakyReluAlpha'> = {}): Promise<MlpVectorField> {
-  return deserializeModel(await readModelFile(path), opts);
+  return deserializeModelAt(await readModelFile(path), opts, `loadModel: ${path}`);
 }

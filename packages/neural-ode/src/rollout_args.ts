@@ -6,16 +6,19 @@
 import type { NamedTensorMap, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import type { MlpVectorField } from './mlp.js';
 import type { TableauLike } from './tableau.js';
-import { assertFiniteTensor, assertTensor, show } from './validate.js';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { assertTensor, firstNonFinite, show } from './validate.js';
 
 /**
  * Check x0 [batch, n] and the inputs ([T >= 1, batch or 1, m], or the number of steps T when the field
- * has no inputs) against a field with n states and m inputs; with `checkFinite` also that neither holds
- * NaN or ±Infinity. Returns T. Errors name `where`, the argument and the offending value.
+ * has no inputs) against a field with n states and m inputs; with `checkFinite` also that neither they
+ * nor the field's variables (its weights, when it has `variables`, e.g. an MlpVectorField after a
+ * diverged training step) hold NaN or ±Infinity, in one read. Returns T. Errors name `where`, the
+ * argument and the offending value.
  */
 export function rolloutSteps(
   where: string,
-  field: { readonly states: number; readonly inputs: number },
+  field: { readonly states: number; readonly inputs: number; readonly variables?: readonly Tensor[] },
   x0: Tensor2D,
   inputs: Tensor3D | number,
   checkFinite: boolean,
@@ -39,8 +42,18 @@ export function rolloutSteps(
     steps = T;
   }
   if (checkFinite) {
-    assertFiniteTensor(where, 'x0', x0);
-    if (typeof inputs !== 'number') assertFiniteTensor(where, 'inputs', inputs);
+    const named: [string, Tensor][] = [['x0', x0]];
+    if (typeof inputs !== 'number') named.push(['inputs', inputs]);
+    const vars = Array.isArray(field.variables) ? field.variables : [];
+    vars.forEach((v, i) => {
+      named.push([`the field's weights (variable ${i}: ${i % 2 === 0 ? 'W' : 'b'}_${i >> 1})`, v]);
+    });
+    const bad = firstNonFinite(named.map(([, t]) => t));
+    if (bad >= 0) {
+      const [arg, t] = named[bad]!;
+      const hint = bad >= named.length - vars.length ? ' (a diverged training step?)' : '';
+      throw new RangeError(`${where}: ${arg} contains NaN or Infinity (shape [${t.shape.join(', ')}])${hint}; checkFinite: false skips this check`);
+    }
   }
   return steps;
 }

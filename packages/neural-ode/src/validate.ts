@@ -53,3 +53,16 @@ export function assertFiniteTensor(where: string, arg: string, t: Tensor): void 
     throw new RangeError(`${where}: ${arg} contains NaN or Infinity (shape [${t.shape.join(', ')}])`);
   }
 }
+
+/**
+ * Index of the first tensor holding NaN or ±Infinity, or −1: one synchronous read for all of them
+ * (two small kernels per tensor and a stack).
+ */
+export function firstNonFinite(tensors: readonly Tensor[]): number {
+  if (tensors.length === 0) return -1;
+  const flags = tf.tidy(() => tf.stack(tensors.map((t) => tf.all(tf.isFinite(t)))));
+  const ok = flags.dataSync();
+  flags.dispose();
+  for (let i = 0; i < ok.length; i++) if (ok[i] !== 1) return i;
+  return -1;
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, jacobian, MlpVectorField, NeuralODE, odeintTensor } from '../src/index.js';
+import { fastRollout, initBackend, jacobian, MlpVectorField, NeuralODE, odeintTensor } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -55,6 +55,29 @@ describe('bad input gives clear errors', () => {
     expect(() => odeintTensor(g, [1], [1, 0], { method: 'rk4', step: 0.1 })).toThrow(/t must be strictly increasing, got t\[0\] = 1 and t\[1\] = 0/);
     expect(() => odeintTensor(g, [1], [0, 1], { method: 'dopri5', rtol: -1 })).toThrow(/rtol and atol must be finite, >= 0/);
     expect(() => odeintTensor(g, [1], [0, 100], { method: 'dopri5', maxSteps: 3 })).toThrow(/maxSteps = 3 exceeded at t = /);
+    f.dispose();
+  });
+
+  it('NaN weights (a diverged training step): every rollout path refuses them unless checkFinite is false', () => {
+    const f = new MlpVectorField(spec, undefined, { seed: 1 });
+    const x0 = tf.tensor2d([[0.5, -0.5]]);
+    const u = tf.zeros([3, 1, 1]) as tf.Tensor3D;
+    // what a NaN gradient leaves behind: one bias entry of the second layer is NaN (variable 3 = b_1)
+    f.variables[3]!.assign(tf.tensor1d([0, Number.NaN]));
+    const message = /the field's weights \(variable 3: b_1\) contains NaN or Infinity \(shape \[2\]\) \(a diverged training step\?\)/;
+    for (const fast of [true, false]) {
+      const ode = new NeuralODE(f, { method: 'midpoint', step: 0.1, fast });
+      expect(() => ode.rollout(x0, u)).toThrow(new RegExp(`NeuralODE\\.rollout: ${message.source}`));
+    }
+    const ode = new NeuralODE(f, { method: 'midpoint', step: 0.1 });
+    expect(() => fastRollout(ode, x0, u, { engine: 'tfjs' })).toThrow(new RegExp(`fastRollout: ${message.source}`));
+    // opting out computes (NaN states, as the weights say)
+    const off = new NeuralODE(f, { method: 'midpoint', step: 0.1, checkFinite: false });
+    const y = off.rollout(x0, u);
+    expect(Array.from(y.dataSync()).every(Number.isNaN)).toBe(true);
+    f.variables[2]!.assign(tf.fill([4, 2], Number.POSITIVE_INFINITY) as tf.Tensor2D);
+    expect(() => ode.rollout(x0, u)).toThrow(/variable 2: W_1\) contains NaN or Infinity \(shape \[4, 2\]\)/);
+    tf.dispose([x0, u, y]);
     f.dispose();
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deserializeModel, initBackend, loadModel, MlpVectorField, readModelFile, saveModel, serializeModel } from '../src/index.js';
+import { deserializeModel, initBackend, loadModel, MlpVectorField, MODEL_LIMITS, readModelFile, saveModel, serializeModel } from '../src/index.js';
 import { decodeFloat32, encodeFloat32 } from '../src/internal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sii-node-io-'));
@@ -19,7 +19,7 @@ describe('model files', () => {
     expect(s).toBe(Buffer.from(new Float32Array(v).buffer).toString('base64'));
     expect(Array.from(decodeFloat32(s, v.length))).toEqual(v.map(Math.fround));
     expect(encodeFloat32([1])).toBe('AACAPw==');
-    expect(() => decodeFloat32(s, 5)).toThrow(/expected 5 float32 values \(20 bytes\), got 24 bytes/);
+    expect(() => decodeFloat32(s, 5)).toThrow(/expected 5 float32 values \(20 bytes, 28 base64 characters\), got 32 characters/);
   });
 
   it('save/load round trip is exact (architecture, every weight bit, outputs, metadata)', async () => {
@@ -62,4 +62,67 @@ describe('model files', () => {
     await expect(loadModel(p)).rejects.toThrow(/bad\.json is not valid JSON/);
     f.dispose();
   });
+
+  it('checks the declared sizes against MODEL_LIMITS before building any shape', () => {
+    const f = new MlpVectorField({ states: 2, inputs: 0, hidden: 3, layers: 2, activation: 'elu' });
+    const good = serializeModel(f);
+    f.dispose();
+    expect(MODEL_LIMITS).toEqual({ layers: 64, width: 65536, parameters: 33554432, fileBytes: 268435456 });
+    // 3e7 layers would build 3e7 shapes (gigabytes) before the layer count was compared
+    expect(() => deserializeModel({ ...good, spec: { ...good.spec, layers: 3e7 } })).toThrow(/spec\.layers must be an integer in \[1, 64\], got 30000000/);
+    expect(() => deserializeModel({ ...good, spec: { ...good.spec, hidden: 65537 } })).toThrow(/spec\.hidden must be an integer in \[1, 65536\], got 65537/);
+    expect(() => deserializeModel({ ...good, spec: { ...good.spec, states: 1.5 } })).toThrow(/spec\.states must be an integer/);
+    // within every width limit but over the parameter cap: (2+0+1)·4096 + 62·4097·4096 + (4096+1)·2 = 12,288 + 1,040,441,344 + 8,194
+    expect(() => deserializeModel({ ...good, spec: { ...good.spec, layers: 64, hidden: 4096 } })).toThrow(
+      /spec declares 1040461826 parameters, more than the limit of 33554432/,
+    );
+    expect(() => deserializeModel({ ...good, spec: null as never })).toThrow(/spec must be an object/);
+  });
+
+  it('names the bad layer entry and checks base64 lengths before decoding', () => {
+    const f = new MlpVectorField({ states: 2, inputs: 0, hidden: 3, layers: 2, activation: 'elu' });
+    const good = serializeModel(f);
+    f.dispose();
+    expect(() => deserializeModel({ ...good, layers: [good.layers[0]!, null as never] })).toThrow(
+      /deserializeModel: layers\[1\] must be an object \{ shape, weight, bias \}, got null/,
+    );
+    expect(() => deserializeModel({ ...good, layers: 'x' as never })).toThrow(/expected 2 layers, got "x"/);
+    const long = structuredClone(good);
+    long.layers[0]!.weight += 'AAAA';
+    // layer 0 is 2×3: 6 float32 = 24 bytes = 32 base64 characters
+    expect(() => deserializeModel(long)).toThrow(/layers\[0\]\.weight: expected 6 float32 values \(24 bytes, 32 base64 characters\), got 36 characters/);
+    const num = structuredClone(good);
+    (num.layers[1] as { bias: unknown }).bias = 7;
+    expect(() => deserializeModel(num)).toThrow(/layers\[1\]\.bias: must be a base64 string, got 7/);
+    expect(() => deserializeModel({ ...good, leakyReluAlpha: 'x' as never })).toThrow(/leakyReluAlpha must be a finite number, got "x"/);
+    expect(() => deserializeModel('null')).toThrow(/format must be "sii-neural-ode\/mlp", got null/);
+  });
+
+  it('refuses non-finite weights when saving and when loading', async () => {
+    const f = new MlpVectorField({ states: 2, inputs: 0, hidden: 3, layers: 2, activation: 'elu' });
+    const good = serializeModel(f);
+    // a diverged training run leaves NaN in a variable: saving refuses it (the loader would)
+    f.variables[3]!.assign(tf.tensor1d([0, Number.NaN]));
+    expect(() => serializeModel(f)).toThrow(/serializeModel: layers\[1\]\.bias\[1\] is NaN: a model with non-finite weights cannot be saved/);
+    await expect(saveModel(f, join(dir, 'nan.json'))).rejects.toThrow(/layers\[1\]\.bias\[1\] is NaN/);
+    f.dispose();
+    const inf = structuredClone(good);
+    inf.layers[0]!.weight = encodeFloat32([1, 2, Number.POSITIVE_INFINITY, 4, 5, 6]);
+    expect(() => deserializeModel(inf)).toThrow(/deserializeModel: layers\[0\]\.weight\[2\] is Infinity/);
+  });
+
+  it('load errors name the file', async () => {
+    const f = new MlpVectorField({ states: 2, inputs: 0, hidden: 3, layers: 2, activation: 'elu' });
+    const good = serializeModel(f);
+    f.dispose();
+    const p = join(dir, 'big-layers.json');
+    writeFileSync(p, JSON.stringify({ ...good, spec: { ...good.spec, layers: 3e7 } }));
+    await expect(loadModel(p)).rejects.toThrow(`loadModel: ${p}: spec.layers must be an integer in [1, 64], got 30000000`);
+    const q = join(dir, 'null-layer.json');
+    writeFileSync(q, JSON.stringify({ ...good, layers: [good.layers[0], null] }));
+    await expect(loadModel(q)).rejects.toThrow(`loadModel: ${q}: layers[1] must be an object`);
+    const missing = join(dir, 'missing.json');
+    await expect(loadModel(missing)).rejects.toThrow(`loadModel: cannot read ${missing}: ENOENT`);
+  });
 });
+

@@ -42,12 +42,24 @@ function fail(name: string, message: string): never {
 
 function checkVector(name: string, label: string, v: unknown, s: number): number[] {
   if (!Array.isArray(v) || v.length !== s) {
-    fail(name, `${label} must be an array of ${s} numbers, got ${JSON.stringify(v)}`);
+    fail(name, `${label} must be an array of ${s} numbers, got ${show(v)}`);
   }
   return v.map((x, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) fail(name, `${label}[${i}] must be a finite number, got ${String(x)}`);
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail(name, `${label}[${i}] must be a finite number, got ${show(x)}`);
     return x;
   });
+}
+
+/** A value for an error message: numbers as String shows them (NaN, Infinity), anything else as JSON. */
+function show(v: unknown): string {
+  if (typeof v === 'number' || v === undefined) return String(v);
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? Object.prototype.toString.call(v);
+  } catch {
+    text = Object.prototype.toString.call(v);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function fmt(x: number): string {
@@ -123,29 +135,29 @@ export class ButcherTableau {
   readonly tolerance: number;
 
   constructor(spec: TableauSpec) {
-    if (spec === null || typeof spec !== 'object') throw new TypeError(`ButcherTableau: spec must be an object, got ${String(spec)}`);
+    if (spec === null || typeof spec !== 'object') throw new TypeError(`ButcherTableau: spec must be an object, got ${show(spec)}`);
     const name = spec.name;
     if (typeof name !== 'string' || name.length === 0) {
-      throw new TypeError(`ButcherTableau: spec.name must be a non-empty string, got ${JSON.stringify(name)}`);
+      throw new TypeError(`ButcherTableau: spec.name must be a non-empty string, got ${show(name)}`);
     }
     const tol = spec.tolerance ?? DEFAULT_TOLERANCE;
-    if (!(tol > 0 && tol < 1)) fail(name, `tolerance must be in (0, 1), got ${String(spec.tolerance)}`);
-    if (!Array.isArray(spec.a) || spec.a.length === 0) fail(name, `a must be a non-empty array of rows, got ${JSON.stringify(spec.a)}`);
+    if (typeof tol !== 'number' || !(tol > 0 && tol < 1)) fail(name, `tolerance must be a number in (0, 1), got ${show(spec.tolerance)}`);
+    if (!Array.isArray(spec.a) || spec.a.length === 0) fail(name, `a must be a non-empty array of rows, got ${show(spec.a)}`);
     const s = spec.a.length;
     if (s > MAX_STAGES) fail(name, `${s} stages exceed the limit of ${MAX_STAGES} (the order checks grow with the stages; no practical explicit method has more)`);
     const order = spec.order;
-    if (!Number.isInteger(order) || order < 1) fail(name, `order must be an integer ≥ 1, got ${String(order)}`);
+    if (!Number.isInteger(order) || order < 1) fail(name, `order must be an integer ≥ 1, got ${show(order)}`);
     if (order > 6) fail(name, `order ${order} is above the largest checked order 6`);
 
     // A: explicit (strictly lower triangular), rows padded with zeros to length s.
     const a: number[][] = [];
     for (let i = 0; i < s; i++) {
       const row = spec.a[i];
-      if (!Array.isArray(row) || row.length > s) fail(name, `a[${i}] must be an array of at most ${s} numbers, got ${JSON.stringify(row)}`);
+      if (!Array.isArray(row) || row.length > s) fail(name, `a[${i}] must be an array of at most ${s} numbers, got ${show(row)}`);
       const full = new Array<number>(s).fill(0);
       for (let j = 0; j < row.length; j++) {
         const v = row[j];
-        if (typeof v !== 'number' || !Number.isFinite(v)) fail(name, `a[${i}][${j}] must be a finite number, got ${String(v)}`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) fail(name, `a[${i}][${j}] must be a finite number, got ${show(v)}`);
         if (j >= i && v !== 0) fail(name, `not explicit: a[${i}][${j}] = ${v} must be 0 (A must be strictly lower triangular)`);
         full[j] = v;
       }
@@ -174,7 +186,7 @@ export class ButcherTableau {
       bHat = checkVector(name, 'bHat', spec.bHat, s);
       embeddedOrder = spec.embeddedOrder;
       if (!Number.isInteger(embeddedOrder) || (embeddedOrder as number) < 1) {
-        fail(name, `embeddedOrder must be an integer ≥ 1 when bHat is given, got ${String(embeddedOrder)}`);
+        fail(name, `embeddedOrder must be an integer ≥ 1 when bHat is given, got ${show(embeddedOrder)}`);
       }
       const q = embeddedOrder as number;
       if (q > 6) fail(name, `embeddedOrder ${q} is above the largest checked order 6`);
@@ -185,6 +197,7 @@ export class ButcherTableau {
     }
 
     const fsal = spec.fsal ?? false;
+    if (typeof fsal !== 'boolean') fail(name, `fsal must be a boolean, got ${show(fsal)}`);
     if (fsal) {
       const last = a[s - 1];
       for (let j = 0; j < s; j++) {
@@ -197,7 +210,7 @@ export class ButcherTableau {
 
     let dense: number[][] | undefined;
     if (spec.dense !== undefined) {
-      if (!Array.isArray(spec.dense) || spec.dense.length !== s) fail(name, `dense must have ${s} rows, got ${JSON.stringify(spec.dense)}`);
+      if (!Array.isArray(spec.dense) || spec.dense.length !== s) fail(name, `dense must have ${s} rows, got ${show(spec.dense)}`);
       const rowLen = spec.dense[0]?.length ?? 0;
       dense = spec.dense.map((row, i) => checkVector(name, `dense[${i}]`, row, rowLen));
       for (let i = 0; i < s; i++) {
@@ -218,6 +231,8 @@ export class ButcherTableau {
     if (embeddedOrder !== undefined) this.embeddedOrder = embeddedOrder;
     this.fsal = fsal;
     this.adaptive = bHat !== undefined;
+    if (spec.description !== undefined && typeof spec.description !== 'string') fail(name, `description must be a string, got ${show(spec.description)}`);
+    if (spec.torchdiffeqName !== undefined && typeof spec.torchdiffeqName !== 'string') fail(name, `torchdiffeqName must be a string, got ${show(spec.torchdiffeqName)}`);
     this.description = spec.description ?? '';
     if (spec.torchdiffeqName !== undefined) this.torchdiffeqName = spec.torchdiffeqName;
     if (dense) this.dense = Object.freeze(dense.map((r) => Object.freeze(r) as number[])) as number[][];

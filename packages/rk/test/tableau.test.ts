@@ -193,3 +193,22 @@ describe('tableau size limit', () => {
     expect(ok.stages).toBe(k);
   });
 });
+
+describe('tableau spec field types (found by fuzzing)', () => {
+  it('tolerance, fsal, description and torchdiffeqName must have their types; odd values are shown, not coerced', async () => {
+    const { ButcherTableau } = await import('../src/index.js');
+    const euler = { name: 'e', a: [[]], b: [1], c: [0], order: 1 };
+    // a one-element array compared as a number used to pass and be stored as the tolerance
+    expect(() => new ButcherTableau({ ...euler, tolerance: [0.5] as unknown as number })).toThrow('tableau "e": tolerance must be a number in (0, 1), got [0.5]');
+    expect(() => new ButcherTableau({ ...euler, fsal: 'yes' as unknown as boolean })).toThrow('tableau "e": fsal must be a boolean, got "yes"');
+    expect(() => new ButcherTableau({ ...euler, description: 3 as unknown as string })).toThrow('tableau "e": description must be a string, got 3');
+    expect(() => new ButcherTableau({ ...euler, torchdiffeqName: {} as unknown as string })).toThrow('tableau "e": torchdiffeqName must be a string, got {}');
+    // an object String() cannot convert used to raise "Cannot convert object to primitive value"
+    expect(() => new ButcherTableau({ ...euler, b: [{ toString: 1 }] as unknown as number[] })).toThrow('tableau "e": b[0] must be a finite number, got {"toString":1}');
+    expect(() => new ButcherTableau({ ...euler, b: [Number.NaN] })).toThrow('tableau "e": b[0] must be a finite number, got NaN');
+    // long values are cut in the message
+    const long = Array.from({ length: 500 }, () => 1);
+    expect(() => new ButcherTableau({ ...euler, a: [long] })).toThrow(/a\[0\] must be an array of at most 1 numbers, got \[1,1,.*…$/);
+    expect(new ButcherTableau({ ...euler, fsal: false, description: 'Euler', tolerance: 1e-9 }).description).toBe('Euler');
+  });
+});

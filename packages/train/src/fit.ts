@@ -4,6 +4,8 @@
  * mean of its batch losses; validation runs before training (epoch 0) and after every epoch. Optional:
  * a learning-rate schedule stepped once per epoch, divergence detection, early stopping, progress
  * callbacks, checkpoints, and a JSON-serialisable state from which a run resumes with the same numbers.
+ * A batch whose loss or gradient norm is NaN or infinite applies no update (trainStep's nonFinite
+ * 'skip'); with `divergence` it ends the run as diverged, naming the batch.
  */
 import type { Scalar, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -278,7 +280,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
     let count = 0;
     let weights = 0;
     for (const batch of o.batches(e, rng)) {
-      let r: { loss: number; gradNorm: number };
+      let r: { loss: number; gradNorm: number; skipped?: true };
       let bw = 1;
       try {
         let own: unknown = o.step?.(batch, e);
@@ -287,7 +289,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
           own = yield own;
         }
         if (own !== undefined && typeof own !== 'number') throw new TypeError(`fit: options.step must return a number or undefined, got ${show(own)}`);
-        r = own !== undefined ? { loss: own, gradNorm: Number.NaN } : trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
+        r = own !== undefined ? { loss: own, gradNorm: Number.NaN } : trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, nonFinite: 'skip', ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
         if (o.weight) bw = o.weight(batch);
       } finally {
         o.disposeBatch?.(batch);
@@ -301,6 +303,10 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
         if (reference == null && !o.validate && mode === 'min' && Number.isFinite(r.loss)) reference = Math.max(r.loss, 1e-12);
         if (!Number.isFinite(r.loss) || (reference != null && r.loss > factor * reference)) {
           diverged = { epoch: e, reason: `training loss ${r.loss} at batch ${count}` };
+          break;
+        }
+        if (r.skipped) {
+          diverged = { epoch: e, reason: `gradient norm ${r.gradNorm} at batch ${count}` };
           break;
         }
       }

@@ -29,6 +29,7 @@ export {
   clipByGlobalNorm,
   globalNorm,
   mse,
+  NonFiniteStepError,
   type TfjsOptimizerLike,
   type TrainStepOptions,
   type TrainStepResult,

@@ -46,17 +46,47 @@ export interface TrainStepOptions {
   variables?: readonly Variable[];
   /** Clip the global gradient norm to this value (torch clip_grad_norm_); off by default. */
   clipNorm?: number;
+  /**
+   * A NaN or ±Infinity loss or gradient norm: 'throw' (default) a {@link NonFiniteStepError}; 'skip'
+   * return the result flagged `skipped: true` (what `fit` does, reporting divergence). Either way the
+   * optimizer update is NOT applied: the weights keep their last finite values.
+   */
+  nonFinite?: 'throw' | 'skip';
 }
 
 export interface TrainStepResult {
   loss: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
+  /** Set when the loss or the gradient norm was not finite and the update was not applied. */
+  skipped?: true;
+}
+
+/** A training step met a NaN or infinite loss or gradient norm (the update was not applied). */
+export class NonFiniteStepError extends RangeError {
+  readonly loss: number;
+  readonly gradNorm: number;
+  constructor(loss: number, gradNorm: number) {
+    super(
+      `trainStep: ${Number.isFinite(loss) ? `gradient norm ${gradNorm}` : `loss ${loss}`} is not finite (loss ${loss}, gradient norm ${gradNorm}); the update was not applied (the weights are unchanged). Lower the learning rate, clip the gradients (clipNorm) or pass nonFinite: 'skip' to continue`,
+    );
+    this.name = 'NonFiniteStepError';
+    this.loss = loss;
+    this.gradNorm = gradNorm;
+  }
+}
+
+/** Null when loss and norm are finite; else what trainStep returns or throws instead of updating. */
+function nonFiniteResult(loss: number, gradNorm: number, mode: 'throw' | 'skip'): TrainStepResult | null {
+  if (Number.isFinite(loss) && Number.isFinite(gradNorm)) return null;
+  if (mode === 'skip') return { loss, gradNorm, skipped: true };
+  throw new NonFiniteStepError(loss, gradNorm);
 }
 
 /**
  * One optimisation step: gradients of lossFn w.r.t. the variables, optional global-norm clipping,
- * optimizer update. Leaves no tensors behind.
+ * optimizer update. A non-finite loss or gradient norm applies no update (see
+ * {@link TrainStepOptions.nonFinite}). Leaves no tensors behind.
  */
 export function trainStep(
   lossFn: () => Scalar,
@@ -70,6 +100,8 @@ export function trainStep(
   if (opts.clipNorm !== undefined && (!(opts.clipNorm > 0) || !Number.isFinite(opts.clipNorm))) {
     throw new RangeError(`trainStep: clipNorm must be a finite number > 0, got ${show(opts.clipNorm)}`);
   }
+  const mode = opts.nonFinite ?? 'throw';
+  if (mode !== 'throw' && mode !== 'skip') throw new RangeError(`trainStep: nonFinite must be 'throw' or 'skip', got ${show(mode)}`);
   const { value, grads } = tf.variableGrads(lossFn, opts.variables as Variable[] | undefined);
   const names = Object.keys(grads);
   const registered = tf.engine().registeredVariables;
@@ -87,8 +119,12 @@ export function trainStep(
       });
       tf.dispose(list);
       list = [flat];
+      const loss = value.dataSync()[0]!;
+      const gradNorm = (norm as Scalar | null)!.dataSync()[0]!;
+      const bad = nonFiniteResult(loss, gradNorm, mode);
+      if (bad) return bad;
       tf.tidy(() => optimizer.stepFlat(vars, flat));
-      return { loss: value.dataSync()[0]!, gradNorm: (norm as Scalar | null)!.dataSync()[0]! };
+      return { loss, gradNorm };
     } finally {
       tf.dispose([value, ...list, ...(norm ? [norm] : [])]);
     }
@@ -103,6 +139,10 @@ export function trainStep(
     norm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(flatten(list)))) as Scalar);
   }
   try {
+    const loss = value.dataSync()[0]!;
+    const gradNorm = norm.dataSync()[0]!;
+    const bad = nonFiniteResult(loss, gradNorm, mode);
+    if (bad) return bad;
     if (typeof (optimizer as Optimizer).step === 'function') {
       (optimizer as Optimizer).step(vars, list);
     } else {
@@ -112,8 +152,6 @@ export function trainStep(
       });
       (optimizer as TfjsOptimizerLike).applyGradients(named);
     }
-    const loss = value.dataSync()[0]!;
-    const gradNorm = norm.dataSync()[0]!;
     return { loss, gradNorm };
   } finally {
     tf.dispose([value, norm, ...list]);

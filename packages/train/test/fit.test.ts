@@ -235,6 +235,22 @@ describe('fit: divergence, early stop, stop', () => {
     expect(res.valCurves.loss).toEqual([16]);
   });
 
+  it('a NaN batch loss is reported as divergence, not applied (the weights stay finite)', () => {
+    // L(w) = w² for batches 1, 2; batch 3's loss is w²·NaN. SGD lr 0.25: w ← w/2, losses 1, 1/4, NaN
+    const w = tf.variable(tf.scalar(1));
+    const opt = new SGD({ learningRate: 0.25 });
+    const res = runFit({ variables: [w], optimizer: opt, epochs: 3, seed: 0, batches: () => [1, 2, 3], loss: (b) => tf.mul(tf.square(w), b === 3 ? Number.NaN : 1) as Scalar, divergence: {} });
+    expect(res.diverged).toEqual({ epoch: 1, reason: 'training loss NaN at batch 3' });
+    expect(w.dataSync()[0]).toBe(0.25);
+    // an infinite gradient with a finite loss: L = √w at w = 0
+    const z = tf.variable(tf.scalar(0));
+    const inf = runFit({ variables: [z], optimizer: opt, epochs: 2, seed: 0, batches: () => [0], loss: () => tf.sqrt(z) as Scalar, divergence: {} });
+    expect(inf.diverged).toEqual({ epoch: 1, reason: 'gradient norm Infinity at batch 1' });
+    expect(z.dataSync()[0]).toBe(0);
+    tf.dispose([w, z]);
+    opt.dispose();
+  });
+
   it('a non-finite initial validation loss stops at epoch 0', () => {
     const w = tf.variable(tf.scalar(1));
     const opt = new SGD();

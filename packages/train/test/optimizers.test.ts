@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { Adam, clipByGlobalNorm, globalNorm, mse, NAdam, SGD, trainStep } from '../src/index.js';
+import { Adam, clipByGlobalNorm, globalNorm, mse, NAdam, NonFiniteStepError, SGD, trainStep } from '../src/index.js';
 import { lcg, relErr } from './helpers/numbers.js';
 
 beforeAll(async () => {
@@ -189,6 +189,46 @@ describe('trainStep', () => {
     expect(dw[1]).toBeCloseTo(2 / Math.sqrt(5), 5);
     tf.dispose([v, w]);
     sgd.dispose();
+  });
+});
+
+describe('trainStep: non-finite loss or gradient', () => {
+  it('a NaN loss throws NonFiniteStepError (flat and tfjs optimizers) and applies no update', () => {
+    for (const make of [() => new SGD({ learningRate: 0.1 }), () => tf.train.sgd(0.1)]) {
+      const v = tf.variable(tf.tensor1d([1, 2]));
+      const opt = make();
+      const before = tf.memory().numTensors;
+      // L = Σ v·NaN: loss NaN, gradient NaN
+      let err: unknown;
+      try {
+        trainStep(() => tf.sum(tf.mul(v, Number.NaN)) as tf.Scalar, opt, { variables: [v] });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(NonFiniteStepError);
+      expect((err as NonFiniteStepError).message).toMatch(/trainStep: loss NaN is not finite \(loss NaN, gradient norm NaN\); the update was not applied/);
+      expect((err as NonFiniteStepError).loss).toBeNaN();
+      expect(Array.from(v.dataSync())).toEqual([1, 2]);
+      expect(tf.memory().numTensors).toBe(before);
+      v.dispose();
+      opt.dispose();
+    }
+  });
+
+  it("nonFinite 'skip' returns the flagged result; a finite loss with an infinite gradient is caught too", () => {
+    const v = tf.variable(tf.scalar(0));
+    const opt = new SGD({ learningRate: 0.1 });
+    // L = √v at v = 0: loss 0, dL/dv = 1/(2√0) = Infinity
+    const r = trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { variables: [v], nonFinite: 'skip' });
+    expect(r).toEqual({ loss: 0, gradNorm: Number.POSITIVE_INFINITY, skipped: true });
+    expect(v.dataSync()[0]).toBe(0);
+    expect(() => trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { variables: [v], clipNorm: 1 })).toThrow(
+      /trainStep: gradient norm Infinity is not finite \(loss 0, gradient norm Infinity\)/,
+    );
+    expect(v.dataSync()[0]).toBe(0);
+    expect(() => trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { nonFinite: 'ignore' as 'skip' })).toThrow(/nonFinite must be 'throw' or 'skip', got "ignore"/);
+    v.dispose();
+    opt.dispose();
   });
 });
 

@@ -7,6 +7,14 @@ export interface CommonOptions {
   seed: number;
   progress: 'auto' | 'bar' | 'plain' | 'off';
   workers: number;
+  /** Stop at the first failed unit (teacher, student, arm) and exit non-zero. */
+  failFast?: boolean;
+}
+
+/** The first line of each distinct error, for a one-line failure message. */
+export function firstErrors(errors: readonly string[], max = 2): string {
+  const lines = [...new Set(errors.map((e) => e.split('\n')[0]!))];
+  return lines.slice(0, max).join('; ') + (lines.length > max ? `; … (${lines.length - max} more)` : '');
 }
 
 export interface Io {

@@ -11,7 +11,8 @@ import { sig, textTable } from '../report.js';
 import { Run } from '../run.js';
 import { median } from '../stats.js';
 import type { ImplicitConfig, ImplicitResult, ImplicitTask } from '../train/implicit.js';
-import type { CommandResult, CommonOptions, Io } from './common.js';
+import { RUN_FILES } from '../runfolder.js';
+import { type CommandResult, type CommonOptions, firstErrors, type Io } from './common.js';
 
 export interface ImplicitCommandConfig {
   solvers: string[];
@@ -49,8 +50,10 @@ export async function implicitCommand(
       : createProgress({ total: tasks.length, title: 'implicit-regularization', plain: opts.progress === 'plain' ? true : opts.progress === 'bar' ? false : undefined, epochEvery: 0 });
   const runner = opts.runner ?? new WorkerRunner<ImplicitTask, ImplicitResult>(Math.max(1, opts.workers));
   const results: ImplicitResult[] = [];
+  const errors: string[] = [];
   try {
     await runQueue(tasks, runner, {
+      stop: () => opts.failFast === true && errors.length > 0,
       onStart: (slot, t) => progress.start(slot, `${t.solver} ${t.seed.split('/').pop()}`, c.train.epochs),
       onEpoch: (slot, _t, e, v) => progress.epoch(slot, e, `loss ${sig(v, 3)}`),
       onDone: (slot, t, r) => {
@@ -59,6 +62,7 @@ export async function implicitCommand(
       },
       onError: (slot, t, e) => {
         progress.finish(slot, `${t.solver}`, `failed: ${e.message.split('\n')[0]}`);
+        errors.push(`${t.solver} ${t.seed}: ${e.message}`);
         results.push({ solver: t.solver, seed: t.seed, poles: [], initialLoss: Number.NaN, finalLoss: Number.NaN, diverged: true, wallMs: 0 });
       },
     });
@@ -66,14 +70,20 @@ export async function implicitCommand(
     progress.stop();
     await runner.close();
   }
+  if (opts.failFast && errors.length) {
+    run.setStatus('failed');
+    throw new Error(`--fail-fast: student ${firstErrors(errors, 1)}; stopped`);
+  }
   const order = (r: ImplicitResult) => c.solvers.indexOf(r.solver) * 1e6 + tasks.findIndex((t) => t.seed === r.seed && t.solver === r.solver);
   results.sort((a, b) => order(a) - order(b));
   const h = c.train.h;
   run.writeJson('results.json', {
     teacherPoles: c.train.teacherPoles,
     teacherHLambda: c.train.teacherPoles.map(([re, im]) => [re * h, im * h]),
-    students: results,
+    // wall times go to timings.json so that results.json is fixed by the seed alone
+    students: results.map(({ wallMs: _w, ...r }) => r),
   });
+  run.writeJson(RUN_FILES.timings, { students: results.map((r) => ({ solver: r.solver, seed: r.seed, wallMs: r.wallMs })) });
   const svg = await kdeChart({
     regions: regionCurves(DEFAULT_REGION_METHODS),
     panels: c.solvers.map((s) => ({
@@ -104,6 +114,10 @@ export async function implicitCommand(
     },
     { title: 'Figures', figures: run.figures },
   ]);
+  if (errors.length > 0 && errors.length === results.length) {
+    run.setStatus('failed');
+    throw new Error(`no student succeeded: all ${errors.length} failed (${firstErrors(errors)}); report: ${report}`);
+  }
   io.print(textTable(table));
   io.print(`report: ${report}`);
   return { dir: run.dir, report, figures: run.figures, table };

@@ -11,7 +11,7 @@ import { RUN_FILES } from '../runfolder.js';
 import type { CommandResult, CommonOptions, Io } from './common.js';
 import { PERTURBATION_DEFAULTS, perturbationCommand } from './perturbation.js';
 import { stabilityCommand } from './stability.js';
-import { type TeacherStudentConfig, teacherStudentCommand } from './teacherStudent.js';
+import { stableSummary, type TeacherStudentConfig, teacherStudentCommand } from './teacherStudent.js';
 import { DEFAULT_REGION_METHODS } from '../regions.js';
 
 export interface QuickstartConfig {
@@ -47,10 +47,12 @@ export async function quickstartCommand(opts: CommonOptions & { config: Quicksta
     { title: 'Perturbation: Euler vs RK4 at the same h', table: pert.table, links: fullRun(pert.dir), figures: linked(pert.dir, pert.figures) },
     { title: 'Stability intervals', table: stab.table },
   ];
-  run.writeJson('results.json', {
+  // results.json: what the seed fixes; the elapsed time and the (timestamped) sub-run folders go to timings.json.
+  run.writeJson(RUN_FILES.results, { teacherStudent: stableSummary(tsr.summary) });
+  run.writeJson(RUN_FILES.timings, {
     elapsedMs: Date.now() - t0,
-    runs: { stability: stab.dir, perturbation: pert.dir, teacherStudent: tsr.dir },
-    teacherStudent: tsr.summary,
+    runs: { stability: rel(stab.dir), perturbation: rel(pert.dir), teacherStudent: rel(tsr.dir) },
+    teacherStudent: { elapsedMs: tsr.summary.elapsedMs, trainingWallMs: tsr.summary.trainingWallMs },
   });
   const curves = readFileSync(join(tsr.dir, RUN_FILES.lines), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ValCurves[number]);
   const report = run.finish('sii quickstart', sections, interpretComparison(tsr.summary, ts.student.epochs, curves));

@@ -25,7 +25,7 @@ import {
   type TeacherResult,
   type TeacherTask,
 } from '../train/types.js';
-import type { CommandResult, CommonOptions, Io } from './common.js';
+import { type CommandResult, type CommonOptions, firstErrors, type Io } from './common.js';
 import { analysisFigures, analysisSections, analyzeSweep, type TeacherStudentAnalysis } from './teacherStudentReport.js';
 
 /** Student architecture per setting (METHOD.md §7). */
@@ -253,6 +253,36 @@ export async function sweepFigures(config: TeacherStudentConfig, results: readon
   ];
 }
 
+/** A teacher whose training failed (an error in some init, not a divergence). */
+export function teacherFailed(r: TeacherResult): boolean {
+  return Object.values(r.runs).some((x) => x?.error !== undefined);
+}
+
+/** The summary without wall-clock fields: fixed by the seed and configuration alone. */
+export function stableSummary(s: TeacherStudentSummary): Omit<TeacherStudentSummary, 'trainingWallMs' | 'elapsedMs' | 'inits'> & { inits: Omit<InitSummary, 'meanWallMs'>[] } {
+  const { trainingWallMs: _t, elapsedMs: _e, inits, ...rest } = s;
+  return { ...rest, inits: inits.map(({ meanWallMs: _m, ...i }) => i) };
+}
+
+/** Wall-clock times of a sweep (timings.json): they change from run to run, the results do not. */
+export function teacherStudentTimings(s: TeacherStudentSummary, results: readonly TeacherResult[]) {
+  return {
+    elapsedMs: s.elapsedMs,
+    trainingWallMs: s.trainingWallMs,
+    meanWallMs: Object.fromEntries(s.inits.map((i) => [i.init, i.meanWallMs])),
+    teachers: results.map((r) => ({ teacher: r.teacher, wallMs: Object.fromEntries(Object.entries(r.runs).map(([k, x]) => [k, x?.wallMs ?? null])) })),
+  };
+}
+
+/** The fields a resumed sweep reads from its stored configuration (config.json). */
+function checkStoredConfig(c: Record<string, unknown>): void {
+  if (!Number.isSafeInteger(c.teachers) || (c.teachers as number) < 1) throw new Error(`config.teachers is ${JSON.stringify(c.teachers)}`);
+  if (!Array.isArray(c.inits) || c.inits.length === 0) throw new Error(`config.inits is ${JSON.stringify(c.inits)}`);
+  if (typeof c.seed !== 'number') throw new Error(`config.seed is ${JSON.stringify(c.seed)}`);
+  const s = c.student as Record<string, unknown> | undefined;
+  if (!s || typeof s !== 'object' || !Number.isSafeInteger(s.epochs)) throw new Error('config.student is missing or has no epochs');
+}
+
 /** Per-teacher JSON lines, teachers in index order. */
 export function jsonLines(results: readonly TeacherResult[]): string {
   return results.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))).join('\n') + (results.length ? '\n' : '');
@@ -266,9 +296,8 @@ export async function teacherStudentCommand(
   let run: Run<TeacherStudentConfig>;
   let previousElapsed = 0;
   if (opts.resume) {
-    run = Run.open<TeacherStudentConfig>(opts.resume, 'teacher-student');
-    const status = existsSync(run.path(RUN_FILES.status)) ? readJson<{ elapsedMs?: number }>(run.path(RUN_FILES.status)) : {};
-    previousElapsed = status.elapsedMs ?? 0;
+    run = Run.open<TeacherStudentConfig>(opts.resume, 'teacher-student', checkStoredConfig);
+    previousElapsed = run.previousElapsedMs(io.note);
     io.note(`resuming ${run.dir}`);
   } else {
     if (!opts.config) throw new Error('teacher-student: a configuration is required');
@@ -317,8 +346,10 @@ export async function teacherStudentCommand(
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let firstFailure: { teacher: number; message: string } | undefined;
   try {
     await runQueue(tasks, runner, {
+      stop: () => opts.failFast === true && firstFailure !== undefined,
       onStart: (slot, t) => progress.start(slot, label(t), epochs * t.inits.length),
       onEpoch: (slot, t, epoch, val) =>
         progress.epoch(slot, epoch, `${t.inits[Math.min(t.inits.length - 1, Math.floor((epoch - 1) / epochs))]} val ${sig(val, 3)}`),
@@ -335,6 +366,7 @@ export async function teacherStudentCommand(
       onError: (slot, t, e) => {
         // A failed teacher is recorded like a divergence so that the sweep goes on.
         progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
+        firstFailure ??= { teacher: t.teacher, message: e.message };
         const runs: TeacherResult['runs'] = {};
         for (const i of t.inits) runs[i] = failedRun(i, e.message);
         writeTeacher({ teacher: t.teacher, teacherSeed: t.teacherSeed, setting: config.student.setting, teacherPoles: [], runs });
@@ -346,15 +378,29 @@ export async function teacherStudentCommand(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const results = [...done.values()].sort((a, b) => a.teacher - b.teacher);
   const elapsedMs = previousElapsed + (Date.now() - t0);
+  if (opts.failFast && firstFailure) {
+    run.setStatus('failed', { finishedTeachers: done.size, elapsedMs });
+    throw new Error(
+      `--fail-fast: teacher ${firstFailure.teacher} failed: ${firstErrors([firstFailure.message])}; stopped (resume with: sii teacher-student --resume ${run.dir})`,
+    );
+  }
+  const results = [...done.values()].sort((a, b) => a.teacher - b.teacher);
   const summary = summarize(config, results, elapsedMs);
-  run.writeJson(RUN_FILES.results, { summary, config });
+  // results.json holds only what the seed fixes (byte-identical whatever the workers); times go to timings.json.
+  run.writeJson(RUN_FILES.results, { summary: stableSummary(summary), config });
+  run.writeJson(RUN_FILES.timings, teacherStudentTimings(summary, results));
   for (const f of await sweepFigures(config, results)) run.addFigure(f);
   if (summary.analysis) for (const f of await analysisFigures(config, results, summary.analysis)) run.addFigure(f);
   const table = summaryTable(summary);
   const sections = teacherStudentSections(config, summary, run.figures, results);
   const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections, interpretComparison(summary, config.student.epochs, results));
+  const failed = results.filter(teacherFailed);
+  if (results.length > 0 && failed.length === results.length) {
+    run.setStatus('failed', { finishedTeachers: done.size, elapsedMs });
+    const errors = failed.flatMap((r) => Object.values(r.runs).flatMap((x) => (x?.error === undefined ? [] : [x.error])));
+    throw new Error(`no teacher succeeded: all ${failed.length} failed (${firstErrors(errors)}); report: ${report}`);
+  }
   run.setStatus('complete', { finishedTeachers: done.size, elapsedMs });
   io.print(textTable(table));
   io.print(comparisonLine(summary));

@@ -9,6 +9,7 @@ import { tableauNames } from '@sii/rk';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js';
 import type { Io } from '../commands/common.js';
+import { LIMITS } from '../limits.js';
 import { forecastDefinition, latentDefinition, pixelDefinition } from './definitions.js';
 import { FORECAST_DATASETS, type ForecastConfig, forecastPreset } from './forecast.js';
 import { checkLatentConfig, LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
@@ -29,8 +30,8 @@ export class UsageError extends Error {
 }
 
 /** An integer >= min, or 'all' / 'none' (→ null). */
-function intOrNull(min: number, word: string): Parser {
-  const int = parseInteger(min);
+function intOrNull(min: number, word: string, max?: number): Parser {
+  const int = parseInteger(min, max);
   return (v) => (v.trim() === word ? null : int(v));
 }
 function numberOrNull(word: string, check: (x: number) => boolean, what: string): Parser {
@@ -70,16 +71,16 @@ interface Flag {
 function fieldFlags(): Flag[] {
   const positive = parseNumber((x) => x > 0, 'a number > 0');
   return [
-    { flags: '--seeds <n>', key: 'seeds', description: 'runs (seeds) per init', parser: parseInteger(1) },
-    { flags: '--epochs <n>', key: 'epochs', description: 'training epochs', parser: parseInteger(1) },
-    { flags: '--states <n>', key: 'states', description: 'ODE states n', parser: parseInteger(1) },
-    { flags: '--hidden <n>', key: 'hidden', description: 'ODE MLP hidden width H (>= states for SII)', parser: parseInteger(1) },
-    { flags: '--layers <n>', key: 'layers', description: 'ODE MLP layers L', parser: parseInteger(2) },
+    { flags: '--seeds <n>', key: 'seeds', description: `runs (seeds) per init (<= ${LIMITS.seeds})`, parser: parseInteger(1, LIMITS.seeds) },
+    { flags: '--epochs <n>', key: 'epochs', description: `training epochs (<= ${LIMITS.epochs})`, parser: parseInteger(1, LIMITS.epochs) },
+    { flags: '--states <n>', key: 'states', description: `ODE states n (<= ${LIMITS.states})`, parser: parseInteger(1, LIMITS.states) },
+    { flags: '--hidden <n>', key: 'hidden', description: `ODE MLP hidden width H (>= states for SII; <= ${LIMITS.hidden})`, parser: parseInteger(1, LIMITS.hidden) },
+    { flags: '--layers <n>', key: 'layers', description: `ODE MLP layers L (<= ${LIMITS.layers})`, parser: parseInteger(2, LIMITS.layers) },
     { flags: '--activation <name>', key: 'activation', description: 'ODE MLP activation', choices: ACTIVATION_NAMES },
     { flags: '--solver <name>', key: 'solver', description: 'fixed-step solver (@sii/rk tableau); SII samples its region', parser: solverName },
     { flags: '--eps <eps>', key: 'eps', description: 'SII margin', parser: parseNumber((x) => x < 0, 'a number < 0') },
     { flags: '--compensation <mode>', key: 'compensation', description: "SII activation-slope compensation: 'none' (authors' code), 'max' (divide by sup σ′) or 'exact'", choices: SLOPE_COMPENSATIONS },
-    { flags: '--batch <n>', key: 'batch', description: 'batch size', parser: parseInteger(1) },
+    { flags: '--batch <n>', key: 'batch', description: `batch size (<= ${LIMITS.batch})`, parser: parseInteger(1, LIMITS.batch) },
     { flags: '--lr <lr>', key: 'lr', description: 'Adam learning rate', parser: positive },
     { flags: '--clip <norm|none>', key: 'clip', description: 'global gradient-norm clip', parser: numberOrNull('none', (x) => x > 0, "a number > 0 or 'none'") },
   ];
@@ -106,7 +107,8 @@ function addRunFlags(cmd: Command): Command {
     .addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'))
     .addOption(new Option('--seed <n>', 'base seed (data; run k trains with seed "<seed>/run/k")').argParser(parseInteger(0)).default(0))
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'))
-    .addOption(new Option('--workers <n>', 'worker threads, one model each (0: in-process)').argParser(parseInteger(0)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`));
+    .addOption(new Option('--fail-fast', 'stop at the first failed run and exit with code 1 (default: record the failure and go on)').default(false))
+    .addOption(new Option('--workers <n>', 'worker threads, one model each (0: in-process)').argParser(parseInteger(0, LIMITS.workers)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`));
 }
 
 /** Preset for the scale, overridden by every flag that was given. */
@@ -114,7 +116,8 @@ function buildConfig<C extends BaseExperimentConfig>(preset: Record<string, unkn
   const config: Record<string, unknown> = { ...preset, ...fixed, scale: o.scale as Scale, seed: o.seed, inits: o.init, backend: o.backend };
   for (const f of flags) {
     const name = f.key;
-    if (o[name] !== undefined) config[name] = o[name];
+    // commander stores a parser's null ('all', 'none') as '' (it treats null as "no value"): map it back.
+    if (o[name] !== undefined) config[name] = o[name] === '' ? null : o[name];
   }
   // Every experiment with an ODE field records its SII slope compensation ('none': the authors' code).
   if (config.states !== undefined) {
@@ -138,6 +141,7 @@ function action<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, io
         seed: o.seed as number,
         progress: o.progress as 'auto' | 'bar' | 'plain' | 'off',
         workers: o.workers as number,
+        failFast: o.failFast === true,
         ...(resume ? { resume } : { config: makeConfig(o) }),
       },
       io,
@@ -153,11 +157,11 @@ export function registerExperiments(program: Command, io: Io): void {
   const pixelFlags: Flag[] = [
     ...fieldFlags(),
     { flags: '--h <h>', key: 'h', description: 'solver step', parser: positive },
-    { flags: '--pixels-per-step <k>', key: 'pixelsPerStep', description: 'consecutive pixels per ODE step (paper 1; laptop one image row)', parser: parseInteger(1) },
-    { flags: '--train-size <n|all>', key: 'trainSize', description: 'training examples (class-balanced subset)', parser: intOrNull(10, 'all') },
-    { flags: '--test-size <n|all>', key: 'testSize', description: 'test examples (class-balanced subset)', parser: intOrNull(10, 'all') },
-    { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: 'decoder hidden width', parser: parseInteger(1) },
-    { flags: '--micro-batch <n|none>', key: 'microBatch', description: 'accumulate gradients over chunks of n examples (same update, less memory)', parser: intOrNull(1, 'none') },
+    { flags: '--pixels-per-step <k>', key: 'pixelsPerStep', description: `consecutive pixels per ODE step (paper 1; laptop one image row) (<= ${LIMITS.pixelsPerStep})`, parser: parseInteger(1, LIMITS.pixelsPerStep) },
+    { flags: '--train-size <n|all>', key: 'trainSize', description: `training examples (class-balanced subset) (<= ${LIMITS.examples})`, parser: intOrNull(10, 'all', LIMITS.examples) },
+    { flags: '--test-size <n|all>', key: 'testSize', description: `test examples (class-balanced subset) (<= ${LIMITS.examples})`, parser: intOrNull(10, 'all', LIMITS.examples) },
+    { flags: '--decoder-hidden <n>', key: 'decoderHidden', description: `decoder hidden width (<= ${LIMITS.hidden})`, parser: parseInteger(1, LIMITS.hidden) },
+    { flags: '--micro-batch <n|none>', key: 'microBatch', description: `accumulate gradients over chunks of n examples (same update, less memory) (<= ${LIMITS.batch})`, parser: intOrNull(1, 'none', LIMITS.batch) },
     { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: positive },
     { flags: '--augment <on|off>', key: 'augment', description: "sCIFAR training augmentation: random crop 32 (padding 4) + horizontal flip, as the paper's code (default on for scifar)", parser: onOff('--augment') },
     { flags: '--permutation-seed <run|base>', key: 'permutationSeed', description: "psMNIST permutation: 'run' one per run from the run seed (default, as the paper's code), 'base' one for all runs", choices: ['run', 'base'] },
@@ -182,14 +186,14 @@ export function registerExperiments(program: Command, io: Io): void {
   const latentFlags: Flag[] = [
     ...fieldFlags(),
     { flags: '--h <h>', key: 'h', description: 'solver step (frames are 0.1 apart)', parser: positive },
-    { flags: '--train-sequences <n>', key: 'trainSequences', description: 'training sequences', parser: parseInteger(1) },
-    { flags: '--test-sequences <n>', key: 'testSequences', description: 'held-out sequences', parser: parseInteger(1) },
-    { flags: '--frame-size <px>', key: 'frameSize', description: 'frame height = width (multiple of 8)', parser: parseInteger(8) },
-    { flags: '--input-frames <n>', key: 'inputFrames', description: 'conditioning frames', parser: parseInteger(1) },
-    { flags: '--horizon <n>', key: 'horizon', description: 'predicted frames in training and the short test horizon', parser: parseInteger(1) },
-    { flags: '--long-horizon <n>', key: 'longHorizon', description: 'long test horizon', parser: parseInteger(1) },
-    { flags: '--horizon-start <n>', key: 'horizonStart', description: 'opt-in curriculum: predicted frames trained on in epoch 1 (>= --horizon: full horizon throughout)', parser: parseInteger(1) },
-    { flags: '--ramp-epochs <n>', key: 'rampEpochs', description: 'curriculum: epochs over which the training horizon grows linearly to --horizon (0: no curriculum)', parser: parseInteger(0) },
+    { flags: '--train-sequences <n>', key: 'trainSequences', description: `training sequences (<= ${LIMITS.sequences})`, parser: parseInteger(1, LIMITS.sequences) },
+    { flags: '--test-sequences <n>', key: 'testSequences', description: `held-out sequences (<= ${LIMITS.sequences})`, parser: parseInteger(1, LIMITS.sequences) },
+    { flags: '--frame-size <px>', key: 'frameSize', description: `frame height = width (multiple of 8) (<= ${LIMITS.frameSize})`, parser: parseInteger(8, LIMITS.frameSize) },
+    { flags: '--input-frames <n>', key: 'inputFrames', description: `conditioning frames (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--horizon <n>', key: 'horizon', description: `predicted frames in training and the short test horizon (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--long-horizon <n>', key: 'longHorizon', description: `long test horizon (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--horizon-start <n>', key: 'horizonStart', description: `opt-in curriculum: predicted frames trained on in epoch 1 (>= --horizon: full horizon throughout) (<= ${LIMITS.frames})`, parser: parseInteger(1, LIMITS.frames) },
+    { flags: '--ramp-epochs <n>', key: 'rampEpochs', description: `curriculum: epochs over which the training horizon grows linearly to --horizon (0: no curriculum) (<= ${LIMITS.epochs})`, parser: parseInteger(0, LIMITS.epochs) },
     { flags: '--recon-weight <w>', key: 'reconWeight', description: 'opt-in auxiliary loss weight, decode(z0) ≈ last conditioning frame (0: off, the authors)', parser: nonNegative },
     { flags: '--dropout <p>', key: 'dropout', description: 'dropout in the convolution blocks (authors: 0.2 molecules, else 0)', parser: parseNumber((x) => x >= 0 && x < 1, 'a number in [0, 1)') },
     { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule (authors 0.1)', parser: positive },
@@ -218,12 +222,12 @@ export function registerExperiments(program: Command, io: Io): void {
   const forecastFlags: Flag[] = [
     ...fieldFlags(),
     { flags: '--h <h>', key: 'h', description: 'solver step (default: the sampling time, as the authors)', parser: positive },
-    { flags: '--window <n>', key: 'window', description: 'window length in samples (default: the authors\' per data set: engine 400, airquality 100, activity 10; tanks/duffing 64)', parser: parseInteger(2) },
-    { flags: '--segment-length <n>', key: 'segmentLength', description: 'segment length of the engine / air-quality 80/20 split (authors 800)', parser: parseInteger(2) },
-    { flags: '--train-stride <n>', key: 'trainStride', description: 'distance between training window starts (authors: airquality 10, else 1)', parser: parseInteger(1) },
-    { flags: '--test-stride <n>', key: 'testStride', description: 'distance between test window starts (authors 1)', parser: parseInteger(1) },
-    { flags: '--max-train-windows <n|all>', key: 'maxTrainWindows', description: 'at most this many training windows, evenly spaced (authors: all)', parser: intOrNull(1, 'all') },
-    { flags: '--max-test-windows <n|all>', key: 'maxTestWindows', description: 'at most this many test windows, evenly spaced (authors: all)', parser: intOrNull(1, 'all') },
+    { flags: '--window <n>', key: 'window', description: `window length in samples (<= ${LIMITS.window}; default: the authors' per data set: engine 400, airquality 100, activity 10; tanks/duffing 64)`, parser: parseInteger(2, LIMITS.window) },
+    { flags: '--segment-length <n>', key: 'segmentLength', description: `segment length of the engine / air-quality 80/20 split (authors 800) (<= ${LIMITS.samples})`, parser: parseInteger(2, LIMITS.samples) },
+    { flags: '--train-stride <n>', key: 'trainStride', description: `distance between training window starts (authors: airquality 10, else 1) (<= ${LIMITS.samples})`, parser: parseInteger(1, LIMITS.samples) },
+    { flags: '--test-stride <n>', key: 'testStride', description: `distance between test window starts (authors 1) (<= ${LIMITS.samples})`, parser: parseInteger(1, LIMITS.samples) },
+    { flags: '--max-train-windows <n|all>', key: 'maxTrainWindows', description: `at most this many training windows, evenly spaced (authors: all) (<= ${LIMITS.windows})`, parser: intOrNull(1, 'all', LIMITS.windows) },
+    { flags: '--max-test-windows <n|all>', key: 'maxTestWindows', description: `at most this many test windows, evenly spaced (authors: all) (<= ${LIMITS.windows})`, parser: intOrNull(1, 'all', LIMITS.windows) },
     { flags: '--data-seed <n>', key: 'dataSeed', description: "random_state of the authors' train/test splits (their data_seed 42)", parser: parseInteger(0) },
     { flags: '--optimizer <name>', key: 'optimizer', description: 'optimizer (authors: nadam)', choices: ['nadam', 'adam'] },
     { flags: '--lr-decay <gamma>', key: 'lrDecay', description: 'ExponentialLR γ per epoch (authors: airquality 0.95, else 0.999)', parser: positive },

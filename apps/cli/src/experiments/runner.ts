@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { initBackend } from '@sii/neural-ode';
 import { INIT_COLORS, lineChart, type SeriesPoint } from '../charts.js';
-import type { CommandResult, CommonOptions, Io } from '../commands/common.js';
+import { type CommandResult, type CommonOptions, firstErrors, type Io } from '../commands/common.js';
 import { InlineRunner, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
 import { createProgress, type ProgressSink } from '../progress.js';
 import type { Figure, ReportSection, Table } from '../report.js';
@@ -63,20 +63,34 @@ function revive<T>(v: T): T {
   return v;
 }
 
-export function finishedArms(run: Run): Map<string, ArmResult> {
+/**
+ * Arms already written in a run folder, for --resume. A file that cannot be read or parsed, or that does
+ * not hold the arm its name says, is reported through `note` and not counted (that arm is trained again).
+ */
+export function finishedArms(run: Run, note: (line: string) => void = () => {}): Map<string, ArmResult> {
   const out = new Map<string, ArmResult>();
   const dir = run.path(ARMS_DIR);
   if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir)) {
-    if (!/^run-\d+-\w+\.json$/.test(f)) continue;
-    const r = revive(readJson<ArmResult>(run.path(ARMS_DIR, f)));
-    out.set(`${r.run}/${r.init}`, r);
+  for (const f of readdirSync(dir).sort()) {
+    const m = /^run-(\d+)-(\w+)\.json$/.exec(f);
+    if (!m) continue;
+    try {
+      const r = revive(readJson<ArmResult>(run.path(ARMS_DIR, f)));
+      if (!r || r.run !== Number(m[1]) || r.init !== m[2] || typeof r.metrics !== 'object') throw new Error(`${f} does not hold run ${Number(m[1])} ${m[2]}`);
+      if (r.error !== undefined) {
+        note(`run ${r.run} ${r.init} failed before; training it again`);
+        continue;
+      }
+      out.set(`${r.run}/${r.init}`, r);
+    } catch (e) {
+      note(`run ${Number(m[1])} ${m[2]} will be trained again: ${(e as Error).message}`);
+    }
   }
   return out;
 }
 
 /** Summary table: one row per init, metrics as mean ± std over runs, diverged count, mean wall time per arm. */
-export function summaryTable<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, c: C, results: readonly ArmResult[]): Table {
+export function summaryTable<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, c: C, results: readonly ArmResult[], wallTimes = true): Table {
   const rows = c.inits.map((init) => {
     const arms = results.filter((r) => r.init === init);
     return [
@@ -84,11 +98,11 @@ export function summaryTable<C extends BaseExperimentConfig>(def: ExperimentDefi
       String(arms.length),
       ...def.columns.map((col) => fmtMeanStd(arms.map((a) => a.metrics[col.key] ?? Number.NaN), col.digits, col.scale ?? 1)),
       String(arms.filter((a) => a.diverged).length),
-      (meanStd(arms.map((a) => a.wallMs / 1000)).mean || 0).toFixed(0),
+      ...(wallTimes ? [(meanStd(arms.map((a) => a.wallMs / 1000)).mean || 0).toFixed(0)] : []),
     ];
   });
   return {
-    head: ['init', 'runs', ...def.columns.map((col) => `${col.label} (mean ± std)`), 'diverged', 'wall s / arm'],
+    head: ['init', 'runs', ...def.columns.map((col) => `${col.label} (mean ± std)`), 'diverged', ...(wallTimes ? ['wall s / arm'] : [])],
     rows,
   };
 }
@@ -173,9 +187,12 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   let run: Run<C>;
   let previousElapsed = 0;
   if (opts.resume) {
-    run = Run.open<C>(opts.resume, def.kind);
-    const status = existsSync(run.path(RUN_FILES.status)) ? readJson<{ elapsedMs?: number }>(run.path(RUN_FILES.status)) : {};
-    previousElapsed = status.elapsedMs ?? 0;
+    run = Run.open<C>(opts.resume, def.kind, (c) => {
+      if (!Number.isSafeInteger(c.seeds) || (c.seeds as number) < 1) throw new Error(`config.seeds is ${JSON.stringify(c.seeds)}`);
+      if (!Array.isArray(c.inits) || c.inits.length === 0) throw new Error(`config.inits is ${JSON.stringify(c.inits)}`);
+      if (!Number.isSafeInteger(c.epochs)) throw new Error(`config.epochs is ${JSON.stringify(c.epochs)}`);
+    });
+    previousElapsed = run.previousElapsedMs(io.note);
     io.note(`resuming ${run.dir}`);
   } else {
     if (!opts.config) throw new Error(`${def.kind}: a configuration is required`);
@@ -183,7 +200,13 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     run = Run.create(opts.out, def.kind, c, { seed: c.seed, runSeeds: Array.from({ length: c.seeds }, (_, k) => runSeed(c.seed, k)) });
   }
   const config = run.record.config;
-  const done = finishedArms(run);
+  const done = finishedArms(run, io.note);
+  for (const [key, r] of done) {
+    if (r.run >= config.seeds || !config.inits.includes(r.init)) {
+      io.note(`ignoring ${armFile(r.run, r.init)}: not an arm of this run (${config.seeds} seeds × ${config.inits.join(', ')})`);
+      done.delete(key);
+    }
+  }
   if (done.size > 0) io.note(`${done.size} of ${config.seeds * config.inits.length} arms already finished; skipping them`);
   const tasks: ExperimentTask<C>[] = [];
   for (let k = 0; k < config.seeds; k++) {
@@ -214,8 +237,10 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const head = def.columns[0]!;
+  let firstFailure: string | undefined;
   try {
     await runQueue(tasks, runner, {
+      stop: () => opts.failFast === true && firstFailure !== undefined,
       onStart: (slot, t) => progress.start(slot, label(t), config.epochs),
       onEpoch: (slot, _t, epoch, metric, train) => progress.epoch(slot, epoch, `${def.epochMetric} ${sig(metric, 4)} train ${sig(train, 4)}`),
       onDone: (slot, t, result) => {
@@ -225,6 +250,7 @@ export async function runExperiment<C extends BaseExperimentConfig>(
       },
       onError: (slot, t, e) => {
         progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
+        firstFailure ??= `${label(t)}: ${e.message}`;
         write(failedArm(t, e.message));
       },
     });
@@ -234,15 +260,22 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const results = [...done.values()].sort((a, b) => a.run - b.run || a.init.localeCompare(b.init));
   const elapsedMs = previousElapsed + (Date.now() - t0);
+  if (opts.failFast && firstFailure) {
+    run.setStatus('failed', { finishedArms: done.size, elapsedMs });
+    throw new Error(`--fail-fast: ${firstErrors([firstFailure])}; stopped (resume with: sii ${def.kind} --resume ${run.dir})`);
+  }
+  const results = [...done.values()].sort((a, b) => a.run - b.run || a.init.localeCompare(b.init));
   const table = summaryTable(def, config, results);
   const paired = pairedLine(def, results);
+  // results.json holds only what the seed fixes (byte-identical whatever the workers); times go to timings.json.
+  const stable = summaryTable(def, config, results, false);
   run.writeJson(RUN_FILES.results, {
     config,
-    summary: { head: table.head, rows: table.rows, paired, elapsedMs },
-    arms: results.map((r) => ({ run: r.run, init: r.init, metrics: r.metrics, diverged: r.diverged, error: r.error, wallMs: r.wallMs, epochsRun: r.epochsRun, parameters: r.parameters })),
+    summary: { head: stable.head, rows: stable.rows, paired },
+    arms: results.map((r) => ({ run: r.run, init: r.init, metrics: r.metrics, diverged: r.diverged, error: r.error, epochsRun: r.epochsRun, parameters: r.parameters })),
   });
+  run.writeJson(RUN_FILES.timings, { elapsedMs, arms: results.map((r) => ({ run: r.run, init: r.init, wallMs: r.wallMs })) });
   for (const f of await def.figures(config, results)) run.addFigure(f);
   const errors = results.filter((r) => r.diverged);
   const sections: ReportSection[] = [
@@ -268,6 +301,11 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     sections.push({ title: 'Diverged or failed runs', table: { head: ['run', 'init', 'epoch', 'reason'], rows: errors.map((r) => [String(r.run), r.init, String(r.diverged!.epoch), r.diverged!.reason]) } });
   }
   const report = run.finish(def.title(config), sections);
+  const failed = results.filter((r) => r.error !== undefined);
+  if (results.length > 0 && failed.length === results.length) {
+    run.setStatus('failed', { finishedArms: done.size, elapsedMs });
+    throw new Error(`no run succeeded: all ${failed.length} arms failed (${firstErrors(failed.map((r) => r.error!))}); report: ${report}`);
+  }
   run.setStatus('complete', { finishedArms: done.size, elapsedMs });
   io.print(textTable(table));
   io.print(paired);

@@ -39,6 +39,9 @@ export interface ActivityRecording {
   tags: Map<string, TagTrack>;
 }
 
+/** Largest .NET tick count (2^63 − 1). */
+const MAX_TICKS = 9223372036854775807n;
+
 /** Parse ConfLongDemo_JSI.txt text into recordings (in order of first appearance). */
 export function parseActivity(text: string, file = 'ConfLongDemo_JSI.txt'): ActivityRecording[] {
   type Raw = { ticks: bigint; x: number; y: number; z: number; order: number }[];
@@ -56,7 +59,9 @@ export function parseActivity(text: string, file = 'ConfLongDemo_JSI.txt'): Acti
     }
     const [rec, tag, tickText] = f as [string, string, string];
     if (!/^\d{3}-\d{3}-\d{3}-\d{3}$/.test(tag)) throw new Error(`${file}:${line}: malformed tag id '${tag}'`);
-    if (!/^\d+$/.test(tickText)) throw new Error(`${file}:${line}: cannot parse timestamp '${tickText}' (integer ticks)`);
+    if (!/^\d+$/.test(tickText)) throw new Error(`${file}:${line}: cannot parse timestamp '${tickText.slice(0, 40)}' (integer ticks)`);
+    // .NET ticks are 64-bit: a longer number is not a timestamp (and would overflow the seconds)
+    if (tickText.length > 19 || BigInt(tickText) > MAX_TICKS) throw new Error(`${file}:${line}: timestamp '${tickText.slice(0, 40)}' exceeds the largest .NET tick count ${MAX_TICKS}`);
     const where = (column: string) => ({ file, line, column });
     const x = parseNumber(f[4], '.', where('x'));
     const y = parseNumber(f[5], '.', where('y'));
@@ -117,7 +122,16 @@ function interpolateTrack(track: TagTrack, grid: Float64Array, out: Float64Array
   }
 }
 
+/**
+ * Most resampled time steps over all recordings: 2^22 (4,194,304; about 23 h of recordings at the
+ * default dt = 0.02 s, sixteen times the whole UCI file; 400 MB of float64 for its 12 channels).
+ * Timestamps that jump by days would otherwise ask for gigabytes of grid.
+ */
+export const MAX_ACTIVITY_STEPS = 2 ** 22;
+
 export interface ResampleOptions {
+  /** The file the recordings came from (named in errors). */
+  file?: string;
   dt?: number;
   inputTags?: readonly string[];
   targetTags?: readonly string[];
@@ -137,7 +151,8 @@ export interface ResampledActivity {
  */
 export function resampleActivity(recordings: readonly ActivityRecording[], opts: ResampleOptions = {}): ResampledActivity {
   const dt = opts.dt ?? 0.02;
-  if (!(dt > 0)) throw new RangeError(`dt must be > 0, got ${dt}`);
+  const file = opts.file ?? 'resampleActivity';
+  if (!(dt > 0) || !Number.isFinite(dt)) throw new RangeError(`${file}: dt must be a finite number > 0, got ${dt}`);
   const inputTags = opts.inputTags ?? ACTIVITY_INPUT_TAGS;
   const targetTags = opts.targetTags ?? ACTIVITY_TARGET_TAGS;
   if (inputTags.length === 0 || targetTags.length === 0) throw new RangeError('inputTags and targetTags must not be empty');
@@ -145,6 +160,7 @@ export function resampleActivity(recordings: readonly ActivityRecording[], opts:
   const segments: Segment[] = [];
   const ids: string[] = [];
   const skipped: { id: string; reason: string }[] = [];
+  let total = 0;
   for (const rec of recordings) {
     const missing = used.filter((tag) => !rec.tags.has(tag));
     if (missing.length > 0) {
@@ -159,6 +175,12 @@ export function resampleActivity(recordings: readonly ActivityRecording[], opts:
     if (steps < 2) {
       skipped.push({ id: rec.id, reason: `the tags overlap for less than ${2 * dt} s` });
       continue;
+    }
+    total += steps;
+    if (total > MAX_ACTIVITY_STEPS) {
+      throw new RangeError(
+        `${file}: recording ${rec.id} spans ${t1 - t0} s: ${steps} steps of dt = ${dt} s bring the resampled total to ${total}, above the limit of ${MAX_ACTIVITY_STEPS} (timestamps out of order or far apart?)`,
+      );
     }
     const grid = new Float64Array(steps);
     for (let k = 0; k < steps; k++) grid[k] = t0 + k * dt;
@@ -201,7 +223,7 @@ export function loadActivity(
   const inputTags = opts.inputTags ?? ACTIVITY_INPUT_TAGS;
   const targetTags = opts.targetTags ?? ACTIVITY_TARGET_TAGS;
   const recs = parseActivity(readText(opts.path, 'person activity'), opts.path);
-  const res = resampleActivity(recs, { dt, inputTags, targetTags });
+  const res = resampleActivity(recs, { file: opts.path, dt, inputTags, targetTags });
   if (res.segments.length === 0) {
     throw new Error(
       `${opts.path}: no usable recording (${res.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')})`,

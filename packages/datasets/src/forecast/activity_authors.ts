@@ -96,7 +96,9 @@ export function alignActivityAuthors(text: string, file = 'ConfLongDemo_JSI.txt'
     }
     const where = (column: string) => ({ file, line, column });
     // float(ticks) in Python and Number() both round to the nearest double
-    s.t.push(Number(ticks));
+    const tNumber = Number(ticks);
+    if (!Number.isFinite(tNumber)) throw new Error(`${file}:${line}: timestamp '${ticks.slice(0, 40)}' is beyond the range of finite numbers`);
+    s.t.push(tNumber);
     s.xyz.push(parseNumber(f[4]!.trim(), '.', where('x')), parseNumber(f[5]!.trim(), '.', where('y')), parseNumber(f[6]!.trim(), '.', where('z')));
   });
   if (current === null) throw new Error(`${file}: no data lines`);

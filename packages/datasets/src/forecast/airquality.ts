@@ -41,8 +41,8 @@ export interface AirQualityParseOptions {
 export interface AirQualitySeries {
   /** Contiguous hourly runs (a gap in the timestamps starts a new run). */
   runs: Segment[];
-  /** Start time of each run, ms since 1970 (timestamps read as UTC). */
-  runStarts: number[];
+  /** Start time of each run, ms since 1970 (timestamps read as UTC); null when not known (a workbook without readable Date and Time cells). */
+  runStarts: (number | null)[];
   /** Missing values filled per column, inputs then targets. */
   missing: number[];
   inputNames: string[];

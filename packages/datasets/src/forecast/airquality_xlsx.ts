@@ -15,20 +15,44 @@ import {
   loadAirQuality,
 } from './airquality.js';
 import type { ForecastLoadResult } from './airquality.js';
+import { readFileBounded } from '../files.js';
+import { MAX_TABLE_BYTES, strictDecimal } from './table.js';
 
 type CellValue = ExcelJS.CellValue;
 
 /** A cell's number: plain numbers, formula results and numeric text; null for an empty cell. */
 function cellNumber(v: CellValue, where: string): number | null {
   if (v === null || v === undefined || v === '') return null;
-  if (typeof v === 'number') return v;
+  const finite = (x: number) => {
+    if (!Number.isFinite(x)) throw new Error(`${where}: ${x} is not a finite number`);
+    return x;
+  };
+  if (typeof v === 'number') return finite(v);
   if (typeof v === 'string') {
-    const s = v.trim().replace(',', '.');
-    if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
-    throw new Error(`${where}: cannot read '${v}' as a number`);
+    const x = strictDecimal(v.trim(), ',');
+    if (x === 'syntax') throw new Error(`${where}: cannot read '${v.length > 60 ? `${v.slice(0, 60)}…` : v}' as a number`);
+    if (x === 'range') throw new Error(`${where}: '${v.trim()}' is beyond the range of finite numbers`);
+    return x;
   }
-  if (typeof v === 'object' && 'result' in v && typeof v.result === 'number') return v.result;
+  if (typeof v === 'object' && 'result' in v && typeof v.result === 'number') return finite(v.result);
   throw new Error(`${where}: cannot read ${JSON.stringify(v)} as a number`);
+}
+
+/**
+ * ms since 1970 (UTC) of a row's Date cell (a date) and Time cell (a time of day: a Date on 1899-12-30
+ * as Excel stores times, or text 'HH:MM:SS' / 'HH.MM.SS'); null when either cannot be read.
+ */
+function startTime(date: CellValue | undefined, time: CellValue | undefined): number | null {
+  if (!(date instanceof Date) || !Number.isFinite(date.getTime())) return null;
+  let ms: number | null = null;
+  if (time instanceof Date && Number.isFinite(time.getTime())) ms = time.getTime() - Date.UTC(time.getUTCFullYear(), time.getUTCMonth(), time.getUTCDate());
+  else if (typeof time === 'string') {
+    const t = /^(\d{1,2})[.:](\d{2})[.:](\d{2})$/.exec(time.trim());
+    if (t) ms = ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000;
+  }
+  if (ms === null) return null;
+  const day = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+  return Number.isFinite(day + ms) ? day + ms : null;
 }
 
 function cellText(v: CellValue): string {
@@ -56,7 +80,7 @@ export async function readAirQualityXlsx(
   const missingValue = opts.missingValue ?? -200;
   const wb = new (await loadExcelJs()).Workbook();
   try {
-    await wb.xlsx.readFile(path);
+    await wb.xlsx.load(readFileBounded(path, MAX_TABLE_BYTES, 'workbook') as unknown as ArrayBuffer);
   } catch (e) {
     throw new Error(`air quality: cannot read ${path} as an .xlsx workbook: ${(e as Error).message}`);
   }
@@ -85,9 +109,11 @@ export async function readAirQualityXlsx(
   });
   // Rows whose named cells are all empty (trailing blank rows) are skipped.
   const data: number[][] = [];
+  let firstDataRow: number | undefined;
   for (const row of rows) {
     const vals = cols.map((c, j) => cellNumber(row.values[c], `${path}: row ${row.number}, column '${names[j]}'`));
     if (vals.every((v) => v === null)) continue;
+    firstDataRow ??= row.number;
     const empty = vals.indexOf(null);
     if (empty >= 0) throw new Error(`${path}: row ${row.number}, column '${names[empty]}' is empty`);
     data.push(vals as number[]);
@@ -102,7 +128,9 @@ export async function readAirQualityXlsx(
   });
   const missing = new Array<number>(width).fill(0);
   const run = blockToSegment(block, data.length, inputNames.length, names, missing, `${path}: `, 'the worksheet', missingValue);
-  return { runs: [run], runStarts: [Number.NaN], missing, inputNames, targetNames };
+  const first = rows.find((r) => r.number === firstDataRow);
+  const start = first ? startTime(first.values[header.indexOf('Date')], first.values[header.indexOf('Time')]) : null;
+  return { runs: [run], runStarts: [start], missing, inputNames, targetNames };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Small strict reader for delimited text tables (CSV-like), with line numbers for errors. */
-import { readFileSync } from 'node:fs';
 import { Rng } from '@sii/linalg';
+import { readFileBounded } from '../files.js';
 
 export interface TextTable {
   file: string;
@@ -18,12 +18,15 @@ export interface ParseTableOptions {
   separator?: string;
 }
 
-/** Read a text file, with an error naming the file when it cannot be read. */
-export function readText(path: string, what: string): string {
+/** Largest data table read (bytes): 512 MiB, a hundred times the largest of the paper's files. */
+export const MAX_TABLE_BYTES = 512 * 1024 * 1024;
+
+/** Read a text file (at most `maxBytes`), with an error naming the file when it cannot be read. */
+export function readText(path: string, what: string, maxBytes = MAX_TABLE_BYTES): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileBounded(path, maxBytes, 'file').toString('utf8');
   } catch (e) {
-    throw new Error(`${what}: cannot read ${path}: ${(e as Error).message}`);
+    throw new Error(`${what}: ${(e as Error).message}`);
   }
 }
 
@@ -76,13 +79,28 @@ export function columnIndex(table: TextTable, name: string, role: string): numbe
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Strict number parsing ('.' or ',' as decimal mark); errors give file, line and column. */
-export function parseNumber(field: string, decimal: '.' | ',', where: { file: string; line: number; column: string }): number {
+/**
+ * The number written in `field` in plain decimal notation ('.' or ',' as the decimal mark, an
+ * optional exponent): 'syntax' when it is not one ('', '0x10', 'NaN', 'Infinity', '1,5' with '.'),
+ * 'range' when it overflows a double ('1e999'). The one rule of the table and workbook loaders.
+ */
+export function strictDecimal(field: string, decimal: '.' | ','): number | 'syntax' | 'range' {
   const s = decimal === ',' ? field.replace(',', '.') : field;
-  if (!NUMBER.test(s)) {
-    throw new Error(`${where.file}:${where.line}: cannot parse '${field}' as a number in column '${where.column}'`);
-  }
-  return Number(s);
+  if (!NUMBER.test(s)) return 'syntax';
+  const x = Number(s);
+  return Number.isFinite(x) ? x : 'range';
+}
+
+/** Strict, finite number parsing ('.' or ',' as decimal mark); errors give file, line and column. */
+export function parseNumber(field: string, decimal: '.' | ',', where: { file: string; line: number; column: string }): number {
+  const x = strictDecimal(field, decimal);
+  if (x === 'syntax') throw new Error(`${where.file}:${where.line}: cannot parse '${cut(field)}' as a number in column '${where.column}'`);
+  if (x === 'range') throw new Error(`${where.file}:${where.line}: '${cut(field)}' in column '${where.column}' is beyond the range of finite numbers`);
+  return x;
+}
+
+function cut(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
 
 /** Read numeric columns of a table into a row-major Float64Array [rows, names.length]. */

