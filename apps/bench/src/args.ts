@@ -35,7 +35,10 @@ export const USAGE = `pnpm bench [-- options]
   --parallel-configs LIST       configurations of the fast×N row (default all)`;
 
 function list<T extends string>(v: string, allowed: readonly string[], name: string): T[] {
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const it of items) {
     if (!allowed.includes(it)) throw new RangeError(`${name}: unknown value ${JSON.stringify(it)}; known: ${allowed.join(', ')}`);
   }

@@ -30,16 +30,15 @@ export function findPeer(): PeerLocation | null {
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run the peer for one configuration (single thread); null with a message on failure. */
-export function runPeer(
-  loc: PeerLocation,
-  config: string,
-  iters: number,
-  warmup: number,
-): { result: PeerResult | null; error?: string } {
+export function runPeer(loc: PeerLocation, config: string, iters: number, warmup: number): { result: PeerResult | null; error?: string } {
   const cmd = `source ${quote(loc.env)} && python3.11 ${quote(loc.script)} --config ${config} --threads 1 --iters ${iters} --warmup ${warmup}`;
   const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', timeout: 30 * 60 * 1000 });
-  if (r.status !== 0) return { result: null, error: `peer exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
-  const line = r.stdout.trim().split('\n').find((l) => l.startsWith('{'));
+  if (r.status !== 0)
+    return { result: null, error: `peer exited with ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .find((l) => l.startsWith('{'));
   if (line == null) return { result: null, error: `peer printed no JSON: ${r.stdout.slice(0, 200)}` };
   return { result: JSON.parse(line) as PeerResult };
 }

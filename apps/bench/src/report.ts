@@ -25,11 +25,37 @@ const f = (x: number | null, d = 1): string => (x == null || !Number.isFinite(x)
 
 /** The rows of a report as one aligned text table; with `previous`, a delta column (median, %). */
 export function formatTable(rows: readonly BenchRow[], previous?: BenchReport | null): string {
-  const head = ['config', 'backend', 'path', 'median ms', 'min ms', 'peer ms', 'ratio', 'min ratio', 'GFLOP/s', 'kernels', 'peak MB', 'Δ prev'];
+  const head = [
+    'config',
+    'backend',
+    'path',
+    'median ms',
+    'min ms',
+    'peer ms',
+    'ratio',
+    'min ratio',
+    'GFLOP/s',
+    'kernels',
+    'peak MB',
+    'Δ prev',
+  ];
   const body = rows.map((r) => {
     const p = previous?.rows.find((q) => q.config === r.config && q.backend === r.backend && q.path === r.path);
     const delta = p ? `${r.medianMs >= p.medianMs ? '+' : ''}${(((r.medianMs - p.medianMs) / p.medianMs) * 100).toFixed(0)}%` : '—';
-    return [r.config, r.backend, r.path, f(r.medianMs, 2), f(r.minMs, 2), f(r.peerMs, 2), f(r.ratio, 2), f(r.minRatio ?? null, 2), f(r.gflops, 2), String(r.kernels), f(r.peakMB, 1), delta];
+    return [
+      r.config,
+      r.backend,
+      r.path,
+      f(r.medianMs, 2),
+      f(r.minMs, 2),
+      f(r.peerMs, 2),
+      f(r.ratio, 2),
+      f(r.minRatio ?? null, 2),
+      f(r.gflops, 2),
+      String(r.kernels),
+      f(r.peakMB, 1),
+      delta,
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

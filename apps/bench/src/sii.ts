@@ -112,8 +112,7 @@ export async function runSii(
   // (startSimdThreads); the tfjs engine trains data-parallel replicas (DataParallelTrainer).
   const simdSplit = replicas > 1 && fastRolloutEngine(ode) === 'simd';
   if (simdSplit) await startSimdThreads(replicas);
-  const trainer =
-    replicas > 1 && !simdSplit ? await DataParallelTrainer.create(ode, opt, { replicas, loss: c.loss, ...clip }) : null;
+  const trainer = replicas > 1 && !simdSplit ? await DataParallelTrainer.create(ode, opt, { replicas, loss: c.loss, ...clip }) : null;
   const step = async (): Promise<{ loss: number }> =>
     trainer ? await trainer.step(x0, inputs, target) : trainStep(lossFn, opt, { variables: field.variables, ...clip });
   let loss = Number.NaN;

@@ -6,9 +6,20 @@ import type { BenchRow } from '../src/index.js';
 
 describe('configurations', () => {
   it('match the peer script (layer sizes (n+m)→H→…→n)', () => {
-    expect(layerSizes(CONFIGS.student!)).toEqual([[5, 128], [128, 128], [128, 4]]);
-    expect(layerSizes(CONFIGS.pixel!)).toEqual([[256, 256], [256, 256], [256, 128]]);
-    expect(layerSizes(CONFIGS.rk4!)).toEqual([[4, 32], [32, 4]]);
+    expect(layerSizes(CONFIGS.student!)).toEqual([
+      [5, 128],
+      [128, 128],
+      [128, 4],
+    ]);
+    expect(layerSizes(CONFIGS.pixel!)).toEqual([
+      [256, 256],
+      [256, 256],
+      [256, 128],
+    ]);
+    expect(layerSizes(CONFIGS.rk4!)).toEqual([
+      [4, 32],
+      [32, 4],
+    ]);
   });
 
   it('step FLOPs: pixel by an independent per-product count is ~7.5 GFLOP', () => {
@@ -31,8 +42,15 @@ describe('options and table', () => {
     expect(() => parseArgs(['--configs', 'nope'])).toThrow(/--configs: unknown value "nope"/);
     expect(() => parseArgs(['--iters', '0'])).toThrow(/--iters must be an integer >= 1, got "0"/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown option "--fast"/);
-    expect(parseArgs([])).toMatchObject({ parallel: 1, parallelConfigs: ['student', 'pixel', 'rk4'], paths: ['fast', 'fast-simd', 'fast-tfjs', 'plain'] });
-    expect(parseArgs(['--parallel', '2', '--parallel-configs=pixel,rk4'])).toMatchObject({ parallel: 2, parallelConfigs: ['pixel', 'rk4'] });
+    expect(parseArgs([])).toMatchObject({
+      parallel: 1,
+      parallelConfigs: ['student', 'pixel', 'rk4'],
+      paths: ['fast', 'fast-simd', 'fast-tfjs', 'plain'],
+    });
+    expect(parseArgs(['--parallel', '2', '--parallel-configs=pixel,rk4'])).toMatchObject({
+      parallel: 2,
+      parallelConfigs: ['pixel', 'rk4'],
+    });
     expect(() => parseArgs(['--parallel', '0'])).toThrow(/--parallel must be an integer >= 1, got "0"/);
   });
 
@@ -43,8 +61,19 @@ describe('options and table', () => {
 
   it('prints ratio and the change against a previous run', () => {
     const row: BenchRow = {
-      config: 'rk4', backend: 'wasm', path: 'fast', medianMs: 15, minMs: 14, iters: 3, gflops: 1.31, kernels: 2000,
-      kernelTimes: {}, peakMB: 2, loss: 1, peerMs: 12, ratio: 1.25,
+      config: 'rk4',
+      backend: 'wasm',
+      path: 'fast',
+      medianMs: 15,
+      minMs: 14,
+      iters: 3,
+      gflops: 1.31,
+      kernels: 2000,
+      kernelTimes: {},
+      peakMB: 2,
+      loss: 1,
+      peerMs: 12,
+      ratio: 1.25,
     };
     const prev = { date: 'x', node: 'v20', cpus: 2, loadavg: [], args: {}, peer: [], rows: [{ ...row, medianMs: 20 }] };
     const text = formatTable([row], prev);

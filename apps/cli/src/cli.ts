@@ -15,7 +15,16 @@ import { stabilityCommand } from './commands/stability.js';
 import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
-import { INIT_NAMES, type InitName, STUDENT_PAIRINGS, STUDENT_TARGETS, type Setting, type StudentConfig, type StudentPairing, type StudentTarget } from './train/types.js';
+import {
+  INIT_NAMES,
+  type InitName,
+  STUDENT_PAIRINGS,
+  STUDENT_TARGETS,
+  type Setting,
+  type StudentConfig,
+  type StudentPairing,
+  type StudentTarget,
+} from './train/types.js';
 import { decimalOrNull } from './numbers.js';
 import { LIMITS } from './limits.js';
 import { cliVersion } from './versions.js';
@@ -30,7 +39,8 @@ export function parseInteger(min: number, max?: number) {
     if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < min) {
       throw new InvalidArgumentError(`expected an integer >= ${min}${max === undefined ? '' : ` and <= ${max}`}`);
     }
-    if (max !== undefined && x > max) throw new InvalidArgumentError(`${v.trim()} exceeds the limit of ${max} (expected an integer from ${min} to ${max})`);
+    if (max !== undefined && x > max)
+      throw new InvalidArgumentError(`${v.trim()} exceeds the limit of ${max} (expected an integer from ${min} to ${max})`);
     return x;
   };
 }
@@ -72,13 +82,22 @@ export function parsePair(v: string): [number, number] {
 
 function addCommon(cmd: Command, opts: { workers?: boolean } = {}): Command {
   cmd.addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'));
-  cmd.addOption(new Option('--seed <n>', 'random seed (everything is deterministic for a given seed)').argParser(parseInteger(0)).default(0));
+  cmd.addOption(
+    new Option('--seed <n>', 'random seed (everything is deterministic for a given seed)').argParser(parseInteger(0)).default(0),
+  );
   cmd.addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'));
   if (opts.workers) {
     cmd.addOption(
-      new Option('--workers <n>', `worker threads (one model each; <= ${LIMITS.workers})`).argParser(parseInteger(1, LIMITS.workers)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
+      new Option('--workers <n>', `worker threads (one model each; <= ${LIMITS.workers})`)
+        .argParser(parseInteger(1, LIMITS.workers))
+        .default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
     );
-    cmd.addOption(new Option('--fail-fast', 'stop at the first failed training run and exit with code 1 (default: record the failure and go on)').default(false));
+    cmd.addOption(
+      new Option(
+        '--fail-fast',
+        'stop at the first failed training run and exit with code 1 (default: record the failure and go on)',
+      ).default(false),
+    );
   }
   return cmd;
 }
@@ -120,33 +139,71 @@ export function studentConfig(o: Record<string, unknown>): StudentConfig {
 
 function addStudentOptions(cmd: Command, d: { teachers: number; epochs: number; setting: Setting }): Command {
   cmd
-    .addOption(new Option('--setting <setting>', 'teachers with poles inside Euler (incl) or outside RK4 (excl)').choices(['incl', 'excl']).default(d.setting))
-    .addOption(new Option('--teachers <n>', `number of teachers (seeds; <= ${LIMITS.teachers})`).argParser(parseInteger(1, LIMITS.teachers)).default(d.teachers))
-    .addOption(new Option('--epochs <n>', `training epochs per student (<= ${LIMITS.epochs})`).argParser(parseInteger(1, LIMITS.epochs)).default(d.epochs))
-    .addOption(new Option('--init <list>', 'initializations to compare (comma-separated)').argParser(parseList<InitName>(INIT_NAMES)).default([...INIT_NAMES], 'sii,baseline'))
-    .addOption(new Option('--hidden <n>', `student hidden width H (<= ${LIMITS.hidden}; default: incl 128, excl 32)`).argParser(parseInteger(1, LIMITS.hidden)))
-    .addOption(new Option('--layers <n>', `student layers L (<= ${LIMITS.layers}; default: incl 3, excl 2)`).argParser(parseInteger(2, LIMITS.layers)))
+    .addOption(
+      new Option('--setting <setting>', 'teachers with poles inside Euler (incl) or outside RK4 (excl)')
+        .choices(['incl', 'excl'])
+        .default(d.setting),
+    )
+    .addOption(
+      new Option('--teachers <n>', `number of teachers (seeds; <= ${LIMITS.teachers})`)
+        .argParser(parseInteger(1, LIMITS.teachers))
+        .default(d.teachers),
+    )
+    .addOption(
+      new Option('--epochs <n>', `training epochs per student (<= ${LIMITS.epochs})`)
+        .argParser(parseInteger(1, LIMITS.epochs))
+        .default(d.epochs),
+    )
+    .addOption(
+      new Option('--init <list>', 'initializations to compare (comma-separated)')
+        .argParser(parseList<InitName>(INIT_NAMES))
+        .default([...INIT_NAMES], 'sii,baseline'),
+    )
+    .addOption(
+      new Option('--hidden <n>', `student hidden width H (<= ${LIMITS.hidden}; default: incl 128, excl 32)`).argParser(
+        parseInteger(1, LIMITS.hidden),
+      ),
+    )
+    .addOption(
+      new Option('--layers <n>', `student layers L (<= ${LIMITS.layers}; default: incl 3, excl 2)`).argParser(
+        parseInteger(2, LIMITS.layers),
+      ),
+    )
     .addOption(new Option('--activation <name>', 'student activation (@sii/mlp)').choices([...ACTIVATION_NAMES]).default('elu'))
     .addOption(new Option('--solver <name>', 'student solver (@sii/rk tableau)').argParser(parseSolver).default('midpoint'))
     .addOption(new Option('--h <h>', 'solver step = sample time').argParser(positive).default(0.1))
     .addOption(new Option('--eps <eps>', 'SII margin of the student').argParser(parseNumber((x) => x < 0, 'a number < 0')).default(-0.01))
     .addOption(new Option('--no-complex', 'SII with real poles only (default: complex pairs)'))
-    .addOption(new Option('--window <n>', `samples per training window (<= ${LIMITS.window})`).argParser(parseInteger(2, LIMITS.window)).default(10))
+    .addOption(
+      new Option('--window <n>', `samples per training window (<= ${LIMITS.window})`).argParser(parseInteger(2, LIMITS.window)).default(10),
+    )
     .addOption(new Option('--batch <n>', `windows per batch (<= ${LIMITS.batch})`).argParser(parseInteger(1, LIMITS.batch)).default(20))
     .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-4))
     .addOption(new Option('--clip <norm>', 'gradient-norm clip').argParser(positive).default(1))
-    .addOption(new Option('--samples <n>', `samples per teacher trajectory (<= ${LIMITS.samples})`).argParser(parseInteger(3, LIMITS.samples)).default(300))
     .addOption(
-      new Option('--diverge-factor <x>', 'diverged when a loss is NaN/Inf or exceeds x times the initial validation loss').argParser(positive).default(1e6),
+      new Option('--samples <n>', `samples per teacher trajectory (<= ${LIMITS.samples})`)
+        .argParser(parseInteger(3, LIMITS.samples))
+        .default(300),
+    )
+    .addOption(
+      new Option('--diverge-factor <x>', 'diverged when a loss is NaN/Inf or exceeds x times the initial validation loss')
+        .argParser(positive)
+        .default(1e6),
     )
     .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm'))
     .addOption(
-      new Option('--target <target>', "loss target: 'aligned' (x̂_1..x̂_9 vs x_1..x_9) or 'authors' (the paper's code: x̂_1..x̂_10 vs x_0..x_9, windows 0..289)")
+      new Option(
+        '--target <target>',
+        "loss target: 'aligned' (x̂_1..x̂_9 vs x_1..x_9) or 'authors' (the paper's code: x̂_1..x̂_10 vs x_0..x_9, windows 0..289)",
+      )
         .choices([...STUDENT_TARGETS])
         .default('aligned'),
     )
     .addOption(
-      new Option('--pairing <pairing>', "'paired' (both inits on one teacher) or 'authors' (the paper's train.py: per-init teacher poles, y0, noise, batch order)")
+      new Option(
+        '--pairing <pairing>',
+        "'paired' (both inits on one teacher) or 'authors' (the paper's train.py: per-init teacher poles, y0, noise, batch order)",
+      )
         .choices([...STUDENT_PAIRINGS])
         .default('paired'),
     );
@@ -155,7 +212,8 @@ function addStudentOptions(cmd: Command, d: { teachers: number; epochs: number; 
 
 export function teacherStudentConfig(o: Record<string, unknown>): TeacherStudentConfig {
   const student = studentConfig(o);
-  if (student.window > student.samples) throw new InvalidArgumentError(`--window (${student.window}) must not exceed --samples (${student.samples})`);
+  if (student.window > student.samples)
+    throw new InvalidArgumentError(`--window (${student.window}) must not exceed --samples (${student.samples})`);
   return { teachers: o.teachers as number, inits: o.init as InitName[], seed: o.seed as number, student };
 }
 
@@ -171,7 +229,11 @@ export function buildProgram(io: Io = stdIo): Command {
     program
       .command('stability')
       .description('Stability intervals of every registered tableau, and a figure of nested stability regions')
-      .addOption(new Option('--methods <list>', 'methods whose regions are drawn').argParser(parseList()).default([...DEFAULT_REGION_METHODS], DEFAULT_REGION_METHODS.join(',')))
+      .addOption(
+        new Option('--methods <list>', 'methods whose regions are drawn')
+          .argParser(parseList())
+          .default([...DEFAULT_REGION_METHODS], DEFAULT_REGION_METHODS.join(',')),
+      )
       .addOption(new Option('--poles <file>', 'mark poles from a file (JSON [[re, im], …] or text "re im" lines; default: none)'))
       .addOption(new Option('--h <h>', 'step multiplying the poles of --poles (1: the file holds hλ)').argParser(positive).default(1)),
   ).action(async (o) => {
@@ -182,16 +244,31 @@ export function buildProgram(io: Io = stdIo): Command {
   addCommon(
     program
       .command('perturbation')
-      .description('Linear system with a real pole and a complex pair outside the Euler disk but inside RK4’s region: response to a perturbation with euler and rk4')
+      .description(
+        'Linear system with a real pole and a complex pair outside the Euler disk but inside RK4’s region: response to a perturbation with euler and rk4',
+      )
       .addOption(new Option('--h <h>', 'step').argParser(positive).default(P.h))
       .addOption(new Option('--z-real <z>', 'hλ of the real pole').argParser(parseNumber()).default(P.zReal))
-      .addOption(new Option('--z-complex <re,im>', 'hλ of the complex pair (re ± i·im)').argParser(parsePair).default(P.zComplex, P.zComplex.join(',')))
+      .addOption(
+        new Option('--z-complex <re,im>', 'hλ of the complex pair (re ± i·im)')
+          .argParser(parsePair)
+          .default(P.zComplex, P.zComplex.join(',')),
+      )
       .addOption(new Option('--steps <n>', `solver steps (<= ${LIMITS.steps})`).argParser(parseInteger(10, LIMITS.steps)).default(P.steps))
       .addOption(new Option('--amplitude <a>', 'size of the initial perturbation').argParser(positive).default(P.amplitude))
       .addOption(new Option('--methods <list>', 'solvers to compare').argParser(parseList()).default(P.methods, P.methods.join(','))),
   ).action(async (o) => {
     await perturbationCommand(
-      { out: o.out, seed: o.seed, h: o.h, zReal: o.zReal, zComplex: o.zComplex, steps: o.steps, amplitude: o.amplitude, methods: o.methods },
+      {
+        out: o.out,
+        seed: o.seed,
+        h: o.h,
+        zReal: o.zReal,
+        zComplex: o.zComplex,
+        steps: o.steps,
+        amplitude: o.amplitude,
+        methods: o.methods,
+      },
       io,
     );
   });
@@ -200,11 +277,22 @@ export function buildProgram(io: Io = stdIo): Command {
     addStudentOptions(
       program
         .command('teacher-student')
-        .description('Spec §7: per teacher seed, one student per init on identical data; minimum validation loss, curves, poles, paired tests'),
+        .description(
+          'Spec §7: per teacher seed, one student per init on identical data; minimum validation loss, curves, poles, paired tests',
+        ),
       { teachers: 20, epochs: 100, setting: 'incl' },
     )
-      .addOption(new Option('--resume <run>', 'continue an interrupted sweep in this run folder with its stored configuration (default: none, start a new run)'))
-      .addOption(new Option('--abort-after <n>', 'testing aid: kill the process after n teachers were written').argParser(parseInteger(1)).hideHelp()),
+      .addOption(
+        new Option(
+          '--resume <run>',
+          'continue an interrupted sweep in this run folder with its stored configuration (default: none, start a new run)',
+        ),
+      )
+      .addOption(
+        new Option('--abort-after <n>', 'testing aid: kill the process after n teachers were written')
+          .argParser(parseInteger(1))
+          .hideHelp(),
+      ),
     { workers: true },
   );
   ts.action(async (o) => {
@@ -231,14 +319,30 @@ export function buildProgram(io: Io = stdIo): Command {
     program
       .command('implicit-regularization')
       .description('Paper Figure 3: students fitted to a linear teacher with each solver; kernel density of the learned poles')
-      .addOption(new Option('--solvers <list>', 'training solvers (@sii/rk tableaus)').argParser(parseList(tableauNames())).default(['euler', 'midpoint', 'rk4'], 'euler,midpoint,rk4'))
-      .addOption(new Option('--students <n>', `students (seeds) per solver (<= ${LIMITS.students})`).argParser(parseInteger(1, LIMITS.students)).default(4))
+      .addOption(
+        new Option('--solvers <list>', 'training solvers (@sii/rk tableaus)')
+          .argParser(parseList(tableauNames()))
+          .default(['euler', 'midpoint', 'rk4'], 'euler,midpoint,rk4'),
+      )
+      .addOption(
+        new Option('--students <n>', `students (seeds) per solver (<= ${LIMITS.students})`)
+          .argParser(parseInteger(1, LIMITS.students))
+          .default(4),
+      )
       .addOption(new Option('--epochs <n>', `training epochs (<= ${LIMITS.epochs})`).argParser(parseInteger(1, LIMITS.epochs)).default(150))
       .addOption(new Option('--h <h>', 'solver step = sample time').argParser(positive).default(0.1))
-      .addOption(new Option('--hidden <n>', `student hidden width (<= ${LIMITS.hidden})`).argParser(parseInteger(3, LIMITS.hidden)).default(32))
+      .addOption(
+        new Option('--hidden <n>', `student hidden width (<= ${LIMITS.hidden})`).argParser(parseInteger(3, LIMITS.hidden)).default(32),
+      )
       .addOption(new Option('--layers <n>', `student layers (<= ${LIMITS.layers})`).argParser(parseInteger(2, LIMITS.layers)).default(2))
-      .addOption(new Option('--trajectories <n>', `teacher trajectories (<= ${LIMITS.trajectories})`).argParser(parseInteger(1, LIMITS.trajectories)).default(4))
-      .addOption(new Option('--samples <n>', `samples per trajectory (<= ${LIMITS.samples})`).argParser(parseInteger(3, LIMITS.samples)).default(40))
+      .addOption(
+        new Option('--trajectories <n>', `teacher trajectories (<= ${LIMITS.trajectories})`)
+          .argParser(parseInteger(1, LIMITS.trajectories))
+          .default(4),
+      )
+      .addOption(
+        new Option('--samples <n>', `samples per trajectory (<= ${LIMITS.samples})`).argParser(parseInteger(3, LIMITS.samples)).default(40),
+      )
       .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-2))
       .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm')),
     { workers: true },
@@ -274,7 +378,9 @@ export function buildProgram(io: Io = stdIo): Command {
 
   addCommon(
     addStudentOptions(
-      program.command('quickstart').description('Stability figure, perturbation figure and a small teacher–student comparison in one report (pnpm start)'),
+      program
+        .command('quickstart')
+        .description('Stability figure, perturbation figure and a small teacher–student comparison in one report (pnpm start)'),
       { teachers: 8, epochs: 15, setting: 'incl' },
     ),
     { workers: true },

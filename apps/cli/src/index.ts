@@ -21,4 +21,13 @@ export {
   wilcoxonSignedRank,
 } from './stats.js';
 export type { InitRun, StudentConfig, StudentTask, TeacherResult } from './train/types.js';
-export { decide, deterministicVerdict, type PairedVerdict, pairedVerdict, proportionVerdict, VERDICT_ALPHA, type Verdict, wilsonInterval } from './verdict.js';
+export {
+  decide,
+  deterministicVerdict,
+  type PairedVerdict,
+  pairedVerdict,
+  proportionVerdict,
+  VERDICT_ALPHA,
+  type Verdict,
+  wilsonInterval,
+} from './verdict.js';

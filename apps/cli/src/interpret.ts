@@ -63,7 +63,7 @@ export function interpretComparison(s: TeacherStudentSummary, epochs: number, cu
       ? `At the ${100 * ALPHA} % level ${lower} is better on these teachers.`
       : `That is no evidence either way: with ${c.pairs} teachers a difference of this size is what chance alone often gives, so this run cannot tell the two initializations apart.`;
   const paper =
-    'The paper (Figures 4 and 5, 500 teachers, 100 epochs) reports that SII converges faster; runs of the authors\' code at ' +
+    "The paper (Figures 4 and 5, 500 teachers, 100 epochs) reports that SII converges faster; runs of the authors' code at " +
     '100 epochs and 10–13 teachers found "incl" close to a coin flip at the end, with SII ahead from about epoch 15 to 60 — so a short run mostly shows the early epochs.';
   const next =
     c.wilcoxonP < ALPHA && c.pairs >= 30

@@ -25,7 +25,9 @@ function toPole(v: unknown, where: string): Pole {
     }
   }
   const text = JSON.stringify(v) ?? String(v);
-  throw new TypeError(`${where}: expected a number, [re, im] or {re, im} with numbers, got ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
+  throw new TypeError(
+    `${where}: expected a number, [re, im] or {re, im} with numbers, got ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`,
+  );
 }
 
 export function parsePoles(text: string, source = 'poles'): Pole[] {
@@ -57,7 +59,8 @@ export function parsePoles(text: string, source = 'poles'): Pole[] {
     });
   }
   poles.forEach((p, i) => {
-    if (!Number.isFinite(p.re) || !Number.isFinite(p.im)) throw new RangeError(`${source}[${i}]: pole must be finite, got ${p.re}, ${p.im}`);
+    if (!Number.isFinite(p.re) || !Number.isFinite(p.im))
+      throw new RangeError(`${source}[${i}]: pole must be finite, got ${p.re}, ${p.im}`);
   });
   if (poles.length === 0) throw new RangeError(`${source}: no poles found`);
   return poles;

@@ -52,7 +52,9 @@ class PlainProgress implements ProgressSink {
     this.done++;
     const elapsed = Date.now() - this.t0;
     const eta = this.done > 0 ? (elapsed / this.done) * (this.opts.total - this.done) : Number.NaN;
-    this.out(`[w${slot}] done ${label} ${info} — ${this.done}/${this.opts.total}, elapsed ${fmtDuration(elapsed)}, ETA ${fmtDuration(eta)}`);
+    this.out(
+      `[w${slot}] done ${label} ${info} — ${this.done}/${this.opts.total}, elapsed ${fmtDuration(elapsed)}, ETA ${fmtDuration(eta)}`,
+    );
   }
   log(line: string): void {
     this.out(line);

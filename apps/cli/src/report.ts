@@ -81,8 +81,11 @@ export function renderReport(input: ReportInput): string {
   parts.push(`<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(input.title)}</title>`);
   parts.push(`<style>${STYLE}</style>\n</head>\n<body>`);
   parts.push(`<h1>${escapeHtml(input.title)}</h1>`);
-  parts.push(`<p class="meta">sii ${escapeHtml(input.command)} — started ${escapeHtml(input.startedAt)} — @sii/cli ${escapeHtml(String(input.versions['@sii/cli'] ?? '?'))}, Node ${escapeHtml(String(input.versions.node ?? '?'))}</p>`);
-  if (input.summary) parts.push(`<section class="what" id="what-this-shows">\n<h2>What this shows</h2>\n<p>${richText(input.summary)}</p>\n</section>`);
+  parts.push(
+    `<p class="meta">sii ${escapeHtml(input.command)} — started ${escapeHtml(input.startedAt)} — @sii/cli ${escapeHtml(String(input.versions['@sii/cli'] ?? '?'))}, Node ${escapeHtml(String(input.versions.node ?? '?'))}</p>`,
+  );
+  if (input.summary)
+    parts.push(`<section class="what" id="what-this-shows">\n<h2>What this shows</h2>\n<p>${richText(input.summary)}</p>\n</section>`);
   for (const s of input.sections) {
     parts.push(`<section>\n<h2>${escapeHtml(s.title)}</h2>`);
     if (s.text) parts.push(`<p>${richText(s.text)}</p>`);
@@ -91,7 +94,9 @@ export function renderReport(input: ReportInput): string {
     if (s.pre) parts.push(`<pre>${escapeHtml(s.pre)}</pre>`);
     for (const f of s.figures ?? []) {
       const href = f.href ?? `figures/${f.file}`;
-      parts.push(`<figure id="${escapeHtml(f.file)}">\n${f.svg}\n<figcaption>${escapeHtml(f.caption)} (<a href="${escapeHtml(relativeHref(href))}"><code>${escapeHtml(href)}</code></a>)</figcaption>\n</figure>`);
+      parts.push(
+        `<figure id="${escapeHtml(f.file)}">\n${f.svg}\n<figcaption>${escapeHtml(f.caption)} (<a href="${escapeHtml(relativeHref(href))}"><code>${escapeHtml(href)}</code></a>)</figcaption>\n</figure>`,
+      );
     }
     parts.push('</section>');
   }

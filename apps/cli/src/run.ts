@@ -22,7 +22,13 @@ export class Run<C = unknown> {
   ) {}
 
   /** New run folder under `out`; writes config.json. */
-  static create<C>(out: string, command: string, config: C, seeds: Record<string, unknown>, argv: string[] = process.argv.slice(2)): Run<C> {
+  static create<C>(
+    out: string,
+    command: string,
+    config: C,
+    seeds: Record<string, unknown>,
+    argv: string[] = process.argv.slice(2),
+  ): Run<C> {
     const dir = createRunDir(out, command);
     const record: RunRecord<C> = { command, startedAt: new Date().toISOString(), argv, config, seeds, versions: collectVersions() };
     writeJsonAtomic(join(dir, RUN_FILES.config), record);

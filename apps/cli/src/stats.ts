@@ -92,10 +92,7 @@ export const WILCOXON_EXACT_MAX_N = 50;
  * it is counted by dynamic programming. p = min(1, 2·min(P(W+ ≤ w), P(W+ ≥ w))).
  * Normal: z = (|W+ − μ| − 1/2)/σ, μ = n(n+1)/4, σ² = n(n+1)(2n+1)/24 − Σ(t³ − t)/48.
  */
-export function wilcoxonSignedRank(
-  diffs: readonly number[],
-  opts: { method?: 'auto' | 'exact' | 'normal' } = {},
-): WilcoxonResult {
+export function wilcoxonSignedRank(diffs: readonly number[], opts: { method?: 'auto' | 'exact' | 'normal' } = {}): WilcoxonResult {
   assertFiniteArray(diffs, 'diffs');
   const nz = diffs.filter((d) => d !== 0);
   const n = nz.length;

@@ -49,7 +49,14 @@ function favours(more: number, less: number): 'sii' | 'baseline' | 'none' {
 }
 
 /** Apply the rule to two tests' p-values and directions. */
-export function decide(signP: number, signFavours: string, wilcoxonP: number, wilcoxonFavours: string, claimed: 'sii' | 'baseline', alpha = VERDICT_ALPHA): Verdict {
+export function decide(
+  signP: number,
+  signFavours: string,
+  wilcoxonP: number,
+  wilcoxonFavours: string,
+  claimed: 'sii' | 'baseline',
+  alpha = VERDICT_ALPHA,
+): Verdict {
   const rejects = signP < alpha && wilcoxonP < alpha;
   if (!rejects || signFavours !== wilcoxonFavours) return 'inconclusive';
   if (signFavours === claimed) return 'reproduced';
@@ -78,7 +85,8 @@ export function pairedVerdict(
   const smallestAttainableP = p.sign.n === 0 ? 1 : Math.min(1, 2 * 2 ** -p.sign.n);
   const fmt = (x: number) => (x < 1e-4 ? x.toExponential(1) : Number(x.toPrecision(2)).toString());
   let statistic = `n = ${p.n}, SII wins ${(100 * p.winShare).toFixed(0)} %; sign p = ${fmt(p.sign.p)}, Wilcoxon p = ${fmt(p.wilcoxon.p)} (${p.wilcoxon.method})`;
-  if (smallestAttainableP >= alpha) statistic += `; with ${p.sign.n} untied pairs no test can reach α = ${alpha} (smallest p ${fmt(smallestAttainableP)})`;
+  if (smallestAttainableP >= alpha)
+    statistic += `; with ${p.sign.n} untied pairs no test can reach α = ${alpha} (smallest p ${fmt(smallestAttainableP)})`;
   return {
     verdict,
     alpha,
@@ -110,10 +118,18 @@ export interface ProportionVerdict {
  */
 export function proportionVerdict(successes: number, n: number, alpha = VERDICT_ALPHA): ProportionVerdict {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be an integer >= 0, got ${n}`);
-  if (!Number.isInteger(successes) || successes < 0 || successes > n) throw new RangeError(`successes must be an integer in [0, ${n}], got ${successes}`);
+  if (!Number.isInteger(successes) || successes < 0 || successes > n)
+    throw new RangeError(`successes must be an integer in [0, ${n}], got ${successes}`);
   const s = signTest([...Array(successes).fill(1), ...Array(n - successes).fill(-1)]);
   const verdict = s.p < alpha ? (2 * successes > n ? 'reproduced' : 'not reproduced') : 'inconclusive';
-  return { verdict, alpha, successes, n, p: s.p, statistic: `${successes} of ${n}; exact binomial p = ${Number(s.p.toPrecision(2))} (α = ${alpha})` };
+  return {
+    verdict,
+    alpha,
+    successes,
+    n,
+    p: s.p,
+    statistic: `${successes} of ${n}; exact binomial p = ${Number(s.p.toPrecision(2))} (α = ${alpha})`,
+  };
 }
 
 /** A claim checked by an exact computation (no sampling): reproduced when it holds, else not reproduced. */

@@ -15,9 +15,14 @@ let tmp: string;
 
 /** Build the CLI (and its workspace dependencies) when dist is missing. */
 function ensureBuilt(): void {
-  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets'].every((p) => existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')));
+  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets'].every((p) =>
+    existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')),
+  );
   if (!depsBuilt) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], { cwd: join(appDir, '..', '..'), stdio: 'inherit' });
+    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], {
+      cwd: join(appDir, '..', '..'),
+      stdio: 'inherit',
+    });
   } else if (!existsSync(bin) || !existsSync(join(appDir, 'dist', 'train', 'worker.js'))) {
     execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'inherit' });
   }
@@ -83,19 +88,37 @@ describe('usage', () => {
   it('--help documents every option with its default', () => {
     const r = sii(['teacher-student', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--setting', '--teachers', '--epochs', '--init', '--hidden', '--layers', '--solver', '--h ', '--eps', '--window', '--batch', '--lr', '--clip', '--samples', '--workers', '--out', '--seed', '--resume', '--progress']) {
+    for (const flag of [
+      '--setting',
+      '--teachers',
+      '--epochs',
+      '--init',
+      '--hidden',
+      '--layers',
+      '--solver',
+      '--h ',
+      '--eps',
+      '--window',
+      '--batch',
+      '--lr',
+      '--clip',
+      '--samples',
+      '--workers',
+      '--out',
+      '--seed',
+      '--resume',
+      '--progress',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain('(default: 20)');
     expect(r.stdout).toContain('(default: 0.0001)');
     // one entry per option, wrapped continuation lines joined
-    const entries = r.stdout
-      .split('\n')
-      .reduce<string[]>((acc, l) => {
-        if (/^\s{2}(-\w, )?--/.test(l)) acc.push(l.trim());
-        else if (/^\s{10,}\S/.test(l) && acc.length) acc[acc.length - 1] += ` ${l.trim()}`;
-        return acc;
-      }, []);
+    const entries = r.stdout.split('\n').reduce<string[]>((acc, l) => {
+      if (/^\s{2}(-\w, )?--/.test(l)) acc.push(l.trim());
+      else if (/^\s{10,}\S/.test(l) && acc.length) acc[acc.length - 1] += ` ${l.trim()}`;
+      return acc;
+    }, []);
     expect(entries.find((e) => e.startsWith('--setting'))).toContain('default: "incl"');
     // every option except --help documents its default
     for (const e of entries.filter((x) => !x.includes('--help'))) expect(e, e).toMatch(/default/);
@@ -190,10 +213,23 @@ describe('teacher-student (tiny)', () => {
     fullDir = onlyRun(out, 'teacher-student-');
     const config = JSON.parse(readFileSync(join(fullDir, 'config.json'), 'utf8'));
     expect(config.command).toBe('teacher-student');
-    expect(config.config.student).toMatchObject({ setting: 'excl', hidden: 6, layers: 2, solver: 'midpoint', h: 0.1, lr: 1e-4, clip: 1, batch: 20, window: 10 });
+    expect(config.config.student).toMatchObject({
+      setting: 'excl',
+      hidden: 6,
+      layers: 2,
+      solver: 'midpoint',
+      h: 0.1,
+      lr: 1e-4,
+      clip: 1,
+      batch: 20,
+      window: 10,
+    });
     expect(config.seeds.teacherSeeds).toEqual(['0/teacher/0', '0/teacher/1', '0/teacher/2']);
     expect(config.versions['@sii/rk']).toMatch(/^\d+\.\d+\.\d+/);
-    const lines = readFileSync(join(fullDir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(fullDir, 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.teacher)).toEqual([0, 1, 2]);
     for (const l of lines) {
       expect(l.teacherPoles).toHaveLength(2);
@@ -254,7 +290,11 @@ describe('teacher-student (tiny)', () => {
     const dir = onlyRun(out, 'teacher-student-');
     const first = JSON.parse(readFileSync(join(dir, 'teachers', 'teacher-0000.json'), 'utf8'));
     // teacher 1 failed in an earlier invocation, teacher 2's file is cut short, teacher 99 is not in this sweep.
-    const failed = { ...first, teacher: 1, runs: Object.fromEntries(Object.entries(first.runs).map(([k, v]) => [k, { ...(v as object), error: 'boom' }])) };
+    const failed = {
+      ...first,
+      teacher: 1,
+      runs: Object.fromEntries(Object.entries(first.runs).map(([k, v]) => [k, { ...(v as object), error: 'boom' }])),
+    };
     writeFileSync(join(dir, 'teachers', 'teacher-0001.json'), JSON.stringify(failed));
     writeFileSync(join(dir, 'teachers', 'teacher-0002.json'), '{"teacher": 2, "runs": {');
     writeFileSync(join(dir, 'teachers', 'teacher-0099.json'), JSON.stringify({ ...first, teacher: 99 }));

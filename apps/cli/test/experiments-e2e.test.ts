@@ -146,7 +146,7 @@ describe('sii forecast (tiny, built, plain node)', () => {
 });
 
 describe('sii latent (tiny, built, plain node)', () => {
-  it('rejects sizes the authors\' architecture cannot take before training, naming the flag', () => {
+  it("rejects sizes the authors' architecture cannot take before training, naming the flag", () => {
     const r = sii(['latent', '--scale', 'tiny', '--frame-size', '12', '--progress', 'off', '--workers', '0', '--out', 'lt-bad']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--frame-size must be a multiple of 8 \(three halvings to the latent grid\), got 12/);

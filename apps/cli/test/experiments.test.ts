@@ -62,8 +62,8 @@ describe('weighted cross-entropy', () => {
     return total;
   };
   it('value matches a float64 computation', () => {
-    const v = tf.tidy(() =>
-      weightedCrossEntropy(tf.tensor3d(z, [T, B, C]), oneHot(Int32Array.from(labels), C), tf.tensor1d(w)).dataSync()[0]!,
+    const v = tf.tidy(
+      () => weightedCrossEntropy(tf.tensor3d(z, [T, B, C]), oneHot(Int32Array.from(labels), C), tf.tensor1d(w)).dataSync()[0]!,
     );
     expect(v).toBeCloseTo(reference(z), 4);
   });
@@ -71,7 +71,9 @@ describe('weighted cross-entropy', () => {
     const g = tf.tidy(() => {
       const onehot = oneHot(Int32Array.from(labels), C);
       const weights = tf.tensor1d(w);
-      return tf.grad((x: tf.Tensor) => weightedCrossEntropy(x, onehot, weights))(tf.tensor3d(z, [T, B, C])).dataSync();
+      return tf
+        .grad((x: tf.Tensor) => weightedCrossEntropy(x, onehot, weights))(tf.tensor3d(z, [T, B, C]))
+        .dataSync();
     });
     const d = 1e-6;
     for (let i = 0; i < z.length; i++) {
@@ -114,12 +116,21 @@ describe('SII and baseline arms', () => {
         .sort((a, b) => a - b);
       const want = poles!.map((p) => p.re * factors[compensation ?? 'none']).sort((a, b) => a - b);
       // float32 weights and the ±1e-4 biases: relative agreement ~1e-4
-      for (const [i, x] of eig.entries()) expect(Math.abs(x - want[i]!), `${compensation} eig ${i}`).toBeLessThan(2e-3 * Math.abs(want[i]!));
+      for (const [i, x] of eig.entries())
+        expect(Math.abs(x - want[i]!), `${compensation} eig ${i}`).toBeLessThan(2e-3 * Math.abs(want[i]!));
       field.dispose();
     }
   });
   it('both arms share encoder and decoder weights; only the ODE field differs', () => {
-    const config = { ...pixelPreset('tiny', 'smnist'), dataset: 'smnist' as const, data: null, seed: 0, inits: ['sii' as const, 'baseline' as const], backend: 'wasm' as const, scale: 'tiny' as const };
+    const config = {
+      ...pixelPreset('tiny', 'smnist'),
+      dataset: 'smnist' as const,
+      data: null,
+      seed: 0,
+      inits: ['sii' as const, 'baseline' as const],
+      backend: 'wasm' as const,
+      scale: 'tiny' as const,
+    };
     const a = new PixelModel(config, 28, 10, 'sii', 'run-x');
     const b = new PixelModel(config, 28, 10, 'baseline', 'run-x');
     expect(Array.from(a.encoder.w.dataSync())).toEqual(Array.from(b.encoder.w.dataSync()));
@@ -147,7 +158,12 @@ describe('data reshaping', () => {
       dt: 1,
       inputNames: ['u'],
       targetNames: ['y'],
-      stats: { inputMean: new Float64Array(1), inputStd: new Float64Array(1), targetMean: new Float64Array(1), targetStd: new Float64Array(1) },
+      stats: {
+        inputMean: new Float64Array(1),
+        inputStd: new Float64Array(1),
+        targetMean: new Float64Array(1),
+        targetStd: new Float64Array(1),
+      },
       origins: Int32Array.from({ length: 2 * N }, (_, i) => i),
     };
     const s = subsampleWindows(d, 4); // windows 0, 2, 5, 7
@@ -177,7 +193,9 @@ describe('PNG writer', () => {
     expect(raw.length).toBe(h * (1 + 3 * w));
     for (let y = 0; y < h; y++) {
       expect(raw[y * (1 + 3 * w)]).toBe(0);
-      expect(Array.from(raw.subarray(y * (1 + 3 * w) + 1, (y + 1) * (1 + 3 * w)))).toEqual(Array.from(rgb.subarray(y * 3 * w, (y + 1) * 3 * w)));
+      expect(Array.from(raw.subarray(y * (1 + 3 * w) + 1, (y + 1) * (1 + 3 * w)))).toEqual(
+        Array.from(rgb.subarray(y * 3 * w, (y + 1) * 3 * w)),
+      );
     }
     expect(png.toString('ascii', png.length - 8, png.length - 4)).toBe('IEND');
   });
@@ -187,9 +205,27 @@ describe('training loops', () => {
   const base = { seed: 0, inits: ['sii' as const, 'baseline' as const], backend: 'wasm' as const, scale: 'tiny' as const };
   it('leave no tensors behind and record one curve value per epoch', async () => {
     const before = tf.memory().numTensors;
-    const px = runPixelTask({ kind: 'pixel', run: 0, runSeed: 't', init: 'sii', config: { ...pixelPreset('tiny', 'smnist'), ...base, dataset: 'smnist', data: null } });
-    const fc = await runForecastTask({ kind: 'forecast', run: 0, runSeed: 't', init: 'baseline', config: { ...forecastPreset('tiny'), ...base, dataset: 'tanks', data: null } });
-    const lt = runLatentTask({ kind: 'latent', run: 0, runSeed: 't', init: 'sii', config: { ...latentPreset('tiny'), ...base, system: 'mass-spring' } });
+    const px = runPixelTask({
+      kind: 'pixel',
+      run: 0,
+      runSeed: 't',
+      init: 'sii',
+      config: { ...pixelPreset('tiny', 'smnist'), ...base, dataset: 'smnist', data: null },
+    });
+    const fc = await runForecastTask({
+      kind: 'forecast',
+      run: 0,
+      runSeed: 't',
+      init: 'baseline',
+      config: { ...forecastPreset('tiny'), ...base, dataset: 'tanks', data: null },
+    });
+    const lt = runLatentTask({
+      kind: 'latent',
+      run: 0,
+      runSeed: 't',
+      init: 'sii',
+      config: { ...latentPreset('tiny'), ...base, system: 'mass-spring' },
+    });
     expect(tf.memory().numTensors).toBe(before);
     for (const [r, epochs] of [
       [px, pixelPreset('tiny', 'smnist').epochs],
@@ -226,7 +262,15 @@ describe('latent training-horizon curriculum', () => {
 
 describe('gradient accumulation (--micro-batch)', () => {
   it('passes the optimizer the full-batch gradient', () => {
-    const config = { ...pixelPreset('tiny', 'smnist'), dataset: 'smnist' as const, data: null, seed: 0, inits: ['sii' as const], backend: 'wasm' as const, scale: 'tiny' as const };
+    const config = {
+      ...pixelPreset('tiny', 'smnist'),
+      dataset: 'smnist' as const,
+      data: null,
+      seed: 0,
+      inits: ['sii' as const],
+      backend: 'wasm' as const,
+      scale: 'tiny' as const,
+    };
     const model = new PixelModel(config, 5, 10, 'sii', 'acc');
     const B = 6;
     const T = 4;
@@ -235,7 +279,14 @@ describe('gradient accumulation (--micro-batch)', () => {
     const labels = Int32Array.from({ length: B }, (_, i) => (3 * i) % 10);
     const w = tf.tensor1d(stepWeights(T));
     let seen: number[][] = [];
-    const recorder = { iterations: 0, learningRate: 0, dispose() {}, step: (_v: readonly tf.Variable[], g: readonly tf.Tensor[]) => { seen = g.map((t) => Array.from(t.dataSync())); } };
+    const recorder = {
+      iterations: 0,
+      learningRate: 0,
+      dispose() {},
+      step: (_v: readonly tf.Variable[], g: readonly tf.Tensor[]) => {
+        seen = g.map((t) => Array.from(t.dataSync()));
+      },
+    };
     const loss = accumulatedStep(model, recorder, x, labels, [B, T, 5], 10, w, 4, null); // chunks of 4 and 2
     const full = tf.tidy(() => {
       const xt = tf.tensor3d(x, [B, T, 5]);

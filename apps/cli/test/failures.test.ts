@@ -58,8 +58,23 @@ const student: StudentConfig = {
 const config: TeacherStudentConfig = { teachers: 3, inits: ['sii', 'baseline'], seed: 0, student };
 
 function goodTeacher(t: TeacherTask): TeacherResult {
-  const run = (init: 'sii' | 'baseline', v: number) => ({ ...emptyInitRun(init), initialValLoss: 2, valCurve: [v, v / 2], trainCurve: [v, v], minValLoss: v / 2, minEpoch: 2, poles: [[[-1, 0]], [[-1, 0]], [[-1, 0]]] as [number, number][][], epochsRun: 2 });
-  return { teacher: t.teacher, teacherSeed: t.teacherSeed, setting: 'excl', teacherPoles: [[-20, 0]], runs: { sii: run('sii', 0.1 * (t.teacher + 1)), baseline: run('baseline', 0.3) } };
+  const run = (init: 'sii' | 'baseline', v: number) => ({
+    ...emptyInitRun(init),
+    initialValLoss: 2,
+    valCurve: [v, v / 2],
+    trainCurve: [v, v],
+    minValLoss: v / 2,
+    minEpoch: 2,
+    poles: [[[-1, 0]], [[-1, 0]], [[-1, 0]]] as [number, number][][],
+    epochsRun: 2,
+  });
+  return {
+    teacher: t.teacher,
+    teacherSeed: t.teacherSeed,
+    setting: 'excl',
+    teacherPoles: [[-20, 0]],
+    runs: { sii: run('sii', 0.1 * (t.teacher + 1)), baseline: run('baseline', 0.3) },
+  };
 }
 
 const status = (dir: string) => JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).state;
@@ -117,14 +132,25 @@ describe('implicit-regularization with failing students', () => {
     epochs: 1,
     backend: 'cpu' as const,
   };
-  const ok = (t: ImplicitTask): ImplicitResult => ({ solver: t.solver, seed: t.seed, poles: [[-2, 0]], initialLoss: 1, finalLoss: 0.5, diverged: false, wallMs: 3 });
+  const ok = (t: ImplicitTask): ImplicitResult => ({
+    solver: t.solver,
+    seed: t.seed,
+    poles: [[-2, 0]],
+    initialLoss: 1,
+    finalLoss: 0.5,
+    diverged: false,
+    wallMs: 3,
+  });
 
   it('every student failed: rejects with "no student succeeded" naming the solver, status failed', async () => {
     const runner = fakeRunner<ImplicitTask, ImplicitResult>(() => true, ok);
     const out = join(tmp, 'implicit-all-failed');
-    await expect(implicitCommand({ out, seed: 0, progress: 'off', workers: 1, runner, config: { solvers: ['euler', 'rk4'], students: 2, seed: 0, train } }, io)).rejects.toThrow(
-      /no student succeeded: all 4 failed \(euler 0\/implicit\/student\/0: boom in task 0; /,
-    );
+    await expect(
+      implicitCommand(
+        { out, seed: 0, progress: 'off', workers: 1, runner, config: { solvers: ['euler', 'rk4'], students: 2, seed: 0, train } },
+        io,
+      ),
+    ).rejects.toThrow(/no student succeeded: all 4 failed \(euler 0\/implicit\/student\/0: boom in task 0; /);
     expect(status(onlyDir(out))).toBe('failed');
   });
 
@@ -132,7 +158,18 @@ describe('implicit-regularization with failing students', () => {
     const runner = fakeRunner<ImplicitTask, ImplicitResult>((t) => t.solver === 'euler', ok);
     const out = join(tmp, 'implicit-fail-fast');
     await expect(
-      implicitCommand({ out, seed: 0, progress: 'off', workers: 1, failFast: true, runner, config: { solvers: ['euler', 'rk4'], students: 2, seed: 0, train } }, io),
+      implicitCommand(
+        {
+          out,
+          seed: 0,
+          progress: 'off',
+          workers: 1,
+          failFast: true,
+          runner,
+          config: { solvers: ['euler', 'rk4'], students: 2, seed: 0, train },
+        },
+        io,
+      ),
     ).rejects.toThrow('--fail-fast: student euler 0/implicit/student/0: boom in task 0; stopped');
     expect(runner.seen).toHaveLength(1);
   });
@@ -140,7 +177,10 @@ describe('implicit-regularization with failing students', () => {
   it('wall times go to timings.json, not results.json', async () => {
     const runner = fakeRunner<ImplicitTask, ImplicitResult>(() => false, ok);
     const out = join(tmp, 'implicit-ok');
-    const r = await implicitCommand({ out, seed: 0, progress: 'off', workers: 1, runner, config: { solvers: ['euler'], students: 2, seed: 0, train } }, io);
+    const r = await implicitCommand(
+      { out, seed: 0, progress: 'off', workers: 1, runner, config: { solvers: ['euler'], students: 2, seed: 0, train } },
+      io,
+    );
     const results = readFileSync(join(r.dir, 'results.json'), 'utf8');
     expect(results).not.toContain('wallMs');
     expect(JSON.parse(results).students).toHaveLength(2);

@@ -49,7 +49,13 @@ describe('parameter counts equal the torch model at paper scale (n 32, H 128, n_
   // NeuralODE: Linear(32+m,128) SiLU, Linear(128,128) SiLU, Linear(128,32).
   // Predictor: Linear(32,128) LN ReLU, Linear(128,128) LN ReLU, Linear(128,p).
   const torchCount = (m: number, p: number) =>
-    linear(m, 128) + layerNorm(128) + linear(128, 128) + layerNorm(128) + linear(128, 64) + (linear(32 + m, 128) + linear(128, 128) + linear(128, 32)) + (linear(32, 128) + layerNorm(128) + linear(128, 128) + layerNorm(128) + linear(128, p));
+    linear(m, 128) +
+    layerNorm(128) +
+    linear(128, 128) +
+    layerNorm(128) +
+    linear(128, 64) +
+    (linear(32 + m, 128) + linear(128, 128) + linear(128, 32)) +
+    (linear(32, 128) + layerNorm(128) + linear(128, 128) + layerNorm(128) + linear(128, p));
   it.each([
     ['engine', 7, 1, 73441],
     ['air quality', 8, 4, 74084],
@@ -106,7 +112,18 @@ function reference(model: ForecastModel, u: number[][][], z0: number[][]): numbe
   );
 }
 
-const tinySpec: ForecastModelSpec = { inputs: 2, outputs: 2, states: 3, hidden: 4, layers: 3, activation: 'silu', solver: 'midpoint', h: 0.1, eps: -0.01, compensation: 'none' };
+const tinySpec: ForecastModelSpec = {
+  inputs: 2,
+  outputs: 2,
+  states: 3,
+  hidden: 4,
+  layers: 3,
+  activation: 'silu',
+  solver: 'midpoint',
+  h: 0.1,
+  eps: -0.01,
+  compensation: 'none',
+};
 const T = 3;
 const B = 2;
 const rng = new Rng('fixed-input');
@@ -141,7 +158,8 @@ describe('forward pass as the authors (hand-checked small case)', () => {
       const pred = model.forward(u, e, 'prior').pred;
       const got = pred.arraySync() as number[][][];
       const want = reference(model, U, EPS);
-      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let j = 0; j < 2; j++) expect(got[t]![b]![j]).toBeCloseTo(want[t]![b]![j]!, 5);
+      for (let t = 0; t < T; t++)
+        for (let b = 0; b < B; b++) for (let j = 0; j < 2; j++) expect(got[t]![b]![j]).toBeCloseTo(want[t]![b]![j]!, 5);
       // the k-step alignment would differ: decoding z0 itself is not row 0
       const z0Decoded = headForward(model.decoder, EPS[0]!, (v) => Math.max(0, v));
       expect(Math.abs(z0Decoded[0]! - got[0]![0]![0]!) + Math.abs(z0Decoded[1]! - got[0]![0]![1]!)).toBeGreaterThan(1e-4);
@@ -254,8 +272,13 @@ describe('LayerNorm on the tfjs backend', () => {
       }, 0);
     const value = tf.tidy(() => tf.sum(tf.mul(ln.apply(tf.tensor2d(X)), tf.tensor2d(Wt))).dataSync()[0]!);
     expect(value).toBeCloseTo(objective(X, g), 5);
-    const { value: v2, grads } = tf.variableGrads(() => tf.sum(tf.mul(ln.apply(tf.tensor2d(X)), tf.tensor2d(Wt))) as tf.Scalar, ln.variables);
-    const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(ln.apply(x as Tensor2D), tf.tensor2d(Wt))))(tf.tensor2d(X)).arraySync() as number[][];
+    const { value: v2, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(ln.apply(tf.tensor2d(X)), tf.tensor2d(Wt))) as tf.Scalar,
+      ln.variables,
+    );
+    const dx = tf
+      .grad((x: tf.Tensor) => tf.sum(tf.mul(ln.apply(x as Tensor2D), tf.tensor2d(Wt))))(tf.tensor2d(X))
+      .arraySync() as number[][];
     const d = 1e-6;
     for (let r = 0; r < 2; r++)
       for (let j = 0; j < 4; j++) {
@@ -285,8 +308,23 @@ describe('test metric and the protocol', () => {
     const r = new Rng('ds');
     const inputs = Float32Array.from({ length: N * T * 2 }, () => r.normal());
     const targets = Float32Array.from({ length: N * T * 2 }, () => r.normal());
-    const stats = { inputMean: new Float64Array(2), inputStd: new Float64Array(2).fill(1), targetMean: new Float64Array(2), targetStd: new Float64Array(2).fill(1) };
-    return { name: 'x', inputs, targets, shape: { samples: N, steps: T, inputDim: 2, targetDim: 2 }, dt: 0.1, inputNames: ['a', 'b'], targetNames: ['c', 'd'], stats, origins: new Int32Array(2 * N) };
+    const stats = {
+      inputMean: new Float64Array(2),
+      inputStd: new Float64Array(2).fill(1),
+      targetMean: new Float64Array(2),
+      targetStd: new Float64Array(2).fill(1),
+    };
+    return {
+      name: 'x',
+      inputs,
+      targets,
+      shape: { samples: N, steps: T, inputDim: 2, targetDim: 2 },
+      dt: 0.1,
+      inputNames: ['a', 'b'],
+      targetNames: ['c', 'd'],
+      stats,
+      origins: new Int32Array(2 * N),
+    };
   };
 
   it('test MSE is the overall mean over windows, steps and outputs whatever the batch size; prior draws are seeded', () => {
@@ -300,18 +338,42 @@ describe('test metric and the protocol', () => {
     // by hand: windows in order, ε from the stream
     const pr = new Rng('p');
     const eps = Array.from({ length: 5 }, () => [pr.normal(), pr.normal(), pr.normal()]);
-    const u = Array.from({ length: T }, (_, t) => Array.from({ length: 5 }, (_, w) => [d.inputs[(w * T + t) * 2]!, d.inputs[(w * T + t) * 2 + 1]!]));
+    const u = Array.from({ length: T }, (_, t) =>
+      Array.from({ length: 5 }, (_, w) => [d.inputs[(w * T + t) * 2]!, d.inputs[(w * T + t) * 2 + 1]!]),
+    );
     const pred = reference(model, u, eps);
     let s = 0;
-    for (let t = 0; t < T; t++) for (let w = 0; w < 5; w++) for (let j = 0; j < 2; j++) s += (pred[t]![w]![j]! - d.targets[(w * T + t) * 2 + j]!) ** 2;
+    for (let t = 0; t < T; t++)
+      for (let w = 0; w < 5; w++) for (let j = 0; j < 2; j++) s += (pred[t]![w]![j]! - d.targets[(w * T + t) * 2 + j]!) ** 2;
     expect(b).toBeCloseTo(s / (5 * T * 2), 5);
     model.dispose();
   });
 
   it("paper scale is the authors' protocol with no deviation; laptop lists each scaled value with its reason", () => {
-    const base = { dataset: 'engine' as const, data: 'x.csv', seed: 0, inits: ['sii' as const, 'baseline' as const], backend: 'wasm' as const };
+    const base = {
+      dataset: 'engine' as const,
+      data: 'x.csv',
+      seed: 0,
+      inits: ['sii' as const, 'baseline' as const],
+      backend: 'wasm' as const,
+    };
     expect(presetDeviations({ ...forecastPreset('paper'), ...base, scale: 'paper' })).toEqual([]);
-    expect(AUTHORS_PROTOCOL).toMatchObject({ states: 32, hidden: 128, layers: 3, batch: 512, lr: 1e-4, clip: 1, epochs: 100, klWeight: 1, optimizer: 'nadam', compensation: 'none', evalInitialState: 'prior', solver: 'midpoint', activation: 'silu', eps: -0.01 });
+    expect(AUTHORS_PROTOCOL).toMatchObject({
+      states: 32,
+      hidden: 128,
+      layers: 3,
+      batch: 512,
+      lr: 1e-4,
+      clip: 1,
+      epochs: 100,
+      klWeight: 1,
+      optimizer: 'nadam',
+      compensation: 'none',
+      evalInitialState: 'prior',
+      solver: 'midpoint',
+      activation: 'silu',
+      eps: -0.01,
+    });
     const dev = presetDeviations({ ...forecastPreset('laptop'), ...base, scale: 'laptop' });
     expect(dev.map((x) => x.setting).sort()).toEqual(['batch', 'epochs', 'maxTestWindows', 'maxTrainWindows']);
     expect(dev.every((x) => x.reason.length > 10)).toBe(true);
@@ -322,7 +384,15 @@ describe('test metric and the protocol', () => {
 
   it('a tiny run trains on fit(), leaves no tensors behind and records the initial test MSE', async () => {
     const before = tf.memory().numTensors;
-    const c = { ...forecastPreset('tiny'), dataset: 'duffing' as const, data: null, seed: 0, inits: ['sii' as const], backend: 'wasm' as const, scale: 'tiny' as const };
+    const c = {
+      ...forecastPreset('tiny'),
+      dataset: 'duffing' as const,
+      data: null,
+      seed: 0,
+      inits: ['sii' as const],
+      backend: 'wasm' as const,
+      scale: 'tiny' as const,
+    };
     const r = await runForecastTask({ kind: 'forecast', run: 0, runSeed: 'tiny', init: 'sii', config: c });
     const again = await runForecastTask({ kind: 'forecast', run: 0, runSeed: 'tiny', init: 'sii', config: c });
     expect(tf.memory().numTensors).toBe(before);

@@ -38,7 +38,10 @@ describe('fuzz: poles file', () => {
         source: 'fuzz.poles',
         arbitrary: fc.oneof(textFile, jsonFile, fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 100 })),
         run: (text: string) => parsePoles(text, 'fuzz.poles'),
-        check: (poles) => (poles.length > 0 && poles.every((p) => typeof p.re === 'number' && typeof p.im === 'number') ? null : 'not a list of {re, im} numbers'),
+        check: (poles) =>
+          poles.length > 0 && poles.every((p) => typeof p.re === 'number' && typeof p.im === 'number')
+            ? null
+            : 'not a list of {re, im} numbers',
       });
       expect(failures(stats)).toEqual([]);
       expect(stats.ok).toBeGreaterThan(0);

@@ -11,7 +11,15 @@ const summary = (p: number, pairs: number, siiMedian: number, baseMedian: number
   completed: pairs,
   inits: [
     { init: 'sii', runs: pairs, diverged: 0, medianMinValLoss: siiMedian, q1MinValLoss: siiMedian, q3MinValLoss: siiMedian, meanWallMs: 1 },
-    { init: 'baseline', runs: pairs, diverged: 0, medianMinValLoss: baseMedian, q1MinValLoss: baseMedian, q3MinValLoss: baseMedian, meanWallMs: 1 },
+    {
+      init: 'baseline',
+      runs: pairs,
+      diverged: 0,
+      medianMinValLoss: baseMedian,
+      q1MinValLoss: baseMedian,
+      q3MinValLoss: baseMedian,
+      meanWallMs: 1,
+    },
   ],
   comparison: { pairs, siiWinShare: win, signTestP: p, wilcoxonP: p, wilcoxonMethod: 'exact', wilcoxonN: pairs },
   trainingWallMs: 1,
@@ -32,7 +40,7 @@ describe('interpretComparison', () => {
     expect(t).toContain('--teachers 30');
   });
 
-  it('says when the arms were not paired (the authors\' protocol)', () => {
+  it("says when the arms were not paired (the authors' protocol)", () => {
     const s = { ...summary(0.73, 8, 0.0877, 0.0947, 0.5), pairing: 'authors' as const };
     expect(interpretComparison(s, 30)).toContain('matched by teacher index (each arm had its own teacher');
   });
@@ -71,7 +79,9 @@ describe('learning-curve lead', () => {
 
   it('puts the lead sentence into the reading when curves are given', () => {
     const curves = [{ runs: { sii: { valCurve: [2, 1] }, baseline: { valCurve: [1, 2] } } }];
-    expect(interpretComparison(summary(0.5, 1, 1, 2, 1), 2, curves)).toContain('higher than the baseline\'s in epoch 1, then lower than the baseline\'s in epoch 2.');
+    expect(interpretComparison(summary(0.5, 1, 1, 2, 1), 2, curves)).toContain(
+      "higher than the baseline's in epoch 1, then lower than the baseline's in epoch 2.",
+    );
   });
 });
 

@@ -8,7 +8,18 @@ import { initBackend } from '@sii/neural-ode';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { avgPool3d2, BatchNorm, Conv3d, conv3d, convTranspose3dStrided, GroupNorm, maxPool3d2, normalize, registerConvGradients, swapLeadingAxes } from '../src/experiments/layers/index.js';
+import {
+  avgPool3d2,
+  BatchNorm,
+  Conv3d,
+  conv3d,
+  convTranspose3dStrided,
+  GroupNorm,
+  maxPool3d2,
+  normalize,
+  registerConvGradients,
+  swapLeadingAxes,
+} from '../src/experiments/layers/index.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -46,9 +57,23 @@ function conv3dRef(x: Float64Array, xs: Shape5, w: Float64Array, ks: Shape5, pad
 }
 
 /** torch ConvTranspose3d (stride s, padding p) with torch's weight layout [Ci, Co, kd, kh, kw], channels-last x, float64. */
-function convTRef(x: Float64Array, xs: Shape5, wt: Float64Array, Co: number, k: number[], stride: number[], pad: number[]): { y: Float64Array; ys: Shape5 } {
+function convTRef(
+  x: Float64Array,
+  xs: Shape5,
+  wt: Float64Array,
+  Co: number,
+  k: number[],
+  stride: number[],
+  pad: number[],
+): { y: Float64Array; ys: Shape5 } {
   const [N, D, H, W, Ci] = xs;
-  const ys: Shape5 = [N, (D - 1) * stride[0]! - 2 * pad[0]! + k[0]!, (H - 1) * stride[1]! - 2 * pad[1]! + k[1]!, (W - 1) * stride[2]! - 2 * pad[2]! + k[2]!, Co];
+  const ys: Shape5 = [
+    N,
+    (D - 1) * stride[0]! - 2 * pad[0]! + k[0]!,
+    (H - 1) * stride[1]! - 2 * pad[1]! + k[1]!,
+    (W - 1) * stride[2]! - 2 * pad[2]! + k[2]!,
+    Co,
+  ];
   const y = new Float64Array(ys.reduce((a, b) => a * b, 1));
   for (let n = 0; n < N; n++)
     for (let d = 0; d < D; d++)
@@ -63,7 +88,8 @@ function convTRef(x: Float64Array, xs: Shape5, wt: Float64Array, Co: number, k: 
                     const oh = h * stride[1]! - pad[1]! + b;
                     const ow = v * stride[2]! - pad[2]! + c;
                     if (od < 0 || od >= ys[1] || oh < 0 || oh >= ys[2] || ow < 0 || ow >= ys[3]) continue;
-                    y[idx5(ys, n, od, oh, ow, o)]! += x[idx5(xs, n, d, h, v, i)]! * wt[((((i * Co + o) * k[0]! + a) * k[1]! + b) * k[2]! + c)]!;
+                    y[idx5(ys, n, od, oh, ow, o)]! +=
+                      x[idx5(xs, n, d, h, v, i)]! * wt[(((i * Co + o) * k[0]! + a) * k[1]! + b) * k[2]! + c]!;
                   }
   return { y, ys };
 }
@@ -150,8 +176,14 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
   const xs: Shape5 = [2, 3, 4, 5, 2];
   const ks: Shape5 = [3, 3, 3, 2, 3];
   const rng = new Rng('conv');
-  const x = randn(rng, xs.reduce((a, b) => a * b, 1));
-  const w = randn(rng, ks.reduce((a, b) => a * b, 1));
+  const x = randn(
+    rng,
+    xs.reduce((a, b) => a * b, 1),
+  );
+  const w = randn(
+    rng,
+    ks.reduce((a, b) => a * b, 1),
+  );
   for (const pad of [
     [1, 1, 1],
     [0, 1, 1],
@@ -159,7 +191,13 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
   ]) {
     it(`equals a direct float64 loop, pad ${pad}`, () => {
       const { y, ys } = conv3dRef(x, xs, w, ks, pad);
-      const got = tf.tidy(() => conv3d(tf.tensor(Float32Array.from(x), xs) as Tensor5D, tf.tensor(Float32Array.from(w), ks) as Tensor5D, pad as [number, number, number]).dataSync());
+      const got = tf.tidy(() =>
+        conv3d(
+          tf.tensor(Float32Array.from(x), xs) as Tensor5D,
+          tf.tensor(Float32Array.from(w), ks) as Tensor5D,
+          pad as [number, number, number],
+        ).dataSync(),
+      );
       expect(got.length).toBe(y.length);
       for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 4);
       expect(ys[1]).toBe(xs[1] + 2 * pad[0]! - 2);
@@ -178,7 +216,10 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
   }
   it("the 'native' implementation (tfjs Conv3D + registered gradient) agrees with im2col", () => {
     const ks133: Shape5 = [1, 3, 3, 2, 3];
-    const w133 = randn(new Rng('w133'), ks133.reduce((a, b) => a * b, 1));
+    const w133 = randn(
+      new Rng('w133'),
+      ks133.reduce((a, b) => a * b, 1),
+    );
     for (const [k, wd, pad] of [
       [ks, w, [1, 1, 1]],
       [ks133, w133, [0, 1, 1]],
@@ -190,7 +231,12 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
         const p = pad as unknown as [number, number, number];
         const gi = tf.grads((u: Tensor, v: Tensor) => tf.sum(tf.mul(conv3d(u as Tensor5D, v as Tensor5D, p, 'im2col'), r)))([xt, wt]);
         const gn = tf.grads((u: Tensor, v: Tensor) => tf.sum(tf.mul(conv3d(u as Tensor5D, v as Tensor5D, p, 'native'), r)))([xt, wt]);
-        return [conv3d(xt, wt, p, 'im2col').dataSync(), conv3d(xt, wt, p, 'native').dataSync(), [gi[0]!.dataSync(), gn[0]!.dataSync()], [gi[1]!.dataSync(), gn[1]!.dataSync()]];
+        return [
+          conv3d(xt, wt, p, 'im2col').dataSync(),
+          conv3d(xt, wt, p, 'native').dataSync(),
+          [gi[0]!.dataSync(), gn[0]!.dataSync()],
+          [gi[1]!.dataSync(), gn[1]!.dataSync()],
+        ];
       }) as unknown as [Float32Array, Float32Array, Float32Array[], Float32Array[]];
       for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 4);
       for (const [u, v] of [ga, gb] as Float32Array[][]) for (let i = 0; i < u!.length; i++) expect(v![i]).toBeCloseTo(u![i]!, 3);
@@ -210,19 +256,29 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
     const xs: Shape5 = [2, 2, 2, 3, 3];
     const Co = 2;
     const rng = new Rng('convT');
-    const x = randn(rng, xs.reduce((a, b) => a * b, 1));
+    const x = randn(
+      rng,
+      xs.reduce((a, b) => a * b, 1),
+    );
     const wt = randn(rng, 3 * Co * 4); // torch layout [Ci, Co, 1, 2, 2]
     // Ours: [Ci, (kd, kh, kw, Co)].
     const ours = (t: Float64Array) => {
       const o = new Float64Array(t.length);
-      for (let i = 0; i < 3; i++) for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) o[i * 4 * Co + k * Co + c] = t[(i * Co + c) * 4 + k]!;
+      for (let i = 0; i < 3; i++)
+        for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) o[i * 4 * Co + k * Co + c] = t[(i * Co + c) * 4 + k]!;
       return o;
     };
     const ref = (a: Float64Array, b: Float64Array) => convTRef(a, xs, b, Co, [1, 2, 2], [1, 2, 2], [0, 0, 0]).y;
     const { ys } = convTRef(x, xs, wt, Co, [1, 2, 2], [1, 2, 2], [0, 0, 0]);
     expect(ys).toEqual([2, 2, 4, 6, 2]);
     const y = ref(x, wt);
-    const got = tf.tidy(() => convTranspose3dStrided(tf.tensor(Float32Array.from(x), xs) as Tensor5D, tf.tensor(Float32Array.from(ours(wt)), [3, 4 * Co]) as Tensor2D, [1, 2, 2]).dataSync());
+    const got = tf.tidy(() =>
+      convTranspose3dStrided(
+        tf.tensor(Float32Array.from(x), xs) as Tensor5D,
+        tf.tensor(Float32Array.from(ours(wt)), [3, 4 * Co]) as Tensor2D,
+        [1, 2, 2],
+      ).dataSync(),
+    );
     for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 5);
     checkGradient({
       seed: 'convT-grad',
@@ -234,7 +290,8 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
       // Back to torch layout for the reference.
       ref: (a, b) => {
         const t = new Float64Array(b.length);
-        for (let i = 0; i < 3; i++) for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = b[i * 4 * Co + k * Co + c]!;
+        for (let i = 0; i < 3; i++)
+          for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = b[i * 4 * Co + k * Co + c]!;
         return ref(a, t);
       },
     });
@@ -243,14 +300,20 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
     const xs: Shape5 = [1, 2, 4, 4, 3];
     const Co = 2;
     const rng = new Rng('convT1');
-    const x = randn(rng, xs.reduce((a, b) => a * b, 1));
+    const x = randn(
+      rng,
+      xs.reduce((a, b) => a * b, 1),
+    );
     const wt = randn(rng, 3 * Co * 9); // torch [Ci, Co, 1, 3, 3]
     const { y, ys } = convTRef(x, xs, wt, Co, [1, 3, 3], [1, 1, 1], [0, 1, 1]);
     expect(ys).toEqual([1, 2, 4, 4, 2]);
     const layer = new Conv3d(3, Co, [1, 3, 3], [0, 1, 1], new Rng('layer'), 'im2col', true);
     // Our kernel [0, b, c, i, o] = torch's [i, o, 0, 2 − b, 2 − c]; bias 0.
     const w = new Float64Array(9 * 3 * Co);
-    for (let b = 0; b < 3; b++) for (let c = 0; c < 3; c++) for (let i = 0; i < 3; i++) for (let o = 0; o < Co; o++) w[((b * 3 + c) * 3 + i) * Co + o] = wt[(i * Co + o) * 9 + (2 - b) * 3 + (2 - c)]!;
+    for (let b = 0; b < 3; b++)
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < 3; i++)
+          for (let o = 0; o < Co; o++) w[((b * 3 + c) * 3 + i) * Co + o] = wt[(i * Co + o) * 9 + (2 - b) * 3 + (2 - c)]!;
     layer.w.assign(tf.tensor(Float32Array.from(w), [1, 3, 3, 3, Co]));
     layer.b.assign(tf.zeros([Co]));
     const got = tf.tidy(() => layer.apply(tf.tensor(Float32Array.from(x), xs) as Tensor5D).dataSync());
@@ -270,13 +333,24 @@ describe('normalisation', () => {
     const rng = new Rng('norm');
     for (const [shape, axes] of [
       [[6, 3], [0]],
-      [[2, 4, 2, 3], [1, 3]],
+      [
+        [2, 4, 2, 3],
+        [1, 3],
+      ],
     ] as [number[], number[]][]) {
-      const x = randn(rng, shape.reduce((a, b) => a * b, 1));
+      const x = randn(
+        rng,
+        shape.reduce((a, b) => a * b, 1),
+      );
       const got = tf.tidy(() => normalize(tf.tensor(Float32Array.from(x), shape), axes).dataSync());
       const y = normalizeRef(x, shape, axes);
       for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 4);
-      checkGradient({ seed: `norm-${axes}`, inputs: [{ data: x, shape }], tfFn: (a) => normalize(a, axes), ref: (a) => normalizeRef(a, shape, axes) });
+      checkGradient({
+        seed: `norm-${axes}`,
+        inputs: [{ data: x, shape }],
+        tfFn: (a) => normalize(a, axes),
+        ref: (a) => normalizeRef(a, shape, axes),
+      });
     }
   });
   it('BatchNorm: batch statistics in training, running averages (momentum 0.1, unbiased variance) in evaluation', () => {
@@ -309,7 +383,10 @@ describe('normalisation', () => {
 
 describe('pooling (kernel 2, stride 2, floor)', () => {
   const xs: Shape5 = [1, 5, 4, 3, 2];
-  const x = randn(new Rng('pool'), xs.reduce((a, b) => a * b, 1));
+  const x = randn(
+    new Rng('pool'),
+    xs.reduce((a, b) => a * b, 1),
+  );
   for (const kind of ['max', 'avg'] as const) {
     it(`${kind} pool: value and gradient against a direct loop`, () => {
       const fn = kind === 'max' ? maxPool3d2 : avgPool3d2;
@@ -320,7 +397,12 @@ describe('pooling (kernel 2, stride 2, floor)', () => {
       });
       const y = poolRef(x, xs, kind);
       for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 5);
-      checkGradient({ seed: `pool-${kind}`, inputs: [{ data: x, shape: xs }], tfFn: (a) => fn(a as Tensor5D), ref: (a) => poolRef(a, xs, kind) });
+      checkGradient({
+        seed: `pool-${kind}`,
+        inputs: [{ data: x, shape: xs }],
+        tfFn: (a) => fn(a as Tensor5D),
+        ref: (a) => poolRef(a, xs, kind),
+      });
     });
   }
 });

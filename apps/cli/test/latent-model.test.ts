@@ -42,7 +42,8 @@ describe('parameter count at paper scale', () => {
 
 describe('shapes and modes', () => {
   const cfg = { ...field, states: 16, hidden: 24, frameSize: 16, inputFrames: 10, dropout: 0 };
-  const frames = () => tf.tensor5d(Float32Array.from(new Rng('frames').fillUniform(new Float64Array(2 * 10 * 16 * 16 * 3))), [2, 10, 16, 16, 3]);
+  const frames = () =>
+    tf.tensor5d(Float32Array.from(new Rng('frames').fillUniform(new Float64Array(2 * 10 * 16 * 16 * 3))), [2, 10, 16, 16, 3]);
 
   it('10 frames → one latent state per cell of the S/8 grid; T steps → T frames in (0, 1)', () => {
     const m = new ConvLatentModel(cfg, 'sii', 'shapes');
@@ -108,7 +109,9 @@ describe('loss and metrics (the authors’ definitions)', () => {
       for (let n = 0; n < 2; n++) for (let j = 0; j < 12; j++) s += (p[(n * 3 + t) * 12 + j]! - g[(n * 3 + t) * 12 + j]!) ** 2;
       expected += s / 24;
     }
-    const got = tf.tidy(() => latentLoss(tf.tensor5d(Float32Array.from(p), shape), tf.tensor5d(Float32Array.from(g), shape)).dataSync()[0]!);
+    const got = tf.tidy(
+      () => latentLoss(tf.tensor5d(Float32Array.from(p), shape), tf.tensor5d(Float32Array.from(g), shape)).dataSync()[0]!,
+    );
     expect(got).toBeCloseTo(expected, 5);
   });
 
@@ -125,9 +128,25 @@ describe('loss and metrics (the authors’ definitions)', () => {
 describe('presets', () => {
   it('the paper preset is the authors’ configuration (spring.json, molecules.json)', () => {
     const p = paperLatentPreset('mass-spring');
-    expect([p.states, p.hidden, p.layers, p.activation, p.solver, p.h, p.lr, p.lrEnd, p.batch, p.epochs, p.horizon, p.longHorizon, p.inputFrames, p.frameSize, p.dropout, p.clip, p.compensation]).toEqual([
-      128, 136, 3, 'silu', 'midpoint', 0.1, 1e-4, 0.1, 32, 100, 60, 240, 10, 32, 0, null, 'none',
-    ]);
+    expect([
+      p.states,
+      p.hidden,
+      p.layers,
+      p.activation,
+      p.solver,
+      p.h,
+      p.lr,
+      p.lrEnd,
+      p.batch,
+      p.epochs,
+      p.horizon,
+      p.longHorizon,
+      p.inputFrames,
+      p.frameSize,
+      p.dropout,
+      p.clip,
+      p.compensation,
+    ]).toEqual([128, 136, 3, 'silu', 'midpoint', 0.1, 1e-4, 0.1, 32, 100, 60, 240, 10, 32, 0, null, 'none']);
     expect(paperLatentPreset('molecules').dropout).toBe(0.2);
     expect(p.reconWeight).toBe(0);
     expect(p.rampEpochs).toBe(0);
@@ -136,7 +155,9 @@ describe('presets', () => {
     const base = { seed: 0, inits: ['sii' as const, 'baseline' as const], backend: 'wasm' as const, system: 'mass-spring' as const };
     const laptop = { ...latentPreset('laptop'), ...base, scale: 'laptop' } as LatentConfig;
     const keys = latentDeviations(laptop).map((d) => d.key);
-    expect(keys.sort()).toEqual(['batch', 'epochs', 'frameSize', 'hidden', 'horizon', 'longHorizon', 'lr', 'states', 'testSequences', 'trainSequences'].sort());
+    expect(keys.sort()).toEqual(
+      ['batch', 'epochs', 'frameSize', 'hidden', 'horizon', 'longHorizon', 'lr', 'states', 'testSequences', 'trainSequences'].sort(),
+    );
     expect(latentDeviations({ ...latentPreset('paper'), ...base, scale: 'paper' } as LatentConfig)).toEqual([]);
     const withAux = latentDeviations({ ...laptop, reconWeight: 1, rampEpochs: 3, horizonStart: 2 });
     expect(withAux.find((d) => d.key === 'reconWeight')?.why).toMatch(/opt-in/);

@@ -19,7 +19,27 @@ function sii(args: string[]) {
 
 describe('sii pixel data protocol (built, plain node)', () => {
   it('sCIFAR trains with crop + flip by default and the report says so; --augment off says the deviation', () => {
-    const common = ['pixel', '--dataset', 'scifar', '--data', cifarDir, '--scale', 'tiny', '--train-size', 'all', '--test-size', 'all', '--epochs', '1', '--init', 'sii', '--workers', '0', '--progress', 'off'];
+    const common = [
+      'pixel',
+      '--dataset',
+      'scifar',
+      '--data',
+      cifarDir,
+      '--scale',
+      'tiny',
+      '--train-size',
+      'all',
+      '--test-size',
+      'all',
+      '--epochs',
+      '1',
+      '--init',
+      'sii',
+      '--workers',
+      '0',
+      '--progress',
+      'off',
+    ];
     for (const [out, extra, text, augment] of [
       ['on', [], 'training augmentation random crop 32 (padding 4) + horizontal flip (p 0.5)', true],
       ['off', ['--augment', 'off'], 'no training augmentation (deviation', false],
@@ -28,7 +48,13 @@ describe('sii pixel data protocol (built, plain node)', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const dir = join(tmp, out, readdirSync(join(tmp, out))[0]!);
-      expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config).toMatchObject({ dataset: 'scifar', augment, permutationSeed: 'run', trainSize: null, testSize: null });
+      expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config).toMatchObject({
+        dataset: 'scifar',
+        augment,
+        permutationSeed: 'run',
+        trainSize: null,
+        testSize: null,
+      });
       expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(text);
     }
   });

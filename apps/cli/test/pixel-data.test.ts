@@ -11,7 +11,14 @@ import { loadPixelData, type PixelConfig, pixelPreset, pixelTrainBatches } from 
 const cifarDir = join(import.meta.dirname, '..', '..', '..', 'packages', 'datasets', 'test', 'fixtures', 'pixel-cifar10');
 const base = { seed: 0, inits: ['sii' as const, 'baseline' as const], backend: 'wasm' as const, scale: 'tiny' as const };
 const psmnist: PixelConfig = { ...pixelPreset('tiny', 'psmnist'), ...base, dataset: 'psmnist', data: null, pixelsPerStep: 1 };
-const scifar: PixelConfig = { ...pixelPreset('tiny', 'scifar'), ...base, dataset: 'scifar', data: cifarDir, trainSize: null, testSize: null };
+const scifar: PixelConfig = {
+  ...pixelPreset('tiny', 'scifar'),
+  ...base,
+  dataset: 'scifar',
+  data: cifarDir,
+  trainSize: null,
+  testSize: null,
+};
 
 describe('psMNIST permutation', () => {
   it("is drawn per run from the run seed by default, reproducibly; 'base' keeps one for all runs", () => {
@@ -28,7 +35,10 @@ describe('psMNIST permutation', () => {
     const seq = loadPixelData({ ...psmnist, dataset: 'smnist' }, '0/run/0');
     const perm = r1.permutation!;
     for (const t of [0, 300, 783]) expect(r1.train.x[t]).toBe(seq.train.x[perm[t]!]);
-    const fixed = [loadPixelData({ ...psmnist, permutationSeed: 'base' }, '0/run/0'), loadPixelData({ ...psmnist, permutationSeed: 'base' }, '0/run/1')];
+    const fixed = [
+      loadPixelData({ ...psmnist, permutationSeed: 'base' }, '0/run/0'),
+      loadPixelData({ ...psmnist, permutationSeed: 'base' }, '0/run/1'),
+    ];
     for (const d of fixed) expect(Array.from(d.permutation!)).toEqual(Array.from(pixelPermutation(784, 0)));
   });
 });
@@ -66,14 +76,22 @@ describe('sCIFAR training augmentation', () => {
     expect(off.augment).toBeNull();
     expect(Buffer.from(off.test.x.buffer).equals(Buffer.from(d.test.x.buffer))).toBe(true);
     const offBatches = [...pixelTrainBatches(off, 4, '0/run/0', 0)];
-    expect(offBatches.map((x) => Array.from(x.x))).toEqual([...batches(off.train, { batchSize: 4, seed: '0/run/0', epoch: 0 })].map((x) => Array.from(x.x)));
+    expect(offBatches.map((x) => Array.from(x.x))).toEqual(
+      [...batches(off.train, { batchSize: 4, seed: '0/run/0', epoch: 0 })].map((x) => Array.from(x.x)),
+    );
   });
 
   it('bad data folders and misuse give clear errors', () => {
     const empty = mkdtempSync(join(tmpdir(), 'sii-pixel-data-'));
-    expect(() => loadPixelData({ ...scifar, data: empty }, 'r')).toThrow(/neither accepted format: the binary version .* or the python version that torchvision downloads/);
-    expect(() => loadPixelData({ ...scifar, data: null }, 'r')).toThrow(/--dataset scifar needs --data .*data_batch_1\.bin.*cifar-10-batches-py/);
-    expect(() => loadPixelData({ ...psmnist, augment: true }, 'r')).toThrow(/--augment on applies to --dataset scifar only, got --dataset psmnist/);
+    expect(() => loadPixelData({ ...scifar, data: empty }, 'r')).toThrow(
+      /neither accepted format: the binary version .* or the python version that torchvision downloads/,
+    );
+    expect(() => loadPixelData({ ...scifar, data: null }, 'r')).toThrow(
+      /--dataset scifar needs --data .*data_batch_1\.bin.*cifar-10-batches-py/,
+    );
+    expect(() => loadPixelData({ ...psmnist, augment: true }, 'r')).toThrow(
+      /--augment on applies to --dataset scifar only, got --dataset psmnist/,
+    );
   });
 });
 
@@ -83,10 +101,15 @@ describe('pixel report: differences from the paper', () => {
     const list = pixelDeviations(laptop);
     // laptop vs paper preset, by hand: 28 px/step vs 1, 2000/1000 vs all, n 64 vs 128, H 128 vs 256, batch 64 vs 512, 40 vs 100 epochs
     expect(list.map((l) => l.split(' ')[0])).toEqual(['pixelsPerStep', 'trainSize', 'testSize', 'states', 'hidden', 'batch', 'epochs']);
-    expect(list[0]).toBe('pixelsPerStep 28 (paper 1; laptop preset: one image row per ODE step: a 28× (MNIST) or 32× (CIFAR) shorter rollout, for minutes instead of days on a CPU)');
+    expect(list[0]).toBe(
+      'pixelsPerStep 28 (paper 1; laptop preset: one image row per ODE step: a 28× (MNIST) or 32× (CIFAR) shorter rollout, for minutes instead of days on a CPU)',
+    );
     expect(list[1]).toMatch(/^trainSize 2000 \(paper none; laptop preset: class-balanced subset/);
     const paper: PixelConfig = { ...pixelPreset('paper', 'scifar'), ...base, scale: 'paper', dataset: 'scifar', data: cifarDir };
     expect(pixelDeviations(paper)).toEqual([]);
-    expect(pixelDeviations({ ...paper, augment: false, lr: 3e-3 })).toEqual(['lr 0.003 (paper 0.001; set by flag)', 'augment false (paper true; set by flag)']);
+    expect(pixelDeviations({ ...paper, augment: false, lr: 3e-3 })).toEqual([
+      'lr 0.003 (paper 0.001; set by flag)',
+      'augment false (paper true; set by flag)',
+    ]);
   });
 });

@@ -60,6 +60,8 @@ describe('readPolesFile', () => {
     expect(() => readPolesFile(p)).toThrow(`--poles: ${p} has 16777217 bytes, more than the limit of 16777216 for a poles file`);
     expect(() => readPolesFile(join(dir, 'none.txt'))).toThrow(/--poles: cannot read .*none\.txt \(ENOENT\)/);
     const long = JSON.stringify([{ re: 'x'.repeat(1000) }]);
-    expect(() => parsePoles(long, 'p.json')).toThrow(/p\.json\[0\]: expected a number, \[re, im\] or \{re, im\} with numbers, got \{"re":"x{193}…$/);
+    expect(() => parsePoles(long, 'p.json')).toThrow(
+      /p\.json\[0\]: expected a number, \[re, im\] or \{re, im\} with numbers, got \{"re":"x{193}…$/,
+    );
   });
 });

@@ -17,9 +17,14 @@ const bin = join(appDir, 'dist', 'bin.js');
 let tmp: string;
 
 function ensureBuilt(): void {
-  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets'].every((p) => existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')));
+  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets'].every((p) =>
+    existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')),
+  );
   if (!depsBuilt) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], { cwd: join(appDir, '..', '..'), stdio: 'inherit' });
+    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], {
+      cwd: join(appDir, '..', '..'),
+      stdio: 'inherit',
+    });
   } else if (!existsSync(bin) || !existsSync(join(appDir, 'dist', 'train', 'worker.js'))) {
     execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'inherit' });
   }
@@ -104,7 +109,21 @@ describe('runs where nothing succeeded exit 1 naming the data', () => {
     const data = join(tmp, 'empty-data');
     mkdirSync(data);
     const out = join(tmp, 'pixel-empty');
-    const r = sii(['pixel', '--dataset', 'fashion', '--data', data, '--scale', 'tiny', '--workers', '1', '--progress', 'off', '--out', out]);
+    const r = sii([
+      'pixel',
+      '--dataset',
+      'fashion',
+      '--data',
+      data,
+      '--scale',
+      'tiny',
+      '--workers',
+      '1',
+      '--progress',
+      'off',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no run succeeded: all 2 arms failed');
     expect(r.stderr).toContain(data);
@@ -117,7 +136,22 @@ describe('runs where nothing succeeded exit 1 naming the data', () => {
     const data = join(tmp, 'bad-air.csv');
     writeFileSync(data, 'garbage;x\n1;2\n');
     const out = join(tmp, 'forecast-bad');
-    const r = sii(['forecast', '--dataset', 'airquality', '--data', data, '--scale', 'tiny', '--workers', '1', '--progress', 'off', '--fail-fast', '--out', out]);
+    const r = sii([
+      'forecast',
+      '--dataset',
+      'airquality',
+      '--data',
+      data,
+      '--scale',
+      'tiny',
+      '--workers',
+      '1',
+      '--progress',
+      'off',
+      '--fail-fast',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--fail-fast');
     expect(r.stderr).toContain(data);
@@ -135,7 +169,11 @@ describe('run-folder errors name the file', () => {
     ['truncated', '{"command": "teacher-st', 'config.json is not valid JSON'],
     ['an empty object', '{}', "config.json is not a usable run record: no 'command'"],
     ['no config', '{"command": "teacher-student"}', "config.json is not a usable run record: no 'config' object"],
-    ['a config without teachers', '{"command": "teacher-student", "config": {"inits": ["sii"]}}', 'config.json is not a usable run record: config.teachers is undefined'],
+    [
+      'a config without teachers',
+      '{"command": "teacher-student", "config": {"inits": ["sii"]}}',
+      'config.json is not a usable run record: config.teachers is undefined',
+    ],
   ])('--resume of a folder whose config.json is %s', (name, text, message) => {
     const dir = join(tmp, `cfg-${name.replace(/\W/g, '-')}`);
     mkdirSync(dir);

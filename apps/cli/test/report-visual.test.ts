@@ -24,10 +24,29 @@ let moved: string;
 
 beforeAll(async () => {
   if (!existsSync(bin) || !existsSync(join(appDir, 'dist', 'train', 'worker.js'))) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], { cwd: join(appDir, '..', '..'), stdio: 'inherit' });
+    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], {
+      cwd: join(appDir, '..', '..'),
+      stdio: 'inherit',
+    });
   }
   tmp = mkdtempSync(join(tmpdir(), 'sii-report-'));
-  const args = ['quickstart', '--setting', 'incl', '--teachers', '3', '--epochs', '3', '--samples', '60', '--hidden', '8', '--progress', 'off', '--out', join(tmp, 'out')];
+  const args = [
+    'quickstart',
+    '--setting',
+    'incl',
+    '--teachers',
+    '3',
+    '--epochs',
+    '3',
+    '--samples',
+    '60',
+    '--hidden',
+    '8',
+    '--progress',
+    'off',
+    '--out',
+    join(tmp, 'out'),
+  ];
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
   expect(r.status, r.stderr).toBe(0);
   const [run] = readdirSync(join(tmp, 'out')).filter((d) => d.startsWith('quickstart-'));

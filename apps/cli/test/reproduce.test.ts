@@ -16,9 +16,14 @@ const bin = join(appDir, 'dist', 'bin.js');
 let tmp: string;
 
 function ensureBuilt(): void {
-  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets', 'mlp', 'train'].every((p) => existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')));
+  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets', 'mlp', 'train'].every((p) =>
+    existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')),
+  );
   if (!depsBuilt) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], { cwd: join(appDir, '..', '..'), stdio: 'inherit' });
+    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], {
+      cwd: join(appDir, '..', '..'),
+      stdio: 'inherit',
+    });
   } else if (!existsSync(bin) || !existsSync(join(appDir, 'dist', 'commands', 'reproduce.js'))) {
     execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'inherit' });
   }
@@ -109,7 +114,10 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
     expect(claim('perturbation').verdict).toBe('reproduced');
     // The teacher–student verdicts follow the rule applied to the sub-runs' own per-teacher minima.
     for (const s of ['ts-incl', 'ts-excl']) {
-      const lines = readFileSync(join(subRun(dir, s), 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lines = readFileSync(join(subRun(dir, s), 'results.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const num = (x: number | string) => Number(x);
       const v = pairedVerdict(
         lines.map((l) => num(l.runs.sii.minValLoss)),

@@ -18,7 +18,14 @@ describe('makeReproduceConfig', () => {
     expect([excl.teachers, excl.student.epochs, excl.student.hidden, excl.student.layers]).toEqual([50, 100, 32, 2]);
     for (const t of [incl, excl]) {
       expect(t.inits).toEqual(['sii', 'baseline']);
-      expect([t.student.lr, t.student.samples, t.student.window, t.student.batch, t.student.solver, t.student.h]).toEqual([1e-4, 300, 10, 20, 'midpoint', 0.1]);
+      expect([t.student.lr, t.student.samples, t.student.window, t.student.batch, t.student.solver, t.student.h]).toEqual([
+        1e-4,
+        300,
+        10,
+        20,
+        'midpoint',
+        0.1,
+      ]);
     }
     // Pixel and forecasting keep their presets' 3 runs at laptop scale, latent runs 8; tanks runs 5 epochs (its baseline's slow rollouts).
     expect(c.experiments.pixel!.seeds).toBe(3);

@@ -14,13 +14,35 @@ function sii(args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const TINY = ['teacher-student', '--setting', 'excl', '--teachers', '1', '--epochs', '1', '--samples', '30', '--hidden', '6', '--progress', 'off', '--workers', '1'];
+const TINY = [
+  'teacher-student',
+  '--setting',
+  'excl',
+  '--teachers',
+  '1',
+  '--epochs',
+  '1',
+  '--samples',
+  '30',
+  '--hidden',
+  '6',
+  '--progress',
+  'off',
+  '--workers',
+  '1',
+];
 
 describe('sii teacher-student --target / --pairing (built, plain node)', () => {
   it('records and reports which target and pairing ran', () => {
     for (const [name, extra, target, pairing, words] of [
       ['defaults', [], 'aligned', 'paired', ["Target 'aligned'", "Pairing 'paired'"]],
-      ['authors', ['--target', 'authors', '--pairing', 'authors'], 'authors', 'authors', ["Target 'authors' (the paper's code)", "Pairing 'authors'", 'unpaired arms']],
+      [
+        'authors',
+        ['--target', 'authors', '--pairing', 'authors'],
+        'authors',
+        'authors',
+        ["Target 'authors' (the paper's code)", "Pairing 'authors'", 'unpaired arms'],
+      ],
     ] as const) {
       const out = join(tmp, name);
       const r = sii([...TINY, ...extra, '--out', out]);

@@ -131,9 +131,34 @@ describe('teacher–student targets', () => {
 });
 
 describe('teacher–student protocol options in training', () => {
-  const config = { setting: 'excl' as const, hidden: 8, layers: 2, activation: 'elu', solver: 'midpoint', h: 0.1, eps: -0.01, complex: true, window: 10, batch: 20, lr: 1e-3, clip: 1, epochs: 2, samples: 40, divergeFactor: 1e6, backend: 'wasm' as const };
-  const task = (extra: Partial<StudentConfig>) => ({ kind: 'teacher' as const, teacher: 0, teacherSeed: 't/0', studentSeed: 's/0', inits: ['sii', 'baseline'] as InitName[], config: { ...config, ...extra } });
-  const strip = (r: TeacherResult) => JSON.stringify({ ...r, runs: Object.fromEntries(Object.entries(r.runs).map(([k, v]) => [k, { ...v, wallMs: 0 }])) });
+  const config = {
+    setting: 'excl' as const,
+    hidden: 8,
+    layers: 2,
+    activation: 'elu',
+    solver: 'midpoint',
+    h: 0.1,
+    eps: -0.01,
+    complex: true,
+    window: 10,
+    batch: 20,
+    lr: 1e-3,
+    clip: 1,
+    epochs: 2,
+    samples: 40,
+    divergeFactor: 1e6,
+    backend: 'wasm' as const,
+  };
+  const task = (extra: Partial<StudentConfig>) => ({
+    kind: 'teacher' as const,
+    teacher: 0,
+    teacherSeed: 't/0',
+    studentSeed: 's/0',
+    inits: ['sii', 'baseline'] as InitName[],
+    config: { ...config, ...extra },
+  });
+  const strip = (r: TeacherResult) =>
+    JSON.stringify({ ...r, runs: Object.fromEntries(Object.entries(r.runs).map(([k, v]) => [k, { ...v, wallMs: 0 }])) });
 
   it('defaults are aligned and paired: the same numbers as naming them', () => {
     expect(studentProtocol(config)).toEqual({ target: 'aligned', pairing: 'paired' });
@@ -169,7 +194,8 @@ describe('teacher–student protocol options in training', () => {
     const w = heInit(spec, new Rng('s/0').fork('init:baseline'));
     const field = new MlpVectorField(spec, w);
     const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
-    const steps = (arr: Float32Array, ch: number) => tf.tidy(() => tf.transpose(tf.tensor3d(arr, [data.val.windows.count, 10, ch]), [1, 0, 2]) as Tensor3D);
+    const steps = (arr: Float32Array, ch: number) =>
+      tf.tidy(() => tf.transpose(tf.tensor3d(arr, [data.val.windows.count, 10, ch]), [1, 0, 2]) as Tensor3D);
     const S = steps(data.val.windows.states, 2);
     const U = steps(data.val.windows.inputs, 1);
     expect(run.initialValLoss).toBeCloseTo(validationMse(ode, S, U, 'authors', 20), 6);
@@ -183,9 +209,43 @@ describe('teacher–student protocol options in training', () => {
 
 describe('teacher–student report: differences from the paper', () => {
   it('names the target, the pairing and every other value off the paper', () => {
-    const student: StudentConfig = { setting: 'excl', hidden: 32, layers: 2, activation: 'elu', solver: 'midpoint', h: 0.1, eps: -0.01, complex: true, window: 10, batch: 20, lr: 1e-4, clip: 1, epochs: 100, samples: 300, divergeFactor: 1e6, backend: 'wasm' };
-    expect(teacherStudentDeviations({ teachers: 500, inits: ['sii', 'baseline'], seed: 0, student })).toEqual(['target aligned (paper authors)', 'pairing paired (paper authors)']);
-    expect(teacherStudentDeviations({ teachers: 500, inits: ['sii', 'baseline'], seed: 0, student: { ...student, target: 'authors', pairing: 'authors' } })).toEqual([]);
-    expect(teacherStudentDeviations({ teachers: 20, inits: ['sii'], seed: 0, student: { ...student, hidden: 64, target: 'authors', pairing: 'authors' } })).toEqual(['teachers 20 (paper 500)', 'hidden 64 (paper 32)']);
+    const student: StudentConfig = {
+      setting: 'excl',
+      hidden: 32,
+      layers: 2,
+      activation: 'elu',
+      solver: 'midpoint',
+      h: 0.1,
+      eps: -0.01,
+      complex: true,
+      window: 10,
+      batch: 20,
+      lr: 1e-4,
+      clip: 1,
+      epochs: 100,
+      samples: 300,
+      divergeFactor: 1e6,
+      backend: 'wasm',
+    };
+    expect(teacherStudentDeviations({ teachers: 500, inits: ['sii', 'baseline'], seed: 0, student })).toEqual([
+      'target aligned (paper authors)',
+      'pairing paired (paper authors)',
+    ]);
+    expect(
+      teacherStudentDeviations({
+        teachers: 500,
+        inits: ['sii', 'baseline'],
+        seed: 0,
+        student: { ...student, target: 'authors', pairing: 'authors' },
+      }),
+    ).toEqual([]);
+    expect(
+      teacherStudentDeviations({
+        teachers: 20,
+        inits: ['sii'],
+        seed: 0,
+        student: { ...student, hidden: 64, target: 'authors', pairing: 'authors' },
+      }),
+    ).toEqual(['teachers 20 (paper 500)', 'hidden 64 (paper 32)']);
   });
 });

@@ -77,8 +77,33 @@ describe('teacher–student analysis', () => {
     expect(insideRegion('midpoint', [0, 1])).toBe(false); // |0.5 + i| = 1.118
     expect(insideRegion('euler', [-0.5, 0.9])).toBe(false); // |0.5 + 0.9i| > 1
     const rs = [
-      teacher(0, run('sii', [1], { poles: [[-1, 0], [-10, 0], [-20, 0]] }), run('baseline', [1], { poles: [[5, 0], [-30, 0], [0, 10]] })),
-      teacher(1, run('sii', [1], { poles: [[-5, 3], [-5, -3]] }), run('baseline', [1], { poles: [[-1, 0]] })),
+      teacher(
+        0,
+        run('sii', [1], {
+          poles: [
+            [-1, 0],
+            [-10, 0],
+            [-20, 0],
+          ],
+        }),
+        run('baseline', [1], {
+          poles: [
+            [5, 0],
+            [-30, 0],
+            [0, 10],
+          ],
+        }),
+      ),
+      teacher(
+        1,
+        run('sii', [1], {
+          poles: [
+            [-5, 3],
+            [-5, -3],
+          ],
+        }),
+        run('baseline', [1], { poles: [[-1, 0]] }),
+      ),
     ];
     const a = analyzeSweep({ ...config, student: { ...config.student, epochs: 1 } }, rs);
     expect(a.finalPoles).toEqual([

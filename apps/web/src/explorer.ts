@@ -12,7 +12,17 @@ import {
   tableauNames,
 } from '@sii/rk';
 import { complexToInput, parseComplexList } from './complex-input.js';
-import { appendTwoColumns, drawRegions, el, formatComplex, formatNumber, methodRegion, mountSectionHeader, PlanePlot, type Point } from './plot.js';
+import {
+  appendTwoColumns,
+  drawRegions,
+  el,
+  formatComplex,
+  formatNumber,
+  methodRegion,
+  mountSectionHeader,
+  PlanePlot,
+  type Point,
+} from './plot.js';
 
 interface MethodInfo {
   name: string;
@@ -60,8 +70,8 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     root,
     '1 · Stability explorer',
     'Regions |R(hλ)| ≤ 1 of explicit Runge–Kutta methods. Hover to read |R(z)|; click the plane to add a pole λ = z/h ' +
-    '(complex poles come with their conjugate), drag a pole to move it, double-click it to remove it. Change h and watch ' +
-    'the poles slide along their rays from the origin.',
+      '(complex poles come with their conjugate), drag a pole to move it, double-click it to remove it. Change h and watch ' +
+      'the poles slide along their rays from the origin.',
   );
   const { left, right } = appendTwoColumns(root);
 
@@ -94,7 +104,9 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     });
     const swatch = el('span', { class: 'swatch' });
     swatch.style.background = m.color;
-    methodList.append(el('label', { class: 'method' }, show, fill, swatch, ` ${m.name} `, el('small', { text: `s=${m.stages}, p=${m.order}` })));
+    methodList.append(
+      el('label', { class: 'method' }, show, fill, swatch, ` ${m.name} `, el('small', { text: `s=${m.stages}, p=${m.order}` })),
+    );
   }
   right.append(methodList);
 
@@ -106,11 +118,15 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
   const fitButton = el('button', { type: 'button', id: 'explorer-fit-h', text: 'h ← largest stable step' });
   const clearButton = el('button', { type: 'button', text: 'clear poles' });
   right.append(
-    el('fieldset', {}, el('legend', { text: 'Step h and poles λ' }),
+    el(
+      'fieldset',
+      {},
+      el('legend', { text: 'Step h and poles λ' }),
       el('label', { class: 'row' }, 'h ', hInput, hSlider),
       el('label', { class: 'row' }, 'λ ', polesInput),
       polesError,
-      el('div', { class: 'row' }, fitButton, clearButton)),
+      el('div', { class: 'row' }, fitButton, clearButton),
+    ),
   );
   const table = el('table', { class: 'results', 'data-testid': 'explorer-table' });
   right.append(table);
@@ -175,7 +191,11 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
       width: (n) => (n === active ? 2.5 : 1.5),
     });
     // the legend lists the shown methods in menu order
-    plot.legend([...methods.keys()].filter((n) => shown.has(n)).map((n) => ({ label: n === active ? `${n} (filled)` : n, color: methods.get(n)!.color })));
+    plot.legend(
+      [...methods.keys()]
+        .filter((n) => shown.has(n))
+        .map((n) => ({ label: n === active ? `${n} (filled)` : n, color: methods.get(n)!.color })),
+    );
     root.dataset.methods = order.join(',');
     root.dataset.active = active;
     root.dataset.filledCells = String(cells);
@@ -194,13 +214,22 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
         // Ray from the origin and the point where this pole leaves the active region.
         const hmax = maxStableStep(activeR, lambda);
         const far = Number.isFinite(hmax) ? Math.max(hmax, h) * 1.15 : h * 1.15;
-        plot.polyline([{ re: 0, im: 0 }, { re: far * lambda.re, im: far * lambda.im }], { class: 'ray' }, plot.trails);
+        plot.polyline(
+          [
+            { re: 0, im: 0 },
+            { re: far * lambda.re, im: far * lambda.im },
+          ],
+          { class: 'ray' },
+          plot.trails,
+        );
         if (Number.isFinite(hmax) && hmax > 0) {
           plot.marker({ re: hmax * lambda.re, im: hmax * lambda.im }, 'diamond', '#555', { class: 'hmax' }, 4, plot.trails);
         }
         const node = plot.marker(z, 'circle', stable ? '#2a9d4b' : '#d62728', { class: 'pole', 'data-index': index, 'data-sign': sign }, 7);
         node.style.cursor = 'grab';
-        const title = svgTitle(`λ = ${formatComplex(lambda)}\nhλ = ${formatComplex(z)}\n|R| (${active}) = ${formatNumber(stabilityAbs(activeR, z.re, z.im), 4)}`);
+        const title = svgTitle(
+          `λ = ${formatComplex(lambda)}\nhλ = ${formatComplex(z)}\n|R| (${active}) = ${formatNumber(stabilityAbs(activeR, z.re, z.im), 4)}`,
+        );
         node.appendChild(title);
       }
     });
@@ -216,7 +245,15 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
   function renderTable(): void {
     const all = allPoles();
     table.replaceChildren(
-      el('thead', {}, el('tr', {}, ...['method', 'real int.', 'imag int.', 'largest stable h', `stable at h = ${formatNumber(h)}`].map((t) => el('th', { text: t })))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['method', 'real int.', 'imag int.', 'largest stable h', `stable at h = ${formatNumber(h)}`].map((t) => el('th', { text: t })),
+        ),
+      ),
     );
     const body = el('tbody');
     for (const n of shown) {

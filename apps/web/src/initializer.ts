@@ -5,7 +5,17 @@ import type { Complex } from '@sii/linalg';
 import { heInit, siiInit, type SlopeCompensation, verify } from '@sii/init';
 import { type ActivationName, activationSlopeAtZero, activationSupSlope, type MlpSpec } from '@sii/mlp';
 import { INIT_COLORS, tableauNames } from '@sii/rk';
-import { appendTwoColumns, drawRegions, el, formatComplex, formatNumber, methodRegion, mountSectionHeader, PlanePlot, type PlaneView } from './plot.js';
+import {
+  appendTwoColumns,
+  drawRegions,
+  el,
+  formatComplex,
+  formatNumber,
+  methodRegion,
+  mountSectionHeader,
+  PlanePlot,
+  type PlaneView,
+} from './plot.js';
 
 const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus', 'selu', 'none'];
 const SII_COLOR = INIT_COLORS.sii!;
@@ -87,9 +97,9 @@ export function mountInitializer(root: HTMLElement): void {
     root,
     '2 · Initializer',
     'SII samples poles z = hλ inside the solver’s region (|R(z)| < 1 + ε), then builds MLP weights whose Jacobian at the ' +
-    'origin has these eigenvalues, scaled by the activation’s slope unless compensated (below). Circles: sampled poles; ' +
-    'crosses: eigenvalues of ∂f/∂x(0) of the SII network (on the circles for ELU and tanh, or with exact compensation); ' +
-    'triangles: the baseline (PyTorch default / “He”) initialization.',
+      'origin has these eigenvalues, scaled by the activation’s slope unless compensated (below). Circles: sampled poles; ' +
+      'crosses: eigenvalues of ∂f/∂x(0) of the SII network (on the circles for ELU and tanh, or with exact compensation); ' +
+      'triangles: the baseline (PyTorch default / “He”) initialization.',
   );
   const { left, right } = appendTwoColumns(root);
   const plot = new PlanePlot(left, {
@@ -118,18 +128,28 @@ export function mountInitializer(root: HTMLElement): void {
   const activation = select('init-activation', ACTIVATIONS, 'elu');
   const complexPoles = el('input', { type: 'checkbox', id: 'init-complex', checked: true });
   const compensationInputs = COMPENSATION_CHOICES.map((c) =>
-    el('input', { type: 'radio', name: 'init-compensation', id: `init-compensation-${c.value}`, value: c.value, checked: c.value === 'none' }),
+    el('input', {
+      type: 'radio',
+      name: 'init-compensation',
+      id: `init-compensation-${c.value}`,
+      value: c.value,
+      checked: c.value === 'none',
+    }),
   );
   const compensationField = el(
     'fieldset',
     { id: 'init-compensation' },
     el('legend', { text: 'Activation-slope compensation' }),
     ...COMPENSATION_CHOICES.map((c, k) =>
-      el('label', { class: 'choice' }, compensationInputs[k]!, el('span', {}, el('b', { text: c.label }), el('small', { text: c.sentence }))),
+      el(
+        'label',
+        { class: 'choice' },
+        compensationInputs[k]!,
+        el('span', {}, el('b', { text: c.label }), el('small', { text: c.sentence })),
+      ),
     ),
   );
-  const compensation = (): SlopeCompensation =>
-    (compensationInputs.find((i) => i.checked)?.value ?? 'none') as SlopeCompensation;
+  const compensation = (): SlopeCompensation => (compensationInputs.find((i) => i.checked)?.value ?? 'none') as SlopeCompensation;
   const eps = numberInput('init-eps', -0.01, { step: 0.01, max: 0 });
   const seed = numberInput('init-seed', 1, { step: 1 });
   const button = el('button', { type: 'button', id: 'sample-poles', class: 'primary', text: 'Sample poles' });
@@ -138,10 +158,23 @@ export function mountInitializer(root: HTMLElement): void {
   const list = el('table', { class: 'results' });
   const row = (label: string, input: HTMLElement) => el('label', { class: 'row' }, `${label} `, input);
   right.append(
-    el('fieldset', {}, el('legend', { text: 'Model and solver' }),
-      row('solver', solver), row('h', h), row('states n', states), row('inputs m', inputs), row('hidden H', hidden),
-      row('layers L', layers), row('activation', activation), row('complex poles', complexPoles),
-      row('ε (margin)', eps), row('seed', seed), button, error),
+    el(
+      'fieldset',
+      {},
+      el('legend', { text: 'Model and solver' }),
+      row('solver', solver),
+      row('h', h),
+      row('states n', states),
+      row('inputs m', inputs),
+      row('hidden H', hidden),
+      row('layers L', layers),
+      row('activation', activation),
+      row('complex poles', complexPoles),
+      row('ε (margin)', eps),
+      row('seed', seed),
+      button,
+      error,
+    ),
     compensationField,
     summary,
     list,
@@ -194,15 +227,25 @@ export function mountInitializer(root: HTMLElement): void {
             `SII (compensation ${sii.compensation}): eig ∂f/∂x(0) ≈ ${formatNumber(scale, 3)}·λ; ${siiInside}/${checkSii.poles.length} inside the region; ` +
             `largest |eig − ${formatNumber(scale, 3)}·λ| / |${formatNumber(scale, 3)}·λ| = ${formatNumber(mismatch, 2)}.`,
         }),
-        el('p', { text: `Baseline: ${baseInside}/${checkBase.poles.length} inside; spectral abscissa max Re λ = ${formatNumber(Math.max(...checkBase.poles.map((p) => p.re)), 3)}.` }),
+        el('p', {
+          text: `Baseline: ${baseInside}/${checkBase.poles.length} inside; spectral abscissa max Re λ = ${formatNumber(Math.max(...checkBase.poles.map((p) => p.re)), 3)}.`,
+        }),
       );
       list.replaceChildren(
         el('thead', {}, el('tr', {}, el('th', { text: 'sampled λ' }), el('th', { text: 'SII eig' }), el('th', { text: 'He eig' }))),
-        el('tbody', {}, ...sii.poles.map((p, k) =>
-          el('tr', {},
-            el('td', { text: formatComplex(p) }),
-            el('td', { text: checkSii.poles[k] ? formatComplex(checkSii.poles[k]!) : '' }),
-            el('td', { text: checkBase.poles[k] ? formatComplex(checkBase.poles[k]!) : '' })))),
+        el(
+          'tbody',
+          {},
+          ...sii.poles.map((p, k) =>
+            el(
+              'tr',
+              {},
+              el('td', { text: formatComplex(p) }),
+              el('td', { text: checkSii.poles[k] ? formatComplex(checkSii.poles[k]!) : '' }),
+              el('td', { text: checkBase.poles[k] ? formatComplex(checkBase.poles[k]!) : '' }),
+            ),
+          ),
+        ),
       );
     } catch (e) {
       error.textContent = (e as Error).message;

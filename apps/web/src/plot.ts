@@ -49,7 +49,10 @@ export function mountSectionHeader(root: HTMLElement, title: string, hint: strin
 }
 
 /** Append the two-column layout (plot on the left) and return its columns. */
-export function appendTwoColumns(root: HTMLElement, rightClass: 'side-col' | 'plot-col' = 'side-col'): { left: HTMLDivElement; right: HTMLDivElement } {
+export function appendTwoColumns(
+  root: HTMLElement,
+  rightClass: 'side-col' | 'plot-col' = 'side-col',
+): { left: HTMLDivElement; right: HTMLDivElement } {
   const left = el('div', { class: 'plot-col' });
   const right = el('div', { class: rightClass });
   root.append(el('div', { class: 'two-col' }, left, right));
@@ -198,7 +201,10 @@ export class PlanePlot {
    * A legend box inside the plot: one row per entry (a swatch or a marker symbol and a label), at the
    * given corner. Replaces any previous legend.
    */
-  legend(entries: readonly { label: string; color: string; symbol?: string }[], corner: 'top-left' | 'bottom-left' = 'top-left'): SVGGElement {
+  legend(
+    entries: readonly { label: string; color: string; symbol?: string }[],
+    corner: 'top-left' | 'bottom-left' = 'top-left',
+  ): SVGGElement {
     this.svg.querySelector(':scope > g.plot-legend')?.remove();
     const g = svgEl('g', { class: 'plot-legend' }, this.svg);
     const rowH = 17;
@@ -357,16 +363,19 @@ export class LogChart {
     for (let k = 0; k * xStep <= n - 1; k++) {
       svgEl('text', { x: X(k * xStep), y: m.top + h + 16, class: 'tick', 'text-anchor': 'middle' }, svg).textContent = String(k * xStep);
     }
-    svgEl('text', { x: m.left + w / 2, y: this.height - 4, class: 'axis-label', 'text-anchor': 'middle' }, svg).textContent =
-      this.xLabel;
-    svgEl('text', { x: 12, y: m.top + h / 2, class: 'axis-label', transform: `rotate(-90 12 ${m.top + h / 2})`, 'text-anchor': 'middle' }, svg)
-      .textContent = this.yLabel;
+    svgEl('text', { x: m.left + w / 2, y: this.height - 4, class: 'axis-label', 'text-anchor': 'middle' }, svg).textContent = this.xLabel;
+    svgEl(
+      'text',
+      { x: 12, y: m.top + h / 2, class: 'axis-label', transform: `rotate(-90 12 ${m.top + h / 2})`, 'text-anchor': 'middle' },
+      svg,
+    ).textContent = this.yLabel;
     series.forEach((s, k) => {
       const pts: string[] = [];
       s.values.forEach((v, i) => {
         if (Number.isFinite(v) && v > 0) pts.push(`${X(i).toFixed(1)},${Y(v).toFixed(1)}`);
       });
-      if (pts.length) svgEl('polyline', { points: pts.join(' '), fill: 'none', stroke: s.color, 'stroke-width': 2, 'data-series': s.name }, svg);
+      if (pts.length)
+        svgEl('polyline', { points: pts.join(' '), fill: 'none', stroke: s.color, 'stroke-width': 2, 'data-series': s.name }, svg);
       const ly = m.top + 14 + k * 16;
       svgEl('line', { x1: m.left + w - 150, x2: m.left + w - 130, y1: ly - 4, y2: ly - 4, stroke: s.color, 'stroke-width': 3 }, svg);
       svgEl('text', { x: m.left + w - 124, y: ly, class: 'legend' }, svg).textContent = s.name;
@@ -387,7 +396,11 @@ export function methodRegion(name: string): MethodRegion {
 }
 
 /** Fill and outline the regions of `names` (in that order, later on top) with their palette colours. */
-export function drawRegions(plot: PlanePlot, names: readonly string[], opts: { alpha?: (name: string) => number; width?: (name: string) => number } = {}): { cells: number; polylines: number } {
+export function drawRegions(
+  plot: PlanePlot,
+  names: readonly string[],
+  opts: { alpha?: (name: string) => number; width?: (name: string) => number } = {},
+): { cells: number; polylines: number } {
   const regions = names.map(methodRegion);
   const cells = plot.fill(
     regions.map((m) => {

@@ -46,7 +46,7 @@ function windowTensors(w: TeacherWindows, rows: Int32Array | null, n: number, m:
   const y = new Float32Array(T * W * n);
   for (let r = 0; r < W; r++) {
     const s = rows ? rows[r]! : r;
-    for (let i = 0; i < n; i++) x0[r * n + i] = w.states[(s * L) * n + i]!;
+    for (let i = 0; i < n; i++) x0[r * n + i] = w.states[s * L * n + i]!;
     for (let k = 0; k < T; k++) {
       // Zero-order hold: step k uses the input sampled at its start; the target is the next sample.
       for (let j = 0; j < m; j++) u[(k * W + r) * m + j] = w.inputs[(s * L + k) * m + j]!;
@@ -100,7 +100,12 @@ async function setup(config: TrainConfig, wasmPaths: Record<string, string>): Pr
   };
   students = (['sii', 'base'] as const).map((name) => {
     const field = new MlpVectorField(spec, weights[name]);
-    return { name, field, ode: new NeuralODE(field, { method: config.solver, step: config.h, checkFinite: false }), optimizer: new NAdam({ learningRate: config.lr }) };
+    return {
+      name,
+      field,
+      ode: new NeuralODE(field, { method: config.solver, step: config.h, checkFinite: false }),
+      optimizer: new NAdam({ learningRate: config.lr }),
+    };
   });
   valTensors = windowTensors(data.val.windows, null, spec.states, spec.inputs);
   const [sii, base] = students.map((s) => evaluate(s, Number.NaN)) as [ModelProgress, ModelProgress];

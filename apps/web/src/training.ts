@@ -5,7 +5,17 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import { INIT_COLORS } from '@sii/rk';
-import { appendTwoColumns, drawRegions, el, formatNumber, LogChart, methodRegion, mountSectionHeader, PlanePlot, type Point } from './plot.js';
+import {
+  appendTwoColumns,
+  drawRegions,
+  el,
+  formatNumber,
+  LogChart,
+  methodRegion,
+  mountSectionHeader,
+  PlanePlot,
+  type Point,
+} from './plot.js';
 import { DEFAULT_TRAIN_CONFIG, type FromWorker, type ModelProgress, type TrainConfig } from './protocol.js';
 
 const SII_COLOR = INIT_COLORS.sii!;
@@ -29,8 +39,8 @@ export function mountTraining(root: HTMLElement): void {
     root,
     '3 · Live training',
     'A teacher network (SII-initialized, poles well inside the region, simulated in float64 with dopri5 under a noisy PWM ' +
-    'input) produces a trajectory; two students learn it with one solver step per sample: one SII-initialized, one with ' +
-    'the baseline init. Training runs in a Web Worker on TensorFlow.js with the WebAssembly backend.',
+      'input) produces a trajectory; two students learn it with one solver step per sample: one SII-initialized, one with ' +
+      'the baseline init. Training runs in a Web Worker on TensorFlow.js with the WebAssembly backend.',
   );
   const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
   const controls = el('fieldset', { class: 'inline' }, el('legend', { text: 'Settings (small, for the browser)' }));
@@ -48,10 +58,18 @@ export function mountTraining(root: HTMLElement): void {
     inputs[key] = input;
     controls.append(el('label', { class: 'row' }, `${label} `, input));
   }
-  const teacher = el('select', { id: 'train-teacher' },
+  const teacher = el(
+    'select',
+    { id: 'train-teacher' },
     el('option', { value: 'incl', text: 'incl: teacher poles inside Euler region', selected: true }),
-    el('option', { value: 'excl', text: 'excl: teacher poles outside RK4 region' }));
-  const backend = el('select', { id: 'train-backend' }, el('option', { value: 'wasm', text: 'wasm', selected: true }), el('option', { value: 'cpu', text: 'cpu (plain JS)' }));
+    el('option', { value: 'excl', text: 'excl: teacher poles outside RK4 region' }),
+  );
+  const backend = el(
+    'select',
+    { id: 'train-backend' },
+    el('option', { value: 'wasm', text: 'wasm', selected: true }),
+    el('option', { value: 'cpu', text: 'cpu (plain JS)' }),
+  );
   inputs.teacher = teacher;
   inputs.backend = backend;
   controls.append(el('label', { class: 'row' }, 'teacher ', teacher), el('label', { class: 'row' }, 'backend ', backend));
@@ -59,7 +77,11 @@ export function mountTraining(root: HTMLElement): void {
   const start = el('button', { type: 'button', id: 'train-start', class: 'primary', text: 'Start' });
   const pause = el('button', { type: 'button', id: 'train-pause', text: 'Pause', disabled: true });
   const reset = el('button', { type: 'button', id: 'train-reset', text: 'Reset' });
-  const status = el('div', { class: 'status', 'data-testid': 'train-status', text: 'Press Start: the worker builds the teacher data and both students.' });
+  const status = el('div', {
+    class: 'status',
+    'data-testid': 'train-status',
+    text: 'Press Start: the worker builds the teacher data and both students.',
+  });
   root.append(controls, el('div', { class: 'row buttons' }, start, pause, reset), status);
 
   const { left, right } = appendTwoColumns(root, 'plot-col');
@@ -122,7 +144,10 @@ export function mountTraining(root: HTMLElement): void {
     plane.trails.replaceChildren();
     plane.markers.replaceChildren();
     const last = history.sii.length - 1;
-    for (const [key, color] of [['sii', SII_COLOR], ['base', BASE_COLOR]] as const) {
+    for (const [key, color] of [
+      ['sii', SII_COLOR],
+      ['base', BASE_COLOR],
+    ] as const) {
       history[key].forEach((p, k) => {
         if (k === last) return;
         const opacity = 0.15 + (0.5 * k) / Math.max(1, last);

@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseComplexList } from '../src/complex-input.js';
-import { APP_DIR, CHROMIUM_ARGS, checkTexts, DIST_DIR, ensureBuilt, ensureChromium, freshUserDataDir, polyAbs, serveStatic } from './support.js';
+import {
+  APP_DIR,
+  CHROMIUM_ARGS,
+  checkTexts,
+  DIST_DIR,
+  ensureBuilt,
+  ensureChromium,
+  freshUserDataDir,
+  polyAbs,
+  serveStatic,
+} from './support.js';
 
 let context: BrowserContext;
 let page: Page;

@@ -28,7 +28,11 @@ function newestMtime(path: string): number {
 /** Build dist/ with vite when it is missing or older than the app's sources. */
 export function ensureBuilt(): void {
   const index = join(DIST_DIR, 'index.html');
-  const sources = Math.max(newestMtime(join(APP_DIR, 'src')), newestMtime(join(APP_DIR, 'index.html')), newestMtime(join(APP_DIR, 'vite.config.ts')));
+  const sources = Math.max(
+    newestMtime(join(APP_DIR, 'src')),
+    newestMtime(join(APP_DIR, 'index.html')),
+    newestMtime(join(APP_DIR, 'vite.config.ts')),
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(join(APP_DIR, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: APP_DIR, stdio: 'inherit' });
 }

@@ -8,8 +8,10 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Read all of `path`, at most `maxBytes` bytes; `what` names the kind of file in errors ("IDX file"). */
 export function readFileBounded(path: string, maxBytes: number, what = 'file'): Buffer {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`cannot read ${what}: path must be a non-empty string, got ${String(path)}`);
-  if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`readFileBounded: maxBytes must be an integer >= 0, got ${maxBytes}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new TypeError(`cannot read ${what}: path must be a non-empty string, got ${String(path)}`);
+  if (!Number.isInteger(maxBytes) || maxBytes < 0)
+    throw new RangeError(`readFileBounded: maxBytes must be an integer >= 0, got ${maxBytes}`);
   let fd: number;
   try {
     fd = openSync(path, 'r');

@@ -23,7 +23,9 @@ describe('readFileBounded', () => {
     writeFileSync(p, new Uint8Array(11));
     expect(() => readFileBounded(p, 10, 'IDX file')).toThrow(`${p}: IDX file of 11 bytes exceeds the limit of 10 bytes`);
     // /dev/zero reports size 0 and never ends: the read stops after limit + 1 bytes
-    expect(() => readFileBounded('/dev/zero', 100_000, 'table')).toThrow('/dev/zero: table of more than 100000 bytes exceeds the limit of 100000 bytes');
+    expect(() => readFileBounded('/dev/zero', 100_000, 'table')).toThrow(
+      '/dev/zero: table of more than 100000 bytes exceeds the limit of 100000 bytes',
+    );
     expect(() => readFileBounded(join(tmp, 'missing'), 10, 'CIFAR-10 batch')).toThrow(/cannot read CIFAR-10 batch .*missing: ENOENT/);
     expect(() => readFileBounded(tmp, 1_000_000)).toThrow(/cannot read file .*EISDIR/);
   });
@@ -36,6 +38,8 @@ describe('IDX floats', () => {
     expect(() => parseIdx(encodeIdx([1, Number.NaN], [2], { type: 'float32' }), 'f.idx')).toThrow(
       'f.idx: IDX float32 element 1 (of dimensions [2]) is NaN, not a finite number',
     );
-    expect(() => parseIdx(encodeIdx([Number.NEGATIVE_INFINITY], [1, 1], { type: 'float64' }), 'g.idx')).toThrow(/g\.idx: IDX float64 element 0 .* is -Infinity/);
+    expect(() => parseIdx(encodeIdx([Number.NEGATIVE_INFINITY], [1, 1], { type: 'float64' }), 'g.idx')).toThrow(
+      /g\.idx: IDX float64 element 0 .* is -Infinity/,
+    );
   });
 });

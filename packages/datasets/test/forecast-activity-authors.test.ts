@@ -68,7 +68,10 @@ describe("the authors' activity alignment", () => {
   });
 
   it('errors name the file, line or recording', () => {
-    const noChest = text.split('\n').filter((l) => !l.startsWith(`R1,${C}`)).join('\n');
+    const noChest = text
+      .split('\n')
+      .filter((l) => !l.startsWith(`R1,${C}`))
+      .join('\n');
     expect(() => alignActivityAuthors(noChest, 'f.txt')).toThrow(`f.txt: recording R1 has no samples of tag ${C}`);
     expect(() => alignActivityAuthors('R1,a,b', 'f.txt')).toThrow(/f\.txt:1: expected 8 comma-separated fields/);
     expect(() => alignActivityAuthors(recording('R1', 0).join('\n'), 'f.txt')).toThrow(/only one recording \(R1\)/);

@@ -66,12 +66,22 @@ describe('parseActivity / resampleActivity', () => {
 
   it('errors name the line: field count, tag id, ticks, coordinates; no usable recording', () => {
     const good = 'A01,010-000-024-033,633790226051280329,27.05.2009 14:03:25:127,4.06,1.89,0.50,walking';
-    expect(() => parseActivity(`${good}\n${good.replace(',walking', '')}`, 'f.txt')).toThrow(/f\.txt:2: expected 8 comma-separated fields .* got 7/);
+    expect(() => parseActivity(`${good}\n${good.replace(',walking', '')}`, 'f.txt')).toThrow(
+      /f\.txt:2: expected 8 comma-separated fields .* got 7/,
+    );
     expect(() => parseActivity(good.replace('010-000-024-033', 'ankle'), 'f.txt')).toThrow(/f\.txt:1: malformed tag id 'ankle'/);
     expect(() => parseActivity(good.replace('633790226051280329', '6337e9'), 'f.txt')).toThrow(/f\.txt:1: cannot parse timestamp '6337e9'/);
-    expect(() => parseActivity(`\n${good.replace('1.89', '1.8.9')}`, 'f.txt')).toThrow(/f\.txt:2: cannot parse '1\.8\.9' as a number in column 'y'/);
+    expect(() => parseActivity(`\n${good.replace('1.89', '1.8.9')}`, 'f.txt')).toThrow(
+      /f\.txt:2: cannot parse '1\.8\.9' as a number in column 'y'/,
+    );
     expect(() => parseActivity('\n\n', 'f.txt')).toThrow(/f\.txt: no data lines/);
-    const onlyB = write('onlyB.txt', text.split('\n').filter((l) => l.startsWith('B01')).join('\n'));
+    const onlyB = write(
+      'onlyB.txt',
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('B01'))
+        .join('\n'),
+    );
     expect(() => loadActivity({ path: onlyB })).toThrow(/onlyB\.txt: no usable recording \(B01: no samples of tag\(s\) 020-000-033-111\)/);
     expect(() => resampleActivity([], { dt: -1 })).toThrow(/resampleActivity: dt must be a finite number > 0, got -1/);
   });
@@ -80,13 +90,21 @@ describe('parseActivity / resampleActivity', () => {
 describe('activity bounds and finiteness', () => {
   const good = 'A01,010-000-024-033,633790226051280329,27.05.2009 14:03:25:127,4.06,1.89,0.50,walking';
   it('1e999 and ticks beyond 64 bits are errors naming the file and line', () => {
-    expect(() => parseActivity(`${good}\n${good.replace('4.06', '1e999')}`, 'f.txt')).toThrow("f.txt:2: '1e999' in column 'x' is beyond the range of finite numbers");
+    expect(() => parseActivity(`${good}\n${good.replace('4.06', '1e999')}`, 'f.txt')).toThrow(
+      "f.txt:2: '1e999' in column 'x' is beyond the range of finite numbers",
+    );
     expect(() => parseActivity(good.replace('633790226051280329', '9223372036854775808'), 'f.txt')).toThrow(
       "f.txt:1: timestamp '9223372036854775808' exceeds the largest .NET tick count 9223372036854775807",
     );
-    expect(() => parseActivity(good.replace('633790226051280329', '9'.repeat(400)), 'f.txt')).toThrow(/f\.txt:1: timestamp '9{40}' exceeds/);
-    expect(() => alignActivityAuthors(good.replace('633790226051280329', '9'.repeat(400)), 'f.txt')).toThrow(/f\.txt:1: timestamp '9{40}' is beyond the range of finite numbers/);
-    expect(() => alignActivityAuthors(good.replace('0.50', '-1e400'), 'f.txt')).toThrow("f.txt:1: '-1e400' in column 'z' is beyond the range of finite numbers");
+    expect(() => parseActivity(good.replace('633790226051280329', '9'.repeat(400)), 'f.txt')).toThrow(
+      /f\.txt:1: timestamp '9{40}' exceeds/,
+    );
+    expect(() => alignActivityAuthors(good.replace('633790226051280329', '9'.repeat(400)), 'f.txt')).toThrow(
+      /f\.txt:1: timestamp '9{40}' is beyond the range of finite numbers/,
+    );
+    expect(() => alignActivityAuthors(good.replace('0.50', '-1e400'), 'f.txt')).toThrow(
+      "f.txt:1: '-1e400' in column 'z' is beyond the range of finite numbers",
+    );
   });
 
   it('ticks spanning 4e12 (4.6 days) are refused before the grid is allocated', () => {
@@ -101,7 +119,9 @@ describe('activity bounds and finiteness', () => {
     const p = write('far.txt', lines.join('\n'));
     expect(() => loadActivity({ path: p })).toThrow(/far\.txt: recording A01 spans 400000 s/);
     // within the limit the same layout resamples: 4e7 ticks = 4 s → 201 steps
-    const near = parseActivity(tags.flatMap((tag) => [0n, 40_000_000n].map((dt) => `A01,${tag},${633790226051280329n + dt},d,1,2,3,walking`)).join('\n'));
+    const near = parseActivity(
+      tags.flatMap((tag) => [0n, 40_000_000n].map((dt) => `A01,${tag},${633790226051280329n + dt},d,1,2,3,walking`)).join('\n'),
+    );
     expect(resampleActivity(near).segments[0]!.length).toBe(201);
   });
 });
@@ -117,7 +137,15 @@ describe('loadActivity', () => {
     expect(d.val?.shape.samples).toBe(87);
     expect(d.test.shape.samples).toBe(87);
     expect(d.train.inputNames).toEqual([
-      'ankleLeft.x', 'ankleLeft.y', 'ankleLeft.z', 'ankleRight.x', 'ankleRight.y', 'ankleRight.z', 'belt.x', 'belt.y', 'belt.z',
+      'ankleLeft.x',
+      'ankleLeft.y',
+      'ankleLeft.z',
+      'ankleRight.x',
+      'ankleRight.y',
+      'ankleRight.z',
+      'belt.x',
+      'belt.y',
+      'belt.z',
     ]);
     expect(d.train.targetNames).toEqual(['chest.x', 'chest.y', 'chest.z']);
     // target mean of chest x over the training recordings' grids, recomputed from the formula

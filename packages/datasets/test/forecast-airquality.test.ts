@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AIR_QUALITY_INPUTS, AIR_QUALITY_PROTOCOL, AIR_QUALITY_TARGETS, loadAirQuality, loadAirQualityFile, parseAirQuality, readAirQualityXlsx } from '../src/index.js';
+import {
+  AIR_QUALITY_INPUTS,
+  AIR_QUALITY_PROTOCOL,
+  AIR_QUALITY_TARGETS,
+  loadAirQuality,
+  loadAirQualityFile,
+  parseAirQuality,
+  readAirQualityXlsx,
+} from '../src/index.js';
 
 const path = join(import.meta.dirname, 'fixtures', 'forecast-airquality', 'AirQualityUCI.csv');
 const text = readFileSync(path, 'utf8');
@@ -63,18 +71,24 @@ describe('parseAirQuality', () => {
 
   it('errors: missing column, unparsable value, short row, bad time order, all-missing column', () => {
     const noCol = variant('nocol.csv', (l) => [l[0].replace('NO2(GT)', 'NO2'), ...l.slice(1)]);
-    expect(() => loadAirQuality({ path: noCol })).toThrow(/nocol\.csv: target column 'NO2\(GT\)' not found in the header \(line 1\); columns: Date, Time/);
+    expect(() => loadAirQuality({ path: noCol })).toThrow(
+      /nocol\.csv: target column 'NO2\(GT\)' not found in the header \(line 1\); columns: Date, Time/,
+    );
     const badNum = variant('badnum.csv', (l) => l.map((x, i) => (i === 6 ? x.replace(';1,5;', ';1,5x;') : x)));
     expect(() => loadAirQuality({ path: badNum })).toThrow(/badnum\.csv:7: cannot parse '1,5x' as a number in column 'CO\(GT\)'/);
     const hugeNum = variant('hugenum.csv', (l) => l.map((x, i) => (i === 6 ? x.replace(';1,5;', ';1,5e999;') : x)));
-    expect(() => loadAirQuality({ path: hugeNum })).toThrow(/hugenum\.csv:7: '1,5e999' in column 'CO\(GT\)' is beyond the range of finite numbers/);
+    expect(() => loadAirQuality({ path: hugeNum })).toThrow(
+      /hugenum\.csv:7: '1,5e999' in column 'CO\(GT\)' is beyond the range of finite numbers/,
+    );
     const short = variant('short.csv', (l) => l.map((x, i) => (i === 8 ? x.split(';').slice(0, 6).join(';') : x)));
     expect(() => loadAirQuality({ path: short })).toThrow(/short\.csv:9: row has 6 fields/);
     const order = variant('order.csv', (l) => [l[0], l[2], l[1], ...l.slice(3)]);
     expect(() => loadAirQuality({ path: order })).toThrow(/order\.csv:3: timestamp 10\/03\/2004 18\.00\.00 is not after/);
     const badDate = variant('date.csv', (l) => l.map((x, i) => (i === 4 ? x.replace('10/03/2004', '2004-03-10') : x)));
     expect(() => loadAirQuality({ path: badDate })).toThrow(/date\.csv:5: cannot parse date '2004-03-10'/);
-    expect(() => parseAirQuality(text, { targetColumns: ['NMHC(GT)'] })).toThrow(/column 'NMHC\(GT\)' has only missing values \(-200\) in the run of lines 2–49/);
+    expect(() => parseAirQuality(text, { targetColumns: ['NMHC(GT)'] })).toThrow(
+      /column 'NMHC\(GT\)' has only missing values \(-200\) in the run of lines 2–49/,
+    );
     expect(() => loadAirQuality({ path: join(tmp, 'absent.csv') })).toThrow(/air quality: cannot read .*absent\.csv/);
     expect(() => loadAirQuality({ path, segmentLength: 10, window: 11 })).toThrow(/window \(11\) must not exceed segmentLength \(10\)/);
     expect(() => loadAirQuality({ path, segmentLength: 100, window: 10 })).toThrow(/no contiguous run is as long as segmentLength 100/);
@@ -170,7 +184,7 @@ describe('air quality from the .xlsx workbook (the authors’ file) and their pr
     expect(s.runStarts).toEqual([Date.UTC(2004, 2, 10, 18)]);
   });
 
-  it("defaults: segments 800, windows 100, training stride 10, test stride 1, split as train_test_split(42)", () => {
+  it('defaults: segments 800, windows 100, training stride 10, test stride 1, split as train_test_split(42)', () => {
     expect(AIR_QUALITY_PROTOCOL).toEqual({ segmentLength: 800, window: 100, trainStride: 10, testStride: 1 });
     // 48 rows → 4 segments of 12; numpy permutation(4, 42) = [1, 3, 0, 2] → test [1], train [3, 0, 2]
     const d = loadAirQuality({ path, segmentLength: 12, window: 2 });
@@ -186,15 +200,21 @@ describe('air quality from the .xlsx workbook (the authors’ file) and their pr
     const noCol = await writeXlsx('nocol.xlsx', (rows) => {
       rows[0][rows[0].indexOf('NO2(GT)')] = 'NO2';
     });
-    await expect(loadAirQualityFile({ path: noCol })).rejects.toThrow(/nocol\.xlsx: target column 'NO2\(GT\)' not found in the header \(row 1\)/);
+    await expect(loadAirQualityFile({ path: noCol })).rejects.toThrow(
+      /nocol\.xlsx: target column 'NO2\(GT\)' not found in the header \(row 1\)/,
+    );
     const badCell = await writeXlsx('badcell.xlsx', (rows) => {
       rows[5][rows[0].indexOf('CO(GT)')] = 'n/a';
     });
-    await expect(loadAirQualityFile({ path: badCell })).rejects.toThrow(/badcell\.xlsx: row 6, column 'CO\(GT\)': cannot read 'n\/a' as a number/);
+    await expect(loadAirQualityFile({ path: badCell })).rejects.toThrow(
+      /badcell\.xlsx: row 6, column 'CO\(GT\)': cannot read 'n\/a' as a number/,
+    );
     const hugeCell = await writeXlsx('hugecell.xlsx', (rows) => {
       rows[5][rows[0].indexOf('CO(GT)')] = '1e999';
     });
-    await expect(loadAirQualityFile({ path: hugeCell })).rejects.toThrow(/hugecell\.xlsx: row 6, column 'CO\(GT\)': '1e999' is beyond the range of finite numbers/);
+    await expect(loadAirQualityFile({ path: hugeCell })).rejects.toThrow(
+      /hugecell\.xlsx: row 6, column 'CO\(GT\)': '1e999' is beyond the range of finite numbers/,
+    );
     const notXlsx = join(tmp, 'broken.xlsx');
     writeFileSync(notXlsx, 'not a zip');
     await expect(loadAirQualityFile({ path: notXlsx })).rejects.toThrow(/cannot read .*broken\.xlsx as an \.xlsx workbook/);

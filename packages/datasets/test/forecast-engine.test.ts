@@ -34,10 +34,14 @@ describe('engine CSV finiteness', () => {
       return copy.join('\n');
     };
     for (const bad of ['1e999', '-1E+400']) {
-      expect(() => parseEngine(withCell(bad), { file: 'e.csv' })).toThrow(`e.csv:5: '${bad}' in column 'ambient_pressure' is beyond the range of finite numbers`);
+      expect(() => parseEngine(withCell(bad), { file: 'e.csv' })).toThrow(
+        `e.csv:5: '${bad}' in column 'ambient_pressure' is beyond the range of finite numbers`,
+      );
     }
     for (const bad of ['NaN', 'Infinity', '0x10']) {
-      expect(() => parseEngine(withCell(bad), { file: 'e.csv' })).toThrow(`e.csv:5: cannot parse '${bad}' as a number in column 'ambient_pressure'`);
+      expect(() => parseEngine(withCell(bad), { file: 'e.csv' })).toThrow(
+        `e.csv:5: cannot parse '${bad}' as a number in column 'ambient_pressure'`,
+      );
     }
   });
 });
@@ -71,7 +75,9 @@ describe('parseEngine', () => {
     );
     const lines = text.split('\n');
     lines[7] = lines[7].replace(/,[^,]+$/, ',n/a');
-    expect(() => parseEngine(lines.join('\n'), { file: 'e.csv' })).toThrow(/e\.csv:8: cannot parse 'n\/a' as a number in column 'ambient_pressure'/);
+    expect(() => parseEngine(lines.join('\n'), { file: 'e.csv' })).toThrow(
+      /e\.csv:8: cannot parse 'n\/a' as a number in column 'ambient_pressure'/,
+    );
     const short = text.split('\n');
     short[3] = short[3].split(',').slice(0, 4).join(',');
     expect(() => parseEngine(short.join('\n'), { file: 'e.csv' })).toThrow(/e\.csv:4: row has 4 fields, column 'air_mass_flow' is field 5/);
@@ -118,7 +124,7 @@ describe('loadEngine', () => {
 });
 
 describe("loadEngine, the authors' protocol (default)", () => {
-  it("segments split as train_test_split(random_state 42), statistics over the stacked training windows", () => {
+  it('segments split as train_test_split(random_state 42), statistics over the stacked training windows', () => {
     // 250 rows → 5 segments of 50; numpy RandomState(42).permutation(5) = [1, 4, 2, 0, 3] → test [1]
     const d = loadEngine({ path, segmentLength: 50, window: 20 });
     expect(Array.from(d.segmentIndices.test)).toEqual([1]);
@@ -128,7 +134,9 @@ describe("loadEngine, the authors' protocol (default)", () => {
     expect([d.train.shape.samples, d.test.shape.samples]).toEqual([124, 31]);
     // np.vstack(train windows): every window's rows, repeated as often as windows overlap them
     const stacked: number[] = [];
-    for (const s of [4, 2, 0, 3]) for (let start = 0; start <= 30; start++) for (let k = 0; k < 20; k++) stacked.push(value('Intercooler_pressure', 50 * s + start + k));
+    for (const s of [4, 2, 0, 3])
+      for (let start = 0; start <= 30; start++)
+        for (let k = 0; k < 20; k++) stacked.push(value('Intercooler_pressure', 50 * s + start + k));
     const mu = stacked.reduce((a, b) => a + b, 0) / stacked.length;
     const sd = Math.sqrt(stacked.reduce((a, b) => a + (b - mu) ** 2, 0) / stacked.length);
     expect(d.stats.targetMean[0]).toBeCloseTo(mu, 9);
@@ -138,6 +146,8 @@ describe("loadEngine, the authors' protocol (default)", () => {
     expect(Math.abs(seeded.stats.targetStd[0] - sd)).toBeGreaterThan(1e-4);
     // test window k, step t holds (raw − mean) / std of segment 1
     expect(d.test.targets[5 * 20 + 3]).toBeCloseTo((value('Intercooler_pressure', 50 + 5 + 3) - mu) / sd, 4);
-    expect(() => loadEngine({ path, segmentLength: 50, window: 20, valFraction: 0.2 })).toThrow(/valFraction must be 0 with protocol 'authors'.*got 0\.2/);
+    expect(() => loadEngine({ path, segmentLength: 50, window: 20, valFraction: 0.2 })).toThrow(
+      /valFraction must be 0 with protocol 'authors'.*got 0\.2/,
+    );
   });
 });

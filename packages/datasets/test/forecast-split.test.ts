@@ -9,7 +9,9 @@ describe('numpy RandomState permutation (the authors’ train_test_split)', () =
   });
   it('permutation(n) equals numpy’s for n = 10, 25 (seed 42) and 1000 (seed 7)', () => {
     expect(Array.from(numpyPermutation(10, 42))).toEqual([8, 1, 5, 0, 7, 2, 9, 4, 3, 6]);
-    expect(Array.from(numpyPermutation(25, 42))).toEqual([8, 16, 0, 23, 11, 9, 13, 1, 22, 5, 2, 12, 15, 3, 4, 20, 17, 21, 18, 24, 7, 10, 14, 19, 6]);
+    expect(Array.from(numpyPermutation(25, 42))).toEqual([
+      8, 16, 0, 23, 11, 9, 13, 1, 22, 5, 2, 12, 15, 3, 4, 20, 17, 21, 18, 24, 7, 10, 14, 19, 6,
+    ]);
     const p = numpyPermutation(1000, 7);
     expect(Array.from(p.slice(0, 5))).toEqual([778, 334, 271, 802, 216]);
     expect(Array.from(p.slice(-5))).toEqual([579, 502, 537, 196, 175]);

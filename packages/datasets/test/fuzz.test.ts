@@ -43,7 +43,10 @@ const validIdx = fc
   })
   .map(({ type, dims, gzip, seed, special }) => {
     const count = dims.reduce((a, b) => a * b, 1);
-    const range = { uint8: [0, 255], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1] } as Record<string, [number, number]>;
+    const range = { uint8: [0, 255], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1] } as Record<
+      string,
+      [number, number]
+    >;
     const data = Array.from({ length: count }, (_, i) => {
       const r = Math.abs(Math.sin(seed + i));
       const span = range[type];
@@ -55,7 +58,12 @@ const validIdx = fc
 
 /** Headers whose dimensions claim far more data than follows (or more than the limit). */
 const hugeHeaders = fc
-  .record({ code: fc.constantFrom(0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e, 0x00, 0xff), dims: fc.array(fc.nat({ max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 6 }), tail: fc.uint8Array({ maxLength: 64 }), gzip: fc.boolean() })
+  .record({
+    code: fc.constantFrom(0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e, 0x00, 0xff),
+    dims: fc.array(fc.nat({ max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 6 }),
+    tail: fc.uint8Array({ maxLength: 64 }),
+    gzip: fc.boolean(),
+  })
   .map(({ code, dims, tail, gzip }) => {
     const b = new Uint8Array(4 + 4 * dims.length + tail.length);
     const v = new DataView(b.buffer);
@@ -103,7 +111,8 @@ describe('fuzz: pixel file formats', () => {
         arbitrary: cifarBytes,
         run: (bytes: Uint8Array) => parseCifarBatch(bytes, 'fuzz.bin'),
         check: (out) => {
-          if (out.images.length !== out.count * 3072 || out.labels.length !== out.count) return `count ${out.count} disagrees with the arrays`;
+          if (out.images.length !== out.count * 3072 || out.labels.length !== out.count)
+            return `count ${out.count} disagrees with the arrays`;
           return out.labels.every((l) => l <= 9) ? null : 'a label above 9';
         },
       });
@@ -117,7 +126,25 @@ describe('fuzz: pixel file formats', () => {
 
 /** Field values that stress number parsing: overflow, non-finite words, other notations, junk. */
 const badField = fc.oneof(
-  fc.constantFrom('1e999', '-1e999', '1,5e999', 'NaN', 'Infinity', '-Infinity', '0x10', '', ' ', '-200', '-200,0', '1.8.9', '1,5', '+.5e-3', '9'.repeat(400), '"5"', '1e-400'),
+  fc.constantFrom(
+    '1e999',
+    '-1e999',
+    '1,5e999',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '0x10',
+    '',
+    ' ',
+    '-200',
+    '-200,0',
+    '1.8.9',
+    '1,5',
+    '+.5e-3',
+    '9'.repeat(400),
+    '"5"',
+    '1e-400',
+  ),
   fc.double().map(String),
   fc.string({ maxLength: 8 }),
 );
@@ -152,15 +179,27 @@ function mutatedText(valid: string, sep: string): fc.Arbitrary<string> {
     return out.join('\n');
   });
   const cut = fc.nat().map((n) => valid.slice(0, n % (valid.length + 1)));
-  return fc.oneof({ weight: 6, arbitrary: edited }, { weight: 1, arbitrary: cut }, { weight: 1, arbitrary: fc.string({ maxLength: 200 }) }, { weight: 1, arbitrary: fc.constant(valid) });
+  return fc.oneof(
+    { weight: 6, arbitrary: edited },
+    { weight: 1, arbitrary: cut },
+    { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
+    { weight: 1, arbitrary: fc.constant(valid) },
+  );
 }
 
 /** A few lines of a fixture (the header and `rows` data rows). */
-const head = (text: string, rows: number) => text.split(/\r?\n/).slice(0, rows + 1).join('\n');
+const head = (text: string, rows: number) =>
+  text
+    .split(/\r?\n/)
+    .slice(0, rows + 1)
+    .join('\n');
 
 /** Activity lines with the timestamps moved: far apart (days), reversed, beyond 64 bits. */
 function mutatedActivity(valid: string): fc.Arbitrary<string> {
-  const ticks = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.constantFrom(633790226051280329n + 4_000_000_000_000n, 0n, 9223372036854775807n));
+  const ticks = fc.oneof(
+    fc.bigInt({ min: 0n, max: 2n ** 64n }),
+    fc.constantFrom(633790226051280329n + 4_000_000_000_000n, 0n, 9223372036854775807n),
+  );
   const moved = fc.array(fc.record({ line: fc.nat(), ticks }), { minLength: 1, maxLength: 3 }).map((edits) => {
     const out = valid.split('\n');
     for (const e of edits) {
@@ -299,13 +338,20 @@ describe('fuzz: workbooks and pickles', () => {
     'CIFAR-10 python batches: parseCifarPickleBatch on mutated pickles (protocol 2, Python 2 and 3 flavours)',
     async () => {
       const images = Uint8Array.from({ length: 2 * 3072 }, (_, i) => (i * 13) % 256);
-      const valid = fc.constantFrom(cifarPickle(images, [3, 9]), cifarPickle(images, [0, 1], { python3: true }), cifarPickle(images.subarray(0, 3072), [7]));
+      const valid = fc.constantFrom(
+        cifarPickle(images, [3, 9]),
+        cifarPickle(images, [0, 1], { python3: true }),
+        cifarPickle(images.subarray(0, 3072), [7]),
+      );
       const stats = await fuzz({
         name: 'datasets CIFAR-10 pickle parseCifarPickleBatch',
         source: 'fuzz.pkl',
         arbitrary: mutatedBytes(valid),
         run: (bytes: Uint8Array) => parseCifarPickleBatch(bytes, 'fuzz.pkl'),
-        check: (out) => (out.images.length === out.count * 3072 && out.labels.length === out.count && out.labels.every((l) => l <= 9) ? null : 'inconsistent batch'),
+        check: (out) =>
+          out.images.length === out.count * 3072 && out.labels.length === out.count && out.labels.every((l) => l <= 9)
+            ? null
+            : 'inconsistent batch',
       });
       expect(failures(stats)).toEqual([]);
       expect(stats.ok).toBeGreaterThan(0);
@@ -314,4 +360,3 @@ describe('fuzz: workbooks and pickles', () => {
     fuzzTimeout(),
   );
 });
-

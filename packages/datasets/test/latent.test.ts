@@ -1,13 +1,6 @@
 import { Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
-import {
-  energyDrift,
-  generateLatentDataset,
-  LATENT_DEFAULT_PARAMS,
-  latentSystem,
-  renderFrame,
-  splitLatentFrames,
-} from '../src/index.js';
+import { energyDrift, generateLatentDataset, LATENT_DEFAULT_PARAMS, latentSystem, renderFrame, splitLatentFrames } from '../src/index.js';
 
 /** Intensity centroid (column, row) of an [H, W, 3] frame in continuous pixel coordinates (centres at +½). */
 function centroid(frame: Float32Array, height: number, width: number): [number, number] {

@@ -1,6 +1,15 @@
 import { Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
-import { augmentImages, CIFAR10_NORMALIZATION, type CropFlipSpec, cifarCropFlip, cropFlipImage, drawCropFlip, pixelPermutation, pixelTask } from '../src/index.js';
+import {
+  augmentImages,
+  CIFAR10_NORMALIZATION,
+  type CropFlipSpec,
+  cifarCropFlip,
+  cropFlipImage,
+  drawCropFlip,
+  pixelPermutation,
+  pixelTask,
+} from '../src/index.js';
 
 // A 3 × 4 image with 2 channels, pixel-interleaved: value(r, c, ch) = 100·ch + 10·r + c.
 const H = 3;
@@ -51,7 +60,11 @@ describe('sCIFAR training augmentation (random crop with padding, horizontal fli
 
   it('draws come from the rng in torchvision order (top, left, flip) and each image matches the padded crop', () => {
     const batch = new Float32Array(image.length * 6);
-    for (let k = 0; k < 6; k++) batch.set(image.map((v) => v + 1000 * k), k * image.length);
+    for (let k = 0; k < 6; k++)
+      batch.set(
+        image.map((v) => v + 1000 * k),
+        k * image.length,
+      );
     const { x, draws } = augmentImages(batch, 6, spec, new Rng('aug-seed'));
     const rng = new Rng('aug-seed');
     draws.forEach((d, k) => {
@@ -83,16 +96,42 @@ describe('sCIFAR training augmentation (random crop with padding, horizontal fli
     expect([s.height, s.width, s.channels, s.padding, s.flipProbability]).toEqual([32, 32, 3, 4, 0.5]);
     expect(s.fill[0]).toBeCloseTo(-0.4914 / 0.247, 12);
     expect(s.fill[2]).toBeCloseTo(-0.4465 / 0.2616, 12);
-    expect(() => augmentImages(new Float32Array(5), 1, spec, new Rng(1))).toThrow(/augmentImages: x has 5 values, expected count \(1\) × 3·4·2/);
+    expect(() => augmentImages(new Float32Array(5), 1, spec, new Rng(1))).toThrow(
+      /augmentImages: x has 5 values, expected count \(1\) × 3·4·2/,
+    );
     expect(() => augmentImages(image, 1, { ...spec, fill: [0] }, new Rng(1))).toThrow(/fill needs 2 entries, got 1/);
   });
 });
 
 describe('psMNIST permutation per run', () => {
   it('pixelTask draws the permutation from permutationSeed (default: seed), subsets stay on seed', () => {
-    const a = pixelTask({ dataset: 'mnist', view: 'permuted', trainSize: 20, testSize: 10, balanced: true, seed: 0, permutationSeed: '0/run/0' });
-    const b = pixelTask({ dataset: 'mnist', view: 'permuted', trainSize: 20, testSize: 10, balanced: true, seed: 0, permutationSeed: '0/run/1' });
-    const again = pixelTask({ dataset: 'mnist', view: 'permuted', trainSize: 20, testSize: 10, balanced: true, seed: 0, permutationSeed: '0/run/0' });
+    const a = pixelTask({
+      dataset: 'mnist',
+      view: 'permuted',
+      trainSize: 20,
+      testSize: 10,
+      balanced: true,
+      seed: 0,
+      permutationSeed: '0/run/0',
+    });
+    const b = pixelTask({
+      dataset: 'mnist',
+      view: 'permuted',
+      trainSize: 20,
+      testSize: 10,
+      balanced: true,
+      seed: 0,
+      permutationSeed: '0/run/1',
+    });
+    const again = pixelTask({
+      dataset: 'mnist',
+      view: 'permuted',
+      trainSize: 20,
+      testSize: 10,
+      balanced: true,
+      seed: 0,
+      permutationSeed: '0/run/0',
+    });
     expect(Array.from(a.permutation!)).toEqual(Array.from(pixelPermutation(784, '0/run/0')));
     expect(Array.from(again.permutation!)).toEqual(Array.from(a.permutation!));
     expect(Array.from(b.permutation!)).not.toEqual(Array.from(a.permutation!));

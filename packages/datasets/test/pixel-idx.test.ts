@@ -83,7 +83,9 @@ describe('parseIdx', () => {
     expect(() => parseIdx(Buffer.from([1, 0, 8, 1, 0, 0, 0, 0]), 'f.idx')).toThrow(/f\.idx: not an IDX file: magic number/);
     expect(() => parseIdx(rawIdx(0x0a, [1], [0]), 'f.idx')).toThrow(/f\.idx: unknown IDX data type code 0x0a/);
     expect(() => parseIdx(Buffer.from([0, 0, 8, 0]), 'f.idx')).toThrow(/0 dimensions/);
-    expect(() => parseIdx(Buffer.from([0, 0, 8, 3, 0, 0, 0, 1]), 'f.idx')).toThrow(/f\.idx: truncated IDX header: 3 dimensions need 16 bytes, file has 8/);
+    expect(() => parseIdx(Buffer.from([0, 0, 8, 3, 0, 0, 0, 1]), 'f.idx')).toThrow(
+      /f\.idx: truncated IDX header: 3 dimensions need 16 bytes, file has 8/,
+    );
     expect(() => parseIdx(Buffer.from([0, 0]), 'f.idx')).toThrow(/shorter than the 4-byte magic/);
   });
 
@@ -92,7 +94,9 @@ describe('parseIdx', () => {
     expect(() => parseIdx(full.subarray(0, full.length - 2), 'short.idx')).toThrow(
       /short\.idx: truncated IDX data: dimensions \[2, 3\] of uint8 need 6 bytes after the header, found 4/,
     );
-    expect(() => parseIdx(Buffer.concat([full, Buffer.from([0])]), 'long.idx')).toThrow(/long\.idx: corrupted IDX file: 1 unexpected trailing bytes/);
+    expect(() => parseIdx(Buffer.concat([full, Buffer.from([0])]), 'long.idx')).toThrow(
+      /long\.idx: corrupted IDX file: 1 unexpected trailing bytes/,
+    );
   });
 
   it('reports truncated gzip data with the file name', () => {
@@ -126,7 +130,9 @@ describe('parseIdx', () => {
     expect(() => parseIdx(header(huge), 'huge.idx')).toThrow(/huge\.idx: IDX dimensions .* exceed the limit/);
     // A zero dimension makes an empty array: only the header, no data.
     expect(parseIdx(header([...huge.slice(0, 254), 0]), 'zero.idx').data.length).toBe(0);
-    expect(() => parseIdx(header([70000, 28, 28]), 'big.idx', 1000)).toThrow(/big\.idx: IDX dimensions \[70000, 28, 28\] of uint8 exceed the limit of 1000 bytes/);
+    expect(() => parseIdx(header([70000, 28, 28]), 'big.idx', 1000)).toThrow(
+      /big\.idx: IDX dimensions \[70000, 28, 28\] of uint8 exceed the limit of 1000 bytes/,
+    );
   });
 });
 

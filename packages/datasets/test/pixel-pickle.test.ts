@@ -59,7 +59,18 @@ describe('minimal unpickler', () => {
     v.text('data').global('numpy._core.numeric', '_frombuffer').op(OP.MARK);
     v.op(0x96).u32(images.length).u32(0).raw(images);
     v.global('numpy', 'dtype').text('u1').op(0x89).op(0x88).op(OP.TUPLE3).op(OP.REDUCE);
-    v.op(OP.MARK).text('|').op(OP.NONE).op(OP.NONE).op(OP.NONE).op(OP.BININT).u32(-1).op(OP.BININT).u32(-1).int(0).op(OP.TUPLE).op(OP.BUILD);
+    v.op(OP.MARK)
+      .text('|')
+      .op(OP.NONE)
+      .op(OP.NONE)
+      .op(OP.NONE)
+      .op(OP.BININT)
+      .u32(-1)
+      .op(OP.BININT)
+      .u32(-1)
+      .int(0)
+      .op(OP.TUPLE)
+      .op(OP.BUILD);
     v.int(3).int(3072).op(OP.TUPLE2).text('C').op(OP.TUPLE).op(OP.REDUCE);
     v.text('labels').op(OP.EMPTY_LIST).op(OP.MARK).int(7).int(0).int(9).op(OP.APPENDS).op(OP.SETITEMS);
     const b = parseCifarPickleBatch(v.done(), 'p5');
@@ -73,7 +84,9 @@ describe('minimal unpickler', () => {
     const good = cifarPickle(new Uint8Array(3072), [1]);
     expect(() => unpickle(good.subarray(0, 200), 'cut')).toThrow(/cut: cannot read pickle at byte \d+: truncated/);
     const listOnly = new PickleWriter().op(OP.PROTO).u8(2).op(OP.EMPTY_LIST).done();
-    expect(() => parseCifarPickleBatch(listOnly, 'b1')).toThrow(/b1: expected a pickled dict \(CIFAR-10 python batch\), got a list\/tuple of 0/);
+    expect(() => parseCifarPickleBatch(listOnly, 'b1')).toThrow(
+      /b1: expected a pickled dict \(CIFAR-10 python batch\), got a list\/tuple of 0/,
+    );
     const badLabel = cifarPickle(new Uint8Array(3072), [12]);
     expect(() => parseCifarPickleBatch(badLabel, 'b2')).toThrow(/b2: label 12 at index 0 is not in 0\.\.9/);
     const mismatch = cifarPickle(new Uint8Array(2 * 3072), [1], { rows: 2 });
@@ -88,7 +101,10 @@ describe('CIFAR-10 in both formats', () => {
     for (const python3 of [false, true]) {
       const root = join(tmp, python3 ? 'py3' : 'py2');
       const pyDir = writePythonVersion(root, python3);
-      expect(findCifar10Files('train', root)).toEqual({ format: 'python', paths: [1, 2, 3, 4, 5].map((k) => join(pyDir, `data_batch_${k}`)) });
+      expect(findCifar10Files('train', root)).toEqual({
+        format: 'python',
+        paths: [1, 2, 3, 4, 5].map((k) => join(pyDir, `data_batch_${k}`)),
+      });
       expect(findCifar10Files('test', cifarDir).format).toBe('binary');
       for (const split of ['train', 'test'] as const) {
         const bin = loadCifar10(split, { dir: cifarDir });

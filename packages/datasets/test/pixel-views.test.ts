@@ -158,9 +158,13 @@ describe('subsets', () => {
     const counts = new Array(10).fill(0);
     for (const i of a) counts[labels[i]]++;
     expect(counts).toEqual(new Array(10).fill(25));
-    expect(() => subsetIndices(labels, 255, { seed: 1, balanced: true })).toThrow(/size \(255\) must be a multiple of the class count \(10\)/);
+    expect(() => subsetIndices(labels, 255, { seed: 1, balanced: true })).toThrow(
+      /size \(255\) must be a multiple of the class count \(10\)/,
+    );
     expect(() => subsetIndices(labels, 1001, { seed: 1 })).toThrow(/size must be an integer in 1\.\.1000/);
-    expect(() => subsetIndices(labels.subarray(0, 30), 30, { seed: 1, balanced: true, classes: 15 })).toThrow(/class 10 has 0 examples, 2 requested/);
+    expect(() => subsetIndices(labels.subarray(0, 30), 30, { seed: 1, balanced: true, classes: 15 })).toThrow(
+      /class 10 has 0 examples, 2 requested/,
+    );
   });
 });
 

@@ -31,7 +31,9 @@ describe('teacher per arm', () => {
     expect(sii.teacherPoles).not.toEqual(base.teacherPoles);
     for (const p of [...sii.teacherPoles, ...base.teacherPoles]) expect(Math.hypot(1 + p.re * 0.1, p.im * 0.1)).toBeLessThan(0.8);
     for (const split of ['train', 'val'] as const) {
-      expect(Array.from(sii[split].y0)).toEqual(Array.from(new Rng('T').fork('arm:sii').fork(split).fork('y0').fillUniform(new Float64Array(4), 0, 1)));
+      expect(Array.from(sii[split].y0)).toEqual(
+        Array.from(new Rng('T').fork('arm:sii').fork(split).fork('y0').fillUniform(new Float64Array(4), 0, 1)),
+      );
       expect(Array.from(sii[split].y0)).not.toEqual(Array.from(base[split].y0));
       expect(sameBytes(sii[split].inputs, base[split].inputs)).toBe(false); // other noise
       expect(sameBytes(sii[split].states, again[split].states)).toBe(true);

@@ -78,9 +78,18 @@ function rk4Reference(d: TeacherStudentData, inputs: Float64Array, y0: Float64Ar
     for (let s = 0; s < sub; s++) {
       const t = k * d.dt + s * h;
       const k1 = f(t, y);
-      const k2 = f(t + h / 2, y.map((v, i) => v + (h / 2) * k1[i]!));
-      const k3 = f(t + h / 2, y.map((v, i) => v + (h / 2) * k2[i]!));
-      const k4 = f(t + h, y.map((v, i) => v + h * k3[i]!));
+      const k2 = f(
+        t + h / 2,
+        y.map((v, i) => v + (h / 2) * k1[i]!),
+      );
+      const k3 = f(
+        t + h / 2,
+        y.map((v, i) => v + (h / 2) * k2[i]!),
+      );
+      const k4 = f(
+        t + h,
+        y.map((v, i) => v + h * k3[i]!),
+      );
       for (let i = 0; i < n; i++) y[i]! += (h / 6) * (k1[i]! + 2 * k2[i]! + 2 * k3[i]! + k4[i]!);
     }
     out.set(y, (k + 1) * n);

@@ -232,9 +232,7 @@ function rejectionFailure(o: {
   const exclusion = `|R_${o.q}(z)| >= 1 − eps = ${1 - o.eps}`;
   if (o.exclusive) {
     const why =
-      o.q === 0
-        ? 'R_0(z) ≡ 1, so the exclusion test never passes for eps < 0'
-        : `the order-${o.q} region grown by |eps| covers all of it`;
+      o.q === 0 ? 'R_0(z) ≡ 1, so the exclusion test never passes for eps < 0' : `the order-${o.q} region grown by |eps| covers all of it`;
     return `${head}: exclusive sampling requires ${exclusion}, which failed every time: ${why}. Use a smaller box, a larger exclusionOrder, or eps closer to 0.`;
   }
   const inclusion = `|R(z)| < 1 + eps = ${1 + o.eps}`;

@@ -236,7 +236,9 @@ export function siiInit(opts: SiiOptions): SiiResult {
     throw new RangeError(`inputs: layers = 1 does not support inputs (the single weight is −A), got inputs = ${m}`);
   }
   if (L > 1 && opts.hidden < n) {
-    throw new RangeError(`hidden must be >= states (the reference matrix is embedded in H×H blocks), got hidden = ${opts.hidden} < states = ${n}`);
+    throw new RangeError(
+      `hidden must be >= states (the reference matrix is embedded in H×H blocks), got hidden = ${opts.hidden} < states = ${n}`,
+    );
   }
   const h = opts.h;
   if (typeof h !== 'number' || !Number.isFinite(h) || h <= 0) throw new RangeError(`h must be a finite number > 0, got ${String(h)}`);
@@ -248,7 +250,8 @@ export function siiInit(opts: SiiOptions): SiiResult {
   assertCompensation(compensation);
   const biasScale = opts.biasScale ?? DEFAULT_BIAS_SCALE;
   if (!Number.isFinite(biasScale) || biasScale < 0) throw new RangeError(`biasScale must be finite and >= 0, got ${biasScale}`);
-  if (opts.rng !== undefined && !(opts.rng instanceof Rng)) throw new TypeError(`rng must be an Rng from @sii/linalg, got ${String(opts.rng)}`);
+  if (opts.rng !== undefined && !(opts.rng instanceof Rng))
+    throw new TypeError(`rng must be an Rng from @sii/linalg, got ${String(opts.rng)}`);
   const rng = opts.rng ?? new Rng(opts.seed ?? 0);
 
   // 1. Poles (draws come first from the stream).

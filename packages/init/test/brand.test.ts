@@ -20,9 +20,7 @@ describe('siiInit with an Rng from another copy of @sii/linalg', () => {
     cpSync(join(linalgDir, 'dist'), join(copyDir, 'dist'), { recursive: true });
     // The copy's own import of ml-matrix resolves through the original package's node_modules.
     symlinkSync(join(linalgDir, 'node_modules'), join(copyDir, 'node_modules'), 'dir');
-    const copy: typeof import('@sii/linalg') = await import(
-      /* @vite-ignore */ pathToFileURL(join(copyDir, 'dist', 'index.js')).href
-    );
+    const copy: typeof import('@sii/linalg') = await import(/* @vite-ignore */ pathToFileURL(join(copyDir, 'dist', 'index.js')).href);
     expect(copy.Rng).not.toBe(Rng);
     const spec = { states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' as const };
     const foreign = siiInit({ ...spec, solver: 'midpoint', h: 0.1, rng: new copy.Rng(7) });

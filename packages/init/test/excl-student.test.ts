@@ -48,8 +48,15 @@ function eig2(J: number[][]): { re: number; im: number }[] {
   const tr = J[0]![0]! + J[1]![1]!;
   const det = J[0]![0]! * J[1]![1]! - J[0]![1]! * J[1]![0]!;
   const disc = (tr * tr) / 4 - det;
-  if (disc >= 0) return [{ re: tr / 2 + Math.sqrt(disc), im: 0 }, { re: tr / 2 - Math.sqrt(disc), im: 0 }];
-  return [{ re: tr / 2, im: Math.sqrt(-disc) }, { re: tr / 2, im: -Math.sqrt(-disc) }];
+  if (disc >= 0)
+    return [
+      { re: tr / 2 + Math.sqrt(disc), im: 0 },
+      { re: tr / 2 - Math.sqrt(disc), im: 0 },
+    ];
+  return [
+    { re: tr / 2, im: Math.sqrt(-disc) },
+    { re: tr / 2, im: -Math.sqrt(-disc) },
+  ];
 }
 
 /** |R_midpoint(z)| with R(z) = 1 + z + z²/2, z = x + iy. */
@@ -100,7 +107,7 @@ describe('excl student at init (H 32, L = 2, ELU, midpoint, complex pair)', () =
     }
   });
 
-  it("eig(J(0)) equals the sampled poles to 1e-8 with exact slope compensation or zero biases", () => {
+  it('eig(J(0)) equals the sampled poles to 1e-8 with exact slope compensation or zero biases', () => {
     for (const seed of SEEDS) {
       for (const opts of [{ compensation: 'exact' as const }, { biasScale: 0 }]) {
         const r = siiInit({ ...student, ...opts, rng: new Rng(seed) });

@@ -131,9 +131,19 @@ describe('samplePoles', () => {
     expect(() =>
       samplePoles({ n: 2, h: 0.1, complex: true, eps: -0.2, exclusionOrder: 0, exclusive: true, maxTries: 2000, rng: new Rng(1) }),
     ).toThrow(/exclusive.*R_0\(z\) ≡ 1/);
-    expect(() => samplePoles({ n: 2, h: 0.1, complex: true, eps: -0.2, exclusionOrder: 4, exclusive: true, box: { reMin: -1.5, reMax: -0.5, imMax: 0.5 }, maxTries: 500, rng: new Rng(1) })).toThrow(
-      /order-4 region grown by \|eps\| covers all of it/,
-    );
+    expect(() =>
+      samplePoles({
+        n: 2,
+        h: 0.1,
+        complex: true,
+        eps: -0.2,
+        exclusionOrder: 4,
+        exclusive: true,
+        box: { reMin: -1.5, reMax: -0.5, imMax: 0.5 },
+        maxTries: 500,
+        rng: new Rng(1),
+      }),
+    ).toThrow(/order-4 region grown by \|eps\| covers all of it/);
     expect(() => samplePoles({ n: 2, h: 0, stability: 'euler', rng: new Rng(1) })).toThrow(/h must be a finite number > 0, got 0/);
     expect(() => samplePoles({ n: 2, h: Number.NaN, stability: 'euler', rng: new Rng(1) })).toThrow(/h must be.*NaN/);
     expect(() => samplePoles({ n: 2, h: 0.1, stability: 'euler', eps: -1.5, maxTries: 100, rng: new Rng(1) })).toThrow(

@@ -1,13 +1,6 @@
 import { type Complex, eigenvalues, Rng } from '@sii/linalg';
 import { describe, expect, it } from 'vitest';
-import {
-  type ActivationName,
-  activationSlopeAtZero,
-  activationSupSlope,
-  type MlpSpec,
-  type MlpWeights,
-  mlpJacobian64,
-} from '@sii/mlp';
+import { type ActivationName, activationSlopeAtZero, activationSupSlope, type MlpSpec, type MlpWeights, mlpJacobian64 } from '@sii/mlp';
 import { siiInit, verify } from '../src/index.js';
 import { absPoly, maxMatchedRelError, scalePoles, taylor } from './helpers.js';
 
@@ -26,7 +19,14 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
       for (const complex of [false, true]) {
         for (const inputs of [0, 2]) {
           const spec: MlpSpec = { states: 5, inputs, hidden: 12, layers, activation: 'elu' };
-          const w = siiInit({ ...spec, solver: 'midpoint', h: 0.1, complex, compensation: 'exact', seed: `elu-${layers}-${complex}-${inputs}` });
+          const w = siiInit({
+            ...spec,
+            solver: 'midpoint',
+            h: 0.1,
+            complex,
+            compensation: 'exact',
+            seed: `elu-${layers}-${complex}-${inputs}`,
+          });
           const nComplex = w.poles.filter((p) => p.im !== 0).length;
           expect(nComplex).toBe(complex ? 4 : 0);
           expect(maxMatchedRelError(originPoles(spec, w), w.poles)).toBeLessThan(1e-6);
@@ -91,7 +91,9 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
     }
     const silu3: MlpSpec = { states: 4, inputs: 0, hidden: 12, layers: 3, activation: 'silu' };
     const w = siiInit({ ...silu3, solver: 'midpoint', h: 0.1, complex: false, compensation: 'max', seed: 1, biasScale: 0 });
-    const got = originPoles(silu3, w).map((p) => p.re).sort((a, b) => a - b);
+    const got = originPoles(silu3, w)
+      .map((p) => p.re)
+      .sort((a, b) => a - b);
     const want = w.poles.map((p) => 0.206671944 * p.re).sort((a, b) => a - b);
     for (const [i, g] of got.entries()) expect(g).toBeCloseTo(want[i]!, 8);
     for (const activation of ['elu', 'tanh'] as ActivationName[]) {
@@ -152,7 +154,17 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
 
   it('exclusive teachers (q = 4, eps = −0.2): every pole outside the RK4 region by 0.2', () => {
     const spec: MlpSpec = { states: 2, inputs: 1, hidden: 32, layers: 3, activation: 'elu' };
-    const w = siiInit({ ...spec, solver: 'dopri5', h: 0.1, complex: true, eps: -0.2, exclusionOrder: 4, exclusive: true, compensation: 'exact', seed: 'teacher' });
+    const w = siiInit({
+      ...spec,
+      solver: 'dopri5',
+      h: 0.1,
+      complex: true,
+      eps: -0.2,
+      exclusionOrder: 4,
+      exclusive: true,
+      compensation: 'exact',
+      seed: 'teacher',
+    });
     const r = verify(spec, w, { solver: 'rk4', h: 0.1 });
     expect(maxMatchedRelError(r.poles, w.poles)).toBeLessThan(1e-6);
     for (const a of r.absR) expect(a).toBeGreaterThanOrEqual(1.2 - 1e-9);
@@ -198,10 +210,22 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
     expect(() => siiInit({ ...base, activation: 'relu', compensation: 'exact' })).toThrow(/ill-posed for activation 'relu'/);
     expect(() => siiInit({ ...base, activation: 'relu' })).not.toThrow();
     expect(() => siiInit({ ...base, activation: 'relu', compensation: 'max' })).not.toThrow();
-    expect(() => siiInit({ ...base, compensation: 'slope' as 'max' })).toThrow(/compensation must be one of 'none', 'max', 'exact', got "slope"/);
+    expect(() => siiInit({ ...base, compensation: 'slope' as 'max' })).toThrow(
+      /compensation must be one of 'none', 'max', 'exact', got "slope"/,
+    );
     expect(() => siiInit({ ...base, preset: 'paper' as 'reference' })).toThrow(/preset.*paper/);
     expect(() => siiInit({ ...base, solver: 'rk99' })).toThrow(/solver.*rk99/);
-    expect(() => siiInit({ ...base, poles: [{ re: 1, im: 0 }, { re: -1, im: 0 }, { re: -1, im: 0 }, { re: -1, im: 0 }] })).toThrow(/real pole must be <= 0, got 1/);
+    expect(() =>
+      siiInit({
+        ...base,
+        poles: [
+          { re: 1, im: 0 },
+          { re: -1, im: 0 },
+          { re: -1, im: 0 },
+          { re: -1, im: 0 },
+        ],
+      }),
+    ).toThrow(/real pole must be <= 0, got 1/);
   });
 });
 

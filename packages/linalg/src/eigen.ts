@@ -107,7 +107,8 @@ function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigR
   const re = Array.from(evd.realEigenvalues, (x) => x * factor);
   const im = Array.from(evd.imaginaryEigenvalues, (x) => x * factor);
   for (let j = 0; j < n; j++) {
-    if (Number.isNaN(re[j]) || Number.isNaN(im[j])) throw new Error(`eigenvalues: the QR iteration did not converge (eigenvalue ${j} is NaN)`);
+    if (Number.isNaN(re[j]) || Number.isNaN(im[j]))
+      throw new Error(`eigenvalues: the QR iteration did not converge (eigenvalue ${j} is NaN)`);
   }
   // ml-matrix (JAMA hqr2) stores a conjugate pair at adjacent indices j, j+1 with identical real parts
   // and imaginary parts +ω, −ω; v = V[:,j] ± i·V[:,j+1]. Group into units and force exact conjugacy.
@@ -146,7 +147,10 @@ function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigR
     const v: Complex[] = [];
     for (let i = 0; i < n; i++) v.push({ re: d[i]! * V.get(i, j), im: sgn * d[i]! * V.get(i, j + 1) });
     const w = normalize(v);
-    vectors.push(w, w.map((z) => ({ re: z.re, im: -z.im })));
+    vectors.push(
+      w,
+      w.map((z) => ({ re: z.re, im: -z.im })),
+    );
   }
   return { values, vectors };
 }

@@ -61,7 +61,8 @@ function matchSets(got: Complex[], want: Complex[], tol: number): void {
   for (const z of got) {
     let best = 0;
     for (let k = 1; k < left.length; k++) {
-      if (cabs({ re: z.re - left[k]!.re, im: z.im - left[k]!.im }) < cabs({ re: z.re - left[best]!.re, im: z.im - left[best]!.im })) best = k;
+      if (cabs({ re: z.re - left[k]!.re, im: z.im - left[k]!.im }) < cabs({ re: z.re - left[best]!.re, im: z.im - left[best]!.im }))
+        best = k;
     }
     expect(cabs({ re: z.re - left[best]!.re, im: z.im - left[best]!.im })).toBeLessThanOrEqual(tol);
     left.splice(best, 1);
@@ -70,10 +71,12 @@ function matchSets(got: Complex[], want: Complex[], tol: number): void {
 
 describe('eigenvalues of small matrices with known spectra', () => {
   it('2x2 cases', () => {
-    expect(eigenvalues([
-      [0, -1],
-      [1, 0],
-    ])).toEqual([
+    expect(
+      eigenvalues([
+        [0, -1],
+        [1, 0],
+      ]),
+    ).toEqual([
       { re: 0, im: 1 },
       { re: 0, im: -1 },
     ]);
@@ -86,7 +89,17 @@ describe('eigenvalues of small matrices with known spectra', () => {
     expect(v[1]!.re).toBeCloseTo((5 - Math.sqrt(33)) / 2, 14);
     expect(v.map((z) => z.im)).toEqual([0, 0]);
     // Jordan block: double eigenvalue 1
-    matchSets(eigenvalues([[1, 1], [0, 1]]), [{ re: 1, im: 0 }, { re: 1, im: 0 }], 1e-14);
+    matchSets(
+      eigenvalues([
+        [1, 1],
+        [0, 1],
+      ]),
+      [
+        { re: 1, im: 0 },
+        { re: 1, im: 0 },
+      ],
+      1e-14,
+    );
     expect(eigenvalues([[-3.5]])).toEqual([{ re: -3.5, im: 0 }]);
     expect(eigenvalues(zeros(3, 3))).toEqual([0, 0, 0].map(() => ({ re: 0, im: 0 })));
   });
@@ -97,7 +110,11 @@ describe('eigenvalues of small matrices with known spectra', () => {
       [0, -1, 7],
       [0, 0, 0.5],
     ]);
-    matchSets(eigenvalues(t), [2, -1, 0.5].map((re) => ({ re, im: 0 })), 1e-14);
+    matchSets(
+      eigenvalues(t),
+      [2, -1, 0.5].map((re) => ({ re, im: 0 })),
+      1e-14,
+    );
     // tridiag(−1, 2, −1) of size n: 2 − 2cos(kπ/(n+1))
     const n = 12;
     const a = zeros(n, n);
@@ -180,7 +197,15 @@ describe('eigenvalues of random nonsymmetric matrices', () => {
     ]);
     expectCanonicalOrder(v);
     expect(v[2]!.im).toBe(0);
-    matchSets(v, [{ re: 1, im: 2 }, { re: 1, im: -2 }, { re: 1, im: 0 }], 1e-14);
+    matchSets(
+      v,
+      [
+        { re: 1, im: 2 },
+        { re: 1, im: -2 },
+        { re: 1, im: 0 },
+      ],
+      1e-14,
+    );
   });
 
   it('balance: false gives the same spectrum on a well-scaled matrix', () => {
@@ -209,7 +234,16 @@ describe('eigenvaluesBatch', () => {
       const m = (a! + d!) / 2;
       const disc = ((a! - d!) / 2) ** 2 + b! * c!;
       const s = Math.sqrt(Math.abs(disc));
-      const want = disc >= 0 ? [{ re: m + s, im: 0 }, { re: m - s, im: 0 }] : [{ re: m, im: s }, { re: m, im: -s }];
+      const want =
+        disc >= 0
+          ? [
+              { re: m + s, im: 0 },
+              { re: m - s, im: 0 },
+            ]
+          : [
+              { re: m, im: s },
+              { re: m, im: -s },
+            ];
       expectCanonicalOrder(out[k]!);
       matchSets(out[k]!, want, 1e-12);
     }
@@ -231,12 +265,27 @@ describe('bad input', () => {
   it('throws naming the argument and the value', () => {
     expect(() => eigenvalues(zeros(2, 3))).toThrow(/non-empty square matrix, got 2x3/);
     expect(() => eigenvalues(zeros(0, 0))).toThrow(/got 0x0/);
-    expect(() => eigenvalues([[1, Number.NaN], [0, 1]])).toThrow(/a\[0\]\[1\] must be finite, got NaN/);
-    expect(() => eig([[1, 0], [Number.POSITIVE_INFINITY, 1]], { vectors: true })).toThrow(/a\[1\]\[0\] must be finite, got Infinity/);
+    expect(() =>
+      eigenvalues([
+        [1, Number.NaN],
+        [0, 1],
+      ]),
+    ).toThrow(/a\[0\]\[1\] must be finite, got NaN/);
+    expect(() =>
+      eig(
+        [
+          [1, 0],
+          [Number.POSITIVE_INFINITY, 1],
+        ],
+        { vectors: true },
+      ),
+    ).toThrow(/a\[1\]\[0\] must be finite, got Infinity/);
     expect(() => eigenvalues({ rows: 2, cols: 2, data: new Float64Array(3) })).toThrow(/must be a DenseMatrix/);
     expect(() => eigenvaluesBatch(new Float64Array(7), 2)).toThrow(/data length 7 is not a multiple of n\*n = 4/);
     expect(() => eigenvaluesBatch(new Float64Array(4), 0)).toThrow(/n must be a positive integer, got 0/);
-    expect(() => eigenvaluesBatch(new Float64Array([1, 2, 3, 4, 5, 6, 7, Number.NaN]), 2)).toThrow(/matrix 1 entry \[1\]\[1\] must be finite, got NaN/);
+    expect(() => eigenvaluesBatch(new Float64Array([1, 2, 3, 4, 5, 6, 7, Number.NaN]), 2)).toThrow(
+      /matrix 1 entry \[1\]\[1\] must be finite, got NaN/,
+    );
   });
 });
 
@@ -258,6 +307,14 @@ describe('eigenvalues of badly scaled matrices', () => {
   });
 
   it('the zero matrix has only zero eigenvalues', () => {
-    expect(eigenvalues([[0, 0], [0, 0]])).toEqual([{ re: 0, im: 0 }, { re: 0, im: 0 }]);
+    expect(
+      eigenvalues([
+        [0, 0],
+        [0, 0],
+      ]),
+    ).toEqual([
+      { re: 0, im: 0 },
+      { re: 0, im: 0 },
+    ]);
   });
 });

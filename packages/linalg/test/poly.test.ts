@@ -32,7 +32,11 @@ describe('polyRoots with real coefficients', () => {
     // (z − 1)(z − 2)(z − 3) = z³ − 6z² + 11z − 6
     const r = polyRoots([-6, 11, -6, 1]);
     expect(r.map((z) => z.im)).toEqual([0, 0, 0]);
-    matchSets(r, [3, 2, 1].map((x) => complex(x)), 1e-14);
+    matchSets(
+      r,
+      [3, 2, 1].map((x) => complex(x)),
+      1e-14,
+    );
     expect(r[0]!.re).toBeGreaterThan(r[1]!.re);
     // z² − 2z + 5: 1 ± 2i, exactly conjugate, +ω first
     const c = polyRoots(new Float64Array([5, -2, 1]));
@@ -63,7 +67,11 @@ describe('polyRoots with real coefficients', () => {
   it('repeated roots: accuracy ε^{1/m}, exact Vieta sums', () => {
     // (z − 1)⁴ = 1 − 4z + 6z² − 4z³ + z⁴
     const r = polyRoots([1, -4, 6, -4, 1]);
-    matchSets(r, [1, 1, 1, 1].map((x) => complex(x)), 1e-3);
+    matchSets(
+      r,
+      [1, 1, 1, 1].map((x) => complex(x)),
+      1e-3,
+    );
     const sum = r.reduce((s, z) => ({ re: s.re + z.re, im: s.im + z.im }), complex(0));
     expect(Math.abs(sum.re - 4)).toBeLessThan(1e-12); // Σ roots = −c₃/c₄
     expect(Math.abs(sum.im)).toBe(0); // conjugate pairs cancel exactly

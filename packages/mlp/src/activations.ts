@@ -7,17 +7,7 @@
  * are exactly zero.
  */
 
-export type ActivationName =
-  | 'elu'
-  | 'silu'
-  | 'gelu'
-  | 'tanh'
-  | 'relu'
-  | 'leaky_relu'
-  | 'selu'
-  | 'softplus'
-  | 'sigmoid'
-  | 'none';
+export type ActivationName = 'elu' | 'silu' | 'gelu' | 'tanh' | 'relu' | 'leaky_relu' | 'selu' | 'softplus' | 'sigmoid' | 'none';
 
 export const ACTIVATION_NAMES: readonly ActivationName[] = [
   'elu',

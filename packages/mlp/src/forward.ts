@@ -72,12 +72,7 @@ export function mlpForward64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>,
  * Pre-activations a_1..a_{L−1} of the hidden layers at (x, u) (used for the Jacobian and the
  * exact slope compensation).
  */
-export function hiddenPreactivations64(
-  spec: MlpSpec,
-  w: MlpWeights,
-  x: ArrayLike<number>,
-  u?: ArrayLike<number>,
-): Float64Array[] {
+export function hiddenPreactivations64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>, u?: ArrayLike<number>): Float64Array[] {
   const sizes = assertWeightsMatch(spec, w);
   const n = spec.states;
   const m = spec.inputs;

@@ -37,13 +37,7 @@ export function activate(name: ActivationName, z: Tensor, alpha = LEAKY_RELU_SLO
 /**
  * dz = dy ⊙ σ'(z), given the pre-activation z and the output y = σ(z) (whichever is cheaper is used).
  */
-export function activationBackward(
-  name: ActivationName,
-  dy: Tensor,
-  z: Tensor,
-  y: Tensor,
-  alpha = LEAKY_RELU_SLOPE,
-): Tensor {
+export function activationBackward(name: ActivationName, dy: Tensor, z: Tensor, y: Tensor, alpha = LEAKY_RELU_SLOPE): Tensor {
   switch (name) {
     case 'elu':
       // σ' = 1 (z > 0), y + 1 (z ≤ 0)

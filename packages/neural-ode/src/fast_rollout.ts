@@ -72,12 +72,7 @@ export function fastRolloutApplies(ode: NeuralODE): boolean {
  * x0 and the inputs, with one hand-written backward pass for the whole rollout (see the module
  * comment). Requires an {@link MlpVectorField} (any activation, any explicit tableau).
  */
-export function fastRollout(
-  ode: NeuralODE,
-  x0: Tensor2D,
-  inputs: Tensor3D | number,
-  opts: FastRolloutOptions = {},
-): Tensor {
+export function fastRollout(ode: NeuralODE, x0: Tensor2D, inputs: Tensor3D | number, opts: FastRolloutOptions = {}): Tensor {
   return fastRolloutImpl(ode, x0, inputs, opts, ode.checkFinite);
 }
 

@@ -274,10 +274,7 @@ const configs: Cfg[] = [
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
       const g = asOne(dy);
-      const inside = tf.logicalAnd(
-        tf.greaterEqual(x!, attrs.clipValueMin as number),
-        tf.lessEqual(x!, attrs.clipValueMax as number),
-      );
+      const inside = tf.logicalAnd(tf.greaterEqual(x!, attrs.clipValueMin as number), tf.lessEqual(x!, attrs.clipValueMax as number));
       return { x: () => tf.where(inside, g, tf.zerosLike(g)) };
     },
   },

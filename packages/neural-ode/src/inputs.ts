@@ -36,7 +36,9 @@ export class SampledInput {
     assertFiniteNumbers(where, 'times', times);
     for (let k = 1; k < times.length; k++) {
       if (!(times[k]! > times[k - 1]!)) {
-        throw new RangeError(`${where}: times must be strictly increasing, got times[${k - 1}] = ${times[k - 1]} and times[${k}] = ${times[k]}`);
+        throw new RangeError(
+          `${where}: times must be strictly increasing, got times[${k - 1}] = ${times[k - 1]} and times[${k}] = ${times[k]}`,
+        );
       }
     }
     let v: Tensor;

@@ -76,7 +76,9 @@ export function decodeFloat32(s: string, count: number, where = 'decodeFloat32')
   // 4·count bytes are 4·ceil(4·count/3) base64 characters: refuse another length before decoding
   const chars = 4 * Math.ceil((count * 4) / 3);
   if (s.length !== chars) {
-    throw new RangeError(`${where}: expected ${count} float32 values (${count * 4} bytes, ${chars} base64 characters), got ${s.length} characters`);
+    throw new RangeError(
+      `${where}: expected ${count} float32 values (${count * 4} bytes, ${chars} base64 characters), got ${s.length} characters`,
+    );
   }
   const bytes = base64ToBytes(s, where);
   if (bytes.length !== count * 4) {
@@ -162,7 +164,9 @@ function deserializeModelAt(json: ModelFile | string, opts: Omit<MlpOptions, 'se
     throw new SyntaxError(`${where}: not valid JSON: ${(err as Error).message}`);
   }
   if (file === null || typeof file !== 'object' || file.format !== MODEL_FORMAT) {
-    throw new RangeError(`${where}: format must be ${JSON.stringify(MODEL_FORMAT)}, got ${show(file !== null && typeof file === 'object' ? file.format : file)}`);
+    throw new RangeError(
+      `${where}: format must be ${JSON.stringify(MODEL_FORMAT)}, got ${show(file !== null && typeof file === 'object' ? file.format : file)}`,
+    );
   }
   if (file.version !== MODEL_VERSION) {
     throw new RangeError(`${where}: unsupported version ${show(file.version)} (expected ${MODEL_VERSION})`);
@@ -170,7 +174,9 @@ function deserializeModelAt(json: ModelFile | string, opts: Omit<MlpOptions, 'se
   assertSpecWithinLimits(file.spec, where);
   const shapes = layerShapes(file.spec, where);
   if (!Array.isArray(file.layers) || file.layers.length !== shapes.length) {
-    throw new RangeError(`${where}: expected ${shapes.length} layers, got ${show(Array.isArray(file.layers) ? file.layers.length : file.layers)}`);
+    throw new RangeError(
+      `${where}: expected ${shapes.length} layers, got ${show(Array.isArray(file.layers) ? file.layers.length : file.layers)}`,
+    );
   }
   if (typeof file.leakyReluAlpha !== 'number' || !Number.isFinite(file.leakyReluAlpha)) {
     throw new RangeError(`${where}: leakyReluAlpha must be a finite number, got ${show(file.leakyReluAlpha)}`);

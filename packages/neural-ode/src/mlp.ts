@@ -177,17 +177,14 @@ export class MlpVectorField implements VectorField {
       if (u == null) throw new RangeError(`MlpVectorField.apply: u is required (the field has ${m} inputs)`);
       assertTensor('MlpVectorField.apply', 'u', u, 2);
       if (u.shape[1] !== m || (u.shape[0] !== batch && u.shape[0] !== 1)) {
-        throw new RangeError(
-          `MlpVectorField.apply: u must have shape [${batch} or 1, ${m}], got [${u.shape.join(', ')}]`,
-        );
+        throw new RangeError(`MlpVectorField.apply: u must have shape [${batch} or 1, ${m}], got [${u.shape.join(', ')}]`);
       }
     } else if (u != null && u.size > 0) {
       throw new RangeError(`MlpVectorField.apply: the field has no inputs but u has shape [${u.shape.join(', ')}]`);
     }
     const fns = this.layerFns[this.mode];
     return tf.tidy(() => {
-      let h: Tensor =
-        m > 0 ? tf.concat([x, u!.shape[0] === batch ? u! : tf.tile(u!, [batch, 1])], 1) : x;
+      let h: Tensor = m > 0 ? tf.concat([x, u!.shape[0] === batch ? u! : tf.tile(u!, [batch, 1])], 1) : x;
       fns.forEach((fn, k) => {
         h = fn(h, this.variables[2 * k]!, this.variables[2 * k + 1]!);
       });

@@ -76,7 +76,13 @@ export class NeuralODE {
   rollout(x0: Tensor2D, inputs: Tensor3D | number, opts: RolloutOptions = {}): Tensor3D {
     const steps = rolloutSteps('NeuralODE.rollout', this.field, x0, inputs, this.checkFinite);
     if (this.fast && fastRolloutApplies(this)) {
-      return fastRolloutImpl(this, x0, inputs, { includeInitial: opts.includeInitial ?? false, engine: this.fastEngine }, false) as Tensor3D;
+      return fastRolloutImpl(
+        this,
+        x0,
+        inputs,
+        { includeInitial: opts.includeInitial ?? false, engine: this.fastEngine },
+        false,
+      ) as Tensor3D;
     }
     return tf.tidy(() => {
       const us = typeof inputs === 'number' ? null : (tf.unstack(inputs) as Tensor2D[]);

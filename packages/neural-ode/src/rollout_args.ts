@@ -52,7 +52,9 @@ export function rolloutSteps(
     if (bad >= 0) {
       const [arg, t] = named[bad]!;
       const hint = bad >= named.length - vars.length ? ' (a diverged training step?)' : '';
-      throw new RangeError(`${where}: ${arg} contains NaN or Infinity (shape [${t.shape.join(', ')}])${hint}; checkFinite: false skips this check`);
+      throw new RangeError(
+        `${where}: ${arg} contains NaN or Infinity (shape [${t.shape.join(', ')}])${hint}; checkFinite: false skips this check`,
+      );
     }
   }
   return steps;

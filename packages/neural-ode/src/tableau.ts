@@ -33,7 +33,9 @@ export function resolveTableau(method: string | TableauLike, where: string): Tab
   }
   const s = method.b.length;
   if (method.c.length !== s || method.a.length !== s) {
-    throw new RangeError(`${where}: tableau ${JSON.stringify(method.name)} has inconsistent sizes (b ${s}, c ${method.c.length}, a ${method.a.length})`);
+    throw new RangeError(
+      `${where}: tableau ${JSON.stringify(method.name)} has inconsistent sizes (b ${s}, c ${method.c.length}, a ${method.a.length})`,
+    );
   }
   method.a.forEach((row, i) => {
     for (let j = i; j < row.length; j++) {

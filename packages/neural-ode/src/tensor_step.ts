@@ -54,13 +54,7 @@ export function rkStagesTensor(
 }
 
 /** One explicit RK step on a tensor state: y_{n+1} = y_n + h Σ b_i k_i (float64 twin: @sii/rk rkStep). */
-export function rkStepTensor(
-  f: (t: number, y: Tensor) => Tensor,
-  t: number,
-  y: Tensor,
-  h: number,
-  tab: TableauLike,
-): Tensor {
+export function rkStepTensor(f: (t: number, y: Tensor) => Tensor, t: number, y: Tensor, h: number, tab: TableauLike): Tensor {
   const ks = rkStagesTensor(f, t, y, h, tab);
   return linearCombination(
     y,

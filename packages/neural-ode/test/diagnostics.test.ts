@@ -21,7 +21,12 @@ const tr = (a: number[][]) => a[0]!.map((_, c) => a.map((r) => r[c]!));
 
 // J = Q·D·Qᵀ with D = diag(−1, [[−2, 3], [−3, −2]], −0.5): eigenvalues −2 ± 3i, −1, −0.5.
 const n = 4;
-const D = [[-1, 0, 0, 0], [0, -2, 3, 0], [0, -3, -2, 0], [0, 0, 0, -0.5]];
+const D = [
+  [-1, 0, 0, 0],
+  [0, -2, 3, 0],
+  [0, -3, -2, 0],
+  [0, 0, 0, -0.5],
+];
 const Q = mm(mm(givens(n, 0, 1, 0.7), givens(n, 1, 3, -1.1)), givens(n, 2, 3, 0.4));
 const J = mm(mm(Q, D), tr(Q));
 
@@ -30,10 +35,13 @@ function linearField() {
   const Wt = tr(J); // rows = inputs (x), cols = outputs
   const B = [[0.3, -0.2, 0.1, 0.5]];
   const W = [...Wt, ...B];
-  return new MlpVectorField({ states: n, inputs: 1, hidden: 1, layers: 1, activation: 'none' }, {
-    weights: [{ rows: n + 1, cols: n, data: Float64Array.from(W.flat()) }],
-    biases: [Float64Array.from([0.01, 0.02, 0.03, 0.04])],
-  });
+  return new MlpVectorField(
+    { states: n, inputs: 1, hidden: 1, layers: 1, activation: 'none' },
+    {
+      weights: [{ rows: n + 1, cols: n, data: Float64Array.from(W.flat()) }],
+      biases: [Float64Array.from([0.01, 0.02, 0.03, 0.04])],
+    },
+  );
 }
 
 const sortPoles = (ps: { re: number; im: number }[]) => [...ps].sort((a, b) => a.re - b.re || a.im - b.im);
@@ -42,7 +50,14 @@ describe('Jacobian and poles', () => {
   it('linear field: the Jacobian is the (float32) weight matrix transposed, exactly, at every point', () => {
     const f = linearField();
     const Wf = f.getWeights().weights[0]!; // float32 values as float64
-    const Js = jacobian(f, [[0, 0, 0, 0], [1, -2, 3, 0.5]], [[0], [2]]);
+    const Js = jacobian(
+      f,
+      [
+        [0, 0, 0, 0],
+        [1, -2, 3, 0.5],
+      ],
+      [[0], [2]],
+    );
     expect(Js.length).toBe(2);
     for (const Jb of Js) {
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(Jb[i * n + j]).toBe(Wf.data[j * n + i]);
@@ -53,7 +68,12 @@ describe('Jacobian and poles', () => {
   it('linear field: poles are the known eigenvalues −2 ± 3i, −1, −0.5', () => {
     const f = linearField();
     const [ps] = poles(f, [[0.3, 0.1, -0.2, 0]], [[1]]);
-    const want = sortPoles([{ re: -2, im: -3 }, { re: -2, im: 3 }, { re: -1, im: 0 }, { re: -0.5, im: 0 }]);
+    const want = sortPoles([
+      { re: -2, im: -3 },
+      { re: -2, im: 3 },
+      { re: -1, im: 0 },
+      { re: -0.5, im: 0 },
+    ]);
     sortPoles(ps!).forEach((p, k) => {
       expect(p.re).toBeCloseTo(want[k]!.re, 5);
       expect(p.im).toBeCloseTo(want[k]!.im, 5);
@@ -87,7 +107,10 @@ describe('Jacobian and poles', () => {
   it('poles along a trajectory: a linear field has the same poles at every visited state', () => {
     const f = linearField();
     const ode = new NeuralODE(f, { method: 'rk4', step: 0.1 });
-    const x0 = tf.tensor2d([[1, 0, 0, 0], [0, 1, 0, 0]]);
+    const x0 = tf.tensor2d([
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+    ]);
     const u = tf.tensor3d(Array.from({ length: 3 }, (_, k) => [[k], [-k]]));
     const res = polesAlongTrajectory(ode, x0, u);
     expect(res.poles.length).toBe(3);
@@ -110,7 +133,12 @@ describe('Jacobian and poles', () => {
 
 describe('stabilityCheck (h·λ in the solver region)', () => {
   it('Euler: |R(hλ)| = |1 + hλ|', () => {
-    const ps = [{ re: -15, im: 0 }, { re: -25, im: 0 }, { re: -5, im: 5 }, { re: -2, im: 12 }];
+    const ps = [
+      { re: -15, im: 0 },
+      { re: -25, im: 0 },
+      { re: -5, im: 5 },
+      { re: -2, im: 12 },
+    ];
     const rep = stabilityCheck(ps, { method: 'euler', step: 0.1 });
     expect(rep.hLambda[0]).toEqual({ re: -1.5, im: 0 });
     rep.hLambda.forEach((z, i) => {
@@ -120,7 +148,10 @@ describe('stabilityCheck (h·λ in the solver region)', () => {
   });
 
   it('midpoint: R(z) = 1 + z + z²/2; the −2 ± 3i pair with h = 1 lies outside, h = 0.5 inside', () => {
-    const pair = [{ re: -2, im: 3 }, { re: -2, im: -3 }];
+    const pair = [
+      { re: -2, im: 3 },
+      { re: -2, im: -3 },
+    ];
     const R = (re: number, im: number) => Math.hypot(1 + re + (re * re - im * im) / 2, im + re * im);
     const big = stabilityCheck(pair, { method: 'midpoint', step: 1 });
     expect(big.abs[0]).toBeCloseTo(R(-2, 3), 12); // |−3.5 − 3i|

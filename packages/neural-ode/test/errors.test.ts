@@ -27,9 +27,13 @@ describe('bad input gives clear errors', () => {
 
   it('shape mismatches', () => {
     const f = new MlpVectorField(spec);
-    expect(() => f.apply(tf.zeros([3, 3]) as tf.Tensor2D, tf.zeros([3, 1]) as tf.Tensor2D)).toThrow(/x must have shape \[batch, 2\], got \[3, 3\]/);
+    expect(() => f.apply(tf.zeros([3, 3]) as tf.Tensor2D, tf.zeros([3, 1]) as tf.Tensor2D)).toThrow(
+      /x must have shape \[batch, 2\], got \[3, 3\]/,
+    );
     expect(() => f.apply(tf.zeros([3, 2]) as tf.Tensor2D)).toThrow(/u is required \(the field has 1 inputs\)/);
-    expect(() => f.apply(tf.zeros([3, 2]) as tf.Tensor2D, tf.zeros([2, 1]) as tf.Tensor2D)).toThrow(/u must have shape \[3 or 1, 1\], got \[2, 1\]/);
+    expect(() => f.apply(tf.zeros([3, 2]) as tf.Tensor2D, tf.zeros([2, 1]) as tf.Tensor2D)).toThrow(
+      /u must have shape \[3 or 1, 1\], got \[2, 1\]/,
+    );
     expect(() => f.apply(tf.zeros([2]) as unknown as tf.Tensor2D)).toThrow(/x must have rank 2, got shape \[2\]/);
     const ode = new NeuralODE(f, { method: 'midpoint', step: 0.1 });
     expect(() => ode.rollout(tf.zeros([2, 2]) as tf.Tensor2D, tf.zeros([5, 2, 3]) as tf.Tensor3D)).toThrow(
@@ -52,7 +56,9 @@ describe('bad input gives clear errors', () => {
     expect(() => odeintTensor(g, [1], [0, 1], { method: 'nope' })).toThrow(/odeintTensor: unknown method "nope"/);
     expect(() => odeintTensor(g, [1], [0, 1], { method: 'rk4' })).toThrow(/options\.step is required for the fixed-step method "rk4"/);
     expect(() => odeintTensor(g, [1], [0, 1], { method: 'rk4', step: -1 })).toThrow(/options\.step must be a finite number > 0, got -1/);
-    expect(() => odeintTensor(g, [1], [1, 0], { method: 'rk4', step: 0.1 })).toThrow(/t must be strictly increasing, got t\[0\] = 1 and t\[1\] = 0/);
+    expect(() => odeintTensor(g, [1], [1, 0], { method: 'rk4', step: 0.1 })).toThrow(
+      /t must be strictly increasing, got t\[0\] = 1 and t\[1\] = 0/,
+    );
     expect(() => odeintTensor(g, [1], [0, 1], { method: 'dopri5', rtol: -1 })).toThrow(/rtol and atol must be finite, >= 0/);
     expect(() => odeintTensor(g, [1], [0, 100], { method: 'dopri5', maxSteps: 3 })).toThrow(/maxSteps = 3 exceeded at t = /);
     f.dispose();
@@ -88,17 +94,23 @@ describe('bad input gives clear errors', () => {
     expect(() => ode.rollout(x0, tf.zeros([3, 1, 1]) as tf.Tensor3D)).toThrow(/NeuralODE\.rollout: x0 contains NaN or Infinity/);
     const u = tf.tensor3d([[[0]], [[Number.POSITIVE_INFINITY]]]);
     expect(() => ode.rollout(tf.zeros([1, 2]) as tf.Tensor2D, u)).toThrow(/NeuralODE\.rollout: inputs contains NaN or Infinity/);
-    expect(() => odeintTensor((_t, y) => y, [1, Number.NaN], [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/odeintTensor: y0\[1\] must be a finite number, got NaN/);
-    expect(() => odeintTensor((_t, y) => y, tf.tensor1d([Number.NaN]), [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/odeintTensor: y0 contains NaN/);
-    expect(() => odeintTensor((_t, y) => y, [1], [0, Number.NaN], { method: 'rk4', step: 0.1 })).toThrow(/odeintTensor: t\[1\] must be a finite number, got NaN/);
+    expect(() => odeintTensor((_t, y) => y, [1, Number.NaN], [0, 1], { method: 'rk4', step: 0.1 })).toThrow(
+      /odeintTensor: y0\[1\] must be a finite number, got NaN/,
+    );
+    expect(() => odeintTensor((_t, y) => y, tf.tensor1d([Number.NaN]), [0, 1], { method: 'rk4', step: 0.1 })).toThrow(
+      /odeintTensor: y0 contains NaN/,
+    );
+    expect(() => odeintTensor((_t, y) => y, [1], [0, Number.NaN], { method: 'rk4', step: 0.1 })).toThrow(
+      /odeintTensor: t\[1\] must be a finite number, got NaN/,
+    );
     expect(() => jacobian(f, [[0, Number.NaN]], [[0]])).toThrow(/jacobian: x\[0\]\[1\] must be a finite number, got NaN/);
-    expect(() =>
-      odeintTensor((_t, y) => tf.div(y, tf.zerosLike(y)), [1], [0, 1], { method: 'dopri5' }),
-    ).toThrow(/odeintTensor: f\(t0, y0\) contains NaN or Infinity/);
+    expect(() => odeintTensor((_t, y) => tf.div(y, tf.zerosLike(y)), [1], [0, 1], { method: 'dopri5' })).toThrow(
+      /odeintTensor: f\(t0, y0\) contains NaN or Infinity/,
+    );
     // blows up after the start: reported by the error control
-    expect(() =>
-      odeintTensor((t, y) => (t > 0.5 ? tf.div(y, tf.zerosLike(y)) : y), [1], [0, 1], { method: 'dopri5' }),
-    ).toThrow(/error estimate is not finite/);
+    expect(() => odeintTensor((t, y) => (t > 0.5 ? tf.div(y, tf.zerosLike(y)) : y), [1], [0, 1], { method: 'dopri5' })).toThrow(
+      /error estimate is not finite/,
+    );
     f.dispose();
   });
 });

@@ -2,13 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationName } from '@sii/mlp';
-import {
-  type FastRolloutEngine,
-  fastRollout,
-  initBackend,
-  MlpVectorField,
-  NeuralODE,
-} from '../src/index.js';
+import { type FastRolloutEngine, fastRollout, initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
 import { fastRolloutApplies, fastRolloutEngine, SIMD_AUTO_MAX_WIDTH } from '../src/internal.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 import { mse, sgdStep } from './helpers/sgd.js';
@@ -45,12 +39,29 @@ function compare(c: Case, engine: FastRolloutEngine): { loss: [number, number]; 
   const odeRef = new NeuralODE(ref, { method: c.method, step: 0.3, fast: false });
   const odeFast = new NeuralODE(fast, { method: c.method, step: 0.3 });
   const r = lcg(11);
-  const x0 = tf.tensor2d(Array.from({ length: B * n }, () => r()), [B, n]);
+  const x0 = tf.tensor2d(
+    Array.from({ length: B * n }, () => r()),
+    [B, n],
+  );
   const ub = c.uBatch1 ? 1 : B;
-  const u = c.inputs > 0 ? tf.tensor3d(Array.from({ length: T * ub * c.inputs }, () => r()), [T, ub, c.inputs]) : null;
+  const u =
+    c.inputs > 0
+      ? tf.tensor3d(
+          Array.from({ length: T * ub * c.inputs }, () => r()),
+          [T, ub, c.inputs],
+        )
+      : null;
   const T1 = c.includeInitial ? T + 1 : T;
   const target =
-    c.output === 'all' ? tf.tensor3d(Array.from({ length: T1 * B * n }, () => r()), [T1, B, n]) : tf.tensor2d(Array.from({ length: B * n }, () => r()), [B, n]);
+    c.output === 'all'
+      ? tf.tensor3d(
+          Array.from({ length: T1 * B * n }, () => r()),
+          [T1, B, n],
+        )
+      : tf.tensor2d(
+          Array.from({ length: B * n }, () => r()),
+          [B, n],
+        );
   const run = (ode: NeuralODE, useFast: boolean) => {
     const xs: Tensor[] = [x0, ...(u ? [u] : []), ...ode.field.variables];
     const f = (...args: Tensor[]) => {
@@ -140,10 +151,22 @@ describe('fastRollout engines', () => {
     const spec = { states: 3, inputs: 1, hidden: 12, layers: 3, activation: 'silu' as const };
     const field = new MlpVectorField(spec, undefined, { seed: 8 });
     const r = lcg(5);
-    const xa = tf.tensor2d(Array.from({ length: 6 * 3 }, () => r()), [6, 3]);
-    const xb = tf.tensor2d(Array.from({ length: 4 * 3 }, () => r()), [4, 3]);
-    const ua = tf.tensor3d(Array.from({ length: 5 * 6 }, () => r()), [5, 6, 1]);
-    const ub = tf.tensor3d(Array.from({ length: 7 }, () => r()), [7, 1, 1]);
+    const xa = tf.tensor2d(
+      Array.from({ length: 6 * 3 }, () => r()),
+      [6, 3],
+    );
+    const xb = tf.tensor2d(
+      Array.from({ length: 4 * 3 }, () => r()),
+      [4, 3],
+    );
+    const ua = tf.tensor3d(
+      Array.from({ length: 5 * 6 }, () => r()),
+      [5, 6, 1],
+    );
+    const ub = tf.tensor3d(
+      Array.from({ length: 7 }, () => r()),
+      [7, 1, 1],
+    );
     const grads = (engine: FastRolloutEngine) => {
       const ode = new NeuralODE(field, { method: 'rk4', step: 0.2, fastEngine: engine });
       const loss = () => tf.add(tf.sum(tf.square(ode.rollout(xa, ua))), tf.mean(ode.rollout(xb, ub, { includeInitial: true }))) as Scalar;
@@ -167,7 +190,9 @@ describe('fastRollout engines', () => {
     const x0 = tf.zeros([3, 2]) as Tensor2D;
     expect(() => fastRollout(ode, x0, 2, { engine: 'gpu' as FastRolloutEngine })).toThrow(/options.engine must be one of auto, simd, tfjs/);
     expect(() => fastRollout(ode, x0, 2, { engine: 'simd' })).toThrow(/engine 'simd' cannot run this field \(activation "softplus"/);
-    expect(() => new NeuralODE(field, { method: 'euler', step: 1, fastEngine: 'x' as FastRolloutEngine })).toThrow(/fastEngine must be one of/);
+    expect(() => new NeuralODE(field, { method: 'euler', step: 1, fastEngine: 'x' as FastRolloutEngine })).toThrow(
+      /fastEngine must be one of/,
+    );
     tf.dispose(x0);
     field.dispose();
   });
@@ -183,7 +208,10 @@ describe('fast path as the NeuralODE.rollout default', () => {
     field.gradMode = 'autodiff';
     expect(fastRolloutApplies(ode)).toBe(false);
     field.gradMode = 'custom';
-    const x0 = tf.tensor2d([[0.3, -0.2], [1, 0.5]]);
+    const x0 = tf.tensor2d([
+      [0.3, -0.2],
+      [1, 0.5],
+    ]);
     const u = tf.tensor3d([[[0.1]], [[-0.4]], [[0.7]]]);
     const a = ode.rollout(x0, u, { includeInitial: true });
     ode.fast = false;
@@ -197,8 +225,14 @@ describe('fast path as the NeuralODE.rollout default', () => {
   it.each(['simd', 'tfjs'] as const)('a training loop leaks no tensors and no backend buffers (engine %s)', (engine) => {
     const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' }, undefined, { seed: 2 });
     const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1, fastEngine: engine });
-    const x0 = tf.tensor2d([[0.3, -0.2], [1, 0.5]]);
-    const u = tf.tensor3d(Array.from({ length: 6 * 2 }, (_, i) => Math.sin(i)), [6, 2, 1]);
+    const x0 = tf.tensor2d([
+      [0.3, -0.2],
+      [1, 0.5],
+    ]);
+    const u = tf.tensor3d(
+      Array.from({ length: 6 * 2 }, (_, i) => Math.sin(i)),
+      [6, 2, 1],
+    );
     const target = tf.zeros([6, 2, 2]);
     const step = () => sgdStep(() => mse(ode.rollout(x0, u), target), 1e-2);
     const first = step();
@@ -217,25 +251,31 @@ describe('fast path as the NeuralODE.rollout default', () => {
     field.dispose();
   });
 
-  it.each(['simd', 'tfjs'] as const)('RK4 without inputs (final state): 60 training steps leak no tensors or buffers (engine %s)', (engine) => {
-    const field = new MlpVectorField({ states: 3, inputs: 0, hidden: 8, layers: 2, activation: 'elu' }, undefined, { seed: 6 });
-    const ode = new NeuralODE(field, { method: 'rk4', step: 0.05 });
-    const x0 = tf.tensor2d([[0.3, -0.2, 0.1], [1, 0.5, -1]]);
-    const target = tf.zeros([2, 3]);
-    const loss = () => mse(fastRollout(ode, x0, 7, { output: 'final', engine }), target);
-    const first = sgdStep(loss, 1e-2);
-    const tensors = tf.memory().numTensors;
-    const buffers = tf.engine().backend.numDataIds();
-    let last = first;
-    for (let i = 0; i < 60; i++) last = sgdStep(loss, 1e-2);
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(tf.engine().backend.numDataIds()).toBe(buffers);
-    expect(last.loss).toBeLessThan(first.loss);
-    tf.dispose(fastRollout(ode, x0, 7, { engine })); // inference, 'all'
-    expect(tf.engine().backend.numDataIds()).toBe(buffers);
-    tf.dispose([x0, target]);
-    field.dispose();
-  });
+  it.each(['simd', 'tfjs'] as const)(
+    'RK4 without inputs (final state): 60 training steps leak no tensors or buffers (engine %s)',
+    (engine) => {
+      const field = new MlpVectorField({ states: 3, inputs: 0, hidden: 8, layers: 2, activation: 'elu' }, undefined, { seed: 6 });
+      const ode = new NeuralODE(field, { method: 'rk4', step: 0.05 });
+      const x0 = tf.tensor2d([
+        [0.3, -0.2, 0.1],
+        [1, 0.5, -1],
+      ]);
+      const target = tf.zeros([2, 3]);
+      const loss = () => mse(fastRollout(ode, x0, 7, { output: 'final', engine }), target);
+      const first = sgdStep(loss, 1e-2);
+      const tensors = tf.memory().numTensors;
+      const buffers = tf.engine().backend.numDataIds();
+      let last = first;
+      for (let i = 0; i < 60; i++) last = sgdStep(loss, 1e-2);
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.engine().backend.numDataIds()).toBe(buffers);
+      expect(last.loss).toBeLessThan(first.loss);
+      tf.dispose(fastRollout(ode, x0, 7, { engine })); // inference, 'all'
+      expect(tf.engine().backend.numDataIds()).toBe(buffers);
+      tf.dispose([x0, target]);
+      field.dispose();
+    },
+  );
 
   it('rejects bad arguments with clear errors', () => {
     const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 4, layers: 2, activation: 'elu' });

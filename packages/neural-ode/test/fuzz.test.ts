@@ -34,7 +34,11 @@ function validModels(): fc.Arbitrary<ModelFile> {
 }
 
 /** Numbers that stress the size checks: huge, fractional, negative, non-finite stand-ins. */
-const sizeLike = fc.oneof(fc.integer({ min: -2, max: 100 }), fc.constantFrom(3e7, 65_536, 65_537, 2 ** 31, 1e300, 0.5, -0, Number.MAX_SAFE_INTEGER), anyJson(1));
+const sizeLike = fc.oneof(
+  fc.integer({ min: -2, max: 100 }),
+  fc.constantFrom(3e7, 65_536, 65_537, 2 ** 31, 1e300, 0.5, -0, Number.MAX_SAFE_INTEGER),
+  anyJson(1),
+);
 
 /** What a model file may hold: arbitrary text, JSON values, valid files with one value replaced. */
 function modelInputs(): fc.Arbitrary<string | ModelFile> {
@@ -42,9 +46,17 @@ function modelInputs(): fc.Arbitrary<string | ModelFile> {
   const mutated = fc.oneof(
     mutateJson(models),
     mutateJson(models, sizeLike),
-    fc.tuple(models, fc.constantFrom('states', 'inputs', 'hidden', 'layers'), sizeLike).map(([m, k, v]) => ({ ...m, spec: { ...m.spec, [k]: v } })),
+    fc
+      .tuple(models, fc.constantFrom('states', 'inputs', 'hidden', 'layers'), sizeLike)
+      .map(([m, k, v]) => ({ ...m, spec: { ...m.spec, [k]: v } })),
   );
-  return fc.oneof(fc.string({ maxLength: 200 }), anyJson(3).map((v) => JSON.stringify(v)), mutated.map((m) => JSON.stringify(m)), mutated, models);
+  return fc.oneof(
+    fc.string({ maxLength: 200 }),
+    anyJson(3).map((v) => JSON.stringify(v)),
+    mutated.map((m) => JSON.stringify(m)),
+    mutated,
+    models,
+  );
 }
 
 const checkFinite = (field: MlpVectorField): string | null => {

@@ -23,9 +23,14 @@ function check(fn: Fn, shapes: number[][], opts: { positive?: boolean; scale?: n
   );
   const xs = vals.map((v, i) => tf.tensor(v, shapes[i]));
   const outShape = fn(...xs).shape;
-  const w = tf.tensor(Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => r()), outShape);
+  const w = tf.tensor(
+    Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => r()),
+    outShape,
+  );
   const L = (...ts: tf.Tensor[]) => tf.sum(tf.mul(fn(...ts), w));
-  const g = tf.grads(L)(xs).map((t) => t.dataSync());
+  const g = tf
+    .grads(L)(xs)
+    .map((t) => t.dataSync());
   const evalL = () => tf.tidy(() => L(...vals.map((v, i) => tf.tensor(v, shapes[i]))).dataSync()[0]!);
   const eps = 1e-2;
   vals.forEach((v, i) => {
@@ -50,18 +55,98 @@ function check(fn: Fn, shapes: number[][], opts: { positive?: boolean; scale?: n
 describe('registered kernel gradients vs central differences', () => {
   const cases: Array<[string, Fn, number[][], { positive?: boolean; scale?: number }?]> = [
     ['Add (broadcast)', (a, b) => tf.add(a!, b!), [[3, 4], [4]]],
-    ['Sub (broadcast)', (a, b) => tf.sub(a!, b!), [[3, 1], [1, 4]]],
-    ['Multiply (broadcast)', (a, b) => tf.mul(a!, b!), [[2, 3, 4], [3, 1]]],
-    ['RealDiv', (a, b) => tf.div(a!, b!), [[3, 4], [3, 4]], { positive: true }],
-    ['Maximum/Minimum', (a, b) => tf.add(tf.maximum(a!, b!), tf.minimum(a!, b!)), [[3, 4], [3, 4]]],
+    [
+      'Sub (broadcast)',
+      (a, b) => tf.sub(a!, b!),
+      [
+        [3, 1],
+        [1, 4],
+      ],
+    ],
+    [
+      'Multiply (broadcast)',
+      (a, b) => tf.mul(a!, b!),
+      [
+        [2, 3, 4],
+        [3, 1],
+      ],
+    ],
+    [
+      'RealDiv',
+      (a, b) => tf.div(a!, b!),
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      { positive: true },
+    ],
+    [
+      'Maximum/Minimum',
+      (a, b) => tf.add(tf.maximum(a!, b!), tf.minimum(a!, b!)),
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
     ['SquaredDifference', (a, b) => tf.squaredDifference(a!, b!), [[3, 4], [4]]],
-    ['Pow', (a, b) => tf.pow(a!, b!), [[3, 2], [3, 2]], { positive: true }],
-    ['AddN', (a, b, c) => tf.addN([a!, b!, c!]), [[2, 3], [2, 3], [2, 3]]],
-    ['MatMul', (a, b) => tf.matMul(a!, b!), [[3, 4], [4, 2]]],
-    ['MatMul Aᵀ', (a, b) => tf.matMul(a!, b!, true, false), [[4, 3], [4, 2]]],
-    ['MatMul Bᵀ', (a, b) => tf.matMul(a!, b!, false, true), [[3, 4], [2, 4]]],
-    ['MatMul AᵀBᵀ', (a, b) => tf.matMul(a!, b!, true, true), [[4, 3], [2, 4]]],
-    ['batched MatMul', (a, b) => tf.matMul(a!, b!), [[2, 3, 4], [2, 4, 2]]],
+    [
+      'Pow',
+      (a, b) => tf.pow(a!, b!),
+      [
+        [3, 2],
+        [3, 2],
+      ],
+      { positive: true },
+    ],
+    [
+      'AddN',
+      (a, b, c) => tf.addN([a!, b!, c!]),
+      [
+        [2, 3],
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    [
+      'MatMul',
+      (a, b) => tf.matMul(a!, b!),
+      [
+        [3, 4],
+        [4, 2],
+      ],
+    ],
+    [
+      'MatMul Aᵀ',
+      (a, b) => tf.matMul(a!, b!, true, false),
+      [
+        [4, 3],
+        [4, 2],
+      ],
+    ],
+    [
+      'MatMul Bᵀ',
+      (a, b) => tf.matMul(a!, b!, false, true),
+      [
+        [3, 4],
+        [2, 4],
+      ],
+    ],
+    [
+      'MatMul AᵀBᵀ',
+      (a, b) => tf.matMul(a!, b!, true, true),
+      [
+        [4, 3],
+        [2, 4],
+      ],
+    ],
+    [
+      'batched MatMul',
+      (a, b) => tf.matMul(a!, b!),
+      [
+        [2, 3, 4],
+        [2, 4, 2],
+      ],
+    ],
     ['Neg/Exp/Log/Sqrt', (x) => tf.add(tf.neg(tf.exp(x!)), tf.add(tf.log(x!), tf.sqrt(x!))), [[3, 3]], { positive: true }],
     ['Square/Abs', (x) => tf.add(tf.square(x!), tf.abs(x!)), [[3, 3]]],
     ['Reciprocal', (x) => tf.reciprocal(x!), [[3, 3]], { positive: true }],
@@ -70,11 +155,33 @@ describe('registered kernel gradients vs central differences', () => {
     ['ClipByValue', (x) => tf.clipByValue(x!, -0.5, 0.5), [[4, 3]]],
     ['Reshape/Transpose/ExpandDims', (x) => tf.expandDims(tf.transpose(tf.reshape(x!, [3, 4])), 1), [[2, 6]]],
     ['Slice', (x) => tf.slice(x!, [1, 1], [2, 2]), [[4, 3]]],
-    ['Concat', (a, b) => tf.concat([a!, b!], 1), [[3, 2], [3, 4]]],
-    ['Stack/Unstack', (x) => tf.stack(tf.unstack(x!).map((t, i) => tf.mul(t, i + 1)), 1), [[3, 2]]],
+    [
+      'Concat',
+      (a, b) => tf.concat([a!, b!], 1),
+      [
+        [3, 2],
+        [3, 4],
+      ],
+    ],
+    [
+      'Stack/Unstack',
+      (x) =>
+        tf.stack(
+          tf.unstack(x!).map((t, i) => tf.mul(t, i + 1)),
+          1,
+        ),
+      [[3, 2]],
+    ],
     ['Tile', (x) => tf.tile(x!, [2, 3]), [[2, 3]]],
     ['Sum/Mean', (x) => tf.add(tf.sum(x!, 1, true), tf.mean(x!, 0)), [[3, 4]]],
-    ['Select (where) with comparison', (a, b) => tf.where(tf.greater(a!, 0), a!, tf.mul(b!, 2)), [[3, 4], [3, 4]]],
+    [
+      'Select (where) with comparison',
+      (a, b) => tf.where(tf.greater(a!, 0), a!, tf.mul(b!, 2)),
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
     ['Step/Sign (zero gradient)', (x) => tf.mul(tf.add(tf.step(x!), tf.sign(x!)), x!), [[3, 4]]],
     ['Cast/Identity', (x) => tf.clone(tf.cast(x!, 'float32')), [[2, 2]]],
   ];

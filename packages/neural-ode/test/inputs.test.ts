@@ -37,7 +37,16 @@ describe('SampledInput', () => {
   });
 
   it('batched values [T, batch, m] give [batch, m] rows', () => {
-    const v = tf.tensor3d([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
+    const v = tf.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [5, 6],
+        [7, 8],
+      ],
+    ]);
     const u = new SampledInput([0, 1], v);
     expect(u.batch).toBe(2);
     expect(u.inputs).toBe(2);
@@ -48,10 +57,14 @@ describe('SampledInput', () => {
   });
 
   it('rejects bad samples with clear errors', () => {
-    expect(() => new SampledInput([0, 0], values.slice(0, 2))).toThrow(/times must be strictly increasing, got times\[0\] = 0 and times\[1\] = 0/);
+    expect(() => new SampledInput([0, 0], values.slice(0, 2))).toThrow(
+      /times must be strictly increasing, got times\[0\] = 0 and times\[1\] = 0/,
+    );
     expect(() => new SampledInput([0, Number.NaN], values.slice(0, 2))).toThrow(/times\[1\] must be a finite number, got NaN/);
     expect(() => new SampledInput([0, 1, 2], values)).toThrow(/values must have shape \[3, batch, m\] or \[3, m\], got \[4, 1, 1\]/);
     expect(() => new SampledInput([0, 1], [[1], [Number.NaN]])).toThrow(/values contains NaN or Infinity/);
-    expect(() => new SampledInput([0, 1], [[1], [2]], { interpolation: 'cubic' as 'zoh' })).toThrow(/interpolation must be 'zoh' or 'linear', got "cubic"/);
+    expect(() => new SampledInput([0, 1], [[1], [2]], { interpolation: 'cubic' as 'zoh' })).toThrow(
+      /interpolation must be 'zoh' or 'linear', got "cubic"/,
+    );
   });
 });

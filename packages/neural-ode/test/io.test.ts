@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deserializeModel, initBackend, loadModel, MlpVectorField, MODEL_LIMITS, readModelFile, saveModel, serializeModel } from '../src/index.js';
+import {
+  deserializeModel,
+  initBackend,
+  loadModel,
+  MlpVectorField,
+  MODEL_LIMITS,
+  readModelFile,
+  saveModel,
+  serializeModel,
+} from '../src/index.js';
 import { decodeFloat32, encodeFloat32 } from '../src/internal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sii-node-io-'));
@@ -51,7 +60,9 @@ describe('model files', () => {
   it('rejects broken files with clear errors', async () => {
     const f = new MlpVectorField({ states: 2, inputs: 0, hidden: 3, layers: 2, activation: 'elu' });
     const good = serializeModel(f);
-    expect(() => deserializeModel({ ...good, format: 'other' as 'sii-neural-ode/mlp' })).toThrow(/format must be "sii-neural-ode\/mlp", got "other"/);
+    expect(() => deserializeModel({ ...good, format: 'other' as 'sii-neural-ode/mlp' })).toThrow(
+      /format must be "sii-neural-ode\/mlp", got "other"/,
+    );
     expect(() => deserializeModel({ ...good, spec: { ...good.spec, activation: 'swish' as 'elu' } })).toThrow(/unknown activation "swish"/);
     const bad = structuredClone(good);
     bad.layers[1]!.shape = [3, 3];
@@ -69,8 +80,12 @@ describe('model files', () => {
     f.dispose();
     expect(MODEL_LIMITS).toEqual({ layers: 64, width: 65536, parameters: 33554432, fileBytes: 268435456 });
     // 3e7 layers would build 3e7 shapes (gigabytes) before the layer count was compared
-    expect(() => deserializeModel({ ...good, spec: { ...good.spec, layers: 3e7 } })).toThrow(/spec\.layers must be an integer in \[1, 64\], got 30000000/);
-    expect(() => deserializeModel({ ...good, spec: { ...good.spec, hidden: 65537 } })).toThrow(/spec\.hidden must be an integer in \[1, 65536\], got 65537/);
+    expect(() => deserializeModel({ ...good, spec: { ...good.spec, layers: 3e7 } })).toThrow(
+      /spec\.layers must be an integer in \[1, 64\], got 30000000/,
+    );
+    expect(() => deserializeModel({ ...good, spec: { ...good.spec, hidden: 65537 } })).toThrow(
+      /spec\.hidden must be an integer in \[1, 65536\], got 65537/,
+    );
     expect(() => deserializeModel({ ...good, spec: { ...good.spec, states: 1.5 } })).toThrow(/spec\.states must be an integer/);
     // within every width limit but over the parameter cap: (2+0+1)·4096 + 62·4097·4096 + (4096+1)·2 = 12,288 + 1,040,441,344 + 8,194
     expect(() => deserializeModel({ ...good, spec: { ...good.spec, layers: 64, hidden: 4096 } })).toThrow(
@@ -90,7 +105,9 @@ describe('model files', () => {
     const long = structuredClone(good);
     long.layers[0]!.weight += 'AAAA';
     // layer 0 is 2×3: 6 float32 = 24 bytes = 32 base64 characters
-    expect(() => deserializeModel(long)).toThrow(/layers\[0\]\.weight: expected 6 float32 values \(24 bytes, 32 base64 characters\), got 36 characters/);
+    expect(() => deserializeModel(long)).toThrow(
+      /layers\[0\]\.weight: expected 6 float32 values \(24 bytes, 32 base64 characters\), got 36 characters/,
+    );
     const num = structuredClone(good);
     (num.layers[1] as { bias: unknown }).bias = 7;
     expect(() => deserializeModel(num)).toThrow(/layers\[1\]\.bias: must be a base64 string, got 7/);
@@ -103,7 +120,9 @@ describe('model files', () => {
     const good = serializeModel(f);
     // a diverged training run leaves NaN in a variable: saving refuses it (the loader would)
     f.variables[3]!.assign(tf.tensor1d([0, Number.NaN]));
-    expect(() => serializeModel(f)).toThrow(/serializeModel: layers\[1\]\.bias\[1\] is NaN: a model with non-finite weights cannot be saved/);
+    expect(() => serializeModel(f)).toThrow(
+      /serializeModel: layers\[1\]\.bias\[1\] is NaN: a model with non-finite weights cannot be saved/,
+    );
     await expect(saveModel(f, join(dir, 'nan.json'))).rejects.toThrow(/layers\[1\]\.bias\[1\] is NaN/);
     f.dispose();
     const inf = structuredClone(good);
@@ -125,4 +144,3 @@ describe('model files', () => {
     await expect(loadModel(missing)).rejects.toThrow(`loadModel: cannot read ${missing}: ENOENT`);
   });
 });
-

@@ -12,7 +12,11 @@ const spec = (activation: (typeof ACTIVATION_NAMES)[number]) => ({ states: 3, in
 
 describe('MlpVectorField', () => {
   it('has the layer shapes of the spec, (n+m)→H→…→H→n, and L=1 maps (n+m)→n', () => {
-    expect(layerShapes({ states: 3, inputs: 2, hidden: 7, layers: 3, activation: 'elu' })).toEqual([[5, 7], [7, 7], [7, 3]]);
+    expect(layerShapes({ states: 3, inputs: 2, hidden: 7, layers: 3, activation: 'elu' })).toEqual([
+      [5, 7],
+      [7, 7],
+      [7, 3],
+    ]);
     expect(layerShapes({ states: 4, inputs: 0, hidden: 9, layers: 1, activation: 'elu' })).toEqual([[4, 4]]);
     const f = new MlpVectorField(spec('elu'));
     expect(f.variables.map((v) => v.shape)).toEqual([[5, 7], [7], [7, 7], [7], [7, 3], [3]]);
@@ -41,7 +45,8 @@ describe('MlpVectorField', () => {
       const got = tf.tidy(() => f.apply(tf.tensor2d(X), tf.tensor2d(U)).arraySync());
       X.forEach((x, i) => {
         const want = mlpForward64(s, w, x, U[i]);
-        for (let j = 0; j < 3; j++) expect(Math.abs(got[i]![j]! - want[j]!), `${act} sample ${i} state ${j}`).toBeLessThan(1e-5 * (1 + Math.abs(want[j]!)));
+        for (let j = 0; j < 3; j++)
+          expect(Math.abs(got[i]![j]! - want[j]!), `${act} sample ${i} state ${j}`).toBeLessThan(1e-5 * (1 + Math.abs(want[j]!)));
       });
       f.dispose();
     }
@@ -97,9 +102,15 @@ describe('MlpVectorField', () => {
 
   it('broadcasts a single input row over the batch', () => {
     const f = new MlpVectorField(spec('elu'));
-    const x = tf.tensor2d([[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]]);
+    const x = tf.tensor2d([
+      [0.1, 0.2, 0.3],
+      [0.4, -0.5, 0.6],
+    ]);
     const u1 = tf.tensor2d([[0.7, -0.2]]);
-    const u2 = tf.tensor2d([[0.7, -0.2], [0.7, -0.2]]);
+    const u2 = tf.tensor2d([
+      [0.7, -0.2],
+      [0.7, -0.2],
+    ]);
     expect(Array.from(f.apply(x, u1).dataSync())).toEqual(Array.from(f.apply(x, u2).dataSync()));
     f.dispose();
   });

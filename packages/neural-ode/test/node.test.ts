@@ -65,7 +65,10 @@ describe('README', () => {
     // the second block continues the first (same `field`); merge its import into the first
     const second = blocks[1]!.replace(/^import \{([^}]*)\} from '@sii\/neural-ode';\n/m, '');
     const names = /^import \{([^}]*)\} from '@sii\/neural-ode';/m.exec(blocks[1]!)![1]!;
-    const first = blocks[0]!.replace(/import \{([^}]*)\} from '@sii\/neural-ode';/, (_m, a: string) => `import {${a}, ${names}} from '@sii/neural-ode';`);
+    const first = blocks[0]!.replace(
+      /import \{([^}]*)\} from '@sii\/neural-ode';/,
+      (_m, a: string) => `import {${a}, ${names}} from '@sii/neural-ode';`,
+    );
     const file = `${pkgDir}test/fixtures/.readme-example.mjs`;
     // The README example is TypeScript (examples/readme.ts, type-checked by tooling/release); strip the types.
     const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };

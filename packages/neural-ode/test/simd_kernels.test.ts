@@ -79,7 +79,8 @@ describe('SIMD kernels: products', () => {
 
   it('gemmTN: G += Aᵀ·D for all block/remainder shapes, strides and row chunks', () => {
     const r = lcg(2);
-    for (const R of [1, 5, 40, 300]) { // 300: chunks of 128 rows and a remainder
+    for (const R of [1, 5, 40, 300]) {
+      // 300: chunks of 128 rows and a remainder
       for (const K of [1, 3, 4, 5, 9]) {
         for (const N of [1, 3, 4, 7, 8, 12, 19]) {
           arena.reset();
@@ -134,7 +135,12 @@ describe('SIMD kernels: products', () => {
       const px = put(x);
       const py = put(y);
       k.axpy(py, px, 0.75, count);
-      expect(maxRelErr(get(py, count), y.map((v, i) => v + 0.75 * x[i]!))).toBeLessThan(1e-7);
+      expect(
+        maxRelErr(
+          get(py, count),
+          y.map((v, i) => v + 0.75 * x[i]!),
+        ),
+      ).toBeLessThan(1e-7);
       expect(intact(py, count)).toBe(true);
       k.copy(py, px, count);
       expect(Array.from(get(py, count))).toEqual(x);

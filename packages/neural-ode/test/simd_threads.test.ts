@@ -7,14 +7,7 @@ import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationName } from '@sii/mlp';
-import {
-  initBackend,
-  MlpVectorField,
-  NeuralODE,
-  simdThreads,
-  startSimdThreads,
-  stopSimdThreads,
-} from '../src/index.js';
+import { initBackend, MlpVectorField, NeuralODE, simdThreads, startSimdThreads, stopSimdThreads } from '../src/index.js';
 import { MIN_ROWS_PER_THREAD } from '../src/internal.js';
 import { splitRows } from '../src/simd/threads.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
@@ -41,13 +34,27 @@ function run(c: Case): Float32Array[] {
   const n = 3;
   const T = 6;
   const B = c.batch;
-  const field = new MlpVectorField({ states: n, inputs: c.inputs, hidden: 19, layers: 3, activation: c.activation }, undefined, { seed: 4 });
+  const field = new MlpVectorField({ states: n, inputs: c.inputs, hidden: 19, layers: 3, activation: c.activation }, undefined, {
+    seed: 4,
+  });
   const ode = new NeuralODE(field, { method: c.method, step: 0.15, fastEngine: 'simd' });
   const r = lcg(9);
-  const x0 = tf.tensor2d(Array.from({ length: B * n }, () => r()), [B, n]);
+  const x0 = tf.tensor2d(
+    Array.from({ length: B * n }, () => r()),
+    [B, n],
+  );
   const ub = c.uBatch1 ? 1 : B;
-  const u = c.inputs > 0 ? tf.tensor3d(Array.from({ length: T * ub * c.inputs }, () => r()), [T, ub, c.inputs]) : null;
-  const target = tf.tensor3d(Array.from({ length: (T + 1) * B * n }, () => r()), [T + 1, B, n]);
+  const u =
+    c.inputs > 0
+      ? tf.tensor3d(
+          Array.from({ length: T * ub * c.inputs }, () => r()),
+          [T, ub, c.inputs],
+        )
+      : null;
+  const target = tf.tensor3d(
+    Array.from({ length: (T + 1) * B * n }, () => r()),
+    [T + 1, B, n],
+  );
   const f = (x: Tensor, uu?: Tensor) => {
     const all = ode.rollout(x as Tensor2D, (uu as Tensor3D | undefined) ?? T, { includeInitial: c.includeInitial ?? false });
     const tgt = c.includeInitial ? target : tf.slice(target, [1, 0, 0], [T, B, n]);
@@ -100,8 +107,14 @@ describe('SIMD rollout threads', () => {
       await startSimdThreads(threads);
       const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 16, layers: 3, activation: 'elu' }, undefined, { seed: 3 });
       const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
-      const x0 = tf.tensor2d(Array.from({ length: 24 }, (_, i) => Math.cos(i)), [12, 2]);
-      const u = tf.tensor3d(Array.from({ length: 5 * 12 }, (_, i) => Math.sin(i)), [5, 12, 1]);
+      const x0 = tf.tensor2d(
+        Array.from({ length: 24 }, (_, i) => Math.cos(i)),
+        [12, 2],
+      );
+      const u = tf.tensor3d(
+        Array.from({ length: 5 * 12 }, (_, i) => Math.sin(i)),
+        [5, 12, 1],
+      );
       const target = tf.zeros([5, 12, 2]);
       const losses = [sgdStep(() => mse(ode.rollout(x0, u), target), 1e-2).loss];
       const tensors = tf.memory().numTensors;
@@ -125,10 +138,22 @@ describe('SIMD rollout threads', () => {
       const field = new MlpVectorField({ states: 3, inputs: 1, hidden: 12, layers: 3, activation: 'tanh' }, undefined, { seed: 8 });
       const ode = new NeuralODE(field, { method: 'rk4', step: 0.2, fastEngine: 'simd' });
       const r = lcg(5);
-      const xa = tf.tensor2d(Array.from({ length: 10 * 3 }, () => r()), [10, 3]);
-      const xb = tf.tensor2d(Array.from({ length: 16 * 3 }, () => r()), [16, 3]);
-      const ua = tf.tensor3d(Array.from({ length: 5 * 10 }, () => r()), [5, 10, 1]);
-      const ub = tf.tensor3d(Array.from({ length: 7 }, () => r()), [7, 1, 1]);
+      const xa = tf.tensor2d(
+        Array.from({ length: 10 * 3 }, () => r()),
+        [10, 3],
+      );
+      const xb = tf.tensor2d(
+        Array.from({ length: 16 * 3 }, () => r()),
+        [16, 3],
+      );
+      const ua = tf.tensor3d(
+        Array.from({ length: 5 * 10 }, () => r()),
+        [5, 10, 1],
+      );
+      const ub = tf.tensor3d(
+        Array.from({ length: 7 }, () => r()),
+        [7, 1, 1],
+      );
       const loss = () => tf.add(tf.sum(tf.square(ode.rollout(xa, ua))), tf.mean(ode.rollout(xb, ub))) as Scalar;
       const { value, grads: g } = tf.variableGrads(loss, field.variables);
       const out = [value, ...field.variables.map((v) => g[v.name]!)].map((t) => t.dataSync().slice() as Float32Array);

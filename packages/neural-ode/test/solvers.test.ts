@@ -8,7 +8,10 @@ beforeAll(async () => {
 });
 
 // dy/dt = A y (row vectors: y·Aᵀ), eigenvalues −0.5 ± 2i; y(t) = e^{−t/2}[cos 2t, −sin 2t] from [1, 0].
-const A_T = [[-0.5, -2], [2, -0.5]];
+const A_T = [
+  [-0.5, -2],
+  [2, -0.5],
+];
 const linear = (_t: number, y: tf.Tensor) => tf.matMul(y as tf.Tensor2D, tf.tensor2d(A_T));
 const exact = (t: number) => [Math.exp(-t / 2) * Math.cos(2 * t), -Math.exp(-t / 2) * Math.sin(2 * t)];
 
@@ -101,7 +104,11 @@ describe('NeuralODE', () => {
 
 describe('adaptive stepping', () => {
   const grid = Array.from({ length: 41 }, (_, k) => k * 0.05);
-  for (const [method, tol] of [['dopri5', 1e-6], ['bosh3', 1e-5], ['adaptive_heun', 1e-5]] as const) {
+  for (const [method, tol] of [
+    ['dopri5', 1e-6],
+    ['bosh3', 1e-5],
+    ['adaptive_heun', 1e-5],
+  ] as const) {
     it(`${method}: error at 41 output times (dense output) stays within a small multiple of the tolerance`, () => {
       const { y, stats } = odeintTensorDetailed(linear, tf.tensor2d([[1, 0]]), grid, { method, rtol: tol, atol: tol / 10 });
       const v = y.dataSync();
@@ -143,10 +150,13 @@ describe('adaptive stepping', () => {
 
   it('drives a vector field with a sampled input: dx/dt = −x + u, u(t) = t (linear samples)', () => {
     // L = 1, no activation: f = [x, u]·W + b with W = [[−1], [1]], b = 0
-    const field = new MlpVectorField({ states: 1, inputs: 1, hidden: 1, layers: 1, activation: 'none' }, {
-      weights: [{ rows: 2, cols: 1, data: Float64Array.from([-1, 1]) }],
-      biases: [Float64Array.from([0])],
-    });
+    const field = new MlpVectorField(
+      { states: 1, inputs: 1, hidden: 1, layers: 1, activation: 'none' },
+      {
+        weights: [{ rows: 2, cols: 1, data: Float64Array.from([-1, 1]) }],
+        biases: [Float64Array.from([0])],
+      },
+    );
     const input = new SampledInput([0, 1, 2, 3], [[0], [1], [2], [3]], { interpolation: 'linear' });
     const ts = [0, 0.5, 1.5, 3];
     const y = odeintTensor(field, tf.tensor2d([[2]]), ts, { method: 'dopri5', input, rtol: 1e-6, atol: 1e-8 });

@@ -72,36 +72,39 @@ describe('one adaptive controller in both packages', () => {
     ['dopri5', 1e-3, false],
     ['bosh3', 1e-3, true],
     ['adaptive_heun', 1e-3, false],
-  ] as const)('%s, rtol %d, clipToEnd %s: the tensor path accepts and rejects the same steps as the float64 solver', (method, rtol, clipToEnd) => {
-    const times = [0, 0.7, 3];
-    // an oversized first step (rejected at once) instead of Hairer's cautious one, whose error ratio
-    // ~1e-5 is below float32 resolution; every later ratio is O(0.1–1), far above it
-    const opts = { method, rtol, atol: rtol / 10, clipToEnd, firstStep: 1 };
-    const ref: StepRecord[] = [];
-    const sol = odeint(
-      (_t, y, dy) => {
-        dy[0] = A[0]![0]! * y[0] + A[0]![1]! * y[1];
-        dy[1] = A[1]![0]! * y[0] + A[1]![1]! * y[1];
-      },
-      [1, 0],
-      times,
-      { ...opts, onStep: (s) => ref.push(s) },
-    );
-    const got: StepRecord[] = [];
-    const y0 = tf.tensor2d([[1, 0]]);
-    const res = odeintTensorDetailed((_t, y) => tf.matMul(y as tf.Tensor2D, AT()), y0, times, { ...opts, onStep: (s) => got.push(s) });
-    expect(got.map((s) => s.accepted)).toEqual(ref.map((s) => s.accepted));
-    expect(ref.filter((s) => !s.accepted).length).toBe(sol.stats.rejected);
-    expect(res.stats.accepted).toBe(sol.stats.accepted);
-    expect(res.stats.rejected).toBe(sol.stats.rejected);
-    expect(ref.filter((s) => !s.accepted).length).toBeGreaterThan(0);
-    // float32 states: the error ratios agree to ~1e-3, the step sizes (∝ r^(−1/p)) closer still
-    got.forEach((s, i) => {
-      expect(Math.abs(s.t1 - ref[i]!.t1)).toBeLessThan(1e-3 * ref[i]!.t1);
-      expect(Math.abs(s.ratio - ref[i]!.ratio)).toBeLessThan(1e-2 * Math.max(ref[i]!.ratio, 0.01));
-    });
-    const v = res.y.dataSync();
-    for (let k = 0; k < v.length; k++) expect(v[k]).toBeCloseTo(sol.y[k]!, 5);
-    tf.dispose([y0, res.y]);
-  });
+  ] as const)(
+    '%s, rtol %d, clipToEnd %s: the tensor path accepts and rejects the same steps as the float64 solver',
+    (method, rtol, clipToEnd) => {
+      const times = [0, 0.7, 3];
+      // an oversized first step (rejected at once) instead of Hairer's cautious one, whose error ratio
+      // ~1e-5 is below float32 resolution; every later ratio is O(0.1–1), far above it
+      const opts = { method, rtol, atol: rtol / 10, clipToEnd, firstStep: 1 };
+      const ref: StepRecord[] = [];
+      const sol = odeint(
+        (_t, y, dy) => {
+          dy[0] = A[0]![0]! * y[0] + A[0]![1]! * y[1];
+          dy[1] = A[1]![0]! * y[0] + A[1]![1]! * y[1];
+        },
+        [1, 0],
+        times,
+        { ...opts, onStep: (s) => ref.push(s) },
+      );
+      const got: StepRecord[] = [];
+      const y0 = tf.tensor2d([[1, 0]]);
+      const res = odeintTensorDetailed((_t, y) => tf.matMul(y as tf.Tensor2D, AT()), y0, times, { ...opts, onStep: (s) => got.push(s) });
+      expect(got.map((s) => s.accepted)).toEqual(ref.map((s) => s.accepted));
+      expect(ref.filter((s) => !s.accepted).length).toBe(sol.stats.rejected);
+      expect(res.stats.accepted).toBe(sol.stats.accepted);
+      expect(res.stats.rejected).toBe(sol.stats.rejected);
+      expect(ref.filter((s) => !s.accepted).length).toBeGreaterThan(0);
+      // float32 states: the error ratios agree to ~1e-3, the step sizes (∝ r^(−1/p)) closer still
+      got.forEach((s, i) => {
+        expect(Math.abs(s.t1 - ref[i]!.t1)).toBeLessThan(1e-3 * ref[i]!.t1);
+        expect(Math.abs(s.ratio - ref[i]!.ratio)).toBeLessThan(1e-2 * Math.max(ref[i]!.ratio, 0.01));
+      });
+      const v = res.y.dataSync();
+      for (let k = 0; k < v.length; k++) expect(v[k]).toBeCloseTo(sol.y[k]!, 5);
+      tf.dispose([y0, res.y]);
+    },
+  );
 });

@@ -41,21 +41,29 @@ const TSIT5_A = [
 ];
 const TSIT5_B = [...TSIT5_A[6], 0];
 const TSIT5_BTILDE = [
-  -0.0017800110522257714, -0.0008164344596567469, 0.007880878010261995, -0.1447110071732629, 0.5823571654525552,
-  -0.45808210592918697, 1 / 66,
+  -0.0017800110522257714,
+  -0.0008164344596567469,
+  0.007880878010261995,
+  -0.1447110071732629,
+  0.5823571654525552,
+  -0.45808210592918697,
+  1 / 66,
 ];
 
 /** Ascending coefficients of the product of polynomials (ascending coefficient arrays). */
 function polyMul(...ps: number[][]): number[] {
-  return ps.reduce((acc, p) => {
-    const out = new Array<number>(acc.length + p.length - 1).fill(0);
-    acc.forEach((x, i) => {
-      p.forEach((y, j) => {
-        out[i + j] += x * y;
+  return ps.reduce(
+    (acc, p) => {
+      const out = new Array<number>(acc.length + p.length - 1).fill(0);
+      acc.forEach((x, i) => {
+        p.forEach((y, j) => {
+          out[i + j] += x * y;
+        });
       });
-    });
-    return out;
-  }, [1]);
+      return out;
+    },
+    [1],
+  );
 }
 
 /**

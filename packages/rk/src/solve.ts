@@ -172,7 +172,8 @@ export function odeint(f: OdeFunction, y0: ArrayLike<number>, t: ArrayLike<numbe
   if (typeof f !== 'function') throw new TypeError(`odeint: f must be a function (t, y, dydt) => void, got ${typeof f}`);
   if (opts === null || typeof opts !== 'object') throw new TypeError(`odeint: opts must be an object with a method, got ${String(opts)}`);
   const tab = typeof opts.method === 'string' ? getTableau(opts.method) : opts.method;
-  if (!(tab instanceof ButcherTableau)) throw new TypeError(`odeint: opts.method must be a method name or ButcherTableau, got ${String(opts.method)}`);
+  if (!(tab instanceof ButcherTableau))
+    throw new TypeError(`odeint: opts.method must be a method name or ButcherTableau, got ${String(opts.method)}`);
   const yInit = toFloat64('y0', y0);
   const n = yInit.length;
   if (n === 0) throw new RangeError('odeint: y0 must have at least one component');
@@ -181,13 +182,17 @@ export function odeint(f: OdeFunction, y0: ArrayLike<number>, t: ArrayLike<numbe
   const dir = times.length > 1 && times[1] < times[0] ? -1 : 1;
   for (let i = 1; i < times.length; i++) {
     if (!((times[i] - times[i - 1]) * dir > 0)) {
-      throw new RangeError(`odeint: t must be strictly increasing or strictly decreasing; t[${i - 1}] = ${times[i - 1]}, t[${i}] = ${times[i]}`);
+      throw new RangeError(
+        `odeint: t must be strictly increasing or strictly decreasing; t[${i - 1}] = ${times[i - 1]}, t[${i}] = ${times[i]}`,
+      );
     }
   }
   const maxSteps = opts.maxSteps ?? 100000;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new RangeError(`odeint: maxSteps must be an integer ≥ 1, got ${String(opts.maxSteps)}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    throw new RangeError(`odeint: maxSteps must be an integer ≥ 1, got ${String(opts.maxSteps)}`);
   const adaptive = opts.adaptive ?? tab.adaptive;
-  if (adaptive && !tab.adaptive) throw new RangeError(`odeint: method "${tab.name}" has no embedded weights; adaptive stepping is impossible (give opts.step)`);
+  if (adaptive && !tab.adaptive)
+    throw new RangeError(`odeint: method "${tab.name}" has no embedded weights; adaptive stepping is impossible (give opts.step)`);
 
   const stats: OdeStats = { steps: 0, accepted: 0, rejected: 0, fevals: 0 };
   const out = new Float64Array(times.length * n);
@@ -212,7 +217,8 @@ export function odeint(f: OdeFunction, y0: ArrayLike<number>, t: ArrayLike<numbe
   if (!adaptive) {
     const h = opts.step;
     if (h === undefined) throw new RangeError(`odeint: method "${tab.name}" is fixed-step: opts.step is required`);
-    if (!(typeof h === 'number' && h > 0 && Number.isFinite(h))) throw new RangeError(`odeint: opts.step must be a finite number > 0, got ${String(h)}`);
+    if (!(typeof h === 'number' && h > 0 && Number.isFinite(h)))
+      throw new RangeError(`odeint: opts.step must be a finite number > 0, got ${String(h)}`);
     integrateFixed(g, tab, yInit, s, h, out, stats, maxSteps);
   } else {
     // step records in the caller's time direction
@@ -236,7 +242,9 @@ function integrateFixed(
   const n = yInit.length;
   const grid = fixedGrid(s[0], s[s.length - 1], h);
   if (grid.length - 1 > maxSteps) {
-    throw new Error(`odeint: maxSteps = ${maxSteps} exceeded: the fixed grid over [${s[0]}, ${s[s.length - 1]}] with step ${h} has ${grid.length - 1} steps`);
+    throw new Error(
+      `odeint: maxSteps = ${maxSteps} exceeded: the fixed grid over [${s[0]}, ${s[s.length - 1]}] with step ${h} has ${grid.length - 1} steps`,
+    );
   }
   const st = new RkStepper(tab, n);
   let y = Float64Array.from(yInit);

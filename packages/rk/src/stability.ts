@@ -43,12 +43,7 @@ export function taylorPolynomial(p: number): StabilityFunction {
 }
 
 function checkR(fn: string, R: unknown): ArrayLike<number> {
-  if (
-    R === null ||
-    typeof R !== 'object' ||
-    typeof (R as ArrayLike<number>).length !== 'number' ||
-    (R as ArrayLike<number>).length === 0
-  ) {
+  if (R === null || typeof R !== 'object' || typeof (R as ArrayLike<number>).length !== 'number' || (R as ArrayLike<number>).length === 0) {
     throw new TypeError(`${fn}: R must be a non-empty array of ascending polynomial coefficients, got ${String(R)}`);
   }
   const r = R as ArrayLike<number>;
@@ -280,7 +275,8 @@ function matchRoots(prev: readonly Complex[], next: readonly Complex[]): Complex
 export function stabilityBoundary(R: ArrayLike<number>, opts: StabilityBoundaryOptions = {}): Complex[][] {
   checkR('stabilityBoundary', R);
   const points = opts.points ?? 512;
-  if (!Number.isInteger(points) || points < 8) throw new RangeError(`stabilityBoundary: points must be an integer ≥ 8, got ${String(points)}`);
+  if (!Number.isInteger(points) || points < 8)
+    throw new RangeError(`stabilityBoundary: points must be an integer ≥ 8, got ${String(points)}`);
   let deg = R.length - 1;
   while (deg > 0 && R[deg] === 0) deg--;
   if (deg < 1) throw new RangeError('stabilityBoundary: R must have degree ≥ 1');

@@ -162,7 +162,8 @@ export class StepController {
   constructor(t0: number, h0: number, opts: StepControllerOptions) {
     const where = opts.where ?? 'odeint';
     if (!(h0 > 0 && Number.isFinite(h0))) throw new RangeError(`${where}: the first step must be a finite number > 0, got ${String(h0)}`);
-    if (!Number.isInteger(opts.maxSteps) || opts.maxSteps < 1) throw new RangeError(`${where}: maxSteps must be an integer ≥ 1, got ${String(opts.maxSteps)}`);
+    if (!Number.isInteger(opts.maxSteps) || opts.maxSteps < 1)
+      throw new RangeError(`${where}: maxSteps must be an integer ≥ 1, got ${String(opts.maxSteps)}`);
     if (!(opts.order >= 1)) throw new RangeError(`${where}: order must be ≥ 1, got ${String(opts.order)}`);
     this.t = t0;
     this.h = h0;

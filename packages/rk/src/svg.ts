@@ -130,8 +130,10 @@ export function regionsSvg(opts: RegionsSvgOptions): string {
     );
   });
   // axes through 0
-  if (xa < 0 && xb > 0) parts.push(`<line x1="${f(X(0))}" y1="${margin.top}" x2="${f(X(0))}" y2="${margin.top + ph}" stroke="#444" stroke-width="0.8"/>`);
-  if (ya < 0 && yb > 0) parts.push(`<line x1="${margin.left}" y1="${f(Y(0))}" x2="${margin.left + pw}" y2="${f(Y(0))}" stroke="#444" stroke-width="0.8"/>`);
+  if (xa < 0 && xb > 0)
+    parts.push(`<line x1="${f(X(0))}" y1="${margin.top}" x2="${f(X(0))}" y2="${margin.top + ph}" stroke="#444" stroke-width="0.8"/>`);
+  if (ya < 0 && yb > 0)
+    parts.push(`<line x1="${margin.left}" y1="${f(Y(0))}" x2="${margin.left + pw}" y2="${f(Y(0))}" stroke="#444" stroke-width="0.8"/>`);
   // poles
   for (const p of poles) {
     const px = X(p.z.re);
@@ -167,7 +169,9 @@ export function regionsSvg(opts: RegionsSvgOptions): string {
   const lw = 12 + 7 * Math.max(...opts.methods.map((m) => m.name.length)) + 24;
   const lx = margin.left + pw - lw - 6;
   let ly = margin.top + 10;
-  parts.push(`<g class="legend"><rect x="${lx - 4}" y="${ly - 4}" width="${lw}" height="${opts.methods.length * 16 + 4}" fill="white" fill-opacity="0.85" stroke="#999"/>`);
+  parts.push(
+    `<g class="legend"><rect x="${lx - 4}" y="${ly - 4}" width="${lw}" height="${opts.methods.length * 16 + 4}" fill="white" fill-opacity="0.85" stroke="#999"/>`,
+  );
   opts.methods.forEach((m) => {
     const color = m.color ?? methodColor(m.name);
     parts.push(`<rect x="${lx}" y="${ly}" width="12" height="10" fill="${esc(color)}" fill-opacity="0.5" stroke="${esc(color)}"/>`);

@@ -144,7 +144,11 @@ export class ButcherTableau {
     if (typeof tol !== 'number' || !(tol > 0 && tol < 1)) fail(name, `tolerance must be a number in (0, 1), got ${show(spec.tolerance)}`);
     if (!Array.isArray(spec.a) || spec.a.length === 0) fail(name, `a must be a non-empty array of rows, got ${show(spec.a)}`);
     const s = spec.a.length;
-    if (s > MAX_STAGES) fail(name, `${s} stages exceed the limit of ${MAX_STAGES} (the order checks grow with the stages; no practical explicit method has more)`);
+    if (s > MAX_STAGES)
+      fail(
+        name,
+        `${s} stages exceed the limit of ${MAX_STAGES} (the order checks grow with the stages; no practical explicit method has more)`,
+      );
     const order = spec.order;
     if (!Number.isInteger(order) || order < 1) fail(name, `order must be an integer ≥ 1, got ${show(order)}`);
     if (order > 6) fail(name, `order ${order} is above the largest checked order 6`);
@@ -169,13 +173,25 @@ export class ButcherTableau {
     // Row-sum condition c_i = Σ_j a_ij (the order conditions below assume it).
     for (let i = 0; i < s; i++) {
       const sum = a[i].reduce((x, y) => x + y, 0);
-      const scale = Math.max(1, a[i].reduce((x, y) => x + Math.abs(y), 0));
+      const scale = Math.max(
+        1,
+        a[i].reduce((x, y) => x + Math.abs(y), 0),
+      );
       if (!(Math.abs(sum - c[i]) <= tol * scale)) {
         fail(name, `row-sum condition c_${i + 1} = Σ_j a_${i + 1}j fails: c_${i + 1} = ${fmt(c[i])}, Σ_j a_${i + 1}j = ${fmt(sum)}`);
       }
     }
     const sumB = b.reduce((x, y) => x + y, 0);
-    if (!(Math.abs(sumB - 1) <= tol * Math.max(1, b.reduce((x, y) => x + Math.abs(y), 0)))) {
+    if (
+      !(
+        Math.abs(sumB - 1) <=
+        tol *
+          Math.max(
+            1,
+            b.reduce((x, y) => x + Math.abs(y), 0),
+          )
+      )
+    ) {
       fail(name, `consistency condition Σ b_i = 1 fails: got ${fmt(sumB)}`);
     }
     checkOrderConditions(name, 'order condition', a, b, order, tol);
@@ -215,7 +231,16 @@ export class ButcherTableau {
       dense = spec.dense.map((row, i) => checkVector(name, `dense[${i}]`, row, rowLen));
       for (let i = 0; i < s; i++) {
         const at1 = dense[i].reduce((x, y) => x + y, 0);
-        if (!(Math.abs(at1 - b[i]) <= tol * Math.max(1, dense[i].reduce((x, y) => x + Math.abs(y), 0)))) {
+        if (
+          !(
+            Math.abs(at1 - b[i]) <=
+            tol *
+              Math.max(
+                1,
+                dense[i].reduce((x, y) => x + Math.abs(y), 0),
+              )
+          )
+        ) {
           fail(name, `dense output must reproduce b at θ = 1: b_${i + 1}(1) = ${fmt(at1)}, b_${i + 1} = ${fmt(b[i])}`);
         }
       }
@@ -231,8 +256,10 @@ export class ButcherTableau {
     if (embeddedOrder !== undefined) this.embeddedOrder = embeddedOrder;
     this.fsal = fsal;
     this.adaptive = bHat !== undefined;
-    if (spec.description !== undefined && typeof spec.description !== 'string') fail(name, `description must be a string, got ${show(spec.description)}`);
-    if (spec.torchdiffeqName !== undefined && typeof spec.torchdiffeqName !== 'string') fail(name, `torchdiffeqName must be a string, got ${show(spec.torchdiffeqName)}`);
+    if (spec.description !== undefined && typeof spec.description !== 'string')
+      fail(name, `description must be a string, got ${show(spec.description)}`);
+    if (spec.torchdiffeqName !== undefined && typeof spec.torchdiffeqName !== 'string')
+      fail(name, `torchdiffeqName must be a string, got ${show(spec.torchdiffeqName)}`);
     this.description = spec.description ?? '';
     if (spec.torchdiffeqName !== undefined) this.torchdiffeqName = spec.torchdiffeqName;
     if (dense) this.dense = Object.freeze(dense.map((r) => Object.freeze(r) as number[])) as number[][];

@@ -15,9 +15,7 @@ describe('ButcherTableau brand', () => {
     rmSync(copyDir, { recursive: true, force: true });
     mkdirSync(copyDir, { recursive: true });
     cpSync(join(pkgDir, 'dist'), join(copyDir, 'dist'), { recursive: true });
-    const copy: typeof import('../src/index.js') = await import(
-      /* @vite-ignore */ pathToFileURL(join(copyDir, 'dist', 'index.js')).href
-    );
+    const copy: typeof import('../src/index.js') = await import(/* @vite-ignore */ pathToFileURL(join(copyDir, 'dist', 'index.js')).href);
     expect(copy.ButcherTableau).not.toBe(ButcherTableau);
     const foreign = copy.getTableau('rk38');
     expect(foreign instanceof ButcherTableau).toBe(true);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { INIT_COLORS, METHOD_COLORS, methodColor, methodRegions, regionsSvg, stabilityAbs, tableauNames, taylorPolynomial } from '../src/index.js';
+import {
+  INIT_COLORS,
+  METHOD_COLORS,
+  methodColor,
+  methodRegions,
+  regionsSvg,
+  stabilityAbs,
+  tableauNames,
+  taylorPolynomial,
+} from '../src/index.js';
 
 describe('palette', () => {
   it('gives every registered method its own colour, and the inits two more', () => {
@@ -10,7 +19,12 @@ describe('palette', () => {
   });
 
   it('is used by regionsSvg when no colour is given (euler red, rk4 blue)', () => {
-    const svg = regionsSvg({ methods: [{ name: 'euler', R: taylorPolynomial(1) }, { name: 'rk4', R: taylorPolynomial(4) }] });
+    const svg = regionsSvg({
+      methods: [
+        { name: 'euler', R: taylorPolynomial(1) },
+        { name: 'rk4', R: taylorPolynomial(4) },
+      ],
+    });
     expect(svg).toMatch(/data-method="euler"[^>]*fill="#d62728"/);
     expect(svg).toMatch(/data-method="rk4"[^>]*fill="#1f77b4"/);
   });

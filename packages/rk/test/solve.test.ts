@@ -30,9 +30,14 @@ function maxError(sol: { t: Float64Array; y: Float64Array; n: number }, from = 0
 describe('fixed grid (torchdiffeq semantics)', () => {
   it('hand-worked Euler on y′ = t: values on the grid, linear interpolation between grid points', () => {
     // grid 0, .3, .6, .9, 1 → y = 0, 0, .09, .27, .27 + .1·.9 = .36; y(.45) = (0 + .09)/2
-    const sol = odeint((t, _y, dy) => {
-      dy[0] = t;
-    }, [0], [0, 0.45, 0.6, 1], { method: 'euler', step: 0.3 });
+    const sol = odeint(
+      (t, _y, dy) => {
+        dy[0] = t;
+      },
+      [0],
+      [0, 0.45, 0.6, 1],
+      { method: 'euler', step: 0.3 },
+    );
     expect(sol.n).toBe(1);
     expect(sol.y[0]).toBe(0);
     expect(sol.y[1]).toBeCloseTo(0.045, 15);
@@ -43,9 +48,14 @@ describe('fixed grid (torchdiffeq semantics)', () => {
 
   it('hand-worked midpoint on y′ = y with a shortened last step', () => {
     // one step of size h multiplies by R(h) = 1 + h + h²/2: h = 0.5, 0.5, 0.25 over [0, 1.25]
-    const sol = odeint((_t, y, dy) => {
-      dy[0] = y[0];
-    }, [2], [0, 1.25], { method: 'midpoint', step: 0.5 });
+    const sol = odeint(
+      (_t, y, dy) => {
+        dy[0] = y[0];
+      },
+      [2],
+      [0, 1.25],
+      { method: 'midpoint', step: 0.5 },
+    );
     const r = (h: number) => 1 + h + (h * h) / 2;
     expect(sol.y[1]).toBeCloseTo(2 * r(0.5) * r(0.5) * r(0.25), 14);
     expect(sol.stats.fevals).toBe(6);
@@ -90,9 +100,15 @@ describe('single step', () => {
     const lam = -1.7;
     const h = 0.3;
     for (const name of tableauNames()) {
-      const y1 = rkStep(name, (_t, y, dy) => {
-        dy[0] = lam * y[0];
-      }, 0, [1], h);
+      const y1 = rkStep(
+        name,
+        (_t, y, dy) => {
+          dy[0] = lam * y[0];
+        },
+        0,
+        [1],
+        h,
+      );
       const r = stabilityValue(stabilityPolynomial(getTableau(name)), { re: h * lam, im: 0 });
       expect(Math.abs(y1[0] - r.re)).toBeLessThan(1e-14);
     }
@@ -189,7 +205,9 @@ describe('input validation', () => {
   it('names the argument and value', () => {
     expect(() => odeint(field, [1, 1], [0, 1], { method: 'rk4' })).toThrow(/method "rk4" is fixed-step: opts.step is required/);
     expect(() => odeint(field, [1, 1], [0, 1], { method: 'rk4', step: -1 })).toThrow(/opts.step must be a finite number > 0, got -1/);
-    expect(() => odeint(field, [1, 1], [0, 1, 0.5], { method: 'rk4', step: 0.1 })).toThrow(/strictly increasing or strictly decreasing; t\[1\] = 1, t\[2\] = 0.5/);
+    expect(() => odeint(field, [1, 1], [0, 1, 0.5], { method: 'rk4', step: 0.1 })).toThrow(
+      /strictly increasing or strictly decreasing; t\[1\] = 1, t\[2\] = 0.5/,
+    );
     expect(() => odeint(field, [1, Number.NaN], [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/y0\[1\] must be finite, got NaN/);
     expect(() => odeint(field, [1, 1], [0, 1], { method: 'rk4', adaptive: true })).toThrow(/has no embedded weights/);
     expect(() => odeint(field, [1, 1], [0, 1], { method: 'foo' })).toThrow(/unknown method "foo"/);

@@ -219,33 +219,36 @@ describe('stabilityBoundary', () => {
     for (const z of curves[0]) expect(Math.abs(Math.hypot(z.re + 1, z.im) - 1)).toBeLessThan(1e-12);
   });
 
-  it.each(['heun', 'kutta3', 'rk4', 'bosh3', 'dopri5', 'tsit5'])('%s: points on |R| = 1, closed polylines, even–odd fill equals the region', (name) => {
-    const r = R(name);
-    const curves = stabilityBoundary(r, { points: 256 });
-    let extent = 0;
-    for (const c of curves) {
-      expect(c[0]).toEqual(c[c.length - 1]); // closed
-      for (let i = 0; i < c.length; i++) {
-        const z = c[i];
-        expect(Math.abs(stabilityAbs(r, z.re, z.im) - 1)).toBeLessThan(1e-9);
-        extent = Math.max(extent, cabs(z));
-        if (i > 0) expect(Math.hypot(z.re - c[i - 1].re, z.im - c[i - 1].im)).toBeLessThan(0.1); // connected
+  it.each(['heun', 'kutta3', 'rk4', 'bosh3', 'dopri5', 'tsit5'])(
+    '%s: points on |R| = 1, closed polylines, even–odd fill equals the region',
+    (name) => {
+      const r = R(name);
+      const curves = stabilityBoundary(r, { points: 256 });
+      let extent = 0;
+      for (const c of curves) {
+        expect(c[0]).toEqual(c[c.length - 1]); // closed
+        for (let i = 0; i < c.length; i++) {
+          const z = c[i];
+          expect(Math.abs(stabilityAbs(r, z.re, z.im) - 1)).toBeLessThan(1e-9);
+          extent = Math.max(extent, cabs(z));
+          if (i > 0) expect(Math.hypot(z.re - c[i - 1].re, z.im - c[i - 1].im)).toBeLessThan(0.1); // connected
+        }
       }
-    }
-    // the first curve passes through the origin
-    expect(Math.min(...curves[0].map((z) => cabs(z)))).toBeLessThan(1e-12);
-    // sampled points away from the boundary: inside the curves (even–odd) ⇔ |R(z)| < 1
-    let checked = 0;
-    for (let x = -extent - 0.3; x <= 1; x += 0.137) {
-      for (let y = -extent - 0.3; y <= extent + 0.3; y += 0.131) {
-        const a = stabilityAbs(r, x, y);
-        if (Math.abs(a - 1) < 0.05) continue;
-        expect(insideEvenOdd(curves, { re: x, im: y })).toBe(a < 1);
-        checked++;
+      // the first curve passes through the origin
+      expect(Math.min(...curves[0].map((z) => cabs(z)))).toBeLessThan(1e-12);
+      // sampled points away from the boundary: inside the curves (even–odd) ⇔ |R(z)| < 1
+      let checked = 0;
+      for (let x = -extent - 0.3; x <= 1; x += 0.137) {
+        for (let y = -extent - 0.3; y <= extent + 0.3; y += 0.131) {
+          const a = stabilityAbs(r, x, y);
+          if (Math.abs(a - 1) < 0.05) continue;
+          expect(insideEvenOdd(curves, { re: x, im: y })).toBe(a < 1);
+          checked++;
+        }
       }
-    }
-    expect(checked).toBeGreaterThan(500);
-  });
+      expect(checked).toBeGreaterThan(500);
+    },
+  );
 
   it('RK1–RK4 regions are each bounded by one curve; a region of degree s winds s times', () => {
     for (const p of [1, 2, 3, 4]) {
@@ -309,10 +312,7 @@ describe('regionsSvg', () => {
         { name: 'RK4', R: taylorPolynomial(4) },
         { name: 'Euler <1>', R: taylorPolynomial(1), color: '#ff0000' },
       ],
-      poles: [
-        { z: { re: -1.5, im: 1.25 }, label: 'hλ₁' },
-        { z: { re: -0.5, im: -2 } },
-      ],
+      poles: [{ z: { re: -1.5, im: 1.25 }, label: 'hλ₁' }, { z: { re: -0.5, im: -2 } }],
       title: 'Regions & poles',
     });
     const tags = checkXml(svg);

@@ -186,7 +186,9 @@ describe('tableau size limit', () => {
     const a = Array.from({ length: s }, () => [] as number[]);
     const b = Array.from({ length: s }, (_, i) => (i === 0 ? 1 : 0));
     const c = new Array<number>(s).fill(0);
-    expect(() => new ButcherTableau({ name: 'huge', a, b, c, order: 1 })).toThrow(new RegExp(`tableau "huge": 12000 stages exceed the limit of ${MAX_STAGES}`));
+    expect(() => new ButcherTableau({ name: 'huge', a, b, c, order: 1 })).toThrow(
+      new RegExp(`tableau "huge": 12000 stages exceed the limit of ${MAX_STAGES}`),
+    );
     // At the limit it is accepted (Euler padded with zero stages).
     const k = MAX_STAGES;
     const ok = new ButcherTableau({ name: 'padded', a: Array.from({ length: k }, () => []), b: b.slice(0, k), c: c.slice(0, k), order: 1 });
@@ -199,12 +201,22 @@ describe('tableau spec field types (found by fuzzing)', () => {
     const { ButcherTableau } = await import('../src/index.js');
     const euler = { name: 'e', a: [[]], b: [1], c: [0], order: 1 };
     // a one-element array compared as a number used to pass and be stored as the tolerance
-    expect(() => new ButcherTableau({ ...euler, tolerance: [0.5] as unknown as number })).toThrow('tableau "e": tolerance must be a number in (0, 1), got [0.5]');
-    expect(() => new ButcherTableau({ ...euler, fsal: 'yes' as unknown as boolean })).toThrow('tableau "e": fsal must be a boolean, got "yes"');
-    expect(() => new ButcherTableau({ ...euler, description: 3 as unknown as string })).toThrow('tableau "e": description must be a string, got 3');
-    expect(() => new ButcherTableau({ ...euler, torchdiffeqName: {} as unknown as string })).toThrow('tableau "e": torchdiffeqName must be a string, got {}');
+    expect(() => new ButcherTableau({ ...euler, tolerance: [0.5] as unknown as number })).toThrow(
+      'tableau "e": tolerance must be a number in (0, 1), got [0.5]',
+    );
+    expect(() => new ButcherTableau({ ...euler, fsal: 'yes' as unknown as boolean })).toThrow(
+      'tableau "e": fsal must be a boolean, got "yes"',
+    );
+    expect(() => new ButcherTableau({ ...euler, description: 3 as unknown as string })).toThrow(
+      'tableau "e": description must be a string, got 3',
+    );
+    expect(() => new ButcherTableau({ ...euler, torchdiffeqName: {} as unknown as string })).toThrow(
+      'tableau "e": torchdiffeqName must be a string, got {}',
+    );
     // an object String() cannot convert used to raise "Cannot convert object to primitive value"
-    expect(() => new ButcherTableau({ ...euler, b: [{ toString: 1 }] as unknown as number[] })).toThrow('tableau "e": b[0] must be a finite number, got {"toString":1}');
+    expect(() => new ButcherTableau({ ...euler, b: [{ toString: 1 }] as unknown as number[] })).toThrow(
+      'tableau "e": b[0] must be a finite number, got {"toString":1}',
+    );
     expect(() => new ButcherTableau({ ...euler, b: [Number.NaN] })).toThrow('tableau "e": b[0] must be a finite number, got NaN');
     // long values are cut in the message
     const long = Array.from({ length: 500 }, () => 1);

@@ -152,7 +152,9 @@ function checkOptions<B>(o: FitOptions<B>): void {
   }
   const opt = o.optimizer as Partial<StatefulOptimizer> | undefined;
   if (opt == null || typeof opt.step !== 'function' || typeof opt.getState !== 'function' || typeof opt.setState !== 'function') {
-    throw new TypeError(`${w}: options.optimizer must be an optimizer with step, getState and setState (Adam, NAdam, SGD), got ${show(opt)}`);
+    throw new TypeError(
+      `${w}: options.optimizer must be an optimizer with step, getState and setState (Adam, NAdam, SGD), got ${show(opt)}`,
+    );
   }
   checkInt(w, 'options.epochs', o.epochs, 0);
   for (const k of ['batches', 'loss'] as const) {
@@ -166,7 +168,8 @@ function checkOptions<B>(o: FitOptions<B>): void {
   }
   if (o.clipNorm !== undefined) checkPositive(w, 'options.clipNorm', o.clipNorm);
   if (o.monitor !== undefined) {
-    if (typeof o.monitor.metric !== 'string') throw new TypeError(`${w}: options.monitor.metric must be a string, got ${show(o.monitor.metric)}`);
+    if (typeof o.monitor.metric !== 'string')
+      throw new TypeError(`${w}: options.monitor.metric must be a string, got ${show(o.monitor.metric)}`);
     if (o.monitor.mode !== undefined && o.monitor.mode !== 'min' && o.monitor.mode !== 'max') {
       throw new RangeError(`${w}: options.monitor.mode must be 'min' or 'max', got ${show(o.monitor.mode)}`);
     }
@@ -183,7 +186,8 @@ function checkOptions<B>(o: FitOptions<B>): void {
   }
   if (o.checkpoint !== undefined) {
     checkInt(w, 'options.checkpoint.every', o.checkpoint.every, 1);
-    if (typeof o.checkpoint.save !== 'function') throw new TypeError(`${w}: options.checkpoint.save must be a function, got ${show(o.checkpoint.save)}`);
+    if (typeof o.checkpoint.save !== 'function')
+      throw new TypeError(`${w}: options.checkpoint.save must be a function, got ${show(o.checkpoint.save)}`);
   }
   if (o.state !== undefined && (o.state?.format !== 'sii-fit-state' || o.state.version !== 1)) {
     throw new TypeError(`${w}: options.state must be a FitState (format 'sii-fit-state', version 1), got ${show(o.state)}`);
@@ -220,7 +224,9 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
     s.variables.forEach((sv, i) => {
       const v = vars[i]!;
       if (!tf.util.arraysEqual(sv.shape, v.shape)) {
-        throw new RangeError(`fit: options.state.variables[${i}] has shape [${sv.shape.join(', ')}], variable ${i} has [${v.shape.join(', ')}]`);
+        throw new RangeError(
+          `fit: options.state.variables[${i}] has shape [${sv.shape.join(', ')}], variable ${i} has [${v.shape.join(', ')}]`,
+        );
       }
     });
     tf.tidy(() => {
@@ -245,7 +251,8 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
     if (o.validate) {
       initial = { ...o.validate(0) };
       for (const k of Object.keys(initial)) valCurves[k] = [];
-      if (!(metric in initial)) throw new RangeError(`fit: options.validate returned no ${show(metric)} (monitor.metric); got ${show(Object.keys(initial))}`);
+      if (!(metric in initial))
+        throw new RangeError(`fit: options.validate returned no ${show(metric)} (monitor.metric); got ${show(Object.keys(initial))}`);
       const v0 = initial[metric]!;
       if (o.divergence) {
         if (!Number.isFinite(v0)) diverged = { epoch: 0, reason: `initial validation ${metric} ${v0}` };
@@ -285,11 +292,22 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
       try {
         let own: unknown = o.step?.(batch, e);
         if (own instanceof Promise) {
-          if (!isAsync) throw new TypeError('fit: options.step returned a promise; use fitAsync for asynchronous steps (e.g. DataParallelTrainer.step)');
+          if (!isAsync)
+            throw new TypeError(
+              'fit: options.step returned a promise; use fitAsync for asynchronous steps (e.g. DataParallelTrainer.step)',
+            );
           own = yield own;
         }
-        if (own !== undefined && typeof own !== 'number') throw new TypeError(`fit: options.step must return a number or undefined, got ${show(own)}`);
-        r = own !== undefined ? { loss: own, gradNorm: Number.NaN } : trainStep(() => o.loss(batch, e), o.optimizer, { variables: vars, nonFinite: 'skip', ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}) });
+        if (own !== undefined && typeof own !== 'number')
+          throw new TypeError(`fit: options.step must return a number or undefined, got ${show(own)}`);
+        r =
+          own !== undefined
+            ? { loss: own, gradNorm: Number.NaN }
+            : trainStep(() => o.loss(batch, e), o.optimizer, {
+                variables: vars,
+                nonFinite: 'skip',
+                ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
+              });
         if (o.weight) bw = o.weight(batch);
       } finally {
         o.disposeBatch?.(batch);
@@ -331,12 +349,23 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
         badEpochs = 0;
       } else badEpochs++;
     }
-    const info: EpochInfo = { epoch: e, trainLoss, metrics, learningRate: o.optimizer.learningRate, batches: count, best: { ...best }, ...(diverged ? { diverged } : {}) };
+    const info: EpochInfo = {
+      epoch: e,
+      trainLoss,
+      metrics,
+      learningRate: o.optimizer.learningRate,
+      batches: count,
+      best: { ...best },
+      ...(diverged ? { diverged } : {}),
+    };
     const answer = yield o.onEpoch?.(info);
     if (!diverged) {
       if (answer === 'stop') stopped = { epoch: e, reason: 'stopped by onEpoch' };
       else if (o.earlyStop && badEpochs >= o.earlyStop.patience) {
-        stopped = { epoch: e, reason: `early stop: ${metric} did not improve for ${badEpochs} epochs (best ${best.value} at epoch ${best.epoch})` };
+        stopped = {
+          epoch: e,
+          reason: `early stop: ${metric} did not improve for ${badEpochs} epochs (best ${best.value} at epoch ${best.epoch})`,
+        };
       }
     }
     if (o.checkpoint && e % o.checkpoint.every === 0) o.checkpoint.save(state());

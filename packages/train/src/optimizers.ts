@@ -132,7 +132,14 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
       return p ?? this.slotNames.map(() => tf.zeros([variable.size]));
     });
     const slots = this.slotNames.map((_, k) =>
-      tf.keep(parts.length === 1 ? parts[0]![k]! : tf.concat(parts.map((p) => p[k]!), 0)),
+      tf.keep(
+        parts.length === 1
+          ? parts[0]![k]!
+          : tf.concat(
+              parts.map((p) => p[k]!),
+              0,
+            ),
+      ),
     );
     if (parts.length > 1) tf.dispose(parts.flat());
     this.flat = { vars: [...variables], key, slots };
@@ -172,7 +179,13 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
     const s = this.state(variables);
     const slots = tf.tidy(() => {
       const { delta, slots } = this.update(t, g, s.slots, () => flatten(variables));
-      const pieces = variables.length === 1 ? [delta] : tf.split(delta, variables.map((x) => x.size));
+      const pieces =
+        variables.length === 1
+          ? [delta]
+          : tf.split(
+              delta,
+              variables.map((x) => x.size),
+            );
       variables.forEach((variable, i) => {
         const d = variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape);
         variable.assign(tf.sub(variable, d));

@@ -208,8 +208,7 @@ export class DataParallelTrainer {
         return out;
       };
       const uShape = typeof inputs === 'number' ? null : inputs.shape;
-      const uIn =
-        uShape == null ? null : uShape[1] === 1 ? new Float32Array(uv!) : slice3(uv!, uShape[0], uShape[1], uShape[2]);
+      const uIn = uShape == null ? null : uShape[1] === 1 ? new Float32Array(uv!) : slice3(uv!, uShape[0], uShape[1], uShape[2]);
       const x0s = x0v!.slice(a * n, b * n);
       const ts = this.loss === 'final' ? tv!.slice(a * n, b * n) : slice3(tv!, T, B, n);
       const msg = {
@@ -248,7 +247,10 @@ export class DataParallelTrainer {
     let local: { value: Tensor; flat: Tensor };
     try {
       local = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => mse(fastRolloutImpl(this.ode, x0s, us, { output: this.loss, engine: this.ode.fastEngine }, false), ts), vars);
+        const { value, grads } = tf.variableGrads(
+          () => mse(fastRolloutImpl(this.ode, x0s, us, { output: this.loss, engine: this.ode.fastEngine }, false), ts),
+          vars,
+        );
         return { value, flat: flatten(vars.map((v) => grads[v.name]!)) };
       });
     } finally {
@@ -292,7 +294,10 @@ export class DataParallelTrainer {
       const opt = this.optimizer as Optimizer & { stepFlat?: (v: readonly tf.Variable[], g: Tensor) => void };
       if (typeof opt.stepFlat === 'function') tf.tidy(() => opt.stepFlat!(vars, flat));
       else {
-        const pieces = tf.split(flat, vars.map((v) => v.size));
+        const pieces = tf.split(
+          flat,
+          vars.map((v) => v.size),
+        );
         const shaped = pieces.map((p, i) => tf.reshape(p, vars[i]!.shape));
         try {
           opt.step(vars, shaped);

@@ -88,13 +88,12 @@ function nonFiniteResult(loss: number, gradNorm: number, mode: 'throw' | 'skip')
  * optimizer update. A non-finite loss or gradient norm applies no update (see
  * {@link TrainStepOptions.nonFinite}). Leaves no tensors behind.
  */
-export function trainStep(
-  lossFn: () => Scalar,
-  optimizer: Optimizer | TfjsOptimizerLike,
-  opts: TrainStepOptions = {},
-): TrainStepResult {
+export function trainStep(lossFn: () => Scalar, optimizer: Optimizer | TfjsOptimizerLike, opts: TrainStepOptions = {}): TrainStepResult {
   if (typeof lossFn !== 'function') throw new TypeError(`trainStep: lossFn must be a function, got ${show(lossFn)}`);
-  if (optimizer == null || (typeof (optimizer as Optimizer).step !== 'function' && typeof (optimizer as TfjsOptimizerLike).applyGradients !== 'function')) {
+  if (
+    optimizer == null ||
+    (typeof (optimizer as Optimizer).step !== 'function' && typeof (optimizer as TfjsOptimizerLike).applyGradients !== 'function')
+  ) {
     throw new TypeError(`trainStep: optimizer must have step() or applyGradients(), got ${show(optimizer)}`);
   }
   if (opts.clipNorm !== undefined && (!(opts.clipNorm > 0) || !Number.isFinite(opts.clipNorm))) {

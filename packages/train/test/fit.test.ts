@@ -3,7 +3,17 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FitOptions, type FitState, fit as runFit, fitAsync, LinearLR, mse, NAdam, type StatefulOptimizer, SGD } from '../src/index.js';
+import {
+  type FitOptions,
+  type FitState,
+  fit as runFit,
+  fitAsync,
+  LinearLR,
+  mse,
+  NAdam,
+  type StatefulOptimizer,
+  SGD,
+} from '../src/index.js';
 import { lcg } from './helpers/numbers.js';
 
 beforeAll(async () => {
@@ -13,9 +23,26 @@ beforeAll(async () => {
 /** Linear regression y = X·w* + noise: N rows, 3 features, batches of 8 rows in a seeded order. */
 function regression(N = 40, batch = 8) {
   const r = lcg(3);
-  const X = tf.tensor2d(Array.from({ length: N * 3 }, () => r()), [N, 3]);
-  const Y = tf.tidy(() => tf.add(tf.matMul(X, tf.tensor2d([[1], [-2], [0.5]])), tf.mul(tf.tensor2d(Array.from({ length: N }, () => r()), [N, 1]), 0.1)));
-  const Xv = tf.tensor2d(Array.from({ length: 12 }, () => r()), [4, 3]);
+  const X = tf.tensor2d(
+    Array.from({ length: N * 3 }, () => r()),
+    [N, 3],
+  );
+  const Y = tf.tidy(() =>
+    tf.add(
+      tf.matMul(X, tf.tensor2d([[1], [-2], [0.5]])),
+      tf.mul(
+        tf.tensor2d(
+          Array.from({ length: N }, () => r()),
+          [N, 1],
+        ),
+        0.1,
+      ),
+    ),
+  );
+  const Xv = tf.tensor2d(
+    Array.from({ length: 12 }, () => r()),
+    [4, 3],
+  );
   const Yv = tf.tidy(() => tf.matMul(Xv, tf.tensor2d([[1], [-2], [0.5]])));
   const w = tf.variable(tf.tensor2d([[0.1], [0.2], [0.3]]));
   const b = tf.variable(tf.zeros([1]));
@@ -60,11 +87,13 @@ describe('fit', () => {
       p.orders.length = 0;
       const opt = new NAdam({ learningRate: 0.05 });
       const batchLosses: number[][] = [];
-      const res = runFit({ ...p.options(opt, seed), onBatch: (i) => {
-        batchLosses[i.epoch - 1] ??= [];
-        batchLosses[i.epoch - 1]!.push(i.loss);
-      },
-    });
+      const res = runFit({
+        ...p.options(opt, seed),
+        onBatch: (i) => {
+          batchLosses[i.epoch - 1] ??= [];
+          batchLosses[i.epoch - 1]!.push(i.loss);
+        },
+      });
       opt.dispose();
       return { res, batchLosses, orders: [...p.orders] };
     };
@@ -102,7 +131,14 @@ describe('fit', () => {
     p.reset();
     const saved: FitState[] = [];
     const first = new NAdam({ learningRate: 0.05 });
-    runFit({ ...p.options(first), epochs: 3, schedule, clipNorm: 0.5, earlyStop: { patience: 10 }, checkpoint: { every: 3, save: (s) => saved.push(JSON.parse(JSON.stringify(s))) } });
+    runFit({
+      ...p.options(first),
+      epochs: 3,
+      schedule,
+      clipNorm: 0.5,
+      earlyStop: { patience: 10 },
+      checkpoint: { every: 3, save: (s) => saved.push(JSON.parse(JSON.stringify(s))) },
+    });
     first.dispose();
     expect(saved.map((s) => s.epoch)).toEqual([3]);
     // fresh variables' values and optimizer: everything comes from the state
@@ -120,7 +156,11 @@ describe('fit', () => {
 
   it("weight: the training loss is the weighted mean of the batch losses; step: a batch's own step replaces trainStep", () => {
     const w = tf.variable(tf.tensor1d([1, -1]));
-    const data = [[1, 2], [3, 4], [5, 6]];
+    const data = [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ];
     const make = (own: boolean) => {
       w.assign(tf.tensor1d([1, -1]));
       const opt = new SGD({ learningRate: 0.01 });
@@ -172,10 +212,13 @@ describe('fit', () => {
     const order: string[] = [];
     const b = await fitAsync({
       ...p.options(o2),
-      onBatch: (i) => new Promise<void>((resolve) => setTimeout(() => {
-        order.push(`b${i.epoch}.${i.batch}`);
-        resolve();
-      }, 0)),
+      onBatch: (i) =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            order.push(`b${i.epoch}.${i.batch}`);
+            resolve();
+          }, 0),
+        ),
       onEpoch: async (i) => void order.push(`e${i.epoch}`),
     });
     // every batch's promise settles before the next batch, the epoch's after its last batch
@@ -239,12 +282,28 @@ describe('fit: divergence, early stop, stop', () => {
     // L(w) = w² for batches 1, 2; batch 3's loss is w²·NaN. SGD lr 0.25: w ← w/2, losses 1, 1/4, NaN
     const w = tf.variable(tf.scalar(1));
     const opt = new SGD({ learningRate: 0.25 });
-    const res = runFit({ variables: [w], optimizer: opt, epochs: 3, seed: 0, batches: () => [1, 2, 3], loss: (b) => tf.mul(tf.square(w), b === 3 ? Number.NaN : 1) as Scalar, divergence: {} });
+    const res = runFit({
+      variables: [w],
+      optimizer: opt,
+      epochs: 3,
+      seed: 0,
+      batches: () => [1, 2, 3],
+      loss: (b) => tf.mul(tf.square(w), b === 3 ? Number.NaN : 1) as Scalar,
+      divergence: {},
+    });
     expect(res.diverged).toEqual({ epoch: 1, reason: 'training loss NaN at batch 3' });
     expect(w.dataSync()[0]).toBe(0.25);
     // an infinite gradient with a finite loss: L = √w at w = 0
     const z = tf.variable(tf.scalar(0));
-    const inf = runFit({ variables: [z], optimizer: opt, epochs: 2, seed: 0, batches: () => [0], loss: () => tf.sqrt(z) as Scalar, divergence: {} });
+    const inf = runFit({
+      variables: [z],
+      optimizer: opt,
+      epochs: 2,
+      seed: 0,
+      batches: () => [0],
+      loss: () => tf.sqrt(z) as Scalar,
+      divergence: {},
+    });
     expect(inf.diverged).toEqual({ epoch: 1, reason: 'gradient norm Infinity at batch 1' });
     expect(z.dataSync()[0]).toBe(0);
     tf.dispose([w, z]);
@@ -254,7 +313,16 @@ describe('fit: divergence, early stop, stop', () => {
   it('a non-finite initial validation loss stops at epoch 0', () => {
     const w = tf.variable(tf.scalar(1));
     const opt = new SGD();
-    const res = runFit({ variables: [w], optimizer: opt, epochs: 3, seed: 0, batches: () => [0], loss: () => tf.square(w) as Scalar, validate: () => ({ loss: Number.NaN }), divergence: {} });
+    const res = runFit({
+      variables: [w],
+      optimizer: opt,
+      epochs: 3,
+      seed: 0,
+      batches: () => [0],
+      loss: () => tf.square(w) as Scalar,
+      validate: () => ({ loss: Number.NaN }),
+      divergence: {},
+    });
     expect(res.diverged).toEqual({ epoch: 0, reason: 'initial validation loss NaN' });
     expect(res.epochsRun).toBe(0);
     expect(w.dataSync()[0]).toBe(1);
@@ -289,7 +357,10 @@ describe('fit: divergence, early stop, stop', () => {
     expect(a.best).toEqual({ epoch: 2, value: 3 });
     expect(a.stopped?.epoch).toBe(4);
     expect(a.stopped?.reason).toMatch(/early stop: acc did not improve for 2 epochs \(best 3 at epoch 2\)/);
-    const b = scripted([0, 0.5, 0.55, 0.58, 0.7, 0.71], { monitor: { metric: 'acc', mode: 'max' }, earlyStop: { patience: 2, minDelta: 0.1 } });
+    const b = scripted([0, 0.5, 0.55, 0.58, 0.7, 0.71], {
+      monitor: { metric: 'acc', mode: 'max' },
+      earlyStop: { patience: 2, minDelta: 0.1 },
+    });
     expect(b.best).toEqual({ epoch: 1, value: 0.5 });
     expect(b.epochsRun).toBe(3);
   });
@@ -303,10 +374,19 @@ describe('fit: divergence, early stop, stop', () => {
   it('rejects bad options with messages naming them', () => {
     const w = tf.variable(tf.scalar(1));
     const opt = new SGD();
-    const base = { variables: [w] as Variable[], optimizer: opt, epochs: 1, seed: 0, batches: () => [0], loss: () => tf.square(w) as Scalar };
+    const base = {
+      variables: [w] as Variable[],
+      optimizer: opt,
+      epochs: 1,
+      seed: 0,
+      batches: () => [0],
+      loss: () => tf.square(w) as Scalar,
+    };
     expect(() => runFit({ ...base, variables: [] })).toThrow(/fit: options.variables must be a non-empty array of tf.Variable/);
     expect(() => runFit({ ...base, epochs: 1.5 })).toThrow(/fit: options.epochs must be an integer >= 0, got 1.5/);
-    expect(() => runFit({ ...base, optimizer: {} as StatefulOptimizer })).toThrow(/fit: options.optimizer must be an optimizer with step, getState and setState/);
+    expect(() => runFit({ ...base, optimizer: {} as StatefulOptimizer })).toThrow(
+      /fit: options.optimizer must be an optimizer with step, getState and setState/,
+    );
     expect(() => runFit({ ...base, clipNorm: -1 })).toThrow(/fit: options.clipNorm must be a finite number > 0, got -1/);
     expect(() => runFit({ ...base, monitor: { metric: 'acc' } })).toThrow(/options.monitor.metric "acc" needs options.validate/);
     expect(() => runFit({ ...base, validate: () => ({ acc: 1 }) })).toThrow(/fit: options.validate returned no "loss"/);

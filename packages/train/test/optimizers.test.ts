@@ -80,19 +80,42 @@ describe('optimizers', () => {
       for (let s = 0; s < 6; s++) {
         const idx = s < 4 ? [0, 1, 2] : [2, 0];
         const gs = idx.map((i) => tf.tensor(gAll[s]![i]!, shapes[i]!));
-        opt.step(idx.map((i) => vars[i]!), gs);
+        opt.step(
+          idx.map((i) => vars[i]!),
+          gs,
+        );
         tf.dispose(gs);
       }
       // Reference: a per-variable float64 loop; variables 0 and 2 see 6 gradients, variable 1 sees 4.
       // With a global step counter the coefficients of steps 5, 6 are those of t = 5, 6 for everyone.
       for (const i of [0, 2]) {
-        const want = reference(kind, theta[i]!, gAll.map((g) => g[i]!), lr);
+        const want = reference(
+          kind,
+          theta[i]!,
+          gAll.map((g) => g[i]!),
+          lr,
+        );
         const d = Array.from(vars[i]!.dataSync(), (x, k) => x - theta[i]![k]!);
-        expect(relErr(d, want.map((x, k) => x - theta[i]![k]!))).toBeLessThan(1e-5);
+        expect(
+          relErr(
+            d,
+            want.map((x, k) => x - theta[i]![k]!),
+          ),
+        ).toBeLessThan(1e-5);
       }
-      const want1 = reference(kind, theta[1]!, gAll.slice(0, 4).map((g) => g[1]!), lr);
+      const want1 = reference(
+        kind,
+        theta[1]!,
+        gAll.slice(0, 4).map((g) => g[1]!),
+        lr,
+      );
       const d1 = Array.from(vars[1]!.dataSync(), (x, k) => x - theta[1]![k]!);
-      expect(relErr(d1, want1.map((x, k) => x - theta[1]![k]!))).toBeLessThan(1e-5);
+      expect(
+        relErr(
+          d1,
+          want1.map((x, k) => x - theta[1]![k]!),
+        ),
+      ).toBeLessThan(1e-5);
       expect(opt.iterations).toBe(6);
       const before = tf.memory().numTensors;
       opt.dispose();
@@ -125,10 +148,30 @@ describe('optimizers', () => {
 describe('trainStep', () => {
   it('200 training steps (NAdam, clip 1.0, rollout loss) leave tf.memory().numTensors unchanged', () => {
     const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 16, layers: 3, activation: 'elu' }, undefined, { seed: 5 });
-    const ode = new NeuralODE(field, { method: { name: 'midpoint', a: [[0, 0], [0.5, 0]], b: [0, 1], c: [0, 0.5], order: 2 }, step: 0.1 });
-    const x0 = tf.tensor2d([[0.5, -0.5], [1, 0.2]]);
+    const ode = new NeuralODE(field, {
+      method: {
+        name: 'midpoint',
+        a: [
+          [0, 0],
+          [0.5, 0],
+        ],
+        b: [0, 1],
+        c: [0, 0.5],
+        order: 2,
+      },
+      step: 0.1,
+    });
+    const x0 = tf.tensor2d([
+      [0.5, -0.5],
+      [1, 0.2],
+    ]);
     const u = tf.tensor3d(Array.from({ length: 8 }, (_, k) => [[Math.sin(k)], [Math.cos(k)]]));
-    const y = tf.tensor3d(Array.from({ length: 8 }, (_, k) => [[0.1 * k, 0], [0, -0.1 * k]]));
+    const y = tf.tensor3d(
+      Array.from({ length: 8 }, (_, k) => [
+        [0.1 * k, 0],
+        [0, -0.1 * k],
+      ]),
+    );
     const opt = new NAdam({ learningRate: 5e-3 });
     const loss = () => mse(ode.rollout(x0, u), y);
     const first = trainStep(loss, opt, { clipNorm: 1, variables: field.variables }); // creates optimizer state
@@ -145,9 +188,17 @@ describe('trainStep', () => {
   it('flat path (own optimizer) equals clipByGlobalNorm + optimizer.step on the same gradients', () => {
     const field = new MlpVectorField({ states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' }, undefined, { seed: 9 });
     const twin = new MlpVectorField({ states: 2, inputs: 1, hidden: 8, layers: 3, activation: 'elu' }, field.getWeights(), {});
-    const x0 = tf.tensor2d([[0.5, -0.5], [1, 0.2]]);
+    const x0 = tf.tensor2d([
+      [0.5, -0.5],
+      [1, 0.2],
+    ]);
     const u = tf.tensor3d(Array.from({ length: 5 }, (_, k) => [[Math.sin(k)], [Math.cos(k)]]));
-    const y = tf.tensor3d(Array.from({ length: 5 }, (_, k) => [[0.3 * k, 0], [0, -0.3 * k]]));
+    const y = tf.tensor3d(
+      Array.from({ length: 5 }, (_, k) => [
+        [0.3 * k, 0],
+        [0, -0.3 * k],
+      ]),
+    );
     const a = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
     const b = new NeuralODE(twin, { method: 'midpoint', step: 0.1 });
     const optA = new NAdam({ learningRate: 1e-2 });
@@ -206,7 +257,9 @@ describe('trainStep: non-finite loss or gradient', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(NonFiniteStepError);
-      expect((err as NonFiniteStepError).message).toMatch(/trainStep: loss NaN is not finite \(loss NaN, gradient norm NaN\); the update was not applied/);
+      expect((err as NonFiniteStepError).message).toMatch(
+        /trainStep: loss NaN is not finite \(loss NaN, gradient norm NaN\); the update was not applied/,
+      );
       expect((err as NonFiniteStepError).loss).toBeNaN();
       expect(Array.from(v.dataSync())).toEqual([1, 2]);
       expect(tf.memory().numTensors).toBe(before);
@@ -226,7 +279,9 @@ describe('trainStep: non-finite loss or gradient', () => {
       /trainStep: gradient norm Infinity is not finite \(loss 0, gradient norm Infinity\)/,
     );
     expect(v.dataSync()[0]).toBe(0);
-    expect(() => trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { nonFinite: 'ignore' as 'skip' })).toThrow(/nonFinite must be 'throw' or 'skip', got "ignore"/);
+    expect(() => trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { nonFinite: 'ignore' as 'skip' })).toThrow(
+      /nonFinite must be 'throw' or 'skip', got "ignore"/,
+    );
     v.dispose();
     opt.dispose();
   });
@@ -237,7 +292,9 @@ describe('bad arguments', () => {
     expect(() => new Adam({ learningRate: -1 })).toThrow(/Adam: learningRate must be a finite number >= 0, got -1/);
     expect(() => new NAdam({ beta1: 1 })).toThrow(/NAdam: beta1 must be in \[0, 1\), got 1/);
     const v = tf.variable(tf.scalar(1));
-    expect(() => trainStep(() => tf.square(v) as tf.Scalar, new Adam(), { clipNorm: 0 })).toThrow(/clipNorm must be a finite number > 0, got 0/);
+    expect(() => trainStep(() => tf.square(v) as tf.Scalar, new Adam(), { clipNorm: 0 })).toThrow(
+      /clipNorm must be a finite number > 0, got 0/,
+    );
     expect(() => trainStep(() => tf.square(v) as tf.Scalar, {} as Adam)).toThrow(/optimizer must have step\(\) or applyGradients\(\)/);
     v.dispose();
   });
@@ -282,9 +339,21 @@ describe('SGD', () => {
         tf.dispose(gs);
       }
       vars.forEach((v, i) => {
-        const want = sgdReference(theta[i]!, grads.map((g) => g[i]!), 0.1, c.momentum, c.nesterov, c.weightDecay);
+        const want = sgdReference(
+          theta[i]!,
+          grads.map((g) => g[i]!),
+          0.1,
+          c.momentum,
+          c.nesterov,
+          c.weightDecay,
+        );
         const d = Array.from(v.dataSync(), (x, k) => x - theta[i]![k]!);
-        expect(relErr(d, want.map((x, k) => x - theta[i]![k]!))).toBeLessThan(1e-5);
+        expect(
+          relErr(
+            d,
+            want.map((x, k) => x - theta[i]![k]!),
+          ),
+        ).toBeLessThan(1e-5);
       });
       expect(opt.iterations).toBe(6);
       opt.dispose();
@@ -300,7 +369,11 @@ describe('SGD', () => {
 });
 
 describe('optimizer state', () => {
-  for (const make of [() => new Adam({ learningRate: 0.02 }), () => new NAdam({ learningRate: 0.02 }), () => new SGD({ learningRate: 0.02, momentum: 0.9 })]) {
+  for (const make of [
+    () => new Adam({ learningRate: 0.02 }),
+    () => new NAdam({ learningRate: 0.02 }),
+    () => new SGD({ learningRate: 0.02, momentum: 0.9 }),
+  ]) {
     it(`${make().constructor.name}: getState → JSON → setState on a fresh optimizer continues with identical numbers`, () => {
       const r = lcg(5);
       const theta = [Array.from({ length: 6 }, () => r()), Array.from({ length: 3 }, () => r())];

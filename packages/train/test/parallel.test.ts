@@ -115,9 +115,20 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
         yield { x0: rows(d.x0, ids, 0) as tf.Tensor2D, u: rows(d.u!, ids, 1) as tf.Tensor3D, y: rows(d.yAll, ids, 1) };
       }
     };
-    const common = { epochs: 3, seed: 'dp', batches, disposeBatch: (x: { x0: tf.Tensor; u: tf.Tensor; y: tf.Tensor }) => tf.dispose([x.x0, x.u, x.y]) };
+    const common = {
+      epochs: 3,
+      seed: 'dp',
+      batches,
+      disposeBatch: (x: { x0: tf.Tensor; u: tf.Tensor; y: tf.Tensor }) => tf.dispose([x.x0, x.u, x.y]),
+    };
     const optA = new NAdam({ learningRate: 1e-2 });
-    const ra = runFit({ ...common, variables: a.variables, optimizer: optA, clipNorm: 0.05, loss: (x) => mse(fastRollout(odeA, x.x0, x.u), x.y) });
+    const ra = runFit({
+      ...common,
+      variables: a.variables,
+      optimizer: optA,
+      clipNorm: 0.05,
+      loss: (x) => mse(fastRollout(odeA, x.x0, x.u), x.y),
+    });
     const optB = new NAdam({ learningRate: 1e-2 });
     const trainer = await DataParallelTrainer.create(odeB, optB, { replicas: 2, loss: 'all', clipNorm: 0.05 });
     trainers.push(trainer);
@@ -135,7 +146,15 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     const values = (vars: tf.Variable[]) => tf.tidy(() => Array.from(flatten(vars).dataSync()));
     expect(relErr(values(b.variables), values(a.variables))).toBeLessThan(1e-5);
     // a synchronous fit refuses an asynchronous step
-    expect(() => runFit({ ...common, variables: b.variables, optimizer: optB, loss: (x) => mse(fastRollout(odeB, x.x0, x.u), x.y), step: (() => Promise.resolve(1)) as never })).toThrow(/options.step returned a promise; use fitAsync/);
+    expect(() =>
+      runFit({
+        ...common,
+        variables: b.variables,
+        optimizer: optB,
+        loss: (x) => mse(fastRollout(odeB, x.x0, x.u), x.y),
+        step: (() => Promise.resolve(1)) as never,
+      }),
+    ).toThrow(/options.step returned a promise; use fitAsync/);
     await trainer.dispose();
     tf.dispose([d.x0, d.yAll, d.yFinal, d.u!]);
     optA.dispose();
@@ -148,7 +167,9 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     const field = new MlpVectorField({ states: 2, inputs: 0, hidden: 4, layers: 2, activation: 'elu' });
     const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
     const opt = new NAdam();
-    await expect(DataParallelTrainer.create(ode, opt, { replicas: 0 })).rejects.toThrow(/options.replicas must be an integer in \[1, 64\], got 0/);
+    await expect(DataParallelTrainer.create(ode, opt, { replicas: 0 })).rejects.toThrow(
+      /options.replicas must be an integer in \[1, 64\], got 0/,
+    );
     await expect(DataParallelTrainer.create(ode, opt, { loss: 'mean' as never })).rejects.toThrow(/options.loss must be 'final' or 'all'/);
     const plain = new NeuralODE({ states: 2, inputs: 0, variables: [], apply: (x: tf.Tensor2D) => x }, { method: 'euler', step: 1 });
     await expect(DataParallelTrainer.create(plain, opt)).rejects.toThrow(/field must be an MlpVectorField/);

@@ -13,7 +13,9 @@ describe('README', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(1); // the first block is the runnable example
     const file = `${pkgDir}test/.readme-example.mjs`;
     // The README example is TypeScript (examples/readme.ts, type-checked by tooling/release); strip the types.
-    const js = ts.transpileModule(blocks[0]!, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = ts.transpileModule(blocks[0]!, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     writeFileSync(file, js);
     try {
       const out = execFileSync(process.execPath, [file], { cwd: pkgDir, encoding: 'utf8' });

@@ -34,12 +34,13 @@ describe('package map', () => {
     expect(checkImports(fake, map)).toEqual([
       'packages/rk/src/a.ts: @sii/rk may not import @tensorflow/tfjs-core (allowed: @sii/linalg)',
       'packages/rk/src/b.ts: @sii/rk is universal and may not import node:fs',
-      "packages/init/src/c.ts: @sii/init imports @sii/mlp but its package.json does not declare it",
+      'packages/init/src/c.ts: @sii/init imports @sii/mlp but its package.json does not declare it',
     ]);
   });
 
   it('reads static, type-only, re-export and dynamic imports', () => {
-    const text = "import a from 'x';\nimport type { B } from '@s/y/sub';\nexport * from './z.js';\nconst m = await import('w');\nimport 'side';\n";
+    const text =
+      "import a from 'x';\nimport type { B } from '@s/y/sub';\nexport * from './z.js';\nconst m = await import('w');\nimport 'side';\n";
     expect(importsOf(text)).toEqual(['x', '@s/y/sub', './z.js', 'w', 'side']);
     expect(['@s/y/sub', 'x/deep/file.js', 'plain'].map(packageOf)).toEqual(['@s/y', 'x', 'plain']);
   });

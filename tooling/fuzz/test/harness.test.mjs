@@ -19,7 +19,8 @@ describe('fuzz harness', () => {
       { runs: 400, batch: 100 },
     );
     const counts = [0, 0, 0, 0];
-    for (let done = 0; done < 400; done += 100) for (const n of fc.sample(fc.integer({ min: 0, max: 99 }), { numRuns: 100, seed: 20240701 + done })) counts[n % 4]++;
+    for (let done = 0; done < 400; done += 100)
+      for (const n of fc.sample(fc.integer({ min: 0, max: 99 }), { numRuns: 100, seed: 20240701 + done })) counts[n % 4]++;
     expect(stats.cases).toBe(400);
     expect([stats.ok, stats.rejected, stats.unhelpful, stats.nonFinite]).toEqual(counts);
     expect(stats.examples.map((e) => e.kind)).toContain('unhelpful');
@@ -28,13 +29,31 @@ describe('fuzz harness', () => {
 
   it('counts slow cases as hangs and large resident-set growth as allocations', async () => {
     const slow = await fuzz(
-      { name: 'slow', source: 's', arbitrary: fc.constant(0), run: () => { const t = performance.now(); while (performance.now() - t < 30); return 1; } },
+      {
+        name: 'slow',
+        source: 's',
+        arbitrary: fc.constant(0),
+        run: () => {
+          const t = performance.now();
+          while (performance.now() - t < 30);
+          return 1;
+        },
+      },
       { runs: 3, hangMs: 10 },
     );
     expect(slow.hangs).toBe(3);
     const kept = [];
     const big = await fuzz(
-      { name: 'big', source: 's', arbitrary: fc.constant(0), run: () => { const a = new Uint8Array(64 * 2 ** 20).fill(1); kept.push(a); return 0; } },
+      {
+        name: 'big',
+        source: 's',
+        arbitrary: fc.constant(0),
+        run: () => {
+          const a = new Uint8Array(64 * 2 ** 20).fill(1);
+          kept.push(a);
+          return 0;
+        },
+      },
       { runs: 2, allocBytes: 48 * 2 ** 20 },
     );
     expect(big.allocations).toBeGreaterThanOrEqual(1);

@@ -23,12 +23,17 @@ describe('README examples', () => {
     for (const { name, dir } of publicPackages()) {
       const examplesDir = join(dir, 'examples');
       const examples = existsSync(examplesDir)
-        ? readdirSync(examplesDir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(examplesDir, f), 'utf8'))
+        ? readdirSync(examplesDir)
+            .filter((f) => f.endsWith('.ts'))
+            .map((f) => readFileSync(join(examplesDir, f), 'utf8'))
         : [];
       const readme = readFileSync(join(dir, 'README.md'), 'utf8');
       for (const [, block] of readme.matchAll(/```ts\n([\s\S]*?)```/g)) {
         if (!block.includes(`from '${name}`)) continue; // signatures, not examples
-        expect(examples.some((e) => e.includes(block)), `${name}: README block not in examples/*.ts:\n${block}`).toBe(true);
+        expect(
+          examples.some((e) => e.includes(block)),
+          `${name}: README block not in examples/*.ts:\n${block}`,
+        ).toBe(true);
         checked++;
       }
     }

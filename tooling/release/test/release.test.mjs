@@ -84,7 +84,16 @@ describe('release into the local registry', () => {
   it('publishes every public package at 0.2.0 with its CHANGELOG; private apps keep their version', (ctx) => {
     requireRegistry(ctx);
     const names = release.packages.map((p) => p.name).sort();
-    expect(names).toEqual(['@sii/cli', '@sii/datasets', '@sii/init', '@sii/linalg', '@sii/mlp', '@sii/neural-ode', '@sii/rk', '@sii/train']);
+    expect(names).toEqual([
+      '@sii/cli',
+      '@sii/datasets',
+      '@sii/init',
+      '@sii/linalg',
+      '@sii/mlp',
+      '@sii/neural-ode',
+      '@sii/rk',
+      '@sii/train',
+    ]);
     for (const p of release.packages) {
       expect(p.version, p.name).toBe(VERSION);
       expect(tarballs.get(p.name)?.files, p.name).toContain('CHANGELOG.md');
@@ -102,8 +111,14 @@ describe('release into the local registry', () => {
     requireRegistry(ctx);
     for (const [name, { file, files }] of tarballs) {
       expect(files, name).toContain('LICENSE');
-      expect(files.filter((f) => f.startsWith('src/')), name).toEqual([]);
-      expect(files.filter((f) => f.endsWith('.d.ts.map')), name).toEqual([]);
+      expect(
+        files.filter((f) => f.startsWith('src/')),
+        name,
+      ).toEqual([]);
+      expect(
+        files.filter((f) => f.endsWith('.d.ts.map')),
+        name,
+      ).toEqual([]);
       const manifest = execFileSync('tar', ['-xzOf', file, 'package/package.json'], { encoding: 'utf8' });
       expect(manifest, name).not.toContain('@sii/source');
       expect(manifest, name).not.toContain('workspace:');
@@ -112,7 +127,10 @@ describe('release into the local registry', () => {
       for (const map of maps.slice(0, 5)) {
         const json = JSON.parse(execFileSync('tar', ['-xzOf', file, `package/${map}`], { encoding: 'utf8' }));
         expect(json.sourcesContent?.length, `${name} ${map}`).toBe(json.sources.length);
-        expect(json.sourcesContent.every((s) => typeof s === 'string' && s.length > 0), `${name} ${map}`).toBe(true);
+        expect(
+          json.sourcesContent.every((s) => typeof s === 'string' && s.length > 0),
+          `${name} ${map}`,
+        ).toBe(true);
       }
     }
   });
@@ -136,7 +154,10 @@ describe('release into the local registry', () => {
     const problems = [];
     for (const [name, { file }] of tarballs) {
       try {
-        execFileSync(process.execPath, [attw, file, '--profile', 'esm-only', '--no-color', '--no-emoji', '--format', 'ascii'], { encoding: 'utf8', stdio: 'pipe' });
+        execFileSync(process.execPath, [attw, file, '--profile', 'esm-only', '--no-color', '--no-emoji', '--format', 'ascii'], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+        });
       } catch (e) {
         problems.push(`${name}:\n${e.stdout}${e.stderr}`);
       }
@@ -177,7 +198,8 @@ describe('consumers outside the workspace', () => {
       'src/example.cts': example,
       'tsconfig.json': nodeNextConfig(['src/example.mts', 'src/example.cts']),
       'tsconfig.bundler.json': bundlerConfig(['src/example.mts']),
-      'plain-require.cjs': "const rk = require('@sii/rk');\nconsole.log(rk.getTableau('rk38').order, require('@sii/rk/package.json').version);\n",
+      'plain-require.cjs':
+        "const rk = require('@sii/rk');\nconsole.log(rk.getTableau('rk38').order, require('@sii/rk/package.json').version);\n",
     });
     typecheck(dir, 'tsconfig.json'); // emits out/example.mjs (import) and out/example.cjs (require)
     typecheck(dir, 'tsconfig.bundler.json');
@@ -206,7 +228,7 @@ describe('consumers outside the workspace', () => {
         "import { Rng, isRng } from '@sii/linalg';",
         "import { siiInit } from '@sii/init';",
         "const spec = { states: 4, inputs: 1, hidden: 16, layers: 3, activation: 'elu' } as const;",
-        '// new Rng(42) is from the top-level (other) copy; seed: 42 makes an Rng inside @sii/init\'s copy.',
+        "// new Rng(42) is from the top-level (other) copy; seed: 42 makes an Rng inside @sii/init's copy.",
         "const a = siiInit({ ...spec, solver: 'midpoint', h: 0.1, rng: new Rng(42) });",
         "const b = siiInit({ ...spec, solver: 'midpoint', h: 0.1, seed: 42 });",
         'const same = a.weights.every((w, i) => w.data.every((x, j) => x === b.weights[i].data[j]));',

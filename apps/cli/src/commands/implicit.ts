@@ -47,7 +47,12 @@ export async function implicitCommand(
   const progress =
     opts.progress === 'off'
       ? createProgress({ total: tasks.length, title: 'implicit', plain: true, stream: devNull() })
-      : createProgress({ total: tasks.length, title: 'implicit-regularization', plain: opts.progress === 'plain' ? true : opts.progress === 'bar' ? false : undefined, epochEvery: 0 });
+      : createProgress({
+          total: tasks.length,
+          title: 'implicit-regularization',
+          plain: opts.progress === 'plain' ? true : opts.progress === 'bar' ? false : undefined,
+          epochEvery: 0,
+        });
   const runner = opts.runner ?? new WorkerRunner<ImplicitTask, ImplicitResult>(Math.max(1, opts.workers));
   const results: ImplicitResult[] = [];
   const errors: string[] = [];
@@ -63,7 +68,15 @@ export async function implicitCommand(
       onError: (slot, t, e) => {
         progress.finish(slot, `${t.solver}`, `failed: ${e.message.split('\n')[0]}`);
         errors.push(`${t.solver} ${t.seed}: ${e.message}`);
-        results.push({ solver: t.solver, seed: t.seed, poles: [], initialLoss: Number.NaN, finalLoss: Number.NaN, diverged: true, wallMs: 0 });
+        results.push({
+          solver: t.solver,
+          seed: t.seed,
+          poles: [],
+          initialLoss: Number.NaN,
+          finalLoss: Number.NaN,
+          diverged: true,
+          wallMs: 0,
+        });
       },
     });
   } finally {
@@ -74,7 +87,8 @@ export async function implicitCommand(
     run.setStatus('failed');
     throw new Error(`--fail-fast: student ${firstErrors(errors, 1)}; stopped`);
   }
-  const order = (r: ImplicitResult) => c.solvers.indexOf(r.solver) * 1e6 + tasks.findIndex((t) => t.seed === r.seed && t.solver === r.solver);
+  const order = (r: ImplicitResult) =>
+    c.solvers.indexOf(r.solver) * 1e6 + tasks.findIndex((t) => t.seed === r.seed && t.solver === r.solver);
   results.sort((a, b) => order(a) - order(b));
   const h = c.train.h;
   run.writeJson('results.json', {
@@ -97,13 +111,19 @@ export async function implicitCommand(
   run.addFigure({
     file: 'implicit-regularization-kde.svg',
     svg,
-    caption: 'Kernel density of the students’ poles at the origin after training (hλ), per solver, over the regions of euler, midpoint, kutta3, rk4; × marks the teacher’s poles.',
+    caption:
+      'Kernel density of the students’ poles at the origin after training (hλ), per solver, over the regions of euler, midpoint, kutta3, rk4; × marks the teacher’s poles.',
   });
   const table = {
     head: ['solver', 'students', 'diverged', 'median final MSE'],
     rows: c.solvers.map((s) => {
       const rs = results.filter((r) => r.solver === s);
-      return [s, String(rs.length), String(rs.filter((r) => r.diverged).length), sig(median(rs.map((r) => r.finalLoss).filter(Number.isFinite)))];
+      return [
+        s,
+        String(rs.length),
+        String(rs.filter((r) => r.diverged).length),
+        sig(median(rs.map((r) => r.finalLoss).filter(Number.isFinite))),
+      ];
     }),
   };
   const report = run.finish('Implicit regularization by the solver', [

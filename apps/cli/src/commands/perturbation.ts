@@ -112,7 +112,9 @@ export async function perturbationCommand(opts: PerturbationConfig & Pick<Common
     summary: rows,
     simulations: sim.sims,
   });
-  const points = sim.sims.flatMap((s) => s.y.flatMap((v, k) => v.map((x, i) => ({ x: s.t[k], y: x, series: `x${i + 1}`, panel: s.method }))));
+  const points = sim.sims.flatMap((s) =>
+    s.y.flatMap((v, k) => v.map((x, i) => ({ x: s.t[k], y: x, series: `x${i + 1}`, panel: s.method }))),
+  );
   run.addFigure({
     file: 'perturbation-response.svg',
     svg: await lineChart({
@@ -138,7 +140,11 @@ export async function perturbationCommand(opts: PerturbationConfig & Pick<Common
   const hl = sim.poles.map(([re, im]) => ({ re: re * config.h, im: im * config.h, group: 'hλ' }));
   run.addFigure({
     file: 'perturbation-poles.svg',
-    svg: await regionsChart({ regions: regionCurves(DEFAULT_REGION_METHODS), poles: hl, title: 'Poles of the system (hλ) over the stability regions' }),
+    svg: await regionsChart({
+      regions: regionCurves(DEFAULT_REGION_METHODS),
+      poles: hl,
+      title: 'Poles of the system (hλ) over the stability regions',
+    }),
     caption: `hλ of the system (×) over the regions of ${DEFAULT_REGION_METHODS.join(', ')}: the complex pair lies outside the Euler disk but inside RK4's region.`,
   });
   const table = {

@@ -44,7 +44,12 @@ export async function quickstartCommand(opts: CommonOptions & { config: Quicksta
       figures: linked(tsr.dir, tsr.figures),
     },
     { title: 'Stability regions', links: fullRun(stab.dir), figures: linked(stab.dir, stab.figures) },
-    { title: 'Perturbation: Euler vs RK4 at the same h', table: pert.table, links: fullRun(pert.dir), figures: linked(pert.dir, pert.figures) },
+    {
+      title: 'Perturbation: Euler vs RK4 at the same h',
+      table: pert.table,
+      links: fullRun(pert.dir),
+      figures: linked(pert.dir, pert.figures),
+    },
     { title: 'Stability intervals', table: stab.table },
   ];
   // results.json: what the seed fixes; the elapsed time and the (timestamped) sub-run folders go to timings.json.
@@ -54,7 +59,11 @@ export async function quickstartCommand(opts: CommonOptions & { config: Quicksta
     runs: { stability: rel(stab.dir), perturbation: rel(pert.dir), teacherStudent: rel(tsr.dir) },
     teacherStudent: { elapsedMs: tsr.summary.elapsedMs, trainingWallMs: tsr.summary.trainingWallMs },
   });
-  const curves = readFileSync(join(tsr.dir, RUN_FILES.lines), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ValCurves[number]);
+  const curves = readFileSync(join(tsr.dir, RUN_FILES.lines), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ValCurves[number]);
   const report = run.finish('sii quickstart', sections, interpretComparison(tsr.summary, ts.student.epochs, curves));
   io.print(textTable(tsr.table));
   io.print(tsr.lines?.[0] ?? '');

@@ -36,7 +36,16 @@ export type ReproduceScale = 'laptop' | 'paper' | 'tiny';
 export const REPRODUCE_SCALES: readonly ReproduceScale[] = ['laptop', 'paper', 'tiny'];
 
 /** The built-in studies, in the order they run. */
-export const STUDY_NAMES = ['ts-incl', 'ts-excl', 'perturbation', 'implicit', 'pixel', 'latent', 'forecast-tanks', 'forecast-duffing'] as const;
+export const STUDY_NAMES = [
+  'ts-incl',
+  'ts-excl',
+  'perturbation',
+  'implicit',
+  'pixel',
+  'latent',
+  'forecast-tanks',
+  'forecast-duffing',
+] as const;
 export type BuiltInStudy = (typeof STUDY_NAMES)[number];
 /** Forecasting data sets read from files: a study `forecast-<name>` only when `--data <name>=<file>` is given. */
 export const FILE_FORECAST_DATASETS = ['airquality', 'activity', 'engine'] as const;
@@ -86,7 +95,10 @@ export const EXPERIMENT_OVERRIDES: Record<ReproduceScale, Record<string, Record<
 };
 
 /** Implicit regularization per scale (students per solver, epochs); other values: the command's defaults. */
-export const IMPLICIT_SCALE: Record<ReproduceScale, { students: number; epochs: number; trajectories?: number; samples?: number; hidden?: number }> = {
+export const IMPLICIT_SCALE: Record<
+  ReproduceScale,
+  { students: number; epochs: number; trajectories?: number; samples?: number; hidden?: number }
+> = {
   laptop: { students: 4, epochs: 150 },
   paper: { students: 10, epochs: 150 },
   tiny: { students: 1, epochs: 2, trajectories: 1, samples: 12, hidden: 6 },
@@ -150,11 +162,13 @@ const CLAIMS: Record<string, { claim: string; statement: string }> = {
   },
   'ts-excl': {
     claim: 'Teacher–student, poles outside RK4 (excl)',
-    statement: 'SII students reach a lower minimum validation loss than baseline students also when the teacher’s poles lie outside the solver’s region (Figure 5).',
+    statement:
+      'SII students reach a lower minimum validation loss than baseline students also when the teacher’s poles lie outside the solver’s region (Figure 5).',
   },
   perturbation: {
     claim: 'Perturbation figure',
-    statement: 'For a pole pair outside the Euler disk but inside RK4’s region, Euler keeps oscillating (does not decay) while RK4 decays (first figure).',
+    statement:
+      'For a pole pair outside the Euler disk but inside RK4’s region, Euler keeps oscillating (does not decay) while RK4 decays (first figure).',
   },
   implicit: {
     claim: 'Implicit regularization by the solver',
@@ -191,7 +205,14 @@ export function makeReproduceConfig(
   for (const setting of ['incl', 'excl'] as const) {
     if (!studies.includes(`ts-${setting}`)) continue;
     const s = TS_SCALE[scale];
-    config.teacherStudent[setting] = teacherStudentConfig({ ...defaultsOf('teacher-student'), ...s.overrides, setting, seed, teachers: s.teachers, epochs: s.epochs });
+    config.teacherStudent[setting] = teacherStudentConfig({
+      ...defaultsOf('teacher-student'),
+      ...s.overrides,
+      setting,
+      seed,
+      teachers: s.teachers,
+      epochs: s.epochs,
+    });
   }
   if (studies.includes('implicit')) {
     const d = { ...defaultsOf('implicit-regularization'), ...IMPLICIT_SCALE[scale] } as Record<string, unknown>;
@@ -218,18 +239,37 @@ export function makeReproduceConfig(
       },
     };
   }
-  const seedsFor = (kind: 'pixel' | 'latent' | 'forecast', preset: Record<string, unknown>) => EXPERIMENT_SEEDS[scale][kind] ?? (preset.seeds as number);
+  const seedsFor = (kind: 'pixel' | 'latent' | 'forecast', preset: Record<string, unknown>) =>
+    EXPERIMENT_SEEDS[scale][kind] ?? (preset.seeds as number);
   const base = (preset: Record<string, unknown>, kind: 'pixel' | 'latent' | 'forecast') => {
-    const c: Record<string, unknown> = { ...preset, scale, seed, seeds: seedsFor(kind, preset), inits: ['sii', 'baseline'] as InitName[], backend: 'wasm', compensation: preset.compensation ?? 'none' };
+    const c: Record<string, unknown> = {
+      ...preset,
+      scale,
+      seed,
+      seeds: seedsFor(kind, preset),
+      inits: ['sii', 'baseline'] as InitName[],
+      backend: 'wasm',
+      compensation: preset.compensation ?? 'none',
+    };
     delete c.siiPreset;
     return c;
   };
   for (const study of studies) {
-    if (study === 'pixel') config.experiments[study] = { ...base(pixelPreset(scale, 'smnist'), 'pixel'), dataset: 'smnist', data: null } as unknown as PixelConfig;
-    else if (study === 'latent') config.experiments[study] = { ...base(latentPreset(scale), 'latent'), system: 'mass-spring' } as unknown as LatentConfig;
+    if (study === 'pixel')
+      config.experiments[study] = {
+        ...base(pixelPreset(scale, 'smnist'), 'pixel'),
+        dataset: 'smnist',
+        data: null,
+      } as unknown as PixelConfig;
+    else if (study === 'latent')
+      config.experiments[study] = { ...base(latentPreset(scale), 'latent'), system: 'mass-spring' } as unknown as LatentConfig;
     else if (study.startsWith('forecast-')) {
       const dataset = study.slice('forecast-'.length);
-      config.experiments[study] = { ...base(forecastPreset(scale), 'forecast'), dataset, data: data[dataset as FileForecastDataset] ?? null } as unknown as ForecastConfig;
+      config.experiments[study] = {
+        ...base(forecastPreset(scale), 'forecast'),
+        dataset,
+        data: data[dataset as FileForecastDataset] ?? null,
+      } as unknown as ForecastConfig;
     }
     const overrides = EXPERIMENT_OVERRIDES[scale][study];
     if (overrides && config.experiments[study]) Object.assign(config.experiments[study], overrides);
@@ -264,11 +304,19 @@ const quiet = (io: Io): Io => ({ print: () => {}, note: io.note });
 async function teacherStudentStudy(setting: 'incl' | 'excl', ctx: StudyContext): Promise<Omit<StudyOutcome, 'wallMs'>> {
   const config = ctx.run.record.config.teacherStudent[setting]!;
   const res = await teacherStudentCommand(
-    { out: ctx.base, seed: config.seed, progress: ctx.opts.progress, workers: ctx.opts.workers, ...(ctx.resumeDir ? { resume: ctx.resumeDir } : { config }) },
+    {
+      out: ctx.base,
+      seed: config.seed,
+      progress: ctx.opts.progress,
+      workers: ctx.opts.workers,
+      ...(ctx.resumeDir ? { resume: ctx.resumeDir } : { config }),
+    },
     quiet(ctx.io),
   );
   const sub = Run.open<TeacherStudentConfig>(res.dir, 'teacher-student');
-  const results = [...finishedTeachers(sub, config.teachers).values()].filter((r) => r.runs.sii && r.runs.baseline).sort((a, b) => a.teacher - b.teacher);
+  const results = [...finishedTeachers(sub, config.teachers).values()]
+    .filter((r) => r.runs.sii && r.runs.baseline)
+    .sort((a, b) => a.teacher - b.teacher);
   const v = pairedVerdict(
     results.map((r) => r.runs.sii!.minValLoss),
     results.map((r) => r.runs.baseline!.minValLoss),
@@ -299,7 +347,11 @@ async function teacherStudentStudy(setting: 'incl' | 'excl', ctx: StudyContext):
       ]),
     });
   }
-  if (s.analysis) tables.push({ head: ['init', 'final poles', `inside ${s.analysis.solver}`], rows: s.analysis.finalPoles.map((p) => [p.init, String(p.poles), String(p.inside)]) });
+  if (s.analysis)
+    tables.push({
+      head: ['init', 'final poles', `inside ${s.analysis.solver}`],
+      rows: s.analysis.finalPoles.map((p) => [p.init, String(p.poles), String(p.inside)]),
+    });
   return {
     row: {
       study: `ts-${setting}`,
@@ -335,7 +387,8 @@ async function perturbationStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 
       ...claimOf('perturbation'),
       measurement: `[${scale}] pair hλ = ${re} ± ${im}i: Euler |R| = ${sig(euler.growthComplex, 5)}, amplitude end/start ${sig(euler.amplitudeRatio, 3)}; RK4 |R| = ${sig(rk4.growthComplex, 5)}, amplitude end/start ${sig(rk4.amplitudeRatio, 3)}.`,
       verdict: holds ? 'reproduced' : 'not reproduced',
-      statistic: 'exact computation (no sampling): holds iff Euler |R(hλ)| ≥ 1 and amplitude ratio ≥ 1, RK4 |R(hλ)| < 1 and amplitude ratio < 1',
+      statistic:
+        'exact computation (no sampling): holds iff Euler |R(hλ)| ≥ 1 and amplitude ratio ≥ 1, RK4 |R(hλ)| < 1 and amplitude ratio < 1',
       scale,
     },
     dir: relative(ctx.run.dir, res.dir),
@@ -349,12 +402,17 @@ async function perturbationStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 
 
 async function implicitStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 'wallMs'>> {
   const c = ctx.run.record.config.implicit!;
-  const res = await implicitCommand({ out: ctx.base, seed: c.seed, progress: ctx.opts.progress, workers: ctx.opts.workers, config: c }, quiet(ctx.io));
+  const res = await implicitCommand(
+    { out: ctx.base, seed: c.seed, progress: ctx.opts.progress, workers: ctx.opts.workers, config: c },
+    quiet(ctx.io),
+  );
   const out = readJson<{ students: ImplicitResult[] }>(join(res.dir, RUN_FILES.results));
   const h = c.train.h;
   const perSolver = c.solvers.map((solver) => {
     const students = out.students.filter((s) => s.solver === solver);
-    const ok = students.filter((s) => !s.diverged && s.poles.length > 0 && s.poles.every(([pr, pi]) => insideRegion(solver, [pr * h, pi * h])));
+    const ok = students.filter(
+      (s) => !s.diverged && s.poles.length > 0 && s.poles.every(([pr, pi]) => insideRegion(solver, [pr * h, pi * h])),
+    );
     return { solver, students: students.length, inside: ok.length };
   });
   const successes = perSolver.reduce((a, s) => a + s.inside, 0);
@@ -373,7 +431,13 @@ async function implicitStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 'wal
     dir: relative(ctx.run.dir, res.dir),
     title: 'Implicit regularization by the solver',
     text: `Teacher hλ = −0.2, −0.3 ± 1.2i (outside the Euler disk); ${c.students} students per solver (${c.solvers.join(', ')}), ${c.train.epochs} epochs.`,
-    tables: [res.table, { head: ['solver', 'students', 'all poles inside its region'], rows: perSolver.map((s) => [s.solver, String(s.students), String(s.inside)]) }],
+    tables: [
+      res.table,
+      {
+        head: ['solver', 'students', 'all poles inside its region'],
+        rows: perSolver.map((s) => [s.solver, String(s.students), String(s.inside)]),
+      },
+    ],
     figures: res.figures.map((f) => ({ file: f.file, caption: f.caption })),
     details: { perSolver, verdict: v },
   };
@@ -382,13 +446,27 @@ async function implicitStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 'wal
 async function experimentStudy(study: string, ctx: StudyContext): Promise<Omit<StudyOutcome, 'wallMs'>> {
   const config = ctx.run.record.config.experiments[study]!;
   const kind = study === 'pixel' ? 'pixel' : study === 'latent' ? 'latent' : 'forecast';
-  const def = (kind === 'pixel' ? pixelDefinition : kind === 'latent' ? latentDefinition : forecastDefinition) as unknown as ExperimentDefinition<BaseExperimentConfig>;
+  const def = (kind === 'pixel'
+    ? pixelDefinition
+    : kind === 'latent'
+      ? latentDefinition
+      : forecastDefinition) as unknown as ExperimentDefinition<BaseExperimentConfig>;
   const res = await runExperiment(
     def,
-    { out: ctx.base, seed: config.seed, progress: ctx.opts.progress, workers: ctx.opts.workers, ...(ctx.resumeDir ? { resume: ctx.resumeDir } : { config }) },
+    {
+      out: ctx.base,
+      seed: config.seed,
+      progress: ctx.opts.progress,
+      workers: ctx.opts.workers,
+      ...(ctx.resumeDir ? { resume: ctx.resumeDir } : { config }),
+    },
     quiet(ctx.io),
   );
-  const metric = { pixel: { key: 'testAccuracy', label: 'test accuracy', lower: false, scale: 100, unit: ' %' }, latent: { key: 'nmse', label: 'test NMSE', lower: true, scale: 1, unit: '' }, forecast: { key: 'testMse', label: 'test MSE', lower: true, scale: 1, unit: '' } }[kind];
+  const metric = {
+    pixel: { key: 'testAccuracy', label: 'test accuracy', lower: false, scale: 100, unit: ' %' },
+    latent: { key: 'nmse', label: 'test NMSE', lower: true, scale: 1, unit: '' },
+    forecast: { key: 'testMse', label: 'test MSE', lower: true, scale: 1, unit: '' },
+  }[kind];
   const byRun = new Map<number, Partial<Record<InitName, number>>>();
   for (const r of res.results as ArmResult[]) {
     const e = byRun.get(r.run) ?? {};
@@ -406,7 +484,12 @@ async function experimentStudy(study: string, ctx: StudyContext): Promise<Omit<S
     return f.length ? f.reduce((a, b) => a + b, 0) / f.length : Number.NaN;
   };
   const m = (init: InitName) => sig(mean(pairs.map(([, e]) => e[init]!)) * metric.scale, 4);
-  const name = kind === 'pixel' ? (config as unknown as PixelConfig).dataset : kind === 'latent' ? (config as unknown as LatentConfig).system : (config as unknown as ForecastConfig).dataset;
+  const name =
+    kind === 'pixel'
+      ? (config as unknown as PixelConfig).dataset
+      : kind === 'latent'
+        ? (config as unknown as LatentConfig).system
+        : (config as unknown as ForecastConfig).dataset;
   const scale = `${config.scale}: ${config.seeds} runs per init, ${config.epochs} epochs`;
   return {
     row: {
@@ -440,7 +523,10 @@ export const OUTCOMES_DIR = 'outcomes';
 export const STUDIES_DIR = 'studies';
 
 export function claimsTable(rows: readonly ClaimRow[]): Table {
-  return { head: ['claim', "paper's statement", 'our measurement', 'verdict', 'statistic'], rows: rows.map((r) => [r.claim, r.statement, r.measurement, r.verdict, r.statistic]) };
+  return {
+    head: ['claim', "paper's statement", 'our measurement', 'verdict', 'statistic'],
+    rows: rows.map((r) => [r.claim, r.statement, r.measurement, r.verdict, r.statistic]),
+  };
 }
 
 export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<{ dir: string; report: string; rows: ClaimRow[] }> {
@@ -505,16 +591,29 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
       .filter((f) => existsSync(f.path))
       .map((f) => ({ file: `${s}-${f.file}`, svg: readFileSync(f.path, 'utf8'), caption: f.caption }));
     for (const f of figures) run.addFigure(f);
-    sections.push({ title: o.title, text: `${o.row.measurement} Verdict: ${o.row.verdict} (${o.row.statistic}). ${o.text} Sub-run: ${o.dir}.`, table: o.tables[0], figures: [] });
+    sections.push({
+      title: o.title,
+      text: `${o.row.measurement} Verdict: ${o.row.verdict} (${o.row.statistic}). ${o.text} Sub-run: ${o.dir}.`,
+      table: o.tables[0],
+      figures: [],
+    });
     for (const t of o.tables.slice(1)) sections.push({ title: `${o.title}: details`, table: t });
     if (figures.length) sections.push({ title: `${o.title}: figures`, figures });
   }
   sections.push({
     title: 'Wall times',
-    text: `Scale ${config.scale}. Laptop-scale estimate from the per-study timings in the CLI README: ${sig(config.studies.reduce((a, s) => a + laptopEstimateMinutes(s), 0), 3)} min in total on a 2-core machine.`,
+    text: `Scale ${config.scale}. Laptop-scale estimate from the per-study timings in the CLI README: ${sig(
+      config.studies.reduce((a, s) => a + laptopEstimateMinutes(s), 0),
+      3,
+    )} min in total on a 2-core machine.`,
     table: {
       head: ['study', 'scale', 'wall s', 'laptop estimate min'],
-      rows: config.studies.map((s) => [s, outcomes.get(s)!.row.scale, (outcomes.get(s)!.wallMs / 1000).toFixed(1), sig(laptopEstimateMinutes(s), 2)]),
+      rows: config.studies.map((s) => [
+        s,
+        outcomes.get(s)!.row.scale,
+        (outcomes.get(s)!.wallMs / 1000).toFixed(1),
+        sig(laptopEstimateMinutes(s), 2),
+      ]),
     },
   });
   run.writeJson(RUN_FILES.results, {
@@ -522,7 +621,9 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
     alpha: VERDICT_ALPHA,
     rule: VERDICT_RULE_TEXT,
     claims: rows,
-    studies: Object.fromEntries(config.studies.map((s) => [s, { dir: outcomes.get(s)!.dir, wallMs: outcomes.get(s)!.wallMs, verdict: outcomes.get(s)!.row.verdict }])),
+    studies: Object.fromEntries(
+      config.studies.map((s) => [s, { dir: outcomes.get(s)!.dir, wallMs: outcomes.get(s)!.wallMs, verdict: outcomes.get(s)!.row.verdict }]),
+    ),
     elapsedMs,
   });
   const report = run.finish(`sii reproduce (${config.scale} scale): the paper's claims`, sections);

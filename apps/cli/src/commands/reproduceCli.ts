@@ -3,12 +3,23 @@ import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKERS, parseInteger, parseList, teacherStudentConfig } from '../cli.js';
 import type { Io } from './common.js';
-import { FILE_FORECAST_DATASETS, type FileForecastDataset, makeReproduceConfig, REPRODUCE_SCALES, type ReproduceScale, reproduceCommand, STUDY_NAMES } from './reproduce.js';
+import {
+  FILE_FORECAST_DATASETS,
+  type FileForecastDataset,
+  makeReproduceConfig,
+  REPRODUCE_SCALES,
+  type ReproduceScale,
+  reproduceCommand,
+  STUDY_NAMES,
+} from './reproduce.js';
 
 /** `--data name=file[,name=file]`: forecast data files (airquality, activity, engine); each file must exist. */
 export function parseDataFiles(v: string): Partial<Record<FileForecastDataset, string>> {
   const out: Partial<Record<FileForecastDataset, string>> = {};
-  for (const item of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)=(.+)$/.exec(item);
     if (!m || !FILE_FORECAST_DATASETS.includes(m[1] as FileForecastDataset)) {
       throw new InvalidArgumentError(`expected name=file with name one of ${FILE_FORECAST_DATASETS.join(', ')}, got "${item}"`);
@@ -35,35 +46,78 @@ export function registerReproduce(program: Command, io: Io): void {
   const studies = [...STUDY_NAMES, ...FILE_FORECAST_DATASETS.map((d) => `forecast-${d}`)];
   const cmd = program
     .command('reproduce')
-    .description("Every study of the paper in turn (each its own resumable sub-run), then one report whose first table is the paper's claims with a verdict each")
-    .addOption(new Option('--scale <scale>', "'laptop' (under 90 min on 2 cores), 'paper' (500 teachers, the paper's presets; hours to days), 'tiny' (smoke test)").choices([...REPRODUCE_SCALES]).default('laptop'))
-    .addOption(new Option('--only <list>', `studies to run (comma-separated; default all of ${STUDY_NAMES.join(', ')})`).argParser(parseList(studies)))
-    .addOption(new Option('--data <name=file,...>', `forecast data files (${FILE_FORECAST_DATASETS.join(', ')}); each adds a study forecast-<name>`).argParser(parseDataFiles))
+    .description(
+      "Every study of the paper in turn (each its own resumable sub-run), then one report whose first table is the paper's claims with a verdict each",
+    )
+    .addOption(
+      new Option(
+        '--scale <scale>',
+        "'laptop' (under 90 min on 2 cores), 'paper' (500 teachers, the paper's presets; hours to days), 'tiny' (smoke test)",
+      )
+        .choices([...REPRODUCE_SCALES])
+        .default('laptop'),
+    )
+    .addOption(
+      new Option('--only <list>', `studies to run (comma-separated; default all of ${STUDY_NAMES.join(', ')})`).argParser(
+        parseList(studies),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--data <name=file,...>',
+        `forecast data files (${FILE_FORECAST_DATASETS.join(', ')}); each adds a study forecast-<name>`,
+      ).argParser(parseDataFiles),
+    )
     .addOption(new Option('--resume <run>', 'continue an interrupted reproduce run folder with its stored configuration'))
     .addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'))
     .addOption(new Option('--seed <n>', 'base seed of every study').argParser(parseInteger(0)).default(0))
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'))
-    .addOption(new Option('--workers <n>', 'worker threads (one model each)').argParser(parseInteger(1)).default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`))
-    .addOption(new Option('--abort-after <n>', 'testing aid: kill the process after n studies finished').argParser(parseInteger(1)).hideHelp());
+    .addOption(
+      new Option('--workers <n>', 'worker threads (one model each)')
+        .argParser(parseInteger(1))
+        .default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
+    )
+    .addOption(
+      new Option('--abort-after <n>', 'testing aid: kill the process after n studies finished').argParser(parseInteger(1)).hideHelp(),
+    );
   cmd.action(async (o) => {
     const resume = o.resume as string | undefined;
     if (resume) {
       const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter']);
-      const changed = cmd.options.filter((opt) => !allowed.has(opt.attributeName()) && cmd.getOptionValueSource(opt.attributeName()) === 'cli').map((opt) => opt.long);
+      const changed = cmd.options
+        .filter((opt) => !allowed.has(opt.attributeName()) && cmd.getOptionValueSource(opt.attributeName()) === 'cli')
+        .map((opt) => opt.long);
       if (changed.length) {
-        throw new InvalidArgumentError(`--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers and --progress apply)`);
+        throw new InvalidArgumentError(
+          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers and --progress apply)`,
+        );
       }
     }
-    const common = { out: o.out as string, progress: o.progress as 'auto' | 'bar' | 'plain' | 'off', workers: o.workers as number, abortAfter: o.abortAfter as number | undefined };
+    const common = {
+      out: o.out as string,
+      progress: o.progress as 'auto' | 'bar' | 'plain' | 'off',
+      workers: o.workers as number,
+      abortAfter: o.abortAfter as number | undefined,
+    };
     if (resume) {
       await reproduceCommand({ ...common, resume }, io);
       return;
     }
     const only = o.only as string[] | undefined;
     const data = (o.data as Partial<Record<FileForecastDataset, string>> | undefined) ?? {};
-    const missing = (only ?? []).filter((s) => s.startsWith('forecast-') && FILE_FORECAST_DATASETS.includes(s.slice(9) as FileForecastDataset) && !data[s.slice(9) as FileForecastDataset]);
-    if (missing.length) throw new InvalidArgumentError(`--only ${missing.join(', ')} needs --data ${missing.map((s) => `${s.slice(9)}=<file>`).join(',')}`);
-    const config = makeReproduceConfig({ scale: o.scale as ReproduceScale, seed: o.seed as number, only, data }, defaultsOf(program), teacherStudentConfig);
+    const missing = (only ?? []).filter(
+      (s) =>
+        s.startsWith('forecast-') &&
+        FILE_FORECAST_DATASETS.includes(s.slice(9) as FileForecastDataset) &&
+        !data[s.slice(9) as FileForecastDataset],
+    );
+    if (missing.length)
+      throw new InvalidArgumentError(`--only ${missing.join(', ')} needs --data ${missing.map((s) => `${s.slice(9)}=<file>`).join(',')}`);
+    const config = makeReproduceConfig(
+      { scale: o.scale as ReproduceScale, seed: o.seed as number, only, data },
+      defaultsOf(program),
+      teacherStudentConfig,
+    );
     await reproduceCommand({ ...common, config }, io);
   });
 }

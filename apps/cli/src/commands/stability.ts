@@ -1,12 +1,5 @@
 /** `sii stability`: stability intervals of every registered tableau and the nested-regions figure. */
-import {
-  formatStabilityTable,
-  getTableau,
-  type StabilityRow,
-  stabilityPolynomial,
-  stabilityTable,
-  tableauNames,
-} from '@sii/rk';
+import { formatStabilityTable, getTableau, type StabilityRow, stabilityPolynomial, stabilityTable, tableauNames } from '@sii/rk';
 
 export type { StabilityRow };
 import { regionsChart } from '../charts.js';
@@ -34,7 +27,11 @@ export function sig10(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(10) : String(x);
 }
 
-export async function stabilityFigure(methods: readonly string[], poles: { re: number; im: number }[] = [], title?: string): Promise<string> {
+export async function stabilityFigure(
+  methods: readonly string[],
+  poles: { re: number; im: number }[] = [],
+  title?: string,
+): Promise<string> {
   return regionsChart({
     regions: regionCurves(methods),
     poles: poles.map((p) => ({ ...p, group: 'hλ' })),

@@ -259,7 +259,9 @@ export function teacherFailed(r: TeacherResult): boolean {
 }
 
 /** The summary without wall-clock fields: fixed by the seed and configuration alone. */
-export function stableSummary(s: TeacherStudentSummary): Omit<TeacherStudentSummary, 'trainingWallMs' | 'elapsedMs' | 'inits'> & { inits: Omit<InitSummary, 'meanWallMs'>[] } {
+export function stableSummary(
+  s: TeacherStudentSummary,
+): Omit<TeacherStudentSummary, 'trainingWallMs' | 'elapsedMs' | 'inits'> & { inits: Omit<InitSummary, 'meanWallMs'>[] } {
   const { trainingWallMs: _t, elapsedMs: _e, inits, ...rest } = s;
   return { ...rest, inits: inits.map(({ meanWallMs: _m, ...i }) => i) };
 }
@@ -270,7 +272,10 @@ export function teacherStudentTimings(s: TeacherStudentSummary, results: readonl
     elapsedMs: s.elapsedMs,
     trainingWallMs: s.trainingWallMs,
     meanWallMs: Object.fromEntries(s.inits.map((i) => [i.init, i.meanWallMs])),
-    teachers: results.map((r) => ({ teacher: r.teacher, wallMs: Object.fromEntries(Object.entries(r.runs).map(([k, x]) => [k, x?.wallMs ?? null])) })),
+    teachers: results.map((r) => ({
+      teacher: r.teacher,
+      wallMs: Object.fromEntries(Object.entries(r.runs).map(([k, x]) => [k, x?.wallMs ?? null])),
+    })),
   };
 }
 
@@ -285,7 +290,10 @@ function checkStoredConfig(c: Record<string, unknown>): void {
 
 /** Per-teacher JSON lines, teachers in index order. */
 export function jsonLines(results: readonly TeacherResult[]): string {
-  return results.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))).join('\n') + (results.length ? '\n' : '');
+  return (
+    results.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))).join('\n') +
+    (results.length ? '\n' : '')
+  );
 }
 
 export async function teacherStudentCommand(
@@ -314,10 +322,22 @@ export async function teacherStudentCommand(
   const tasks: TeacherTask[] = [];
   for (let i = 0; i < config.teachers; i++) {
     if (done.has(i)) continue;
-    tasks.push({ kind: 'teacher', teacher: i, teacherSeed: teacherSeed(config.seed, i), studentSeed: studentSeed(config.seed, i), inits: config.inits, config: config.student });
+    tasks.push({
+      kind: 'teacher',
+      teacher: i,
+      teacherSeed: teacherSeed(config.seed, i),
+      studentSeed: studentSeed(config.seed, i),
+      inits: config.inits,
+      config: config.student,
+    });
   }
   let written = 0;
-  const progress: ProgressSink = createProgressFor(opts.progress, tasks.length, config.student.epochs * config.inits.length, `teacher-student ${config.student.setting}`);
+  const progress: ProgressSink = createProgressFor(
+    opts.progress,
+    tasks.length,
+    config.student.epochs * config.inits.length,
+    `teacher-student ${config.student.setting}`,
+  );
   const runner = opts.runner ?? new WorkerRunner<TeacherTask, TeacherResult>(Math.max(1, opts.workers));
   const writeTeacher = (r: TeacherResult) => {
     run.writeJson(teacherFile(r.teacher), r);
@@ -394,7 +414,11 @@ export async function teacherStudentCommand(
   if (summary.analysis) for (const f of await analysisFigures(config, results, summary.analysis)) run.addFigure(f);
   const table = summaryTable(summary);
   const sections = teacherStudentSections(config, summary, run.figures, results);
-  const report = run.finish(opts.title ?? `Teacher–student study (${config.student.setting})`, sections, interpretComparison(summary, config.student.epochs, results));
+  const report = run.finish(
+    opts.title ?? `Teacher–student study (${config.student.setting})`,
+    sections,
+    interpretComparison(summary, config.student.epochs, results),
+  );
   const failed = results.filter(teacherFailed);
   if (results.length > 0 && failed.length === results.length) {
     run.setStatus('failed', { finishedTeachers: done.size, elapsedMs });
@@ -404,7 +428,9 @@ export async function teacherStudentCommand(
   run.setStatus('complete', { finishedTeachers: done.size, elapsedMs });
   io.print(textTable(table));
   io.print(comparisonLine(summary));
-  io.print(`wall time ${(elapsedMs / 1000).toFixed(1)} s (training ${(summary.trainingWallMs / 1000).toFixed(1)} s over ${summary.completed} teachers)`);
+  io.print(
+    `wall time ${(elapsedMs / 1000).toFixed(1)} s (training ${(summary.trainingWallMs / 1000).toFixed(1)} s over ${summary.completed} teachers)`,
+  );
   io.print(`report: ${report}`);
   return { dir: run.dir, report, summary, figures: run.figures, table, lines: [comparisonLine(summary)] };
 }
@@ -481,7 +507,12 @@ export function teacherStudentSections(
 
 function createProgressFor(mode: CommonOptions['progress'], total: number, epochs: number, title: string): ProgressSink {
   if (mode === 'off') return { start() {}, epoch() {}, finish() {}, log() {}, stop() {} };
-  return createProgress({ total, title, plain: mode === 'plain' ? true : mode === 'bar' ? false : undefined, epochEvery: Math.max(1, Math.ceil(epochs / 4)) });
+  return createProgress({
+    total,
+    title,
+    plain: mode === 'plain' ? true : mode === 'bar' ? false : undefined,
+    epochEvery: Math.max(1, Math.ceil(epochs / 4)),
+  });
 }
 
 export type { EpochReport };

@@ -78,7 +78,16 @@ export function compareAtEpoch(results: readonly TeacherResult[], epoch: number)
     b.push(y);
     if (Number.isFinite(x) && Number.isFinite(y) && x > 0 && y > 0) ratios.push(Math.log10(y) - Math.log10(x));
   }
-  if (s.length === 0) return { epoch, pairs: 0, siiWinShare: Number.NaN, ci95: [Number.NaN, Number.NaN], medianLogRatio: Number.NaN, signP: Number.NaN, wilcoxonP: Number.NaN };
+  if (s.length === 0)
+    return {
+      epoch,
+      pairs: 0,
+      siiWinShare: Number.NaN,
+      ci95: [Number.NaN, Number.NaN],
+      medianLogRatio: Number.NaN,
+      signP: Number.NaN,
+      wilcoxonP: Number.NaN,
+    };
   const p = pairedSummary(s, b);
   return {
     epoch,
@@ -140,7 +149,8 @@ export function analyzeSweep(
     const row: FixedEpochRow = { epoch, perInit };
     if (paired) {
       const c = compareAtEpoch(results, epoch);
-      if (c.pairs > 0) row.comparison = { pairs: c.pairs, siiWinShare: c.siiWinShare, ci95: c.ci95, signP: c.signP, wilcoxonP: c.wilcoxonP };
+      if (c.pairs > 0)
+        row.comparison = { pairs: c.pairs, siiWinShare: c.siiWinShare, ci95: c.ci95, signP: c.signP, wilcoxonP: c.wilcoxonP };
     }
     return row;
   });
@@ -182,7 +192,9 @@ export function analysisSections(a: TeacherStudentAnalysis): ReportSection[] {
         head: ['epoch', ...inits.map((i) => `${i} median [IQR]`), 'SII win share', '95 % CI', 'sign p', 'Wilcoxon p'],
         rows: a.fixedEpochs.map((r) => [
           String(r.epoch),
-          ...r.perInit.map((p) => `${sig(p.median, 3)} [${sig(p.q1, 3)} – ${sig(p.q3, 3)}]${p.diverged ? ` (${p.diverged} diverged)` : ''}`),
+          ...r.perInit.map(
+            (p) => `${sig(p.median, 3)} [${sig(p.q1, 3)} – ${sig(p.q3, 3)}]${p.diverged ? ` (${p.diverged} diverged)` : ''}`,
+          ),
           r.comparison ? pct(r.comparison.siiWinShare) : 'n/a',
           r.comparison ? ci(r.comparison.ci95) : 'n/a',
           r.comparison ? sig(r.comparison.signP, 3) : 'n/a',
@@ -222,9 +234,15 @@ export async function analysisFigures(
         xTitle: 'epoch',
         yTitle: 'share of teachers SII wins',
         title: `Paired SII win share per epoch (${config.student.setting}, ${a.perEpoch[0]!.pairs} teachers)`,
-        colors: { 'SII win share': INIT_COLORS.sii ?? '#d62728', '95 % interval': '#999', '95 % interval (upper)': '#999', 'even (1/2)': '#333' },
+        colors: {
+          'SII win share': INIT_COLORS.sii ?? '#d62728',
+          '95 % interval': '#999',
+          '95 % interval (upper)': '#999',
+          'even (1/2)': '#333',
+        },
       }),
-      caption: 'Share of teachers whose SII student has the lower validation MSE after each epoch (ties half, a diverged run loses), with the 95 % Wilson score interval.',
+      caption:
+        'Share of teachers whose SII student has the lower validation MSE after each epoch (ties half, a diverged run loses), with the 95 % Wilson score interval.',
     });
   }
   const h = config.student.h;

@@ -14,7 +14,10 @@ const COMPENSATION_TEXT: Record<SlopeCompensation, string> = {
   max: 'hidden layers divided by the supremum slope of the activation (deviation from the authors)',
   exact: 'exact activation-slope compensation (deviation from the authors)',
 };
-const fieldText = (c: { states: number; hidden: number; layers: number; activation: string; solver: string; eps: number; compensation?: SlopeCompensation }, h: string) =>
+const fieldText = (
+  c: { states: number; hidden: number; layers: number; activation: string; solver: string; eps: number; compensation?: SlopeCompensation },
+  h: string,
+) =>
   `ODE MLP: ${c.states} states, H ${c.hidden}, L ${c.layers}, ${c.activation}, ${c.solver}, h ${h}; SII with real poles, eps ${c.eps}, inside the ${c.solver} region (compensation ${c.compensation ?? 'none'}: ${COMPENSATION_TEXT[c.compensation ?? 'none']}); baseline = PyTorch default Linear init ("He"); encoders/decoders identical in both arms.`;
 
 const runsText = (c: { seeds: number; seed: number; inits: string[]; scale: string }) =>
@@ -24,10 +27,18 @@ const runsText = (c: { seeds: number; seed: number; inits: string[]; scale: stri
 export function pixelDataText(c: PixelConfig): string {
   const parts: string[] = [];
   if (c.dataset === 'psmnist') {
-    parts.push((c.permutationSeed ?? 'base') === 'run' ? 'pixel permutation drawn per run from the run seed, as the paper\'s code' : `one pixel permutation from the base seed ${c.seed} for every run (deviation: the paper's code draws one per run)`);
+    parts.push(
+      (c.permutationSeed ?? 'base') === 'run'
+        ? "pixel permutation drawn per run from the run seed, as the paper's code"
+        : `one pixel permutation from the base seed ${c.seed} for every run (deviation: the paper's code draws one per run)`,
+    );
   }
   if (c.dataset === 'scifar') {
-    parts.push(c.augment ? 'training augmentation random crop 32 (padding 4) + horizontal flip (p 0.5), as the paper\'s code' : 'no training augmentation (deviation: the paper\'s code crops and flips)');
+    parts.push(
+      c.augment
+        ? "training augmentation random crop 32 (padding 4) + horizontal flip (p 0.5), as the paper's code"
+        : "no training augmentation (deviation: the paper's code crops and flips)",
+    );
   }
   return parts.length ? `; ${parts.join('; ')}` : '';
 }
@@ -51,14 +62,39 @@ const PIXEL_LAPTOP_REASONS: Partial<Record<keyof PixelConfig, string>> = {
 export function pixelDeviations(c: PixelConfig): string[] {
   const paper = { ...pixelPreset('paper', c.dataset), compensation: 'none' } as Record<string, unknown>;
   const preset = c.scale === 'paper' ? null : (pixelPreset(c.scale, c.dataset) as unknown as Record<string, unknown>);
-  const keys = ['pixelsPerStep', 'trainSize', 'testSize', 'states', 'hidden', 'layers', 'activation', 'solver', 'h', 'eps', 'decoderHidden', 'batch', 'lr', 'lrEnd', 'epochs', 'clip', 'augment', 'permutationSeed', 'compensation'];
+  const keys = [
+    'pixelsPerStep',
+    'trainSize',
+    'testSize',
+    'states',
+    'hidden',
+    'layers',
+    'activation',
+    'solver',
+    'h',
+    'eps',
+    'decoderHidden',
+    'batch',
+    'lr',
+    'lrEnd',
+    'epochs',
+    'clip',
+    'augment',
+    'permutationSeed',
+    'compensation',
+  ];
   const show = (v: unknown) => (v === null ? 'none' : String(v));
   const out: string[] = [];
   for (const k of keys) {
     const v = (c as unknown as Record<string, unknown>)[k] ?? (k === 'compensation' ? 'none' : undefined);
     if (v === undefined || v === paper[k]) continue;
     const why = PIXEL_LAPTOP_REASONS[k as keyof PixelConfig];
-    const reason = preset && v === preset[k] ? (c.scale === 'tiny' ? 'tiny preset (smoke test)' : `laptop preset${why ? `: ${why}` : ''}`) : 'set by flag';
+    const reason =
+      preset && v === preset[k]
+        ? c.scale === 'tiny'
+          ? 'tiny preset (smoke test)'
+          : `laptop preset${why ? `: ${why}` : ''}`
+        : 'set by flag';
     out.push(`${k} ${show(v)} (paper ${show(paper[k])}; ${reason})`);
   }
   return out;
@@ -115,21 +151,32 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
         ],
         file: 'learning-curves.svg',
         title: `${c.dataset}: learning curves, mean over ${c.seeds} run(s)`,
-        caption: 'Test MSE (z0 from the prior, as the authors) after each epoch and mean training loss per epoch (log scale), SII vs baseline (mean over runs).',
+        caption:
+          'Test MSE (z0 from the prior, as the authors) after each epoch and mean training loss per epoch (log scale), SII vs baseline (mean over runs).',
       }),
     ];
     // Per init, the first run that finished with predictions (a diverged run has none); same test window.
     const run0 = c.inits
-      .map((init) => results.filter((r) => r.init === init && (r.extra as { sample?: unknown } | undefined)?.sample).sort((a, b) => a.run - b.run)[0])
+      .map(
+        (init) =>
+          results.filter((r) => r.init === init && (r.extra as { sample?: unknown } | undefined)?.sample).sort((a, b) => a.run - b.run)[0],
+      )
       .filter((r): r is ArmResult => r !== undefined);
     if (run0.length) {
       const pts: SeriesPoint[] = [];
-      const first = run0[0]!.extra as { sample: { measured: number[]; steps: number; outputs: number }; targetNames?: string[]; dt?: number };
+      const first = run0[0]!.extra as {
+        sample: { measured: number[]; steps: number; outputs: number };
+        targetNames?: string[];
+        dt?: number;
+      };
       const { steps: T, outputs: p } = first.sample;
       const names = first.targetNames ?? [];
       const dt = first.dt ?? 1;
       const push = (series: string, values: number[]) => {
-        for (let t = 0; t < T; t++) for (let j = 0; j < p; j++) if (Number.isFinite(values[t * p + j]!)) pts.push({ x: t * dt, y: values[t * p + j]!, series, panel: names[j] ?? `output ${j}` });
+        for (let t = 0; t < T; t++)
+          for (let j = 0; j < p; j++)
+            if (Number.isFinite(values[t * p + j]!))
+              pts.push({ x: t * dt, y: values[t * p + j]!, series, panel: names[j] ?? `output ${j}` });
       };
       push('measured', first.sample.measured);
       const colors: Record<string, string> = { measured: '#222' };
@@ -138,11 +185,20 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
         colors[name] = INIT_COLORS[r.init] ?? '#888';
         push(name, (r.extra as { sample: { predicted: number[] } }).sample.predicted);
       }
-      const svg = await lineChart({ points: pts, xTitle: 'time', yTitle: 'standardized output', title: `${c.dataset}: first test window`, colors, width: 360, height: 220 });
+      const svg = await lineChart({
+        points: pts,
+        xTitle: 'time',
+        yTitle: 'standardized output',
+        title: `${c.dataset}: first test window`,
+        colors,
+        width: 360,
+        height: 220,
+      });
       figs.push({
         file: 'test-window.svg',
         svg,
-        caption: 'Measured outputs and the predictions of each init on the first test window with z0 drawn from the prior as in the metric (run 0, or the first run of that init that did not diverge, as labelled); standardized units except activity (raw).',
+        caption:
+          'Measured outputs and the predictions of each init on the first test window with z0 drawn from the prior as in the metric (run 0, or the first run of that init that did not diverge, as labelled); standardized units except activity (raw).',
       });
     }
     return figs;
@@ -180,11 +236,17 @@ export const latentDefinition: ExperimentDefinition<LatentConfig> = {
         inits: c.inits,
         panels: [
           { curve: 'testNmse', label: `test NMSE (${c.horizon} frames)`, log: true },
-          { curve: 'trainLoss', label: c.reconWeight > 0 ? 'training loss (summed-over-frames SE + aux. term)' : 'training loss (squared error summed over frames)', log: true },
+          {
+            curve: 'trainLoss',
+            label:
+              c.reconWeight > 0 ? 'training loss (summed-over-frames SE + aux. term)' : 'training loss (squared error summed over frames)',
+            log: true,
+          },
         ],
         file: 'learning-curves.svg',
         title: `${c.system}: learning curves, mean over ${c.seeds} run(s)`,
-        caption: 'Test NMSE over the training horizon after each epoch and mean training loss per epoch (log scale), SII vs baseline (mean over runs).',
+        caption:
+          'Test NMSE over the training horizon after each epoch and mean training loss per epoch (log scale), SII vs baseline (mean over runs).',
       }),
     ];
     type Strip = { indices: number[]; height: number; width: number; predicted: string; truth: string };
@@ -196,7 +258,10 @@ export const latentDefinition: ExperimentDefinition<LatentConfig> = {
         const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
         return s0.indices.map((_, k) => bytes.subarray(k * D, (k + 1) * D));
       };
-      const rows = [{ label: 'true', frames: split(s0.truth) }, ...strips.map((r) => ({ label: r.init, frames: split((r.extra as { strip: Strip }).strip.predicted) }))];
+      const rows = [
+        { label: 'true', frames: split(s0.truth) },
+        ...strips.map((r) => ({ label: r.init, frames: split((r.extra as { strip: Strip }).strip.predicted) })),
+      ];
       const svg = frameStripSvg({
         rows,
         columnLabels: s0.indices.map((i) => `t+${i + 1}`),
@@ -205,7 +270,11 @@ export const latentDefinition: ExperimentDefinition<LatentConfig> = {
         scale: s0.height <= 16 ? 6 : 3,
         title: `${c.system}: test sequence 0, predicted vs true frames (run 0)`,
       });
-      figs.push({ file: 'frames.svg', svg, caption: `True frames and each init's predictions on test sequence 0 at the predicted frame indices shown (up to ${c.longHorizon} frames ahead); the image is an embedded PNG.` });
+      figs.push({
+        file: 'frames.svg',
+        svg,
+        caption: `True frames and each init's predictions on test sequence 0 at the predicted frame indices shown (up to ${c.longHorizon} frames ahead); the image is an embedded PNG.`,
+      });
     }
     return figs;
   },

@@ -23,7 +23,12 @@ import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, Od
 export type LatentSystem = 'mass-spring' | 'pendulum' | 'double-pendulum' | 'molecules';
 export const LATENT_SYSTEM_NAMES: readonly LatentSystem[] = ['mass-spring', 'pendulum', 'double-pendulum', 'molecules'];
 /** Our name → @sii/datasets' system ('molecules' is the 16-particle Lennard-Jones gas). */
-const DATASET_SYSTEM = { 'mass-spring': 'mass-spring', pendulum: 'pendulum', 'double-pendulum': 'double-pendulum', molecules: 'lennard-jones' } as const;
+const DATASET_SYSTEM = {
+  'mass-spring': 'mass-spring',
+  pendulum: 'pendulum',
+  'double-pendulum': 'double-pendulum',
+  molecules: 'lennard-jones',
+} as const;
 
 export interface LatentConfig extends BaseExperimentConfig, OdeTrainingConfig {
   system: LatentSystem;
@@ -120,7 +125,21 @@ export function latentPreset(scale: LatentConfig['scale'], system: LatentSystem 
       horizonStart: 10,
     };
   }
-  return { ...paper, seeds: 1, epochs: 1, trainSequences: 4, testSequences: 2, frameSize: 8, inputFrames: 8, horizon: 3, longHorizon: 6, states: 16, hidden: 16, batch: 2, horizonStart: 3 };
+  return {
+    ...paper,
+    seeds: 1,
+    epochs: 1,
+    trainSequences: 4,
+    testSequences: 2,
+    frameSize: 8,
+    inputFrames: 8,
+    horizon: 3,
+    longHorizon: 6,
+    states: 16,
+    hidden: 16,
+    batch: 2,
+    horizonStart: 3,
+  };
 }
 
 /** Why each laptop value differs from the paper's. */
@@ -150,7 +169,12 @@ export function latentDeviations(c: LatentConfig): { key: string; ours: unknown;
     if (key === 'seeds' || key === 'convImpl') continue;
     if (JSON.stringify(ours[key]) === JSON.stringify(paper[key])) continue;
     if (key === 'horizonStart' && c.horizonStart >= c.horizon) continue;
-    const why = key === 'horizonStart' || key === 'rampEpochs' ? 'opt-in curriculum (not in the authors’ code)' : key === 'reconWeight' ? 'opt-in auxiliary loss (not in the authors’ code)' : (REASONS[key] ?? 'set on the command line');
+    const why =
+      key === 'horizonStart' || key === 'rampEpochs'
+        ? 'opt-in curriculum (not in the authors’ code)'
+        : key === 'reconWeight'
+          ? 'opt-in auxiliary loss (not in the authors’ code)'
+          : (REASONS[key] ?? 'set on the command line');
     out.push({ key, ours: ours[key], paper: paper[key], why });
   }
   return out;
@@ -158,9 +182,12 @@ export function latentDeviations(c: LatentConfig): { key: string; ours: unknown;
 
 /** Sizes the authors' architecture cannot take, named by flag (checked before any run starts). */
 export function checkLatentConfig(c: LatentConfig): void {
-  if (!(Number.isInteger(c.frameSize) && c.frameSize >= 8 && c.frameSize % 8 === 0)) throw new RangeError(`--frame-size must be a multiple of 8 (three halvings to the latent grid), got ${c.frameSize}`);
-  if (!(Number.isInteger(c.inputFrames) && c.inputFrames >= 8)) throw new RangeError(`--input-frames must be >= 8 (three poolings of 2 over time), got ${c.inputFrames}`);
-  if (!(Number.isInteger(c.states) && c.states >= 8 && c.states % 8 === 0)) throw new RangeError(`--states must be a multiple of 8 (GroupNorm(8, n), n/2 channels), got ${c.states}`);
+  if (!(Number.isInteger(c.frameSize) && c.frameSize >= 8 && c.frameSize % 8 === 0))
+    throw new RangeError(`--frame-size must be a multiple of 8 (three halvings to the latent grid), got ${c.frameSize}`);
+  if (!(Number.isInteger(c.inputFrames) && c.inputFrames >= 8))
+    throw new RangeError(`--input-frames must be >= 8 (three poolings of 2 over time), got ${c.inputFrames}`);
+  if (!(Number.isInteger(c.states) && c.states >= 8 && c.states % 8 === 0))
+    throw new RangeError(`--states must be a multiple of 8 (GroupNorm(8, n), n/2 channels), got ${c.states}`);
   if (c.longHorizon < c.horizon) throw new RangeError(`--long-horizon (${c.longHorizon}) must be >= --horizon (${c.horizon})`);
 }
 
@@ -170,7 +197,8 @@ export interface LatentData {
 }
 
 export function loadLatentData(c: LatentConfig): LatentData {
-  if (!(c.system in DATASET_SYSTEM)) throw new RangeError(`--system must be one of ${LATENT_SYSTEM_NAMES.join(', ')}, got ${JSON.stringify(c.system)}`);
+  if (!(c.system in DATASET_SYSTEM))
+    throw new RangeError(`--system must be one of ${LATENT_SYSTEM_NAMES.join(', ')}, got ${JSON.stringify(c.system)}`);
   if (c.longHorizon < c.horizon) throw new RangeError(`--long-horizon (${c.longHorizon}) must be >= --horizon (${c.horizon})`);
   const base = { system: DATASET_SYSTEM[c.system], inputFrames: c.inputFrames, height: c.frameSize, width: c.frameSize };
   return {
@@ -199,7 +227,12 @@ export function latentBatchLoss(model: ConvLatentModel, c: LatentConfig, b: Late
 }
 
 /** Frames of test sequence 0 at `indices` (predicted frame index), as uint8 RGB [k, H, W, 3], base64. */
-function stripFrames(model: ConvLatentModel, c: LatentConfig, ds: LatentDataset, indices: readonly number[]): { predicted: string; truth: string } {
+function stripFrames(
+  model: ConvLatentModel,
+  c: LatentConfig,
+  ds: LatentDataset,
+  indices: readonly number[],
+): { predicted: string; truth: string } {
   const D = ds.height * ds.width * 3;
   const Hmax = Math.max(...indices) + 1;
   const p = tf.tidy(() => model.predict(frameTensor(ds, [0], 0, c.inputFrames), Hmax, false).dataSync());
@@ -268,7 +301,12 @@ export function runLatentTask(task: ExperimentTask<LatentConfig>, onEpoch?: Epoc
     if (!result.diverged) {
       const short = evaluateLatent(model, d.test, c.inputFrames, c.horizon, c.batch);
       const long = evaluateLatent(model, d.test, c.inputFrames, c.longHorizon, c.batch);
-      result.metrics = { nmse: long.nmse, pixelAccuracy: long.pixelAccuracy, nmseShort: short.nmse, pixelAccuracyShort: short.pixelAccuracy };
+      result.metrics = {
+        nmse: long.nmse,
+        pixelAccuracy: long.pixelAccuracy,
+        nmseShort: short.nmse,
+        pixelAccuracyShort: short.pixelAccuracy,
+      };
       if (task.run === 0) {
         const indices = stripIndices(c.longHorizon);
         result.extra!.strip = { indices, height: d.test.height, width: d.test.width, ...stripFrames(model, c, d.test, indices) };

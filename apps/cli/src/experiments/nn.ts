@@ -24,7 +24,10 @@ export class Linear {
   ) {
     const { weight, bias } = linearInit(inDim, outDim, rng);
     // tidy disposes the initial tensors (variables survive it); tf.variable keeps its own reference.
-    [this.w, this.b] = tf.tidy(() => [tf.variable(tf.tensor2d(Float32Array.from(weight.data), [inDim, outDim])), tf.variable(tf.tensor1d(Float32Array.from(bias)))]);
+    [this.w, this.b] = tf.tidy(() => [
+      tf.variable(tf.tensor2d(Float32Array.from(weight.data), [inDim, outDim])),
+      tf.variable(tf.tensor1d(Float32Array.from(bias))),
+    ]);
   }
   apply(x: Tensor2D): Tensor2D {
     return tf.add(tf.matMul(x, this.w), this.b) as Tensor2D;
@@ -70,7 +73,11 @@ export function fieldWeights(init: InitName, c: FieldConfig, rng: Rng): MlpWeigh
 }
 
 /** The ODE of one arm: field initialised per `init` from the task seed's 'field:<init>' stream. */
-export function buildOde(init: InitName, c: FieldConfig, seed: string): { field: MlpVectorField; ode: NeuralODE; poles?: { re: number; im: number }[] } {
+export function buildOde(
+  init: InitName,
+  c: FieldConfig,
+  seed: string,
+): { field: MlpVectorField; ode: NeuralODE; poles?: { re: number; im: number }[] } {
   const w = fieldWeights(init, c, new Rng(seed).fork(`field:${init}`));
   const field = new MlpVectorField(
     { states: c.states, inputs: c.inputs, hidden: c.hidden, layers: c.layers, activation: c.activation },

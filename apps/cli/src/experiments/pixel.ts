@@ -51,14 +51,64 @@ type PresetFields = Omit<PixelConfig, 'dataset' | 'data' | 'seed' | 'inits' | 'b
 /** Presets; `pixelsPerStep` is per dataset family (MNIST 28 px = one row, CIFAR 32 px = one row). */
 export function pixelPreset(scale: PixelConfig['scale'], dataset: PixelDataset): PresetFields {
   const row = dataset === 'scifar' ? 32 : 28;
-  const field = { activation: 'elu' as const, solver: 'midpoint', h: 0.1, eps: -0.01, siiPreset: 'default' as const, decoderHidden: 64, lrEnd: 0.1, clip: null, augment: dataset === 'scifar', permutationSeed: 'run' as const };
+  const field = {
+    activation: 'elu' as const,
+    solver: 'midpoint',
+    h: 0.1,
+    eps: -0.01,
+    siiPreset: 'default' as const,
+    decoderHidden: 64,
+    lrEnd: 0.1,
+    clip: null,
+    augment: dataset === 'scifar',
+    permutationSeed: 'run' as const,
+  };
   if (scale === 'paper') {
-    return { ...field, microBatch: 64, seeds: 3, epochs: 100, pixelsPerStep: 1, trainSize: null, testSize: null, states: 128, hidden: 256, layers: 3, batch: 512, lr: 1e-3 };
+    return {
+      ...field,
+      microBatch: 64,
+      seeds: 3,
+      epochs: 100,
+      pixelsPerStep: 1,
+      trainSize: null,
+      testSize: null,
+      states: 128,
+      hidden: 256,
+      layers: 3,
+      batch: 512,
+      lr: 1e-3,
+    };
   }
   if (scale === 'laptop') {
-    return { ...field, microBatch: null, seeds: 3, epochs: 40, pixelsPerStep: row, trainSize: 2000, testSize: 1000, states: 64, hidden: 128, layers: 3, batch: 64, lr: 1e-3 };
+    return {
+      ...field,
+      microBatch: null,
+      seeds: 3,
+      epochs: 40,
+      pixelsPerStep: row,
+      trainSize: 2000,
+      testSize: 1000,
+      states: 64,
+      hidden: 128,
+      layers: 3,
+      batch: 64,
+      lr: 1e-3,
+    };
   }
-  return { ...field, microBatch: null, seeds: 1, epochs: 2, pixelsPerStep: row, trainSize: 40, testSize: 20, states: 8, hidden: 16, layers: 2, batch: 20, lr: 1e-3 };
+  return {
+    ...field,
+    microBatch: null,
+    seeds: 1,
+    epochs: 2,
+    pixelsPerStep: row,
+    trainSize: 40,
+    testSize: 20,
+    states: 8,
+    hidden: 16,
+    layers: 2,
+    batch: 20,
+    lr: 1e-3,
+  };
 }
 
 export interface PixelData {
@@ -108,7 +158,14 @@ export function loadPixelData(c: PixelConfig, runSeed: string): PixelData {
   });
   const train = groupSteps(task.train, c.pixelsPerStep);
   const test = groupSteps(task.test, c.pixelsPerStep);
-  return { train, test, steps: train.shape[1], features: train.shape[2], permutation: task.permutation, augment: augment ? cifarCropFlip(task.normalization) : null };
+  return {
+    train,
+    test,
+    steps: train.shape[1],
+    features: train.shape[2],
+    permutation: task.permutation,
+    augment: augment ? cifarCropFlip(task.normalization) : null,
+  };
 }
 
 /**
@@ -191,7 +248,17 @@ export function pixelAccuracy(model: PixelModel, data: SequenceData, batch = 500
  * One optimizer step on a batch, accumulating the gradients of chunks of at most `micro` examples
  * (each chunk's batch-mean loss weighted by its share of the batch). Returns the batch loss.
  */
-export function accumulatedStep(model: PixelModel, opt: Optimizer, x: Float32Array, labels: Int32Array, shape: [number, number, number], classes: number, w: Tensor, micro: number, clip: number | null): number {
+export function accumulatedStep(
+  model: PixelModel,
+  opt: Optimizer,
+  x: Float32Array,
+  labels: Int32Array,
+  shape: [number, number, number],
+  classes: number,
+  w: Tensor,
+  micro: number,
+  clip: number | null,
+): number {
   const [B, T, F] = shape;
   const vars = model.variables;
   let acc: Tensor[] | null = null;

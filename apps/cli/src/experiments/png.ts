@@ -36,7 +36,8 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Buffe
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`encodePng: width and height must be positive integers, got ${width}×${height}`);
   }
-  if (rgb.length !== width * height * 3) throw new RangeError(`encodePng: expected ${width * height * 3} bytes for ${width}×${height} RGB, got ${rgb.length}`);
+  if (rgb.length !== width * height * 3)
+    throw new RangeError(`encodePng: expected ${width * height * 3} bytes for ${width}×${height} RGB, got ${rgb.length}`);
   const raw = Buffer.alloc(height * (1 + 3 * width));
   for (let y = 0; y < height; y++) {
     raw[y * (1 + 3 * width)] = 0; // filter type None
@@ -59,7 +60,12 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Buffe
  * Tile frames into one image: rows[r][k] is frame k of row r (RGB bytes [h, w, 3]); `gap` black
  * pixels between tiles, a grey separator is not drawn (background black).
  */
-export function tileFrames(rows: readonly (readonly Uint8Array[])[], h: number, w: number, gap = 1): { rgb: Uint8Array; width: number; height: number } {
+export function tileFrames(
+  rows: readonly (readonly Uint8Array[])[],
+  h: number,
+  w: number,
+  gap = 1,
+): { rgb: Uint8Array; width: number; height: number } {
   const cols = Math.max(...rows.map((r) => r.length));
   const width = cols * w + (cols - 1) * gap;
   const height = rows.length * h + (rows.length - 1) * gap;

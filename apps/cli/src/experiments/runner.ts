@@ -59,7 +59,8 @@ export function armFile(run: number, init: InitName): string {
 function revive<T>(v: T): T {
   if (v === 'Infinity' || v === '-Infinity' || v === 'NaN') return Number(v) as T;
   if (Array.isArray(v)) return v.map(revive) as T;
-  if (v && typeof v === 'object') for (const k of Object.keys(v)) (v as Record<string, unknown>)[k] = revive((v as Record<string, unknown>)[k]);
+  if (v && typeof v === 'object')
+    for (const k of Object.keys(v)) (v as Record<string, unknown>)[k] = revive((v as Record<string, unknown>)[k]);
   return v;
 }
 
@@ -76,7 +77,8 @@ export function finishedArms(run: Run, note: (line: string) => void = () => {}):
     if (!m) continue;
     try {
       const r = revive(readJson<ArmResult>(run.path(ARMS_DIR, f)));
-      if (!r || r.run !== Number(m[1]) || r.init !== m[2] || typeof r.metrics !== 'object') throw new Error(`${f} does not hold run ${Number(m[1])} ${m[2]}`);
+      if (!r || r.run !== Number(m[1]) || r.init !== m[2] || typeof r.metrics !== 'object')
+        throw new Error(`${f} does not hold run ${Number(m[1])} ${m[2]}`);
       if (r.error !== undefined) {
         note(`run ${r.run} ${r.init} failed before; training it again`);
         continue;
@@ -90,13 +92,24 @@ export function finishedArms(run: Run, note: (line: string) => void = () => {}):
 }
 
 /** Summary table: one row per init, metrics as mean ± std over runs, diverged count, mean wall time per arm. */
-export function summaryTable<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, c: C, results: readonly ArmResult[], wallTimes = true): Table {
+export function summaryTable<C extends BaseExperimentConfig>(
+  def: ExperimentDefinition<C>,
+  c: C,
+  results: readonly ArmResult[],
+  wallTimes = true,
+): Table {
   const rows = c.inits.map((init) => {
     const arms = results.filter((r) => r.init === init);
     return [
       init,
       String(arms.length),
-      ...def.columns.map((col) => fmtMeanStd(arms.map((a) => a.metrics[col.key] ?? Number.NaN), col.digits, col.scale ?? 1)),
+      ...def.columns.map((col) =>
+        fmtMeanStd(
+          arms.map((a) => a.metrics[col.key] ?? Number.NaN),
+          col.digits,
+          col.scale ?? 1,
+        ),
+      ),
       String(arms.filter((a) => a.diverged).length),
       ...(wallTimes ? [(meanStd(arms.map((a) => a.wallMs / 1000)).mean || 0).toFixed(0)] : []),
     ];
@@ -129,7 +142,13 @@ export function pairedLine<C extends BaseExperimentConfig>(def: ExperimentDefini
 }
 
 /** Mean over runs of a per-epoch curve, per init, as chart points (non-finite / non-positive values dropped when log). */
-export function meanCurvePoints(results: readonly ArmResult[], inits: readonly InitName[], curve: string, panel: string, positiveOnly = false): SeriesPoint[] {
+export function meanCurvePoints(
+  results: readonly ArmResult[],
+  inits: readonly InitName[],
+  curve: string,
+  panel: string,
+  positiveOnly = false,
+): SeriesPoint[] {
   const pts: SeriesPoint[] = [];
   for (const init of inits) {
     const arms = results.filter((r) => r.init === init && r.curves[curve]);
@@ -153,13 +172,27 @@ export async function curvesFigure(opts: {
 }): Promise<Figure> {
   const log = opts.panels.every((p) => p.log);
   const points = opts.panels.flatMap((p) => meanCurvePoints(opts.results, opts.inits, p.curve, p.label, p.log));
-  const svg = await lineChart({ points, xTitle: 'epoch', yTitle: log ? 'value (log)' : 'value', title: opts.title, logY: log, colors: INIT_COLORS, width: 320, height: 220 });
+  const svg = await lineChart({
+    points,
+    xTitle: 'epoch',
+    yTitle: log ? 'value (log)' : 'value',
+    title: opts.title,
+    logY: log,
+    colors: INIT_COLORS,
+    width: 320,
+    height: 220,
+  });
   return { file: opts.file, svg, caption: opts.caption };
 }
 
 function progressSink(mode: CommonOptions['progress'], total: number, epochs: number, title: string): ProgressSink {
   if (mode === 'off') return { start() {}, epoch() {}, finish() {}, log() {}, stop() {} };
-  return createProgress({ total, title, plain: mode === 'plain' ? true : mode === 'bar' ? false : undefined, epochEvery: Math.max(1, Math.ceil(epochs / 5)) });
+  return createProgress({
+    total,
+    title,
+    plain: mode === 'plain' ? true : mode === 'bar' ? false : undefined,
+    epochEvery: Math.max(1, Math.ceil(epochs / 5)),
+  });
 }
 
 function failedArm(task: ExperimentTask, message: string): ArmResult {
@@ -242,10 +275,17 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     await runQueue(tasks, runner, {
       stop: () => opts.failFast === true && firstFailure !== undefined,
       onStart: (slot, t) => progress.start(slot, label(t), config.epochs),
-      onEpoch: (slot, _t, epoch, metric, train) => progress.epoch(slot, epoch, `${def.epochMetric} ${sig(metric, 4)} train ${sig(train, 4)}`),
+      onEpoch: (slot, _t, epoch, metric, train) =>
+        progress.epoch(slot, epoch, `${def.epochMetric} ${sig(metric, 4)} train ${sig(train, 4)}`),
       onDone: (slot, t, result) => {
         const v = result.metrics[head.key];
-        progress.finish(slot, label(t), result.diverged ? `diverged@${result.diverged.epoch}: ${result.diverged.reason}` : `${head.label} ${sig((v ?? Number.NaN) * (head.scale ?? 1), 4)} (${(result.wallMs / 1000).toFixed(0)} s)`);
+        progress.finish(
+          slot,
+          label(t),
+          result.diverged
+            ? `diverged@${result.diverged.epoch}: ${result.diverged.reason}`
+            : `${head.label} ${sig((v ?? Number.NaN) * (head.scale ?? 1), 4)} (${(result.wallMs / 1000).toFixed(0)} s)`,
+        );
         write(result);
       },
       onError: (slot, t, e) => {
@@ -273,7 +313,15 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   run.writeJson(RUN_FILES.results, {
     config,
     summary: { head: stable.head, rows: stable.rows, paired },
-    arms: results.map((r) => ({ run: r.run, init: r.init, metrics: r.metrics, diverged: r.diverged, error: r.error, epochsRun: r.epochsRun, parameters: r.parameters })),
+    arms: results.map((r) => ({
+      run: r.run,
+      init: r.init,
+      metrics: r.metrics,
+      diverged: r.diverged,
+      error: r.error,
+      epochsRun: r.epochsRun,
+      parameters: r.parameters,
+    })),
   });
   run.writeJson(RUN_FILES.timings, { elapsedMs, arms: results.map((r) => ({ run: r.run, init: r.init, wallMs: r.wallMs })) });
   for (const f of await def.figures(config, results)) run.addFigure(f);
@@ -288,7 +336,11 @@ export async function runExperiment<C extends BaseExperimentConfig>(
           String(r.run),
           r.runSeed,
           r.init,
-          ...def.columns.map((c) => (Number.isFinite(r.metrics[c.key] ?? Number.NaN) ? ((r.metrics[c.key] ?? 0) * (c.scale ?? 1)).toFixed(c.digits) : String(r.metrics[c.key]))),
+          ...def.columns.map((c) =>
+            Number.isFinite(r.metrics[c.key] ?? Number.NaN)
+              ? ((r.metrics[c.key] ?? 0) * (c.scale ?? 1)).toFixed(c.digits)
+              : String(r.metrics[c.key]),
+          ),
           String(r.epochsRun),
           (r.wallMs / 1000).toFixed(1),
           String(r.parameters),
@@ -298,7 +350,13 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     { title: 'Figures', figures: run.figures },
   ];
   if (errors.length) {
-    sections.push({ title: 'Diverged or failed runs', table: { head: ['run', 'init', 'epoch', 'reason'], rows: errors.map((r) => [String(r.run), r.init, String(r.diverged!.epoch), r.diverged!.reason]) } });
+    sections.push({
+      title: 'Diverged or failed runs',
+      table: {
+        head: ['run', 'init', 'epoch', 'reason'],
+        rows: errors.map((r) => [String(r.run), r.init, String(r.diverged!.epoch), r.diverged!.reason]),
+      },
+    });
   }
   const report = run.finish(def.title(config), sections);
   const failed = results.filter((r) => r.error !== undefined);

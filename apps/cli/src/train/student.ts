@@ -16,7 +16,15 @@ import { fit, NAdam } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor3D } from '@tensorflow/tfjs-core';
 import { usedWindows, validationMse, windowMse } from './targets.js';
-import { emptyInitRun, type InitRun, type StudentConfig, type StudentTask, studentProtocol, type TeacherResult, type TeacherTask } from './types.js';
+import {
+  emptyInitRun,
+  type InitRun,
+  type StudentConfig,
+  type StudentTask,
+  studentProtocol,
+  type TeacherResult,
+  type TeacherTask,
+} from './types.js';
 
 export function studentSpec(config: StudentConfig, states: number, inputs: number): MlpSpec {
   return {
@@ -143,13 +151,25 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
 export function runTeacherTask(task: TeacherTask, onEpoch?: EpochCallback): TeacherResult {
   const unpaired = studentProtocol(task.config).pairing === 'authors';
   const shared = unpaired ? null : teacherData(task);
-  const result: TeacherResult = { teacher: task.teacher, teacherSeed: task.teacherSeed, setting: task.config.setting, teacherPoles: [], runs: {} };
+  const result: TeacherResult = {
+    teacher: task.teacher,
+    teacherSeed: task.teacherSeed,
+    setting: task.config.setting,
+    teacherPoles: [],
+    runs: {},
+  };
   task.inits.forEach((init, k) => {
     const data = shared ?? teacherData(task, init);
     const poles = data.teacherPoles.map((z): [number, number] => [z.re, z.im]);
     if (k === 0) result.teacherPoles = poles;
     if (unpaired) result.armTeacherPoles = { ...result.armTeacherPoles, [init]: poles };
-    const student: StudentTask = { teacher: task.teacher, teacherSeed: task.teacherSeed, init, studentSeed: task.studentSeed, config: task.config };
+    const student: StudentTask = {
+      teacher: task.teacher,
+      teacherSeed: task.teacherSeed,
+      init,
+      studentSeed: task.studentSeed,
+      config: task.config,
+    };
     result.runs[init] = trainStudent(student, data, (e, v, t) => onEpoch?.(k * task.config.epochs + e, v, t));
   });
   return result;

@@ -49,7 +49,9 @@ export function validationMse(ode: NeuralODE, S: Tensor3D, U: Tensor3D, target: 
   let batches = 0;
   for (let s = 0; s < used; s += batch) {
     const b = Math.min(batch, used - s);
-    sum += value(() => windowMse(ode, tf.slice(S, [0, s, 0], [w, b, n]) as Tensor3D, tf.slice(U, [0, s, 0], [w, b, m]) as Tensor3D, target));
+    sum += value(() =>
+      windowMse(ode, tf.slice(S, [0, s, 0], [w, b, n]) as Tensor3D, tf.slice(U, [0, s, 0], [w, b, m]) as Tensor3D, target),
+    );
     batches++;
   }
   return sum / batches;

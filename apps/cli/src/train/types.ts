@@ -22,7 +22,10 @@ export type StudentPairing = 'paired' | 'authors';
 export const STUDENT_PAIRINGS: readonly StudentPairing[] = ['paired', 'authors'];
 
 /** The protocol of a configuration (run folders written before these options existed: aligned, paired). */
-export function studentProtocol(c: Pick<StudentConfig, 'setting' | 'target' | 'pairing'>): { target: StudentTarget; pairing: StudentPairing } {
+export function studentProtocol(c: Pick<StudentConfig, 'setting' | 'target' | 'pairing'>): {
+  target: StudentTarget;
+  pairing: StudentPairing;
+} {
   return { target: c.target ?? 'aligned', pairing: c.pairing ?? 'paired' };
 }
 

@@ -61,7 +61,8 @@ export function parseActivity(text: string, file = 'ConfLongDemo_JSI.txt'): Acti
     if (!/^\d{3}-\d{3}-\d{3}-\d{3}$/.test(tag)) throw new Error(`${file}:${line}: malformed tag id '${tag}'`);
     if (!/^\d+$/.test(tickText)) throw new Error(`${file}:${line}: cannot parse timestamp '${tickText.slice(0, 40)}' (integer ticks)`);
     // .NET ticks are 64-bit: a longer number is not a timestamp (and would overflow the seconds)
-    if (tickText.length > 19 || BigInt(tickText) > MAX_TICKS) throw new Error(`${file}:${line}: timestamp '${tickText.slice(0, 40)}' exceeds the largest .NET tick count ${MAX_TICKS}`);
+    if (tickText.length > 19 || BigInt(tickText) > MAX_TICKS)
+      throw new Error(`${file}:${line}: timestamp '${tickText.slice(0, 40)}' exceeds the largest .NET tick count ${MAX_TICKS}`);
     const where = (column: string) => ({ file, line, column });
     const x = parseNumber(f[4], '.', where('x'));
     const y = parseNumber(f[5], '.', where('y'));
@@ -225,9 +226,7 @@ export function loadActivity(
   const recs = parseActivity(readText(opts.path, 'person activity'), opts.path);
   const res = resampleActivity(recs, { file: opts.path, dt, inputTags, targetTags });
   if (res.segments.length === 0) {
-    throw new Error(
-      `${opts.path}: no usable recording (${res.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')})`,
-    );
+    throw new Error(`${opts.path}: no usable recording (${res.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')})`);
   }
   const split = assemble('person-activity', res.segments, tagChannelNames(inputTags), tagChannelNames(targetTags), dt, window, {
     ...opts,

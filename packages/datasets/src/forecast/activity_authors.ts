@@ -50,7 +50,11 @@ function nearest(times: readonly number[], t: number): number {
 }
 
 /** Align ConfLongDemo_JSI.txt as the authors' process_activity.py does. */
-export function alignActivityAuthors(text: string, file = 'ConfLongDemo_JSI.txt', opts: { includeLastRecording?: boolean } = {}): AlignedRecording[] {
+export function alignActivityAuthors(
+  text: string,
+  file = 'ConfLongDemo_JSI.txt',
+  opts: { includeLastRecording?: boolean } = {},
+): AlignedRecording[] {
   const out: AlignedRecording[] = [];
   let current: string | null = null;
   let tags = new Map<string, TagSamples>();
@@ -58,7 +62,8 @@ export function alignActivityAuthors(text: string, file = 'ConfLongDemo_JSI.txt'
     if (current === null) return;
     const arrays = AUTHORS_TAG_ORDER.map((tag) => tags.get(tag) ?? { t: [], xyz: [] });
     const emptyTag = AUTHORS_TAG_ORDER.find((_, i) => arrays[i]!.t.length === 0);
-    if (emptyTag) throw new Error(`${file}: recording ${current} has no samples of tag ${emptyTag} (the authors' alignment needs all four tags)`);
+    if (emptyTag)
+      throw new Error(`${file}: recording ${current} has no samples of tag ${emptyTag} (the authors' alignment needs all four tags)`);
     let reference = 0;
     arrays.forEach((a, i) => {
       if (a.t.length > arrays[reference]!.t.length) reference = i;
@@ -79,7 +84,10 @@ export function alignActivityAuthors(text: string, file = 'ConfLongDemo_JSI.txt'
     if (lineText.trim() === '') return;
     const line = i + 1;
     const f = lineText.split(',');
-    if (f.length !== 8) throw new Error(`${file}:${line}: expected 8 comma-separated fields (recording, tag, ticks, date, x, y, z, activity), got ${f.length}`);
+    if (f.length !== 8)
+      throw new Error(
+        `${file}:${line}: expected 8 comma-separated fields (recording, tag, ticks, date, x, y, z, activity), got ${f.length}`,
+      );
     const id = f[0]!.trim();
     const tag = f[1]!.trim();
     const ticks = f[2]!.trim();
@@ -97,13 +105,21 @@ export function alignActivityAuthors(text: string, file = 'ConfLongDemo_JSI.txt'
     const where = (column: string) => ({ file, line, column });
     // float(ticks) in Python and Number() both round to the nearest double
     const tNumber = Number(ticks);
-    if (!Number.isFinite(tNumber)) throw new Error(`${file}:${line}: timestamp '${ticks.slice(0, 40)}' is beyond the range of finite numbers`);
+    if (!Number.isFinite(tNumber))
+      throw new Error(`${file}:${line}: timestamp '${ticks.slice(0, 40)}' is beyond the range of finite numbers`);
     s.t.push(tNumber);
-    s.xyz.push(parseNumber(f[4]!.trim(), '.', where('x')), parseNumber(f[5]!.trim(), '.', where('y')), parseNumber(f[6]!.trim(), '.', where('z')));
+    s.xyz.push(
+      parseNumber(f[4]!.trim(), '.', where('x')),
+      parseNumber(f[5]!.trim(), '.', where('y')),
+      parseNumber(f[6]!.trim(), '.', where('z')),
+    );
   });
   if (current === null) throw new Error(`${file}: no data lines`);
   if (opts.includeLastRecording) flush();
-  if (out.length === 0) throw new Error(`${file}: only one recording (${current}); the authors' pipeline drops the file's last recording (includeLastRecording keeps it)`);
+  if (out.length === 0)
+    throw new Error(
+      `${file}: only one recording (${current}); the authors' pipeline drops the file's last recording (includeLastRecording keeps it)`,
+    );
   return out;
 }
 
@@ -124,7 +140,9 @@ const INPUT_COLS = [0, 1, 2, 3, 4, 5, 9, 10, 11];
 const TARGET_COLS = [6, 7, 8];
 
 /** The authors' activity task: train / validation / test by recording, raw units, windows of 10. */
-export function loadActivityAuthors(opts: ActivityAuthorsOptions): ForecastLoadResult & { ids: { train: string[]; val: string[]; test: string[] } } {
+export function loadActivityAuthors(
+  opts: ActivityAuthorsOptions,
+): ForecastLoadResult & { ids: { train: string[]; val: string[]; test: string[] } } {
   const window = opts.window ?? 10;
   checkPositiveInt('window', window);
   const recs = alignActivityAuthors(readText(opts.path, 'person activity'), opts.path, opts);

@@ -8,26 +8,11 @@
  * interpolated (constant extrapolation at the ends), dt = 1 h, segments of 800 h split 80/20 into
  * train/test as the authors, windows of 100 steps (training every 10th start, test every start).
  */
-import {
-  buildForecastSplit,
-  checkPositiveInt,
-  type ForecastSplit,
-  type Segment,
-  splitIntoSegments,
-} from './types.js';
+import { buildForecastSplit, checkPositiveInt, type ForecastSplit, type Segment, splitIntoSegments } from './types.js';
 import { sklearnTrainTestSplit } from './numpy_split.js';
 import { columnIndex, parseNumber, parseTable, readText, type SplitFractions, splitSegmentIndices } from './table.js';
 
-export const AIR_QUALITY_INPUTS = [
-  'PT08.S1(CO)',
-  'PT08.S2(NMHC)',
-  'PT08.S3(NOx)',
-  'PT08.S4(NO2)',
-  'PT08.S5(O3)',
-  'T',
-  'RH',
-  'AH',
-] as const;
+export const AIR_QUALITY_INPUTS = ['PT08.S1(CO)', 'PT08.S2(NMHC)', 'PT08.S3(NOx)', 'PT08.S4(NO2)', 'PT08.S5(O3)', 'T', 'RH', 'AH'] as const;
 export const AIR_QUALITY_TARGETS = ['CO(GT)', 'C6H6(GT)', 'NOx(GT)', 'NO2(GT)'] as const;
 
 export interface AirQualityParseOptions {
@@ -215,7 +200,9 @@ export const AIR_QUALITY_PROTOCOL = { segmentLength: 800, window: 100, trainStri
  */
 export function loadAirQuality(opts: AirQualityOptions): ForecastLoadResult & { missing: number[] } {
   if (/\.xlsx$/i.test(opts.path)) {
-    throw new Error(`${opts.path}: an .xlsx workbook is read asynchronously; use loadAirQualityFile (accepts AirQualityUCI.xlsx or AirQualityUCI.csv)`);
+    throw new Error(
+      `${opts.path}: an .xlsx workbook is read asynchronously; use loadAirQualityFile (accepts AirQualityUCI.xlsx or AirQualityUCI.csv)`,
+    );
   }
   return assembleAirQuality(parseAirQuality(readText(opts.path, 'air quality'), { ...opts, file: opts.path }), opts);
 }
@@ -253,10 +240,14 @@ export function assemble(
   opts: ForecastLoadOptions,
 ): ForecastLoadResult {
   const protocol = opts.protocol ?? 'authors';
-  if (protocol !== 'authors' && protocol !== 'seeded') throw new RangeError(`protocol must be 'authors' or 'seeded', got ${JSON.stringify(protocol)}`);
+  if (protocol !== 'authors' && protocol !== 'seeded')
+    throw new RangeError(`protocol must be 'authors' or 'seeded', got ${JSON.stringify(protocol)}`);
   let idx: { train: Int32Array; val: Int32Array; test: Int32Array };
   if (protocol === 'authors') {
-    if (opts.valFraction) throw new RangeError(`valFraction must be 0 with protocol 'authors' (their engine and air-quality code has no validation split), got ${opts.valFraction}`);
+    if (opts.valFraction)
+      throw new RangeError(
+        `valFraction must be 0 with protocol 'authors' (their engine and air-quality code has no validation split), got ${opts.valFraction}`,
+      );
     const s = sklearnTrainTestSplit(segments.length, opts.testFraction ?? 0.2, opts.dataSeed ?? 42);
     idx = { train: s.train, val: new Int32Array(0), test: s.test };
   } else {

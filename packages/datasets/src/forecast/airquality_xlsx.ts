@@ -45,7 +45,8 @@ function cellNumber(v: CellValue, where: string): number | null {
 function startTime(date: CellValue | undefined, time: CellValue | undefined): number | null {
   if (!(date instanceof Date) || !Number.isFinite(date.getTime())) return null;
   let ms: number | null = null;
-  if (time instanceof Date && Number.isFinite(time.getTime())) ms = time.getTime() - Date.UTC(time.getUTCFullYear(), time.getUTCMonth(), time.getUTCDate());
+  if (time instanceof Date && Number.isFinite(time.getTime()))
+    ms = time.getTime() - Date.UTC(time.getUTCFullYear(), time.getUTCMonth(), time.getUTCDate());
   else if (typeof time === 'string') {
     const t = /^(\d{1,2})[.:](\d{2})[.:](\d{2})$/.exec(time.trim());
     if (t) ms = ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000;
@@ -57,7 +58,11 @@ function startTime(date: CellValue | undefined, time: CellValue | undefined): nu
 
 function cellText(v: CellValue): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'object' && 'richText' in v) return v.richText.map((r) => r.text).join('').trim();
+  if (typeof v === 'object' && 'richText' in v)
+    return v.richText
+      .map((r) => r.text)
+      .join('')
+      .trim();
   return String(v).trim();
 }
 
@@ -103,7 +108,9 @@ export async function readAirQualityXlsx(
     }
     if (c < 0) {
       const role = j < inputNames.length ? 'input' : 'target';
-      throw new Error(`${path}: ${role} column '${name}' not found in the header (row ${headerRow.number}); columns: ${header.filter((h) => h !== '').join(', ')}`);
+      throw new Error(
+        `${path}: ${role} column '${name}' not found in the header (row ${headerRow.number}); columns: ${header.filter((h) => h !== '').join(', ')}`,
+      );
     }
     return c;
   });

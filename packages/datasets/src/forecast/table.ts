@@ -47,7 +47,10 @@ export function parseTable(text: string, opts: ParseTableOptions = {}): TextTabl
   let h = 0;
   while (h < all.length && isBlank(all[h], sep)) h++;
   if (h === all.length) throw new Error(`${file}: no header row (the file is empty)`);
-  const header = all[h].replace(/^\uFEFF/, '').split(sep).map(unquote);
+  const header = all[h]
+    .replace(/^\uFEFF/, '')
+    .split(sep)
+    .map(unquote);
   const rows: string[][] = [];
   const lines: number[] = [];
   for (let i = h + 1; i < all.length; i++) {
@@ -95,7 +98,8 @@ export function strictDecimal(field: string, decimal: '.' | ','): number | 'synt
 export function parseNumber(field: string, decimal: '.' | ',', where: { file: string; line: number; column: string }): number {
   const x = strictDecimal(field, decimal);
   if (x === 'syntax') throw new Error(`${where.file}:${where.line}: cannot parse '${cut(field)}' as a number in column '${where.column}'`);
-  if (x === 'range') throw new Error(`${where.file}:${where.line}: '${cut(field)}' in column '${where.column}' is beyond the range of finite numbers`);
+  if (x === 'range')
+    throw new Error(`${where.file}:${where.line}: '${cut(field)}' in column '${where.column}' is beyond the range of finite numbers`);
   return x;
 }
 
@@ -104,12 +108,7 @@ function cut(s: string): string {
 }
 
 /** Read numeric columns of a table into a row-major Float64Array [rows, names.length]. */
-export function numericColumns(
-  table: TextTable,
-  names: readonly string[],
-  role: string,
-  decimal: '.' | ',' = '.',
-): Float64Array {
+export function numericColumns(table: TextTable, names: readonly string[], role: string, decimal: '.' | ',' = '.'): Float64Array {
   const idx = names.map((n) => columnIndex(table, n, role));
   const out = new Float64Array(table.rows.length * names.length);
   table.rows.forEach((row, r) => {
@@ -137,10 +136,7 @@ export interface SplitFractions {
  * order = Rng(seed).fork('split').permutation(count); the first round(test·count) go to test, the
  * next round(val·count) to validation, the rest to training (a non-zero share gets at least one).
  */
-export function splitSegmentIndices(
-  count: number,
-  opts: SplitFractions = {},
-): { train: Int32Array; val: Int32Array; test: Int32Array } {
+export function splitSegmentIndices(count: number, opts: SplitFractions = {}): { train: Int32Array; val: Int32Array; test: Int32Array } {
   const test = opts.testFraction ?? 0.2;
   const val = opts.valFraction ?? 0;
   if (!(test >= 0 && test < 1)) throw new RangeError(`testFraction must be in [0, 1), got ${test}`);

@@ -75,12 +75,7 @@ export interface ForecastSplit {
 }
 
 /** Create a Segment from row-major arrays, validating sizes. */
-export function makeSegment(
-  inputs: ArrayLike<number>,
-  targets: ArrayLike<number>,
-  inputDim: number,
-  targetDim: number,
-): Segment {
+export function makeSegment(inputs: ArrayLike<number>, targets: ArrayLike<number>, inputDim: number, targetDim: number): Segment {
   checkPositiveInt('inputDim', inputDim);
   checkPositiveInt('targetDim', targetDim);
   if (inputs.length % inputDim !== 0) {
@@ -88,9 +83,7 @@ export function makeSegment(
   }
   const length = inputs.length / inputDim;
   if (targets.length !== length * targetDim) {
-    throw new RangeError(
-      `targets.length (${targets.length}) must equal length·targetDim = ${length}·${targetDim} = ${length * targetDim}`,
-    );
+    throw new RangeError(`targets.length (${targets.length}) must equal length·targetDim = ${length}·${targetDim} = ${length * targetDim}`);
   }
   return {
     length,
@@ -154,11 +147,7 @@ export function standardize(segments: readonly Segment[], stats: Standardization
 }
 
 /** Undo standardization of channel-last data: raw = value · std + mean (Float64 result). */
-export function unstandardize(
-  values: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  std: ArrayLike<number>,
-): Float64Array {
+export function unstandardize(values: ArrayLike<number>, mean: ArrayLike<number>, std: ArrayLike<number>): Float64Array {
   const c = mean.length;
   if (c === 0 || std.length !== c) {
     throw new RangeError(`mean and std must have the same non-zero length (got ${c} and ${std.length})`);
@@ -317,9 +306,7 @@ function checkSameDims(segments: readonly Segment[]): { inputDim: number; target
   if (!first) return { inputDim: 0, targetDim: 0 };
   segments.forEach((s, i) => {
     if (s.inputDim !== first.inputDim || s.targetDim !== first.targetDim) {
-      throw new RangeError(
-        `segment ${i} has dims (${s.inputDim}, ${s.targetDim}), segment 0 has (${first.inputDim}, ${first.targetDim})`,
-      );
+      throw new RangeError(`segment ${i} has dims (${s.inputDim}, ${s.targetDim}), segment 0 has (${first.inputDim}, ${first.targetDim})`);
     }
     if (s.inputs.length !== s.length * s.inputDim || s.targets.length !== s.length * s.targetDim) {
       throw new RangeError(`segment ${i}: array sizes do not match length ${s.length}`);
@@ -328,11 +315,7 @@ function checkSameDims(segments: readonly Segment[]): { inputDim: number; target
   return { inputDim: first.inputDim, targetDim: first.targetDim };
 }
 
-function channelMoments(
-  segments: readonly Segment[],
-  key: 'inputs' | 'targets',
-  dim: number,
-): [Float64Array, Float64Array] {
+function channelMoments(segments: readonly Segment[], key: 'inputs' | 'targets', dim: number): [Float64Array, Float64Array] {
   const mean = new Float64Array(dim);
   const m2 = new Float64Array(dim);
   let n = 0;

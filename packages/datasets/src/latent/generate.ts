@@ -71,9 +71,7 @@ export interface LatentDataset {
 export function generateLatentDataset<K extends LatentSystemName>(opts: LatentDatasetOptions<K>): LatentDataset {
   if (opts == null || typeof opts !== 'object') throw new TypeError(`opts must be an object, got ${String(opts)}`);
   if (!LATENT_SYSTEMS.includes(opts.system)) {
-    throw new RangeError(
-      `system must be one of ${LATENT_SYSTEMS.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(opts.system)}`,
-    );
+    throw new RangeError(`system must be one of ${LATENT_SYSTEMS.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(opts.system)}`);
   }
   const system: LatentSystem = latentSystem(opts.system, opts.params);
   const count = checkInt('count', opts.count, 1);

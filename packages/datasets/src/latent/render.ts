@@ -33,7 +33,17 @@ export function bodyColours(count: number): Float64Array {
     const x = c * (1 - Math.abs((h % 2) - 1));
     const sector = Math.floor(h);
     const rgb =
-      sector === 0 ? [c, x, 0] : sector === 1 ? [x, c, 0] : sector === 2 ? [0, c, x] : sector === 3 ? [0, x, c] : sector === 4 ? [x, 0, c] : [c, 0, x];
+      sector === 0
+        ? [c, x, 0]
+        : sector === 1
+          ? [x, c, 0]
+          : sector === 2
+            ? [0, c, x]
+            : sector === 3
+              ? [0, x, c]
+              : sector === 4
+                ? [x, 0, c]
+                : [c, 0, x];
     for (let ch = 0; ch < 3; ch++) out[3 * k + ch] = rgb[ch]! + (1 - s);
   }
   return out;

@@ -246,8 +246,7 @@ function doublePendulum(params?: Partial<DoublePendulumParams>): LatentSystem {
   const potential = (t1: number, t2: number) => mt * g * l1 * (1 - Math.cos(t1)) + m2 * g * l2 * (1 - Math.cos(t2));
   const kinetic = (t1: number, t2: number, w1: number, w2: number) =>
     0.5 * mt * l1 * l1 * w1 * w1 + 0.5 * m2 * l2 * l2 * w2 * w2 + m2 * l1 * l2 * w1 * w2 * Math.cos(t1 - t2);
-  const energy = (s: ArrayLike<number>, o = 0) =>
-    kinetic(s[o]!, s[o + 1]!, s[o + 2]!, s[o + 3]!) + potential(s[o]!, s[o + 1]!);
+  const energy = (s: ArrayLike<number>, o = 0) => kinetic(s[o]!, s[o + 1]!, s[o + 2]!, s[o + 3]!) + potential(s[o]!, s[o + 1]!);
   // Euler–Lagrange equations of the planar double pendulum solved for the angular accelerations.
   const rhs = (_t: number, y: Float64Array, dy: Float64Array) => {
     const t1 = y[0]!;
@@ -260,7 +259,8 @@ function doublePendulum(params?: Partial<DoublePendulumParams>): LatentSystem {
     const den = 2 * m1 + m2 - m2 * Math.cos(2 * d);
     dy[0] = w1;
     dy[1] = w2;
-    dy[2] = (-g * (2 * m1 + m2) * Math.sin(t1) - m2 * g * Math.sin(t1 - 2 * t2) - 2 * sd * m2 * (w2 * w2 * l2 + w1 * w1 * l1 * cd)) / (l1 * den);
+    dy[2] =
+      (-g * (2 * m1 + m2) * Math.sin(t1) - m2 * g * Math.sin(t1 - 2 * t2) - 2 * sd * m2 * (w2 * w2 * l2 + w1 * w1 * l1 * cd)) / (l1 * den);
     dy[3] = (2 * sd * (w1 * w1 * l1 * mt + g * mt * Math.cos(t1) + w2 * w2 * l2 * m2 * cd)) / (l2 * den);
   };
   const reach = l1 + l2;
@@ -442,9 +442,7 @@ export function latentSystem<K extends LatentSystemName>(name: K, params?: Parti
     case 'lennard-jones':
       return lennardJones(params as Partial<LennardJonesParams>);
     default:
-      throw new RangeError(
-        `system must be one of ${LATENT_SYSTEMS.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(name)}`,
-      );
+      throw new RangeError(`system must be one of ${LATENT_SYSTEMS.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(name)}`);
   }
 }
 

@@ -32,7 +32,8 @@ export interface CropFlipDraw {
 
 /** The paper's sCIFAR-10 augmentation for data normalized with `norm` (32 × 32 × 3, pad 4, flip 0.5). */
 export function cifarCropFlip(norm: Normalization): CropFlipSpec {
-  if (norm.mean.length !== 3 || norm.std.length !== 3) throw new RangeError(`cifarCropFlip: normalization needs 3 channels, got ${norm.mean.length}`);
+  if (norm.mean.length !== 3 || norm.std.length !== 3)
+    throw new RangeError(`cifarCropFlip: normalization needs 3 channels, got ${norm.mean.length}`);
   return { height: 32, width: 32, channels: 3, padding: 4, flipProbability: 0.5, fill: norm.mean.map((m, c) => -m / norm.std[c]!) };
 }
 
@@ -40,8 +41,10 @@ function checkSpec(s: CropFlipSpec): void {
   for (const k of ['height', 'width', 'channels'] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 1) throw new RangeError(`crop/flip spec: ${k} must be a positive integer, got ${s[k]}`);
   }
-  if (!Number.isInteger(s.padding) || s.padding < 0) throw new RangeError(`crop/flip spec: padding must be an integer >= 0, got ${s.padding}`);
-  if (!(s.flipProbability >= 0 && s.flipProbability <= 1)) throw new RangeError(`crop/flip spec: flipProbability must be in [0, 1], got ${s.flipProbability}`);
+  if (!Number.isInteger(s.padding) || s.padding < 0)
+    throw new RangeError(`crop/flip spec: padding must be an integer >= 0, got ${s.padding}`);
+  if (!(s.flipProbability >= 0 && s.flipProbability <= 1))
+    throw new RangeError(`crop/flip spec: flipProbability must be in [0, 1], got ${s.flipProbability}`);
   if (s.fill.length !== s.channels) throw new RangeError(`crop/flip spec: fill needs ${s.channels} entries, got ${s.fill.length}`);
 }
 
@@ -56,7 +59,14 @@ export function drawCropFlip(rng: Rng, spec: Pick<CropFlipSpec, 'padding' | 'fli
  * Write the cropped (and flipped) image: out(r, c) = padded(top + r, left + c'), c' = W−1−c when
  * flipped, where padded(i, j) = image(i − pad, j − pad) inside the image and `fill` outside.
  */
-export function cropFlipImage(src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number, spec: CropFlipSpec, d: CropFlipDraw): void {
+export function cropFlipImage(
+  src: Float32Array,
+  srcOffset: number,
+  dst: Float32Array,
+  dstOffset: number,
+  spec: CropFlipSpec,
+  d: CropFlipDraw,
+): void {
   const { height: H, width: W, channels: C, padding: p } = spec;
   for (let r = 0; r < H; r++) {
     const sr = r + d.top - p;
@@ -78,7 +88,9 @@ export function augmentImages(x: Float32Array, count: number, spec: CropFlipSpec
   checkSpec(spec);
   const size = spec.height * spec.width * spec.channels;
   if (!Number.isInteger(count) || count < 0 || x.length !== count * size) {
-    throw new RangeError(`augmentImages: x has ${x.length} values, expected count (${count}) × ${spec.height}·${spec.width}·${spec.channels}`);
+    throw new RangeError(
+      `augmentImages: x has ${x.length} values, expected count (${count}) × ${spec.height}·${spec.width}·${spec.channels}`,
+    );
   }
   const out = new Float32Array(x.length);
   const draws: CropFlipDraw[] = [];

@@ -60,9 +60,7 @@ export function parseIdx(input: Uint8Array, file = '<buffer>', maxBytes = MAX_ID
     throw new Error(`${file}: not an IDX file: ${bytes.length} bytes, shorter than the 4-byte magic number`);
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new Error(
-      `${file}: not an IDX file: magic number starts with ${hex(bytes[0])} ${hex(bytes[1])}, expected 0x00 0x00`,
-    );
+    throw new Error(`${file}: not an IDX file: magic number starts with ${hex(bytes[0])} ${hex(bytes[1])}, expected 0x00 0x00`);
   }
   const code = TYPE_CODES.get(bytes[2]);
   if (!code) {
@@ -148,11 +146,7 @@ export function readIdx(file: string): IdxArray {
  * Encode an array in IDX format (used to write test fixtures and converted data sets).
  * `gzip: true` compresses the result.
  */
-export function encodeIdx(
-  data: ArrayLike<number>,
-  dims: readonly number[],
-  opts: { type?: IdxType; gzip?: boolean } = {},
-): Uint8Array {
+export function encodeIdx(data: ArrayLike<number>, dims: readonly number[], opts: { type?: IdxType; gzip?: boolean } = {}): Uint8Array {
   const type = opts.type ?? 'uint8';
   const entry = [...TYPE_CODES].find(([, v]) => v.type === type);
   if (!entry) throw new RangeError(`type must be one of uint8 int8 int16 int32 float32 float64, got ${type}`);

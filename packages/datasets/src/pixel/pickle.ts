@@ -150,10 +150,18 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
     if (FROMBUFFER.has(full)) {
       // protocol 5: _frombuffer(buffer, dtype, shape, order)
       const [buf, dtype, shape, order] = args as [unknown, unknown, unknown, unknown];
-      if (!(buf instanceof Uint8Array) || !isObject(dtype, 'dtype') || !Array.isArray(shape)) fail('_frombuffer needs (bytes, dtype, shape, order)');
+      if (!(buf instanceof Uint8Array) || !isObject(dtype, 'dtype') || !Array.isArray(shape))
+        fail('_frombuffer needs (bytes, dtype, shape, order)');
       const d = dtype as PickledDtype;
       const fortran = order === 'F' || (order instanceof Uint8Array && latin1.decode(order) === 'F');
-      return { kind: 'ndarray', shape: (shape as number[]).slice(), dtype: d.dtype, byteOrder: d.byteOrder, fortran, data: buf as Uint8Array } satisfies PickledNdarray;
+      return {
+        kind: 'ndarray',
+        shape: (shape as number[]).slice(),
+        dtype: d.dtype,
+        byteOrder: d.byteOrder,
+        fortran,
+        data: buf as Uint8Array,
+      } satisfies PickledNdarray;
     }
     if (full === 'numpy.dtype') {
       const spec = args[0] instanceof Uint8Array ? latin1.decode(args[0]) : String(args[0]);

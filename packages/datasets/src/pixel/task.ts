@@ -49,7 +49,10 @@ export function loadImageSet(dataset: PixelDatasetName, split: Split, dir?: stri
     case 'fashion-mnist':
       return loadFashionMnist(split, dir === undefined ? {} : { dir });
     case 'cifar10':
-      if (dir === undefined) throw new TypeError("pixelTask: dataset 'cifar10' needs opts.dir (folder with the CIFAR-10 batches: binary data_batch_1.bin … test_batch.bin, or the python pickles data_batch_1 … test_batch that torchvision downloads)");
+      if (dir === undefined)
+        throw new TypeError(
+          "pixelTask: dataset 'cifar10' needs opts.dir (folder with the CIFAR-10 batches: binary data_batch_1.bin … test_batch.bin, or the python pickles data_batch_1 … test_batch that torchvision downloads)",
+        );
       return loadCifar10(split, { dir });
     default:
       throw new RangeError(`dataset must be 'mnist', 'fashion-mnist' or 'cifar10', got ${String(dataset)}`);

@@ -48,7 +48,18 @@ export interface TeacherConfig {
  * Both: m 1, ELU, H 128, L 3, h 0.1, complex poles, eps −0.2.
  */
 export const TEACHER_CONFIGS: Readonly<Record<TeacherSetting, Readonly<TeacherConfig>>> = {
-  incl: { states: 4, inputs: 1, hidden: 128, layers: 3, activation: 'elu', h: 0.1, eps: -0.2, complex: true, solver: 'euler', exclusive: false },
+  incl: {
+    states: 4,
+    inputs: 1,
+    hidden: 128,
+    layers: 3,
+    activation: 'elu',
+    h: 0.1,
+    eps: -0.2,
+    complex: true,
+    solver: 'euler',
+    exclusive: false,
+  },
   excl: {
     states: 2,
     inputs: 1,
@@ -190,7 +201,8 @@ export function simulateTeacher(
     const sol = odeint(rhs, y, [k * dt, (k + 1) * dt], opts);
     y.set(sol.y.subarray(n, 2 * n));
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(y[i]!)) throw new Error(`teacher simulation diverged at t = ${((k + 1) * dt).toFixed(3)} (state ${i} = ${y[i]})`);
+      if (!Number.isFinite(y[i]!))
+        throw new Error(`teacher simulation diverged at t = ${((k + 1) * dt).toFixed(3)} (state ${i} = ${y[i]})`);
     }
     out.set(y, (k + 1) * n);
   }

@@ -30,13 +30,7 @@ export function pwmSignal(t: number, modulation: PwmModulation = 'sin'): number 
  * Sampled noisy PWM input at t_k = k·dt, k = 0..samples−1: u_k = pwmSignal(t_k) + N(0, noiseStd²)
  * (noise drawn from `rng`, in order of k).
  */
-export function pwmInput(opts: {
-  samples: number;
-  dt: number;
-  modulation: PwmModulation;
-  noiseStd: number;
-  rng: Rng;
-}): Float64Array {
+export function pwmInput(opts: { samples: number; dt: number; modulation: PwmModulation; noiseStd: number; rng: Rng }): Float64Array {
   const samples = checkInt('samples', opts.samples, 1);
   const dt = checkPositive('dt', opts.dt);
   const std = checkNonNegative('noiseStd', opts.noiseStd);

@@ -59,7 +59,10 @@ export class PickleWriter {
   }
   int(v: number): this {
     if (v >= 0 && v < 256) return this.op(OP.BININT1).u8(v);
-    if (v >= 0 && v < 65536) return this.op(OP.BININT2).u8(v).u8(v >> 8);
+    if (v >= 0 && v < 65536)
+      return this.op(OP.BININT2)
+        .u8(v)
+        .u8(v >> 8);
     return this.op(OP.BININT).u32(v);
   }
   /** A Python 2 str (bytes on load with encoding='bytes'), or in Python 3 mode a bytes object as _codecs.encode(str, 'latin1'). */
@@ -91,7 +94,11 @@ export class PickleWriter {
 }
 
 /** A CIFAR-10 python batch: {'data': uint8 array [n, 3072], 'labels': [...], 'batch_label': str, 'filenames': [...]}. */
-export function cifarPickle(images: Uint8Array, labels: ArrayLike<number>, opts: { python3?: boolean; batchLabel?: string; rows?: number } = {}): Uint8Array {
+export function cifarPickle(
+  images: Uint8Array,
+  labels: ArrayLike<number>,
+  opts: { python3?: boolean; batchLabel?: string; rows?: number } = {},
+): Uint8Array {
   const n = labels.length;
   const rows = opts.rows ?? n;
   const w = new PickleWriter(opts.python3 ?? false);
@@ -102,7 +109,19 @@ export function cifarPickle(images: Uint8Array, labels: ArrayLike<number>, opts:
   w.int(0).op(OP.TUPLE1).str('b').op(OP.TUPLE3).op(OP.REDUCE).put();
   w.op(OP.MARK).int(1).int(rows).int(3072).op(OP.TUPLE2);
   w.global('numpy', 'dtype').put().str('u1').int(0).int(1).op(OP.TUPLE3).op(OP.REDUCE).put();
-  w.op(OP.MARK).int(3).str('|').op(OP.NONE).op(OP.NONE).op(OP.NONE).op(OP.BININT).u32(-1).op(OP.BININT).u32(-1).int(0).op(OP.TUPLE).op(OP.BUILD);
+  w.op(OP.MARK)
+    .int(3)
+    .str('|')
+    .op(OP.NONE)
+    .op(OP.NONE)
+    .op(OP.NONE)
+    .op(OP.BININT)
+    .u32(-1)
+    .op(OP.BININT)
+    .u32(-1)
+    .int(0)
+    .op(OP.TUPLE)
+    .op(OP.BUILD);
   w.op(OP.NEWFALSE).bytes(images).op(OP.TUPLE).op(OP.BUILD);
   // b'labels': a list filled by APPENDS in chunks of 1,000 (the pickler's batch size)
   w.str('labels').put().op(OP.EMPTY_LIST).put();
@@ -111,7 +130,10 @@ export function cifarPickle(images: Uint8Array, labels: ArrayLike<number>, opts:
     for (let i = s; i < Math.min(n, s + 1000); i++) w.int(labels[i]!);
     w.op(OP.APPENDS);
   }
-  w.str('batch_label').put().str(opts.batchLabel ?? 'training batch 1 of 5').put();
+  w.str('batch_label')
+    .put()
+    .str(opts.batchLabel ?? 'training batch 1 of 5')
+    .put();
   w.str('filenames').put().op(OP.EMPTY_LIST).put().op(OP.MARK);
   for (let i = 0; i < n; i++) w.str(`image_${i}.png`).put();
   w.op(OP.APPENDS);

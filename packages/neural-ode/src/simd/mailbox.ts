@@ -95,7 +95,13 @@ export class Mailbox {
 }
 
 /** Busy-wait up to `spinMs` for control[index] to leave `value`, then block (Atomics.wait). */
-export function waitChange(control: Int32Array, index: number, value: number, spinMs: number, timeoutMs = Number.POSITIVE_INFINITY): boolean {
+export function waitChange(
+  control: Int32Array,
+  index: number,
+  value: number,
+  spinMs: number,
+  timeoutMs = Number.POSITIVE_INFINITY,
+): boolean {
   const until = performance.now() + spinMs;
   while (Atomics.load(control, index) === value) {
     if (performance.now() >= until) {

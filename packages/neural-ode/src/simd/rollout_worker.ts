@@ -5,20 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { simdArena } from './kernels.js';
-import {
-  CMD,
-  CMD_BACKWARD,
-  CMD_FORWARD,
-  CMD_STOP,
-  DONE,
-  ID,
-  Mailbox,
-  SEQ,
-  STATUS,
-  TAPED,
-  WANT_INPUTS,
-  waitChange,
-} from './mailbox.js';
+import { CMD, CMD_BACKWARD, CMD_FORWARD, CMD_STOP, DONE, ID, Mailbox, SEQ, STATUS, TAPED, WANT_INPUTS, waitChange } from './mailbox.js';
 import { SimdRollout } from './mlp_rollout.js';
 import { packedSizes, readData, writeGradients } from './packing.js';
 

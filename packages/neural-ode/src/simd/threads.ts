@@ -65,7 +65,8 @@ export async function startSimdThreads(threads: number, opts: SimdThreadOptions 
     throw new RangeError(`${where}: threads must be an integer in [1, ${MAX_THREADS}], got ${String(threads)}`);
   }
   const spinMs = opts.spinMs ?? 2;
-  if (!(spinMs >= 0) || !Number.isFinite(spinMs)) throw new RangeError(`${where}: options.spinMs must be a finite number >= 0, got ${String(spinMs)}`);
+  if (!(spinMs >= 0) || !Number.isFinite(spinMs))
+    throw new RangeError(`${where}: options.spinMs must be a finite number >= 0, got ${String(spinMs)}`);
   await stopSimdThreads();
   spin = spinMs;
   if (threads === 1) return 1;
@@ -215,7 +216,8 @@ export class SplitRollout {
     let u = data.u;
     if (u != null && uBatch !== 1) {
       const rows = new Float32Array(T * part.rows * m);
-      for (let t = 0; t < T; t++) rows.set(u.subarray((t * uBatch + part.start) * m, (t * uBatch + part.start + part.rows) * m), t * part.rows * m);
+      for (let t = 0; t < T; t++)
+        rows.set(u.subarray((t * uBatch + part.start) * m, (t * uBatch + part.start + part.rows) * m), t * part.rows * m);
       u = rows;
     }
     return { weights: data.weights, biases: data.biases, x0, u };

@@ -37,11 +37,9 @@ export function keepsPreActivation(act: ActivationName): boolean {
 
 /** y = act(a·w + bias) by the backend's fused kernel; a [1, B, in], w [1, in, out], bias [out]. */
 function fusedLinear(a: Tensor, w: Tensor, bias: Tensor, activation: string): Tensor {
-  return tf.engine().runKernel(
-    tf._FusedMatMul,
-    { a, b: w, bias },
-    { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 },
-  ) as Tensor;
+  return tf
+    .engine()
+    .runKernel(tf._FusedMatMul, { a, b: w, bias }, { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 }) as Tensor;
 }
 
 /** The field's weights as [1, in, out] (the fused kernel's batched layout) and its biases. */

@@ -20,7 +20,15 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { kernelFuncRunner } from '../kernel_func.js';
 import { type RolloutProblem, tapeInputs } from '../rollout_args.js';
 import { linearCombination, weightedSum } from '../tensor_step.js';
-import { backward, type Evaluation, evaluate, forwardWeights, keepsPreActivation, layerActivations, transposedWeights } from './mlp_pass.js';
+import {
+  backward,
+  type Evaluation,
+  evaluate,
+  forwardWeights,
+  keepsPreActivation,
+  layerActivations,
+  transposedWeights,
+} from './mlp_pass.js';
 
 /**
  * Aᵀ for a tall [R, c] matrix with R = blocks·B: transposing B-row blocks first and then the block
@@ -60,7 +68,14 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
   // hidden layer outputs (layer inputs 1 … L−1, for σ' and the weight gradients) and the kept
   // pre-activations. (Every saved tensor costs a clone kernel.)
   const saveList = (recs: Evaluation[]): Tensor[] => {
-    const flat: Tensor[] = [recs.length === 1 ? recs[0]!.acts[0]! : tf.concat(recs.map((r) => r.acts[0]!), 1)];
+    const flat: Tensor[] = [
+      recs.length === 1
+        ? recs[0]!.acts[0]!
+        : tf.concat(
+            recs.map((r) => r.acts[0]!),
+            1,
+          ),
+    ];
     for (const rec of recs) {
       for (let l = 0; l < L; l++) {
         if (l > 0) flat.push(rec.acts[l]!);
@@ -96,7 +111,14 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
       const ks: Tensor[] = [];
       for (let i = 0; i < s; i++) {
         const row = tab.a[i] ?? [];
-        const y = i === 0 ? x : linearCombination(x, row.slice(0, i).map((c) => c * h), ks);
+        const y =
+          i === 0
+            ? x
+            : linearCombination(
+                x,
+                row.slice(0, i).map((c) => c * h),
+                ks,
+              );
         const rec = evaluate(m > 0 ? tf.concat([y, us[k]!], 2) : y, w, acts, alpha);
         recs.push(rec);
         ks.push(rec.out);
@@ -148,7 +170,13 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
     const D = dzRows.map((rows) => tf.reshape(tf.concat(rows, 1), [R, rows[0]!.shape[2]!]));
     const grads: Record<string, () => Tensor> = { x0: () => tf.reshape(dx0, [B, n]) };
     for (let l = 0; l < L; l++) {
-      const A = () => (l === 0 ? inputsAll : tf.concat(evals.map((rec) => rec.acts[l]!), 1));
+      const A = () =>
+        l === 0
+          ? inputsAll
+          : tf.concat(
+              evals.map((rec) => rec.acts[l]!),
+              1,
+            );
       grads[`p${2 * l}`] = () => tf.matMul(transposeTall(A(), T * s), D[l]!);
       // Column sums as a plain product with a row of ones (the backend's Sum over the batch axis
       // transposes first, which is ~100× slower for tall matrices).

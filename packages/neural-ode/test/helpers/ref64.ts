@@ -15,17 +15,35 @@ export interface Tab {
 
 export const TABLEAUX: Record<string, Tab> = {
   euler: { name: 'euler', a: [[0]], b: [1], c: [0], order: 1 },
-  midpoint: { name: 'midpoint', a: [[0, 0], [0.5, 0]], b: [0, 1], c: [0, 0.5], order: 2 },
+  midpoint: {
+    name: 'midpoint',
+    a: [
+      [0, 0],
+      [0.5, 0],
+    ],
+    b: [0, 1],
+    c: [0, 0.5],
+    order: 2,
+  },
   heun3: {
     name: 'heun3',
-    a: [[0, 0, 0], [1 / 3, 0, 0], [0, 2 / 3, 0]],
+    a: [
+      [0, 0, 0],
+      [1 / 3, 0, 0],
+      [0, 2 / 3, 0],
+    ],
     b: [1 / 4, 0, 3 / 4],
     c: [0, 1 / 3, 2 / 3],
     order: 3,
   },
   rk4: {
     name: 'rk4',
-    a: [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1, 0]],
+    a: [
+      [0, 0, 0, 0],
+      [0.5, 0, 0, 0],
+      [0, 0.5, 0, 0],
+      [0, 0, 1, 0],
+    ],
     b: [1 / 6, 1 / 3, 1 / 3, 1 / 6],
     c: [0, 0.5, 0.5, 1],
     order: 4,
@@ -105,14 +123,7 @@ export function rkStep64(f: (y: Float64Array) => Float64Array, y: Float64Array, 
 }
 
 /** Mean over (T, batch, n) of (x_{k+1} − target_k)² for the rollout x_{k+1} = step(x_k, u_k). */
-export function rolloutLoss64(
-  net: Net,
-  x0: number[][],
-  inputs: number[][][],
-  targets: number[][][],
-  tab: Tab,
-  h: number,
-): number {
+export function rolloutLoss64(net: Net, x0: number[][], inputs: number[][][], targets: number[][][], tab: Tab, h: number): number {
   let s = 0;
   let count = 0;
   x0.forEach((xb, b) => {

@@ -167,7 +167,12 @@ export function presetDeviations(c: ForecastConfig): Deviation[] {
     if (v === a || (v === null && a === null)) continue;
     if (key in proto && v === (proto as unknown as Record<string, unknown>)[key]) continue;
     const fromPreset = preset[key] === v;
-    out.push({ setting: key, authors: show(a, key, proto), ours: show(v, key, proto), reason: fromPreset ? (REASONS[key] ?? `${c.scale} preset`) : 'set by flag' });
+    out.push({
+      setting: key,
+      authors: show(a, key, proto),
+      ours: show(v, key, proto),
+      reason: fromPreset ? (REASONS[key] ?? `${c.scale} preset`) : 'set by flag',
+    });
   }
   return out;
 }

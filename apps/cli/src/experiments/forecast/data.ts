@@ -22,7 +22,9 @@ export async function loadForecastData(c: ForecastConfig): Promise<ForecastSplit
     return c.dataset === 'tanks' ? generateCascadedTanks(opts) : generateDuffing(opts);
   }
   if (!c.data) {
-    throw new Error(`sii forecast --dataset ${c.dataset} needs --data <path of ${FILE_DATASETS[c.dataset] ?? 'the data file'}>; the built-in systems tanks and duffing need no file`);
+    throw new Error(
+      `sii forecast --dataset ${c.dataset} needs --data <path of ${FILE_DATASETS[c.dataset] ?? 'the data file'}>; the built-in systems tanks and duffing need no file`,
+    );
   }
   const common = { path: c.data, window: p.window, dataSeed: c.dataSeed, trainStride: p.trainStride, testStride: c.testStride };
   if (c.dataset === 'engine') return loadEngine({ ...common, segmentLength: p.segmentLength ?? 800 });
@@ -75,7 +77,13 @@ export function windowBatch(d: ForecastDataset, idx: ArrayLike<number>, eps: Flo
 }
 
 /** Shuffled batches of one epoch (the authors' DataLoader(shuffle=True), last batch partial). */
-export function* trainingBatches(d: ForecastDataset, batch: number, states: number, orderRng: Rng, noiseRng: Rng): Generator<ForecastBatch> {
+export function* trainingBatches(
+  d: ForecastDataset,
+  batch: number,
+  states: number,
+  orderRng: Rng,
+  noiseRng: Rng,
+): Generator<ForecastBatch> {
   const N = d.shape.samples;
   const order = orderRng.permutation(N);
   for (let s = 0; s < N; s += batch) {

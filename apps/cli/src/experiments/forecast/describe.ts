@@ -3,11 +3,15 @@ import type { ArmResult } from '../types.js';
 import { type ForecastConfig, presetDeviations, resolveProtocol } from './config.js';
 
 const DATA_TEXT: Record<ForecastConfig['dataset'], string> = {
-  engine: "LiU-ICE engine: segments of the series split 80/20 by scikit-learn's train_test_split (random_state = data seed), statistics over the stacked training windows",
-  airquality: "UCI air quality (.xlsx or .csv; NMHC(GT) dropped, −200 interpolated): segments split 80/20 as train_test_split (random_state = data seed), statistics over the stacked training windows",
-  activity: 'UCI person activity: tags aligned by nearest timestamp to the tag with most samples, raw units, recordings split 80/20 and the training ones 80/20 again (validation unused), as train_test_split (random_state = data seed)',
+  engine:
+    "LiU-ICE engine: segments of the series split 80/20 by scikit-learn's train_test_split (random_state = data seed), statistics over the stacked training windows",
+  airquality:
+    'UCI air quality (.xlsx or .csv; NMHC(GT) dropped, −200 interpolated): segments split 80/20 as train_test_split (random_state = data seed), statistics over the stacked training windows',
+  activity:
+    'UCI person activity: tags aligned by nearest timestamp to the tag with most samples, raw units, recordings split 80/20 and the training ones 80/20 again (validation unused), as train_test_split (random_state = data seed)',
   tanks: 'simulated cascaded tanks (our task, not in the paper): one training and one test record, standardized with training statistics',
-  duffing: 'simulated forced Duffing oscillator (our task, not in the paper): one training and one test record, standardized with training statistics',
+  duffing:
+    'simulated forced Duffing oscillator (our task, not in the paper): one training and one test record, standardized with training statistics',
 };
 
 export function forecastDescription(c: ForecastConfig, results: readonly ArmResult[]): string {

@@ -20,7 +20,9 @@ export function forecastTestMse(model: ForecastModel, d: ForecastDataset, mode: 
     const idx = Array.from({ length: Math.min(batch, N - s) }, (_, k) => s + k);
     const b = windowBatch(d, idx, normalArray(priorRng, idx.length * n), n);
     try {
-      const sq = tf.tidy(() => tf.sum(tf.squaredDifference(model.forward(b.u, b.eps, mode === 'prior' ? 'prior' : 'posterior-mean').pred, b.y)));
+      const sq = tf.tidy(() =>
+        tf.sum(tf.squaredDifference(model.forward(b.u, b.eps, mode === 'prior' ? 'prior' : 'posterior-mean').pred, b.y)),
+      );
       sum += sq.dataSync()[0]!;
       sq.dispose();
     } finally {

@@ -9,7 +9,11 @@ import { disposeBatch, type ForecastBatch, loadForecastData, subsampleWindows, t
 import { forecastTestMse } from './evaluate.js';
 import { ForecastModel, forecastLoss } from './model.js';
 
-export async function runForecastTask(task: ExperimentTask<ForecastConfig>, onEpoch?: EpochCallback, split?: ForecastSplit): Promise<ArmResult> {
+export async function runForecastTask(
+  task: ExperimentTask<ForecastConfig>,
+  onEpoch?: EpochCallback,
+  split?: ForecastSplit,
+): Promise<ArmResult> {
   const t0 = Date.now();
   const c = task.config;
   const data = split ?? (await loadForecastData(c));
@@ -17,12 +21,25 @@ export async function runForecastTask(task: ExperimentTask<ForecastConfig>, onEp
   const test = subsampleWindows(data.test, c.maxTestWindows);
   const { steps: T, inputDim: m, targetDim: p } = train.shape;
   if (train.shape.samples === 0 || test.shape.samples === 0) {
-    throw new RangeError(`${c.dataset}: ${train.shape.samples} training / ${test.shape.samples} test windows of ${T} steps; use a shorter --window or more data`);
+    throw new RangeError(
+      `${c.dataset}: ${train.shape.samples} training / ${test.shape.samples} test windows of ${T} steps; use a shorter --window or more data`,
+    );
   }
   const h = c.h ?? train.dt;
   const proto = resolveProtocol(c);
   const model = new ForecastModel(
-    { inputs: m, outputs: p, states: c.states, hidden: c.hidden, layers: c.layers, activation: c.activation, solver: c.solver, h, eps: c.eps, compensation: c.compensation },
+    {
+      inputs: m,
+      outputs: p,
+      states: c.states,
+      hidden: c.hidden,
+      layers: c.layers,
+      activation: c.activation,
+      solver: c.solver,
+      h,
+      eps: c.eps,
+      compensation: c.compensation,
+    },
     task.init,
     task.runSeed,
   );
@@ -81,7 +98,12 @@ export async function runForecastTask(task: ExperimentTask<ForecastConfig>, onEp
       result.metrics.testMse = last;
       result.metrics.bestTestMse = Math.min(...curve);
       // The first test window, z0 from the prior as in the metric, for the figure.
-      const b = windowBatch(test, [0], new Float32Array(c.states).map(() => new Rng(task.runSeed).fork('figure').normal()), c.states);
+      const b = windowBatch(
+        test,
+        [0],
+        new Float32Array(c.states).map(() => new Rng(task.runSeed).fork('figure').normal()),
+        c.states,
+      );
       const pred = tf.tidy(() => model.forward(b.u, b.eps, c.evalInitialState === 'prior' ? 'prior' : 'posterior-mean').pred);
       result.extra!.sample = { measured: Array.from(b.y.dataSync()), predicted: Array.from(pred.dataSync()), steps: T, outputs: p };
       tf.dispose(pred);

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** Frames [start, start + count) of the sequences `idx` as [B, count, H, W, 3]. */
 export function frameTensor(ds: LatentDataset, idx: ArrayLike<number>, start: number, count: number): Tensor5D {
-  if (start + count > ds.frames) throw new RangeError(`frames [${start}, ${start + count}) exceed the ${ds.frames} frames of each sequence`);
+  if (start + count > ds.frames)
+    throw new RangeError(`frames [${start}, ${start + count}) exceed the ${ds.frames} frames of each sequence`);
   const D = ds.height * ds.width * 3;
   const T = ds.frames;
   const out = new Float32Array(idx.length * count * D);

@@ -18,7 +18,8 @@ export interface BatchMetrics {
 
 /** Metrics of one batch from predicted and true values (float64 sums). */
 export function batchMetrics(pred: ArrayLike<number>, truth: ArrayLike<number>): BatchMetrics {
-  if (pred.length !== truth.length || pred.length === 0) throw new RangeError(`pred and truth must have the same non-zero length, got ${pred.length} and ${truth.length}`);
+  if (pred.length !== truth.length || pred.length === 0)
+    throw new RangeError(`pred and truth must have the same non-zero length, got ${pred.length} and ${truth.length}`);
   let se = 0;
   let sq = 0;
   let ok = 0;

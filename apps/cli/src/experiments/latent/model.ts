@@ -19,7 +19,19 @@ import { Rng } from '@sii/linalg';
 import type { MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import type { Scalar, Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { avgPool3d2, BatchNorm, Conv3d, type ConvImpl, ConvTranspose3dStrided, dropout, GroupNorm, maxPool3d2, silu, swapLeadingAxes, type Triple } from '../layers/index.js';
+import {
+  avgPool3d2,
+  BatchNorm,
+  Conv3d,
+  type ConvImpl,
+  ConvTranspose3dStrided,
+  dropout,
+  GroupNorm,
+  maxPool3d2,
+  silu,
+  swapLeadingAxes,
+  type Triple,
+} from '../layers/index.js';
 import { buildOde, type FieldConfig, type InitName } from '../nn.js';
 
 export interface LatentModelConfig extends FieldConfig {
@@ -42,7 +54,15 @@ const UP: Triple = [1, 2, 2];
 class ConvBnAct {
   readonly conv: Conv3d;
   readonly bn: BatchNorm;
-  constructor(ci: number, co: number, kernel: Triple, pad: Triple, readonly p: number, rng: Rng, impl: ConvImpl) {
+  constructor(
+    ci: number,
+    co: number,
+    kernel: Triple,
+    pad: Triple,
+    readonly p: number,
+    rng: Rng,
+    impl: ConvImpl,
+  ) {
     this.conv = new Conv3d(ci, co, kernel, pad, rng, impl);
     this.bn = new BatchNorm(co);
   }
@@ -61,7 +81,10 @@ class ConvBnAct {
 
 /** The authors' ConvBlock: n blocks, dropout after every block but the first. */
 function convBlock(ci: number, co: number, n: number, kernel: Triple, pad: Triple, p: number, rng: Rng, impl: ConvImpl): ConvBnAct[] {
-  return Array.from({ length: n }, (_, i) => new ConvBnAct(i === 0 ? ci : co, co, kernel, pad, i === 0 ? 0 : p, rng.fork(`block${i}`), impl));
+  return Array.from(
+    { length: n },
+    (_, i) => new ConvBnAct(i === 0 ? ci : co, co, kernel, pad, i === 0 ? 0 : p, rng.fork(`block${i}`), impl),
+  );
 }
 
 export class ConvLatentModel {
@@ -92,8 +115,10 @@ export class ConvLatentModel {
     runSeed: string,
   ) {
     const S = cfg.frameSize;
-    if (!(Number.isInteger(S) && S >= 8 && S % 8 === 0)) throw new RangeError(`frameSize must be a multiple of 8 (three halvings to the latent grid), got ${S}`);
-    if (!(Number.isInteger(cfg.inputFrames) && cfg.inputFrames >= 8)) throw new RangeError(`inputFrames must be an integer >= 8 (three poolings of 2 over time), got ${cfg.inputFrames}`);
+    if (!(Number.isInteger(S) && S >= 8 && S % 8 === 0))
+      throw new RangeError(`frameSize must be a multiple of 8 (three halvings to the latent grid), got ${S}`);
+    if (!(Number.isInteger(cfg.inputFrames) && cfg.inputFrames >= 8))
+      throw new RangeError(`inputFrames must be an integer >= 8 (three poolings of 2 over time), got ${cfg.inputFrames}`);
     if (!(Number.isInteger(cfg.states) && cfg.states >= 8 && cfg.states % 8 === 0)) {
       throw new RangeError(`states (latent channels n) must be a multiple of 8 (GroupNorm(8, n); n/2 channels), got ${cfg.states}`);
     }

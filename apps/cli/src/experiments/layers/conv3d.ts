@@ -54,7 +54,8 @@ function checkConv(x: Tensor, w: Tensor, pad: Triple): void {
   if (w.rank !== 5) throw new RangeError(`conv3d: kernel must be [kd, kh, kw, Cin, Cout], got shape [${w.shape}]`);
   if (x.shape[4] !== w.shape[3]) throw new RangeError(`conv3d: x has ${x.shape[4]} channels but the kernel expects ${w.shape[3]}`);
   for (let i = 0; i < 3; i++) {
-    if (!(Number.isInteger(pad[i]) && pad[i]! >= 0 && pad[i]! < w.shape[i]!)) throw new RangeError(`conv3d: pad[${i}] must be an integer in [0, ${w.shape[i]! - 1}], got ${pad[i]}`);
+    if (!(Number.isInteger(pad[i]) && pad[i]! >= 0 && pad[i]! < w.shape[i]!))
+      throw new RangeError(`conv3d: pad[${i}] must be an integer in [0, ${w.shape[i]! - 1}], got ${pad[i]}`);
   }
 }
 
@@ -63,7 +64,16 @@ function convIm2col(x: Tensor5D, w: Tensor5D, pad: Triple): { y: Tensor5D; cols:
   const [kd, kh, kw, Ci, Co] = w.shape;
   const cols = im2col(x, [kd, kh, kw], pad);
   const [N, D, H, W] = x.shape;
-  const y = tf.tidy(() => tf.reshape(tf.matMul(cols, tf.reshape(w, [kd * kh * kw * Ci, Co]) as Tensor2D), [N, D + 2 * pad[0] - kd + 1, H + 2 * pad[1] - kh + 1, W + 2 * pad[2] - kw + 1, Co]) as Tensor5D);
+  const y = tf.tidy(
+    () =>
+      tf.reshape(tf.matMul(cols, tf.reshape(w, [kd * kh * kw * Ci, Co]) as Tensor2D), [
+        N,
+        D + 2 * pad[0] - kd + 1,
+        H + 2 * pad[1] - kh + 1,
+        W + 2 * pad[2] - kw + 1,
+        Co,
+      ]) as Tensor5D,
+  );
   return { y, cols };
 }
 
@@ -95,7 +105,13 @@ function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
           const M = sc.shape[0];
           const dyT = tf.tensor2d(transpose2d(dy.dataSync() as Float32Array, M, Co), [Co, M]);
           const dwT = tf.matMul(dyT, sc); // [Co, K·Ci]
-          const dw = tf.reshape(tf.tensor2d(transpose2d(dwT.dataSync() as Float32Array, Co, kd * kh * kw * Ci), [kd * kh * kw * Ci, Co]), [kd, kh, kw, Ci, Co]);
+          const dw = tf.reshape(tf.tensor2d(transpose2d(dwT.dataSync() as Float32Array, Co, kd * kh * kw * Ci), [kd * kh * kw * Ci, Co]), [
+            kd,
+            kh,
+            kw,
+            Ci,
+            Co,
+          ]);
           return [dxr.y, dw];
         },
       };
@@ -112,7 +128,8 @@ function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
 export function conv3d(x: Tensor5D, w: Tensor5D, pad: Triple, impl: ConvImpl = 'im2col'): Tensor5D {
   checkConv(x, w, pad);
   if (impl === 'native') {
-    if (![0, 1, 2].every((i) => 2 * pad[i]! === w.shape[i]! - 1)) throw new RangeError(`conv3d: impl 'native' needs 'same' padding (k − 1)/2, got pad [${pad}] for kernel [${w.shape.slice(0, 3)}]`);
+    if (![0, 1, 2].every((i) => 2 * pad[i]! === w.shape[i]! - 1))
+      throw new RangeError(`conv3d: impl 'native' needs 'same' padding (k − 1)/2, got pad [${pad}] for kernel [${w.shape.slice(0, 3)}]`);
     return tf.conv3d(x, w, [1, 1, 1], 'same');
   }
   if (impl !== 'im2col') throw new RangeError(`conv3d: impl must be 'im2col' or 'native', got ${JSON.stringify(impl)}`);
@@ -142,7 +159,8 @@ export function registerConvGradients(): void {
       const pad = attrs.pad as 'same' | 'valid';
       return {
         x: () => tf.conv3d(g, flipKernel(filter), [1, 1, 1], pad),
-        filter: () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy: g }, { strides: [1, 1, 1], pad, filterShape: filter.shape }) as Tensor,
+        filter: () =>
+          tf.engine().runKernel('Conv3DBackpropFilterV2', { x, dy: g }, { strides: [1, 1, 1], pad, filterShape: filter.shape }) as Tensor,
       };
     },
   });
@@ -156,7 +174,8 @@ export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple)
   const [N, D, H, W, Ci] = x.shape;
   const [kd, kh, kw] = kernel;
   const Co = w.shape[1] / (kd * kh * kw);
-  if (w.shape[0] !== Ci || !Number.isInteger(Co)) throw new RangeError(`convTranspose3dStrided: kernel must be [${Ci}, ${kd * kh * kw}·Cout], got [${w.shape}]`);
+  if (w.shape[0] !== Ci || !Number.isInteger(Co))
+    throw new RangeError(`convTranspose3dStrided: kernel must be [${Ci}, ${kd * kh * kw}·Cout], got [${w.shape}]`);
   const y = dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w);
   return depthToSpace(tf.reshape(y, [N, D, H, W, kd * kh * kw * Co]), kernel, Co) as Tensor5D;
 }

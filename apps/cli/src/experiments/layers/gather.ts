@@ -13,7 +13,12 @@ export type Shape5 = readonly [number, number, number, number, number];
  * Columns of a stride-1 convolution: x [N, D, H, W, C] with zero padding `pad` and kernel
  * `kernel` → [M, K·C] (M = N·Do·Ho·Wo, column order kd, kh, kw, C).
  */
-export function im2colData(x: Float32Array, shape: Shape5, kernel: readonly number[], pad: readonly number[]): { data: Float32Array; rows: number; cols: number } {
+export function im2colData(
+  x: Float32Array,
+  shape: Shape5,
+  kernel: readonly number[],
+  pad: readonly number[],
+): { data: Float32Array; rows: number; cols: number } {
   const [N, D, H, W, C] = shape;
   const [kd, kh, kw] = kernel as [number, number, number];
   const [pd, ph, pw] = pad as [number, number, number];
@@ -73,7 +78,16 @@ export function swapLeadingAxes(x: Tensor): Tensor {
  * Depth-to-space [N, D, H, W, kd·kh·kw·C] (last axis ordered kd, kh, kw, C) → [N, kd·D, kh·H, kw·W, C];
  * `inverse` goes back (the gradient of either is the other).
  */
-function depthToSpaceData(src: Float32Array, N: number, D: number, H: number, W: number, k: readonly number[], C: number, inverse: boolean): Float32Array {
+function depthToSpaceData(
+  src: Float32Array,
+  N: number,
+  D: number,
+  H: number,
+  W: number,
+  k: readonly number[],
+  C: number,
+  inverse: boolean,
+): Float32Array {
   const [kd, kh, kw] = k as [number, number, number];
   const out = new Float32Array(src.length);
   let q = 0;
@@ -93,9 +107,16 @@ function depthToSpaceData(src: Float32Array, N: number, D: number, H: number, W:
 
 export function depthToSpace(x: Tensor, k: readonly number[], C: number): Tensor {
   const [N, D, H, W, KC] = x.shape as unknown as Shape5;
-  if (x.rank !== 5 || KC !== k[0]! * k[1]! * k[2]! * C) throw new RangeError(`depthToSpace: x must be [N, D, H, W, ${k[0]! * k[1]! * k[2]! * C}], got shape [${x.shape}]`);
+  if (x.rank !== 5 || KC !== k[0]! * k[1]! * k[2]! * C)
+    throw new RangeError(`depthToSpace: x must be [N, D, H, W, ${k[0]! * k[1]! * k[2]! * C}], got shape [${x.shape}]`);
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => ({
-    value: tf.tensor(depthToSpaceData((args[0] as Tensor).dataSync() as Float32Array, N, D, H, W, k, C, false), [N, D * k[0]!, H * k[1]!, W * k[2]!, C]),
+    value: tf.tensor(depthToSpaceData((args[0] as Tensor).dataSync() as Float32Array, N, D, H, W, k, C, false), [
+      N,
+      D * k[0]!,
+      H * k[1]!,
+      W * k[2]!,
+      C,
+    ]),
     gradFunc: (dy: Tensor) => [tf.tensor(depthToSpaceData(dy.dataSync() as Float32Array, N, D, H, W, k, C, true), x.shape)],
   })) as unknown as (v: Tensor) => Tensor;
   return f(x);
@@ -107,7 +128,8 @@ const pools = new Map<string, (x: Tensor) => Tensor>();
 export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
   const [N, D, H, W, C] = x.shape as unknown as Shape5;
   const [Do, Ho, Wo] = [Math.floor(D / 2), Math.floor(H / 2), Math.floor(W / 2)];
-  if (x.rank !== 5 || Do < 1 || Ho < 1 || Wo < 1) throw new RangeError(`pool: x must be [N, D >= 2, H >= 2, W >= 2, C], got shape [${x.shape}]`);
+  if (x.rank !== 5 || Do < 1 || Ho < 1 || Wo < 1)
+    throw new RangeError(`pool: x must be [N, D >= 2, H >= 2, W >= 2, C], got shape [${x.shape}]`);
   const key = `${kind}:${x.shape}`;
   let f = pools.get(key);
   if (!f) {
@@ -155,7 +177,9 @@ export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
                 for (let h = 0; h < Ho; h++)
                   for (let w = 0; w < Wo; w++)
                     for (let ch = 0; ch < C; ch++, q++)
-                      for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) for (let c = 0; c < 2; c++) dx[(((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch] = g[q]! / 8;
+                      for (let a = 0; a < 2; a++)
+                        for (let b = 0; b < 2; b++)
+                          for (let c = 0; c < 2; c++) dx[(((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch] = g[q]! / 8;
           }
           return [tf.tensor(dx, [N, D, H, W, C])];
         },

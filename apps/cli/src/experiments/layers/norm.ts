@@ -92,7 +92,8 @@ export class GroupNorm {
     readonly groups: number,
     readonly channels: number,
   ) {
-    if (!(Number.isInteger(groups) && groups >= 1 && channels % groups === 0)) throw new RangeError(`GroupNorm: channels (${channels}) must be a multiple of groups (${groups})`);
+    if (!(Number.isInteger(groups) && groups >= 1 && channels % groups === 0))
+      throw new RangeError(`GroupNorm: channels (${channels}) must be a multiple of groups (${groups})`);
     [this.gamma, this.beta] = tf.tidy(() => [tf.variable(tf.ones([channels])), tf.variable(tf.zeros([channels]))]);
   }
   apply(x: Tensor5D): Tensor5D {
