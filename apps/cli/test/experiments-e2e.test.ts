@@ -89,7 +89,11 @@ describe('sii pixel (tiny, built, plain node)', () => {
     expectSummaryMatches(dir, 'baseline', 'trainLoss', 4, 4);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     expect(cfg.config).toMatchObject({ dataset: 'smnist', scale: 'tiny', seeds: 2, epochs: 2, pixelsPerStep: 28 });
-    expectReport(dir, ['learning-curves.svg']);
+    // SII's slope compensation is recorded: 'none' (the authors' code) unless --compensation says otherwise
+    expect(cfg.config.compensation).toBe('none');
+    expect(cfg.config.siiPreset).toBeUndefined();
+    const html = expectReport(dir, ['learning-curves.svg']);
+    expect(html).toContain('compensation none: no activation-slope compensation, as the authors');
     expect(r.stdout).toMatch(/report: .*report\.html/);
   });
 
@@ -117,9 +121,10 @@ describe('sii pixel (tiny, built, plain node)', () => {
 
 describe('sii forecast (tiny, built, plain node)', () => {
   it('runs the tanks system, writes the prediction figure and resumes a run folder', () => {
-    const r = sii(['forecast', '--dataset', 'tanks', '--scale', 'tiny', '--progress', 'off', '--workers', '1', '--out', 'fc']);
+    const r = sii(['forecast', '--dataset', 'tanks', '--scale', 'tiny', '--compensation', 'max', '--progress', 'off', '--workers', '1', '--out', 'fc']);
     expect(r.code).toBe(0);
     const dir = runDir('fc', 'forecast-');
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config.compensation).toBe('max');
     expectSummaryMatches(dir, 'sii', 'testMse', 2, 5);
     expectReport(dir, ['learning-curves.svg', 'test-window.svg']);
     const a = arms(dir).find((x) => x.init === 'sii')!;
