@@ -121,7 +121,21 @@ describe('sii pixel (tiny, built, plain node)', () => {
 
 describe('sii forecast (tiny, built, plain node)', () => {
   it('runs the tanks system, writes the prediction figure and resumes a run folder', () => {
-    const r = sii(['forecast', '--dataset', 'tanks', '--scale', 'tiny', '--compensation', 'max', '--progress', 'off', '--workers', '1', '--out', 'fc']);
+    const r = sii([
+      'forecast',
+      '--dataset',
+      'tanks',
+      '--scale',
+      'tiny',
+      '--compensation',
+      'max',
+      '--progress',
+      'off',
+      '--workers',
+      '1',
+      '--out',
+      'fc',
+    ]);
     expect(r.code).toBe(0);
     const dir = runDir('fc', 'forecast-');
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config.compensation).toBe('max');
