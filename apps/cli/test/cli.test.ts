@@ -1,36 +1,13 @@
-/**
- * End-to-end tests of the BUILT command under plain node (child process): files written, JSON
- * contents, well-formed SVGs, the HTML report, resume after a hard kill, usage errors.
- */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli } from './helpers/cli.js';
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(appDir, 'dist', 'bin.js');
 let tmp: string;
 
-/** Build the CLI (and its workspace dependencies) when dist is missing. */
-function ensureBuilt(): void {
-  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets'].every((p) =>
-    existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')),
-  );
-  if (!depsBuilt) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], {
-      cwd: join(appDir, '..', '..'),
-      stdio: 'inherit',
-    });
-  } else if (!existsSync(bin) || !existsSync(join(appDir, 'dist', 'train', 'worker.js'))) {
-    execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'inherit' });
-  }
-}
-
 function sii(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return runCli(tmp, args);
 }
 
 function onlyRun(base: string, prefix: string): string {

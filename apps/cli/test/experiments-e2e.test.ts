@@ -6,12 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin } from './helpers/cli.js';
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(appDir, 'dist', 'bin.js');
 let tmp: string;
 
 beforeAll(() => {

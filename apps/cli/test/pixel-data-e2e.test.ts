@@ -2,12 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { appDir, bin } from './helpers/cli.js';
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(appDir, 'dist', 'bin.js');
 const cifarDir = join(appDir, '..', '..', 'packages', 'datasets', 'test', 'fixtures', 'pixel-cifar10');
 const tmp = mkdtempSync(join(tmpdir(), 'sii-pixel-e2e-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,38 +1,15 @@
-/**
- * Reliability of the BUILT command under plain node: exit codes (usage 2, failed runs 1, --fail-fast),
- * size limits checked before anything is allocated, run-folder errors naming the file, and
- * results.json byte-identical between runs with the same seed whatever the worker count or a resume.
- */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInteger } from '../src/cli.js';
 import { LIMITS } from '../src/limits.js';
+import { ensureBuilt, runCli } from './helpers/cli.js';
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(appDir, 'dist', 'bin.js');
 let tmp: string;
 
-function ensureBuilt(): void {
-  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets'].every((p) =>
-    existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')),
-  );
-  if (!depsBuilt) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], {
-      cwd: join(appDir, '..', '..'),
-      stdio: 'inherit',
-    });
-  } else if (!existsSync(bin) || !existsSync(join(appDir, 'dist', 'train', 'worker.js'))) {
-    execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'inherit' });
-  }
-}
-
 function sii(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return runCli(tmp, args);
 }
 
 function onlyRun(base: string, prefix: string): string {

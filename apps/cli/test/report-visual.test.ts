@@ -9,13 +9,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { checkTexts, CHROMIUM_ARGS, ensureChromium } from '@sii/vitest-preset/visual';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appDir, bin } from './helpers/cli.js';
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(appDir, 'dist', 'bin.js');
 const SHOTS = join(appDir, 'docs', 'screenshots');
 let tmp: string;
 let browser: Browser;

@@ -1,37 +1,14 @@
-/**
- * `sii reproduce --scale tiny` from the BUILT CLI under plain node: every study's sub-run and report
- * section, the claims table first, verdicts that follow the fixed rule from the sub-runs' own data, and
- * resume after a hard kill (SIGKILL after two studies) without redoing the finished studies.
- */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pairedVerdict } from '../src/verdict.js';
+import { ensureBuilt, runCli } from './helpers/cli.js';
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(appDir, 'dist', 'bin.js');
 let tmp: string;
 
-function ensureBuilt(): void {
-  const depsBuilt = ['linalg', 'rk', 'init', 'neural-ode', 'datasets', 'mlp', 'train'].every((p) =>
-    existsSync(join(appDir, '..', '..', 'packages', p, 'dist', 'index.js')),
-  );
-  if (!depsBuilt) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@sii/cli...', '--output-logs=errors-only'], {
-      cwd: join(appDir, '..', '..'),
-      stdio: 'inherit',
-    });
-  } else if (!existsSync(bin) || !existsSync(join(appDir, 'dist', 'commands', 'reproduce.js'))) {
-    execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'inherit' });
-  }
-}
-
 function sii(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return runCli(tmp, args);
 }
 
 const STUDIES = ['ts-incl', 'ts-excl', 'perturbation', 'implicit', 'pixel', 'latent', 'forecast-tanks', 'forecast-duffing'];
