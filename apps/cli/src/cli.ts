@@ -115,6 +115,8 @@ function common(o: Record<string, unknown>): CommonOptions {
 /** Student defaults (METHOD.md §7); hidden/layers default per setting. */
 export function studentConfig(o: Record<string, unknown>): StudentConfig {
   const setting = o.setting as Setting;
+  // `--no-complex` parses to true/false; anything else (a caller that lost the flag's default) is refused.
+  if (typeof o.complex !== 'boolean') throw new Error(`student option complex must be true or false, got ${String(o.complex)}`);
   return {
     setting,
     hidden: (o.hidden as number | undefined) ?? SETTING_DEFAULTS[setting].hidden,
@@ -123,7 +125,7 @@ export function studentConfig(o: Record<string, unknown>): StudentConfig {
     solver: o.solver as string,
     h: o.h as number,
     eps: o.eps as number,
-    complex: o.complex as boolean,
+    complex: o.complex,
     window: o.window as number,
     batch: o.batch as number,
     lr: o.lr as number,

@@ -132,4 +132,105 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
     expect(resume.code).toBe(2);
     expect(resume.stderr).toContain('--scale cannot be changed');
   }, 60_000);
+
+  it('--adopt uses a finished teacher–student run with the same configuration: same claim row as running it, no training', () => {
+    // The tiny scale's teacher–student sizes (TS_SCALE.tiny), made by the teacher-student command itself.
+    const ts = sii([
+      'teacher-student',
+      '--setting',
+      'excl',
+      '--teachers',
+      '3',
+      '--epochs',
+      '2',
+      '--samples',
+      '30',
+      '--hidden',
+      '6',
+      '--workers',
+      '1',
+      '--progress',
+      'off',
+      '--out',
+      'own',
+    ]);
+    expect(ts.code, ts.stderr).toBe(0);
+    const own = join(tmp, 'own', readdirSync(join(tmp, 'own'))[0]!);
+    const ran = sii(['reproduce', '--scale', 'tiny', '--only', 'ts-excl', '--workers', '1', '--progress', 'off', '--out', 'ran']);
+    expect(ran.code, ran.stderr).toBe(0);
+    const adopted = sii([
+      'reproduce',
+      '--scale',
+      'tiny',
+      '--only',
+      'ts-excl',
+      '--adopt',
+      `ts-excl=${own}`,
+      '--workers',
+      '1',
+      '--progress',
+      'off',
+      '--out',
+      'adopted',
+    ]);
+    expect(adopted.code, adopted.stderr).toBe(0);
+    expect(adopted.stderr).toContain('adopting');
+    const results = (base: string) => JSON.parse(readFileSync(join(tmp, base, readdirSync(join(tmp, base))[0]!, 'results.json'), 'utf8'));
+    const a = results('adopted');
+    const r = results('ran');
+    expect(a.claims).toEqual(r.claims);
+    expect(a.studies['ts-excl'].adopted.from).toBe(own);
+    expect(a.studies['ts-excl'].adopted.wallMs).toBeGreaterThan(0);
+    // Nothing was trained again: the copy's teacher files are the adopted run's, byte for byte.
+    const copy = join(tmp, 'adopted', readdirSync(join(tmp, 'adopted'))[0]!, 'studies', 'ts-excl', own.split('/').pop()!);
+    for (const f of readdirSync(join(own, 'teachers')))
+      expect(readFileSync(join(copy, 'teachers', f), 'utf8')).toBe(readFileSync(join(own, 'teachers', f), 'utf8'));
+
+    // A run with another configuration is refused, naming where it differs.
+    const other = sii([
+      'teacher-student',
+      '--setting',
+      'excl',
+      '--teachers',
+      '3',
+      '--epochs',
+      '3',
+      '--samples',
+      '30',
+      '--hidden',
+      '6',
+      '--workers',
+      '1',
+      '--progress',
+      'off',
+      '--out',
+      'other',
+    ]);
+    expect(other.code, other.stderr).toBe(0);
+    const otherDir = join(tmp, 'other', readdirSync(join(tmp, 'other'))[0]!);
+    const refused = sii([
+      'reproduce',
+      '--scale',
+      'tiny',
+      '--only',
+      'ts-excl',
+      '--adopt',
+      `ts-excl=${otherDir}`,
+      '--workers',
+      '1',
+      '--progress',
+      'off',
+      '--out',
+      'refused',
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/configuration differs from the study's at student\.epochs/);
+    // Usage errors name the flag.
+    const wrongStudy = sii(['reproduce', '--scale', 'tiny', '--adopt', `perturbation=${own}`]);
+    expect(wrongStudy.code).toBe(2);
+    expect(wrongStudy.stderr).toMatch(/--adopt.*expected study=run/);
+    const notRun = sii(['reproduce', '--scale', 'tiny', '--only', 'ts-incl', '--adopt', `ts-excl=${own}`]);
+    expect(notRun.code).toBe(2);
+    expect(notRun.stderr).toContain('--adopt ts-excl: not among the studies of this run');
+  }, 300_000);
 });

@@ -8,7 +8,27 @@ const silent = { print: () => {}, note: () => {} };
 const plan = (scale: 'laptop' | 'paper' | 'tiny', extra: { only?: string[]; data?: Record<string, string> } = {}) =>
   makeReproduceConfig({ scale, seed: 0, ...extra }, defaultsOf(buildProgram(silent)), teacherStudentConfig);
 
+/** The configuration `sii teacher-student ARGS` builds from its parsed options (the action is replaced). */
+function parsedTeacherStudent(args: string[]) {
+  const program = buildProgram(silent);
+  const cmd = program.commands.find((c) => c.name() === 'teacher-student')!;
+  let opts: Record<string, unknown> = {};
+  cmd.action((o: Record<string, unknown>) => {
+    opts = o;
+  });
+  program.parse(['node', 'sii', 'teacher-student', ...args]);
+  return teacherStudentConfig(opts);
+}
+
 describe('makeReproduceConfig', () => {
+  it('each teacher–student study is exactly what `sii teacher-student` builds from the same flags (complex pairs included)', () => {
+    for (const setting of ['incl', 'excl'] as const) {
+      const fromCommand = parsedTeacherStudent(['--setting', setting, '--teachers', '500', '--epochs', '100']);
+      expect(plan('paper').teacherStudent[setting]).toEqual(fromCommand);
+      expect(fromCommand.student.complex).toBe(true);
+    }
+  });
+
   it('laptop: 50 teachers × 100 epochs per setting with the authors’ student (incl H 128 L 3, excl H 32 L 2, NAdam 1e-4, 300 samples)', () => {
     const c = plan('laptop');
     expect(c.studies).toEqual([...STUDY_NAMES]);

@@ -12,8 +12,8 @@
  * teacher–student or benchmark sub-run from its folder, and reruns the seconds-long perturbation and
  * implicit-regularization studies.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { forecastDefinition, latentDefinition, pixelDefinition } from '../experiments/definitions.js';
 import { type ForecastConfig, forecastPreset } from '../experiments/forecast.js';
 import { type LatentConfig, latentPreset } from '../experiments/latent.js';
@@ -145,6 +145,8 @@ export interface StudyOutcome {
   figures: { file: string; caption: string }[];
   wallMs: number;
   details: Record<string, unknown>;
+  /** Set when the sub-run was adopted (`--adopt`): its source folder and its own wall time. */
+  adopted?: { from: string; wallMs: number | null };
 }
 
 export interface ReproduceOptions extends Pick<CommonOptions, 'out' | 'progress' | 'workers'> {
@@ -152,6 +154,12 @@ export interface ReproduceOptions extends Pick<CommonOptions, 'out' | 'progress'
   resume?: string;
   /** Testing aid: SIGKILL the process after this many studies finished in this invocation. */
   abortAfter?: number;
+  /**
+   * Finished sub-runs to adopt instead of running a study again, by study name (`--adopt`): each must be a
+   * run of the study's command whose stored configuration equals the study's exactly; it is copied into
+   * the reproduce run and completed through the usual resume path (nothing left to train).
+   */
+  adopt?: Record<string, string>;
 }
 
 /** Claims as the paper states them (method spec §7 and the issue); `claim` is the short name. */
@@ -297,6 +305,47 @@ function interruptedSubRun(base: string): string | undefined {
     .map((e) => e.name)
     .sort();
   return dirs.length ? join(base, dirs[dirs.length - 1]!) : undefined;
+}
+
+/** The command that writes a study's sub-run, for the studies that can be adopted. */
+export function adoptableCommand(study: string): string | undefined {
+  if (study.startsWith('ts-')) return 'teacher-student';
+  if (study === 'pixel' || study === 'latent') return study;
+  if (study.startsWith('forecast-')) return 'forecast';
+  return undefined;
+}
+
+/** Paths (a.b.c) at which two JSON values differ; [] when equal. */
+export function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  if (isObj(a) && isObj(b) && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => jsonDifferences(a[k], b[k], path ? `${path}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || '(root)'];
+}
+
+/**
+ * Copies a finished sub-run into the study's folder after checking that it was made by the study's
+ * command with exactly the study's configuration; returns the copy (then completed by the resume path).
+ */
+export function adoptSubRun(study: string, source: string, expected: unknown, base: string): { dir: string; wallMs: number | null } {
+  const command = adoptableCommand(study);
+  if (!command) throw new Error(`--adopt ${study}: only teacher–student, pixel, latent and forecasting sub-runs can be adopted`);
+  const record = Run.open<unknown>(source, command).record;
+  const diff = jsonDifferences(record.config, JSON.parse(JSON.stringify(expected)));
+  if (diff.length) {
+    throw new Error(
+      `--adopt ${study}=${source}: its configuration differs from the study's at ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ` and ${diff.length - 8} more` : ''} (see ${join(source, RUN_FILES.config)})`,
+    );
+  }
+  const dir = join(base, basename(resolve(source)));
+  if (existsSync(dir)) throw new Error(`--adopt ${study}: ${dir} exists already`);
+  mkdirSync(base, { recursive: true });
+  cpSync(source, dir, { recursive: true });
+  const timings = join(source, 'timings.json');
+  const wall = existsSync(timings) ? readJson<{ elapsedMs?: unknown }>(timings).elapsedMs : undefined;
+  return { dir, wallMs: typeof wall === 'number' && Number.isFinite(wall) ? wall : null };
 }
 
 const quiet = (io: Io): Io => ({ print: () => {}, note: io.note });
@@ -522,6 +571,12 @@ function runStudy(study: string, ctx: StudyContext): Promise<Omit<StudyOutcome, 
 export const OUTCOMES_DIR = 'outcomes';
 export const STUDIES_DIR = 'studies';
 
+/** Wall time of a study in seconds; an adopted sub-run shows its own run's wall time. */
+function wallCell(o: StudyOutcome): string {
+  if (!o.adopted) return (o.wallMs / 1000).toFixed(1);
+  return o.adopted.wallMs === null ? 'adopted (no timings.json)' : `${(o.adopted.wallMs / 1000).toFixed(1)} (adopted run)`;
+}
+
 export function claimsTable(rows: readonly ClaimRow[]): Table {
   return {
     head: ['claim', "paper's statement", 'our measurement', 'verdict', 'statistic'],
@@ -563,10 +618,23 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
       }
       const base = run.path(STUDIES_DIR, study);
       const resumable = study.startsWith('ts-') || study === 'pixel' || study === 'latent' || study.startsWith('forecast-');
-      const resumeDir = resumable ? interruptedSubRun(base) : undefined;
+      let resumeDir = resumable ? interruptedSubRun(base) : undefined;
+      let adopted: StudyOutcome['adopted'];
+      const source = opts.adopt?.[study];
+      if (source && !resumeDir) {
+        const expected = study.startsWith('ts-') ? config.teacherStudent[study.slice(3) as 'incl' | 'excl'] : config.experiments[study];
+        const copy = adoptSubRun(study, source, expected, base);
+        resumeDir = copy.dir;
+        adopted = { from: resolve(source), wallMs: copy.wallMs };
+        io.note(`${i + 1}/${config.studies.length} ${study}: adopting ${source} (same configuration)`);
+      }
       io.note(`${i + 1}/${config.studies.length} ${study}${resumeDir ? ` (resuming ${relative(run.dir, resumeDir)})` : ''}`);
       const s0 = Date.now();
-      const outcome: StudyOutcome = { ...(await runStudy(study, { run, base, resumeDir, opts, io })), wallMs: Date.now() - s0 };
+      const outcome: StudyOutcome = {
+        ...(await runStudy(study, { run, base, resumeDir, opts, io })),
+        wallMs: Date.now() - s0,
+        ...(adopted ? { adopted } : {}),
+      };
       run.writeJson(join(OUTCOMES_DIR, `${study}.json`), outcome);
       outcomes.set(study, outcome);
       run.setStatus('running', { finishedStudies: outcomes.size, elapsedMs: previousElapsed + (Date.now() - t0) });
@@ -593,7 +661,7 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
     for (const f of figures) run.addFigure(f);
     sections.push({
       title: o.title,
-      text: `${o.row.measurement} Verdict: ${o.row.verdict} (${o.row.statistic}). ${o.text} Sub-run: ${o.dir}.`,
+      text: `${o.row.measurement} Verdict: ${o.row.verdict} (${o.row.statistic}). ${o.text} Sub-run: ${o.dir}${o.adopted ? ` (adopted: a copy of ${o.adopted.from}, made with this study's configuration)` : ''}.`,
       table: o.tables[0],
       figures: [],
     });
@@ -608,12 +676,7 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
     )} min in total on a 2-core machine.`,
     table: {
       head: ['study', 'scale', 'wall s', 'laptop estimate min'],
-      rows: config.studies.map((s) => [
-        s,
-        outcomes.get(s)!.row.scale,
-        (outcomes.get(s)!.wallMs / 1000).toFixed(1),
-        sig(laptopEstimateMinutes(s), 2),
-      ]),
+      rows: config.studies.map((s) => [s, outcomes.get(s)!.row.scale, wallCell(outcomes.get(s)!), sig(laptopEstimateMinutes(s), 2)]),
     },
   });
   run.writeJson(RUN_FILES.results, {
@@ -622,7 +685,10 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
     rule: VERDICT_RULE_TEXT,
     claims: rows,
     studies: Object.fromEntries(
-      config.studies.map((s) => [s, { dir: outcomes.get(s)!.dir, wallMs: outcomes.get(s)!.wallMs, verdict: outcomes.get(s)!.row.verdict }]),
+      config.studies.map((s) => {
+        const o = outcomes.get(s)!;
+        return [s, { dir: o.dir, wallMs: o.wallMs, verdict: o.row.verdict, ...(o.adopted ? { adopted: o.adopted } : {}) }];
+      }),
     ),
     elapsedMs,
   });

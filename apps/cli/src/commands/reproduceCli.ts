@@ -1,9 +1,11 @@
 /** Commander definition of `sii reproduce` (the command itself: reproduce.ts). */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKERS, parseInteger, parseList, teacherStudentConfig } from '../cli.js';
 import type { Io } from './common.js';
 import {
+  adoptableCommand,
   FILE_FORECAST_DATASETS,
   type FileForecastDataset,
   makeReproduceConfig,
@@ -31,13 +33,41 @@ export function parseDataFiles(v: string): Partial<Record<FileForecastDataset, s
   return out;
 }
 
+/** `--adopt study=run[,study=run]`: each run folder must exist and hold a config.json. */
+export function parseAdopt(studies: readonly string[]) {
+  return (v: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const item of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const m = /^([a-z0-9-]+)=(.+)$/.exec(item);
+      if (!m || !studies.includes(m[1]!) || adoptableCommand(m[1]!) === undefined) {
+        throw new InvalidArgumentError(
+          `expected study=run with study one of ${studies.filter((s) => adoptableCommand(s)).join(', ')}, got "${item}"`,
+        );
+      }
+      if (out[m[1]!] !== undefined) throw new InvalidArgumentError(`study ${m[1]} given twice`);
+      if (!existsSync(join(m[2]!, 'config.json'))) throw new InvalidArgumentError(`${m[2]} is not a run folder (no config.json)`);
+      out[m[1]!] = m[2]!;
+    }
+    if (Object.keys(out).length === 0) throw new InvalidArgumentError('expected study=run');
+    return out;
+  };
+}
+
 /** Option defaults of another registered command, keyed by attribute name. */
 export function defaultsOf(program: Command) {
   return (name: string): Record<string, unknown> => {
     const cmd = program.commands.find((c) => c.name() === name);
     if (!cmd) throw new Error(`reproduce: no '${name}' command`);
     const o: Record<string, unknown> = {};
-    for (const opt of cmd.options) if (opt.defaultValue !== undefined) o[opt.attributeName()] = opt.defaultValue;
+    for (const opt of cmd.options) {
+      if (opt.defaultValue !== undefined) o[opt.attributeName()] = opt.defaultValue;
+      // A lone `--no-x` flag defaults x to true when parsed, but carries no defaultValue of its own.
+      else if (opt.negate && !cmd.options.some((p) => p !== opt && p.attributeName() === opt.attributeName()))
+        o[opt.attributeName()] = true;
+    }
     return o;
   };
 }
@@ -67,6 +97,12 @@ export function registerReproduce(program: Command, io: Io): void {
         '--data <name=file,...>',
         `forecast data files (${FILE_FORECAST_DATASETS.join(', ')}); each adds a study forecast-<name>`,
       ).argParser(parseDataFiles),
+    )
+    .addOption(
+      new Option(
+        '--adopt <study=run,...>',
+        "finished sub-runs to use instead of running these studies again (teacher-student, pixel, latent or forecast run folders); each must have exactly the study's configuration",
+      ).argParser(parseAdopt(studies)),
     )
     .addOption(new Option('--resume <run>', 'continue an interrupted reproduce run folder with its stored configuration'))
     .addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'))
@@ -118,6 +154,10 @@ export function registerReproduce(program: Command, io: Io): void {
       defaultsOf(program),
       teacherStudentConfig,
     );
-    await reproduceCommand({ ...common, config }, io);
+    const adopt = o.adopt as Record<string, string> | undefined;
+    const notRun = Object.keys(adopt ?? {}).filter((s) => !config.studies.includes(s));
+    if (notRun.length)
+      throw new InvalidArgumentError(`--adopt ${notRun.join(', ')}: not among the studies of this run (${config.studies.join(', ')})`);
+    await reproduceCommand({ ...common, config, ...(adopt ? { adopt } : {}) }, io);
   });
 }
