@@ -16,6 +16,7 @@ import {
   PlanePlot,
   type PlaneView,
 } from './plot.js';
+import { type NumberLimits, readNumberInputs } from './number-input.js';
 
 const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus', 'selu', 'none'];
 const SII_COLOR = INIT_COLORS.sii!;
@@ -82,8 +83,22 @@ export function maxMatchDistance(targets: readonly Complex[], found: readonly Co
   return worst;
 }
 
-function numberInput(id: string, value: number, attrs: Record<string, string | number> = {}): HTMLInputElement {
-  return el('input', { type: 'number', id, value, ...attrs });
+/**
+ * Limits of the initializer's fields. They keep one click cheap on the page's thread: at most 64
+ * poles (n×n eigenvalue problems of n ≤ 64, H ≤ 256).
+ */
+export const INIT_LIMITS = {
+  h: { label: 'h', min: 0, max: 10, minExclusive: true },
+  states: { label: 'states n', min: 1, max: 64, integer: true },
+  inputs: { label: 'inputs m', min: 0, max: 8, integer: true },
+  hidden: { label: 'hidden H', min: 1, max: 256, integer: true },
+  layers: { label: 'layers L', min: 1, max: 6, integer: true },
+  eps: { label: 'ε (margin)', min: -1, max: 0 },
+  seed: { label: 'seed', min: 0, max: 2 ** 32 - 1, integer: true },
+} satisfies Record<string, NumberLimits>;
+
+function numberInput(id: string, value: number, limits: NumberLimits, step: number): HTMLInputElement {
+  return el('input', { type: 'number', id, value, min: limits.min, max: limits.max, step });
 }
 
 function select(id: string, options: readonly string[], value: string): HTMLSelectElement {
@@ -120,11 +135,11 @@ export function mountInitializer(root: HTMLElement): void {
   zoom.root.classList.add('zoom');
 
   const solver = select('init-solver', tableauNames(), 'midpoint');
-  const h = numberInput('init-h', 0.1, { min: 0.001, step: 0.01 });
-  const states = numberInput('init-states', 8, { min: 1, max: 64, step: 1 });
-  const inputs = numberInput('init-inputs', 1, { min: 0, max: 8, step: 1 });
-  const hidden = numberInput('init-hidden', 32, { min: 1, max: 256, step: 1 });
-  const layers = numberInput('init-layers', 3, { min: 1, max: 6, step: 1 });
+  const h = numberInput('init-h', 0.1, INIT_LIMITS.h, 0.01);
+  const states = numberInput('init-states', 8, INIT_LIMITS.states, 1);
+  const inputs = numberInput('init-inputs', 1, INIT_LIMITS.inputs, 1);
+  const hidden = numberInput('init-hidden', 32, INIT_LIMITS.hidden, 1);
+  const layers = numberInput('init-layers', 3, INIT_LIMITS.layers, 1);
   const activation = select('init-activation', ACTIVATIONS, 'elu');
   const complexPoles = el('input', { type: 'checkbox', id: 'init-complex', checked: true });
   const compensationInputs = COMPENSATION_CHOICES.map((c) =>
@@ -150,8 +165,8 @@ export function mountInitializer(root: HTMLElement): void {
     ),
   );
   const compensation = (): SlopeCompensation => (compensationInputs.find((i) => i.checked)?.value ?? 'none') as SlopeCompensation;
-  const eps = numberInput('init-eps', -0.01, { step: 0.01, max: 0 });
-  const seed = numberInput('init-seed', 1, { step: 1 });
+  const eps = numberInput('init-eps', -0.01, INIT_LIMITS.eps, 0.01);
+  const seed = numberInput('init-seed', 1, INIT_LIMITS.seed, 1);
   const button = el('button', { type: 'button', id: 'sample-poles', class: 'primary', text: 'Sample poles' });
   const error = el('div', { class: 'error' });
   const summary = el('div', { class: 'summary', 'data-testid': 'init-summary' });
@@ -182,26 +197,40 @@ export function mountInitializer(root: HTMLElement): void {
 
   function run(): void {
     error.textContent = '';
+    const { values: v, errors } = readNumberInputs({
+      h: { input: h, limits: INIT_LIMITS.h },
+      states: { input: states, limits: INIT_LIMITS.states },
+      inputs: { input: inputs, limits: INIT_LIMITS.inputs },
+      hidden: { input: hidden, limits: INIT_LIMITS.hidden },
+      layers: { input: layers, limits: INIT_LIMITS.layers },
+      eps: { input: eps, limits: INIT_LIMITS.eps },
+      seed: { input: seed, limits: INIT_LIMITS.seed },
+    });
+    if (errors.length > 0) {
+      error.textContent = errors.join('\n');
+      root.dataset.state = 'error';
+      return;
+    }
     try {
       const spec: MlpSpec = {
-        states: Number(states.value),
-        inputs: Number(inputs.value),
-        hidden: Number(hidden.value),
-        layers: Number(layers.value),
+        states: v.states,
+        inputs: v.inputs,
+        hidden: v.hidden,
+        layers: v.layers,
         activation: activation.value as ActivationName,
       };
-      const step = Number(h.value);
+      const step = v.h;
       const sii = siiInit({
         ...spec,
         solver: solver.value,
         h: step,
         complex: complexPoles.checked,
-        eps: Number(eps.value),
+        eps: v.eps,
         compensation: compensation(),
-        seed: Number(seed.value),
+        seed: v.seed,
       });
       const checkSii = verify(spec, sii, { solver: solver.value, h: step });
-      const base = heInit(spec, `he-${seed.value}`);
+      const base = heInit(spec, `he-${v.seed}`);
       const checkBase = verify(spec, base, { solver: solver.value, h: step });
       draw(solver.value, sii.hLambda, checkSii.hLambda, checkBase.hLambda);
       // Where the eigenvalues should be: the poles scaled by the uncompensated slope factor.
