@@ -2,14 +2,7 @@
 // under the pointer, poles λ that can be typed, added by a click and dragged, and the largest stable step.
 
 import type { Complex } from '@sii/linalg';
-import {
-  getTableau,
-  imaginaryStabilityInterval,
-  realStabilityInterval,
-  regionsSvg,
-  stabilityAbs,
-  tableauNames,
-} from '@sii/rk';
+import { getTableau, imaginaryStabilityInterval, realStabilityInterval, regionsSvg, stabilityAbs, tableauNames } from '@sii/rk';
 import { complexToInput, parseComplexList } from './complex-input.js';
 import { MAX_POLES, type PoleAnalysisReply, type PoleAnalysisRequest } from './pole-analysis.js';
 import {

@@ -22,7 +22,10 @@ export type PoleAnalysisReply =
   | { type: 'error'; version: number; message: string };
 
 /** hmax[method][k] = largest h with |R(τλ_k)| ≤ 1 for τ ∈ [0, h] (Infinity for λ = 0). */
-export function analysePoles(poles: readonly Complex[], methods: readonly { name: string; R: ArrayLike<number> }[]): Record<string, Float64Array> {
+export function analysePoles(
+  poles: readonly Complex[],
+  methods: readonly { name: string; R: ArrayLike<number> }[],
+): Record<string, Float64Array> {
   const out: Record<string, Float64Array> = {};
   for (const m of methods) out[m.name] = Float64Array.from(poles, (p) => maxStableStep(m.R, p));
   return out;

@@ -212,6 +212,7 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     if (msg.type === 'setup') setup(msg.config, msg.wasmPaths).catch(fail);
     else if (msg.type === 'start' && !running) start();
     else if (msg.type === 'pause') running = false;
+    else if (msg.type === 'probe') post({ type: 'probe', epoch, held: held !== null });
   } catch (e) {
     fail(e);
   }

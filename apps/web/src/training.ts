@@ -60,7 +60,14 @@ export function mountTraining(root: HTMLElement): void {
   const inputs: Partial<Record<keyof TrainConfig, HTMLInputElement | HTMLSelectElement>> = {};
   const numericFields = {} as Record<NumericKey, { input: HTMLInputElement; limits: NumberLimits }>;
   for (const [key, limits] of Object.entries(TRAIN_LIMITS) as [NumericKey, (typeof TRAIN_LIMITS)[NumericKey]][]) {
-    const input = el('input', { type: 'number', id: `train-${key}`, value: String(cfg[key]), step: limits.step, min: limits.min, max: limits.max });
+    const input = el('input', {
+      type: 'number',
+      id: `train-${key}`,
+      value: String(cfg[key]),
+      step: limits.step,
+      min: limits.min,
+      max: limits.max,
+    });
     inputs[key] = input;
     numericFields[key] = { input, limits };
     controls.append(el('label', { class: 'row' }, `${limits.label} `, input));
@@ -212,6 +219,10 @@ export function mountTraining(root: HTMLElement): void {
       case 'paused':
         setState('paused', `paused at ${describe(msg.epoch)}`);
         break;
+      case 'probe':
+        root.dataset.workerEpoch = String(msg.epoch);
+        root.dataset.workerHeld = String(msg.held);
+        break;
       case 'done':
         setState('done', `finished: ${describe(msg.epoch)}`);
         break;
@@ -248,6 +259,12 @@ export function mountTraining(root: HTMLElement): void {
     worker.postMessage({ type: 'setup', config: { ...cfg }, wasmPaths: wasmPaths() });
   });
   pause.addEventListener('click', () => worker?.postMessage({ type: 'pause' }));
+  // Page state for scripts and tests: ask the worker where it is (the answer lands in data-worker-*).
+  root.addEventListener('sii:probe', () => {
+    delete root.dataset.workerEpoch;
+    delete root.dataset.workerHeld;
+    worker?.postMessage({ type: 'probe' });
+  });
   reset.addEventListener('click', () => {
     worker?.terminate();
     worker = null;

@@ -12,7 +12,11 @@ describe('analysePoles', () => {
       { re: 1, im: 0 },
     ];
     const { euler } = analysePoles(poles, [{ name: 'euler', R: [1, 1] }]);
-    expect(Array.from(euler!.subarray(0, 3))).toEqual([expect.closeTo(10 / 425, 12), expect.closeTo(10 / 425, 12), expect.closeTo(2 / 25, 12)]);
+    expect(Array.from(euler!.subarray(0, 3))).toEqual([
+      expect.closeTo(10 / 425, 12),
+      expect.closeTo(10 / 425, 12),
+      expect.closeTo(2 / 25, 12),
+    ]);
     expect(euler![3]).toBe(Number.POSITIVE_INFINITY); // λ = 0 never leaves the region
     expect(euler![4]).toBe(0); // Re λ > 0: unstable for every h > 0
   });

@@ -52,8 +52,14 @@ const MIME: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Serve a folder on 127.0.0.1 at a free port (port 0: the kernel picks). Also logs every path asked for. */
-export async function serveStatic(root: string): Promise<{ url: string; server: Server; requests: string[] }> {
+/**
+ * Serve a folder on 127.0.0.1 at a free port (port 0: the kernel picks), with `headers` on every
+ * response (e.g. the Content-Security-Policy). Also logs every path asked for.
+ */
+export async function serveStatic(
+  root: string,
+  headers: Record<string, string> = {},
+): Promise<{ url: string; server: Server; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -63,7 +69,7 @@ export async function serveStatic(root: string): Promise<{ url: string; server: 
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, { ...headers, 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     res.end(readFileSync(file));
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
