@@ -2,8 +2,8 @@
 // eigenvalues at the origin (float64) on top of the sampled poles, beside the baseline (He) init.
 
 import type { Complex } from '@sii/linalg';
-import { heInit, siiInit, type SlopeCompensation, verify } from '@sii/init';
-import { type ActivationName, activationSlopeAtZero, activationSupSlope, type MlpSpec } from '@sii/mlp';
+import type { SlopeCompensation } from '@sii/init';
+import type { ActivationName } from '@sii/mlp';
 import { INIT_COLORS, tableauNames } from '@sii/rk';
 import {
   appendTwoColumns,
@@ -17,6 +17,9 @@ import {
   type PlaneView,
 } from './plot.js';
 import { type NumberLimits, readNumberInputs } from './number-input.js';
+import type { InitReply, InitRequest, InitResult } from './initializer-compute.js';
+
+export { expectedPoleScale, maxMatchDistance } from './initializer-compute.js';
 
 const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus', 'selu', 'none'];
 const SII_COLOR = INIT_COLORS.sii!;
@@ -53,39 +56,9 @@ export const COMPENSATION_CHOICES: readonly { value: SlopeCompensation; label: s
   },
 ];
 
-/** The factor between the eigenvalues of ∂f/∂x(0) and the sampled poles (zero biases). */
-export function expectedPoleScale(activation: ActivationName, layers: number, compensation: SlopeCompensation): number {
-  if (compensation === 'exact') return 1;
-  const slope = activationSlopeAtZero(activation);
-  const perLayer = compensation === 'max' ? slope / activationSupSlope(activation) : slope;
-  return perLayer ** (layers - 1);
-}
-
-/** Pair every target with a distinct nearest eigenvalue (greedy); returns the largest distance relative to |target|. */
-export function maxMatchDistance(targets: readonly Complex[], found: readonly Complex[]): number {
-  const free = found.map((z) => ({ ...z, used: false }));
-  let worst = 0;
-  for (const t of targets) {
-    let best = -1;
-    let bestD = Number.POSITIVE_INFINITY;
-    free.forEach((z, k) => {
-      if (z.used) return;
-      const d = Math.hypot(z.re - t.re, z.im - t.im);
-      if (d < bestD) {
-        bestD = d;
-        best = k;
-      }
-    });
-    if (best < 0) return Number.POSITIVE_INFINITY;
-    free[best]!.used = true;
-    worst = Math.max(worst, bestD / Math.max(Math.hypot(t.re, t.im), Number.MIN_VALUE));
-  }
-  return worst;
-}
-
 /**
- * Limits of the initializer's fields. They keep one click cheap on the page's thread: at most 64
- * poles (n×n eigenvalue problems of n ≤ 64, H ≤ 256).
+ * Limits of the initializer's fields: at most 64 poles (n×n eigenvalue problems of n ≤ 64, H ≤ 256),
+ * computed in a worker (a few seconds at the limits on a slow core).
  */
 export const INIT_LIMITS = {
   h: { label: 'h', min: 0, max: 10, minExclusive: true },
@@ -211,75 +184,91 @@ export function mountInitializer(root: HTMLElement): void {
       root.dataset.state = 'error';
       return;
     }
-    try {
-      const spec: MlpSpec = {
-        states: v.states,
-        inputs: v.inputs,
-        hidden: v.hidden,
-        layers: v.layers,
-        activation: activation.value as ActivationName,
-      };
-      const step = v.h;
-      const sii = siiInit({
-        ...spec,
-        solver: solver.value,
-        h: step,
-        complex: complexPoles.checked,
-        eps: v.eps,
-        compensation: compensation(),
-        seed: v.seed,
-      });
-      const checkSii = verify(spec, sii, { solver: solver.value, h: step });
-      const base = heInit(spec, `he-${v.seed}`);
-      const checkBase = verify(spec, base, { solver: solver.value, h: step });
-      draw(solver.value, sii.hLambda, checkSii.hLambda, checkBase.hLambda);
-      // Where the eigenvalues should be: the poles scaled by the uncompensated slope factor.
-      const scale = expectedPoleScale(spec.activation, spec.layers, sii.compensation);
-      const expected = sii.poles.map((p) => ({ re: p.re * scale, im: p.im * scale }));
-      const mismatch = maxMatchDistance(expected, checkSii.poles);
-      const siiInside = checkSii.inside.filter(Boolean).length;
-      const baseInside = checkBase.inside.filter(Boolean).length;
-      Object.assign(root.dataset, {
-        state: 'sampled',
-        poles: String(sii.poles.length),
-        maxMismatch: String(mismatch),
-        compensation: sii.compensation,
-        poleScale: String(scale),
-        siiInside: String(siiInside),
-        baselineInside: String(baseInside),
-        baselineCount: String(checkBase.poles.length),
-      });
-      summary.replaceChildren(
-        el('p', {}, el('b', { text: `${sii.poles.length} poles` }), ` sampled for ${solver.value}, h = ${formatNumber(step)}.`),
-        el('p', {
-          text:
-            `SII (compensation ${sii.compensation}): eig ∂f/∂x(0) ≈ ${formatNumber(scale, 3)}·λ; ${siiInside}/${checkSii.poles.length} inside the region; ` +
-            `largest |eig − ${formatNumber(scale, 3)}·λ| / |${formatNumber(scale, 3)}·λ| = ${formatNumber(mismatch, 2)}.`,
-        }),
-        el('p', {
-          text: `Baseline: ${baseInside}/${checkBase.poles.length} inside; spectral abscissa max Re λ = ${formatNumber(Math.max(...checkBase.poles.map((p) => p.re)), 3)}.`,
-        }),
-      );
-      list.replaceChildren(
-        el('thead', {}, el('tr', {}, el('th', { text: 'sampled λ' }), el('th', { text: 'SII eig' }), el('th', { text: 'He eig' }))),
-        el(
-          'tbody',
-          {},
-          ...sii.poles.map((p, k) =>
-            el(
-              'tr',
-              {},
-              el('td', { text: formatComplex(p) }),
-              el('td', { text: checkSii.poles[k] ? formatComplex(checkSii.poles[k]!) : '' }),
-              el('td', { text: checkBase.poles[k] ? formatComplex(checkBase.poles[k]!) : '' }),
-            ),
+    const req: InitRequest = {
+      id: ++requestId,
+      spec: { states: v.states, inputs: v.inputs, hidden: v.hidden, layers: v.layers, activation: activation.value as ActivationName },
+      solver: solver.value,
+      h: v.h,
+      complex: complexPoles.checked,
+      eps: v.eps,
+      compensation: compensation(),
+      seed: v.seed,
+    };
+    latest = req;
+    root.dataset.state = 'sampling';
+    summary.replaceChildren(el('p', { text: `sampling ${req.spec.states} poles and computing the eigenvalues…` }));
+    worker().postMessage(req);
+  }
+
+  let requestId = 0;
+  let latest: InitRequest | null = null;
+  let initWorker: Worker | null = null;
+
+  function worker(): Worker {
+    if (initWorker) return initWorker;
+    const w = new Worker(new URL('./initializer.worker.ts', import.meta.url), { type: 'module', name: 'sii-initializer' });
+    w.addEventListener('message', (ev: MessageEvent<InitReply>) => {
+      const msg = ev.data;
+      if (msg.id !== requestId) return; // an answer to an earlier click
+      if (msg.type === 'error') {
+        error.textContent = msg.message;
+        summary.replaceChildren();
+        root.dataset.state = 'error';
+        return;
+      }
+      show(msg.result, latest!);
+    });
+    w.addEventListener('error', (ev) => {
+      error.textContent = `the initializer worker failed (${ev.message || 'could not load'})`;
+      root.dataset.state = 'error';
+    });
+    initWorker = w;
+    return w;
+  }
+
+  /** Draw and describe one answer of the worker. */
+  function show(r: InitResult, req: InitRequest): void {
+    const solverName = req.solver;
+    const step = req.h;
+    draw(solverName, r.hLambda, r.sii.hLambda, r.base.hLambda);
+    const { scale, mismatch } = r;
+    Object.assign(root.dataset, {
+      state: 'sampled',
+      poles: String(r.poles.length),
+      maxMismatch: String(mismatch),
+      compensation: r.compensation,
+      poleScale: String(scale),
+      siiInside: String(r.sii.inside),
+      baselineInside: String(r.base.inside),
+      baselineCount: String(r.base.poles.length),
+    });
+    summary.replaceChildren(
+      el('p', {}, el('b', { text: `${r.poles.length} poles` }), ` sampled for ${solverName}, h = ${formatNumber(step)}.`),
+      el('p', {
+        text:
+          `SII (compensation ${r.compensation}): eig ∂f/∂x(0) ≈ ${formatNumber(scale, 3)}·λ; ${r.sii.inside}/${r.sii.poles.length} inside the region; ` +
+          `largest |eig − ${formatNumber(scale, 3)}·λ| / |${formatNumber(scale, 3)}·λ| = ${formatNumber(mismatch, 2)}.`,
+      }),
+      el('p', {
+        text: `Baseline: ${r.base.inside}/${r.base.poles.length} inside; spectral abscissa max Re λ = ${formatNumber(Math.max(...r.base.poles.map((p) => p.re)), 3)}.`,
+      }),
+    );
+    list.replaceChildren(
+      el('thead', {}, el('tr', {}, el('th', { text: 'sampled λ' }), el('th', { text: 'SII eig' }), el('th', { text: 'He eig' }))),
+      el(
+        'tbody',
+        {},
+        ...r.poles.map((p, k) =>
+          el(
+            'tr',
+            {},
+            el('td', { text: formatComplex(p) }),
+            el('td', { text: r.sii.poles[k] ? formatComplex(r.sii.poles[k]!) : '' }),
+            el('td', { text: r.base.poles[k] ? formatComplex(r.base.poles[k]!) : '' }),
           ),
         ),
-      );
-    } catch (e) {
-      error.textContent = (e as Error).message;
-      root.dataset.state = 'error';
-    }
+      ),
+    );
   }
 
   function draw(solverName: string, target: Complex[], siiEig: Complex[], baseEig: Complex[]): void {

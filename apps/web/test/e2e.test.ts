@@ -261,6 +261,52 @@ describe('initializer', () => {
     await sample();
     expect(await data('#initializer', 'compensation')).toBe('none');
   });
+
+  it('refuses settings beyond the stated limits with a message; sampling runs in a worker while the page handles events', async () => {
+    const fail = async (text: string | RegExp) => {
+      await page.click('#sample-poles');
+      await page.waitForSelector('#initializer[data-state="error"]');
+      if (typeof text === 'string') expect(await page.textContent('#initializer .error')).toBe(text);
+      else expect(await page.textContent('#initializer .error')).toMatch(text);
+    };
+    await page.fill('#init-states', '20000');
+    await fail('states n: 20000 is out of range; enter a whole number from 1 to 64');
+    await page.fill('#init-states', '');
+    await page.fill('#init-h', '0');
+    await fail('h: 0 is out of range; enter a number > 0 and ≤ 10\nstates n: empty; enter a whole number from 1 to 64');
+    await page.fill('#init-h', '0.1');
+    // 64 states in 32 hidden units: refused by siiInit in the worker, its message shown on the page.
+    await page.fill('#init-states', '64');
+    await page.evaluate(() => {
+      document.getElementById('initializer')!.dataset.state = '';
+    });
+    await fail(/hidden must be >= states .*got hidden = 32 < states = 64/);
+    await page.fill('#init-hidden', '64');
+    // In ONE task: the click returns with the computation pending (state 'sampling'), and a pointer
+    // event on the explorer is handled right after it (its read-out follows).
+    const inTask = await page.evaluate(() => {
+      const root = document.getElementById('initializer')!;
+      const readout = document.querySelector('#explorer .readout') as HTMLElement;
+      const svg = document.querySelector('#explorer .plane svg')!;
+      const zBefore = readout.dataset.z;
+      (document.getElementById('sample-poles') as HTMLButtonElement).click();
+      const afterClick = root.dataset.state;
+      const r = svg.getBoundingClientRect();
+      svg.dispatchEvent(new PointerEvent('pointermove', { clientX: r.x + r.width * 0.61, clientY: r.y + r.height * 0.37, bubbles: true }));
+      return { afterClick, afterPointer: root.dataset.state, zBefore, zAfter: readout.dataset.z };
+    });
+    expect(inTask.afterClick).toBe('sampling');
+    expect(inTask.afterPointer).toBe('sampling');
+    expect(inTask.zAfter).not.toBe(inTask.zBefore);
+    await page.waitForSelector('#initializer[data-state="sampled"]');
+    expect(Number(await data('#initializer', 'poles'))).toBe(64);
+    expect(Number(await data('#initializer', 'max-mismatch'))).toBeLessThan(1e-3);
+    expect(page.workers().some((w) => /initializer\.worker-[\w-]+\.js$/.test(w.url()))).toBe(true);
+    await page.fill('#init-states', '8');
+    await page.fill('#init-hidden', '32');
+    await sample();
+    expect(Number(await data('#initializer', 'poles'))).toBe(8);
+  });
 });
 
 describe('visual checks', () => {
