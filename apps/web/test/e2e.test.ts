@@ -83,6 +83,18 @@ afterAll(async () => {
 
 const data = (selector: string, name: string) => page.getAttribute(selector, `data-${name}`);
 
+/**
+ * Wait until the explorer's read-out shows a point other than `before` (Chromium may deliver a pointer
+ * move at the next frame, after page.mouse.move has returned), and return it.
+ */
+async function readoutMovedFrom(before: string | null): Promise<string> {
+  await page.waitForFunction((b) => {
+    const z = (document.querySelector('#explorer .readout') as HTMLElement).dataset.z;
+    return z !== undefined && z !== b;
+  }, before);
+  return (await data('#explorer .readout', 'z'))!;
+}
+
 const SHOTS = join(APP_DIR, 'docs', 'screenshots');
 const PANELS = ['explorer', 'initializer', 'training'] as const;
 
@@ -110,8 +122,9 @@ describe('stability explorer', () => {
 
   it('reads |R(z)| under the pointer (RK4: the degree-4 Taylor polynomial)', async () => {
     const box = (await page.locator('#explorer .plane svg').boundingBox())!;
+    const before = await data('#explorer .readout', 'z');
     await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.4);
-    const [re, im] = (await data('#explorer .readout', 'z'))!.split(',').map(Number) as [number, number];
+    const [re, im] = (await readoutMovedFrom(before)).split(',').map(Number) as [number, number];
     const shown = Number(await data('#explorer .readout', 'abs'));
     expect(shown).toBeCloseTo(polyAbs([1, 1, 1 / 2, 1 / 6, 1 / 24], re, im), 10);
   });
@@ -411,10 +424,11 @@ describe('live training', () => {
     // The page stays responsive while the worker trains: the explorer's read-out follows the pointer.
     await page.locator('#explorer .plane svg').scrollIntoViewIfNeeded();
     const box = (await page.locator('#explorer .plane svg').boundingBox())!;
+    const z0 = await data('#explorer .readout', 'z');
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6);
-    const z1 = await data('#explorer .readout', 'z');
+    const z1 = await readoutMovedFrom(z0);
     await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.7);
-    expect(await data('#explorer .readout', 'z')).not.toBe(z1);
+    expect(await readoutMovedFrom(z1)).not.toBe(z1);
     await page.waitForSelector('#training[data-state="done"], #training[data-state="error"]');
     expect(await data('#training', 'error')).toBeNull();
     expect(await data('#training', 'backend')).toBe('wasm');
