@@ -49,7 +49,12 @@ beforeAll(async () => {
     args: CHROMIUM_ARGS,
     viewport: { width: 1100, height: 900 },
     deviceScaleFactor: 1,
+    timeout: 0, // no limit on the browser's start either
   });
+  // No time limit on any wait, in any page of the context (the visual checker's probe page too): on a
+  // loaded machine a step may take any time; vitest's test timeout (vitest.config.ts) is the one
+  // bound, against a hang.
+  context.setDefaultTimeout(0);
   // Offline: any request that leaves the local server is recorded and refused.
   await context.route('**/*', (route) => {
     const url = route.request().url();
@@ -64,8 +69,6 @@ beforeAll(async () => {
     document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
   page = context.pages()[0] ?? (await context.newPage());
-  // No time limit on any wait: on a loaded machine a step may take any time; vitest's test timeout
-  // (vitest.config.ts) is the one bound, against a hang.
   page.setDefaultTimeout(0);
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
