@@ -4,6 +4,7 @@
 import type { Complex } from '@sii/linalg';
 import { getTableau, imaginaryStabilityInterval, realStabilityInterval, regionsSvg, stabilityAbs, tableauNames } from '@sii/rk';
 import { complexToInput, parseComplexList } from './complex-input.js';
+import { type NumberLimits, readNumber } from './number-input.js';
 import { MAX_POLES, type PoleAnalysisReply, type PoleAnalysisRequest } from './pole-analysis.js';
 import {
   appendTwoColumns,
@@ -28,6 +29,8 @@ interface MethodInfo {
 }
 
 const DEFAULT_SHOWN = ['euler', 'midpoint', 'kutta3', 'rk4', 'dopri5'];
+/** A typed step h: positive and finite (the slider spans 1e-3 … 1). */
+const H_LIMITS: NumberLimits = { label: 'h', min: 0, max: 1e6, minExclusive: true };
 /** Figure 1 of the paper in spirit: a complex pair outside Euler's disk but inside RK4's region. */
 const DEFAULT_POLES: Point[] = [
   { re: -5, im: 20 },
@@ -107,7 +110,8 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
   const hInput = el('input', { type: 'number', id: 'explorer-h', min: 0.0001, step: 0.01, value: h });
   const hSlider = el('input', { type: 'range', min: -3, max: 0, step: 0.01, value: Math.log10(h), 'aria-label': 'log10 h' });
   const polesInput = el('input', { type: 'text', id: 'explorer-poles', value: poles.map(complexToInput).join(', '), size: 28 });
-  const polesError = el('div', { class: 'error' });
+  const hError = el('div', { class: 'error', id: 'explorer-h-error', role: 'alert' });
+  const polesError = el('div', { class: 'error', id: 'explorer-poles-error', role: 'alert' });
   const fitButton = el('button', { type: 'button', id: 'explorer-fit-h', text: 'h ← largest stable step' });
   const clearButton = el('button', { type: 'button', text: 'clear poles' });
   right.append(
@@ -116,6 +120,7 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
       {},
       el('legend', { text: 'Step h and poles λ' }),
       el('label', { class: 'row' }, 'h ', hInput, hSlider),
+      hError,
       el('label', { class: 'row', title: `at most ${MAX_POLES} poles` }, 'λ ', polesInput),
       el('small', { text: `up to ${MAX_POLES} poles; a complex pole comes with its conjugate` }),
       polesError,
@@ -216,7 +221,17 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     if (from !== 'slider') hSlider.value = String(Math.log10(value));
     redrawPoles();
   }
-  hInput.addEventListener('input', () => setH(Number(hInput.value), 'input'));
+  hInput.addEventListener('input', () => {
+    // A typed h that is not a positive number is refused with a message; the plot keeps the last h.
+    try {
+      setH(readNumber(hInput.value, H_LIMITS, hInput.validity.badInput), 'input');
+      hError.textContent = '';
+      hInput.removeAttribute('aria-invalid');
+    } catch (e) {
+      hError.textContent = (e as Error).message;
+      hInput.setAttribute('aria-invalid', 'true');
+    }
+  });
   hSlider.addEventListener('input', () => setH(10 ** Number(hSlider.value), 'slider'));
   polesInput.addEventListener('change', () => {
     // Count the entries before parsing them: a huge list is refused as a whole, at once.

@@ -169,6 +169,22 @@ describe('stability explorer', () => {
     expect(Number(await data('#explorer tr[data-method="rk4"]', 'unstable'))).toBe(0);
   });
 
+  it('refuses a typed h that is not a positive number with a message (the plot keeps its h)', async () => {
+    const kept = await page.inputValue('#explorer-h');
+    const header = await page.textContent('#explorer table th:last-child');
+    for (const [text, message] of [
+      ['-1', 'h: -1 is out of range; enter a number > 0 and ≤ 1000000'],
+      ['', 'h: empty; enter a number > 0 and ≤ 1000000'],
+    ] as const) {
+      await page.fill('#explorer-h', text);
+      expect(await page.textContent('#explorer-h-error')).toBe(message);
+      expect(await page.textContent('#explorer table th:last-child')).toBe(header);
+    }
+    await page.fill('#explorer-h', kept);
+    expect(await page.textContent('#explorer-h-error')).toBe('');
+    expect(await page.textContent('#explorer table th:last-child')).toBe(header);
+  });
+
   it(`refuses 20,000 poles with a message; ${MAX_POLES} poles are analysed in a worker while the page keeps handling events`, async () => {
     const kept = await page.inputValue('#explorer-poles');
     const keptCount = await data('#explorer', 'poles');
@@ -179,7 +195,7 @@ describe('stability explorer', () => {
         input.dispatchEvent(new Event('change'));
       }, text);
     await set(Array.from({ length: 20_000 }, (_, k) => `-1+${k + 1}i`).join(', '));
-    expect(await page.textContent('#explorer .error')).toContain(`λ: 20000 poles; the explorer takes at most ${MAX_POLES}`);
+    expect(await page.textContent('#explorer-poles-error')).toContain(`λ: 20000 poles; the explorer takes at most ${MAX_POLES}`);
     expect(await data('#explorer', 'poles-refused')).toBe('20000');
     expect(await data('#explorer', 'poles')).toBe(keptCount);
     expect(await page.locator('#explorer .pole').count()).toBe(Number(keptCount));
@@ -216,7 +232,7 @@ describe('stability explorer', () => {
     expect(inTask.poles).toBe(String(2 * MAX_POLES));
     expect(inTask.markers).toBe(2 * MAX_POLES); // the poles are drawn at once
     expect(inTask.fitDisabled).toBe(true);
-    expect(await page.textContent('#explorer .error')).toBe('');
+    expect(await page.textContent('#explorer-poles-error')).toBe('');
     // The worker's answer: Euler's largest stable step over the poles, −2 Re λ / |λ|² = 2/(1 + k²)
     // smallest at k = MAX_POLES.
     await page.waitForSelector('#explorer[data-analysis="done"]');
