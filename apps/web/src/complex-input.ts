@@ -5,8 +5,14 @@ import type { Point } from './plot.js';
 const NUMBER = String.raw`(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?`;
 const FULL = new RegExp(String.raw`^([+-]?${NUMBER})?(?:([+-])(${NUMBER})?\*?i)?$|^([+-]?)(${NUMBER})?\*?i$`, 'i');
 
-/** Parse one complex number; throws an Error naming the text when it is not one. */
+/** Parse one complex number; throws an Error naming the text when it is not one (or not finite). */
 export function parseComplex(text: string): Point {
+  const z = parseComplexParts(text);
+  if (!Number.isFinite(z.re) || !Number.isFinite(z.im)) throw new Error(`pole: "${text.trim()}" is not finite`);
+  return z;
+}
+
+function parseComplexParts(text: string): Point {
   const s = text.replace(/\s+/g, '').replace(/−/g, '-').replace(/j/gi, 'i');
   if (s === '') throw new Error(`pole: empty entry`);
   const m = FULL.exec(s);

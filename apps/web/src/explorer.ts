@@ -2,16 +2,10 @@
 // under the pointer, poles λ that can be typed, added by a click and dragged, and the largest stable step.
 
 import type { Complex } from '@sii/linalg';
-import {
-  getTableau,
-  imaginaryStabilityInterval,
-  maxStableStep,
-  realStabilityInterval,
-  regionsSvg,
-  stabilityAbs,
-  tableauNames,
-} from '@sii/rk';
+import { getTableau, imaginaryStabilityInterval, realStabilityInterval, regionsSvg, stabilityAbs, tableauNames } from '@sii/rk';
 import { complexToInput, parseComplexList } from './complex-input.js';
+import { type NumberLimits, readNumber } from './number-input.js';
+import { MAX_POLES, type PoleAnalysisReply, type PoleAnalysisRequest } from './pole-analysis.js';
 import {
   appendTwoColumns,
   drawRegions,
@@ -35,6 +29,8 @@ interface MethodInfo {
 }
 
 const DEFAULT_SHOWN = ['euler', 'midpoint', 'kutta3', 'rk4', 'dopri5'];
+/** A typed step h: positive and finite (the slider spans 1e-3 … 1). */
+const H_LIMITS: NumberLimits = { label: 'h', min: 0, max: 1e6, minExclusive: true };
 /** Figure 1 of the paper in spirit: a complex pair outside Euler's disk but inside RK4's region. */
 const DEFAULT_POLES: Point[] = [
   { re: -5, im: 20 },
@@ -114,7 +110,8 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
   const hInput = el('input', { type: 'number', id: 'explorer-h', min: 0.0001, step: 0.01, value: h });
   const hSlider = el('input', { type: 'range', min: -3, max: 0, step: 0.01, value: Math.log10(h), 'aria-label': 'log10 h' });
   const polesInput = el('input', { type: 'text', id: 'explorer-poles', value: poles.map(complexToInput).join(', '), size: 28 });
-  const polesError = el('div', { class: 'error' });
+  const hError = el('div', { class: 'error', id: 'explorer-h-error', role: 'alert' });
+  const polesError = el('div', { class: 'error', id: 'explorer-poles-error', role: 'alert' });
   const fitButton = el('button', { type: 'button', id: 'explorer-fit-h', text: 'h ← largest stable step' });
   const clearButton = el('button', { type: 'button', text: 'clear poles' });
   right.append(
@@ -123,7 +120,9 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
       {},
       el('legend', { text: 'Step h and poles λ' }),
       el('label', { class: 'row' }, 'h ', hInput, hSlider),
-      el('label', { class: 'row' }, 'λ ', polesInput),
+      hError,
+      el('label', { class: 'row', title: `at most ${MAX_POLES} poles` }, 'λ ', polesInput),
+      el('small', { text: `up to ${MAX_POLES} poles; a complex pole comes with its conjugate` }),
       polesError,
       el('div', { class: 'row' }, fitButton, clearButton),
     ),
@@ -133,6 +132,88 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
   const download = el('a', { href: '#', download: 'stability-regions.svg', text: 'download the regions as SVG (regionsSvg)' });
   right.append(el('p', {}, download));
 
+  // --- largest stable steps, computed in a worker ---------------------------------------------------
+  /** Bumped whenever the pole list changes; the worker's answers carry the version they are for. */
+  let polesVersion = 0;
+  /** hmax per method and pole (allPoles() order) for the current version. */
+  let hmaxCache = new Map<string, Float64Array>();
+  let inFlight = '';
+  let analysisWorker: Worker | null = null;
+
+  function polesChanged(): void {
+    polesVersion++;
+    hmaxCache = new Map();
+    inFlight = '';
+  }
+
+  function worker(): Worker {
+    if (analysisWorker) return analysisWorker;
+    const w = new Worker(new URL('./pole-analysis.worker.ts', import.meta.url), { type: 'module', name: 'sii-pole-analysis' });
+    w.addEventListener('message', (ev: MessageEvent<PoleAnalysisReply>) => {
+      const msg = ev.data;
+      if (msg.version !== polesVersion) return; // an answer for poles that have changed since
+      inFlight = '';
+      if (msg.type === 'error') {
+        polesError.textContent = `largest stable steps: ${msg.message}`;
+        root.dataset.analysis = 'error';
+        return;
+      }
+      for (const [name, hmax] of Object.entries(msg.hmax)) hmaxCache.set(name, hmax);
+      redrawPoles();
+    });
+    w.addEventListener('error', (ev) => {
+      polesError.textContent = `largest stable steps: the worker failed (${ev.message || 'could not load'})`;
+      root.dataset.analysis = 'error';
+    });
+    analysisWorker = w;
+    return w;
+  }
+
+  /** Methods whose largest stable steps are needed and not known yet (an empty list: all known). */
+  function missingMethods(): string[] {
+    return allPoles().length === 0 ? [] : [...new Set([...shown, active])].filter((n) => !hmaxCache.has(n));
+  }
+
+  /** Ask the worker for what is missing (once per pole version and method list). */
+  function requestAnalysis(missing: string[]): void {
+    const key = `${polesVersion}:${missing.join(',')}`;
+    if (inFlight === key) return;
+    inFlight = key;
+    const req: PoleAnalysisRequest = {
+      version: polesVersion,
+      poles: allPoles(),
+      methods: missing.map((name) => ({ name, R: Array.from(methods.get(name)!.R) })),
+    };
+    worker().postMessage(req);
+  }
+
+  /** Largest stable step of the method over all poles (Infinity without poles), or undefined while computing. */
+  function methodMaxStep(name: string): number | undefined {
+    if (allPoles().length === 0) return Number.POSITIVE_INFINITY;
+    const a = hmaxCache.get(name);
+    if (!a) return undefined;
+    let m = Number.POSITIVE_INFINITY;
+    for (const v of a) m = Math.min(m, v);
+    return m;
+  }
+
+  /** Refuse a pole list longer than MAX_POLES with a visible message (the current poles stay). */
+  function refusePoles(count: number): false {
+    polesError.textContent = `λ: ${count} poles; the explorer takes at most ${MAX_POLES} (each complex pole is shown with its conjugate). The previous poles are kept.`;
+    root.dataset.polesRefused = String(count);
+    return false;
+  }
+
+  /** Replace the poles (typed, clicked, dragged or cleared); refuses more than MAX_POLES. */
+  function setPoles(next: Point[]): boolean {
+    if (next.length > MAX_POLES) return refusePoles(next.length);
+    poles = next;
+    polesError.textContent = '';
+    delete root.dataset.polesRefused;
+    polesChanged();
+    return true;
+  }
+
   function setH(value: number, from?: 'input' | 'slider'): void {
     if (!(value > 0) || !Number.isFinite(value)) return;
     h = value;
@@ -140,23 +221,37 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     if (from !== 'slider') hSlider.value = String(Math.log10(value));
     redrawPoles();
   }
-  hInput.addEventListener('input', () => setH(Number(hInput.value), 'input'));
+  hInput.addEventListener('input', () => {
+    // A typed h that is not a positive number is refused with a message; the plot keeps the last h.
+    try {
+      setH(readNumber(hInput.value, H_LIMITS, hInput.validity.badInput), 'input');
+      hError.textContent = '';
+      hInput.removeAttribute('aria-invalid');
+    } catch (e) {
+      hError.textContent = (e as Error).message;
+      hInput.setAttribute('aria-invalid', 'true');
+    }
+  });
   hSlider.addEventListener('input', () => setH(10 ** Number(hSlider.value), 'slider'));
   polesInput.addEventListener('change', () => {
+    // Count the entries before parsing them: a huge list is refused as a whole, at once.
+    const entries = polesInput.value.split(/[,;\n]+/).filter((t) => t.trim().length > 0).length;
+    if (entries > MAX_POLES) {
+      refusePoles(entries);
+      return;
+    }
     try {
-      poles = parseComplexList(polesInput.value).map((p) => (p.im < 0 ? { re: p.re, im: -p.im } : p));
-      polesError.textContent = '';
-      redrawPoles();
+      if (setPoles(parseComplexList(polesInput.value).map((p) => (p.im < 0 ? { re: p.re, im: -p.im } : p)))) redrawPoles();
     } catch (e) {
       polesError.textContent = (e as Error).message;
     }
   });
   fitButton.addEventListener('click', () => {
-    const hmax = maxStableStep(methods.get(active)!.R, allPoles());
-    if (Number.isFinite(hmax) && hmax > 0) setH(hmax * 0.999);
+    const hmax = methodMaxStep(active);
+    if (hmax !== undefined && Number.isFinite(hmax) && hmax > 0) setH(hmax * 0.999);
   });
   clearButton.addEventListener('click', () => {
-    poles = [];
+    setPoles([]);
     syncPolesInput();
     redrawPoles();
   });
@@ -202,27 +297,39 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     root.dataset.boundaryPolylines = String(polylines);
   }
 
+  /**
+   * Draw the poles at once; the rays, their exit points and the table's largest stable steps come from
+   * the worker (data-analysis: 'pending' until they are in, then 'done').
+   */
   function redrawPoles(): void {
     plot.markers.replaceChildren();
     plot.trails.replaceChildren();
+    const missing = missingMethods();
+    if (missing.length > 0) requestAnalysis(missing);
+    root.dataset.analysis = missing.length > 0 ? 'pending' : 'done';
+    fitButton.disabled = missing.length > 0;
     const activeR = methods.get(active)!.R;
+    const activeHmax = hmaxCache.get(active);
+    let k = 0; // index in allPoles() order
     poles.forEach((p, index) => {
       for (const sign of p.im === 0 ? [1] : [1, -1]) {
         const lambda = { re: p.re, im: sign * p.im };
         const z = { re: h * lambda.re, im: h * lambda.im };
         const stable = stabilityAbs(activeR, z.re, z.im) <= 1;
         // Ray from the origin and the point where this pole leaves the active region.
-        const hmax = maxStableStep(activeR, lambda);
-        const far = Number.isFinite(hmax) ? Math.max(hmax, h) * 1.15 : h * 1.15;
-        plot.polyline(
-          [
-            { re: 0, im: 0 },
-            { re: far * lambda.re, im: far * lambda.im },
-          ],
-          { class: 'ray' },
-          plot.trails,
-        );
-        if (Number.isFinite(hmax) && hmax > 0) {
+        const hmax = activeHmax?.[k++];
+        if (hmax !== undefined) {
+          const far = Number.isFinite(hmax) ? Math.max(hmax, h) * 1.15 : h * 1.15;
+          plot.polyline(
+            [
+              { re: 0, im: 0 },
+              { re: far * lambda.re, im: far * lambda.im },
+            ],
+            { class: 'ray' },
+            plot.trails,
+          );
+        }
+        if (hmax !== undefined && Number.isFinite(hmax) && hmax > 0) {
           plot.marker({ re: hmax * lambda.re, im: hmax * lambda.im }, 'diamond', '#555', { class: 'hmax' }, 4, plot.trails);
         }
         const node = plot.marker(z, 'circle', stable ? '#2a9d4b' : '#d62728', { class: 'pole', 'data-index': index, 'data-sign': sign }, 7);
@@ -258,19 +365,23 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     const body = el('tbody');
     for (const n of shown) {
       const m = methods.get(n)!;
-      const hmax = all.length ? maxStableStep(m.R, all) : Number.POSITIVE_INFINITY;
+      const hmax = methodMaxStep(n);
       const unstable = all.filter((l) => stabilityAbs(m.R, h * l.re, h * l.im) > 1).length;
       const row = el(
         'tr',
-        { 'data-method': n, 'data-max-step': hmax, 'data-unstable': unstable, class: n === active ? 'active' : '' },
+        { 'data-method': n, 'data-unstable': unstable, class: n === active ? 'active' : '' },
         el('td', {}, n),
         el('td', { text: formatNumber(m.realInterval, 5) }),
         el('td', { text: formatNumber(m.imagInterval, 5) }),
-        el('td', { text: all.length ? formatNumber(hmax, 4) : '—' }),
+        el('td', { text: !all.length ? '—' : hmax === undefined ? 'computing…' : formatNumber(hmax, 4) }),
         el('td', { class: unstable ? 'bad' : 'good', text: all.length ? (unstable ? `${unstable} pole(s) outside` : 'all inside') : '—' }),
       );
+      if (hmax !== undefined) row.dataset.maxStep = String(hmax);
       body.append(row);
-      if (n === active) root.dataset.maxStep = String(hmax);
+      if (n === active) {
+        if (hmax !== undefined) root.dataset.maxStep = String(hmax);
+        else delete root.dataset.maxStep;
+      }
     }
     table.append(body);
     root.dataset.poles = String(all.length);
@@ -284,7 +395,9 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     if (drag) {
       drag.moved = true;
       const snap = Math.abs(z.im) * plot.scale < 6 ? 0 : z.im;
-      poles[drag.index] = { re: z.re / h, im: Math.abs(snap / h) };
+      const next = poles.slice();
+      next[drag.index] = { re: z.re / h, im: Math.abs(snap / h) };
+      setPoles(next);
       syncPolesInput();
       redrawPoles();
     }
@@ -306,7 +419,7 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     if (ev.button !== 0) return;
     const z = plot.clientToComplex(ev.clientX, ev.clientY);
     const im = Math.abs(z.im) * plot.scale < 6 ? 0 : Math.abs(z.im);
-    poles.push({ re: z.re / h, im: im / h });
+    if (!setPoles([...poles, { re: z.re / h, im: im / h }])) return;
     syncPolesInput();
     redrawPoles();
   });
@@ -314,7 +427,9 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     const target = ev.target as Element;
     // The double click's own two clicks added nothing on a pole (pointerdown started a drag).
     if (target.classList.contains('pole')) {
-      poles.splice(Number(target.getAttribute('data-index')), 1);
+      const next = poles.slice();
+      next.splice(Number(target.getAttribute('data-index')), 1);
+      setPoles(next);
       syncPolesInput();
       redrawPoles();
     }

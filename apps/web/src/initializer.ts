@@ -2,8 +2,8 @@
 // eigenvalues at the origin (float64) on top of the sampled poles, beside the baseline (He) init.
 
 import type { Complex } from '@sii/linalg';
-import { heInit, siiInit, type SlopeCompensation, verify } from '@sii/init';
-import { type ActivationName, activationSlopeAtZero, activationSupSlope, type MlpSpec } from '@sii/mlp';
+import type { SlopeCompensation } from '@sii/init';
+import type { ActivationName } from '@sii/mlp';
 import { INIT_COLORS, tableauNames } from '@sii/rk';
 import {
   appendTwoColumns,
@@ -16,6 +16,10 @@ import {
   PlanePlot,
   type PlaneView,
 } from './plot.js';
+import { type NumberLimits, readNumberInputs } from './number-input.js';
+import type { InitReply, InitRequest, InitResult } from './initializer-compute.js';
+
+export { expectedPoleScale, maxMatchDistance } from './initializer-compute.js';
 
 const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus', 'selu', 'none'];
 const SII_COLOR = INIT_COLORS.sii!;
@@ -52,38 +56,22 @@ export const COMPENSATION_CHOICES: readonly { value: SlopeCompensation; label: s
   },
 ];
 
-/** The factor between the eigenvalues of ∂f/∂x(0) and the sampled poles (zero biases). */
-export function expectedPoleScale(activation: ActivationName, layers: number, compensation: SlopeCompensation): number {
-  if (compensation === 'exact') return 1;
-  const slope = activationSlopeAtZero(activation);
-  const perLayer = compensation === 'max' ? slope / activationSupSlope(activation) : slope;
-  return perLayer ** (layers - 1);
-}
+/**
+ * Limits of the initializer's fields: at most 64 poles (n×n eigenvalue problems of n ≤ 64, H ≤ 256),
+ * computed in a worker (a few seconds at the limits on a slow core).
+ */
+export const INIT_LIMITS = {
+  h: { label: 'h', min: 0, max: 10, minExclusive: true },
+  states: { label: 'states n', min: 1, max: 64, integer: true },
+  inputs: { label: 'inputs m', min: 0, max: 8, integer: true },
+  hidden: { label: 'hidden H', min: 1, max: 256, integer: true },
+  layers: { label: 'layers L', min: 1, max: 6, integer: true },
+  eps: { label: 'ε (margin)', min: -1, max: 0 },
+  seed: { label: 'seed', min: 0, max: 2 ** 32 - 1, integer: true },
+} satisfies Record<string, NumberLimits>;
 
-/** Pair every target with a distinct nearest eigenvalue (greedy); returns the largest distance relative to |target|. */
-export function maxMatchDistance(targets: readonly Complex[], found: readonly Complex[]): number {
-  const free = found.map((z) => ({ ...z, used: false }));
-  let worst = 0;
-  for (const t of targets) {
-    let best = -1;
-    let bestD = Number.POSITIVE_INFINITY;
-    free.forEach((z, k) => {
-      if (z.used) return;
-      const d = Math.hypot(z.re - t.re, z.im - t.im);
-      if (d < bestD) {
-        bestD = d;
-        best = k;
-      }
-    });
-    if (best < 0) return Number.POSITIVE_INFINITY;
-    free[best]!.used = true;
-    worst = Math.max(worst, bestD / Math.max(Math.hypot(t.re, t.im), Number.MIN_VALUE));
-  }
-  return worst;
-}
-
-function numberInput(id: string, value: number, attrs: Record<string, string | number> = {}): HTMLInputElement {
-  return el('input', { type: 'number', id, value, ...attrs });
+function numberInput(id: string, value: number, limits: NumberLimits, step: number): HTMLInputElement {
+  return el('input', { type: 'number', id, value, min: limits.min, max: limits.max, step });
 }
 
 function select(id: string, options: readonly string[], value: string): HTMLSelectElement {
@@ -120,11 +108,11 @@ export function mountInitializer(root: HTMLElement): void {
   zoom.root.classList.add('zoom');
 
   const solver = select('init-solver', tableauNames(), 'midpoint');
-  const h = numberInput('init-h', 0.1, { min: 0.001, step: 0.01 });
-  const states = numberInput('init-states', 8, { min: 1, max: 64, step: 1 });
-  const inputs = numberInput('init-inputs', 1, { min: 0, max: 8, step: 1 });
-  const hidden = numberInput('init-hidden', 32, { min: 1, max: 256, step: 1 });
-  const layers = numberInput('init-layers', 3, { min: 1, max: 6, step: 1 });
+  const h = numberInput('init-h', 0.1, INIT_LIMITS.h, 0.01);
+  const states = numberInput('init-states', 8, INIT_LIMITS.states, 1);
+  const inputs = numberInput('init-inputs', 1, INIT_LIMITS.inputs, 1);
+  const hidden = numberInput('init-hidden', 32, INIT_LIMITS.hidden, 1);
+  const layers = numberInput('init-layers', 3, INIT_LIMITS.layers, 1);
   const activation = select('init-activation', ACTIVATIONS, 'elu');
   const complexPoles = el('input', { type: 'checkbox', id: 'init-complex', checked: true });
   const compensationInputs = COMPENSATION_CHOICES.map((c) =>
@@ -150,8 +138,8 @@ export function mountInitializer(root: HTMLElement): void {
     ),
   );
   const compensation = (): SlopeCompensation => (compensationInputs.find((i) => i.checked)?.value ?? 'none') as SlopeCompensation;
-  const eps = numberInput('init-eps', -0.01, { step: 0.01, max: 0 });
-  const seed = numberInput('init-seed', 1, { step: 1 });
+  const eps = numberInput('init-eps', -0.01, INIT_LIMITS.eps, 0.01);
+  const seed = numberInput('init-seed', 1, INIT_LIMITS.seed, 1);
   const button = el('button', { type: 'button', id: 'sample-poles', class: 'primary', text: 'Sample poles' });
   const error = el('div', { class: 'error' });
   const summary = el('div', { class: 'summary', 'data-testid': 'init-summary' });
@@ -182,75 +170,105 @@ export function mountInitializer(root: HTMLElement): void {
 
   function run(): void {
     error.textContent = '';
-    try {
-      const spec: MlpSpec = {
-        states: Number(states.value),
-        inputs: Number(inputs.value),
-        hidden: Number(hidden.value),
-        layers: Number(layers.value),
-        activation: activation.value as ActivationName,
-      };
-      const step = Number(h.value);
-      const sii = siiInit({
-        ...spec,
-        solver: solver.value,
-        h: step,
-        complex: complexPoles.checked,
-        eps: Number(eps.value),
-        compensation: compensation(),
-        seed: Number(seed.value),
-      });
-      const checkSii = verify(spec, sii, { solver: solver.value, h: step });
-      const base = heInit(spec, `he-${seed.value}`);
-      const checkBase = verify(spec, base, { solver: solver.value, h: step });
-      draw(solver.value, sii.hLambda, checkSii.hLambda, checkBase.hLambda);
-      // Where the eigenvalues should be: the poles scaled by the uncompensated slope factor.
-      const scale = expectedPoleScale(spec.activation, spec.layers, sii.compensation);
-      const expected = sii.poles.map((p) => ({ re: p.re * scale, im: p.im * scale }));
-      const mismatch = maxMatchDistance(expected, checkSii.poles);
-      const siiInside = checkSii.inside.filter(Boolean).length;
-      const baseInside = checkBase.inside.filter(Boolean).length;
-      Object.assign(root.dataset, {
-        state: 'sampled',
-        poles: String(sii.poles.length),
-        maxMismatch: String(mismatch),
-        compensation: sii.compensation,
-        poleScale: String(scale),
-        siiInside: String(siiInside),
-        baselineInside: String(baseInside),
-        baselineCount: String(checkBase.poles.length),
-      });
-      summary.replaceChildren(
-        el('p', {}, el('b', { text: `${sii.poles.length} poles` }), ` sampled for ${solver.value}, h = ${formatNumber(step)}.`),
-        el('p', {
-          text:
-            `SII (compensation ${sii.compensation}): eig ∂f/∂x(0) ≈ ${formatNumber(scale, 3)}·λ; ${siiInside}/${checkSii.poles.length} inside the region; ` +
-            `largest |eig − ${formatNumber(scale, 3)}·λ| / |${formatNumber(scale, 3)}·λ| = ${formatNumber(mismatch, 2)}.`,
-        }),
-        el('p', {
-          text: `Baseline: ${baseInside}/${checkBase.poles.length} inside; spectral abscissa max Re λ = ${formatNumber(Math.max(...checkBase.poles.map((p) => p.re)), 3)}.`,
-        }),
-      );
-      list.replaceChildren(
-        el('thead', {}, el('tr', {}, el('th', { text: 'sampled λ' }), el('th', { text: 'SII eig' }), el('th', { text: 'He eig' }))),
-        el(
-          'tbody',
-          {},
-          ...sii.poles.map((p, k) =>
-            el(
-              'tr',
-              {},
-              el('td', { text: formatComplex(p) }),
-              el('td', { text: checkSii.poles[k] ? formatComplex(checkSii.poles[k]!) : '' }),
-              el('td', { text: checkBase.poles[k] ? formatComplex(checkBase.poles[k]!) : '' }),
-            ),
+    const { values: v, errors } = readNumberInputs({
+      h: { input: h, limits: INIT_LIMITS.h },
+      states: { input: states, limits: INIT_LIMITS.states },
+      inputs: { input: inputs, limits: INIT_LIMITS.inputs },
+      hidden: { input: hidden, limits: INIT_LIMITS.hidden },
+      layers: { input: layers, limits: INIT_LIMITS.layers },
+      eps: { input: eps, limits: INIT_LIMITS.eps },
+      seed: { input: seed, limits: INIT_LIMITS.seed },
+    });
+    if (errors.length > 0) {
+      error.textContent = errors.join('\n');
+      root.dataset.state = 'error';
+      return;
+    }
+    const req: InitRequest = {
+      id: ++requestId,
+      spec: { states: v.states, inputs: v.inputs, hidden: v.hidden, layers: v.layers, activation: activation.value as ActivationName },
+      solver: solver.value,
+      h: v.h,
+      complex: complexPoles.checked,
+      eps: v.eps,
+      compensation: compensation(),
+      seed: v.seed,
+    };
+    latest = req;
+    root.dataset.state = 'sampling';
+    summary.replaceChildren(el('p', { text: `sampling ${req.spec.states} poles and computing the eigenvalues…` }));
+    worker().postMessage(req);
+  }
+
+  let requestId = 0;
+  let latest: InitRequest | null = null;
+  let initWorker: Worker | null = null;
+
+  function worker(): Worker {
+    if (initWorker) return initWorker;
+    const w = new Worker(new URL('./initializer.worker.ts', import.meta.url), { type: 'module', name: 'sii-initializer' });
+    w.addEventListener('message', (ev: MessageEvent<InitReply>) => {
+      const msg = ev.data;
+      if (msg.id !== requestId) return; // an answer to an earlier click
+      if (msg.type === 'error') {
+        error.textContent = msg.message;
+        summary.replaceChildren();
+        root.dataset.state = 'error';
+        return;
+      }
+      show(msg.result, latest!);
+    });
+    w.addEventListener('error', (ev) => {
+      error.textContent = `the initializer worker failed (${ev.message || 'could not load'})`;
+      root.dataset.state = 'error';
+    });
+    initWorker = w;
+    return w;
+  }
+
+  /** Draw and describe one answer of the worker. */
+  function show(r: InitResult, req: InitRequest): void {
+    const solverName = req.solver;
+    const step = req.h;
+    draw(solverName, r.hLambda, r.sii.hLambda, r.base.hLambda);
+    const { scale, mismatch } = r;
+    Object.assign(root.dataset, {
+      state: 'sampled',
+      poles: String(r.poles.length),
+      maxMismatch: String(mismatch),
+      compensation: r.compensation,
+      poleScale: String(scale),
+      siiInside: String(r.sii.inside),
+      baselineInside: String(r.base.inside),
+      baselineCount: String(r.base.poles.length),
+    });
+    summary.replaceChildren(
+      el('p', {}, el('b', { text: `${r.poles.length} poles` }), ` sampled for ${solverName}, h = ${formatNumber(step)}.`),
+      el('p', {
+        text:
+          `SII (compensation ${r.compensation}): eig ∂f/∂x(0) ≈ ${formatNumber(scale, 3)}·λ; ${r.sii.inside}/${r.sii.poles.length} inside the region; ` +
+          `largest |eig − ${formatNumber(scale, 3)}·λ| / |${formatNumber(scale, 3)}·λ| = ${formatNumber(mismatch, 2)}.`,
+      }),
+      el('p', {
+        text: `Baseline: ${r.base.inside}/${r.base.poles.length} inside; spectral abscissa max Re λ = ${formatNumber(Math.max(...r.base.poles.map((p) => p.re)), 3)}.`,
+      }),
+    );
+    list.replaceChildren(
+      el('thead', {}, el('tr', {}, el('th', { text: 'sampled λ' }), el('th', { text: 'SII eig' }), el('th', { text: 'He eig' }))),
+      el(
+        'tbody',
+        {},
+        ...r.poles.map((p, k) =>
+          el(
+            'tr',
+            {},
+            el('td', { text: formatComplex(p) }),
+            el('td', { text: r.sii.poles[k] ? formatComplex(r.sii.poles[k]!) : '' }),
+            el('td', { text: r.base.poles[k] ? formatComplex(r.base.poles[k]!) : '' }),
           ),
         ),
-      );
-    } catch (e) {
-      error.textContent = (e as Error).message;
-      root.dataset.state = 'error';
-    }
+      ),
+    );
   }
 
   function draw(solverName: string, target: Complex[], siiEig: Complex[], baseEig: Complex[]): void {

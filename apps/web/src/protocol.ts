@@ -44,7 +44,12 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   backend: 'wasm',
 };
 
-export type ToWorker = { type: 'setup'; config: TrainConfig; wasmPaths: Record<string, string> } | { type: 'start' } | { type: 'pause' };
+export type ToWorker =
+  | { type: 'setup'; config: TrainConfig; wasmPaths: Record<string, string> }
+  | { type: 'start' }
+  | { type: 'pause' }
+  /** Ask where the run is (answered with 'probe'; messages are handled in order). */
+  | { type: 'probe' };
 
 export interface ModelProgress {
   /** Mean training MSE over the epoch's batches. */
@@ -68,5 +73,7 @@ export type FromWorker =
     }
   | { type: 'epoch'; epoch: number; sii: ModelProgress; base: ModelProgress; ms: number; tensors: number }
   | { type: 'paused'; epoch: number }
+  /** The answer to a probe: the last epoch posted and whether the run is held at an epoch boundary (paused). */
+  | { type: 'probe'; epoch: number; held: boolean }
   | { type: 'done'; epoch: number }
   | { type: 'error'; message: string };

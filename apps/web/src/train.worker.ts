@@ -83,6 +83,11 @@ function* trainBatches(_epoch: number, rng: Rng): Generator<tf.Tensor[]> {
 }
 
 async function setup(config: TrainConfig, wasmPaths: Record<string, string>): Promise<void> {
+  // The page checks every field against its limits; refuse anything non-finite that still gets here.
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new RangeError(`config.${key} must be a finite number, got ${value}`);
+  }
+  if (!(config.lr > 0)) throw new RangeError(`config.lr must be > 0, got ${config.lr}`);
   cfg = config;
   const info = await initBackend(config.backend === 'wasm' ? { backend: 'wasm', wasmPaths } : { backend: 'cpu' });
   data = generateTeacherStudent({
@@ -207,6 +212,7 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     if (msg.type === 'setup') setup(msg.config, msg.wasmPaths).catch(fail);
     else if (msg.type === 'start' && !running) start();
     else if (msg.type === 'pause') running = false;
+    else if (msg.type === 'probe') post({ type: 'probe', epoch, held: held !== null });
   } catch (e) {
     fail(e);
   }

@@ -16,6 +16,7 @@ import {
   PlanePlot,
   type Point,
 } from './plot.js';
+import { type NumberLimits, readNumberInputs } from './number-input.js';
 import { DEFAULT_TRAIN_CONFIG, type FromWorker, type ModelProgress, type TrainConfig } from './protocol.js';
 
 const SII_COLOR = INIT_COLORS.sii!;
@@ -32,7 +33,19 @@ export function wasmPaths(): Record<string, string> {
   };
 }
 
-type State = 'idle' | 'setting-up' | 'ready' | 'running' | 'paused' | 'done' | 'error';
+type State = 'idle' | 'invalid' | 'setting-up' | 'ready' | 'running' | 'paused' | 'done' | 'error';
+
+type NumericKey = 'hidden' | 'layers' | 'lr' | 'epochs' | 'samples' | 'seed';
+
+/** The numeric settings, their input step and the limits a run accepts (small, for the browser). */
+export const TRAIN_LIMITS: Record<NumericKey, NumberLimits & { step: number }> = {
+  hidden: { label: 'hidden H', min: 4, max: 256, integer: true, step: 1 },
+  layers: { label: 'layers L', min: 2, max: 6, integer: true, step: 1 },
+  lr: { label: 'learning rate', min: 0, max: 1, minExclusive: true, step: 0.001 },
+  epochs: { label: 'epochs', min: 1, max: 1000, integer: true, step: 1 },
+  samples: { label: 'samples', min: 50, max: 5000, integer: true, step: 10 },
+  seed: { label: 'seed', min: 0, max: 2 ** 32 - 1, integer: true, step: 1 },
+};
 
 export function mountTraining(root: HTMLElement): void {
   mountSectionHeader(
@@ -45,18 +58,19 @@ export function mountTraining(root: HTMLElement): void {
   const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
   const controls = el('fieldset', { class: 'inline' }, el('legend', { text: 'Settings (small, for the browser)' }));
   const inputs: Partial<Record<keyof TrainConfig, HTMLInputElement | HTMLSelectElement>> = {};
-  const numeric: [keyof TrainConfig, string, number][] = [
-    ['hidden', 'hidden H', 1],
-    ['layers', 'layers L', 1],
-    ['lr', 'learning rate', 0.001],
-    ['epochs', 'epochs', 1],
-    ['samples', 'samples', 10],
-    ['seed', 'seed', 1],
-  ];
-  for (const [key, label, step] of numeric) {
-    const input = el('input', { type: 'number', id: `train-${key}`, value: String(cfg[key]), step, min: step });
+  const numericFields = {} as Record<NumericKey, { input: HTMLInputElement; limits: NumberLimits }>;
+  for (const [key, limits] of Object.entries(TRAIN_LIMITS) as [NumericKey, (typeof TRAIN_LIMITS)[NumericKey]][]) {
+    const input = el('input', {
+      type: 'number',
+      id: `train-${key}`,
+      value: String(cfg[key]),
+      step: limits.step,
+      min: limits.min,
+      max: limits.max,
+    });
     inputs[key] = input;
-    controls.append(el('label', { class: 'row' }, `${label} `, input));
+    numericFields[key] = { input, limits };
+    controls.append(el('label', { class: 'row' }, `${limits.label} `, input));
   }
   const teacher = el(
     'select',
@@ -82,7 +96,8 @@ export function mountTraining(root: HTMLElement): void {
     'data-testid': 'train-status',
     text: 'Press Start: the worker builds the teacher data and both students.',
   });
-  root.append(controls, el('div', { class: 'row buttons' }, start, pause, reset), status);
+  const invalid = el('div', { class: 'error', id: 'train-invalid', role: 'alert' });
+  root.append(controls, el('div', { class: 'row buttons' }, start, pause, reset), status, invalid);
 
   const { left, right } = appendTwoColumns(root, 'plot-col');
   left.append(el('h3', { text: 'Training loss (MSE, log scale)' }));
@@ -113,11 +128,14 @@ export function mountTraining(root: HTMLElement): void {
     if (text !== undefined) status.textContent = text;
   }
 
-  function readConfig(): void {
-    for (const [key, input] of Object.entries(inputs) as [keyof TrainConfig, HTMLInputElement | HTMLSelectElement][]) {
-      const v = input.value;
-      (cfg as unknown as Record<string, unknown>)[key] = typeof DEFAULT_TRAIN_CONFIG[key] === 'number' ? Number(v) : v;
-    }
+  /** Read the settings into cfg; returns the messages of the fields that are not valid (cfg unchanged then). */
+  function readConfig(): string[] {
+    const { values, errors } = readNumberInputs(numericFields);
+    if (errors.length > 0) return errors;
+    Object.assign(cfg, values);
+    cfg.teacher = teacher.value as TrainConfig['teacher'];
+    cfg.backend = backend.value as TrainConfig['backend'];
+    return [];
   }
 
   function drawRegion(): void {
@@ -201,6 +219,10 @@ export function mountTraining(root: HTMLElement): void {
       case 'paused':
         setState('paused', `paused at ${describe(msg.epoch)}`);
         break;
+      case 'probe':
+        root.dataset.workerEpoch = String(msg.epoch);
+        root.dataset.workerHeld = String(msg.held);
+        break;
       case 'done':
         setState('done', `finished: ${describe(msg.epoch)}`);
         break;
@@ -224,7 +246,12 @@ export function mountTraining(root: HTMLElement): void {
       worker.postMessage({ type: 'start' });
       return;
     }
-    readConfig();
+    const errors = readConfig();
+    invalid.textContent = errors.join('\n');
+    if (errors.length > 0) {
+      setState('invalid', 'Not started: fix the settings marked below.');
+      return;
+    }
     for (const i of Object.values(inputs)) i.disabled = true;
     drawRegion();
     setState('setting-up', 'setting up: teacher simulation (float64, dopri5) and tfjs backend…');
@@ -232,6 +259,12 @@ export function mountTraining(root: HTMLElement): void {
     worker.postMessage({ type: 'setup', config: { ...cfg }, wasmPaths: wasmPaths() });
   });
   pause.addEventListener('click', () => worker?.postMessage({ type: 'pause' }));
+  // Page state for scripts and tests: ask the worker where it is (the answer lands in data-worker-*).
+  root.addEventListener('sii:probe', () => {
+    delete root.dataset.workerEpoch;
+    delete root.dataset.workerHeld;
+    worker?.postMessage({ type: 'probe' });
+  });
   reset.addEventListener('click', () => {
     worker?.terminate();
     worker = null;
@@ -242,6 +275,7 @@ export function mountTraining(root: HTMLElement): void {
     delete root.dataset.tensors;
     for (const i of Object.values(inputs)) i.disabled = false;
     delete root.dataset.error;
+    invalid.textContent = '';
     redraw();
     setState('idle', 'Reset. Press Start to train again (settings can be changed).');
   });

@@ -19,6 +19,12 @@ describe('parseComplex', () => {
     expect(() => parseComplex('1+2')).toThrow(/"1\+2"/);
   });
 
+  it('rejects numbers that overflow to Infinity', () => {
+    expect(() => parseComplex('1e999')).toThrow('pole: "1e999" is not finite');
+    expect(() => parseComplex('-1+1e400i')).toThrow('pole: "-1+1e400i" is not finite');
+    expect(() => parseComplexList('-1, -2-1e309i')).toThrow(/"-2-1e309i" is not finite/);
+  });
+
   it('reads lists and round-trips through complexToInput', () => {
     const list = parseComplexList('-5+20i, -25; 0.25-0.125i');
     expect(list).toEqual([

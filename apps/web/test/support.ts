@@ -25,13 +25,18 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** Build dist/ with vite when it is missing or older than the app's sources. */
+/** Build dist/ with vite when it is missing or older than the app's sources or the workspace packages' sources. */
 export function ensureBuilt(): void {
   const index = join(DIST_DIR, 'index.html');
+  const packages = join(APP_DIR, '..', '..', 'packages');
   const sources = Math.max(
     newestMtime(join(APP_DIR, 'src')),
     newestMtime(join(APP_DIR, 'index.html')),
     newestMtime(join(APP_DIR, 'vite.config.ts')),
+    ...readdirSync(packages)
+      .map((name) => join(packages, name, 'src'))
+      .filter((dir) => existsSync(dir))
+      .map(newestMtime),
   );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(join(APP_DIR, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: APP_DIR, stdio: 'inherit' });
@@ -47,8 +52,14 @@ const MIME: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Serve a folder on 127.0.0.1 at a free port (port 0: the kernel picks). Also logs every path asked for. */
-export async function serveStatic(root: string): Promise<{ url: string; server: Server; requests: string[] }> {
+/**
+ * Serve a folder on 127.0.0.1 at a free port (port 0: the kernel picks), with `headers` on every
+ * response (e.g. the Content-Security-Policy). Also logs every path asked for.
+ */
+export async function serveStatic(
+  root: string,
+  headers: Record<string, string> = {},
+): Promise<{ url: string; server: Server; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -58,7 +69,7 @@ export async function serveStatic(root: string): Promise<{ url: string; server: 
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, { ...headers, 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     res.end(readFileSync(file));
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -76,4 +87,33 @@ export function polyAbs(coeffs: readonly number[], re: number, im: number): numb
     pr = r;
   }
   return Math.hypot(pr, pi);
+}
+
+/** A static `import … from 'node:…'` (or of worker_threads), as written or minified. */
+const NODE_IMPORT = /(?:^|[;\s}])import\s*(?:[\w$*{}\s,]+?\s*from\s*)?["'](node:[\w/]+|worker_threads)["']/m;
+
+/**
+ * What must not be in a browser build: TypeScript sources and scripts that only run under Node
+ * (a static import of a node: builtin or worker_threads, as in a worker_threads script). Returns one
+ * line per offending file of `dir` (recursive), empty when the folder is clean.
+ */
+export function nodeOnlyAssets(dir: string): string[] {
+  const problems: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) {
+        walk(path);
+        continue;
+      }
+      const rel = path.slice(dir.length + 1);
+      if (/\.(?:c|m)?tsx?$/.test(name)) problems.push(`${rel}: a TypeScript source`);
+      else if (/\.(?:c|m)?js$/.test(name)) {
+        const m = NODE_IMPORT.exec(readFileSync(path, 'utf8'));
+        if (m) problems.push(`${rel}: a Node-only script (imports ${m[1]})`);
+      }
+    }
+  };
+  walk(dir);
+  return problems;
 }

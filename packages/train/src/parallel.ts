@@ -12,7 +12,7 @@ import { MlpVectorField, type NeuralODE } from '@sii/neural-ode';
 import { builtWorkerFactory, fastRolloutImpl, type MinimalWorker as NodeWorker } from '@sii/neural-ode/internal';
 import { flatten, type Optimizer } from './optimizers.js';
 import { show } from './show.js';
-import { mse } from './step.js';
+import { mse, NonFiniteStepError } from './step.js';
 
 /** 'final': MSE of x_T against a [B, n] target; 'all': MSE of x_1 … x_T against a [T, B, n] target. */
 export type ShardLoss = 'final' | 'all';
@@ -25,6 +25,12 @@ export interface DataParallelOptions {
   /** Clip the global gradient norm (torch clip_grad_norm_); off by default. */
   clipNorm?: number;
   /**
+   * A NaN or ±Infinity loss or gradient (in any replica): 'throw' (default) a NonFiniteStepError
+   * naming the replicas; 'skip' return the result flagged `skipped: true`. Either way no update is
+   * applied (trainStep's rule).
+   */
+  nonFinite?: 'throw' | 'skip';
+  /**
    * URL of the worker script (default: `parallel_worker.js` next to this module, or the built
    * `dist/parallel_worker.js` when running from the TypeScript sources).
    */
@@ -36,6 +42,8 @@ export interface ParallelGradients {
   loss: number;
   /** Full-batch gradient of every variable, flat, in the order of `field.variables`. */
   grads: Float32Array;
+  /** Replicas (0 = the calling thread) whose shard loss or gradient holds a NaN or ±Infinity. */
+  nonFiniteReplicas: number[];
 }
 
 type Reply = { type: string; id?: number; loss?: number; grads?: Float32Array; message?: string };
@@ -52,6 +60,7 @@ export class DataParallelTrainer {
   readonly replicas: number;
   readonly loss: ShardLoss;
   readonly clipNorm: number | undefined;
+  readonly nonFinite: 'throw' | 'skip';
   private readonly workers: MinimalWorker[];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -62,9 +71,10 @@ export class DataParallelTrainer {
     readonly ode: NeuralODE,
     readonly optimizer: Optimizer,
     workers: MinimalWorker[],
-    opts: Required<Pick<DataParallelOptions, 'replicas' | 'loss'>> & { clipNorm?: number | undefined },
+    opts: Required<Pick<DataParallelOptions, 'replicas' | 'loss' | 'nonFinite'>> & { clipNorm?: number | undefined },
   ) {
     this.workers = workers;
+    this.nonFinite = opts.nonFinite;
     this.replicas = opts.replicas;
     this.loss = opts.loss;
     this.clipNorm = opts.clipNorm;
@@ -88,6 +98,10 @@ export class DataParallelTrainer {
     if (loss !== 'final' && loss !== 'all') throw new RangeError(`${where}: options.loss must be 'final' or 'all', got ${show(loss)}`);
     if (opts.clipNorm !== undefined && (!(opts.clipNorm > 0) || !Number.isFinite(opts.clipNorm))) {
       throw new RangeError(`${where}: options.clipNorm must be a finite number > 0, got ${show(opts.clipNorm)}`);
+    }
+    const nonFinite = opts.nonFinite ?? 'throw';
+    if (nonFinite !== 'throw' && nonFinite !== 'skip') {
+      throw new RangeError(`${where}: options.nonFinite must be 'throw' or 'skip', got ${show(nonFinite)}`);
     }
     const workers: MinimalWorker[] = [];
     if (replicas > 1) {
@@ -124,7 +138,7 @@ export class DataParallelTrainer {
         throw err;
       }
     }
-    const trainer = new DataParallelTrainer(ode, optimizer, workers, { replicas, loss, clipNorm: opts.clipNorm });
+    const trainer = new DataParallelTrainer(ode, optimizer, workers, { replicas, loss, nonFinite, clipNorm: opts.clipNorm });
     for (const w of workers) trainer.listen(w);
     return trainer;
   }
@@ -264,25 +278,38 @@ export class DataParallelTrainer {
     const w0 = (b0 - a0) / B;
     const acc = Float64Array.from(g0, (v) => v * w0);
     let loss = l0 * w0;
+    const nonFiniteReplicas = allFinite(l0, g0) ? [] : [0];
     results.forEach((res, r) => {
       const [a, b] = shards[r + 1]!;
       const w = (b - a) / B;
       loss += res.loss * w;
       for (let i = 0; i < acc.length; i++) acc[i]! += res.grads[i]! * w;
+      if (!allFinite(res.loss, res.grads)) nonFiniteReplicas.push(r + 1);
     });
-    return { loss, grads: Float32Array.from(acc) };
+    return { loss, grads: Float32Array.from(acc), nonFiniteReplicas };
   }
 
   /**
    * One training step on the batch: parallel gradients, optional global-norm clipping, one
    * optimizer update of the calling thread's variables. Returns the loss and the gradient norm
-   * before clipping.
+   * before clipping. A NaN or ±Infinity loss or gradient in any replica (or a full-batch gradient that
+   * overflows float32) applies no update: the parameters and the optimizer state are unchanged, and
+   * the step throws a NonFiniteStepError naming the replicas (or, with options.nonFinite 'skip',
+   * returns `skipped: true`), as trainStep does.
    */
-  async step(x0: Tensor2D, inputs: Tensor3D | number, target: Tensor): Promise<{ loss: number; gradNorm: number }> {
-    const { loss, grads } = await this.computeGradients(x0, inputs, target);
+  async step(x0: Tensor2D, inputs: Tensor3D | number, target: Tensor): Promise<{ loss: number; gradNorm: number; skipped?: true }> {
+    const { loss, grads, nonFiniteReplicas } = await this.computeGradients(x0, inputs, target);
     let sq = 0;
     for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
     const gradNorm = Math.sqrt(sq);
+    if (nonFiniteReplicas.length > 0 || !Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      if (this.nonFinite === 'skip') return { loss, gradNorm, skipped: true };
+      const detail =
+        nonFiniteReplicas.length > 0
+          ? `non-finite values in replica${nonFiniteReplicas.length > 1 ? 's' : ''} ${nonFiniteReplicas.join(', ')} of ${this.replicas} (0 = this thread)`
+          : 'the averaged gradient overflowed';
+      throw new NonFiniteStepError(loss, gradNorm, 'DataParallelTrainer.step', detail);
+    }
     if (this.clipNorm !== undefined) {
       // torch clip_grad_norm_: factor min(1, maxNorm / (norm + 1e-6)).
       const factor = Math.min(1, this.clipNorm / (gradNorm + 1e-6));
@@ -319,4 +346,11 @@ export class DataParallelTrainer {
     this.pending.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** True when the loss and every gradient entry are finite. */
+function allFinite(loss: number, grads: Float32Array): boolean {
+  if (!Number.isFinite(loss)) return false;
+  for (let i = 0; i < grads.length; i++) if (!Number.isFinite(grads[i]!)) return false;
+  return true;
 }

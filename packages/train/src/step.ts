@@ -66,9 +66,13 @@ export interface TrainStepResult {
 export class NonFiniteStepError extends RangeError {
   readonly loss: number;
   readonly gradNorm: number;
-  constructor(loss: number, gradNorm: number) {
+  /**
+   * `where` names the caller (default 'trainStep'); `detail` says where the non-finite value came
+   * from (e.g. which data-parallel replica).
+   */
+  constructor(loss: number, gradNorm: number, where = 'trainStep', detail = '') {
     super(
-      `trainStep: ${Number.isFinite(loss) ? `gradient norm ${gradNorm}` : `loss ${loss}`} is not finite (loss ${loss}, gradient norm ${gradNorm}); the update was not applied (the weights are unchanged). Lower the learning rate, clip the gradients (clipNorm) or pass nonFinite: 'skip' to continue`,
+      `${where}: ${Number.isFinite(loss) ? `gradient norm ${gradNorm}` : `loss ${loss}`} is not finite (loss ${loss}, gradient norm ${gradNorm}${detail ? `; ${detail}` : ''}); the update was not applied (the weights are unchanged). Lower the learning rate, clip the gradients (clipNorm) or pass nonFinite: 'skip' to continue`,
     );
     this.name = 'NonFiniteStepError';
     this.loss = loss;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastRollout, initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { DataParallelTrainer, fit as runFit, fitAsync, flatten, mse, NAdam, trainStep } from '../src/index.js';
+import { DataParallelTrainer, fit as runFit, fitAsync, flatten, mse, NAdam, NonFiniteStepError, trainStep } from '../src/index.js';
 import { lcg, relErr } from './helpers/numbers.js';
 
 beforeAll(async () => {
@@ -161,6 +161,71 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     optB.dispose();
     a.dispose();
     b.dispose();
+  });
+
+  it('a NaN gradient in one replica applies no update: clear error naming the replica, parameters and optimizer unchanged', async () => {
+    const spec = { states: 2, inputs: 1, hidden: 8, layers: 2, activation: 'elu' as const };
+    const field = new MlpVectorField(spec, undefined, { seed: 5 });
+    const ode = new NeuralODE(field, { method: 'midpoint', step: 0.1 });
+    const opt = new NAdam({ learningRate: 1e-2 });
+    const trainer = await DataParallelTrainer.create(ode, opt, { replicas: 2, loss: 'all' });
+    trainers.push(trainer);
+    const B = 6;
+    const T = 4;
+    const d = data(B, T, 2, 1, B, 9);
+    expect(trainer.shards(B)).toEqual([
+      [0, 3],
+      [3, 6],
+    ]);
+    const values = () => tf.tidy(() => Array.from(flatten(field.variables).dataSync()));
+    // A NaN in the target of a row of one shard only: that replica's loss and gradient are NaN, the
+    // other replica's are finite.
+    const poisoned = (row: number) => {
+      const y = d.yAll.arraySync() as number[][][];
+      y[1]![row]![0] = Number.NaN;
+      return tf.tensor3d(y);
+    };
+    for (const [row, replica] of [
+      [4, 1], // a worker thread's shard
+      [0, 0], // the calling thread's shard
+    ] as const) {
+      const bad = poisoned(row);
+      const { nonFiniteReplicas } = await trainer.computeGradients(d.x0, d.u!, bad);
+      expect(nonFiniteReplicas).toEqual([replica]);
+      const theta = values();
+      const iterations = opt.iterations;
+      const tensors = tf.memory().numTensors;
+      await expect(trainer.step(d.x0, d.u!, bad)).rejects.toThrow(
+        new RegExp(`DataParallelTrainer\\.step: loss NaN is not finite .*replica ${replica} of 2 .*the update was not applied`),
+      );
+      await expect(trainer.step(d.x0, d.u!, bad)).rejects.toBeInstanceOf(NonFiniteStepError);
+      expect(values()).toEqual(theta); // bit for bit
+      expect(opt.iterations).toBe(iterations);
+      expect(tf.memory().numTensors).toBe(tensors);
+      bad.dispose();
+    }
+    // The trainer is not broken: a finite batch then updates the parameters.
+    const theta = values();
+    const ok = await trainer.step(d.x0, d.u!, d.yAll);
+    expect(Number.isFinite(ok.loss) && ok.skipped === undefined).toBe(true);
+    expect(values()).not.toEqual(theta);
+    // nonFinite 'skip': flagged result, still no update.
+    const skipper = await DataParallelTrainer.create(ode, opt, { replicas: 2, loss: 'all', nonFinite: 'skip' });
+    trainers.push(skipper);
+    const bad = poisoned(5);
+    const before = values();
+    const r = await skipper.step(d.x0, d.u!, bad);
+    expect(r.skipped).toBe(true);
+    expect(r.loss).toBeNaN();
+    expect(values()).toEqual(before);
+    await expect(DataParallelTrainer.create(ode, opt, { nonFinite: 'ignore' as never })).rejects.toThrow(
+      /options.nonFinite must be 'throw' or 'skip', got "ignore"/,
+    );
+    await skipper.dispose();
+    await trainer.dispose();
+    tf.dispose([bad, d.x0, d.yAll, d.yFinal, d.u!]);
+    opt.dispose();
+    field.dispose();
   });
 
   it('rejects bad arguments with clear errors', async () => {
