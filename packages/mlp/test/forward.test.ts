@@ -42,6 +42,45 @@ describe('mlpForward64 / mlpJacobian64', () => {
     }
   });
 
+  it('mlpFunction64 gives the same bits as accumulating one row at a time (every unroll remainder, zero inputs skipped)', () => {
+    // Reference: a_j = b_j, then a_j += h_i·W_ij for i = 0, 1, … with h_i ≠ 0, the order the teacher
+    // trajectories were recorded with (the pinned trajectories of @sii/datasets depend on it).
+    const sequential = (spec: MlpSpec, w: MlpWeights, x: number[], u: number[]): Float64Array => {
+      let h = Float64Array.from([...x, ...u]);
+      const L = w.weights.length;
+      for (let k = 0; k < L; k++) {
+        const W = w.weights[k]!;
+        const a = Float64Array.from(w.biases[k]!);
+        for (let i = 0; i < W.rows; i++) {
+          if (h[i] === 0) continue;
+          for (let j = 0; j < W.cols; j++) a[j]! += h[i]! * W.data[i * W.cols + j]!;
+        }
+        h = k < L - 1 ? a.map((v) => activation64(spec.activation, v)) : a;
+      }
+      return h;
+    };
+    const rng = new Rng(23);
+    let compared = 0;
+    for (const activation of ['elu', 'relu', 'tanh', 'silu'] as ActivationName[]) {
+      for (const hidden of [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 128]) {
+        const spec: MlpSpec = { states: 2, inputs: 1, hidden, layers: 3, activation };
+        const w = defaultWeights(spec, rng);
+        const f = mlpFunction64(spec, w);
+        for (const [x, u] of [
+          [[0.3, -1.2], [0.5]],
+          [[0, 0.7], [0]],
+          [[-2.5, 0], [1.5]],
+        ] as [number[], number[]][]) {
+          const got = f(Float64Array.from(x), Float64Array.from(u));
+          const want = sequential(spec, w, x, u);
+          for (let j = 0; j < 2; j++) expect(Object.is(got[j], want[j]), `${activation} H ${hidden} x ${x} out ${j}`).toBe(true);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(4 * 11 * 3);
+  });
+
   it('a hand-computed 1-state network', () => {
     // f(x) = 2·tanh(3x + 0.5) − 1
     const spec: MlpSpec = { states: 1, inputs: 0, hidden: 1, layers: 2, activation: 'tanh' };
