@@ -5,6 +5,7 @@
 import type { DenseMatrix } from '@sii/linalg';
 import { activation64, activationDerivative64, activationInPlace64 } from './activations.js';
 import { assertWeightsMatch, type MlpSpec, type MlpWeights } from './spec.js';
+import { wasmLayers } from './wasm64.js';
 
 function assertVector(v: ArrayLike<number>, len: number, name: string): void {
   if (!v || v.length !== len) {
@@ -71,6 +72,19 @@ function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Floa
   }
 }
 
+/** Which loop evaluates the layers of {@link mlpFunction64}; both give the same bits. */
+export type Mlp64Engine = 'auto' | 'wasm' | 'js';
+
+export interface MlpFunction64Options {
+  /**
+   * 'wasm': the WebAssembly SIMD kernel (two float64 lanes; throws where the runtime lacks it);
+   * 'js': the JavaScript loop; 'auto' (default): the kernel where available, else the loop. The
+   * kernel evaluator holds its own copy of the weights (changes made to `w` afterwards are not seen)
+   * in its own WebAssembly memory.
+   */
+  engine?: Mlp64Engine;
+}
+
 /**
  * A reusable float64 evaluator of f(x, u) with preallocated buffers (for ODE right-hand sides
  * called many times, e.g. teacher simulation). The returned function writes into `out` if given.
@@ -78,14 +92,21 @@ function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Floa
 export function mlpFunction64(
   spec: MlpSpec,
   w: MlpWeights,
+  opts: MlpFunction64Options = {},
 ): (x: ArrayLike<number>, u?: ArrayLike<number>, out?: Float64Array) => Float64Array {
   const sizes = assertWeightsMatch(spec, w);
+  const engine = opts.engine ?? 'auto';
+  if (engine !== 'auto' && engine !== 'wasm' && engine !== 'js') {
+    throw new RangeError(`engine must be 'auto', 'wasm' or 'js', got ${JSON.stringify(engine)}`);
+  }
   const n = spec.states;
   const m = spec.inputs;
   const L = sizes.length - 1;
   const act = spec.activation;
-  const input = new Float64Array(n + m);
-  const buffers = sizes.slice(1).map((s) => new Float64Array(s));
+  const wasm = engine === 'js' ? null : wasmLayers(sizes, w);
+  if (engine === 'wasm' && wasm === null) throw new Error("engine 'wasm': this runtime has no WebAssembly SIMD");
+  const input = wasm ? wasm.input : new Float64Array(n + m);
+  const buffers = wasm ? wasm.outputs : sizes.slice(1).map((s) => new Float64Array(s));
   const rowsBuf = new Int32Array(Math.max(...sizes));
   return (x, u, out) => {
     assertVector(x, n, 'x');
@@ -100,7 +121,8 @@ export function mlpFunction64(
     let h: Float64Array = input;
     for (let k = 0; k < L; k++) {
       const a = buffers[k]!;
-      affine(h, w.weights[k]!, w.biases[k]!, a, rowsBuf);
+      if (wasm) wasm.affine(k);
+      else affine(h, w.weights[k]!, w.biases[k]!, a, rowsBuf);
       if (k < L - 1) activationInPlace64(act, a);
       h = a;
     }
@@ -113,7 +135,7 @@ export function mlpFunction64(
 
 /** f(x, u) in float64 for one sample; u defaults to zeros (length spec.inputs). */
 export function mlpForward64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>, u?: ArrayLike<number>): Float64Array {
-  return mlpFunction64(spec, w)(x, u);
+  return mlpFunction64(spec, w, { engine: 'js' })(x, u);
 }
 
 /**
