@@ -1,5 +1,6 @@
 /** Command-line options of `pnpm bench`. */
 import { CONFIGS } from './configs.js';
+import { MODEL_CONFIGS } from './model-configs.js';
 import { BASE_PATHS, type BackendName, type BasePath } from './sii.js';
 
 export interface BenchArgs {
@@ -20,9 +21,10 @@ export interface BenchArgs {
 }
 
 export const USAGE = `pnpm bench [-- options]
-  --configs student,pixel,rk4   configurations (default all)
-  --iters N                     timed steps per configuration (default: student 200, rk4 100, pixel 8)
-  --warmup N                    untimed steps first (default: student 30, rk4 30, pixel 3)
+  --configs LIST                configurations of student, pixel, rk4 (MLP fields) and forecast, latent (the
+                                paper's models as the experiments train them: wasm, fast path only) (default all)
+  --iters N                     timed steps per configuration (default: student 200, rk4 100, pixel 8, forecast 10, latent 10)
+  --warmup N                    untimed steps first (default: student 30, rk4 30, pixel 3, forecast 3, latent 3)
   --backends wasm,cpu           backends (default wasm,cpu; cpu runs --cpu-iters steps of the fast path only)
   --paths LIST                  of fast (default engine: auto), fast-simd, fast-tfjs (engine forced),
                                 plain (per-op autodiff); default fast,fast-simd,fast-tfjs,plain
@@ -54,7 +56,7 @@ function int(v: string | undefined, name: string, min: number): number {
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const a: BenchArgs = {
-    configs: Object.keys(CONFIGS),
+    configs: [...Object.keys(CONFIGS), ...Object.keys(MODEL_CONFIGS)],
     iters: null,
     warmup: null,
     backends: ['wasm', 'cpu'],
@@ -74,7 +76,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--':
         break;
       case '--configs':
-        a.configs = list(value() ?? '', Object.keys(CONFIGS), '--configs');
+        a.configs = list(value() ?? '', [...Object.keys(CONFIGS), ...Object.keys(MODEL_CONFIGS)], '--configs');
         break;
       case '--iters':
         a.iters = int(value(), '--iters', 1);

@@ -5,16 +5,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchArgs } from './args.js';
 import { CONFIGS } from './configs.js';
-import { findPeer, type PeerResult, runPeer } from './peer.js';
+import { MODEL_CONFIGS } from './model-configs.js';
+import { modelPeerSpec, runModelStep } from './models.js';
+import { findModelPeer, findPeer, type PeerResult, runPeer } from './peer.js';
 import { type BenchReport, type BenchRow, formatTable, topKernels } from './report.js';
 import { runSii, type SiiResult } from './sii.js';
 
-const DEFAULT_ITERS: Record<string, number> = { student: 200, rk4: 100, pixel: 8 };
+const DEFAULT_ITERS: Record<string, number> = { student: 200, rk4: 100, pixel: 8, forecast: 10, latent: 10 };
 /**
  * Untimed steps first. The small configurations need tens: V8 runs new WebAssembly code in its
  * baseline compiler (Liftoff, ~4× slower here) until a function has run enough to be optimised.
  */
-const DEFAULT_WARMUP: Record<string, number> = { student: 30, rk4: 30, pixel: 3 };
+const DEFAULT_WARMUP: Record<string, number> = { student: 30, rk4: 30, pixel: 3, forecast: 3, latent: 3 };
 
 function ratios(r: SiiResult, peerMs: number | null, peerMinMs: number | null) {
   return {
@@ -35,9 +37,28 @@ export async function runBench(args: BenchArgs, log: (s: string) => void = conso
   }
   const peerLoc = args.peer ? findPeer() : null;
   if (args.peer && peerLoc == null) log('PyTorch peer not found (set SII_TORCH_ENV / SII_TORCH_STEP); running without it');
+  const modelPeerLoc = args.peer ? findModelPeer() : null;
   const peers: PeerResult[] = [];
   const rows: BenchRow[] = [];
   for (const name of args.configs) {
+    if (name in MODEL_CONFIGS) {
+      // The paper's models: the experiment's own training step (wasm, its default fast path) and the model peer.
+      const iters = args.iters ?? DEFAULT_ITERS[name] ?? 10;
+      const warmup = args.warmup ?? DEFAULT_WARMUP[name] ?? 3;
+      let peer: PeerResult | null = null;
+      if (modelPeerLoc) {
+        const { result, error } = runPeer(modelPeerLoc, name, iters, warmup, modelPeerSpec(name));
+        if (result) {
+          peers.push(result);
+          peer = result;
+          log(`${name}: peer ${result.impl} median ${result.medianMs} ms`);
+        } else log(`${name}: peer failed: ${error}`);
+      }
+      const r = await runModelStep(name, iters, warmup);
+      rows.push({ ...r, ...ratios(r, peer?.medianMs ?? null, peer?.minMs ?? null) });
+      log(`${name} wasm ${r.path}: median ${r.medianMs.toFixed(2)} ms, ${r.kernels} kernels; top: ${topKernels(r)}`);
+      continue;
+    }
     const c = CONFIGS[name]!;
     const iters = args.iters ?? DEFAULT_ITERS[name] ?? 10;
     const warmup = args.warmup ?? DEFAULT_WARMUP[name] ?? 3;

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { layerShapes } from '@sii/mlp';
+import { describe, expect, it } from 'vitest';
 import { benchSpec, CONFIGS, formatTable, median, parseArgs, stepFlops } from '../src/index.js';
+
 const layerSizes = (c: Parameters<typeof benchSpec>[0]) => layerShapes(benchSpec(c));
+
 import type { BenchRow } from '../src/index.js';
 
 describe('configurations', () => {
@@ -109,4 +111,28 @@ describe('the built bench under plain node', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('runs the model rows (forecast, latent) as the experiments train them', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const out = mkdtempSync(join(tmpdir(), 'sii-bench-'));
+    try {
+      execFileSync(process.execPath, [bin, '--configs', 'forecast,latent', '--iters', '2', '--warmup', '1', '--no-peer', '--out', out], {
+        encoding: 'utf8',
+      });
+      const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as { rows: BenchRow[] };
+      expect(report.rows.map((r) => `${r.config} ${r.backend} ${r.path}`)).toEqual(['forecast wasm fast', 'latent wasm fast']);
+      for (const r of report.rows) {
+        expect(r.medianMs).toBeGreaterThan(0);
+        expect(r.iters).toBe(2);
+        expect(Number.isFinite(r.loss) && r.loss > 0).toBe(true);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -31,3 +31,10 @@ export {
   type Verdict,
   wilsonInterval,
 } from './verdict.js';
+// The experiments' models and training losses, for the training-step benchmark (apps/bench).
+export { AUTHORS_PROTOCOL, type ForecastConfig, forecastPreset } from './experiments/forecast/config.js';
+export { ForecastModel, type ForecastModelSpec, forecastLoss } from './experiments/forecast/model.js';
+export { buildLatentModel, type LatentConfig, latentBatchLoss, latentPreset } from './experiments/latent.js';
+export type { LatentBatch } from './experiments/latent/data.js';
+export { ConvLatentModel } from './experiments/latent/model.js';
+export { registerConvGradients } from './experiments/layers/index.js';

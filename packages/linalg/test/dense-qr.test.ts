@@ -1,11 +1,11 @@
-import { Matrix } from 'ml-matrix';
+import { Matrix, QrDecomposition } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import {
   type DenseMatrix,
   denseMatrix,
+  frobeniusNorm,
   fromMlMatrix,
   fromRows,
-  frobeniusNorm,
   get,
   haarOrthogonal,
   identity,
@@ -210,3 +210,41 @@ function detByLu(a: DenseMatrix): number {
   }
   return det;
 }
+
+describe('qr gives the bits of ml-matrix’s QrDecomposition', () => {
+  it('for square, tall, rank-deficient and zero-column matrices', () => {
+    const rng = new Rng('qr-bits');
+    const shapes: [number, number][] = [
+      [1, 1],
+      [2, 2],
+      [5, 3],
+      [7, 7],
+      [9, 4],
+      [33, 33],
+      [128, 128],
+    ];
+    let compared = 0;
+    for (const [m, n] of shapes) {
+      for (const variant of ['random', 'zero column', 'repeated column'] as const) {
+        const data = rng.fillNormal(new Float64Array(m * n));
+        if (variant === 'zero column' && n > 1) for (let i = 0; i < m; i++) data[i * n + 1] = 0;
+        if (variant === 'repeated column' && n > 2) for (let i = 0; i < m; i++) data[i * n + 2] = data[i * n]!;
+        const A = denseMatrix(m, n, data);
+        const dec = new QrDecomposition(new Matrix(Array.from({ length: m }, (_, i) => Array.from(data.subarray(i * n, (i + 1) * n)))));
+        const wantQ = dec.orthogonalMatrix.to1DArray();
+        const wantR = dec.upperTriangularMatrix.to1DArray();
+        const { q, r } = qr(A);
+        expect(
+          q.data.every((v, i) => Object.is(v, wantQ[i])),
+          `Q of ${m}×${n} ${variant}`,
+        ).toBe(true);
+        expect(
+          r.data.every((v, i) => Object.is(v, wantR[i])),
+          `R of ${m}×${n} ${variant}`,
+        ).toBe(true);
+        compared++;
+      }
+    }
+    expect(compared).toBe(21);
+  });
+});

@@ -3,8 +3,9 @@
  * convention). Used where accuracy matters: teacher simulation, stability analysis, verification.
  */
 import type { DenseMatrix } from '@sii/linalg';
-import { activation64, activationDerivative64 } from './activations.js';
+import { activation64, activationDerivative64, activationInPlace64 } from './activations.js';
 import { assertWeightsMatch, type MlpSpec, type MlpWeights } from './spec.js';
+import { wasmLayers } from './wasm64.js';
 
 function assertVector(v: ArrayLike<number>, len: number, name: string): void {
   if (!v || v.length !== len) {
@@ -12,16 +13,76 @@ function assertVector(v: ArrayLike<number>, len: number, name: string): void {
   }
 }
 
-/** a ← h·W + b for one row vector h (W row-major in×out). */
-function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Float64Array): void {
+/**
+ * a ← h·W + b for one row vector h (W row-major in×out). Each a_j is accumulated as
+ * (((b_j + h_0·W_0j) + h_1·W_1j) + …) over the rows i with h_i ≠ 0, in increasing i; the rows are
+ * taken eight at a time so that a_j stays in a register (the same operations in the same order as
+ * one row at a time, so the same bits).
+ */
+function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Float64Array, rowsBuf?: Int32Array): void {
   const { rows, cols, data } = W;
+  const nz = rowsBuf && rowsBuf.length >= rows ? rowsBuf : new Int32Array(rows);
+  let count = 0;
+  for (let i = 0; i < rows; i++) if (h[i] !== 0) nz[count++] = i;
   out.set(b);
-  for (let i = 0; i < rows; i++) {
+  let p = 0;
+  for (; p + 8 <= count; p += 8) {
+    const i0 = nz[p]!;
+    const i1 = nz[p + 1]!;
+    const i2 = nz[p + 2]!;
+    const i3 = nz[p + 3]!;
+    const i4 = nz[p + 4]!;
+    const i5 = nz[p + 5]!;
+    const i6 = nz[p + 6]!;
+    const i7 = nz[p + 7]!;
+    const h0 = h[i0]!;
+    const h1 = h[i1]!;
+    const h2 = h[i2]!;
+    const h3 = h[i3]!;
+    const h4 = h[i4]!;
+    const h5 = h[i5]!;
+    const h6 = h[i6]!;
+    const h7 = h[i7]!;
+    const o0 = i0 * cols;
+    const o1 = i1 * cols;
+    const o2 = i2 * cols;
+    const o3 = i3 * cols;
+    const o4 = i4 * cols;
+    const o5 = i5 * cols;
+    const o6 = i6 * cols;
+    const o7 = i7 * cols;
+    for (let j = 0; j < cols; j++) {
+      out[j] =
+        out[j]! +
+        h0 * data[o0 + j]! +
+        h1 * data[o1 + j]! +
+        h2 * data[o2 + j]! +
+        h3 * data[o3 + j]! +
+        h4 * data[o4 + j]! +
+        h5 * data[o5 + j]! +
+        h6 * data[o6 + j]! +
+        h7 * data[o7 + j]!;
+    }
+  }
+  for (; p < count; p++) {
+    const i = nz[p]!;
     const hi = h[i]!;
-    if (hi === 0) continue;
     const off = i * cols;
     for (let j = 0; j < cols; j++) out[j]! += hi * data[off + j]!;
   }
+}
+
+/** Which loop evaluates the layers of {@link mlpFunction64}; both give the same bits. */
+export type Mlp64Engine = 'auto' | 'wasm' | 'js';
+
+export interface MlpFunction64Options {
+  /**
+   * 'wasm': the WebAssembly SIMD kernel (two float64 lanes; throws where the runtime lacks it);
+   * 'js': the JavaScript loop; 'auto' (default): the kernel where available, else the loop. The
+   * kernel evaluator holds its own copy of the weights (changes made to `w` afterwards are not seen)
+   * in its own WebAssembly memory.
+   */
+  engine?: Mlp64Engine;
 }
 
 /**
@@ -31,14 +92,22 @@ function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Floa
 export function mlpFunction64(
   spec: MlpSpec,
   w: MlpWeights,
+  opts: MlpFunction64Options = {},
 ): (x: ArrayLike<number>, u?: ArrayLike<number>, out?: Float64Array) => Float64Array {
   const sizes = assertWeightsMatch(spec, w);
+  const engine = opts.engine ?? 'auto';
+  if (engine !== 'auto' && engine !== 'wasm' && engine !== 'js') {
+    throw new RangeError(`engine must be 'auto', 'wasm' or 'js', got ${JSON.stringify(engine)}`);
+  }
   const n = spec.states;
   const m = spec.inputs;
   const L = sizes.length - 1;
   const act = spec.activation;
-  const input = new Float64Array(n + m);
-  const buffers = sizes.slice(1).map((s) => new Float64Array(s));
+  const wasm = engine === 'js' ? null : wasmLayers(sizes, w);
+  if (engine === 'wasm' && wasm === null) throw new Error("engine 'wasm': this runtime has no WebAssembly SIMD");
+  const input = wasm ? wasm.input : new Float64Array(n + m);
+  const buffers = wasm ? wasm.outputs : sizes.slice(1).map((s) => new Float64Array(s));
+  const rowsBuf = new Int32Array(Math.max(...sizes));
   return (x, u, out) => {
     assertVector(x, n, 'x');
     input.set(x as ArrayLike<number>);
@@ -52,8 +121,9 @@ export function mlpFunction64(
     let h: Float64Array = input;
     for (let k = 0; k < L; k++) {
       const a = buffers[k]!;
-      affine(h, w.weights[k]!, w.biases[k]!, a);
-      if (k < L - 1) for (let j = 0; j < a.length; j++) a[j] = activation64(act, a[j]!);
+      if (wasm) wasm.affine(k);
+      else affine(h, w.weights[k]!, w.biases[k]!, a, rowsBuf);
+      if (k < L - 1) activationInPlace64(act, a);
       h = a;
     }
     const result = out ?? new Float64Array(n);
@@ -65,7 +135,7 @@ export function mlpFunction64(
 
 /** f(x, u) in float64 for one sample; u defaults to zeros (length spec.inputs). */
 export function mlpForward64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>, u?: ArrayLike<number>): Float64Array {
-  return mlpFunction64(spec, w)(x, u);
+  return mlpFunction64(spec, w, { engine: 'js' })(x, u);
 }
 
 /**

@@ -17,7 +17,14 @@ export {
   SELU_ALPHA,
   SELU_SCALE,
 } from './activations.js';
-export { hiddenPreactivations64, mlpForward64, mlpFunction64, mlpJacobian64 } from './forward.js';
+export {
+  hiddenPreactivations64,
+  type Mlp64Engine,
+  type MlpFunction64Options,
+  mlpForward64,
+  mlpFunction64,
+  mlpJacobian64,
+} from './forward.js';
 export { defaultWeights, linearInit, type RngOrSeed, toRng } from './init.js';
 export {
   assertWeightsMatch,
@@ -28,3 +35,4 @@ export {
   parameterCount,
   type WeightCheckOptions,
 } from './spec.js';
+export { affine64WasmAvailable } from './wasm64.js';

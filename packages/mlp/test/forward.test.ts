@@ -1,8 +1,9 @@
 import { Rng } from '@sii/linalg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type ActivationName,
   activation64,
+  affine64WasmAvailable,
   defaultWeights,
   type MlpSpec,
   type MlpWeights,
@@ -41,6 +42,48 @@ describe('mlpForward64 / mlpJacobian64', () => {
       for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(want[i]!, 13);
     }
   });
+
+  it.each(['js', 'wasm'] as const)(
+    'mlpFunction64 (%s) gives the same bits as accumulating one row at a time (every block remainder, zero inputs skipped)',
+    (engine) => {
+      // Reference: a_j = b_j, then a_j += h_i·W_ij for i = 0, 1, … with h_i ≠ 0, the order the teacher
+      // trajectories were recorded with (the pinned trajectories of @sii/datasets depend on it).
+      const sequential = (spec: MlpSpec, w: MlpWeights, x: number[], u: number[]): Float64Array => {
+        let h = Float64Array.from([...x, ...u]);
+        const L = w.weights.length;
+        for (let k = 0; k < L; k++) {
+          const W = w.weights[k]!;
+          const a = Float64Array.from(w.biases[k]!);
+          for (let i = 0; i < W.rows; i++) {
+            if (h[i] === 0) continue;
+            for (let j = 0; j < W.cols; j++) a[j]! += h[i]! * W.data[i * W.cols + j]!;
+          }
+          h = k < L - 1 ? a.map((v) => activation64(spec.activation, v)) : a;
+        }
+        return h;
+      };
+      const rng = new Rng(23);
+      let compared = 0;
+      for (const activation of ['elu', 'relu', 'tanh', 'silu'] as ActivationName[]) {
+        for (const hidden of [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 128]) {
+          const spec: MlpSpec = { states: 2, inputs: 1, hidden, layers: 3, activation };
+          const w = defaultWeights(spec, rng);
+          const f = mlpFunction64(spec, w, { engine });
+          for (const [x, u] of [
+            [[0.3, -1.2], [0.5]],
+            [[0, 0.7], [0]],
+            [[-2.5, 0], [1.5]],
+          ] as [number[], number[]][]) {
+            const got = f(Float64Array.from(x), Float64Array.from(u));
+            const want = sequential(spec, w, x, u);
+            for (let j = 0; j < 2; j++) expect(Object.is(got[j], want[j]), `${activation} H ${hidden} x ${x} out ${j}`).toBe(true);
+            compared++;
+          }
+        }
+      }
+      expect(compared).toBe(4 * 11 * 3);
+    },
+  );
 
   it('a hand-computed 1-state network', () => {
     // f(x) = 2·tanh(3x + 0.5) − 1
@@ -92,6 +135,38 @@ describe('mlpForward64 / mlpJacobian64', () => {
     expect(r).toBe(out);
     expect(Array.from(f([0.1, 0.2]))).toEqual(Array.from(out));
     expect(Array.from(f([0.1, 0.2], [1]))).not.toEqual(Array.from(out));
+  });
+
+  it('the kernel evaluator copies the weights; an unknown engine is named in the error', () => {
+    const spec: MlpSpec = { states: 2, inputs: 1, hidden: 16, layers: 3, activation: 'elu' };
+    const w = defaultWeights(spec, new Rng(5));
+    const x = Float64Array.from([0.4, -0.3]);
+    const u = Float64Array.from([0.2]);
+    expect(affine64WasmAvailable()).toBe(true); // Node 20 has WebAssembly SIMD
+    const kernel = mlpFunction64(spec, w, { engine: 'wasm' });
+    const before = mlpForward64(spec, w, x, u);
+    expect(Array.from(kernel(x, u))).toEqual(Array.from(before));
+    w.biases[2]![0]! += 1; // the JavaScript loop reads w live, the kernel holds the copy made at creation
+    expect(mlpForward64(spec, w, x, u)[0]).toBeCloseTo(before[0]! + 1, 12);
+    expect(Array.from(kernel(x, u))).toEqual(Array.from(before));
+    expect(() => mlpFunction64(spec, w, { engine: 'gpu' as never })).toThrow(/engine must be 'auto', 'wasm' or 'js', got "gpu"/);
+  });
+
+  it("without WebAssembly SIMD, 'auto' falls back to the JavaScript loop and 'wasm' says why it cannot run", async () => {
+    vi.resetModules();
+    vi.stubGlobal('WebAssembly', { ...(globalThis as { WebAssembly?: object }).WebAssembly, validate: () => false });
+    try {
+      const fresh = await import('../src/index.js');
+      expect(fresh.affine64WasmAvailable()).toBe(false);
+      const spec: MlpSpec = { states: 2, inputs: 1, hidden: 12, layers: 3, activation: 'tanh' };
+      const w = defaultWeights(spec, new Rng(8));
+      const x = Float64Array.from([0.1, 0.9]);
+      expect(Array.from(fresh.mlpFunction64(spec, w)(x))).toEqual(Array.from(mlpForward64(spec, w, x)));
+      expect(() => fresh.mlpFunction64(spec, w, { engine: 'wasm' })).toThrow(/engine 'wasm': this runtime has no WebAssembly SIMD/);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 
   it('rejects mismatched shapes with the argument named', () => {
