@@ -321,7 +321,8 @@ describe('SIMD kernels: the builds', () => {
     };
     expect(result('plain')).toEqual([0, 0, 0, 0]);
     const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-    if (VARIANTS.includes('relaxed') && /^flags\s*:.*\bfma\b/m.test(cpuinfo)) expect(result('relaxed')).toEqual([2 ** -26, 2 ** -26, 2 ** -26, 2 ** -26]);
+    if (VARIANTS.includes('relaxed') && /^flags\s*:.*\bfma\b/m.test(cpuinfo))
+      expect(result('relaxed')).toEqual([2 ** -26, 2 ** -26, 2 ** -26, 2 ** -26]);
   });
 
   it('src/simd/kernels_wasm.ts holds both compiled builds of assembly/mlp_kernels.ts', () => {

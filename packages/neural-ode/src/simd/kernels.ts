@@ -70,8 +70,8 @@ export type SimdKernelVariant = 'relaxed' | 'plain';
 
 /** The smallest module using f32x4.relaxed_madd: (func (param v128 v128 v128) (result v128)). */
 const RELAXED_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 0xfd,
-  0x85, 0x02, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 0xfd, 0x85, 0x02,
+  11,
 ]);
 
 interface NodeProcess {
@@ -113,7 +113,9 @@ export function relaxedSimdSupported(): boolean {
 function kernelBytes(wasm: WasmApi, variant: SimdKernelVariant): Uint8Array {
   const bytes = decodeBase64(variant === 'relaxed' ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
   if (!wasm.validate(bytes)) {
-    throw new Error(variant === 'relaxed' ? 'this runtime does not support relaxed WebAssembly SIMD' : 'this runtime does not support WebAssembly SIMD');
+    throw new Error(
+      variant === 'relaxed' ? 'this runtime does not support relaxed WebAssembly SIMD' : 'this runtime does not support WebAssembly SIMD',
+    );
   }
   return bytes;
 }
