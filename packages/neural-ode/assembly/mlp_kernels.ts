@@ -658,3 +658,94 @@ export function activationBackward(kind: i32, g: usize, z: usize, y: usize, coun
     for (let q = main; q < end; q += 4) store<f32>(g + q, load<f32>(SCRATCH + q - main));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Training step over flat float32 buffers: loss, global norm, optimizer update (src/simd/optimizer.ts)
+
+/** Σ x² over count floats, accumulated in float64. */
+export function sumSquares(x: usize, count: i32): f64 {
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  for (let p: usize = 0; p < main; p += 16) {
+    const v = v128.load(x + p);
+    const sq = f32x4.mul(v, v);
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(sq));
+    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(sq, sq, 2, 3, 0, 1)));
+  }
+  let s = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+  for (let p = main; p < end; p += 4) {
+    const v = load<f32>(x + p);
+    s += <f64>(v * v);
+  }
+  return s;
+}
+
+/**
+ * The mean squared error's pieces: grad = scale·(pred − target) (scale = 2/count gives the gradient
+ * of the mean) and the returned Σ (pred − target)², accumulated in float64.
+ */
+export function squaredError(pred: usize, target: usize, grad: usize, count: i32, scale: f32): f64 {
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  const sv = f32x4.splat(scale);
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  for (let p: usize = 0; p < main; p += 16) {
+    const d = f32x4.sub(v128.load(pred + p), v128.load(target + p));
+    v128.store(grad + p, f32x4.mul(d, sv));
+    const sq = f32x4.mul(d, d);
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(sq));
+    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(sq, sq, 2, 3, 0, 1)));
+  }
+  let s = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+  for (let p = main; p < end; p += 4) {
+    const d = load<f32>(pred + p) - load<f32>(target + p);
+    store<f32>(grad + p, d * scale);
+    s += <f64>(d * d);
+  }
+  return s;
+}
+
+/**
+ * One Adam/NAdam update (torch's rules) over count parameters, the gradient scaled by gscale (the
+ * global-norm clipping factor): g ← gscale·g, m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
+ * θ ← θ − (cg·g + cm·m) / (√(v·ibc2) + ε), with ibc2 = 1/(1 − β2^t) and the step's cg, cm. 1 − β1
+ * and 1 − β2 come from the caller (formed in float64: in float32, 1 − 0.999 is off by 1.3e-5).
+ */
+export function momentStep(
+  theta: usize, g: usize, m: usize, v: usize, count: i32,
+  gscale: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, ibc2: f32, eps: f32, cg: f32, cm: f32,
+): void {
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  const gs = f32x4.splat(gscale);
+  const b1 = f32x4.splat(beta1);
+  const b1c = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2);
+  const b2c = f32x4.splat(oneMinusBeta2);
+  const ib = f32x4.splat(ibc2);
+  const ev = f32x4.splat(eps);
+  const cgv = f32x4.splat(cg);
+  const cmv = f32x4.splat(cm);
+  for (let p: usize = 0; p < main; p += 16) {
+    const gv = f32x4.mul(v128.load(g + p), gs);
+    const mv = madd(f32x4.mul(v128.load(m + p), b1), gv, b1c);
+    const vv = madd(f32x4.mul(v128.load(v + p), b2), f32x4.mul(gv, gv), b2c);
+    v128.store(m + p, mv);
+    v128.store(v + p, vv);
+    const denom = f32x4.add(f32x4.sqrt(f32x4.mul(vv, ib)), ev);
+    const num = madd(f32x4.mul(mv, cmv), gv, cgv);
+    v128.store(theta + p, f32x4.sub(v128.load(theta + p), f32x4.div(num, denom)));
+  }
+  for (let p = main; p < end; p += 4) {
+    const gv = load<f32>(g + p) * gscale;
+    const mv = load<f32>(m + p) * beta1 + gv * oneMinusBeta1;
+    const vv = load<f32>(v + p) * beta2 + gv * gv * oneMinusBeta2;
+    store<f32>(m + p, mv);
+    store<f32>(v + p, vv);
+    const denom = Mathf.sqrt(vv * ibc2) + eps;
+    store<f32>(theta + p, load<f32>(theta + p) - (mv * cm + gv * cg) / denom);
+  }
+}

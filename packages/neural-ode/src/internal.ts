@@ -10,6 +10,7 @@ export { decodeFloat32, encodeFloat32 } from './io.js';
 export { builtWorkerFactory, type MinimalWorker } from './node_worker.js';
 export { fieldFunction } from './odeint.js';
 export { relaxedSimdSupported, type SimdKernelVariant, simdKernelVariant } from './simd/kernels.js';
+export { type SimdMomentOptions, SimdMomentOptimizer } from './simd/optimizer.js';
 export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
 export { isAdaptive, resolveTableau } from './tableau.js';
 export { linearCombination, rkStagesTensor, rkStepTensor, weightedSum } from './tensor_step.js';

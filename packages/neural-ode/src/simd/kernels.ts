@@ -36,6 +36,24 @@ export interface KernelExports {
   zero(dst: number, count: number): void;
   activate(kind: number, z: number, y: number, count: number, alpha: number): void;
   activationBackward(kind: number, g: number, z: number, y: number, count: number, alpha: number): void;
+  sumSquares(x: number, count: number): number;
+  squaredError(pred: number, target: number, grad: number, count: number, scale: number): number;
+  momentStep(
+    theta: number,
+    g: number,
+    m: number,
+    v: number,
+    count: number,
+    gscale: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    ibc2: number,
+    eps: number,
+    cg: number,
+    cm: number,
+  ): void;
   /** End of the module's static data (bytes). */
   staticEnd(): number;
 }
