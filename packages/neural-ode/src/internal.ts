@@ -12,5 +12,6 @@ export { fieldFunction } from './odeint.js';
 export { relaxedSimdSupported, type SimdKernelVariant, simdKernelVariant } from './simd/kernels.js';
 export { type SimdMomentOptions, SimdMomentOptimizer } from './simd/optimizer.js';
 export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
+export { SimdTrainStep, type SimdTrainStepOptions } from './simd/train_step.js';
 export { isAdaptive, resolveTableau } from './tableau.js';
 export { linearCombination, rkStagesTensor, rkStepTensor, weightedSum } from './tensor_step.js';

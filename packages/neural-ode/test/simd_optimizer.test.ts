@@ -1,10 +1,14 @@
 /**
  * The training step's tail on the SIMD kernels (src/simd/optimizer.ts) against float64 references of
  * torch's rules: Adam and NAdam over several steps with global-norm clipping on and off, the mean
- * squared error and its gradient, for sizes with every remainder of the 4-lane loops.
+ * squared error and its gradient, for sizes with every remainder of the 4-lane loops; and the whole
+ * step on the kernels (src/simd/train_step.ts) against the tfjs path over several steps.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { fastRollout, initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
 import { SimdMomentOptimizer } from '../src/simd/optimizer.js';
+import { SimdTrainStep } from '../src/simd/train_step.js';
 import { lcg } from './helpers/ref64.js';
 
 /** torch.optim.Adam / NAdam with clip_grad_norm_, in float64. */
@@ -117,5 +121,108 @@ describe('SimdMomentOptimizer', () => {
     const opt = new SimdMomentOptimizer(new Float32Array(2), { method: 'adam' });
     expect(() => opt.step(new Float32Array(3))).toThrow(/grad must be a Float32Array of 2 values, got 3/);
     expect(() => opt.mse(new Float32Array(2), new Float32Array(3))).toThrow(/same non-zero length, got 2 and 3/);
+  });
+});
+
+describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
+  /** The tfjs reference: fastRollout (tfjs engine) + MSE + clip_grad_norm_ + Adam/NAdam with tf ops. */
+  function tfjsSteps(
+    ode: NeuralODE,
+    x0: tf.Tensor2D,
+    target: tf.Tensor,
+    T: number,
+    output: 'all' | 'final',
+    steps: number,
+    o: { lr: number; clipNorm: number; method: 'adam' | 'nadam' },
+  ) {
+    const vars = ode.field.variables as tf.Variable[];
+    const m: tf.Tensor[] = vars.map((v) => tf.zerosLike(v));
+    const v2: tf.Tensor[] = vars.map((v) => tf.zerosLike(v));
+    const [b1, b2, eps, psi] = [0.9, 0.999, 1e-8, 4e-3];
+    let muProduct = 1;
+    const losses: number[] = [];
+    for (let t = 1; t <= steps; t++) {
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(tf.squaredDifference(fastRollout(ode, x0, T, { output, engine: 'tfjs' }), target)) as tf.Scalar,
+        vars,
+      );
+      losses.push(value.dataSync()[0]!);
+      const gs = vars.map((v) => grads[v.name]!);
+      const norm = Math.sqrt(gs.reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0]!, 0));
+      const f = Math.min(1, o.clipNorm / (norm + 1e-6));
+      let cg = 0;
+      let cm = o.lr / (1 - b1 ** t);
+      if (o.method === 'nadam') {
+        const mu = b1 * (1 - 0.5 * 0.96 ** (t * psi));
+        const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
+        muProduct *= mu;
+        cg = (o.lr * (1 - mu)) / (1 - muProduct);
+        cm = (o.lr * muNext) / (1 - muProduct * muNext);
+      }
+      vars.forEach((v, i) => {
+        const [mi, vi] = tf.tidy(() => {
+          const g = tf.mul(gs[i]!, f);
+          const mNew = tf.add(tf.mul(m[i]!, b1), tf.mul(g, 1 - b1));
+          const vNew = tf.add(tf.mul(v2[i]!, b2), tf.mul(tf.square(g), 1 - b2));
+          const denom = tf.add(tf.sqrt(tf.mul(vNew, 1 / (1 - b2 ** t))), eps);
+          v.assign(tf.sub(v, tf.div(tf.add(tf.mul(g, cg), tf.mul(mNew, cm)), denom)));
+          return [mNew, vNew];
+        });
+        tf.dispose([m[i]!, v2[i]!]);
+        m[i] = mi!;
+        v2[i] = vi!;
+      });
+      tf.dispose([value, ...gs]);
+    }
+    tf.dispose([...m, ...v2]);
+    return losses;
+  }
+
+  for (const [method, output, act] of [
+    ['adam', 'final', 'silu'],
+    ['nadam', 'all', 'elu'],
+  ] as const) {
+    it(`${method}, loss on ${output} states, ${act}: 5 steps equal the tfjs path (losses and weights, float32 tolerance)`, async () => {
+      await initBackend();
+      const spec = { states: 3, inputs: 0, hidden: 19, layers: 3, activation: act };
+      const [B, T, lr, clipNorm] = [6, 5, 0.01, 0.3];
+      const a = new MlpVectorField(spec, undefined, { seed: 4 });
+      const b = new MlpVectorField(spec, a.getWeights());
+      const odeA = new NeuralODE(a, { method: 'rk4', step: 0.2 });
+      const odeB = new NeuralODE(b, { method: 'rk4', step: 0.2 });
+      const r = lcg(9);
+      const x0 = Float32Array.from({ length: B * 3 }, () => 2 * r() - 1);
+      const target = Float32Array.from({ length: (output === 'all' ? T : 1) * B * 3 }, () => r());
+      const simd = new SimdTrainStep(odeA, { method, learningRate: lr, clipNorm, batch: B, steps: T, output });
+      const results = Array.from({ length: 5 }, () => simd.step(x0, target));
+      const simdLosses = results.map((x) => x.loss);
+      expect(results[0]!.norm).toBeGreaterThan(clipNorm); // the clipping acts
+      simd.writeBack();
+      const x0t = tf.tensor2d(x0, [B, 3]);
+      const targetT = output === 'all' ? tf.tensor3d(target, [T, B, 3]) : tf.tensor2d(target, [B, 3]);
+      const refLosses = tfjsSteps(odeB, x0t, targetT, T, output, 5, { lr, clipNorm, method });
+      simdLosses.forEach((l, i) => expect(Math.abs(l - refLosses[i]!), `loss ${i}`).toBeLessThan(1e-5 * refLosses[i]!));
+      expect(refLosses[4]!).toBeLessThan(refLosses[0]!);
+      a.variables.forEach((v, i) => {
+        // Adam steps are ±lr-sized whatever the gradient's scale: compare in units of lr
+        expect(maxErr(v.dataSync(), b.variables[i]!.dataSync(), lr), `variable ${i}`).toBeLessThan(1e-3);
+      });
+      tf.dispose([x0t, targetT]);
+      a.dispose();
+      b.dispose();
+    });
+  }
+
+  it('bad arguments throw errors naming them', async () => {
+    await initBackend();
+    const field = new MlpVectorField({ states: 2, inputs: 0, hidden: 4, layers: 2, activation: 'elu' });
+    const ode = new NeuralODE(field, { method: 'euler', step: 0.1 });
+    expect(() => new SimdTrainStep(ode, { method: 'adam', batch: 0, steps: 2, output: 'final' })).toThrow(
+      /options.batch must be an integer >= 1, got 0/,
+    );
+    const s = new SimdTrainStep(ode, { method: 'adam', batch: 2, steps: 2, output: 'final' });
+    expect(() => s.step(new Float32Array(3), new Float32Array(4))).toThrow(/x0 must hold 4 values, got 3/);
+    expect(() => s.step(new Float32Array(4), new Float32Array(5))).toThrow(/target must hold 4 values, got 5/);
+    field.dispose();
   });
 });
