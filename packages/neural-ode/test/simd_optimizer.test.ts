@@ -201,7 +201,9 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
       const x0t = tf.tensor2d(x0, [B, 3]);
       const targetT = output === 'all' ? tf.tensor3d(target, [T, B, 3]) : tf.tensor2d(target, [B, 3]);
       const refLosses = tfjsSteps(odeB, x0t, targetT, T, output, 5, { lr, clipNorm, method });
-      simdLosses.forEach((l, i) => expect(Math.abs(l - refLosses[i]!), `loss ${i}`).toBeLessThan(1e-5 * refLosses[i]!));
+      simdLosses.forEach((l, i) => {
+        expect(Math.abs(l - refLosses[i]!), `loss ${i}`).toBeLessThan(1e-5 * refLosses[i]!);
+      });
       expect(refLosses[4]!).toBeLessThan(refLosses[0]!);
       a.variables.forEach((v, i) => {
         // Adam steps are ±lr-sized whatever the gradient's scale: compare in units of lr
