@@ -130,7 +130,7 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
     ode: NeuralODE,
     x0: tf.Tensor2D,
     target: tf.Tensor,
-    T: number,
+    inputs: tf.Tensor3D | number,
     output: 'all' | 'final',
     steps: number,
     o: { lr: number; clipNorm: number; method: 'adam' | 'nadam' },
@@ -143,7 +143,7 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
     const losses: number[] = [];
     for (let t = 1; t <= steps; t++) {
       const { value, grads } = tf.variableGrads(
-        () => tf.mean(tf.squaredDifference(fastRollout(ode, x0, T, { output, engine: 'tfjs' }), target)) as tf.Scalar,
+        () => tf.mean(tf.squaredDifference(fastRollout(ode, x0, inputs, { output, engine: 'tfjs' }), target)) as tf.Scalar,
         vars,
       );
       losses.push(value.dataSync()[0]!);
@@ -178,13 +178,16 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
     return losses;
   }
 
-  for (const [method, output, act] of [
-    ['adam', 'final', 'silu'],
-    ['nadam', 'all', 'elu'],
+  for (const [method, output, act, m, uBatch1] of [
+    ['adam', 'final', 'silu', 0, false],
+    ['nadam', 'all', 'elu', 0, false],
+    ['nadam', 'all', 'elu', 2, false],
+    ['adam', 'final', 'tanh', 1, true],
   ] as const) {
-    it(`${method}, loss on ${output} states, ${act}: 5 steps equal the tfjs path (losses and weights, float32 tolerance)`, async () => {
+    const withInputs = m > 0 ? `, ${m} inputs${uBatch1 ? ' (one sequence)' : ''}` : '';
+    it(`${method}, loss on ${output} states, ${act}${withInputs}: 5 steps equal the tfjs path (losses and weights, float32 tolerance)`, async () => {
       await initBackend();
-      const spec = { states: 3, inputs: 0, hidden: 19, layers: 3, activation: act };
+      const spec = { states: 3, inputs: m, hidden: 19, layers: 3, activation: act };
       const [B, T, lr, clipNorm] = [6, 5, 0.01, 0.3];
       const a = new MlpVectorField(spec, undefined, { seed: 4 });
       const b = new MlpVectorField(spec, a.getWeights());
@@ -193,14 +196,17 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
       const r = lcg(9);
       const x0 = Float32Array.from({ length: B * 3 }, () => 2 * r() - 1);
       const target = Float32Array.from({ length: (output === 'all' ? T : 1) * B * 3 }, () => r());
-      const simd = new SimdTrainStep(odeA, { method, learningRate: lr, clipNorm, batch: B, steps: T, output });
-      const results = Array.from({ length: 5 }, () => simd.step(x0, target));
+      const uB = uBatch1 ? 1 : B;
+      const u = m > 0 ? Float32Array.from({ length: T * uB * m }, () => 2 * r() - 1) : undefined;
+      const simd = new SimdTrainStep(odeA, { method, learningRate: lr, clipNorm, batch: B, steps: T, output, inputBatch: uB });
+      const results = Array.from({ length: 5 }, () => simd.step(x0, target, u));
       const simdLosses = results.map((x) => x.loss);
       expect(results[0]!.norm).toBeGreaterThan(clipNorm); // the clipping acts
       simd.writeBack();
       const x0t = tf.tensor2d(x0, [B, 3]);
       const targetT = output === 'all' ? tf.tensor3d(target, [T, B, 3]) : tf.tensor2d(target, [B, 3]);
-      const refLosses = tfjsSteps(odeB, x0t, targetT, T, output, 5, { lr, clipNorm, method });
+      const ut = u ? tf.tensor3d(u, [T, uB, m]) : null;
+      const refLosses = tfjsSteps(odeB, x0t, targetT, ut ?? T, output, 5, { lr, clipNorm, method });
       simdLosses.forEach((l, i) => {
         expect(Math.abs(l - refLosses[i]!), `loss ${i}`).toBeLessThan(1e-5 * refLosses[i]!);
       });
@@ -209,7 +215,7 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
         // Adam steps are ±lr-sized whatever the gradient's scale: compare in units of lr
         expect(maxErr(v.dataSync(), b.variables[i]!.dataSync(), lr), `variable ${i}`).toBeLessThan(1e-3);
       });
-      tf.dispose([x0t, targetT]);
+      tf.dispose([x0t, targetT, ...(ut ? [ut] : [])]);
       a.dispose();
       b.dispose();
     });
@@ -221,6 +227,9 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
     const ode = new NeuralODE(field, { method: 'euler', step: 0.1 });
     expect(() => new SimdTrainStep(ode, { method: 'adam', batch: 0, steps: 2, output: 'final' })).toThrow(
       /options.batch must be an integer >= 1, got 0/,
+    );
+    expect(() => new SimdTrainStep(ode, { method: 'adam', batch: 3, steps: 2, output: 'final', inputBatch: 2 })).toThrow(
+      /options.inputBatch must be the batch or 1, got 2/,
     );
     const s = new SimdTrainStep(ode, { method: 'adam', batch: 2, steps: 2, output: 'final' });
     expect(() => s.step(new Float32Array(3), new Float32Array(4))).toThrow(/x0 must hold 4 values, got 3/);

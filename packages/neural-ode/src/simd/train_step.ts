@@ -21,6 +21,8 @@ export interface SimdTrainStepOptions extends SimdMomentOptions {
   steps: number;
   /** Loss on x_1 … x_T ('all', targets [T, batch, n]) or on x_T ('final', targets [batch, n]). */
   output: 'all' | 'final';
+  /** Rows of the inputs u [T, inputBatch, m] of a field with inputs: the batch (default) or 1. */
+  inputBatch?: number;
 }
 
 export class SimdTrainStep {
@@ -38,20 +40,22 @@ export class SimdTrainStep {
     if (!isSimdActivation(field.spec.activation) || simdArena() == null) {
       throw new RangeError(`${where}: the SIMD kernels cannot run this field (activation ${show(field.spec.activation)})`);
     }
-    if (field.inputs > 0) throw new RangeError(`${where}: fields with inputs are not supported yet (the field has ${field.inputs})`);
     for (const k of ['batch', 'steps'] as const) {
       if (!Number.isInteger(opts?.[k]) || opts[k] < 1)
         throw new RangeError(`${where}: options.${k} must be an integer >= 1, got ${show(opts?.[k])}`);
     }
     if (opts.output !== 'all' && opts.output !== 'final')
       throw new RangeError(`${where}: options.output must be 'all' or 'final', got ${show(opts.output)}`);
+    const uBatch = opts.inputBatch ?? opts.batch;
+    if (uBatch !== opts.batch && uBatch !== 1)
+      throw new RangeError(`${where}: options.inputBatch must be the batch or 1, got ${show(uBatch)}`);
     const { states: n, layers: L } = field.spec;
     const vars = field.variables;
     this.field = field;
     this.sizes = vars.map((v) => v.size);
     this.problem = {
       n,
-      m: 0,
+      m: field.inputs,
       widths: Array.from({ length: L }, (_, l) => vars[2 * l]!.shape[1]!),
       activation: field.spec.activation as SimdActivation,
       alpha: field.leakyReluAlpha,
@@ -61,7 +65,7 @@ export class SimdTrainStep {
       b: ode.tableau.b.map((c) => c * ode.h),
       includeInitial: false,
       output: opts.output,
-      uBatch: opts.batch,
+      uBatch,
     };
     const flat = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
     let at = 0;
@@ -72,9 +76,15 @@ export class SimdTrainStep {
     this.optimizer = new SimdMomentOptimizer(flat, opts);
   }
 
-  /** One step on x_0 [batch, n] and the targets (see options.output); returns the loss before it and the gradient norm. */
-  step(x0: Float32Array, target: Float32Array): { loss: number; norm: number } {
+  /**
+   * One step on x_0 [batch, n], the targets (see options.output) and, for a field with inputs, u
+   * [T, inputBatch, m]; returns the loss before the update and the gradient norm.
+   */
+  step(x0: Float32Array, target: Float32Array, u?: Float32Array): { loss: number; norm: number } {
     const p = this.problem;
+    const uLen = p.steps * p.uBatch * p.m;
+    if (p.m > 0 && u?.length !== uLen)
+      throw new RangeError(`SimdTrainStep.step: u must hold ${uLen} values (T × ${p.uBatch} × ${p.m}), got ${u?.length}`);
     const outLen = p.output === 'final' ? p.batch * p.n : p.steps * p.batch * p.n;
     if (x0.length !== p.batch * p.n) throw new RangeError(`SimdTrainStep.step: x0 must hold ${p.batch * p.n} values, got ${x0.length}`);
     if (target.length !== outLen) throw new RangeError(`SimdTrainStep.step: target must hold ${outLen} values, got ${target.length}`);
@@ -94,7 +104,7 @@ export class SimdTrainStep {
         weights: views.filter((_, i) => i % 2 === 0),
         biases: views.filter((_, i) => i % 2 === 1),
         x0,
-        u: null,
+        u: p.m > 0 ? u! : null,
       });
       const mse = this.optimizer.mse(out, target);
       loss = mse.loss;
