@@ -1,12 +1,16 @@
 // WebAssembly SIMD kernels for the MLP rollout (src/simd/): dense products, activations and their
 // derivatives, small vector updates. Compiled by scripts/build-wasm.mjs (AssemblyScript, 128-bit
 // SIMD) into src/simd/kernels_wasm.ts. Everything is float32, row-major, addressed by byte pointers
-// into this module's own memory, which the TypeScript side lays out (src/simd/arena.ts).
+// into this module's own memory, which the TypeScript side lays out (src/simd/kernels.ts: Arena).
+// Built twice: with relaxed SIMD enabled, every multiply-add below is f32x4.relaxed_madd (one fused
+// multiply-add instruction where the hardware has one, rounding once), else a multiply and an add.
 
 // ---------------------------------------------------------------------------------------------
 // Dense products
 
+/** acc + a·b, per lane. */
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
@@ -28,17 +32,61 @@
 }
 
 /**
+ * Rows of W per block of the reduction dimension: a packed 8-column panel of a block (KC × 8 floats,
+ * 8 KiB) stays in L1 while every row block of A uses it, whatever the layer width.
+ */
+const KC = 256;
+/** Where a packed panel goes: KC × 8 floats at 4 KiB, above the scratch vector, below the arena. */
+const PANEL: usize = 4096;
+
+/**
  * C = init + A·W for A [rows, K] (row stride lda), W [K, N] (contiguous), C [rows, N] (row stride
  * ldc). init 0: zero; 1: bias row src [N]; 2: matrix src [rows, N] with row stride ldc (src may be c).
- * Register blocks of 4 rows × 8 columns. Column panels outside, rows inside: a K×8 panel of W
- * (4 KiB for K = 128) stays in L1 while every row block uses it.
+ * The reduction dimension in blocks of KC (the blocks after the first accumulate onto C).
  */
 export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32, K: i32, N: i32, init: i32, src: usize): void {
-  const wStep = <usize>N << 2;
+  if (K <= KC) {
+    gemmBlock(a, lda, w, N, c, ldc, rows, K, N, init, src);
+    return;
+  }
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const first = k0 == 0;
+    gemmBlock(a + (<usize>k0 << 2), lda, w + off(k0, N, 0), N, c, ldc, rows, kc, N, first ? init : 2, first ? src : c);
+  }
+}
+
+/** Copy `width` columns of W [K, ·] (row stride ldw) from column j to PANEL as K × width, contiguous. */
+@inline function packPanel(w: usize, ldw: i32, j: i32, K: i32, width: i32): void {
+  let from = w + (<usize>j << 2);
+  const step = <usize>ldw << 2;
+  let to = PANEL;
+  for (let k = 0; k < K; k++) {
+    v128.store(to, v128.load(from));
+    if (width == 8) v128.store(to, v128.load(from, 16), 16);
+    from += step;
+    to += <usize>width << 2;
+  }
+}
+
+/**
+ * One block of `gemm` (K ≤ KC, W with row stride ldw). Register blocks of 4 rows × 8 columns; column
+ * panels outside, rows inside. With more than one row block, each panel of W is first packed into a
+ * contiguous K × 8 copy (rows of W of a wide layer lie 4 KiB apart and would evict each other from L1).
+ */
+function gemmBlock(a: usize, lda: i32, w: usize, ldw: i32, c: usize, ldc: i32, rows: i32, K: i32, N: i32, init: i32, src: usize): void {
   const aStep = <usize>lda << 2;
   const cStep = <usize>ldc << 2;
+  const pack = rows > 4;
   let j = 0;
   for (; j + 8 <= N; j += 8) {
+    let panel = w + (<usize>j << 2);
+    let wStep = <usize>ldw << 2;
+    if (pack) {
+      packPanel(w, ldw, j, K, 8);
+      panel = PANEL;
+      wStep = 32;
+    }
     let i = 0;
     for (; i + 4 <= rows; i += 4) {
       let c00 = initV(init, src, ldc, i, j);
@@ -49,7 +97,7 @@ export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32
       let c21 = initV(init, src, ldc, i + 2, j + 4);
       let c30 = initV(init, src, ldc, i + 3, j);
       let c31 = initV(init, src, ldc, i + 3, j + 4);
-      let wp = w + (<usize>j << 2);
+      let wp = panel;
       let ap = a + off(i, lda, 0);
       for (let k = 0; k < K; k++) {
         const w0 = v128.load(wp);
@@ -82,7 +130,7 @@ export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32
     for (; i < rows; i++) {
       let c0 = initV(init, src, ldc, i, j);
       let c1 = initV(init, src, ldc, i, j + 4);
-      let wp = w + (<usize>j << 2);
+      let wp = panel;
       let ap = a + off(i, lda, 0);
       for (let k = 0; k < K; k++) {
         const s = v128.load32_splat(ap);
@@ -96,13 +144,20 @@ export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32
     }
   }
   for (; j + 4 <= N; j += 4) {
+    let panel = w + (<usize>j << 2);
+    let wStep = <usize>ldw << 2;
+    if (pack) {
+      packPanel(w, ldw, j, K, 4);
+      panel = PANEL;
+      wStep = 16;
+    }
     let i = 0;
     for (; i + 4 <= rows; i += 4) {
       let c0 = initV(init, src, ldc, i, j);
       let c1 = initV(init, src, ldc, i + 1, j);
       let c2 = initV(init, src, ldc, i + 2, j);
       let c3 = initV(init, src, ldc, i + 3, j);
-      let wp = w + (<usize>j << 2);
+      let wp = panel;
       let ap = a + off(i, lda, 0);
       for (let k = 0; k < K; k++) {
         const w0 = v128.load(wp);
@@ -120,7 +175,7 @@ export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32
     }
     for (; i < rows; i++) {
       let c0 = initV(init, src, ldc, i, j);
-      let wp = w + (<usize>j << 2);
+      let wp = panel;
       let ap = a + off(i, lda, 0);
       for (let k = 0; k < K; k++) {
         c0 = madd(c0, v128.load32_splat(ap), v128.load(wp));
@@ -133,7 +188,7 @@ export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32
   for (; j < N; j++) {
     for (let i = 0; i < rows; i++) {
       let acc = initS(init, src, ldc, i, j);
-      for (let k = 0; k < K; k++) acc += load<f32>(a + off(i, lda, k)) * load<f32>(w + off(k, N, j));
+      for (let k = 0; k < K; k++) acc += load<f32>(a + off(i, lda, k)) * load<f32>(w + off(k, ldw, j));
       store<f32>(c + off(i, ldc, j), acc);
     }
   }
@@ -142,27 +197,105 @@ export function gemm(a: usize, lda: i32, w: usize, c: usize, ldc: i32, rows: i32
 /** Rows of A and D per pass of `gemmTN` (both chunks stay in L2 while every block of G uses them). */
 const TN_ROWS = 128;
 
+/** Floats of the work buffer `gemmTN` needs for a reduction over K columns of A. */
+export function gemmTNWork(K: i32): i32 {
+  return TN_ROWS * K;
+}
+
 /**
  * G += Aᵀ·D for A [R, K] (row stride lda), D [R, N] (row stride ldd), G [K, N] (contiguous): the
  * weight gradient of a layer from its inputs and pre-activation gradients, all rows at once, in
- * chunks of TN_ROWS rows.
+ * chunks of TN_ROWS rows. `work` holds gemmTNWork(K) floats (the packed chunk of A).
  */
-export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32): void {
+export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32, work: usize): void {
   for (let r0 = 0; r0 < R; r0 += TN_ROWS) {
     const rows = min(TN_ROWS, R - r0);
-    gemmTNChunk(a + off(r0, lda, 0), lda, d + off(r0, ldd, 0), ldd, g, rows, K, N);
+    gemmTNChunk(a + off(r0, lda, 0), lda, d + off(r0, ldd, 0), ldd, g, rows, K, N, work);
   }
 }
 
-/** One chunk of `gemmTN`: register blocks of 4 rows of G × 8 columns. */
-function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32): void {
+/**
+ * One chunk of `gemmTN`, register blocks of 4 rows of G × 8 columns. For all but narrow products the
+ * chunk's A is first packed as [K/4][R][4] into `work` and each 8-column panel of D into PANEL, so the
+ * inner loop reads both contiguously (rows of a wide layer lie 4 KiB apart and evict each other from
+ * L1); the remainders (K mod 4 rows, N mod 8 columns of G) read A and D in place.
+ */
+function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32, work: usize): void {
+  const K4 = K & ~3;
+  const N8 = N & ~7;
+  if (K4 < 8 || N8 < 16) {
+    gemmTNDirect(a, lda, d, ldd, g, R, 0, K, 0, N, N);
+    return;
+  }
+  const aStep = <usize>lda << 2;
+  let to = work;
+  for (let k = 0; k < K4; k += 4) {
+    let from = a + (<usize>k << 2);
+    for (let r = 0; r < R; r++) {
+      v128.store(to, v128.load(from));
+      from += aStep;
+      to += 16;
+    }
+  }
+  const gStep = <usize>N << 2;
+  const blockBytes = <usize>R << 4;
+  for (let j = 0; j < N8; j += 8) {
+    packPanel(d, ldd, j, R, 8);
+    let ab = work;
+    for (let k = 0; k < K4; k += 4) {
+      const gp = g + off(k, N, j);
+      let c00 = v128.load(gp);
+      let c01 = v128.load(gp, 16);
+      let c10 = v128.load(gp + gStep);
+      let c11 = v128.load(gp + gStep, 16);
+      let c20 = v128.load(gp + 2 * gStep);
+      let c21 = v128.load(gp + 2 * gStep, 16);
+      let c30 = v128.load(gp + 3 * gStep);
+      let c31 = v128.load(gp + 3 * gStep, 16);
+      let ap = ab;
+      let dp = PANEL;
+      for (let r = 0; r < R; r++) {
+        const d0 = v128.load(dp);
+        const d1 = v128.load(dp, 16);
+        let s = v128.load32_splat(ap);
+        c00 = madd(c00, s, d0);
+        c01 = madd(c01, s, d1);
+        s = v128.load32_splat(ap, 4);
+        c10 = madd(c10, s, d0);
+        c11 = madd(c11, s, d1);
+        s = v128.load32_splat(ap, 8);
+        c20 = madd(c20, s, d0);
+        c21 = madd(c21, s, d1);
+        s = v128.load32_splat(ap, 12);
+        c30 = madd(c30, s, d0);
+        c31 = madd(c31, s, d1);
+        ap += 16;
+        dp += 32;
+      }
+      v128.store(gp, c00);
+      v128.store(gp, c01, 16);
+      v128.store(gp + gStep, c10);
+      v128.store(gp + gStep, c11, 16);
+      v128.store(gp + 2 * gStep, c20);
+      v128.store(gp + 2 * gStep, c21, 16);
+      v128.store(gp + 3 * gStep, c30);
+      v128.store(gp + 3 * gStep, c31, 16);
+      ab += blockBytes;
+    }
+  }
+  gemmTNDirect(a, lda, d, ldd, g, R, 0, K, N8, N, N);
+  gemmTNDirect(a, lda, d, ldd, g, R, K4, K, 0, N8, N);
+}
+
+/** G[k0:k1, j0:j1] += (Aᵀ·D)[k0:k1, j0:j1] over R rows (G has N columns), reading A and D in place. */
+function gemmTNDirect(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, k0: i32, k1: i32, j0: i32, j1: i32, N: i32): void {
   const aStep = <usize>lda << 2;
   const dStep = <usize>ldd << 2;
   const gStep = <usize>N << 2;
-  let k = 0;
-  for (; k + 4 <= K; k += 4) {
-    let j = 0;
-    for (; j + 8 <= N; j += 8) {
+  let k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    let j = j0;
+    for (; j + 8 <= j1; j += 8) {
       const gp = g + off(k, N, j);
       let c00 = v128.load(gp);
       let c01 = v128.load(gp, 16);
@@ -201,7 +334,7 @@ function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K
       v128.store(gp + 3 * gStep, c30);
       v128.store(gp + 3 * gStep, c31, 16);
     }
-    for (; j + 4 <= N; j += 4) {
+    for (; j + 4 <= j1; j += 4) {
       const gp = g + off(k, N, j);
       let c0 = v128.load(gp);
       let c1 = v128.load(gp + gStep);
@@ -223,7 +356,7 @@ function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K
       v128.store(gp + 2 * gStep, c2);
       v128.store(gp + 3 * gStep, c3);
     }
-    for (; j < N; j++) {
+    for (; j < j1; j++) {
       for (let kk = k; kk < k + 4; kk++) {
         let acc = load<f32>(g + off(kk, N, j));
         for (let r = 0; r < R; r++) acc += load<f32>(a + off(r, lda, kk)) * load<f32>(d + off(r, ldd, j));
@@ -231,9 +364,9 @@ function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K
       }
     }
   }
-  for (; k < K; k++) {
-    let j = 0;
-    for (; j + 8 <= N; j += 8) {
+  for (; k < k1; k++) {
+    let j = j0;
+    for (; j + 8 <= j1; j += 8) {
       const gp = g + off(k, N, j);
       let c0 = v128.load(gp);
       let c1 = v128.load(gp, 16);
@@ -249,7 +382,7 @@ function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K
       v128.store(gp, c0);
       v128.store(gp, c1, 16);
     }
-    for (; j + 4 <= N; j += 4) {
+    for (; j + 4 <= j1; j += 4) {
       const gp = g + off(k, N, j);
       let c0 = v128.load(gp);
       let ap = a + (<usize>k << 2);
@@ -261,7 +394,7 @@ function gemmTNChunk(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K
       }
       v128.store(gp, c0);
     }
-    for (; j < N; j++) {
+    for (; j < j1; j++) {
       let acc = load<f32>(g + off(k, N, j));
       for (let r = 0; r < R; r++) acc += load<f32>(a + off(r, lda, k)) * load<f32>(d + off(r, ldd, j));
       store<f32>(g + off(k, N, j), acc);
@@ -456,7 +589,7 @@ export function staticEnd(): usize {
   }
 }
 
-/** 48 bytes above the static data and below the arena (src/simd/kernels.ts starts it at 64 KiB) for the last partial vector. */
+/** 48 bytes above the static data and below PANEL and the arena (src/simd/kernels.ts starts it at 64 KiB) for the last partial vector. */
 const SCRATCH: usize = 2048;
 
 @inline function stage(dst: usize, src: usize, from: usize, to: usize): void {
@@ -523,5 +656,96 @@ export function activationBackward(kind: i32, g: usize, z: usize, y: usize, coun
     stage(SCRATCH + 32, y, main, end);
     activationBackward(kind, SCRATCH, SCRATCH + 16, SCRATCH + 32, 4, alpha);
     for (let q = main; q < end; q += 4) store<f32>(g + q, load<f32>(SCRATCH + q - main));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training step over flat float32 buffers: loss, global norm, optimizer update (src/simd/optimizer.ts)
+
+/** Σ x² over count floats, accumulated in float64. */
+export function sumSquares(x: usize, count: i32): f64 {
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  for (let p: usize = 0; p < main; p += 16) {
+    const v = v128.load(x + p);
+    const sq = f32x4.mul(v, v);
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(sq));
+    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(sq, sq, 2, 3, 0, 1)));
+  }
+  let s = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+  for (let p = main; p < end; p += 4) {
+    const v = load<f32>(x + p);
+    s += <f64>(v * v);
+  }
+  return s;
+}
+
+/**
+ * The mean squared error's pieces: grad = scale·(pred − target) (scale = 2/count gives the gradient
+ * of the mean) and the returned Σ (pred − target)², accumulated in float64.
+ */
+export function squaredError(pred: usize, target: usize, grad: usize, count: i32, scale: f32): f64 {
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  const sv = f32x4.splat(scale);
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  for (let p: usize = 0; p < main; p += 16) {
+    const d = f32x4.sub(v128.load(pred + p), v128.load(target + p));
+    v128.store(grad + p, f32x4.mul(d, sv));
+    const sq = f32x4.mul(d, d);
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(sq));
+    hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(sq, sq, 2, 3, 0, 1)));
+  }
+  let s = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+  for (let p = main; p < end; p += 4) {
+    const d = load<f32>(pred + p) - load<f32>(target + p);
+    store<f32>(grad + p, d * scale);
+    s += <f64>(d * d);
+  }
+  return s;
+}
+
+/**
+ * One Adam/NAdam update (torch's rules) over count parameters, the gradient scaled by gscale (the
+ * global-norm clipping factor): g ← gscale·g, m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
+ * θ ← θ − (cg·g + cm·m) / (√(v·ibc2) + ε), with ibc2 = 1/(1 − β2^t) and the step's cg, cm. 1 − β1
+ * and 1 − β2 come from the caller (formed in float64: in float32, 1 − 0.999 is off by 1.3e-5).
+ */
+export function momentStep(
+  theta: usize, g: usize, m: usize, v: usize, count: i32,
+  gscale: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, ibc2: f32, eps: f32, cg: f32, cm: f32,
+): void {
+  const end = <usize>count << 2;
+  const main = end & ~(<usize>15);
+  const gs = f32x4.splat(gscale);
+  const b1 = f32x4.splat(beta1);
+  const b1c = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2);
+  const b2c = f32x4.splat(oneMinusBeta2);
+  const ib = f32x4.splat(ibc2);
+  const ev = f32x4.splat(eps);
+  const cgv = f32x4.splat(cg);
+  const cmv = f32x4.splat(cm);
+  for (let p: usize = 0; p < main; p += 16) {
+    const gv = f32x4.mul(v128.load(g + p), gs);
+    const mv = madd(f32x4.mul(v128.load(m + p), b1), gv, b1c);
+    const vv = madd(f32x4.mul(v128.load(v + p), b2), f32x4.mul(gv, gv), b2c);
+    v128.store(m + p, mv);
+    v128.store(v + p, vv);
+    const denom = f32x4.add(f32x4.sqrt(f32x4.mul(vv, ib)), ev);
+    const num = madd(f32x4.mul(mv, cmv), gv, cgv);
+    v128.store(theta + p, f32x4.sub(v128.load(theta + p), f32x4.div(num, denom)));
+  }
+  for (let p = main; p < end; p += 4) {
+    const gv = load<f32>(g + p) * gscale;
+    const mv = load<f32>(m + p) * beta1 + gv * oneMinusBeta1;
+    const vv = load<f32>(v + p) * beta2 + gv * gv * oneMinusBeta2;
+    store<f32>(m + p, mv);
+    store<f32>(v + p, vv);
+    const denom = Mathf.sqrt(vv * ibc2) + eps;
+    store<f32>(theta + p, load<f32>(theta + p) - (mv * cm + gv * cg) / denom);
   }
 }

@@ -4,11 +4,14 @@
 // model-file float codec, the activation kernels' math, tableau resolution and the tensor RK step.
 export { activate, activationBackward } from './activations.js';
 export { CHAINED_OPS, registerChainedOps } from './backend.js';
-export { fastRolloutApplies, fastRolloutEngine, fastRolloutImpl, SIMD_AUTO_MAX_WIDTH } from './fast_rollout.js';
+export { fastRolloutApplies, fastRolloutEngine, fastRolloutImpl } from './fast_rollout.js';
 export { GRADIENT_KERNELS, registerGradients } from './gradients.js';
 export { decodeFloat32, encodeFloat32 } from './io.js';
 export { builtWorkerFactory, type MinimalWorker } from './node_worker.js';
 export { fieldFunction } from './odeint.js';
+export { relaxedSimdSupported, type SimdKernelVariant, simdKernelVariant } from './simd/kernels.js';
+export { type SimdMomentOptions, SimdMomentOptimizer } from './simd/optimizer.js';
 export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
+export { SimdTrainStep, type SimdTrainStepOptions } from './simd/train_step.js';
 export { isAdaptive, resolveTableau } from './tableau.js';
 export { linearCombination, rkStagesTensor, rkStepTensor, weightedSum } from './tensor_step.js';

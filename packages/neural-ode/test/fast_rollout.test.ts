@@ -3,7 +3,7 @@ import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationName } from '@sii/mlp';
 import { type FastRolloutEngine, fastRollout, initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
-import { fastRolloutApplies, fastRolloutEngine, SIMD_AUTO_MAX_WIDTH } from '../src/internal.js';
+import { fastRolloutApplies, fastRolloutEngine } from '../src/internal.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 import { mse, sgdStep } from './helpers/sgd.js';
 
@@ -115,6 +115,8 @@ describe('fastRollout equals the per-op autodiff rollout (loss and gradients, fl
     // larger: full 4×8 register blocks with remainders, and a rollout that grows the kernels' memory
     { method: 'midpoint', activation: 'elu', inputs: 1, layers: 3, output: 'all', hidden: 37, batch: 13, steps: 9 },
     { method: 'rk4', activation: 'tanh', inputs: 0, layers: 2, output: 'final', hidden: 24, batch: 64, steps: 60 },
+    // wide: reductions over more than one block of 256, packed panels (products of gemm and gemmTN)
+    { method: 'midpoint', activation: 'silu', inputs: 1, layers: 3, output: 'final', hidden: 300, batch: 9, steps: 2 },
   ];
   for (const engine of ['tfjs', 'simd'] as const) {
     for (const c of cases) {
@@ -131,13 +133,13 @@ describe('fastRollout equals the per-op autodiff rollout (loss and gradients, fl
 });
 
 describe('fastRollout engines', () => {
-  it("'auto' picks the SIMD kernels for small fields on wasm and tfjs for wide layers or softplus", () => {
+  it("'auto' picks the SIMD kernels on wasm for every width and tfjs for softplus", () => {
     const make = (hidden: number, activation: ActivationName) =>
       new NeuralODE(new MlpVectorField({ states: 2, inputs: 1, hidden, layers: 2, activation }), { method: 'rk4', step: 0.1 });
     const cases: Array<[number, ActivationName, string]> = [
       [16, 'elu', 'simd'],
-      [SIMD_AUTO_MAX_WIDTH, 'gelu', 'simd'],
-      [SIMD_AUTO_MAX_WIDTH + 1, 'elu', 'tfjs'],
+      [384, 'gelu', 'simd'],
+      [1025, 'elu', 'simd'],
       [16, 'softplus', 'tfjs'],
     ];
     for (const [hidden, act, want] of cases) {

@@ -57,6 +57,25 @@ describe('worker threads under V8 flags', () => {
   });
 });
 
+describe('SIMD kernel builds under plain node', () => {
+  it('loads the relaxed-SIMD build (the package sets the V8 flag itself); SII_RELAXED_SIMD=0 keeps the plain one', () => {
+    const script = `
+      const lib = await import(${JSON.stringify(`${pkgDir}dist/internal.js`)});
+      console.log(JSON.stringify({ variant: lib.simdKernelVariant(), relaxed: lib.relaxedSimdSupported() }));`;
+    const probe = (env: Record<string, string>, flags: string[] = []) => {
+      const out = execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], {
+        cwd: pkgDir,
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
+      return JSON.parse(out.trim().split('\n').pop()!);
+    };
+    expect(probe({ SII_RELAXED_SIMD: '' })).toEqual({ variant: 'relaxed', relaxed: true });
+    expect(probe({ SII_RELAXED_SIMD: '' }, ['--experimental-wasm-relaxed-simd'])).toEqual({ variant: 'relaxed', relaxed: true });
+    expect(probe({ SII_RELAXED_SIMD: '0' })).toEqual({ variant: 'plain', relaxed: false });
+  });
+});
+
 describe('README', () => {
   it('the example runs under plain node and trains (loss decreases)', () => {
     const readme = readFileSync(`${pkgDir}README.md`, 'utf8');

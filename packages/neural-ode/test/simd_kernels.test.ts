@@ -1,19 +1,36 @@
 /**
- * The WebAssembly SIMD kernels (assembly/mlp_kernels.ts) against float64 references: products for
- * every block/remainder combination, strides and initialisations; activations and derivatives over
- * a range of inputs; nothing written past a buffer's end; the embedded binary built from the source.
+ * The WebAssembly SIMD kernels (assembly/mlp_kernels.ts) against float64 references, for both builds
+ * (plain SIMD and relaxed SIMD with fused multiply-add): products for every block/remainder
+ * combination, strides, initialisations, reduction blocks and packed panels; activations and
+ * derivatives over a range of inputs; nothing written past a buffer's end; the embedded binaries
+ * built from the source; which build loads.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GELU_C, GELU_K, SELU_ALPHA, SELU_SCALE } from '@sii/mlp';
-import { type Arena, simdArena } from '../src/simd/kernels.js';
+import {
+  Arena,
+  createSimdKernels,
+  relaxedSimdSupported,
+  type SimdKernelVariant,
+  simdArena,
+  simdKernelVariant,
+} from '../src/simd/kernels.js';
 import { SIMD_ACTIVATIONS, type SimdActivation } from '../src/simd/mlp_rollout.js';
 import { lcg } from './helpers/ref64.js';
 
-const arena = simdArena() as Arena;
-const k = arena.k;
+// Node 20 runs relaxed SIMD once V8's flag is set (kernels.ts sets it); both builds are tested.
+const VARIANTS: SimdKernelVariant[] = relaxedSimdSupported() ? ['plain', 'relaxed'] : ['plain'];
+const arenas = new Map<SimdKernelVariant, Arena>(VARIANTS.map((v) => [v, new Arena(createSimdKernels(v))]));
+let arena = arenas.get('plain')!;
+let k = arena.k;
+function use(variant: SimdKernelVariant): void {
+  arena = arenas.get(variant)!;
+  k = arena.k;
+}
 const SENTINEL = 12345.5;
 
 /** A buffer holding `values` followed by 8 sentinels (checked by `intact`). */
@@ -41,8 +58,22 @@ function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return e;
 }
 
-describe('SIMD kernels: products', () => {
+/**
+ * Whether every |got − want| is within the float32 error bound of a sum of `terms` products,
+ * 2·terms·2⁻²⁴·Σ|products| (recursive summation, in any order and blocking, with or without fusing).
+ */
+function withinSumBound(got: ArrayLike<number>, want: ArrayLike<number>, absSums: ArrayLike<number>, terms: number): string | null {
+  const u = 2 ** -24;
+  for (let i = 0; i < want.length; i++) {
+    const tol = 2 * terms * u * absSums[i]! + 1e-30;
+    if (!(Math.abs(got[i]! - want[i]!) <= tol)) return `entry ${i}: ${got[i]} vs ${want[i]} (tolerance ${tol})`;
+  }
+  return null;
+}
+
+describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
   it('gemm: C = init + A·W for all block/remainder shapes, strides and the three initialisations', () => {
+    use(variant);
     const r = lcg(1);
     for (const rows of [1, 3, 4, 5, 9]) {
       for (const K of [1, 3, 8, 13]) {
@@ -77,12 +108,54 @@ describe('SIMD kernels: products', () => {
     }
   });
 
-  it('gemmTN: G += Aᵀ·D for all block/remainder shapes, strides and row chunks', () => {
+  it('gemm: reductions longer than one block (256) and wide rows (packed panels), all remainders', () => {
+    use(variant);
+    const r = lcg(11);
+    for (const rows of [1, 4, 5, 11]) {
+      for (const K of [255, 256, 257, 600]) {
+        for (const N of [3, 12, 21]) {
+          for (const init of [0, 1, 2]) {
+            arena.reset();
+            const lda = K + 1;
+            const ldc = N + 1;
+            const A = randoms(r, rows * lda);
+            const W = randoms(r, K * N);
+            const bias = randoms(r, N);
+            const C0 = randoms(r, rows * ldc);
+            const pa = put(A);
+            const pw = put(W);
+            const pb = put(bias);
+            const pc = put(C0);
+            k.gemm(pa, lda, pw, pc, ldc, rows, K, N, init, init === 1 ? pb : pc);
+            const want = C0.slice();
+            const sums = C0.map(Math.abs);
+            for (let i = 0; i < rows; i++) {
+              for (let j = 0; j < N; j++) {
+                let acc = init === 0 ? 0 : init === 1 ? bias[j]! : C0[i * ldc + j]!;
+                let abs = Math.abs(acc);
+                for (let q = 0; q < K; q++) {
+                  acc += A[i * lda + q]! * W[q * N + j]!;
+                  abs += Math.abs(A[i * lda + q]! * W[q * N + j]!);
+                }
+                want[i * ldc + j] = acc;
+                sums[i * ldc + j] = abs;
+              }
+            }
+            expect(withinSumBound(get(pc, rows * ldc), want, sums, K + 1), `rows ${rows} K ${K} N ${N} init ${init}`).toBeNull();
+            expect(intact(pc, rows * ldc)).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('gemmTN: G += Aᵀ·D for all block/remainder shapes, strides, row chunks and packed panels', () => {
+    use(variant);
     const r = lcg(2);
     for (const R of [1, 5, 40, 300]) {
-      // 300: chunks of 128 rows and a remainder
-      for (const K of [1, 3, 4, 5, 9]) {
-        for (const N of [1, 3, 4, 7, 8, 12, 19]) {
+      // 300: chunks of 128 rows and a remainder; K ≥ 8 with N ≥ 16 take the packed path
+      for (const K of [1, 3, 4, 5, 9, 8, 13]) {
+        for (const N of [1, 3, 4, 7, 8, 12, 19, 16, 35]) {
           arena.reset();
           const lda = K + 1;
           const ldd = N + 2;
@@ -92,7 +165,10 @@ describe('SIMD kernels: products', () => {
           const pa = put(A);
           const pd = put(D);
           const pg = put(G0);
-          k.gemmTN(pa, lda, pd, ldd, pg, R, K, N);
+          const work = k.gemmTNWork(K);
+          const pw = put(new Array(work).fill(0));
+          k.gemmTN(pa, lda, pd, ldd, pg, R, K, N, pw);
+          expect(intact(pw, work), 'work buffer overrun').toBe(true);
           const want = G0.map((g, idx) => {
             const [q, j] = [Math.floor(idx / N), idx % N];
             let acc = g;
@@ -107,6 +183,7 @@ describe('SIMD kernels: products', () => {
   });
 
   it('colSum, transpose, axpy, copy and zero, with counts that are not multiples of 4', () => {
+    use(variant);
     const r = lcg(3);
     for (const [R, N] of [
       [1, 1],
@@ -171,7 +248,7 @@ const REF: Record<SimdActivation, [(z: number, a: number) => number, (z: number,
   ],
 };
 
-describe('SIMD kernels: activations', () => {
+describe.each(VARIANTS)('SIMD kernels (%s build): activations', (variant) => {
   // A dense sweep of [−12, 12], large magnitudes (saturation, exp range limits) and values near 0.
   const zs = f32([
     ...Array.from({ length: 963 }, (_, i) => -12 + (24 * i) / 962),
@@ -194,6 +271,7 @@ describe('SIMD kernels: activations', () => {
       // GELU′ = ½(1 + t) + ½z(1 − t²)k(1 + 3cz²) cancels in float32 where t → ±1 (|z| ≈ 3…6):
       // absolute error up to ~2e-6 there, as in any float32 evaluation of that formula.
       const dTol = name === 'gelu' ? 5e-6 : 1e-6;
+      use(variant);
       arena.reset();
       const pz = put(zs);
       const py = put(new Array(zs.length).fill(0));
@@ -219,10 +297,37 @@ describe('SIMD kernels: activations', () => {
   }
 });
 
-describe('SIMD kernels: the embedded binary', () => {
-  it('src/simd/kernels_wasm.ts is the compiled assembly/mlp_kernels.ts', () => {
+describe('SIMD kernels: the builds', () => {
+  it('this Node runs relaxed SIMD (after setting the V8 flag) and the rollout uses that build', () => {
+    expect(relaxedSimdSupported()).toBe(true);
+    expect(simdKernelVariant()).toBe('relaxed');
+    expect(simdArena()).not.toBeNull();
+  });
+
+  it('the relaxed build fuses multiply-add on a CPU with FMA; the plain build rounds the product first', () => {
+    // a = 1 + 2⁻¹³: a² = 1 + 2⁻¹² + 2⁻²⁶ rounds to 1 + 2⁻¹² in float32, so a² − (1 + 2⁻¹²) is 0
+    // with a rounded product and 2⁻²⁶ with a fused one.
+    const a = 1 + 2 ** -13;
+    const c = -(1 + 2 ** -12);
+    const result = (variant: SimdKernelVariant) => {
+      use(variant);
+      arena.reset();
+      const pa = put([a]);
+      const pw = put([a, a, a, a]);
+      const pb = put([c, c, c, c]);
+      const pc = put([0, 0, 0, 0]);
+      k.gemm(pa, 1, pw, pc, 4, 1, 1, 4, 1, pb);
+      return Array.from(get(pc, 4));
+    };
+    expect(result('plain')).toEqual([0, 0, 0, 0]);
+    const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+    if (VARIANTS.includes('relaxed') && /^flags\s*:.*\bfma\b/m.test(cpuinfo))
+      expect(result('relaxed')).toEqual([2 ** -26, 2 ** -26, 2 ** -26, 2 ** -26]);
+  });
+
+  it('src/simd/kernels_wasm.ts holds both compiled builds of assembly/mlp_kernels.ts', () => {
     const script = join(dirname(fileURLToPath(import.meta.url)), '../scripts/build-wasm.mjs');
     const out = execFileSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
     expect(out).toMatch(/matches/);
-  }, 60_000);
+  }, 240_000); // two compilations by asc, slow on a busy machine
 });

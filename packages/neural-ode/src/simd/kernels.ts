@@ -1,8 +1,14 @@
 /**
  * The WebAssembly SIMD kernels of assembly/mlp_kernels.ts, instantiated once per thread (synchronously:
- * the module is ~13 KB), and a bump allocator over their memory.
+ * the module is ~8 KB), and a bump allocator over their memory.
+ *
+ * Two builds are embedded: plain 128-bit SIMD, and relaxed SIMD (f32x4.relaxed_madd: one fused
+ * multiply-add where the hardware has one). The relaxed build is used where the runtime validates it
+ * (Chromium; Node 20 after the V8 flag --experimental-wasm-relaxed-simd, which this module sets
+ * itself through node:v8 before the first compile); else the plain one. The environment variable
+ * SII_RELAXED_SIMD=0 keeps the plain build (and leaves V8's flags alone).
  */
-import { KERNELS_WASM_BASE64 } from './kernels_wasm.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels_wasm.js';
 
 /** The parts of the WebAssembly API used here (the package's lib settings declare no WebAssembly). */
 interface WasmMemory {
@@ -20,7 +26,9 @@ interface WasmApi {
 export interface KernelExports {
   readonly memory: WasmMemory;
   gemm(a: number, lda: number, w: number, c: number, ldc: number, rows: number, K: number, N: number, init: number, src: number): void;
-  gemmTN(a: number, lda: number, d: number, ldd: number, g: number, R: number, K: number, N: number): void;
+  /** `work`: gemmTNWork(K) floats of scratch. */
+  gemmTN(a: number, lda: number, d: number, ldd: number, g: number, R: number, K: number, N: number, work: number): void;
+  gemmTNWork(K: number): number;
   colSum(d: number, ldd: number, R: number, N: number, s: number): void;
   transpose(a: number, b: number, rows: number, cols: number): void;
   axpy(y: number, x: number, alpha: number, count: number): void;
@@ -28,6 +36,24 @@ export interface KernelExports {
   zero(dst: number, count: number): void;
   activate(kind: number, z: number, y: number, count: number, alpha: number): void;
   activationBackward(kind: number, g: number, z: number, y: number, count: number, alpha: number): void;
+  sumSquares(x: number, count: number): number;
+  squaredError(pred: number, target: number, grad: number, count: number, scale: number): number;
+  momentStep(
+    theta: number,
+    g: number,
+    m: number,
+    v: number,
+    count: number,
+    gscale: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    ibc2: number,
+    eps: number,
+    cg: number,
+    cm: number,
+  ): void;
   /** End of the module's static data (bytes). */
   staticEnd(): number;
 }
@@ -48,6 +74,7 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 let instance: KernelExports | null | undefined;
+let instanceVariant: SimdKernelVariant | null = null;
 let loadError: string | null = null;
 
 function wasmApi(): WasmApi {
@@ -56,10 +83,63 @@ function wasmApi(): WasmApi {
   return wasm;
 }
 
-function kernelBytes(wasm: WasmApi): Uint8Array {
-  const bytes = decodeBase64(KERNELS_WASM_BASE64);
-  if (!wasm.validate(bytes)) throw new Error('this runtime does not support WebAssembly SIMD');
+/** Which build of the kernels: 'relaxed' (relaxed SIMD, fused multiply-add) or 'plain' (SIMD only). */
+export type SimdKernelVariant = 'relaxed' | 'plain';
+
+/** The smallest module using f32x4.relaxed_madd: (func (param v128 v128 v128) (result v128)). */
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 0xfd, 0x85, 0x02,
+  11,
+]);
+
+interface NodeProcess {
+  env?: Record<string, string | undefined>;
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+function nodeProcess(): NodeProcess | null {
+  return (globalThis as { process?: NodeProcess }).process ?? null;
+}
+
+let relaxedSupport: boolean | undefined;
+
+/**
+ * Whether this runtime runs relaxed SIMD. In Node, when it does not at first, sets V8's
+ * --experimental-wasm-relaxed-simd (node:v8 setFlagsFromString; process-wide, so worker threads see
+ * it too) and checks again. False when SII_RELAXED_SIMD=0.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSupport !== undefined) return relaxedSupport;
+  const proc = nodeProcess();
+  relaxedSupport = false;
+  if (proc?.env?.SII_RELAXED_SIMD === '0') return false;
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (wasm == null) return false;
+  try {
+    relaxedSupport = wasm.validate(RELAXED_PROBE);
+    if (!relaxedSupport && typeof proc?.getBuiltinModule === 'function') {
+      const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+      v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+      relaxedSupport = wasm.validate(RELAXED_PROBE);
+    }
+  } catch {
+    relaxedSupport = false;
+  }
+  return relaxedSupport;
+}
+
+function kernelBytes(wasm: WasmApi, variant: SimdKernelVariant): Uint8Array {
+  const bytes = decodeBase64(variant === 'relaxed' ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
+  if (!wasm.validate(bytes)) {
+    throw new Error(
+      variant === 'relaxed' ? 'this runtime does not support relaxed WebAssembly SIMD' : 'this runtime does not support WebAssembly SIMD',
+    );
+  }
   return bytes;
+}
+
+function preferredVariant(): SimdKernelVariant {
+  return relaxedSimdSupported() ? 'relaxed' : 'plain';
 }
 
 function instantiate(wasm: WasmApi, module: object): KernelExports {
@@ -78,7 +158,9 @@ export function simdKernels(): KernelExports | null {
   if (instance !== undefined) return instance;
   try {
     const wasm = wasmApi();
-    instance = instantiate(wasm, new wasm.Module(kernelBytes(wasm)));
+    const variant = preferredVariant();
+    instance = instantiate(wasm, new wasm.Module(kernelBytes(wasm, variant)));
+    instanceVariant = variant;
   } catch (err) {
     loadError = (err as Error).message;
     instance = null;
@@ -94,8 +176,12 @@ export async function loadSimdKernels(): Promise<boolean> {
   if (instance !== undefined) return instance != null;
   try {
     const wasm = wasmApi();
-    const module = await wasm.compile(kernelBytes(wasm));
-    instance ??= instantiate(wasm, module);
+    const variant = preferredVariant();
+    const module = await wasm.compile(kernelBytes(wasm, variant));
+    if (instance === undefined) {
+      instance = instantiate(wasm, module);
+      instanceVariant = variant;
+    }
   } catch (err) {
     loadError = (err as Error).message;
     instance ??= null;
@@ -106,6 +192,22 @@ export async function loadSimdKernels(): Promise<boolean> {
 export function simdKernelsUnavailableReason(): string | null {
   simdKernels();
   return loadError;
+}
+
+/** The build of the kernels this thread runs ({@link simdKernels}), or null when none loads. */
+export function simdKernelVariant(): SimdKernelVariant | null {
+  simdKernels();
+  return instanceVariant;
+}
+
+/**
+ * A separate instance of one build of the kernels, with its own memory (tests and benchmarks compare
+ * the builds); throws when this runtime cannot run it.
+ */
+export function createSimdKernels(variant: SimdKernelVariant): KernelExports {
+  if (variant === 'relaxed') relaxedSimdSupported();
+  const wasm = wasmApi();
+  return instantiate(wasm, new wasm.Module(kernelBytes(wasm, variant)));
 }
 
 const PAGE = 65536;

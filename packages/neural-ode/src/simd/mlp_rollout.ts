@@ -320,13 +320,14 @@ export class SimdRollout {
       k.zero(g, N);
       return g;
     });
+    const work = ar.alloc(k.gemmTNWork(Math.max(...fan)));
     for (let l = 0; l < L; l++) {
       const N = widths[l]!;
       if (l === 0) {
-        k.gemmTN(lay.Y, n, D[0]!, N, gW[0]!, E * B, n, N);
-        if (m > 0) k.gemmTN(lay.U, m, S0, N, gW[0]! + n * N * 4, T * B, m, N);
+        k.gemmTN(lay.Y, n, D[0]!, N, gW[0]!, E * B, n, N, work);
+        if (m > 0) k.gemmTN(lay.U, m, S0, N, gW[0]! + n * N * 4, T * B, m, N, work);
       } else {
-        k.gemmTN(lay.A[l - 1]!, fan[l]!, D[l]!, N, gW[l]!, E * B, fan[l]!, N);
+        k.gemmTN(lay.A[l - 1]!, fan[l]!, D[l]!, N, gW[l]!, E * B, fan[l]!, N, work);
       }
       k.colSum(D[l]!, N, E * B, N, gB[l]!);
     }

@@ -21,6 +21,19 @@ function claimArena(r: Rollout): void {
   resident = r;
 }
 
+/**
+ * Take the arena for a rollout run outside the tape (forward and backward at once): a taped rollout
+ * waiting for its backward pass is evicted first.
+ */
+export function claimSimdArena(r: SimdRollout): void {
+  claimArena(r);
+}
+
+/** Release the arena after {@link claimSimdArena}'s forward and backward pass. */
+export function releaseSimdArena(r: SimdRollout): void {
+  if (resident === r) resident = null;
+}
+
 /** Whether the SIMD engine can run this field: kernels available and a supported activation. */
 export function simdRolloutSupports(field: MlpVectorField): boolean {
   return simdArena() != null && isSimdActivation(field.spec.activation);
