@@ -3,27 +3,7 @@
 // rules that need the type checker. Each file is checked against its package's tsconfig.json.
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
-
-const upstream = tseslint.plugin.rules['no-unnecessary-type-assertion'];
-
-/**
- * typescript-eslint's no-unnecessary-type-assertion without its `contextuallyInferredTypeArguments`
- * report: that one flags tfjs's `tf.reshape(x, s) as Tensor2D`, where the assertion is what infers the
- * rank (removing it changes the type), and asks for `tf.reshape<Rank.R2>(…)` instead, a style choice
- * this project does not make. Every report that is a truly unnecessary `!` or `as` is kept, with its fix.
- */
-const noUnnecessaryTypeAssertion = {
-  meta: upstream.meta,
-  defaultOptions: upstream.defaultOptions,
-  create(context) {
-    const report = (descriptor) => {
-      if (descriptor.messageId !== 'contextuallyInferredTypeArguments') context.report(descriptor);
-    };
-    // the rule context is a frozen object: a child object shadows its `report`
-    const filtered = Object.freeze(Object.create(context, { report: { value: report } }));
-    return upstream.create(filtered);
-  },
-};
+import { noUnnecessaryTypeAssertion } from './tooling/lint/no-unnecessary-type-assertion.mjs';
 
 export default defineConfig(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', '**/*.d.mts'] },
@@ -36,7 +16,7 @@ export default defineConfig(
     plugins: { sii: { rules: { 'no-unnecessary-type-assertion': noUnnecessaryTypeAssertion } } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
-      // `x[i]!` is a no-op while noUncheckedIndexedAccess is off; `--fix` removes it.
+      // `x[i]!` is a no-op while noUncheckedIndexedAccess is off; `--fix` removes it (see the rule's module).
       'sii/no-unnecessary-type-assertion': 'error',
     },
   },
