@@ -17,7 +17,7 @@ describe('teacher per arm', () => {
     const d = generateTeacherStudent({ setting: 'incl', seed: 'T', samples });
     const ref = siiInit({ ...teacherInit, rng: new Rng('T').fork('teacher') });
     expect(d.arm).toBeUndefined();
-    for (let k = 0; k < 3; k++) expect(sameBytes(d.weights.weights[k]!.data, ref.weights[k]!.data)).toBe(true);
+    for (let k = 0; k < 3; k++) expect(sameBytes(d.weights.weights[k].data, ref.weights[k].data)).toBe(true);
     expect(Array.from(d.train.y0)).toEqual(Array.from(new Rng('T').fork('train').fork('y0').fillUniform(new Float64Array(4), 0, 1)));
     expect(Array.from(d.val.y0)).toEqual(Array.from(new Rng('T').fork('val').fork('y0').fillUniform(new Float64Array(4), 0, 1)));
   });
@@ -39,10 +39,10 @@ describe('teacher per arm', () => {
       expect(sameBytes(sii[split].states, again[split].states)).toBe(true);
     }
     // the noise-free PWM is the same: inputs differ by noise only (|Δ| well below the ±1 levels' gap of 2)
-    const du = sii.train.inputs.map((v, k) => Math.abs(v - base.train.inputs[k]!));
+    const du = sii.train.inputs.map((v, k) => Math.abs(v - base.train.inputs[k]));
     expect(Math.max(...du)).toBeLessThan(1.2);
     // shared torch-seeded parts: biases are drawn after the factors and B0 from the same stream
-    for (let k = 0; k < 3; k++) expect(sameBytes(sii.weights.biases[k]!, base.weights.biases[k]!)).toBe(true);
+    for (let k = 0; k < 3; k++) expect(sameBytes(sii.weights.biases[k], base.weights.biases[k])).toBe(true);
     // the teacher's Jacobian at the origin has the arm's poles (to the ±1e-4 biases' effect)
     const ev = eigenvalues(mlpJacobian64(spec, sii.weights, new Float64Array(4), new Float64Array(1)));
     for (const p of sii.teacherPoles) {

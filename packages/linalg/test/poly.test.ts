@@ -7,9 +7,9 @@ function fromRoots(roots: Complex[], lead: Complex = complex(1)): Complex[] {
   for (const r of roots) {
     const next: Complex[] = Array.from({ length: c.length + 1 }, () => complex(0));
     c.forEach((ck, k) => {
-      next[k + 1] = { re: next[k + 1]!.re + ck.re, im: next[k + 1]!.im + ck.im };
+      next[k + 1] = { re: next[k + 1].re + ck.re, im: next[k + 1].im + ck.im };
       const t = cmul(ck, r);
-      next[k] = { re: next[k]!.re - t.re, im: next[k]!.im - t.im };
+      next[k] = { re: next[k].re - t.re, im: next[k].im - t.im };
     });
     c = next;
   }
@@ -21,8 +21,8 @@ function matchSets(got: Complex[], want: Complex[], tol: number): void {
   const left = [...want];
   for (const z of got) {
     let best = 0;
-    for (let k = 1; k < left.length; k++) if (cabs(csub(z, left[k]!)) < cabs(csub(z, left[best]!))) best = k;
-    expect(cabs(csub(z, left[best]!))).toBeLessThanOrEqual(tol * Math.max(1, cabs(left[best]!)));
+    for (let k = 1; k < left.length; k++) if (cabs(csub(z, left[k])) < cabs(csub(z, left[best]))) best = k;
+    expect(cabs(csub(z, left[best]))).toBeLessThanOrEqual(tol * Math.max(1, cabs(left[best])));
     left.splice(best, 1);
   }
 }
@@ -37,10 +37,10 @@ describe('polyRoots with real coefficients', () => {
       [3, 2, 1].map((x) => complex(x)),
       1e-14,
     );
-    expect(r[0]!.re).toBeGreaterThan(r[1]!.re);
+    expect(r[0].re).toBeGreaterThan(r[1].re);
     // z² − 2z + 5: 1 ± 2i, exactly conjugate, +ω first
     const c = polyRoots(new Float64Array([5, -2, 1]));
-    expect(c[1]).toEqual({ re: c[0]!.re, im: -c[0]!.im });
+    expect(c[1]).toEqual({ re: c[0].re, im: -c[0].im });
     matchSets(c, [complex(1, 2), complex(1, -2)], 1e-15);
     expect(polyRoots([1, 0, 1])).toEqual([complex(0, 1), complex(0, -1)]);
     expect(polyRoots([3, 2])).toEqual([complex(-1.5)]);
@@ -97,7 +97,7 @@ describe('polyRoots with complex coefficients (Aberth–Ehrlich)', () => {
     const c = fromRoots(want, complex(0.5, -1.5));
     const r = polyRoots(c);
     matchSets(r, want, 1e-12);
-    for (let k = 0; k + 1 < r.length; k++) expect(r[k]!.re).toBeGreaterThanOrEqual(r[k + 1]!.re);
+    for (let k = 0; k + 1 < r.length; k++) expect(r[k].re).toBeGreaterThanOrEqual(r[k + 1].re);
     // backward error at rounding level: |p(z)| ≤ 1e-13·Σ|c_k||z|^k
     for (const z of r) {
       const scale = c.reduce((acc, ck, k) => acc + cabs(ck) * cabs(z) ** k, 0);

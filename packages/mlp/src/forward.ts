@@ -17,10 +17,10 @@ function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Floa
   const { rows, cols, data } = W;
   out.set(b);
   for (let i = 0; i < rows; i++) {
-    const hi = h[i]!;
+    const hi = h[i];
     if (hi === 0) continue;
     const off = i * cols;
-    for (let j = 0; j < cols; j++) out[j]! += hi * data[off + j]!;
+    for (let j = 0; j < cols; j++) out[j] += hi * data[off + j];
   }
 }
 
@@ -41,7 +41,7 @@ export function mlpFunction64(
   const buffers = sizes.slice(1).map((s) => new Float64Array(s));
   return (x, u, out) => {
     assertVector(x, n, 'x');
-    input.set(x as ArrayLike<number>);
+    input.set(x);
     if (m > 0) {
       if (u === undefined) input.fill(0, n);
       else {
@@ -51,9 +51,9 @@ export function mlpFunction64(
     }
     let h: Float64Array = input;
     for (let k = 0; k < L; k++) {
-      const a = buffers[k]!;
-      affine(h, w.weights[k]!, w.biases[k]!, a);
-      if (k < L - 1) for (let j = 0; j < a.length; j++) a[j] = activation64(act, a[j]!);
+      const a = buffers[k];
+      affine(h, w.weights[k], w.biases[k], a);
+      if (k < L - 1) for (let j = 0; j < a.length; j++) a[j] = activation64(act, a[j]);
       h = a;
     }
     const result = out ?? new Float64Array(n);
@@ -78,7 +78,7 @@ export function hiddenPreactivations64(spec: MlpSpec, w: MlpWeights, x: ArrayLik
   const m = spec.inputs;
   assertVector(x, n, 'x');
   const input = new Float64Array(n + m);
-  input.set(x as ArrayLike<number>);
+  input.set(x);
   if (m > 0 && u !== undefined) {
     assertVector(u, m, 'u');
     input.set(u, n);
@@ -86,8 +86,8 @@ export function hiddenPreactivations64(spec: MlpSpec, w: MlpWeights, x: ArrayLik
   const pre: Float64Array[] = [];
   let h: Float64Array = input;
   for (let k = 0; k < sizes.length - 2; k++) {
-    const a = new Float64Array(sizes[k + 1]!);
-    affine(h, w.weights[k]!, w.biases[k]!, a);
+    const a = new Float64Array(sizes[k + 1]);
+    affine(h, w.weights[k], w.biases[k], a);
     pre.push(a);
     h = a.map((v) => activation64(spec.activation, v));
   }
@@ -105,18 +105,18 @@ export function mlpJacobian64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>
   const pre = hiddenPreactivations64(spec, w, x, u);
   const L = sizes.length - 1;
   // M (n × width) = rows 0..n−1 of W_1, then M ← M·D_k·W_{k+1}.
-  let width = sizes[1]!;
-  let M = w.weights[0]!.data.slice(0, n * width);
+  let width = sizes[1];
+  let M = w.weights[0].data.slice(0, n * width);
   for (let k = 1; k < L; k++) {
-    const d = pre[k - 1]!.map((v) => activationDerivative64(spec.activation, v));
-    const W = w.weights[k]!;
+    const d = pre[k - 1].map((v) => activationDerivative64(spec.activation, v));
+    const W = w.weights[k];
     const next = new Float64Array(n * W.cols);
     for (let r = 0; r < n; r++) {
       for (let i = 0; i < width; i++) {
-        const mi = M[r * width + i]! * d[i]!;
+        const mi = M[r * width + i] * d[i];
         if (mi === 0) continue;
         const off = i * W.cols;
-        for (let j = 0; j < W.cols; j++) next[r * W.cols + j]! += mi * W.data[off + j]!;
+        for (let j = 0; j < W.cols; j++) next[r * W.cols + j] += mi * W.data[off + j];
       }
     }
     M = next;
@@ -124,6 +124,6 @@ export function mlpJacobian64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>
   }
   // M[r][c] = ∂f_c/∂x_r; transpose to ∂f_i/∂x_j.
   const data = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = M[j * n + i]!;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = M[j * n + i];
   return { rows: n, cols: n, data };
 }

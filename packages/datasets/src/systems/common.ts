@@ -98,6 +98,6 @@ export function buildSimulatedSplit(
 /** Add N(0, std²) noise (from rng) to a copy of `values`. */
 export function addNoise(values: Float64Array, std: number, rng: Rng): Float64Array {
   const out = Float64Array.from(values);
-  if (std > 0) for (let i = 0; i < out.length; i++) out[i]! += rng.normal(0, std);
+  if (std > 0) for (let i = 0; i < out.length; i++) out[i] += rng.normal(0, std);
   return out;
 }

@@ -51,13 +51,13 @@ export function simulateDuffing(
 ): Float64Array {
   const { delta, alpha, beta } = duffingParams(params);
   if (typeof u !== 'function') throw new TypeError(`u must be a function of t, got ${typeof u}`);
-  if (x0?.length !== 2 || !Number.isFinite(x0[0]!) || !Number.isFinite(x0[1]!)) {
+  if (x0?.length !== 2 || !Number.isFinite(x0[0]) || !Number.isFinite(x0[1])) {
     throw new RangeError(`x0 must be [x, v] with finite values, got ${JSON.stringify(Array.from(x0 ?? []))}`);
   }
   const rhs = (tt: number, y: Float64Array, dy: Float64Array) => {
-    const x = y[0]!;
-    dy[0] = y[1]!;
-    dy[1] = u(tt) - delta * y[1]! - alpha * x - beta * x * x * x;
+    const x = y[0];
+    dy[0] = y[1];
+    dy[1] = u(tt) - delta * y[1] - alpha * x - beta * x * x * x;
   };
   return odeint(rhs, x0, t, { method: 'dopri5', rtol: tol.rtol ?? 1e-7, atol: tol.atol ?? 1e-9 }).y;
 }
@@ -90,7 +90,7 @@ export function generateDuffing(opts: DuffingOptions): SimulatedForecastSplit {
     const t = Float64Array.from({ length: samples }, (_, k) => k * dt);
     const inputs = t.map(u);
     const states = simulateDuffing(u, [0, 0], t, params);
-    const clean = Float64Array.from({ length: samples }, (_, k) => states[2 * k]!);
+    const clean = Float64Array.from({ length: samples }, (_, k) => states[2 * k]);
     return { t, inputs, states, outputs: addNoise(clean, checked.noiseStd, rng.fork('noise')) };
   };
   return buildSimulatedSplit({ name: 'duffing', dt, inputNames: ['u'], targetNames: ['y'] }, checked, simulate);

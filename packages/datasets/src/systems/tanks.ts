@@ -63,16 +63,16 @@ export function cascadedTanksRhs(
 ): (t: number, x: Float64Array, dx: Float64Array) => void {
   const { k1, k2, k3, k4, hMax, overflowFraction: gamma } = tankParams(params);
   return (t, x, dx) => {
-    const s1 = Math.sqrt(Math.max(x[0]!, 0));
-    const s2 = Math.sqrt(Math.max(x[1]!, 0));
+    const s1 = Math.sqrt(Math.max(x[0], 0));
+    const s2 = Math.sqrt(Math.max(x[1], 0));
     let a = k4 * Math.max(u(t), 0) - k1 * s1;
     let overflow = 0;
-    if (x[0]! >= hMax && a > 0) {
+    if (x[0] >= hMax && a > 0) {
       overflow = a;
       a = 0;
     }
     let b = k2 * s1 - k3 * s2 + gamma * overflow;
-    if (x[1]! >= hMax && b > 0) b = 0;
+    if (x[1] >= hMax && b > 0) b = 0;
     dx[0] = a;
     dx[1] = b;
   };
@@ -102,7 +102,7 @@ export function simulateCascadedTanks(
 ): Float64Array {
   const p = tankParams(params);
   if (typeof u !== 'function') throw new TypeError(`u must be a function of t, got ${typeof u}`);
-  if (x0?.length !== 2 || !(x0[0]! >= 0 && x0[0]! <= p.hMax && x0[1]! >= 0 && x0[1]! <= p.hMax)) {
+  if (x0?.length !== 2 || !(x0[0] >= 0 && x0[0] <= p.hMax && x0[1] >= 0 && x0[1] <= p.hMax)) {
     throw new RangeError(`x0 must be [x1, x2] with levels in [0, hMax = ${p.hMax}], got ${JSON.stringify(Array.from(x0 ?? []))}`);
   }
   const sol = odeint(cascadedTanksRhs(u, p), x0, t, {
@@ -111,7 +111,7 @@ export function simulateCascadedTanks(
     atol: tol.atol ?? 1e-9,
   });
   const y = sol.y;
-  for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i]!, 0), p.hMax);
+  for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i], 0), p.hMax);
   return y;
 }
 
@@ -143,8 +143,8 @@ export function generateCascadedTanks(opts: CascadedTanksOptions): SimulatedFore
     const u = (t: number) => Math.max(ms.evaluate(t), 0);
     const t = Float64Array.from({ length: samples }, (_, k) => k * dt);
     const inputs = t.map(u);
-    const states = simulateCascadedTanks(u, cascadedTanksEquilibrium(inputs[0]!, params), t, params);
-    const clean = Float64Array.from({ length: samples }, (_, k) => states[2 * k + 1]!);
+    const states = simulateCascadedTanks(u, cascadedTanksEquilibrium(inputs[0], params), t, params);
+    const clean = Float64Array.from({ length: samples }, (_, k) => states[2 * k + 1]);
     return { t, inputs, states, outputs: addNoise(clean, checked.noiseStd, rng.fork('noise')) };
   };
   return buildSimulatedSplit({ name: 'cascaded-tanks', dt, inputNames: ['u'], targetNames: ['y'] }, checked, simulate);
