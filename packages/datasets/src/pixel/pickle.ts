@@ -165,7 +165,7 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
     }
     if (full === 'numpy.dtype') {
       const spec = args[0] instanceof Uint8Array ? latin1.decode(args[0]) : String(args[0]);
-      const m = /^([<>|=]?)(.+)$/.exec(spec)!;
+      const m = /^([<>|=]?)(.+)$/.exec(spec) ?? fail(`numpy.dtype needs a type code such as '<u1', got ${JSON.stringify(spec)}`);
       return { kind: 'dtype', dtype: m[2], byteOrder: m[1] || '|' } satisfies PickledDtype;
     }
     if (full === '_codecs.encode') {
