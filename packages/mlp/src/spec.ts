@@ -3,7 +3,7 @@
  * h_k = σ(a_k) for k < L, h_0 = [x, u] (row-vector convention, W_k of shape in × out).
  * Layer sizes (n + m) → H → … → H → n with L Linear layers ((n + m) → n when L = 1).
  */
-import type { DenseMatrix } from '@sii/linalg';
+import { type DenseMatrix, showValue as show } from '@sii/linalg';
 import { type ActivationName, assertActivationName } from './activations.js';
 
 export interface MlpSpec {
@@ -27,10 +27,6 @@ export interface MlpWeights {
 
 function prefix(where: string | undefined): string {
   return where ? `${where}: ` : '';
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
 function assertCount(value: unknown, name: string, min: number, where: string | undefined): number {
