@@ -1,4 +1,5 @@
 import { Rng } from '@sii/linalg';
+import { sameBytes } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import {
   CASCADED_TANKS_DEFAULTS,
@@ -11,9 +12,6 @@ import {
   simulateCascadedTanks,
   simulateDuffing,
 } from '../src/systems/index.js';
-
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('multisine', () => {
   it('has equal-amplitude components on the frequency grid k/P in the band and the requested RMS', () => {

@@ -1,12 +1,11 @@
 /** Unpaired arms (the paper's code draws the teacher's poles, y0 and noise after the student's init). */
 import { siiInit } from '@sii/init';
-import { mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
+import { mlpJacobian64 } from '@sii/mlp';
+import { sameBytes } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import { generateTeacherStudent, TEACHER_CONFIGS } from '../src/teacher/index.js';
 
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const samples = 20;
 const cfg = TEACHER_CONFIGS.incl;
 const spec = { states: cfg.states, inputs: cfg.inputs, hidden: cfg.hidden, layers: cfg.layers, activation: cfg.activation };

@@ -1,5 +1,6 @@
-import { mlpForward64, mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
+import { mlpForward64, mlpJacobian64 } from '@sii/mlp';
+import { sameBytes } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import {
   generateTeacherStudent,
@@ -11,9 +12,6 @@ import {
   squareWave,
   type TeacherStudentData,
 } from '../src/teacher/index.js';
-
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('PWM input', () => {
   it('follows scipy.signal.square: +1 on the first duty fraction of each 2π period', () => {

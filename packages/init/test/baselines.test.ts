@@ -1,19 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { defaultWeights, type MlpSpec } from '@sii/mlp';
+import { maxAbs, meanSquare } from '@sii/vitest-preset/numbers';
+import { describe, expect, it } from 'vitest';
 import { heInit, xavierInit, zeroLastInit } from '../src/index.js';
 
 const spec: MlpSpec = { states: 8, inputs: 4, hidden: 200, layers: 3, activation: 'elu' };
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-function meanSquare(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return s / a.length;
-}
 
 describe('baselines', () => {
   it("He is @sii/mlp's PyTorch default init, draw for draw", () => {

@@ -15,6 +15,7 @@ import {
   transpose,
   zeros,
 } from '../src/index.js';
+import { matchSets } from './helpers.js';
 
 function gaussian(n: number, rng: Rng): DenseMatrix {
   return denseMatrix(n, n, rng.fillNormal(new Float64Array(n * n)));
@@ -52,19 +53,6 @@ function expectCanonicalOrder(values: Complex[]): void {
     } else {
       expect(z.im).toBe(0);
     }
-  }
-}
-
-function matchSets(got: Complex[], want: Complex[], tol: number): void {
-  expect(got).toHaveLength(want.length);
-  const left = [...want];
-  for (const z of got) {
-    let best = 0;
-    for (let k = 1; k < left.length; k++) {
-      if (cabs({ re: z.re - left[k].re, im: z.im - left[k].im }) < cabs({ re: z.re - left[best].re, im: z.im - left[best].im })) best = k;
-    }
-    expect(cabs({ re: z.re - left[best].re, im: z.im - left[best].im })).toBeLessThanOrEqual(tol);
-    left.splice(best, 1);
   }
 }
 

@@ -1,19 +1,9 @@
 import { Rng } from '@sii/linalg';
+import { maxAbs, meanSquare } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import { defaultWeights, linearInit, type MlpSpec } from '../src/index.js';
 
 const spec: MlpSpec = { states: 8, inputs: 4, hidden: 200, layers: 3, activation: 'elu' };
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-function meanSquare(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return s / a.length;
-}
 
 describe("PyTorch's default Linear init", () => {
   it('weights and biases U(±1/√fan_in): bound reached, mean square bound²/3', () => {
