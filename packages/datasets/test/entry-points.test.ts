@@ -19,10 +19,10 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { e
 function workspaceSource(spec: string): string | null {
   const m = /^@sii\/([^/]+)(\/.*)?$/.exec(spec);
   if (!m) return null;
-  const dir = join(PACKAGES_DIR, m[1]!);
+  const dir = join(PACKAGES_DIR, m[1]);
   const entry = readJson(join(dir, 'package.json')).exports[m[2] ? `.${m[2]}` : '.'];
   if (entry === undefined || typeof entry === 'string') throw new Error(`no source export for ${spec}`);
-  return join(dir, entry['@sii/source']!);
+  return join(dir, entry['@sii/source']);
 }
 
 /** Every Node builtin reached from `file` through value imports (type-only imports are erased). */
@@ -33,7 +33,7 @@ function builtinsReached(file: string, seen = new Set<string>(), found = new Set
   const specs = [
     ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm),
     ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
-  ].map((m) => m[1]!);
+  ].map((m) => m[1]);
   for (const spec of specs) {
     if (BUILTINS.has(spec)) found.add(spec);
     else if (spec.startsWith('.')) builtinsReached(resolve(dirname(file), spec.replace(/\.js$/, '.ts')), seen, found);
@@ -56,14 +56,14 @@ describe('subpath exports', () => {
   it.each(['./teacher', './latent', './systems'])('%s is universal: no node builtin in its import graph', (sub) => {
     const entry = source(sub);
     expect(entry.import).toBe(`./dist/${sub.slice(2)}/index.js`);
-    expect([...builtinsReached(join(PKG_DIR, entry['@sii/source']!))]).toEqual([]);
+    expect([...builtinsReached(join(PKG_DIR, entry['@sii/source']))]).toEqual([]);
   });
 
   it.each(['./pixel', './forecast'])('%s is Node-only and says so with the node condition', (sub) => {
     const entry = source(sub);
     expect(entry.node).toBe(`./dist/${sub.slice(2)}/index.js`);
     expect(entry.import).toBeUndefined();
-    expect(builtinsReached(join(PKG_DIR, entry['@sii/source']!)).has('node:fs')).toBe(true);
+    expect(builtinsReached(join(PKG_DIR, entry['@sii/source'])).has('node:fs')).toBe(true);
   });
 
   it('the root export still offers every subpath export', async () => {

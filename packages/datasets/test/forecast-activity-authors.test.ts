@@ -20,7 +20,7 @@ function recording(id: string, offset: number): string[] {
   const lines: { t: number; text: string }[] = [];
   for (const [tag, times, xs] of TRACKS) {
     times.forEach((t, i) => {
-      const x = xs[i]! + offset;
+      const x = xs[i] + offset;
       lines.push({ t, text: `${id},${tag},${BASE + BigInt(t * 1280)},27.05.2009 14:03:25:127,${x},${x + 0.5},${-x},walking` });
     });
   }
@@ -37,7 +37,7 @@ describe("the authors' activity alignment", () => {
     const recs = alignActivityAuthors(text);
     // their loop never writes the file's last recording
     expect(recs.map((r) => r.id)).toEqual(['R1', 'R2', 'R3']);
-    const r = recs[0]!;
+    const r = recs[0];
     expect(r.reference).toBe(1); // ankle R has the most samples
     expect(r.rows).toBe(5);
     // worked by hand at t = 0, 50, 100, 150, 200 (ties 50 ↔ {0,100}, 150 ↔ {100,200}, … take the first)

@@ -165,14 +165,14 @@ function mutatedText(valid: string, sep: string): fc.Arbitrary<string> {
     for (const e of edits) {
       const i = e.line % out.length;
       if (e.kind === 'field') {
-        const f = out[i]!.split(sep);
+        const f = out[i].split(sep);
         f[e.field % f.length] = e.value;
         out[i] = f.join(sep);
       } else if (e.kind === 'delete') out.splice(i, 1);
-      else if (e.kind === 'duplicate') out.splice(i, 0, out[i]!);
+      else if (e.kind === 'duplicate') out.splice(i, 0, out[i]);
       else if (e.kind === 'swap') {
         const j = e.other % out.length;
-        [out[i], out[j]] = [out[j]!, out[i]!];
+        [out[i], out[j]] = [out[j], out[i]];
       } else if (e.kind === 'insert') out.splice(i, 0, e.text);
       if (out.length === 0) out.push('');
     }
@@ -204,7 +204,7 @@ function mutatedActivity(valid: string): fc.Arbitrary<string> {
     const out = valid.split('\n');
     for (const e of edits) {
       const i = e.line % out.length;
-      const f = out[i]!.split(',');
+      const f = out[i].split(',');
       if (f.length > 2) f[2] = String(e.ticks);
       out[i] = f.join(',');
     }
@@ -220,7 +220,7 @@ function activitySample(): string {
     .split(/\r?\n/)
     .filter((l) => {
       if (!l.startsWith('A01')) return false;
-      const tag = l.split(',')[1]!;
+      const tag = l.split(',')[1];
       perTag.set(tag, (perTag.get(tag) ?? 0) + 1);
       return perTag.get(tag)! <= 6;
     })
@@ -302,14 +302,14 @@ describe('fuzz: workbooks and pickles', () => {
   beforeAll(async () => {
     // a small air quality workbook: the fixture's header and 12 rows, dates as Date cells, numbers as numbers
     const lines = fixture('forecast-airquality', 'AirQualityUCI.csv').split(/\r?\n/).slice(0, 13);
-    const header = lines[0]!.split(';').filter((h) => h !== '');
+    const header = lines[0].split(';').filter((h) => h !== '');
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('AirQualityUCI');
     ws.addRow(header);
     for (const line of lines.slice(1)) {
       const f = line.split(';').slice(0, header.length);
-      const [d, m, y] = f[0]!.split('/').map(Number);
-      ws.addRow([new Date(Date.UTC(y!, m! - 1, d!)), f[1]!.replace(/\./g, ':'), ...f.slice(2).map((v) => Number(v.replace(',', '.')))]);
+      const [d, m, y] = f[0].split('/').map(Number);
+      ws.addRow([new Date(Date.UTC(y, m - 1, d)), f[1].replace(/\./g, ':'), ...f.slice(2).map((v) => Number(v.replace(',', '.')))]);
     }
     xlsx = new Uint8Array(await wb.xlsx.writeBuffer());
   });

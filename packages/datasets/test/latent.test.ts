@@ -10,7 +10,7 @@ function centroid(frame: Float32Array, height: number, width: number): [number, 
   for (let i = 0; i < height; i++) {
     for (let j = 0; j < width; j++) {
       const p = 3 * (i * width + j);
-      const v = frame[p]! + frame[p + 1]! + frame[p + 2]!;
+      const v = frame[p] + frame[p + 1] + frame[p + 2];
       sx += v * (j + 0.5);
       sy += v * (i + 0.5);
       s += v;
@@ -31,8 +31,8 @@ function ellipticK(k: number): number {
 function upwardCrossings(states: Float64Array, dim: number, dt: number): number[] {
   const out: number[] = [];
   for (let k = 0; k + 1 < states.length / dim; k++) {
-    const a = states[k * dim]!;
-    const b = states[(k + 1) * dim]!;
+    const a = states[k * dim];
+    const b = states[(k + 1) * dim];
     if (a < 0 && b >= 0) out.push((k + a / (a - b)) * dt);
   }
   return out;
@@ -51,7 +51,7 @@ describe('mass-spring', () => {
       const t = f * 0.1;
       const q = q0 * Math.cos(w * t) + (p0 / (m * w)) * Math.sin(w * t);
       const p = -q0 * m * w * Math.sin(w * t) + p0 * Math.cos(w * t);
-      worst = Math.max(worst, Math.abs(traj[2 * f]! - q), Math.abs(traj[2 * f + 1]! - p));
+      worst = Math.max(worst, Math.abs(traj[2 * f] - q), Math.abs(traj[2 * f + 1] - p));
     }
     expect(worst).toBeLessThan(1e-6);
   });
@@ -61,7 +61,7 @@ describe('mass-spring', () => {
     for (let n = 0; n < 6; n++) {
       const e = (f: number) => {
         const o = (n * 70 + f) * 2;
-        return ds.states[o + 1]! ** 2 / (2 * m) + 0.5 * k * ds.states[o]! ** 2;
+        return ds.states[o + 1] ** 2 / (2 * m) + 0.5 * k * ds.states[o] ** 2;
       };
       const e0 = e(0);
       expect(e0).toBeGreaterThanOrEqual(0.1);
@@ -79,7 +79,7 @@ describe('mass-spring', () => {
       const frame = ds.images.subarray(idx * fs, (idx + 1) * fs);
       const [cx, cy] = centroid(frame, 32, 32);
       // view [-1.5, 1.5]², body at (q, 0)
-      const q = ds.states[idx * 2]!;
+      const q = ds.states[idx * 2];
       expect(Math.abs(cx - ((q + 1.5) / 3) * 32)).toBeLessThan(0.5);
       expect(Math.abs(cy - 16)).toBeLessThan(0.5);
     }
@@ -93,7 +93,7 @@ describe('pendulum', () => {
     const traj = sys.simulate([-0.01, 0], 200, 0.1);
     const c = upwardCrossings(traj, 2, 0.1);
     expect(c.length).toBeGreaterThanOrEqual(4);
-    const period = (c[c.length - 1]! - c[0]!) / (c.length - 1);
+    const period = (c[c.length - 1] - c[0]) / (c.length - 1);
     const expected = 2 * Math.PI * Math.sqrt(l / g);
     expect(Math.abs(period / expected - 1)).toBeLessThan(1e-3);
   });
@@ -103,7 +103,7 @@ describe('pendulum', () => {
     const theta0 = 2;
     const traj = sys.simulate([-theta0, 0], 300, 0.1);
     const c = upwardCrossings(traj, 2, 0.1);
-    const period = (c[c.length - 1]! - c[0]!) / (c.length - 1);
+    const period = (c[c.length - 1] - c[0]) / (c.length - 1);
     const expected = 4 * Math.sqrt(l / g) * ellipticK(Math.sin(theta0 / 2));
     expect(Math.abs(period / expected - 1)).toBeLessThan(1e-3);
   });
@@ -113,7 +113,7 @@ describe('pendulum', () => {
     for (let n = 0; n < 6; n++) {
       const e = (f: number) => {
         const o = (n * 70 + f) * 2;
-        return ds.states[o + 1]! ** 2 / (2 * m * l * l) + m * g * l * (1 - Math.cos(ds.states[o]!));
+        return ds.states[o + 1] ** 2 / (2 * m * l * l) + m * g * l * (1 - Math.cos(ds.states[o]));
       };
       const e0 = e(0);
       expect(e0).toBeGreaterThanOrEqual(0.3);
@@ -127,7 +127,7 @@ describe('double pendulum', () => {
   const { mass1: m1, mass2: m2, length1: l1, length2: l2, gravity: g } = LATENT_DEFAULT_PARAMS['double-pendulum'];
   /** Energy from Cartesian positions and velocities of the bobs. */
   function cartesianEnergy(s: Float64Array, o: number): number {
-    const [t1, t2, w1, w2] = [s[o]!, s[o + 1]!, s[o + 2]!, s[o + 3]!];
+    const [t1, t2, w1, w2] = [s[o], s[o + 1], s[o + 2], s[o + 3]];
     const v1x = l1 * w1 * Math.cos(t1);
     const v1y = l1 * w1 * Math.sin(t1);
     const v2x = v1x + l2 * w2 * Math.cos(t2);
@@ -157,7 +157,7 @@ describe('double pendulum', () => {
     const a = 1e-3;
     const traj = sys.simulate([-a, -Math.SQRT2 * a, 0, 0], 120, 0.1);
     const c = upwardCrossings(traj, 4, 0.1);
-    const period = (c[c.length - 1]! - c[0]!) / (c.length - 1);
+    const period = (c[c.length - 1] - c[0]) / (c.length - 1);
     const omega = Math.sqrt((g / l1) * (2 - Math.SQRT2));
     expect(Math.abs(period / ((2 * Math.PI) / omega) - 1)).toBeLessThan(1e-3);
   });
@@ -173,7 +173,7 @@ describe('lennard-jones gas', () => {
     for (let n = 0; n < 2; n++) {
       const traj = ds.states.subarray(n * 70 * d, (n + 1) * 70 * d);
       let ke0 = 0;
-      for (let i = 2 * np; i < d; i++) ke0 += traj[i]! ** 2 / 2;
+      for (let i = 2 * np; i < d; i++) ke0 += traj[i] ** 2 / 2;
       // initial temperature in [0.5, 1]: KE = (N − 1)·T
       expect(ke0 / (np - 1)).toBeGreaterThanOrEqual(0.5);
       expect(ke0 / (np - 1)).toBeLessThanOrEqual(1);
@@ -182,10 +182,10 @@ describe('lennard-jones gas', () => {
         let px = 0;
         let py = 0;
         for (let i = 0; i < np; i++) {
-          px += traj[f * d + 2 * np + 2 * i]!;
-          py += traj[f * d + 2 * np + 2 * i + 1]!;
-          expect(traj[f * d + 2 * i]!).toBeGreaterThanOrEqual(0);
-          expect(traj[f * d + 2 * i]!).toBeLessThan(box);
+          px += traj[f * d + 2 * np + 2 * i];
+          py += traj[f * d + 2 * np + 2 * i + 1];
+          expect(traj[f * d + 2 * i]).toBeGreaterThanOrEqual(0);
+          expect(traj[f * d + 2 * i]).toBeLessThan(box);
         }
         expect(Math.abs(px) + Math.abs(py)).toBeLessThan(1e-10);
       }
@@ -196,9 +196,9 @@ describe('lennard-jones gas', () => {
     const opts = { height: 16, width: 16, view: { xmin: 0, xmax: 8, ymin: 0, ymax: 8 }, radius: 0.5, periodic: true };
     const frame = renderFrame([0.05, 4], opts);
     // a disc at x = 0.05 shows on the right edge too (column 15, row of y = 4 → rows 7..8)
-    expect(frame[3 * (7 * 16 + 15)]!).toBeGreaterThan(0.3);
+    expect(frame[3 * (7 * 16 + 15)]).toBeGreaterThan(0.3);
     const open = renderFrame([0.05, 4], { ...opts, periodic: false });
-    expect(open[3 * (7 * 16 + 15)]!).toBe(0);
+    expect(open[3 * (7 * 16 + 15)]).toBe(0);
   });
 });
 

@@ -29,7 +29,7 @@ function expected(img: Float32Array, s: CropFlipSpec, top: number, left: number,
   const padded: number[][][] = Array.from({ length: PH }, () => Array.from({ length: PW }, () => [...s.fill]));
   for (let r = 0; r < s.height; r++) {
     for (let c = 0; c < s.width; c++) {
-      padded[r + s.padding]![c + s.padding] = Array.from({ length: s.channels }, (_, ch) => img[(r * s.width + c) * s.channels + ch]!);
+      padded[r + s.padding][c + s.padding] = Array.from({ length: s.channels }, (_, ch) => img[(r * s.width + c) * s.channels + ch]);
     }
   }
   const rows = padded.slice(top, top + s.height).map((row) => row.slice(left, left + s.width));
@@ -51,7 +51,7 @@ describe('sCIFAR training augmentation (random crop with padding, horizontal fli
       [-2, 103, 102, 101],
       [-2, 113, 112, 111],
     ];
-    const want = ch0.flatMap((row, r) => row.flatMap((v, c) => [v, ch1[r]![c]!]));
+    const want = ch0.flatMap((row, r) => row.flatMap((v, c) => [v, ch1[r][c]]));
     expect(Array.from(out)).toEqual(want);
     // the centre crop without flip is the identity
     cropFlipImage(image, 0, out, 0, spec, { top: 1, left: 1, flip: false });

@@ -91,6 +91,10 @@ describe('minimal unpickler', () => {
     expect(() => parseCifarPickleBatch(badLabel, 'b2')).toThrow(/b2: label 12 at index 0 is not in 0\.\.9/);
     const mismatch = cifarPickle(new Uint8Array(2 * 3072), [1], { rows: 2 });
     expect(() => parseCifarPickleBatch(mismatch, 'b3')).toThrow(/b3: b'labels' has 1 entries but b'data' has 2 images/);
+    const noCode = new PickleWriter().op(OP.PROTO).u8(2).global('numpy', 'dtype').text('').op(OP.TUPLE1).op(OP.REDUCE).done();
+    expect(() => unpickle(noCode, 'b5')).toThrow(
+      /b5: cannot read pickle at byte \d+: numpy\.dtype needs a type code such as '<u1', got ""/,
+    );
     const short = cifarPickle(new Uint8Array(2 * 3072), [1]);
     expect(() => parseCifarPickleBatch(short, 'b4')).toThrow(/b4: b'data': shape \[1, 3072\] needs 3072 bytes, the array holds 6144/);
   });

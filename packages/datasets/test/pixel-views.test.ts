@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import {
   batches,
   CIFAR10_NORMALIZATION,
-  type ImageSet,
   loadCifar10,
   loadFashionMnist,
   parseCifarBatch,
@@ -135,7 +134,7 @@ describe('sequence views', () => {
     expect(() => toSequences(set, { normalization: { mean: [0, 0], std: [1, 1] } })).toThrow(/1 channel entries/);
     expect(() => toSequences(set, { normalization: { mean: [0], std: [0] } })).toThrow(/std\[0\] must be > 0, got 0/);
     expect(() => toSequences(set, { indices: Int32Array.of(0, 30) })).toThrow(/indices\[1\] = 30 is outside 0\.\.29/);
-    expect(() => toSequences({ ...set, name: 'other' } as ImageSet)).toThrow(/no default normalization for data set 'other'/);
+    expect(() => toSequences({ ...set, name: 'other' })).toThrow(/no default normalization for data set 'other'/);
     expect(() => pixelTask({ dataset: 'svhn' as 'mnist' })).toThrow(/dataset must be 'mnist', 'fashion-mnist' or 'cifar10', got svhn/);
     expect(() => pixelTask({ dataset: 'mnist', view: 'diagonal' as 'row' })).toThrow(/view must be/);
   });

@@ -1,4 +1,5 @@
 import { Rng } from '@sii/linalg';
+import { sameBytes } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import {
   CASCADED_TANKS_DEFAULTS,
@@ -11,9 +12,6 @@ import {
   simulateCascadedTanks,
   simulateDuffing,
 } from '../src/systems/index.js';
-
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('multisine', () => {
   it('has equal-amplitude components on the frequency grid k/P in the band and the requested RMS', () => {
@@ -46,8 +44,8 @@ describe('cascaded tanks', () => {
     const x = simulateCascadedTanks(() => u, [1, 1], t);
     const x1 = ((k4 * u) / k1) ** 2;
     const x2 = (k2 / k3) ** 2 * x1;
-    expect(Math.abs(x[120]! - x1) / x1).toBeLessThan(1e-5);
-    expect(Math.abs(x[121]! - x2) / x2).toBeLessThan(1e-5);
+    expect(Math.abs(x[120] - x1) / x1).toBeLessThan(1e-5);
+    expect(Math.abs(x[121] - x2) / x2).toBeLessThan(1e-5);
     expect(cascadedTanksEquilibrium(u)).toEqual([expect.closeTo(x1, 12), expect.closeTo(x2, 12)]);
   });
   it('pins tank 1 at hMax when it overflows and routes the overflow fraction into tank 2', () => {
@@ -59,7 +57,7 @@ describe('cascaded tanks', () => {
     const x2 = ((k2 * Math.sqrt(hMax) + gamma * overflow) / k3) ** 2;
     expect(x2).toBeLessThan(hMax);
     expect(x[120]).toBeCloseTo(hMax, 5);
-    expect(Math.abs(x[121]! - x2) / x2).toBeLessThan(1e-5);
+    expect(Math.abs(x[121] - x2) / x2).toBeLessThan(1e-5);
     // without overflow routing tank 2 settles lower: (k2/k3)²·hMax
     const y = simulateCascadedTanks(() => u, [2, 2], t, { overflowFraction: 0 });
     expect(y[121]).toBeCloseTo((k2 / k3) ** 2 * hMax, 4);
@@ -77,14 +75,14 @@ describe('cascaded tanks', () => {
     const mean = rec.outputs.reduce((s, v) => s + v, 0) / 200;
     expect(a.stats.targetMean[0]).toBeCloseTo(mean, 10);
     const k = 20; // window 0 holds steps 0..31
-    expect(a.train.targets[k]).toBeCloseTo((rec.outputs[k]! - a.stats.targetMean[0]!) / a.stats.targetStd[0]!, 5);
-    expect(a.train.inputs[k]).toBeCloseTo((rec.inputs[k]! - a.stats.inputMean[0]!) / a.stats.inputStd[0]!, 5);
+    expect(a.train.targets[k]).toBeCloseTo((rec.outputs[k] - a.stats.targetMean[0]) / a.stats.targetStd[0], 5);
+    expect(a.train.inputs[k]).toBeCloseTo((rec.inputs[k] - a.stats.inputMean[0]) / a.stats.inputStd[0], 5);
     // levels within the tanks, outputs = x2 + noise of std 0.05
     let s2 = 0;
     for (let i = 0; i < 200; i++) {
-      expect(rec.states[2 * i]!).toBeGreaterThanOrEqual(0);
-      expect(rec.states[2 * i + 1]!).toBeLessThanOrEqual(hMax);
-      s2 += (rec.outputs[i]! - rec.states[2 * i + 1]!) ** 2;
+      expect(rec.states[2 * i]).toBeGreaterThanOrEqual(0);
+      expect(rec.states[2 * i + 1]).toBeLessThanOrEqual(hMax);
+      s2 += (rec.outputs[i] - rec.states[2 * i + 1]) ** 2;
     }
     expect(Math.sqrt(s2 / 200)).toBeGreaterThan(0.04);
     expect(Math.sqrt(s2 / 200)).toBeLessThan(0.06);
@@ -122,7 +120,7 @@ describe('duffing', () => {
     const w = 1.3;
     const x = simulateDuffing((s) => F * Math.cos(w * s), [0, 0], t, { beta: 0 }, { rtol: 1e-10, atol: 1e-12 });
     let worst = 0;
-    for (let i = 0; i < t.length; i++) worst = Math.max(worst, Math.abs(x[2 * i]! - linearResponse(F, w, t[i]!)));
+    for (let i = 0; i < t.length; i++) worst = Math.max(worst, Math.abs(x[2 * i] - linearResponse(F, w, t[i])));
     expect(worst).toBeLessThan(1e-8);
   });
   it('at small amplitude follows the linear response (relative deviation ~ β x²)', () => {
@@ -132,15 +130,15 @@ describe('duffing', () => {
     let worst = 0;
     let scale = 0;
     for (let i = 0; i < t.length; i++) {
-      const ref = linearResponse(F, w, t[i]!);
-      worst = Math.max(worst, Math.abs(x[2 * i]! - ref));
+      const ref = linearResponse(F, w, t[i]);
+      worst = Math.max(worst, Math.abs(x[2 * i] - ref));
       scale = Math.max(scale, Math.abs(ref));
     }
     expect(worst / scale).toBeLessThan(1e-5);
     // and deviates clearly at large amplitude (the cubic term matters)
     const big = simulateDuffing((s) => 2 * Math.cos(w * s), [0, 0], t);
     let dev = 0;
-    for (let i = 0; i < t.length; i++) dev = Math.max(dev, Math.abs(big[2 * i]! - linearResponse(2, w, t[i]!)));
+    for (let i = 0; i < t.length; i++) dev = Math.max(dev, Math.abs(big[2 * i] - linearResponse(2, w, t[i])));
     expect(dev).toBeGreaterThan(0.1);
   });
   it('satisfies the energy balance E(T) − E(0) = ∫ (u v − δ v²) dt', () => {
@@ -153,12 +151,12 @@ describe('duffing', () => {
     // composite Simpson rule of the power u v − δ v²
     let integral = 0;
     for (let i = 0; i <= N; i++) {
-      const v = y[2 * i + 1]!;
-      const p = u(tt[i]!) * v - delta * v * v;
+      const v = y[2 * i + 1];
+      const p = u(tt[i]) * v - delta * v * v;
       integral += (i === 0 || i === N ? 1 : i % 2 === 1 ? 4 : 2) * p;
     }
     integral *= dt / 3;
-    const dE = duffingEnergy(y[2 * N]!, y[2 * N + 1]!) - duffingEnergy(0.3, -0.2);
+    const dE = duffingEnergy(y[2 * N], y[2 * N + 1]) - duffingEnergy(0.3, -0.2);
     expect(Math.abs(dE - integral)).toBeLessThan(1e-7 * Math.max(1, Math.abs(dE)));
     expect(Math.abs(dE)).toBeGreaterThan(1e-3);
   });
@@ -171,7 +169,7 @@ describe('duffing', () => {
     expect(a.train.inputNames).toEqual(['u']);
     expect(Array.from(a.train.origins.subarray(0, 4))).toEqual([0, 0, 0, 10]);
     // train and test use different multisine realisations
-    expect(a.records.train.inputs[5]).not.toBeCloseTo(a.records.test.inputs[5]!, 6);
+    expect(a.records.train.inputs[5]).not.toBeCloseTo(a.records.test.inputs[5], 6);
     const b = generateDuffing(opts);
     expect(sameBytes(a.train.inputs, b.train.inputs)).toBe(true);
     expect(sameBytes(a.train.targets, b.train.targets)).toBe(true);

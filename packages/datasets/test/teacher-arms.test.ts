@@ -1,12 +1,11 @@
 /** Unpaired arms (the paper's code draws the teacher's poles, y0 and noise after the student's init). */
 import { siiInit } from '@sii/init';
-import { mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
+import { mlpJacobian64 } from '@sii/mlp';
+import { sameBytes } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import { generateTeacherStudent, TEACHER_CONFIGS } from '../src/teacher/index.js';
 
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const samples = 20;
 const cfg = TEACHER_CONFIGS.incl;
 const spec = { states: cfg.states, inputs: cfg.inputs, hidden: cfg.hidden, layers: cfg.layers, activation: cfg.activation };
@@ -17,7 +16,7 @@ describe('teacher per arm', () => {
     const d = generateTeacherStudent({ setting: 'incl', seed: 'T', samples });
     const ref = siiInit({ ...teacherInit, rng: new Rng('T').fork('teacher') });
     expect(d.arm).toBeUndefined();
-    for (let k = 0; k < 3; k++) expect(sameBytes(d.weights.weights[k]!.data, ref.weights[k]!.data)).toBe(true);
+    for (let k = 0; k < 3; k++) expect(sameBytes(d.weights.weights[k].data, ref.weights[k].data)).toBe(true);
     expect(Array.from(d.train.y0)).toEqual(Array.from(new Rng('T').fork('train').fork('y0').fillUniform(new Float64Array(4), 0, 1)));
     expect(Array.from(d.val.y0)).toEqual(Array.from(new Rng('T').fork('val').fork('y0').fillUniform(new Float64Array(4), 0, 1)));
   });
@@ -39,10 +38,10 @@ describe('teacher per arm', () => {
       expect(sameBytes(sii[split].states, again[split].states)).toBe(true);
     }
     // the noise-free PWM is the same: inputs differ by noise only (|Δ| well below the ±1 levels' gap of 2)
-    const du = sii.train.inputs.map((v, k) => Math.abs(v - base.train.inputs[k]!));
+    const du = sii.train.inputs.map((v, k) => Math.abs(v - base.train.inputs[k]));
     expect(Math.max(...du)).toBeLessThan(1.2);
     // shared torch-seeded parts: biases are drawn after the factors and B0 from the same stream
-    for (let k = 0; k < 3; k++) expect(sameBytes(sii.weights.biases[k]!, base.weights.biases[k]!)).toBe(true);
+    for (let k = 0; k < 3; k++) expect(sameBytes(sii.weights.biases[k], base.weights.biases[k])).toBe(true);
     // the teacher's Jacobian at the origin has the arm's poles (to the ±1e-4 biases' effect)
     const ev = eigenvalues(mlpJacobian64(spec, sii.weights, new Float64Array(4), new Float64Array(1)));
     for (const p of sii.teacherPoles) {

@@ -1,5 +1,6 @@
-import { mlpForward64, mlpJacobian64 } from '@sii/mlp';
 import { eigenvalues, Rng } from '@sii/linalg';
+import { mlpForward64, mlpJacobian64 } from '@sii/mlp';
+import { sameBytes } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import {
   generateTeacherStudent,
@@ -11,9 +12,6 @@ import {
   squareWave,
   type TeacherStudentData,
 } from '../src/teacher/index.js';
-
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('PWM input', () => {
   it('follows scipy.signal.square: +1 on the first duty fraction of each 2π period', () => {
@@ -43,7 +41,7 @@ describe('PWM input', () => {
     let s = 0;
     let s2 = 0;
     for (let k = 0; k < 2000; k++) {
-      const e = u[k]! - pwmSignal(k * 0.1, 'sin');
+      const e = u[k] - pwmSignal(k * 0.1, 'sin');
       s += e;
       s2 += e * e;
     }
@@ -67,7 +65,7 @@ function rk4Reference(d: TeacherStudentData, inputs: Float64Array, y0: Float64Ar
   const f = (t: number, x: Float64Array) => {
     const k = Math.min(Math.floor(t / d.dt + 1e-12), samples - 2);
     const w = t / d.dt - k;
-    const u = [inputs[k]! + w * (inputs[k + 1]! - inputs[k]!)];
+    const u = [inputs[k] + w * (inputs[k + 1] - inputs[k])];
     return mlpForward64(d.spec, d.weights, x, u);
   };
   const out = new Float64Array(samples * n);
@@ -80,17 +78,17 @@ function rk4Reference(d: TeacherStudentData, inputs: Float64Array, y0: Float64Ar
       const k1 = f(t, y);
       const k2 = f(
         t + h / 2,
-        y.map((v, i) => v + (h / 2) * k1[i]!),
+        y.map((v, i) => v + (h / 2) * k1[i]),
       );
       const k3 = f(
         t + h / 2,
-        y.map((v, i) => v + (h / 2) * k2[i]!),
+        y.map((v, i) => v + (h / 2) * k2[i]),
       );
       const k4 = f(
         t + h,
-        y.map((v, i) => v + h * k3[i]!),
+        y.map((v, i) => v + h * k3[i]),
       );
-      for (let i = 0; i < n; i++) y[i]! += (h / 6) * (k1[i]! + 2 * k2[i]! + 2 * k3[i]! + k4[i]!);
+      for (let i = 0; i < n; i++) y[i] += (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
     }
     out.set(y, (k + 1) * n);
   }
@@ -119,7 +117,7 @@ describe('teacher–student generator', () => {
           expect(split.windows.inputs[s * 10 + i]).toBe(split.inputs[s + i]);
         }
       }
-      expect(split.states[0]).toBe(Math.fround(split.y0[0]!));
+      expect(split.states[0]).toBe(Math.fround(split.y0[0]));
       for (const v of split.y0) {
         expect(v).toBeGreaterThanOrEqual(0);
         expect(v).toBeLessThan(1);
@@ -130,15 +128,15 @@ describe('teacher–student generator', () => {
       [128, 128],
       [128, 4],
     ]);
-    expect(incl.weights.weights[0]!.data).toBeInstanceOf(Float64Array);
+    expect(incl.weights.weights[0].data).toBeInstanceOf(Float64Array);
   });
 
   it('drives training with the sin-PWM and validation with the cos-PWM (noise std 0.1)', () => {
     let agreeTrain = 0;
     let agreeVal = 0;
     for (let k = 0; k < 300; k++) {
-      if (Math.abs(incl.train.inputs64[k]! - pwmSignal(k * 0.1, 'sin')) < 0.5) agreeTrain++;
-      if (Math.abs(incl.val.inputs64[k]! - pwmSignal(k * 0.1, 'cos')) < 0.5) agreeVal++;
+      if (Math.abs(incl.train.inputs64[k] - pwmSignal(k * 0.1, 'sin')) < 0.5) agreeTrain++;
+      if (Math.abs(incl.val.inputs64[k] - pwmSignal(k * 0.1, 'cos')) < 0.5) agreeVal++;
     }
     // |N(0, 0.1)| < 0.5 except with probability 6e-7
     expect(agreeTrain).toBe(300);
@@ -149,15 +147,15 @@ describe('teacher–student generator', () => {
   it('places the incl teacher poles inside the Euler region by 0.2 (|1 + hλ| < 0.8), as conjugate pairs', () => {
     expect(incl.teacherPoles.length).toBe(4);
     for (const p of incl.teacherPoles) expect(Math.hypot(1 + 0.1 * p.re, 0.1 * p.im)).toBeLessThan(0.8);
-    expect(incl.teacherPoles[0]!.im).toBeCloseTo(-incl.teacherPoles[1]!.im, 12);
+    expect(incl.teacherPoles[0].im).toBeCloseTo(-incl.teacherPoles[1].im, 12);
     // eig(∂f/∂x at the origin) are the poles (biases ~1e-4 shift them slightly)
     const ev = eigenvalues(mlpJacobian64(incl.spec, incl.weights, [0, 0, 0, 0], [0]));
     const sorted = (a: { re: number; im: number }[]) => [...a].sort((x, y) => x.re - y.re || x.im - y.im);
     const got = sorted(ev);
     const want = sorted(incl.teacherPoles);
     for (let i = 0; i < 4; i++) {
-      expect(Math.abs(got[i]!.re - want[i]!.re)).toBeLessThan(1e-2);
-      expect(Math.abs(got[i]!.im - want[i]!.im)).toBeLessThan(1e-2);
+      expect(Math.abs(got[i].re - want[i].re)).toBeLessThan(1e-2);
+      expect(Math.abs(got[i].im - want[i].im)).toBeLessThan(1e-2);
     }
   });
 
@@ -168,8 +166,8 @@ describe('teacher–student generator', () => {
     let worst = 0;
     let worstDefault = 0;
     for (let i = 0; i < samples * 4; i++) {
-      worst = Math.max(worst, Math.abs(tight.train.states64[i]! - ref[i]!));
-      worstDefault = Math.max(worstDefault, Math.abs(incl.train.states64[i]! - ref[i]!));
+      worst = Math.max(worst, Math.abs(tight.train.states64[i] - ref[i]));
+      worstDefault = Math.max(worstDefault, Math.abs(incl.train.states64[i] - ref[i]));
     }
     expect(worst).toBeLessThan(1e-7);
     expect(worstDefault).toBeLessThan(1e-5);
@@ -190,10 +188,10 @@ describe('teacher–student generator', () => {
     }
     // poles at every sample: sum = trace(J), product = det(J) for n = 2
     for (const k of [0, 13, 39]) {
-      const J = mlpJacobian64(d.spec, d.weights, d.train.states64.subarray(2 * k, 2 * k + 2), [d.train.inputs64[k]!]).data;
-      const [a, b, c, e] = [d.train.poles[4 * k]!, d.train.poles[4 * k + 1]!, d.train.poles[4 * k + 2]!, d.train.poles[4 * k + 3]!];
-      const tr = J[0]! + J[3]!;
-      const det = J[0]! * J[3]! - J[1]! * J[2]!;
+      const J = mlpJacobian64(d.spec, d.weights, d.train.states64.subarray(2 * k, 2 * k + 2), [d.train.inputs64[k]]).data;
+      const [a, b, c, e] = [d.train.poles[4 * k], d.train.poles[4 * k + 1], d.train.poles[4 * k + 2], d.train.poles[4 * k + 3]];
+      const tr = J[0] + J[3];
+      const det = J[0] * J[3] - J[1] * J[2];
       expect(a + c).toBeCloseTo(tr, 8);
       expect(b + e).toBeCloseTo(0, 8);
       expect(a * c - b * e).toBeCloseTo(det, 6);
@@ -208,9 +206,9 @@ describe('teacher–student generator', () => {
     const c = generateTeacherStudent({ setting: 'excl', seed: 'teacher-8', samples: 12 });
     expect(sameBytes(a.train.states, b.train.states)).toBe(true);
     expect(sameBytes(a.val.windows.inputs, b.val.windows.inputs)).toBe(true);
-    expect(sameBytes(a.weights.weights[1]!.data, b.weights.weights[1]!.data)).toBe(true);
+    expect(sameBytes(a.weights.weights[1].data, b.weights.weights[1].data)).toBe(true);
     expect(sameBytes(a.train.states, c.train.states)).toBe(false);
-    expect(sameBytes(a.weights.weights[1]!.data, c.weights.weights[1]!.data)).toBe(false);
+    expect(sameBytes(a.weights.weights[1].data, c.weights.weights[1].data)).toBe(false);
   });
 
   it('simulateTeacher and slidingWindows check their arguments', () => {

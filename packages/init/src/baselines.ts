@@ -29,9 +29,9 @@ export function xavierInit(spec: MlpSpec, rng: RngOrSeed): MlpWeights {
   const weights = [];
   const biases = [];
   for (let k = 0; k + 1 < sizes.length; k++) {
-    const bound = Math.sqrt(6 / (sizes[k]! + sizes[k + 1]!));
-    weights.push(uniformMatrix(r, sizes[k]!, sizes[k + 1]!, bound));
-    biases.push(new Float64Array(sizes[k + 1]!));
+    const bound = Math.sqrt(6 / (sizes[k] + sizes[k + 1]));
+    weights.push(uniformMatrix(r, sizes[k], sizes[k + 1], bound));
+    biases.push(new Float64Array(sizes[k + 1]));
   }
   return { weights, biases };
 }
@@ -44,7 +44,7 @@ export function xavierInit(spec: MlpSpec, rng: RngOrSeed): MlpWeights {
 export function zeroLastInit(spec: MlpSpec, rng: RngOrSeed): MlpWeights {
   const w = heInit(spec, rng);
   const L = w.weights.length;
-  w.weights[L - 1]!.data.fill(0);
-  w.biases[L - 1]!.fill(0);
+  w.weights[L - 1].data.fill(0);
+  w.biases[L - 1].fill(0);
   return w;
 }

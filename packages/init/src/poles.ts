@@ -197,10 +197,10 @@ export function samplePolesDetailed(opts: SamplePolesOptions): SamplePolesResult
   const hLambda: Complex[] = [];
   if (useComplex) {
     for (let j = 0; j + 1 < n; j += 2) {
-      const z = samples[j]!;
+      const z = samples[j];
       hLambda.push(complex(z.re, z.im), complex(z.re, -z.im));
     }
-    if (n % 2 === 1) hLambda.push(complex(samples[n - 1]!.re, 0));
+    if (n % 2 === 1) hLambda.push(complex(samples[n - 1].re, 0));
   } else {
     for (const z of samples) hLambda.push(complex(z.re, 0));
   }

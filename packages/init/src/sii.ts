@@ -96,7 +96,7 @@ export function referenceMatrix(poles: readonly Complex[], layers: number): Dens
   const n = poles.length;
   const data = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    const p = poles[j]!;
+    const p = poles[j];
     if (!Number.isFinite(p.re) || !Number.isFinite(p.im)) throw new RangeError(`poles[${j}] must be finite, got ${p.re} + ${p.im}i`);
     if (p.im === 0) {
       if (p.re > 0) throw new RangeError(`poles[${j}]: a real pole must be <= 0, got ${p.re}`);
@@ -124,9 +124,9 @@ function mulTop(left: Float64Array, rows: number, n: number, right: Float64Array
   const out = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < n; k++) {
-      const lrk = left[r * n + k]!;
+      const lrk = left[r * n + k];
       if (lrk === 0) continue;
-      for (let c = 0; c < cols; c++) out[r * cols + c]! += lrk * right[k * cols + c]!;
+      for (let c = 0; c < cols; c++) out[r * cols + c] += lrk * right[k * cols + c];
     }
   }
   return out;
@@ -138,9 +138,9 @@ function mulTopTransposed(Q: DenseMatrix, n: number, M: Float64Array, cols: numb
   const out = new Float64Array(H * cols);
   for (let a = 0; a < n; a++) {
     for (let r = 0; r < H; r++) {
-      const qar = Q.data[a * H + r]!;
+      const qar = Q.data[a * H + r];
       if (qar === 0) continue;
-      for (let c = 0; c < cols; c++) out[r * cols + c]! += qar * M[a * cols + c]!;
+      for (let c = 0; c < cols; c++) out[r * cols + c] += qar * M[a * cols + c];
     }
   }
   return out;
@@ -159,17 +159,17 @@ export function siiWeightsFromFactors(A: DenseMatrix, B0: DenseMatrix, Q: readon
     if (m > 0) throw new RangeError(`inputs: layers = 1 does not support inputs, got inputs = ${m}`);
     return [{ rows: n, cols: n, data: A.data.map((v) => -v) }];
   }
-  const H = Q[0]!.rows;
+  const H = Q[0].rows;
   const C0 = new Float64Array((n + m) * n); // C_0 restricted to its n nonzero columns: [A; B0]
   C0.set(A.data);
   C0.set(B0.data, n * n);
-  const W1 = mulTop(C0, n + m, n, Q[0]!.data, H).map((v) => -v);
+  const W1 = mulTop(C0, n + m, n, Q[0].data, H).map((v) => -v);
   const weights: DenseMatrix[] = [{ rows: n + m, cols: H, data: W1 }];
   for (let k = 1; k < L - 1; k++) {
-    const AQ = mulTop(A.data, n, n, Q[k]!.data, H); // C·Q_k restricted to its n nonzero rows
-    weights.push({ rows: H, cols: H, data: mulTopTransposed(Q[k - 1]!, n, AQ, H) });
+    const AQ = mulTop(A.data, n, n, Q[k].data, H); // C·Q_k restricted to its n nonzero rows
+    weights.push({ rows: H, cols: H, data: mulTopTransposed(Q[k - 1], n, AQ, H) });
   }
-  weights.push({ rows: H, cols: n, data: mulTopTransposed(Q[L - 2]!, n, A.data, n) });
+  weights.push({ rows: H, cols: n, data: mulTopTransposed(Q[L - 2], n, A.data, n) });
   return weights;
 }
 
@@ -197,28 +197,28 @@ export function compensateSlopes(
     const s = activationSupSlope(activation);
     if (s === 1) return;
     for (let k = 1; k < L; k++) {
-      const d = weights[k]!.data;
-      for (let i = 0; i < d.length; i++) d[i] = d[i]! / s;
+      const d = weights[k].data;
+      for (let i = 0; i < d.length; i++) d[i] = d[i] / s;
     }
     return;
   }
-  let a = Float64Array.from(biases[0]!);
+  let a = Float64Array.from(biases[0]);
   for (let k = 1; k < L; k++) {
-    const W = weights[k]!;
-    const next = Float64Array.from(biases[k]!);
+    const W = weights[k];
+    const next = Float64Array.from(biases[k]);
     for (let i = 0; i < W.rows; i++) {
-      const d = activationDerivative64(activation, a[i]!);
+      const d = activationDerivative64(activation, a[i]);
       if (!(Math.abs(d) > 1e-12) || !Number.isFinite(d)) {
         throw new RangeError(
           `compensation 'exact' is ill-posed for activation '${activation}': neuron ${i} of hidden layer ${k} has slope ${d} at the origin (pre-activation ${a[i]}); ` +
             `use compensation: 'none' or 'max', or another activation`,
         );
       }
-      const hi = activation64(activation, a[i]!);
+      const hi = activation64(activation, a[i]);
       for (let j = 0; j < W.cols; j++) {
-        const wij = W.data[i * W.cols + j]! / d;
+        const wij = W.data[i * W.cols + j] / d;
         W.data[i * W.cols + j] = wij;
-        next[j]! += hi * wij;
+        next[j] += hi * wij;
       }
     }
     a = next;
@@ -292,14 +292,14 @@ export function siiInit(opts: SiiOptions): SiiResult {
   const Q: DenseMatrix[] = [];
   for (let k = 1; k < L; k++) Q.push(haarOrthogonal(opts.hidden, rng));
   let beta = 0;
-  for (let j = 0; j < n; j++) beta += Math.abs(A.data[j * n + j]!);
+  for (let j = 0; j < n; j++) beta += Math.abs(A.data[j * n + j]);
   beta /= n;
   const B0: DenseMatrix = { rows: m, cols: n, data: new Float64Array(m * n) };
   if (beta > 0) for (let i = 0; i < B0.data.length; i++) B0.data[i] = rng.uniform(-beta, beta);
   const weights = siiWeightsFromFactors(A, B0, Q);
   const biases: Float64Array[] = [];
   for (let k = 1; k < sizes.length; k++) {
-    const b = new Float64Array(sizes[k]!);
+    const b = new Float64Array(sizes[k]);
     if (biasScale > 0) for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-biasScale, biasScale);
     biases.push(b);
   }

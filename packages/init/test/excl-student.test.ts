@@ -25,7 +25,7 @@ const SEEDS = ['excl/0', 'excl/1', 'excl/2', 'excl/3', 'excl/4', 17, 42, 1234];
  */
 function jacobianAtOrigin(w: MlpWeights): number[][] {
   const [W1, W2] = w.weights as [MlpWeights['weights'][0], MlpWeights['weights'][0]];
-  const b1 = w.biases[0]!;
+  const b1 = w.biases[0];
   const J = [
     [0, 0],
     [0, 0],
@@ -34,10 +34,10 @@ function jacobianAtOrigin(w: MlpWeights): number[][] {
     for (let j = 0; j < n; j++) {
       let s = 0;
       for (let k = 0; k < H; k++) {
-        const a = b1[k]!;
-        s += W1.data[j * W1.cols + k]! * (a > 0 ? 1 : Math.exp(a)) * W2.data[k * W2.cols + i]!;
+        const a = b1[k];
+        s += W1.data[j * W1.cols + k] * (a > 0 ? 1 : Math.exp(a)) * W2.data[k * W2.cols + i];
       }
-      J[i]![j] = s;
+      J[i][j] = s;
     }
   }
   return J;
@@ -45,8 +45,8 @@ function jacobianAtOrigin(w: MlpWeights): number[][] {
 
 /** Eigenvalues of a real 2×2 matrix by the quadratic formula (complex pair first with +im). */
 function eig2(J: number[][]): { re: number; im: number }[] {
-  const tr = J[0]![0]! + J[1]![1]!;
-  const det = J[0]![0]! * J[1]![1]! - J[0]![1]! * J[1]![0]!;
+  const tr = J[0][0] + J[1][1];
+  const det = J[0][0] * J[1][1] - J[0][1] * J[1][0];
   const disc = (tr * tr) / 4 - det;
   if (disc >= 0)
     return [
@@ -92,7 +92,7 @@ describe('excl student at init (H 32, L = 2, ELU, midpoint, complex pair)', () =
   it('the reference block is the principal square root of −p: [[μ, ω], [−ω, μ]], μ > 0', () => {
     for (const seed of SEEDS) {
       const r = siiInit({ ...student, rng: new Rng(seed) });
-      const p = r.poles[0]!;
+      const p = r.poles[0];
       // −p in polar form, square root halves the angle (principal branch, |angle| < π/2 since Re(−p) > 0)
       const rho = Math.hypot(-p.re, -p.im);
       const theta = Math.atan2(-p.im, -p.re);
@@ -112,7 +112,7 @@ describe('excl student at init (H 32, L = 2, ELU, midpoint, complex pair)', () =
       for (const opts of [{ compensation: 'exact' as const }, { biasScale: 0 }]) {
         const r = siiInit({ ...student, ...opts, rng: new Rng(seed) });
         const ev = eig2(jacobianAtOrigin(r));
-        expect(ev[0]!.im, `seed ${seed}`).not.toBe(0); // still a complex pair
+        expect(ev[0].im, `seed ${seed}`).not.toBe(0); // still a complex pair
         expect(relErr(ev, r.poles), `seed ${seed} ${JSON.stringify(opts)}`).toBeLessThan(1e-8);
       }
     }
@@ -125,7 +125,7 @@ describe('excl student at init (H 32, L = 2, ELU, midpoint, complex pair)', () =
       // the default (what the student gets) is this case
       const d = siiInit({ ...student, rng: new Rng(seed) });
       d.weights.forEach((w, k) => {
-        expect(Array.from(w.data)).toEqual(Array.from(r.weights[k]!.data));
+        expect(Array.from(w.data)).toEqual(Array.from(r.weights[k].data));
       });
       const err = relErr(eig2(jacobianAtOrigin(r)), r.poles);
       expect(err, `seed ${seed}`).toBeLessThan(3e-4);

@@ -6,7 +6,7 @@ export function absPoly(coeffs: ArrayLike<number>, re: number, im: number): numb
   let ar = 0;
   let ai = 0;
   for (let k = coeffs.length - 1; k >= 0; k--) {
-    const nr = ar * re - ai * im + coeffs[k]!;
+    const nr = ar * re - ai * im + coeffs[k];
     ai = ar * im + ai * re;
     ar = nr;
   }
@@ -16,7 +16,7 @@ export function absPoly(coeffs: ArrayLike<number>, re: number, im: number): numb
 /** Σ_{k≤p} z^k/k! coefficients. */
 export function taylor(p: number): number[] {
   const c = [1];
-  for (let k = 1; k <= p; k++) c.push(c[k - 1]! / k);
+  for (let k = 1; k <= p; k++) c.push(c[k - 1] / k);
   return c;
 }
 
@@ -29,7 +29,7 @@ export function maxMatchedRelError(actual: readonly Complex[], expected: readonl
   const pairs: { i: number; j: number; d: number }[] = [];
   for (let i = 0; i < actual.length; i++) {
     for (let j = 0; j < expected.length; j++) {
-      const d = Math.hypot(actual[i]!.re - expected[j]!.re, actual[i]!.im - expected[j]!.im);
+      const d = Math.hypot(actual[i].re - expected[j].re, actual[i].im - expected[j].im);
       pairs.push({ i, j, d });
     }
   }
@@ -41,7 +41,7 @@ export function maxMatchedRelError(actual: readonly Complex[], expected: readonl
     if (usedA.has(i) || usedE.has(j)) continue;
     usedA.add(i);
     usedE.add(j);
-    const e = expected[j]!;
+    const e = expected[j];
     worst = Math.max(worst, d / Math.hypot(e.re, e.im));
   }
   return worst;

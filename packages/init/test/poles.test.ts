@@ -32,9 +32,9 @@ describe('samplePoles', () => {
         const r = samplePolesDetailed({ n: 41, h, stability, complex: true, eps, rng: new Rng(1) });
         expect(r.poles).toHaveLength(41);
         for (let k = 0; k < r.poles.length; k++) {
-          const z = r.hLambda[k]!;
-          expect(z.re).toBeCloseTo(r.poles[k]!.re * h, 12);
-          expect(z.im).toBeCloseTo(r.poles[k]!.im * h, 12);
+          const z = r.hLambda[k];
+          expect(z.re).toBeCloseTo(r.poles[k].re * h, 12);
+          expect(z.im).toBeCloseTo(r.poles[k].im * h, 12);
           expect(absPoly(coeffs, z.re, z.im)).toBeLessThan(1 + eps);
           expect(z.re).toBeGreaterThanOrEqual(-3);
           expect(z.re).toBeLessThan(-0.1);
@@ -48,12 +48,12 @@ describe('samplePoles', () => {
     expect(r.samples).toHaveLength(7);
     for (let j = 0; j + 1 < 7; j += 2) {
       expect(r.hLambda[j]).toEqual(r.samples[j]);
-      expect(r.hLambda[j + 1]!.re).toBe(r.samples[j]!.re);
-      expect(r.hLambda[j + 1]!.im).toBe(-r.samples[j]!.im);
-      expect(r.samples[j]!.im).not.toBe(0);
+      expect(r.hLambda[j + 1].re).toBe(r.samples[j].re);
+      expect(r.hLambda[j + 1].im).toBe(-r.samples[j].im);
+      expect(r.samples[j].im).not.toBe(0);
     }
-    expect(r.hLambda[6]!.im).toBe(0);
-    expect(r.samples[6]!.im).toBe(0);
+    expect(r.hLambda[6].im).toBe(0);
+    expect(r.samples[6].im).toBe(0);
   });
 
   it('real mode with Euler and h = 0.1 gives poles in (−19.9, −1]', () => {
@@ -110,7 +110,7 @@ describe('samplePoles', () => {
     }
     // Spec §3: about 17 %, 33 %, 50 %, 67 %.
     [0.17, 0.33, 0.5, 0.67].forEach((s, k) => {
-      expect(Math.abs(shares[k]! - s)).toBeLessThan(0.02);
+      expect(Math.abs(shares[k] - s)).toBeLessThan(0.02);
     });
   });
 
@@ -123,7 +123,7 @@ describe('samplePoles', () => {
     [...taylor(5), 1 / 600].forEach((c, k) => {
       expect(d[k]).toBeCloseTo(c, 12);
     });
-    for (let k = 7; k < d.length; k++) expect(Math.abs(d[k]!)).toBeLessThan(1e-12);
+    for (let k = 7; k < d.length; k++) expect(Math.abs(d[k])).toBeLessThan(1e-12);
     expect([...['euler', 'midpoint', 'adaptive_heun', 'rk3', 'rk4', 'dopri5'].map(taylorOrderForSolver)]).toEqual([1, 2, 2, 3, 4, 4]);
   });
 

@@ -41,7 +41,7 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
     const spec: MlpSpec = { states: 4, inputs: 0, hidden: 0, layers: 1, activation: 'elu' };
     const w = siiInit({ ...spec, solver: 'rk4', h: 0.2, complex: true, seed: 1 });
     expect(w.weights).toHaveLength(1);
-    expect(Array.from(w.weights[0]!.data)).toEqual(Array.from(w.reference.data).map((v) => -v));
+    expect(Array.from(w.weights[0].data)).toEqual(Array.from(w.reference.data).map((v) => -v));
     expect(maxMatchedRelError(originPoles(spec, w), w.poles)).toBeLessThan(1e-12);
   });
 
@@ -62,7 +62,7 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
       const silu: MlpSpec = { states: 4, inputs: 1, hidden: 12, layers, activation: 'silu' };
       const w = siiInit({ ...silu, solver: 'midpoint', h: 0.1, complex: true, seed: layers, biasScale: 0 });
       expect(w.compensation).toBe('none');
-      expect(maxMatchedRelError(originPoles(silu, w), scalePoles(w.poles, [0.5, 0.25, 0.125][layers - 2]!))).toBeLessThan(1e-8);
+      expect(maxMatchedRelError(originPoles(silu, w), scalePoles(w.poles, [0.5, 0.25, 0.125][layers - 2]))).toBeLessThan(1e-8);
       // with the default ±1e-4 biases, σ'(a) differs from σ'(0) by O(1e-4) per layer
       const biased = siiInit({ ...silu, solver: 'midpoint', h: 0.1, complex: true, seed: layers });
       const err = maxMatchedRelError(originPoles(silu, biased), scalePoles(biased.poles, 0.5 ** (layers - 1)));
@@ -95,14 +95,14 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
       .map((p) => p.re)
       .sort((a, b) => a - b);
     const want = w.poles.map((p) => 0.206671944 * p.re).sort((a, b) => a - b);
-    for (const [i, g] of got.entries()) expect(g).toBeCloseTo(want[i]!, 8);
+    for (const [i, g] of got.entries()) expect(g).toBeCloseTo(want[i], 8);
     for (const activation of ['elu', 'tanh'] as ActivationName[]) {
       const spec: MlpSpec = { states: 4, inputs: 2, hidden: 12, layers: 3, activation };
       const none = siiInit({ ...spec, solver: 'midpoint', h: 0.1, complex: true, seed: 'same' });
       const max = siiInit({ ...spec, solver: 'midpoint', h: 0.1, complex: true, seed: 'same', compensation: 'max' });
       for (let k = 0; k < 3; k++) {
-        expect(bitsEqual(none.weights[k]!.data, max.weights[k]!.data)).toBe(true);
-        expect(bitsEqual(none.biases[k]!, max.biases[k]!)).toBe(true);
+        expect(bitsEqual(none.weights[k].data, max.weights[k].data)).toBe(true);
+        expect(bitsEqual(none.biases[k], max.biases[k])).toBe(true);
       }
     }
   });
@@ -137,17 +137,17 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
   it('product of the weights is −Aᴸ on the states and −B0·Aᴸ⁻¹ on the inputs (compensation none)', () => {
     const spec: MlpSpec = { states: 3, inputs: 2, hidden: 7, layers: 3, activation: 'elu' };
     const w = siiInit({ ...spec, solver: 'heun', h: 0.1, complex: true, seed: 'prod', compensation: 'none' });
-    const mul = (a: number[][], b: number[][]) => a.map((r) => b[0]!.map((_, j) => r.reduce((s, v, k) => s + v * b[k]![j]!, 0)));
+    const mul = (a: number[][], b: number[][]) => a.map((r) => b[0].map((_, j) => r.reduce((s, v, k) => s + v * b[k][j], 0)));
     const rows = (M: { rows: number; cols: number; data: Float64Array }) =>
       Array.from({ length: M.rows }, (_, i) => Array.from(M.data.subarray(i * M.cols, (i + 1) * M.cols)));
-    let P = rows(w.weights[0]!);
-    for (let k = 1; k < 3; k++) P = mul(P, rows(w.weights[k]!));
+    let P = rows(w.weights[0]);
+    for (let k = 1; k < 3; k++) P = mul(P, rows(w.weights[k]));
     const A = rows(w.reference);
     const A2 = mul(A, A);
     const expected = [...mul(A2, A), ...mul(rows(w.inputBlock), A2)].map((r) => r.map((v) => -v));
-    for (let i = 0; i < P.length; i++) for (let j = 0; j < 3; j++) expect(P[i]![j]).toBeCloseTo(expected[i]![j]!, 12);
+    for (let i = 0; i < P.length; i++) for (let j = 0; j < 3; j++) expect(P[i][j]).toBeCloseTo(expected[i][j], 12);
     // β = mean |diag A| bounds the input block
-    const beta = A.reduce((s, r, i) => s + Math.abs(r[i]!), 0) / 3;
+    const beta = A.reduce((s, r, i) => s + Math.abs(r[i]), 0) / 3;
     for (const v of w.inputBlock.data) expect(Math.abs(v)).toBeLessThan(beta);
     for (const b of w.biases) for (const v of b) expect(Math.abs(v)).toBeLessThan(1e-4);
   });
@@ -189,16 +189,16 @@ describe('siiInit: eig(∂f/∂x at the origin) equals the sampled poles', () =>
     const b = siiInit({ ...opts, seed: 123 });
     const c = siiInit({ ...opts, seed: 124 });
     for (let k = 0; k < 3; k++) {
-      expect(bitsEqual(a.weights[k]!.data, b.weights[k]!.data)).toBe(true);
-      expect(bitsEqual(a.biases[k]!, b.biases[k]!)).toBe(true);
-      expect(bitsEqual(a.weights[k]!.data, c.weights[k]!.data)).toBe(false);
+      expect(bitsEqual(a.weights[k].data, b.weights[k].data)).toBe(true);
+      expect(bitsEqual(a.biases[k], b.biases[k])).toBe(true);
+      expect(bitsEqual(a.weights[k].data, c.weights[k].data)).toBe(false);
     }
     const rng = new Rng(7);
     const first = siiInit({ ...opts, rng });
     const second = siiInit({ ...opts, rng });
-    expect(bitsEqual(first.weights[0]!.data, second.weights[0]!.data)).toBe(false);
+    expect(bitsEqual(first.weights[0].data, second.weights[0].data)).toBe(false);
     const again = siiInit({ ...opts, rng: new Rng(7) });
-    expect(bitsEqual(first.weights[1]!.data, again.weights[1]!.data)).toBe(true);
+    expect(bitsEqual(first.weights[1].data, again.weights[1].data)).toBe(true);
   });
 
   it('clear errors: H < n, L = 1 with inputs, bad h, relu exact compensation, unknown preset or compensation', () => {
@@ -237,8 +237,8 @@ describe('verify', () => {
     expect(r.poles).toHaveLength(6);
     expect(maxMatchedRelError(r.poles, w.poles)).toBeLessThan(1e-6);
     r.poles.forEach((p, i) => {
-      expect(r.hLambda[i]!.re).toBeCloseTo(0.1 * p.re, 12);
-      expect(r.absR[i]).toBeCloseTo(absPoly(taylor(2), r.hLambda[i]!.re, r.hLambda[i]!.im), 12);
+      expect(r.hLambda[i].re).toBeCloseTo(0.1 * p.re, 12);
+      expect(r.absR[i]).toBeCloseTo(absPoly(taylor(2), r.hLambda[i].re, r.hLambda[i].im), 12);
       expect(r.absR[i]).toBeLessThan(0.99);
     });
     expect(r.inside.every(Boolean)).toBe(true);
@@ -255,9 +255,9 @@ describe('verify', () => {
     const w = siiInit({ ...spec, solver: 'euler', h: 0.1, poles, compensation: 'exact', seed: 0 });
     const euler = verify(spec, w, { solver: 'euler', h: 0.1 });
     const outside = euler.hLambda.map((z, i) => ({ z, inside: euler.inside[i] })).sort((a, b) => a.z.re - b.z.re);
-    expect(outside[0]!.z.re).toBeCloseTo(-2.5, 10);
-    expect(outside[0]!.inside).toBe(false);
-    expect(outside[1]!.inside).toBe(true);
+    expect(outside[0].z.re).toBeCloseTo(-2.5, 10);
+    expect(outside[0].inside).toBe(false);
+    expect(outside[1].inside).toBe(true);
     expect(euler.absR.map((a) => Math.round(a * 1e9) / 1e9).sort()).toEqual([0.5, 1.5]);
     expect(verify(spec, w, { solver: 'rk4', h: 0.1 }).allInside).toBe(true);
     expect(() => verify(spec, w, { solver: 'euler', h: 0 })).toThrow(/h must be/);

@@ -12,7 +12,7 @@ function tfjsOriginPoles(spec: MlpSpec, w: MlpWeights): Complex[] {
     const x = [new Array(spec.states).fill(0)];
     const u = spec.inputs > 0 ? [new Array(spec.inputs).fill(0)] : undefined;
     const [J] = jacobian(field, x, u);
-    return eigenvalues({ rows: spec.states, cols: spec.states, data: J! });
+    return eigenvalues({ rows: spec.states, cols: spec.states, data: J });
   } finally {
     field.dispose();
   }

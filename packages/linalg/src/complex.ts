@@ -130,13 +130,13 @@ export function cpolyval(coeffsAscending: ArrayLike<number> | readonly Complex[]
   let im = 0;
   if (isComplexArray(c)) {
     for (let k = c.length - 1; k >= 0; k--) {
-      const t = re * z.re - im * z.im + c[k]!.re;
-      im = re * z.im + im * z.re + c[k]!.im;
+      const t = re * z.re - im * z.im + c[k].re;
+      im = re * z.im + im * z.re + c[k].im;
       re = t;
     }
   } else {
     for (let k = c.length - 1; k >= 0; k--) {
-      const t = re * z.re - im * z.im + (c[k] as number);
+      const t = re * z.re - im * z.im + c[k];
       im = re * z.im + im * z.re;
       re = t;
     }

@@ -39,14 +39,14 @@ export function identity(n: number): DenseMatrix {
 export function fromRows(rows: number[][]): DenseMatrix {
   if (!Array.isArray(rows)) throw new TypeError(`fromRows: rows must be an array of arrays, got ${typeof rows}`);
   const m = rows.length;
-  const n = m === 0 ? 0 : rows[0]!.length;
+  const n = m === 0 ? 0 : rows[0].length;
   const a = denseMatrix(m, n);
   for (let i = 0; i < m; i++) {
     const r = rows[i];
     if (!Array.isArray(r) || r.length !== n) {
       throw new RangeError(`fromRows: row ${i} must have length ${n}, got ${Array.isArray(r) ? r.length : typeof r}`);
     }
-    for (let j = 0; j < n; j++) a.data[i * n + j] = r[j]!;
+    for (let j = 0; j < n; j++) a.data[i * n + j] = r[j];
   }
   return a;
 }
@@ -65,7 +65,7 @@ function checkIndex(a: DenseMatrix, i: number, j: number, fn: string): void {
 /** Entry (i, j), bounds-checked. */
 export function get(a: DenseMatrix, i: number, j: number): number {
   checkIndex(a, i, j, 'get');
-  return a.data[i * a.cols + j]!;
+  return a.data[i * a.cols + j];
 }
 
 /** Set entry (i, j) in place, bounds-checked. */
@@ -77,7 +77,7 @@ export function set(a: DenseMatrix, i: number, j: number, value: number): void {
 export function transpose(a: DenseMatrix): DenseMatrix {
   const t = denseMatrix(a.cols, a.rows);
   for (let i = 0; i < a.rows; i++) {
-    for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j]!;
+    for (let j = 0; j < a.cols; j++) t.data[j * a.rows + i] = a.data[i * a.cols + j];
   }
   return t;
 }
@@ -92,10 +92,10 @@ export function matmul(a: DenseMatrix, b: DenseMatrix): DenseMatrix {
   for (let i = 0; i < a.rows; i++) {
     const ci = i * n;
     for (let k = 0; k < a.cols; k++) {
-      const aik = a.data[i * a.cols + k]!;
+      const aik = a.data[i * a.cols + k];
       if (aik === 0) continue;
       const bk = k * n;
-      for (let j = 0; j < n; j++) c.data[ci + j] += aik * b.data[bk + j]!;
+      for (let j = 0; j < n; j++) c.data[ci + j] += aik * b.data[bk + j];
     }
   }
   return c;
@@ -107,7 +107,7 @@ export function matvec(a: DenseMatrix, x: ArrayLike<number>): Float64Array {
   const y = new Float64Array(a.rows);
   for (let i = 0; i < a.rows; i++) {
     let s = 0;
-    for (let j = 0; j < a.cols; j++) s += a.data[i * a.cols + j]! * x[j]!;
+    for (let j = 0; j < a.cols; j++) s += a.data[i * a.cols + j] * x[j];
     y[i] = s;
   }
   return y;
@@ -126,7 +126,7 @@ export function frobeniusNorm(a: DenseMatrix): number {
 export function toMlMatrix(a: DenseMatrix): Matrix {
   const m = new Matrix(a.rows, a.cols);
   for (let i = 0; i < a.rows; i++) {
-    for (let j = 0; j < a.cols; j++) m.set(i, j, a.data[i * a.cols + j]!);
+    for (let j = 0; j < a.cols; j++) m.set(i, j, a.data[i * a.cols + j]);
   }
   return m;
 }
@@ -158,7 +158,7 @@ export function asDense(a: DenseMatrix | number[][], arg: string, fn: string): D
 /** Throw when any entry is NaN or ±Infinity, naming its position. */
 export function checkFinite(a: DenseMatrix, arg: string, fn: string): void {
   for (let k = 0; k < a.data.length; k++) {
-    const v = a.data[k]!;
+    const v = a.data[k];
     if (!Number.isFinite(v)) {
       throw new RangeError(`${fn}: ${arg}[${Math.floor(k / a.cols)}][${k % a.cols}] must be finite, got ${v}`);
     }

@@ -34,8 +34,8 @@ function balance(a: DenseMatrix): { b: DenseMatrix; d: Float64Array } {
       let r = 0;
       for (let j = 0; j < n; j++) {
         if (j === i) continue;
-        c += Math.abs(x[j * n + i]!);
-        r += Math.abs(x[i * n + j]!);
+        c += Math.abs(x[j * n + i]);
+        r += Math.abs(x[i * n + j]);
       }
       if (c === 0 || r === 0) continue;
       const s = c + r;
@@ -74,11 +74,11 @@ function normalize(v: Complex[]): Complex[] {
   let big = 0;
   let norm2 = 0;
   for (let k = 0; k < v.length; k++) {
-    const m = v[k]!.re ** 2 + v[k]!.im ** 2;
+    const m = v[k].re ** 2 + v[k].im ** 2;
     norm2 += m;
-    if (m > v[big]!.re ** 2 + v[big]!.im ** 2) big = k;
+    if (m > v[big].re ** 2 + v[big].im ** 2) big = k;
   }
-  const p = v[big]!;
+  const p = v[big];
   const pm = Math.hypot(p.re, p.im);
   if (pm === 0) return v;
   // multiply by conj(p)/|p| / ‖v‖
@@ -91,7 +91,7 @@ function normalize(v: Complex[]): Complex[] {
 function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigResult {
   const n = A.rows;
   if (n === 1) {
-    const values = [{ re: A.data[0]!, im: 0 }];
+    const values = [{ re: A.data[0], im: 0 }];
     return wantVectors ? { values, vectors: [[{ re: 1, im: 0 }]] } : { values };
   }
   // Scale by a power of two so that the largest entry lies in [1, 2): exact in binary, and it keeps the
@@ -115,9 +115,9 @@ function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigR
   const units: Unit[] = [];
   for (let j = 0; j < n; j++) {
     if (im[j] === 0) {
-      units.push({ re: re[j]!, im: 0, col: j });
-    } else if (j + 1 < n && im[j + 1] === -im[j]! && re[j + 1] === re[j]) {
-      units.push({ re: re[j]!, im: Math.abs(im[j]!), col: im[j]! > 0 ? j : -1 - j });
+      units.push({ re: re[j], im: 0, col: j });
+    } else if (j + 1 < n && im[j + 1] === -im[j] && re[j + 1] === re[j]) {
+      units.push({ re: re[j], im: Math.abs(im[j]), col: im[j] > 0 ? j : -1 - j });
       j++;
     } else {
       throw new Error(`eigenvalues: internal error, unpaired complex eigenvalue ${re[j]} + ${im[j]}i`);
@@ -137,7 +137,7 @@ function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigR
   for (const u of units) {
     if (u.im === 0) {
       const v: Complex[] = [];
-      for (let i = 0; i < n; i++) v.push({ re: d[i]! * V.get(i, u.col), im: 0 });
+      for (let i = 0; i < n; i++) v.push({ re: d[i] * V.get(i, u.col), im: 0 });
       vectors.push(normalize(v));
       continue;
     }
@@ -145,7 +145,7 @@ function eigCore(A: DenseMatrix, wantVectors: boolean, doBalance: boolean): EigR
     const j = u.col >= 0 ? u.col : -1 - u.col;
     const sgn = u.col >= 0 ? 1 : -1;
     const v: Complex[] = [];
-    for (let i = 0; i < n; i++) v.push({ re: d[i]! * V.get(i, j), im: sgn * d[i]! * V.get(i, j + 1) });
+    for (let i = 0; i < n; i++) v.push({ re: d[i] * V.get(i, j), im: sgn * d[i] * V.get(i, j + 1) });
     const w = normalize(v);
     vectors.push(
       w,
@@ -209,7 +209,7 @@ export function eigenvaluesBatch(data: Float64Array, n: number): Complex[][] {
   for (let k = 0; k * size < data.length; k++) {
     const A: DenseMatrix = { rows: n, cols: n, data: data.subarray(k * size, (k + 1) * size) };
     for (let i = 0; i < size; i++) {
-      if (!Number.isFinite(A.data[i]!)) {
+      if (!Number.isFinite(A.data[i])) {
         throw new RangeError(`eigenvaluesBatch: matrix ${k} entry [${Math.floor(i / n)}][${i % n}] must be finite, got ${A.data[i]}`);
       }
     }

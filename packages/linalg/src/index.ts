@@ -1,5 +1,6 @@
 // @sii/linalg — float64 linear algebra for sii (complex numbers, seeded RNG, dense matrices, QR,
-// Haar-orthogonal matrices, nonsymmetric eigenvalues, polynomial roots). See README.md.
+// Haar-orthogonal matrices, nonsymmetric eigenvalues, polynomial roots) and `showValue`, the one way
+// every sii error message shows an offending value. See README.md.
 export {
   type Complex,
   cabs,
@@ -39,4 +40,5 @@ export { type EigOptions, type EigResult, eig, eigenvalues, eigenvaluesBatch } f
 export { polyRoots } from './poly.js';
 export { haarOrthogonal, type QrOptions, type QrResult, qr } from './qr.js';
 export { brandClass, hasBrand } from './brand.js';
+export { showValue } from './show.js';
 export { fnv1a32, isRng, Rng, RNG_BRAND, type RngSeed, splitmix32 } from './rng.js';

@@ -15,8 +15,8 @@ function hornerWithDerivative(cr: Float64Array, ci: Float64Array, zr: number, zi
     const ndr = dr * zr - di * zi + pr;
     di = dr * zi + di * zr + pi;
     dr = ndr;
-    const npr = pr * zr - pi * zi + cr[k]!;
-    pi = pr * zi + pi * zr + ci[k]!;
+    const npr = pr * zr - pi * zi + cr[k];
+    pi = pr * zi + pi * zr + ci[k];
     pr = npr;
   }
   return { pr, pi, dr, di };
@@ -25,7 +25,7 @@ function hornerWithDerivative(cr: Float64Array, ci: Float64Array, zr: number, zi
 /** Σ |c_k| r^k: scale of the rounding error of Horner's rule at |z| = r. */
 function absPoly(ca: Float64Array, r: number): number {
   let s = 0;
-  for (let k = ca.length - 1; k >= 0; k--) s = s * r + ca[k]!;
+  for (let k = ca.length - 1; k >= 0; k--) s = s * r + ca[k];
   return s;
 }
 
@@ -38,12 +38,12 @@ function initialPoints(ca: Float64Array): Complex[] {
   const hull: number[] = [];
   for (let k = 0; k <= deg; k++) {
     if (ca[k] === 0) continue;
-    const y = Math.log(ca[k]!);
+    const y = Math.log(ca[k]);
     while (hull.length >= 2) {
-      const a = hull[hull.length - 2]!;
-      const b = hull[hull.length - 1]!;
-      const ya = Math.log(ca[a]!);
-      const yb = Math.log(ca[b]!);
+      const a = hull[hull.length - 2];
+      const b = hull[hull.length - 1];
+      const ya = Math.log(ca[a]);
+      const yb = Math.log(ca[b]);
       // b is not above the segment a–k: drop it.
       if ((yb - ya) * (k - a) <= (y - ya) * (b - a)) hull.pop();
       else break;
@@ -53,10 +53,10 @@ function initialPoints(ca: Float64Array): Complex[] {
   const pts: Complex[] = [];
   const sigma = 0.7;
   for (let e = 0; e + 1 < hull.length; e++) {
-    const i = hull[e]!;
-    const j = hull[e + 1]!;
+    const i = hull[e];
+    const j = hull[e + 1];
     const m = j - i;
-    const u = (ca[i]! / ca[j]!) ** (1 / m);
+    const u = (ca[i] / ca[j]) ** (1 / m);
     for (let q = 0; q < m; q++) {
       const t = (2 * Math.PI * q) / m + (2 * Math.PI * i) / deg + sigma;
       pts.push({ re: u * Math.cos(t), im: u * Math.sin(t) });
@@ -68,7 +68,7 @@ function initialPoints(ca: Float64Array): Complex[] {
 /** Aberth–Ehrlich simultaneous iteration; stops per root when the backward error is at rounding level. */
 function aberth(cr: Float64Array, ci: Float64Array): Complex[] {
   const deg = cr.length - 1;
-  const ca = Float64Array.from(cr, (x, k) => Math.hypot(x, ci[k]!));
+  const ca = Float64Array.from(cr, (x, k) => Math.hypot(x, ci[k]));
   const z = initialPoints(ca);
   const zr = Float64Array.from(z, (w) => w.re);
   const zi = Float64Array.from(z, (w) => w.im);
@@ -78,8 +78,8 @@ function aberth(cr: Float64Array, ci: Float64Array): Complex[] {
     let active = 0;
     for (let j = 0; j < deg; j++) {
       if (done[j]) continue;
-      const { pr, pi, dr, di } = hornerWithDerivative(cr, ci, zr[j]!, zi[j]!);
-      if (Math.hypot(pr, pi) <= tol * absPoly(ca, Math.hypot(zr[j]!, zi[j]!))) {
+      const { pr, pi, dr, di } = hornerWithDerivative(cr, ci, zr[j], zi[j]);
+      if (Math.hypot(pr, pi) <= tol * absPoly(ca, Math.hypot(zr[j], zi[j]))) {
         done[j] = 1;
         continue;
       }
@@ -89,8 +89,8 @@ function aberth(cr: Float64Array, ci: Float64Array): Complex[] {
       let si = 0;
       for (let k = 0; k < deg; k++) {
         if (k === j) continue;
-        const ar = zr[j]! - zr[k]!;
-        const ai = zi[j]! - zi[k]!;
+        const ar = zr[j] - zr[k];
+        const ai = zi[j] - zi[k];
         const m = ar * ar + ai * ai;
         sr += ar / m;
         si -= ai / m;
@@ -100,7 +100,7 @@ function aberth(cr: Float64Array, ci: Float64Array): Complex[] {
       const dm = denr * denr + deni * deni;
       if (dm === 0 || !Number.isFinite(dm)) {
         // Degenerate step: nudge the point and retry next sweep.
-        zr[j] += (1 + Math.abs(zr[j]!)) * 1e-8;
+        zr[j] += (1 + Math.abs(zr[j])) * 1e-8;
         continue;
       }
       zr[j] -= (pr * denr + pi * deni) / dm;
@@ -108,7 +108,7 @@ function aberth(cr: Float64Array, ci: Float64Array): Complex[] {
     }
     if (active === 0) break;
   }
-  return Array.from(zr, (re, k) => ({ re, im: zi[k]! }));
+  return Array.from(zr, (re, k) => ({ re, im: zi[k] }));
 }
 
 /**
@@ -116,10 +116,10 @@ function aberth(cr: Float64Array, ci: Float64Array): Complex[] {
  * and is below 10⁻³ × the distance to the nearest other root estimate (well-separated roots only).
  */
 function polish(cr: Float64Array, ci: Float64Array, roots: Complex[], j: number, steps: number): Complex {
-  let { re, im } = roots[j]!;
+  let { re, im } = roots[j];
   let near = Number.POSITIVE_INFINITY;
   for (let k = 0; k < roots.length; k++) {
-    if (k !== j) near = Math.min(near, Math.hypot(re - roots[k]!.re, im - roots[k]!.im));
+    if (k !== j) near = Math.min(near, Math.hypot(re - roots[k].re, im - roots[k].im));
   }
   let h = hornerWithDerivative(cr, ci, re, im);
   for (let s = 0; s < steps; s++) {
@@ -165,7 +165,7 @@ export function polyRoots(coeffsAscending: ArrayLike<number> | readonly Complex[
   const ci = new Float64Array(len);
   const complexInput = isComplexArray(c);
   for (let k = 0; k < len; k++) {
-    const v = c[k] as number | Complex;
+    const v = c[k];
     if (complexInput) {
       const w = v as Complex;
       if (w === null || typeof w !== 'object' || !Number.isFinite(w.re) || !Number.isFinite(w.im)) {
@@ -204,16 +204,16 @@ export function polyRoots(coeffsAscending: ArrayLike<number> | readonly Complex[
 }
 
 function realRoots(pr: Float64Array, pi: Float64Array, deg: number): Complex[] {
-  if (deg === 1) return [{ re: -pr[0]! / pr[1]!, im: 0 }];
+  if (deg === 1) return [{ re: -pr[0] / pr[1], im: 0 }];
   // Companion matrix of the monic polynomial z^d + Σ a_k z^k, a_k = c_k / c_d:
   // ones on the subdiagonal, −a_k in the last column (its characteristic polynomial is p / c_d).
   const C = denseMatrix(deg, deg);
   for (let i = 1; i < deg; i++) C.data[i * deg + i - 1] = 1;
-  for (let k = 0; k < deg; k++) C.data[k * deg + deg - 1] = -pr[k]! / pr[deg]!;
+  for (let k = 0; k < deg; k++) C.data[k * deg + deg - 1] = -pr[k] / pr[deg];
   const est = eigenvalues(C);
   const out: Complex[] = [];
   for (let j = 0; j < deg; j++) {
-    const e = est[j]!;
+    const e = est[j];
     if (e.im < 0) continue; // the conjugate partner is re-created from the polished upper one
     let z = polish(pr, pi, est, j, 3);
     if (e.im === 0) z = { re: z.re, im: 0 };

@@ -96,9 +96,9 @@ export function qr(a: DenseMatrix | number[][], opts: QrOptions = {}): QrResult 
   if (opts.positive) {
     const n = A.cols;
     for (let j = 0; j < n; j++) {
-      if (r.data[j * n + j]! >= 0) continue;
-      for (let i = 0; i < q.rows; i++) q.data[i * n + j] = -q.data[i * n + j]!;
-      for (let k = j; k < n; k++) r.data[j * n + k] = -r.data[j * n + k]!;
+      if (r.data[j * n + j] >= 0) continue;
+      for (let i = 0; i < q.rows; i++) q.data[i * n + j] = -q.data[i * n + j];
+      for (let k = j; k < n; k++) r.data[j * n + k] = -r.data[j * n + k];
     }
   }
   return { q, r };

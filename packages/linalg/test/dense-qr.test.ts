@@ -23,7 +23,7 @@ import {
 function maxAbsDiff(a: DenseMatrix, b: DenseMatrix): number {
   expect([a.rows, a.cols]).toEqual([b.rows, b.cols]);
   let m = 0;
-  for (let k = 0; k < a.data.length; k++) m = Math.max(m, Math.abs(a.data[k]! - b.data[k]!));
+  for (let k = 0; k < a.data.length; k++) m = Math.max(m, Math.abs(a.data[k] - b.data[k]));
   return m;
 }
 
@@ -106,22 +106,22 @@ describe('qr', () => {
     ]);
     const { q, r } = qr(a, { positive: true });
     // modified Gram–Schmidt in plain arithmetic, independent of the Householder code
-    const cols = [0, 1, 2].map((j) => [0, 1, 2, 3].map((i) => a.data[i * 3 + j]!));
+    const cols = [0, 1, 2].map((j) => [0, 1, 2, 3].map((i) => a.data[i * 3 + j]));
     const qs: number[][] = [];
     const rs = [0, 1, 2].map(() => [0, 0, 0]);
     cols.forEach((v, j) => {
       const w = [...v];
       qs.forEach((u, k) => {
-        const d = u.reduce((s, x, i) => s + x * w[i]!, 0);
-        rs[k]![j] = d;
-        for (let i = 0; i < 4; i++) w[i]! -= d * u[i]!;
+        const d = u.reduce((s, x, i) => s + x * w[i], 0);
+        rs[k][j] = d;
+        for (let i = 0; i < 4; i++) w[i] -= d * u[i];
       });
       const nrm = Math.hypot(...w);
-      rs[j]![j] = nrm;
+      rs[j][j] = nrm;
       qs.push(w.map((x) => x / nrm));
     });
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) expect(q.data[i * 3 + j]).toBeCloseTo(qs[j]![i]!, 13);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(r.data[i * 3 + j]).toBeCloseTo(rs[i]![j]!, 13);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) expect(q.data[i * 3 + j]).toBeCloseTo(qs[j][i], 13);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(r.data[i * 3 + j]).toBeCloseTo(rs[i][j], 13);
   });
 
   it('rejects wide, empty and non-finite input', () => {
@@ -153,12 +153,12 @@ describe('haarOrthogonal', () => {
     for (let s = 0; s < M; s++) {
       const q = haarOrthogonal(n, rng);
       let t = 0;
-      for (let i = 0; i < n; i++) t += q.data[i * n + i]!;
+      for (let i = 0; i < n; i++) t += q.data[i * n + i];
       tr += t;
       tr2 += t * t;
-      q11 += q.data[0]!;
-      q11sq += q.data[0]! ** 2;
-      entrySq += q.data[n * n - 1]! ** 2;
+      q11 += q.data[0];
+      q11sq += q.data[0] ** 2;
+      entrySq += q.data[n * n - 1] ** 2;
     }
     // Haar O(n), n ≥ 2: E tr Q = 0, E (tr Q)² = 1; Q_11 is a coordinate of a uniform unit vector:
     // E Q_11 = 0, E Q_11² = 1/n, Var Q_11² = 3/(n(n+2)) − 1/n².
@@ -177,7 +177,7 @@ describe('haarOrthogonal', () => {
     const M = 4000;
     let plus = 0;
     for (let s = 0; s < M; s++) {
-      const q = haarOrthogonal(1, rng).data[0]!;
+      const q = haarOrthogonal(1, rng).data[0];
       expect(Math.abs(q)).toBe(1);
       if (q > 0) plus++;
     }
@@ -197,15 +197,15 @@ function detByLu(a: DenseMatrix): number {
   let det = 1;
   for (let k = 0; k < n; k++) {
     let p = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(m[i * n + k]!) > Math.abs(m[p * n + k]!)) p = i;
+    for (let i = k + 1; i < n; i++) if (Math.abs(m[i * n + k]) > Math.abs(m[p * n + k])) p = i;
     if (p !== k) {
-      for (let j = 0; j < n; j++) [m[k * n + j], m[p * n + j]] = [m[p * n + j]!, m[k * n + j]!];
+      for (let j = 0; j < n; j++) [m[k * n + j], m[p * n + j]] = [m[p * n + j], m[k * n + j]];
       det = -det;
     }
-    det *= m[k * n + k]!;
+    det *= m[k * n + k];
     for (let i = k + 1; i < n; i++) {
-      const f = m[i * n + k]! / m[k * n + k]!;
-      for (let j = k; j < n; j++) m[i * n + j]! -= f * m[k * n + j]!;
+      const f = m[i * n + k] / m[k * n + k];
+      for (let j = k; j < n; j++) m[i * n + j] -= f * m[k * n + j];
     }
   }
   return det;

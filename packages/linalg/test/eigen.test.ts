@@ -15,6 +15,7 @@ import {
   transpose,
   zeros,
 } from '../src/index.js';
+import { matchSets } from './helpers.js';
 
 function gaussian(n: number, rng: Rng): DenseMatrix {
   return denseMatrix(n, n, rng.fillNormal(new Float64Array(n * n)));
@@ -25,14 +26,14 @@ function worstResidual(a: DenseMatrix, values: Complex[], vectors: Complex[][]):
   const n = a.rows;
   let worst = 0;
   values.forEach((l, k) => {
-    const v = vectors[k]!;
+    const v = vectors[k];
     let r2 = 0;
     for (let i = 0; i < n; i++) {
-      let re = -(l.re * v[i]!.re - l.im * v[i]!.im);
-      let im = -(l.re * v[i]!.im + l.im * v[i]!.re);
+      let re = -(l.re * v[i].re - l.im * v[i].im);
+      let im = -(l.re * v[i].im + l.im * v[i].re);
       for (let j = 0; j < n; j++) {
-        re += a.data[i * n + j]! * v[j]!.re;
-        im += a.data[i * n + j]! * v[j]!.im;
+        re += a.data[i * n + j] * v[j].re;
+        im += a.data[i * n + j] * v[j].im;
       }
       r2 += re * re + im * im;
     }
@@ -43,29 +44,15 @@ function worstResidual(a: DenseMatrix, values: Complex[], vectors: Complex[][]):
 
 /** Sorted by descending real part, non-real values in exactly conjugate adjacent pairs (+ω first). */
 function expectCanonicalOrder(values: Complex[]): void {
-  for (let k = 0; k + 1 < values.length; k++) expect(values[k]!.re).toBeGreaterThanOrEqual(values[k + 1]!.re);
+  for (let k = 0; k + 1 < values.length; k++) expect(values[k].re).toBeGreaterThanOrEqual(values[k + 1].re);
   for (let k = 0; k < values.length; k++) {
-    const z = values[k]!;
+    const z = values[k];
     if (z.im > 0) {
       expect(values[k + 1]).toEqual({ re: z.re, im: -z.im });
       k++;
     } else {
       expect(z.im).toBe(0);
     }
-  }
-}
-
-function matchSets(got: Complex[], want: Complex[], tol: number): void {
-  expect(got).toHaveLength(want.length);
-  const left = [...want];
-  for (const z of got) {
-    let best = 0;
-    for (let k = 1; k < left.length; k++) {
-      if (cabs({ re: z.re - left[k]!.re, im: z.im - left[k]!.im }) < cabs({ re: z.re - left[best]!.re, im: z.im - left[best]!.im }))
-        best = k;
-    }
-    expect(cabs({ re: z.re - left[best]!.re, im: z.im - left[best]!.im })).toBeLessThanOrEqual(tol);
-    left.splice(best, 1);
   }
 }
 
@@ -85,8 +72,8 @@ describe('eigenvalues of small matrices with known spectra', () => {
       [1, 2],
       [3, 4],
     ]);
-    expect(v[0]!.re).toBeCloseTo((5 + Math.sqrt(33)) / 2, 14);
-    expect(v[1]!.re).toBeCloseTo((5 - Math.sqrt(33)) / 2, 14);
+    expect(v[0].re).toBeCloseTo((5 + Math.sqrt(33)) / 2, 14);
+    expect(v[1].re).toBeCloseTo((5 - Math.sqrt(33)) / 2, 14);
     expect(v.map((z) => z.im)).toEqual([0, 0]);
     // Jordan block: double eigenvalue 1
     matchSets(
@@ -156,7 +143,7 @@ describe('eigenvalues of small matrices with known spectra', () => {
     ]);
     const d = [1, 1e6, 1e-5];
     const s = zeros(3, 3);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) s.data[i * 3 + j] = (d[i]! * a.data[i * 3 + j]!) / d[j]!;
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) s.data[i * 3 + j] = (d[i] * a.data[i * 3 + j]) / d[j];
     const ref = eigenvalues(a);
     // trace and sum of eigenvalues agree (Σλ = tr A = −0.75)
     expect(ref.reduce((acc, z) => acc + z.re, 0)).toBeCloseTo(-0.75, 13);
@@ -178,12 +165,12 @@ describe('eigenvalues of random nonsymmetric matrices', () => {
       expect(worstResidual(a, values, vectors)).toBeLessThanOrEqual(1e-10 * norm);
       for (const v of vectors) expect(Math.hypot(...v.map((z) => cabs(z)))).toBeCloseTo(1, 13);
       let tr = 0;
-      for (let i = 0; i < n; i++) tr += a.data[i * n + i]!;
+      for (let i = 0; i < n; i++) tr += a.data[i * n + i];
       expect(Math.abs(values.reduce((s, z) => s + z.re, 0) - tr)).toBeLessThan(1e-10 * n * norm);
       expect(eigenvalues(a)).toEqual(values);
       // conjugate eigenvalues get conjugate eigenvectors
       values.forEach((z, k) => {
-        if (z.im > 0) expect(vectors[k + 1]).toEqual(vectors[k]!.map((w) => ({ re: w.re, im: -w.im })));
+        if (z.im > 0) expect(vectors[k + 1]).toEqual(vectors[k].map((w) => ({ re: w.re, im: -w.im })));
       });
     });
   }
@@ -196,7 +183,7 @@ describe('eigenvalues of random nonsymmetric matrices', () => {
       [0, -2, 1],
     ]);
     expectCanonicalOrder(v);
-    expect(v[2]!.im).toBe(0);
+    expect(v[2].im).toBe(0);
     matchSets(
       v,
       [
@@ -231,8 +218,8 @@ describe('eigenvaluesBatch', () => {
     expect(out).toHaveLength(count);
     for (let k = 0; k < count; k++) {
       const [a, b, c, d] = data.subarray(4 * k, 4 * k + 4);
-      const m = (a! + d!) / 2;
-      const disc = ((a! - d!) / 2) ** 2 + b! * c!;
+      const m = (a + d) / 2;
+      const disc = ((a - d) / 2) ** 2 + b * c;
       const s = Math.sqrt(Math.abs(disc));
       const want =
         disc >= 0
@@ -244,8 +231,8 @@ describe('eigenvaluesBatch', () => {
               { re: m, im: s },
               { re: m, im: -s },
             ];
-      expectCanonicalOrder(out[k]!);
-      matchSets(out[k]!, want, 1e-12);
+      expectCanonicalOrder(out[k]);
+      matchSets(out[k], want, 1e-12);
     }
   });
 
@@ -300,8 +287,8 @@ describe('eigenvalues of badly scaled matrices', () => {
       expect(got).toHaveLength(8);
       for (let k = 0; k < 8; k++) {
         // Scaling by s multiplies every eigenvalue by s (same ordering for s > 0).
-        expect(got[k]!.re / scale).toBeCloseTo(ref[k]!.re, 9);
-        expect(got[k]!.im / scale).toBeCloseTo(ref[k]!.im, 9);
+        expect(got[k].re / scale).toBeCloseTo(ref[k].re, 9);
+        expect(got[k].im / scale).toBeCloseTo(ref[k].im, 9);
       }
     }
   });

@@ -1,22 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { runReadmeExample } from '@sii/vitest-preset/readme';
 import { describe, expect, it } from 'vitest';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('README example', () => {
   it('runs under plain node against the built dist/ and prints the documented, theory-fixed values', () => {
-    expect(existsSync(join(pkgDir, 'dist/index.js')), 'run `pnpm build` first').toBe(true);
-    const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
-    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(block).toBeDefined();
     // '@sii/linalg' self-resolves through package.json "exports" (import condition → dist/index.js).
-    // The README example is TypeScript (examples/readme.ts, type-checked by tooling/release); strip the types.
-    const js = ts.transpileModule(block!, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', js], { cwd: pkgDir, encoding: 'utf8' });
+    const { code: block, out } = runReadmeExample(pkgDir);
     const lines = out.trim().split('\n');
     const s = Math.SQRT1_2.toFixed(6);
     const expected = [

@@ -152,7 +152,7 @@ describe('Rng behaviour', () => {
     const r = new Rng(21);
     const counts = new Float64Array(10);
     const N = 100_000;
-    for (let i = 0; i < N; i++) counts[r.int(10)]! += 1;
+    for (let i = 0; i < N; i++) counts[r.int(10)] += 1;
     const chi2 = counts.reduce((s, c) => s + (c - N / 10) ** 2 / (N / 10), 0);
     // χ²(9): mean 9, sd √18; 9 + 5√18 ≈ 30.2
     expect(chi2).toBeLessThan(9 + 5 * Math.sqrt(18));
@@ -207,7 +207,7 @@ describe('Rng behaviour', () => {
     for (let i = 0; i < xs.length; i++) {
       for (let j = i + 1; j < xs.length; j++) {
         // correlation of independent uniforms: mean ≈ 0, sd 1/√N (scaled by 12 = 1/Var)
-        const c = (12 * xs[i]!.reduce((s, v, k) => s + v * xs[j]![k]!, 0)) / N;
+        const c = (12 * xs[i].reduce((s, v, k) => s + v * xs[j][k], 0)) / N;
         expect(Math.abs(c)).toBeLessThan(5 / Math.sqrt(N));
       }
     }

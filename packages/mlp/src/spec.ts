@@ -3,7 +3,7 @@
  * h_k = σ(a_k) for k < L, h_0 = [x, u] (row-vector convention, W_k of shape in × out).
  * Layer sizes (n + m) → H → … → H → n with L Linear layers ((n + m) → n when L = 1).
  */
-import type { DenseMatrix } from '@sii/linalg';
+import { type DenseMatrix, showValue as show } from '@sii/linalg';
 import { type ActivationName, assertActivationName } from './activations.js';
 
 export interface MlpSpec {
@@ -27,10 +27,6 @@ export interface MlpWeights {
 
 function prefix(where: string | undefined): string {
   return where ? `${where}: ` : '';
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
 function assertCount(value: unknown, name: string, min: number, where: string | undefined): number {
@@ -62,7 +58,7 @@ export function layerSizes(spec: MlpSpec, where?: string): number[] {
 /** Validated shapes [in, out] of the L weight matrices. */
 export function layerShapes(spec: MlpSpec, where?: string): Array<[number, number]> {
   const sizes = layerSizes(spec, where);
-  return sizes.slice(1).map((out, k): [number, number] => [sizes[k]!, out]);
+  return sizes.slice(1).map((out, k): [number, number] => [sizes[k], out]);
 }
 
 /** Number of trainable scalars Σ_k (in_k + 1)·out_k. */
@@ -99,7 +95,7 @@ export function assertWeightsMatch(spec: MlpSpec, w: MlpWeights, opts: WeightChe
   for (let k = 0; k < L; k++) {
     const W = w.weights[k];
     const b = w.biases[k];
-    if (!W || W.rows !== sizes[k] || W.cols !== sizes[k + 1] || W.data?.length !== sizes[k]! * sizes[k + 1]!) {
+    if (!W || W.rows !== sizes[k] || W.cols !== sizes[k + 1] || W.data?.length !== sizes[k] * sizes[k + 1]) {
       throw new RangeError(
         `${prefix(where)}weights.weights[${k}] must be ${sizes[k]}×${sizes[k + 1]} (in×out), got ${W?.rows}×${W?.cols} with ${W?.data?.length} entries`,
       );

@@ -17,11 +17,11 @@ function naiveForward(spec: MlpSpec, w: MlpWeights, x: number[], u: number[]): n
   let h = [...x, ...u];
   const L = w.weights.length;
   for (let k = 0; k < L; k++) {
-    const W = w.weights[k]!;
+    const W = w.weights[k];
     const out: number[] = [];
     for (let j = 0; j < W.cols; j++) {
-      let s = w.biases[k]![j]!;
-      for (let i = 0; i < W.rows; i++) s += h[i]! * W.data[i * W.cols + j]!;
+      let s = w.biases[k][j];
+      for (let i = 0; i < W.rows; i++) s += h[i] * W.data[i * W.cols + j];
       out.push(k < L - 1 ? activation64(spec.activation, s) : s);
     }
     h = out;
@@ -39,7 +39,7 @@ describe('mlpForward64 / mlpJacobian64', () => {
       const u = [0.5, -0.25];
       const got = mlpForward64(spec, w, Float64Array.from(x), Float64Array.from(u));
       const want = naiveForward(spec, w, x, u);
-      for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(want[i]!, 13);
+      for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(want[i], 13);
     }
   });
 
@@ -115,12 +115,12 @@ describe('mlpForward64 / mlpJacobian64', () => {
       for (let j = 0; j < 3; j++) {
         const xp = [...x];
         const xm = [...x];
-        xp[j]! += step;
-        xm[j]! -= step;
+        xp[j] += step;
+        xm[j] -= step;
         const fp = mlpForward64(spec, w, xp, u);
         const fm = mlpForward64(spec, w, xm, u);
         for (let i = 0; i < 3; i++) {
-          expect(J.data[i * 3 + j], `${activation} J[${i}][${j}]`).toBeCloseTo((fp[i]! - fm[i]!) / (2 * step), 7);
+          expect(J.data[i * 3 + j], `${activation} J[${i}][${j}]`).toBeCloseTo((fp[i] - fm[i]) / (2 * step), 7);
         }
       }
     }

@@ -1,19 +1,9 @@
 import { Rng } from '@sii/linalg';
+import { maxAbs, meanSquare } from '@sii/vitest-preset/numbers';
 import { describe, expect, it } from 'vitest';
 import { defaultWeights, linearInit, type MlpSpec } from '../src/index.js';
 
 const spec: MlpSpec = { states: 8, inputs: 4, hidden: 200, layers: 3, activation: 'elu' };
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
-function meanSquare(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
-  return s / a.length;
-}
 
 describe("PyTorch's default Linear init", () => {
   it('weights and biases U(±1/√fan_in): bound reached, mean square bound²/3', () => {
@@ -21,15 +11,15 @@ describe("PyTorch's default Linear init", () => {
     const fanIns = [12, 200, 200];
     const fanOuts = [200, 200, 8];
     w.weights.forEach((W, k) => {
-      const bound = 1 / Math.sqrt(fanIns[k]!);
+      const bound = 1 / Math.sqrt(fanIns[k]);
       expect([W.rows, W.cols]).toEqual([fanIns[k], fanOuts[k]]);
       expect(maxAbs(W.data)).toBeLessThanOrEqual(bound);
       expect(maxAbs(W.data)).toBeGreaterThan(0.95 * bound);
       // mean square of U(−a, a) is a²/3; ≥ 1600 samples → relative sd ≤ 0.9/√1600 ≈ 2.2 %
       expect(Math.abs(meanSquare(W.data) / ((bound * bound) / 3) - 1)).toBeLessThan(0.12);
-      expect(w.biases[k]!.length).toBe(fanOuts[k]);
-      expect(maxAbs(w.biases[k]!)).toBeLessThanOrEqual(bound);
-      expect(maxAbs(w.biases[k]!)).toBeGreaterThan(0);
+      expect(w.biases[k].length).toBe(fanOuts[k]);
+      expect(maxAbs(w.biases[k])).toBeLessThanOrEqual(bound);
+      expect(maxAbs(w.biases[k])).toBeGreaterThan(0);
     });
   });
 
@@ -38,13 +28,13 @@ describe("PyTorch's default Linear init", () => {
     const rng = new Rng('order');
     const bound0 = 1 / Math.sqrt(12);
     // the very first draws are W_1[0][0], W_1[0][1], …
-    expect(w.weights[0]!.data[0]).toBe(rng.uniform(-bound0, bound0));
-    expect(w.weights[0]!.data[1]).toBe(rng.uniform(-bound0, bound0));
+    expect(w.weights[0].data[0]).toBe(rng.uniform(-bound0, bound0));
+    expect(w.weights[0].data[1]).toBe(rng.uniform(-bound0, bound0));
     const again = new Rng('order');
     const layers = [linearInit(12, 200, again), linearInit(200, 200, again), linearInit(200, 8, again)];
     layers.forEach((l, k) => {
-      expect(Array.from(l.weight.data)).toEqual(Array.from(w.weights[k]!.data));
-      expect(Array.from(l.bias)).toEqual(Array.from(w.biases[k]!));
+      expect(Array.from(l.weight.data)).toEqual(Array.from(w.weights[k].data));
+      expect(Array.from(l.bias)).toEqual(Array.from(w.biases[k]));
     });
   });
 
@@ -53,8 +43,8 @@ describe("PyTorch's default Linear init", () => {
     const b = defaultWeights(spec, new Rng(3));
     const c = defaultWeights(spec, 4);
     a.weights.forEach((W, k) => {
-      expect(Buffer.from(W.data.buffer).equals(Buffer.from(b.weights[k]!.data.buffer))).toBe(true);
-      expect(Buffer.from(W.data.buffer).equals(Buffer.from(c.weights[k]!.data.buffer))).toBe(false);
+      expect(Buffer.from(W.data.buffer).equals(Buffer.from(b.weights[k].data.buffer))).toBe(true);
+      expect(Buffer.from(W.data.buffer).equals(Buffer.from(c.weights[k].data.buffer))).toBe(false);
     });
   });
 

@@ -42,16 +42,14 @@ describe('MlpSpec: layer sizes, shapes, parameter count', () => {
     const spec: MlpSpec = { states: 3, inputs: 1, hidden: 4, layers: 2, activation: 'tanh' };
     const w = defaultWeights(spec, 1);
     expect(assertWeightsMatch(spec, w)).toEqual([4, 4, 3]);
-    expect(() => assertWeightsMatch(spec, { ...w, weights: [w.weights[1]!, w.weights[0]!] }, { where: 'g' })).toThrow(
+    expect(() => assertWeightsMatch(spec, { ...w, weights: [w.weights[1], w.weights[0]] }, { where: 'g' })).toThrow(
       /^g: weights\.weights\[0\] must be 4×4 \(in×out\), got 4×3 with 12 entries$/,
     );
-    expect(() => assertWeightsMatch(spec, { ...w, biases: [w.biases[0]!] })).toThrow(
-      /expected 2 weight matrices and biases .* got 2 and 1/,
-    );
-    expect(() => assertWeightsMatch(spec, { ...w, biases: [w.biases[0]!, new Float64Array(2)] })).toThrow(
+    expect(() => assertWeightsMatch(spec, { ...w, biases: [w.biases[0]] })).toThrow(/expected 2 weight matrices and biases .* got 2 and 1/);
+    expect(() => assertWeightsMatch(spec, { ...w, biases: [w.biases[0], new Float64Array(2)] })).toThrow(
       /weights\.biases\[1\] must have length 3, got 2/,
     );
-    w.biases[1]![0] = Number.NaN;
+    w.biases[1][0] = Number.NaN;
     expect(() => assertWeightsMatch(spec, w)).not.toThrow();
     expect(() => assertWeightsMatch(spec, w, { finite: true })).toThrow(/weights\.biases\[1\]\[0\] must be a finite number, got NaN/);
   });

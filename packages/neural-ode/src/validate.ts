@@ -1,14 +1,9 @@
 /** Argument checks with messages that name the function, the argument and the offending value. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { showValue as show } from '@sii/linalg';
 
-export function show(v: unknown): string {
-  if (typeof v === 'number' || typeof v === 'boolean' || v == null) return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof tf.Tensor) return `Tensor[${v.shape.join(', ')}]`;
-  if (Array.isArray(v)) return `[${v.slice(0, 6).map(show).join(', ')}${v.length > 6 ? ', …' : ''}]`;
-  return Object.prototype.toString.call(v);
-}
+export { show };
 
 export function assertInt(where: string, arg: string, v: unknown, min: number): asserts v is number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {

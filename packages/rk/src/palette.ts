@@ -33,7 +33,7 @@ export function methodColor(name: string): string {
   if (c) return c;
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return FALLBACK[h % FALLBACK.length]!;
+  return FALLBACK[h % FALLBACK.length];
 }
 
 export interface MethodRegion {

@@ -1,5 +1,5 @@
 // Butcher tableaux of explicit Runge–Kutta methods, validated on construction.
-import { brandClass, hasBrand } from '@sii/linalg';
+import { brandClass, hasBrand, showValue as show } from '@sii/linalg';
 import { stageVector, treeConditionLabel, treesUpToOrder } from './trees.js';
 
 /** Plain description of an explicit RK method (what {@link ButcherTableau} validates). */
@@ -48,18 +48,6 @@ function checkVector(name: string, label: string, v: unknown, s: number): number
     if (typeof x !== 'number' || !Number.isFinite(x)) fail(name, `${label}[${i}] must be a finite number, got ${show(x)}`);
     return x;
   });
-}
-
-/** A value for an error message: numbers as String shows them (NaN, Infinity), anything else as JSON. */
-function show(v: unknown): string {
-  if (typeof v === 'number' || v === undefined) return String(v);
-  let text: string;
-  try {
-    text = JSON.stringify(v) ?? Object.prototype.toString.call(v);
-  } catch {
-    text = Object.prototype.toString.call(v);
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function fmt(x: number): string {

@@ -40,10 +40,10 @@ describe('methodRegions', () => {
     const regions = methodRegions(['euler', 'rk4', 'midpoint'], { points: 64 });
     expect(regions.map((r) => r.name)).toEqual(['rk4', 'midpoint', 'euler']);
     expect(regions.map((r) => r.R.length)).toEqual([5, 3, 2]);
-    expect(regions[2]!.color).toBe(METHOD_COLORS.euler);
+    expect(regions[2].color).toBe(METHOD_COLORS.euler);
     for (const r of regions) for (const c of r.boundary) for (const z of c) expect(stabilityAbs(r.R, z.re, z.im)).toBeCloseTo(1, 8);
     // Euler's boundary is the circle |1 + z| = 1: its leftmost point is z = −2.
-    const xs = regions[2]!.boundary.flat().map((z) => z.re);
+    const xs = regions[2].boundary.flat().map((z) => z.re);
     expect(Math.min(...xs)).toBeCloseTo(-2, 3);
   });
 

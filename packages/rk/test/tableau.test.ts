@@ -220,7 +220,9 @@ describe('tableau spec field types (found by fuzzing)', () => {
     expect(() => new ButcherTableau({ ...euler, b: [Number.NaN] })).toThrow('tableau "e": b[0] must be a finite number, got NaN');
     // long values are cut in the message
     const long = Array.from({ length: 500 }, () => 1);
-    expect(() => new ButcherTableau({ ...euler, a: [long] })).toThrow(/a\[0\] must be an array of at most 1 numbers, got \[1,1,.*…$/);
+    expect(() => new ButcherTableau({ ...euler, a: [long] })).toThrow(
+      /a\[0\] must be an array of at most 1 numbers, got \[1, 1, 1, 1, 1, 1, …\]$/,
+    );
     expect(new ButcherTableau({ ...euler, fsal: false, description: 'Euler', tolerance: 1e-9 }).description).toBe('Euler');
   });
 });

@@ -1,13 +1,7 @@
-/** A value as an error message shows it (tensors by shape, arrays abbreviated). */
-import * as tf from '@tensorflow/tfjs-core';
+/** Argument checks of @sii/train; values in messages are shown by @sii/linalg's showValue. */
+import { showValue as show } from '@sii/linalg';
 
-export function show(v: unknown): string {
-  if (typeof v === 'number' || typeof v === 'boolean' || v == null) return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof tf.Tensor) return `Tensor[${v.shape.join(', ')}]`;
-  if (Array.isArray(v)) return `[${v.slice(0, 6).map(show).join(', ')}${v.length > 6 ? ', …' : ''}]`;
-  return Object.prototype.toString.call(v);
-}
+export { show };
 
 /** Throw unless `v` is a finite number > 0 (or >= 0 when `orZero`). */
 export function checkPositive(where: string, arg: string, v: unknown, orZero = false): asserts v is number {

@@ -14,7 +14,7 @@ import {
   type StatefulOptimizer,
   SGD,
 } from '../src/index.js';
-import { lcg } from './helpers/numbers.js';
+import { lcg } from '@sii/vitest-preset/numbers';
 
 beforeAll(async () => {
   await initBackend();

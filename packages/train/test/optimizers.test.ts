@@ -1,8 +1,8 @@
+import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { lcg, relErr } from '@sii/vitest-preset/numbers';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import { Adam, clipByGlobalNorm, globalNorm, mse, NAdam, NonFiniteStepError, SGD, trainStep } from '../src/index.js';
-import { lcg, relErr } from './helpers/numbers.js';
 
 beforeAll(async () => {
   await initBackend();

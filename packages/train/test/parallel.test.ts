@@ -1,8 +1,8 @@
+import { fastRollout, initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { lcg, relErr } from '@sii/vitest-preset/numbers';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fastRollout, initBackend, MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { DataParallelTrainer, fit as runFit, fitAsync, flatten, mse, NAdam, NonFiniteStepError, trainStep } from '../src/index.js';
-import { lcg, relErr } from './helpers/numbers.js';
+import { DataParallelTrainer, fitAsync, flatten, mse, NAdam, NonFiniteStepError, fit as runFit, trainStep } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend();

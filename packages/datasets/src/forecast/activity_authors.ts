@@ -38,9 +38,9 @@ export interface AlignedRecording {
 function nearest(times: readonly number[], t: number): number {
   // numpy argmin(|times − t|): the first index of the minimum
   let best = 0;
-  let bestD = Math.abs(times[0]! - t);
+  let bestD = Math.abs(times[0] - t);
   for (let j = 1; j < times.length; j++) {
-    const d = Math.abs(times[j]! - t);
+    const d = Math.abs(times[j] - t);
     if (d < bestD) {
       bestD = d;
       best = j;
@@ -61,20 +61,20 @@ export function alignActivityAuthors(
   const flush = () => {
     if (current === null) return;
     const arrays = AUTHORS_TAG_ORDER.map((tag) => tags.get(tag) ?? { t: [], xyz: [] });
-    const emptyTag = AUTHORS_TAG_ORDER.find((_, i) => arrays[i]!.t.length === 0);
+    const emptyTag = AUTHORS_TAG_ORDER.find((_, i) => arrays[i].t.length === 0);
     if (emptyTag)
       throw new Error(`${file}: recording ${current} has no samples of tag ${emptyTag} (the authors' alignment needs all four tags)`);
     let reference = 0;
     arrays.forEach((a, i) => {
-      if (a.t.length > arrays[reference]!.t.length) reference = i;
+      if (a.t.length > arrays[reference].t.length) reference = i;
     });
-    const ref = arrays[reference]!;
+    const ref = arrays[reference];
     const rows = ref.t.length;
     const values = new Float64Array(rows * 12);
     for (let r = 0; r < rows; r++) {
       arrays.forEach((a, i) => {
-        const j = nearest(a.t, ref.t[r]!);
-        for (let c = 0; c < 3; c++) values[r * 12 + 3 * i + c] = a.xyz[3 * j + c]!;
+        const j = nearest(a.t, ref.t[r]);
+        for (let c = 0; c < 3; c++) values[r * 12 + 3 * i + c] = a.xyz[3 * j + c];
       });
     }
     out.push({ id: current, rows, values, reference });
@@ -88,9 +88,9 @@ export function alignActivityAuthors(
       throw new Error(
         `${file}:${line}: expected 8 comma-separated fields (recording, tag, ticks, date, x, y, z, activity), got ${f.length}`,
       );
-    const id = f[0]!.trim();
-    const tag = f[1]!.trim();
-    const ticks = f[2]!.trim();
+    const id = f[0].trim();
+    const tag = f[1].trim();
+    const ticks = f[2].trim();
     if (!/^\d+(\.\d*)?$/.test(ticks)) throw new Error(`${file}:${line}: cannot parse timestamp '${ticks}'`);
     if (current !== null && id !== current) {
       flush();
@@ -109,9 +109,9 @@ export function alignActivityAuthors(
       throw new Error(`${file}:${line}: timestamp '${ticks.slice(0, 40)}' is beyond the range of finite numbers`);
     s.t.push(tNumber);
     s.xyz.push(
-      parseNumber(f[4]!.trim(), '.', where('x')),
-      parseNumber(f[5]!.trim(), '.', where('y')),
-      parseNumber(f[6]!.trim(), '.', where('z')),
+      parseNumber(f[4].trim(), '.', where('x')),
+      parseNumber(f[5].trim(), '.', where('y')),
+      parseNumber(f[6].trim(), '.', where('z')),
     );
   });
   if (current === null) throw new Error(`${file}: no data lines`);
@@ -149,7 +149,7 @@ export function loadActivityAuthors(
   const seed = opts.dataSeed ?? 42;
   const first = sklearnTrainTestSplit(recs.length, 0.2, seed);
   const second = sklearnTrainTestSplit(first.train.length, 0.2, seed);
-  const idx = { train: second.train.map((i) => first.train[i]!), val: second.test.map((i) => first.train[i]!), test: first.test };
+  const idx = { train: second.train.map((i) => first.train[i]), val: second.test.map((i) => first.train[i]), test: first.test };
   // Their starts are the recording's rows but the last `window` ones: cut windows from the
   // recording without its last row.
   const segment = (r: AlignedRecording): Segment => {
@@ -158,15 +158,15 @@ export function loadActivityAuthors(
     const targets = new Float64Array(n * 3);
     for (let k = 0; k < n; k++) {
       INPUT_COLS.forEach((c, j) => {
-        inputs[k * 9 + j] = r.values[k * 12 + c]!;
+        inputs[k * 9 + j] = r.values[k * 12 + c];
       });
       TARGET_COLS.forEach((c, j) => {
-        targets[k * 3 + j] = r.values[k * 12 + c]!;
+        targets[k * 3 + j] = r.values[k * 12 + c];
       });
     }
     return { length: n, inputDim: 9, targetDim: 3, inputs, targets };
   };
-  const pick = (a: Int32Array) => Array.from(a, (i) => segment(recs[i]!));
+  const pick = (a: Int32Array) => Array.from(a, (i) => segment(recs[i]));
   const names = (tags: string[]) => tags.flatMap((t) => ['x', 'y', 'z'].map((c) => `${t}.${c}`));
   const split = buildForecastSplit({
     name: 'person-activity',
@@ -180,6 +180,6 @@ export function loadActivityAuthors(
     test: pick(idx.test),
     standardize: false,
   });
-  const ids = (a: Int32Array) => Array.from(a, (i) => recs[i]!.id);
+  const ids = (a: Int32Array) => Array.from(a, (i) => recs[i].id);
   return { ...split, segmentIndices: idx, ids: { train: ids(idx.train), val: ids(idx.val), test: ids(idx.test) } };
 }

@@ -104,7 +104,7 @@ export async function readAirQualityXlsx(
     if (c < 0) {
       const lower = name.toLowerCase();
       const matches = header.flatMap((h, i) => (h.toLowerCase() === lower ? [i] : []));
-      if (matches.length === 1) c = matches[0]!;
+      if (matches.length === 1) c = matches[0];
     }
     if (c < 0) {
       const role = j < inputNames.length ? 'input' : 'target';

@@ -21,7 +21,7 @@ export class MersenneTwister {
     }
     this.mt[0] = seed >>> 0;
     for (let i = 1; i < N; i++) {
-      const prev = this.mt[i - 1]! ^ (this.mt[i - 1]! >>> 30);
+      const prev = this.mt[i - 1] ^ (this.mt[i - 1] >>> 30);
       // 1812433253 · prev + i (mod 2^32), split to stay exact in float64
       this.mt[i] = (((((prev & 0xffff0000) >>> 16) * 1812433253) << 16) + (prev & 0x0000ffff) * 1812433253 + i) >>> 0;
     }
@@ -32,12 +32,12 @@ export class MersenneTwister {
     const mt = this.mt;
     if (this.index >= N) {
       for (let k = 0; k < N; k++) {
-        const y = (mt[k]! & 0x80000000) | (mt[(k + 1) % N]! & 0x7fffffff);
-        mt[k] = mt[(k + M) % N]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+        const y = (mt[k] & 0x80000000) | (mt[(k + 1) % N] & 0x7fffffff);
+        mt[k] = mt[(k + M) % N] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
       }
       this.index = 0;
     }
-    let y = mt[this.index++]!;
+    let y = mt[this.index++];
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
     y ^= (y << 15) & 0xefc60000;
@@ -69,8 +69,8 @@ export function numpyPermutation(n: number, seed: number): Int32Array {
   const a = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i >= 1; i--) {
     const j = rng.interval(i);
-    const t = a[i]!;
-    a[i] = a[j]!;
+    const t = a[i];
+    a[i] = a[j];
     a[j] = t;
   }
   return a;

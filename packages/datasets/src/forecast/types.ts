@@ -234,7 +234,7 @@ export function fitWindowStandardization(segments: readonly Segment[], window: n
   const { inputDim, targetDim } = checkSameDims(segments);
   const weights = segments.map((s) => {
     const w = new Float64Array(s.length);
-    for (let start = 0; start + window <= s.length; start += stride) for (let i = start; i < start + window; i++) w[i]! += 1;
+    for (let start = 0; start + window <= s.length; start += stride) for (let i = start; i < start + window; i++) w[i] += 1;
     return w;
   });
   const total = weights.reduce((acc, w) => acc + w.reduce((a, b) => a + b, 0), 0);
@@ -244,12 +244,12 @@ export function fitWindowStandardization(segments: readonly Segment[], window: n
     const m2 = new Float64Array(dim);
     segments.forEach((s, k) => {
       const a = s[key];
-      for (let i = 0; i < a.length; i++) mean[i % dim]! += weights[k]![Math.floor(i / dim)]! * a[i]!;
+      for (let i = 0; i < a.length; i++) mean[i % dim] += weights[k][Math.floor(i / dim)] * a[i];
     });
-    for (let c = 0; c < dim; c++) mean[c]! /= total;
+    for (let c = 0; c < dim; c++) mean[c] /= total;
     segments.forEach((s, k) => {
       const a = s[key];
-      for (let i = 0; i < a.length; i++) m2[i % dim]! += weights[k]![Math.floor(i / dim)]! * (a[i]! - mean[i % dim]!) ** 2;
+      for (let i = 0; i < a.length; i++) m2[i % dim] += weights[k][Math.floor(i / dim)] * (a[i] - mean[i % dim]) ** 2;
     });
     const std = Float64Array.from(m2, (v) => (v > 0 ? Math.sqrt(v / total) : 1));
     return [mean, std];

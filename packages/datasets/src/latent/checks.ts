@@ -1,16 +1,6 @@
 /** Small argument checks shared by the latent, systems and teacher generators. */
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
-}
+import { showValue as show } from '@sii/linalg';
 
 /** Throws a RangeError unless `value` is an integer in [min, max]. */
 export function checkInt(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {

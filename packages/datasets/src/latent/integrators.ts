@@ -27,11 +27,11 @@ const YOSHIDA_W0 = 1 - 2 * YOSHIDA_W1;
 function verletStep(sys: SeparableHamiltonian, q: Float64Array, p: Float64Array, f: Float64Array, h: number): void {
   const n = sys.dim;
   const half = 0.5 * h;
-  for (let i = 0; i < n; i++) p[i]! += half * f[i]!;
-  for (let i = 0; i < n; i++) q[i]! += h * sys.invMass[i]! * p[i]!;
+  for (let i = 0; i < n; i++) p[i] += half * f[i];
+  for (let i = 0; i < n; i++) q[i] += h * sys.invMass[i] * p[i];
   sys.wrap?.(q);
   sys.force(q, f);
-  for (let i = 0; i < n; i++) p[i]! += half * f[i]!;
+  for (let i = 0; i < n; i++) p[i] += half * f[i];
 }
 
 /**

@@ -44,7 +44,7 @@ export function bodyColours(count: number): Float64Array {
               : sector === 4
                 ? [x, 0, c]
                 : [c, 0, x];
-    for (let ch = 0; ch < 3; ch++) out[3 * k + ch] = rgb[ch]! + (1 - s);
+    for (let ch = 0; ch < 3; ch++) out[3 * k + ch] = rgb[ch] + (1 - s);
   }
   return out;
 }
@@ -95,9 +95,9 @@ export function renderFrame(
     const j1 = Math.min(W - 1, Math.ceil((cx + reach - view.xmin) / pw));
     const i0 = Math.max(0, Math.floor((view.ymax - cy - reach) / ph));
     const i1 = Math.min(H - 1, Math.ceil((view.ymax - cy + reach) / ph));
-    const r0 = colours[3 * k]!;
-    const g0 = colours[3 * k + 1]!;
-    const b0 = colours[3 * k + 2]!;
+    const r0 = colours[3 * k];
+    const g0 = colours[3 * k + 1];
+    const b0 = colours[3 * k + 2];
     for (let i = i0; i <= i1; i++) {
       const dy = view.ymax - (i + 0.5) * ph - cy;
       for (let j = j0; j <= j1; j++) {
@@ -107,15 +107,15 @@ export function renderFrame(
         const intensity = outside <= 0 ? 1 : Math.exp(-outside * outside * inv2s2);
         if (intensity < 1e-12) continue;
         const p = 3 * (i * W + j);
-        scratch[p]! += r0 * intensity;
-        scratch[p + 1]! += g0 * intensity;
-        scratch[p + 2]! += b0 * intensity;
+        scratch[p] += r0 * intensity;
+        scratch[p + 1] += g0 * intensity;
+        scratch[p + 2] += b0 * intensity;
       }
     }
   };
   for (let k = 0; k < bodies; k++) {
-    const x = positions[2 * k]!;
-    const y = positions[2 * k + 1]!;
+    const x = positions[2 * k];
+    const y = positions[2 * k + 1];
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
       throw new RangeError(`positions[${2 * k}..${2 * k + 1}] must be finite, got (${x}, ${y})`);
     }
@@ -135,7 +135,7 @@ export function renderFrame(
   }
   const n = H * W * 3;
   for (let p = 0; p < n; p++) {
-    const v = scratch[p]!;
+    const v = scratch[p];
     out[offset + p] = Math.min(v, 1);
   }
   return out;

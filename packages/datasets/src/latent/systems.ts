@@ -112,7 +112,7 @@ function checkState(name: string, state0: ArrayLike<number>, dim: number): void 
     throw new RangeError(`${name}: state0 must have length ${dim}, got ${state0?.length}`);
   }
   for (let i = 0; i < dim; i++) {
-    if (!Number.isFinite(state0[i]!)) throw new RangeError(`${name}: state0[${i}] must be finite, got ${state0[i]}`);
+    if (!Number.isFinite(state0[i])) throw new RangeError(`${name}: state0[${i}] must be finite, got ${state0[i]}`);
   }
 }
 
@@ -135,8 +135,8 @@ function simulateSeparable(
   const d = sys.dim;
   const substeps = checkFrames(frames, dt, maxStep);
   const h = dt / substeps;
-  const q = Float64Array.from({ length: d }, (_, i) => state0[i]!);
-  const p = Float64Array.from({ length: d }, (_, i) => state0[d + i]!);
+  const q = Float64Array.from({ length: d }, (_, i) => state0[i]);
+  const p = Float64Array.from({ length: d }, (_, i) => state0[d + i]);
   sys.wrap?.(q);
   const f = new Float64Array(d);
   sys.force(q, f);
@@ -155,10 +155,10 @@ function massSpring(params?: Partial<MassSpringParams>): LatentSystem {
     dim: 1,
     invMass: Float64Array.of(1 / m),
     force: (q, f) => {
-      f[0] = -k * q[0]!;
+      f[0] = -k * q[0];
     },
   };
-  const energy = (s: ArrayLike<number>, o = 0) => (s[o + 1]! * s[o + 1]!) / (2 * m) + 0.5 * k * s[o]! * s[o]!;
+  const energy = (s: ArrayLike<number>, o = 0) => (s[o + 1] * s[o + 1]) / (2 * m) + 0.5 * k * s[o] * s[o];
   return {
     name: 'mass-spring',
     params: { mass: m, stiffness: k },
@@ -185,7 +185,7 @@ function massSpring(params?: Partial<MassSpringParams>): LatentSystem {
     energy,
     energyScale: (s) => Math.abs(energy(s)),
     positions(s, o, out) {
-      out[0] = s[o]!;
+      out[0] = s[o];
       out[1] = 0;
     },
   };
@@ -199,11 +199,11 @@ function pendulum(params?: Partial<PendulumParams>): LatentSystem {
     dim: 1,
     invMass: Float64Array.of(1 / inertia),
     force: (q, f) => {
-      f[0] = -mgl * Math.sin(q[0]!);
+      f[0] = -mgl * Math.sin(q[0]);
     },
   };
   const potential = (q: number) => mgl * (1 - Math.cos(q));
-  const energy = (s: ArrayLike<number>, o = 0) => (s[o + 1]! * s[o + 1]!) / (2 * inertia) + potential(s[o]!);
+  const energy = (s: ArrayLike<number>, o = 0) => (s[o + 1] * s[o + 1]) / (2 * inertia) + potential(s[o]);
   return {
     name: 'pendulum',
     params: { mass: m, length: l, gravity: g },
@@ -234,8 +234,8 @@ function pendulum(params?: Partial<PendulumParams>): LatentSystem {
     energy,
     energyScale: (s) => Math.abs(energy(s)),
     positions(s, o, out) {
-      out[0] = l * Math.sin(s[o]!);
-      out[1] = -l * Math.cos(s[o]!);
+      out[0] = l * Math.sin(s[o]);
+      out[1] = -l * Math.cos(s[o]);
     },
   };
 }
@@ -246,13 +246,13 @@ function doublePendulum(params?: Partial<DoublePendulumParams>): LatentSystem {
   const potential = (t1: number, t2: number) => mt * g * l1 * (1 - Math.cos(t1)) + m2 * g * l2 * (1 - Math.cos(t2));
   const kinetic = (t1: number, t2: number, w1: number, w2: number) =>
     0.5 * mt * l1 * l1 * w1 * w1 + 0.5 * m2 * l2 * l2 * w2 * w2 + m2 * l1 * l2 * w1 * w2 * Math.cos(t1 - t2);
-  const energy = (s: ArrayLike<number>, o = 0) => kinetic(s[o]!, s[o + 1]!, s[o + 2]!, s[o + 3]!) + potential(s[o]!, s[o + 1]!);
+  const energy = (s: ArrayLike<number>, o = 0) => kinetic(s[o], s[o + 1], s[o + 2], s[o + 3]) + potential(s[o], s[o + 1]);
   // Euler–Lagrange equations of the planar double pendulum solved for the angular accelerations.
   const rhs = (_t: number, y: Float64Array, dy: Float64Array) => {
-    const t1 = y[0]!;
-    const t2 = y[1]!;
-    const w1 = y[2]!;
-    const w2 = y[3]!;
+    const t1 = y[0];
+    const t2 = y[1];
+    const w1 = y[2];
+    const w2 = y[3];
     const d = t1 - t2;
     const sd = Math.sin(d);
     const cd = Math.cos(d);
@@ -304,12 +304,12 @@ function doublePendulum(params?: Partial<DoublePendulumParams>): LatentSystem {
     energy,
     energyScale: (s) => Math.abs(energy(s)),
     positions(s, o, out) {
-      const x1 = l1 * Math.sin(s[o]!);
-      const y1 = -l1 * Math.cos(s[o]!);
+      const x1 = l1 * Math.sin(s[o]);
+      const y1 = -l1 * Math.cos(s[o]);
       out[0] = x1;
       out[1] = y1;
-      out[2] = x1 + l2 * Math.sin(s[o + 1]!);
-      out[3] = y1 - l2 * Math.cos(s[o + 1]!);
+      out[2] = x1 + l2 * Math.sin(s[o + 1]);
+      out[3] = y1 - l2 * Math.cos(s[o + 1]);
     },
   };
 }
@@ -334,7 +334,7 @@ function lennardJones(params?: Partial<LennardJonesParams>): LatentSystem {
   const minImage = (x: number) => x - box * Math.round(x / box);
   const wrap = (q: Float64Array) => {
     for (let i = 0; i < d; i++) {
-      const x = q[i]! - box * Math.floor(q[i]! / box);
+      const x = q[i] - box * Math.floor(q[i] / box);
       q[i] = x >= box ? 0 : x;
     }
   };
@@ -342,17 +342,17 @@ function lennardJones(params?: Partial<LennardJonesParams>): LatentSystem {
     f.fill(0);
     for (let i = 0; i < np; i++) {
       for (let j = i + 1; j < np; j++) {
-        const dx = minImage(q[2 * i]! - q[2 * j]!);
-        const dy = minImage(q[2 * i + 1]! - q[2 * j + 1]!);
+        const dx = minImage(q[2 * i] - q[2 * j]);
+        const dy = minImage(q[2 * i + 1] - q[2 * j + 1]);
         const r2 = dx * dx + dy * dy;
         if (r2 >= rc2) continue;
         const r = Math.sqrt(r2);
         // force-shifted: F_fs(r) = F(r) − F(rc)
         const c = fOverR(r2) - fc / r;
-        f[2 * i]! += c * dx;
-        f[2 * i + 1]! += c * dy;
-        f[2 * j]! -= c * dx;
-        f[2 * j + 1]! -= c * dy;
+        f[2 * i] += c * dx;
+        f[2 * i + 1] += c * dy;
+        f[2 * j] -= c * dx;
+        f[2 * j + 1] -= c * dy;
       }
     }
   };
@@ -360,8 +360,8 @@ function lennardJones(params?: Partial<LennardJonesParams>): LatentSystem {
     let v = 0;
     for (let i = 0; i < np; i++) {
       for (let j = i + 1; j < np; j++) {
-        const dx = minImage(s[o + 2 * i]! - s[o + 2 * j]!);
-        const dy = minImage(s[o + 2 * i + 1]! - s[o + 2 * j + 1]!);
+        const dx = minImage(s[o + 2 * i] - s[o + 2 * j]);
+        const dy = minImage(s[o + 2 * i + 1] - s[o + 2 * j + 1]);
         const r2 = dx * dx + dy * dy;
         if (r2 >= rc2) continue;
         v += lj(r2) - uc + (Math.sqrt(r2) - rc) * fc;
@@ -371,7 +371,7 @@ function lennardJones(params?: Partial<LennardJonesParams>): LatentSystem {
   };
   const kineticEnergy = (s: ArrayLike<number>, o: number) => {
     let k = 0;
-    for (let i = 0; i < d; i++) k += s[o + d + i]! * s[o + d + i]!;
+    for (let i = 0; i < d; i++) k += s[o + d + i] * s[o + d + i];
     return k / (2 * mass);
   };
   const ham: SeparableHamiltonian = { dim: d, invMass: new Float64Array(d).fill(1 / mass), force, wrap };
@@ -407,15 +407,15 @@ function lennardJones(params?: Partial<LennardJonesParams>): LatentSystem {
       for (let i = 0; i < np; i++) {
         s[d + 2 * i] = rng.normal();
         s[d + 2 * i + 1] = rng.normal();
-        mx += s[d + 2 * i]!;
-        my += s[d + 2 * i + 1]!;
+        mx += s[d + 2 * i];
+        my += s[d + 2 * i + 1];
       }
       for (let i = 0; i < np; i++) {
-        s[d + 2 * i]! -= mx / np;
-        s[d + 2 * i + 1]! -= my / np;
+        s[d + 2 * i] -= mx / np;
+        s[d + 2 * i + 1] -= my / np;
       }
       const scale = Math.sqrt(((np - 1) * temperature) / kineticEnergy(s, 0));
-      for (let i = d; i < 2 * d; i++) s[i]! *= scale;
+      for (let i = d; i < 2 * d; i++) s[i] *= scale;
       return s;
     },
     simulate(state0, frames, dt, maxStep = 0.001) {
@@ -425,7 +425,7 @@ function lennardJones(params?: Partial<LennardJonesParams>): LatentSystem {
     energy: (s, o = 0) => kineticEnergy(s, o) + potential(s, o),
     energyScale: (s) => kineticEnergy(s, 0),
     positions(s, o, out) {
-      for (let i = 0; i < d; i++) out[i] = s[o + i]!;
+      for (let i = 0; i < d; i++) out[i] = s[o + i];
     },
   };
 }
@@ -434,13 +434,13 @@ function lennardJones(params?: Partial<LennardJonesParams>): LatentSystem {
 export function latentSystem<K extends LatentSystemName>(name: K, params?: Partial<LatentSystemParams[K]>): LatentSystem {
   switch (name) {
     case 'mass-spring':
-      return massSpring(params as Partial<MassSpringParams>);
+      return massSpring(params);
     case 'pendulum':
-      return pendulum(params as Partial<PendulumParams>);
+      return pendulum(params);
     case 'double-pendulum':
-      return doublePendulum(params as Partial<DoublePendulumParams>);
+      return doublePendulum(params);
     case 'lennard-jones':
-      return lennardJones(params as Partial<LennardJonesParams>);
+      return lennardJones(params);
     default:
       throw new RangeError(`system must be one of ${LATENT_SYSTEMS.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(name)}`);
   }

@@ -34,7 +34,7 @@ export interface CropFlipDraw {
 export function cifarCropFlip(norm: Normalization): CropFlipSpec {
   if (norm.mean.length !== 3 || norm.std.length !== 3)
     throw new RangeError(`cifarCropFlip: normalization needs 3 channels, got ${norm.mean.length}`);
-  return { height: 32, width: 32, channels: 3, padding: 4, flipProbability: 0.5, fill: norm.mean.map((m, c) => -m / norm.std[c]!) };
+  return { height: 32, width: 32, channels: 3, padding: 4, flipProbability: 0.5, fill: norm.mean.map((m, c) => -m / norm.std[c]) };
 }
 
 function checkSpec(s: CropFlipSpec): void {
@@ -75,9 +75,9 @@ export function cropFlipImage(
       const o = dstOffset + (r * W + c) * C;
       if (sr >= 0 && sr < H && sc >= 0 && sc < W) {
         const i = srcOffset + (sr * W + sc) * C;
-        for (let ch = 0; ch < C; ch++) dst[o + ch] = src[i + ch]!;
+        for (let ch = 0; ch < C; ch++) dst[o + ch] = src[i + ch];
       } else {
-        for (let ch = 0; ch < C; ch++) dst[o + ch] = spec.fill[ch]!;
+        for (let ch = 0; ch < C; ch++) dst[o + ch] = spec.fill[ch];
       }
     }
   }

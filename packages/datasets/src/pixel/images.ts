@@ -195,7 +195,7 @@ export function parseCifarPickleBatch(bytes: Uint8Array, file = '<buffer>'): { i
   }
   const { shape, data } = ndarrayUint8(value.get('data'), `${file}: b'data'`);
   if (shape.length !== 2 || shape[1] !== 3072) throw new Error(`${file}: b'data' has shape [${shape.join(', ')}], expected [N, 3072]`);
-  const count = shape[0]!;
+  const count = shape[0];
   const list = value.get('labels');
   if (!Array.isArray(list)) throw new Error(`${file}: b'labels' must be a list of ints, got ${describePickled(list)}`);
   if (list.length !== count) throw new Error(`${file}: b'labels' has ${list.length} entries but b'data' has ${count} images`);

@@ -62,7 +62,7 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
   };
   const u8 = () => {
     need(1);
-    return bytes[pos++]!;
+    return bytes[pos++];
   };
   const u16 = () => {
     need(2);
@@ -165,8 +165,8 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
     }
     if (full === 'numpy.dtype') {
       const spec = args[0] instanceof Uint8Array ? latin1.decode(args[0]) : String(args[0]);
-      const m = /^([<>|=]?)(.+)$/.exec(spec)!;
-      return { kind: 'dtype', dtype: m[2]!, byteOrder: m[1] || '|' } satisfies PickledDtype;
+      const m = /^([<>|=]?)(.+)$/.exec(spec) ?? fail(`numpy.dtype needs a type code such as '<u1', got ${JSON.stringify(spec)}`);
+      return { kind: 'dtype', dtype: m[2], byteOrder: m[1] || '|' } satisfies PickledDtype;
     }
     if (full === '_codecs.encode') {
       if (typeof args[0] !== 'string') fail('_codecs.encode needs a str');
@@ -209,7 +209,7 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
 
   while (true) {
     if (pos >= bytes.length) fail('no STOP opcode');
-    const op = bytes[pos++]!;
+    const op = bytes[pos++];
     switch (op) {
       case 0x80: // PROTO
         if (u8() > 5) fail('unsupported protocol');
@@ -262,8 +262,8 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
         // LONG1: little-endian two's complement of n bytes
         const b = take(u8());
         let v = 0n;
-        for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-        if (b.length > 0 && b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
+        for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+        if (b.length > 0 && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
         if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) fail(`integer ${v} too large`);
         stack.push(Number(v));
         break;
@@ -393,7 +393,7 @@ export function unpickle(bytes: Uint8Array, file = '<buffer>'): unknown {
 
 /** True when the bytes start like a binary pickle (PROTO opcode 0x80 and a protocol 2..5). */
 export function looksLikePickle(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x80 && bytes[1]! >= 2 && bytes[1]! <= 5;
+  return bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
 }
 
 /** A pickled uint8 numpy array as a C-ordered Uint8Array view of its bytes; errors name `what`. */

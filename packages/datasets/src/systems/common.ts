@@ -1,7 +1,9 @@
 /** Shared plumbing of the built-in input–output systems: record simulation and dataset assembly. */
 import { Rng } from '@sii/linalg';
+import { odeint, type OdeFunction } from '@sii/rk';
 import { buildForecastSplit, type ForecastSplit, makeSegment, type Segment } from '../forecast/types.js';
 import { checkInt, checkNonNegative, checkSeed } from '../latent/checks.js';
+import { type MultisineOptions, multisine } from './multisine.js';
 
 /** One simulated record (Float64, row-major). */
 export interface SimulatedRecord {
@@ -98,6 +100,55 @@ export function buildSimulatedSplit(
 /** Add N(0, std²) noise (from rng) to a copy of `values`. */
 export function addNoise(values: Float64Array, std: number, rng: Rng): Float64Array {
   const out = Float64Array.from(values);
-  if (std > 0) for (let i = 0; i < out.length; i++) out[i]! += rng.normal(0, std);
+  if (std > 0) for (let i = 0; i < out.length; i++) out[i] += rng.normal(0, std);
   return out;
+}
+
+/** Tolerances of a driven system's dopri5 simulation (defaults rtol 1e-7, atol 1e-9). */
+export interface SimulationTolerance {
+  rtol?: number;
+  atol?: number;
+}
+
+/**
+ * Integrate a system driven by the input signal u with @sii/rk dopri5 from x0 at the times t; returns
+ * the states [T, n]. `rhs` is built from the checked u.
+ */
+export function simulateDriven(
+  u: (t: number) => number,
+  rhs: (u: (t: number) => number) => OdeFunction,
+  x0: ArrayLike<number>,
+  t: ArrayLike<number>,
+  tol: SimulationTolerance = {},
+): Float64Array {
+  if (typeof u !== 'function') throw new TypeError(`u must be a function of t, got ${typeof u}`);
+  return odeint(rhs(u), x0, t, { method: 'dopri5', rtol: tol.rtol ?? 1e-7, atol: tol.atol ?? 1e-9 }).y;
+}
+
+/** A single-input, single-output system driven by a random-phase multisine. */
+export interface MultisineDrivenSystem {
+  /** The multisine (its period is the record length; its rng is the record's fork 'input'). */
+  input: Omit<MultisineOptions, 'period' | 'rng'>;
+  /** Applied to the multisine's value, e.g. clipping at 0 (default: none). */
+  shapeInput?: (value: number) => number;
+  /** States [T, n] at the sample times t for the input signal u (sampled: inputs). */
+  simulate(u: (t: number) => number, t: Float64Array, inputs: Float64Array): Float64Array;
+  /** Number of states n and the index of the measured one (the output before noise). */
+  states: number;
+  measured: number;
+}
+
+/**
+ * One record of `samples` samples every dt: the input sampled from its multisine (rng.fork('input')),
+ * the states, and the measured state plus N(0, noiseStd²) noise (rng.fork('noise')).
+ */
+export function multisineRecord(system: MultisineDrivenSystem, samples: number, dt: number, noiseStd: number, rng: Rng): SimulatedRecord {
+  const ms = multisine({ ...system.input, period: samples * dt, rng: rng.fork('input') });
+  const shape = system.shapeInput;
+  const u = shape ? (t: number) => shape(ms.evaluate(t)) : (t: number) => ms.evaluate(t);
+  const t = Float64Array.from({ length: samples }, (_, k) => k * dt);
+  const inputs = t.map(u);
+  const states = system.simulate(u, t, inputs);
+  const clean = Float64Array.from({ length: samples }, (_, k) => states[system.states * k + system.measured]);
+  return { t, inputs, states, outputs: addNoise(clean, noiseStd, rng.fork('noise')) };
 }

@@ -3,18 +3,16 @@
  *   x'' + δ x' + α x + β x³ = u(t),   state [x, v = x'],   y = x + e,  e ~ N(0, noiseStd²).
  * Energy E = v²/2 + α x²/2 + β x⁴/4 obeys dE/dt = u v − δ v² (duffingEnergy).
  */
-import type { Rng } from '@sii/linalg';
-import { odeint } from '@sii/rk';
 import { checkFinite, checkNonNegative, checkPositive } from '../latent/checks.js';
 import {
-  addNoise,
   type BuiltinDatasetOptions,
   buildSimulatedSplit,
   checkBuiltinOptions,
+  multisineRecord,
   type SimulatedForecastSplit,
-  type SimulatedRecord,
+  type SimulationTolerance,
+  simulateDriven,
 } from './common.js';
-import { multisine } from './multisine.js';
 
 export interface DuffingParams {
   /** Damping δ >= 0. */
@@ -47,19 +45,18 @@ export function simulateDuffing(
   x0: ArrayLike<number>,
   t: ArrayLike<number>,
   params?: Partial<DuffingParams>,
-  tol: { rtol?: number; atol?: number } = {},
+  tol: SimulationTolerance = {},
 ): Float64Array {
   const { delta, alpha, beta } = duffingParams(params);
-  if (typeof u !== 'function') throw new TypeError(`u must be a function of t, got ${typeof u}`);
-  if (x0?.length !== 2 || !Number.isFinite(x0[0]!) || !Number.isFinite(x0[1]!)) {
+  if (x0?.length !== 2 || !Number.isFinite(x0[0]) || !Number.isFinite(x0[1])) {
     throw new RangeError(`x0 must be [x, v] with finite values, got ${JSON.stringify(Array.from(x0 ?? []))}`);
   }
-  const rhs = (tt: number, y: Float64Array, dy: Float64Array) => {
-    const x = y[0]!;
-    dy[0] = y[1]!;
-    dy[1] = u(tt) - delta * y[1]! - alpha * x - beta * x * x * x;
+  const rhs = (input: (t: number) => number) => (tt: number, y: Float64Array, dy: Float64Array) => {
+    const x = y[0];
+    dy[0] = y[1];
+    dy[1] = input(tt) - delta * y[1] - alpha * x - beta * x * x * x;
   };
-  return odeint(rhs, x0, t, { method: 'dopri5', rtol: tol.rtol ?? 1e-7, atol: tol.atol ?? 1e-9 }).y;
+  return simulateDriven(u, rhs, x0, t, tol);
 }
 
 export interface DuffingOptions extends BuiltinDatasetOptions {
@@ -84,14 +81,13 @@ export function generateDuffing(opts: DuffingOptions): SimulatedForecastSplit {
   const rms = checkPositive('input.rms', opts.input?.rms ?? 0.5);
   const fMax = checkPositive('input.fMax', opts.input?.fMax ?? 0.5);
   const fMin = opts.input?.fMin;
-  const simulate = (samples: number, rng: Rng): SimulatedRecord => {
-    const ms = multisine({ period: samples * dt, fMax, rms, rng: rng.fork('input'), ...(fMin !== undefined ? { fMin } : {}) });
-    const u = (t: number) => ms.evaluate(t);
-    const t = Float64Array.from({ length: samples }, (_, k) => k * dt);
-    const inputs = t.map(u);
-    const states = simulateDuffing(u, [0, 0], t, params);
-    const clean = Float64Array.from({ length: samples }, (_, k) => states[2 * k]!);
-    return { t, inputs, states, outputs: addNoise(clean, checked.noiseStd, rng.fork('noise')) };
+  const system = {
+    input: { fMax, rms, ...(fMin !== undefined ? { fMin } : {}) },
+    simulate: (u: (t: number) => number, t: Float64Array) => simulateDuffing(u, [0, 0], t, params),
+    states: 2,
+    measured: 0, // y = x
   };
-  return buildSimulatedSplit({ name: 'duffing', dt, inputNames: ['u'], targetNames: ['y'] }, checked, simulate);
+  return buildSimulatedSplit({ name: 'duffing', dt, inputNames: ['u'], targetNames: ['y'] }, checked, (samples, rng) =>
+    multisineRecord(system, samples, dt, checked.noiseStd, rng),
+  );
 }

@@ -3,6 +3,7 @@ export type {
   RecordLengths,
   SimulatedForecastSplit,
   SimulatedRecord,
+  SimulationTolerance,
 } from './common.js';
 export * from './duffing.js';
 export * from './multisine.js';

@@ -53,7 +53,7 @@ export function multisine(opts: MultisineOptions): Multisine {
     mean,
     evaluate(t: number): number {
       let s = 0;
-      for (let i = 0; i < count; i++) s += Math.cos(omega[i]! * t + phases[i]!);
+      for (let i = 0; i < count; i++) s += Math.cos(omega[i] * t + phases[i]);
       return mean + amplitude * s;
     },
   };

@@ -14,18 +14,16 @@
  * x1* = min((k4 u / k1)², hMax), o* = max(0, k4 u − k1 √hMax) if x1* = hMax,
  * x2* = min(((k2 √x1* + γ o*) / k3)², hMax).
  */
-import type { Rng } from '@sii/linalg';
-import { odeint } from '@sii/rk';
 import { checkFinite, checkPositive } from '../latent/checks.js';
 import {
-  addNoise,
   type BuiltinDatasetOptions,
   buildSimulatedSplit,
   checkBuiltinOptions,
+  multisineRecord,
   type SimulatedForecastSplit,
-  type SimulatedRecord,
+  type SimulationTolerance,
+  simulateDriven,
 } from './common.js';
-import { multisine } from './multisine.js';
 
 export interface CascadedTanksParams {
   k1: number;
@@ -63,16 +61,16 @@ export function cascadedTanksRhs(
 ): (t: number, x: Float64Array, dx: Float64Array) => void {
   const { k1, k2, k3, k4, hMax, overflowFraction: gamma } = tankParams(params);
   return (t, x, dx) => {
-    const s1 = Math.sqrt(Math.max(x[0]!, 0));
-    const s2 = Math.sqrt(Math.max(x[1]!, 0));
+    const s1 = Math.sqrt(Math.max(x[0], 0));
+    const s2 = Math.sqrt(Math.max(x[1], 0));
     let a = k4 * Math.max(u(t), 0) - k1 * s1;
     let overflow = 0;
-    if (x[0]! >= hMax && a > 0) {
+    if (x[0] >= hMax && a > 0) {
       overflow = a;
       a = 0;
     }
     let b = k2 * s1 - k3 * s2 + gamma * overflow;
-    if (x[1]! >= hMax && b > 0) b = 0;
+    if (x[1] >= hMax && b > 0) b = 0;
     dx[0] = a;
     dx[1] = b;
   };
@@ -98,20 +96,14 @@ export function simulateCascadedTanks(
   x0: ArrayLike<number>,
   t: ArrayLike<number>,
   params?: Partial<CascadedTanksParams>,
-  tol: { rtol?: number; atol?: number } = {},
+  tol: SimulationTolerance = {},
 ): Float64Array {
   const p = tankParams(params);
-  if (typeof u !== 'function') throw new TypeError(`u must be a function of t, got ${typeof u}`);
-  if (x0?.length !== 2 || !(x0[0]! >= 0 && x0[0]! <= p.hMax && x0[1]! >= 0 && x0[1]! <= p.hMax)) {
+  if (x0?.length !== 2 || !(x0[0] >= 0 && x0[0] <= p.hMax && x0[1] >= 0 && x0[1] <= p.hMax)) {
     throw new RangeError(`x0 must be [x1, x2] with levels in [0, hMax = ${p.hMax}], got ${JSON.stringify(Array.from(x0 ?? []))}`);
   }
-  const sol = odeint(cascadedTanksRhs(u, p), x0, t, {
-    method: 'dopri5',
-    rtol: tol.rtol ?? 1e-7,
-    atol: tol.atol ?? 1e-9,
-  });
-  const y = sol.y;
-  for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i]!, 0), p.hMax);
+  const y = simulateDriven(u, (input) => cascadedTanksRhs(input, p), x0, t, tol);
+  for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(y[i], 0), p.hMax);
   return y;
 }
 
@@ -138,14 +130,15 @@ export function generateCascadedTanks(opts: CascadedTanksOptions): SimulatedFore
   const mean = checkFinite('input.mean', opts.input?.mean ?? 5);
   const rms = checkPositive('input.rms', opts.input?.rms ?? 1.5);
   const fMax = checkPositive('input.fMax', opts.input?.fMax ?? 0.015);
-  const simulate = (samples: number, rng: Rng): SimulatedRecord => {
-    const ms = multisine({ period: samples * dt, fMax, rms, mean, rng: rng.fork('input') });
-    const u = (t: number) => Math.max(ms.evaluate(t), 0);
-    const t = Float64Array.from({ length: samples }, (_, k) => k * dt);
-    const inputs = t.map(u);
-    const states = simulateCascadedTanks(u, cascadedTanksEquilibrium(inputs[0]!, params), t, params);
-    const clean = Float64Array.from({ length: samples }, (_, k) => states[2 * k + 1]!);
-    return { t, inputs, states, outputs: addNoise(clean, checked.noiseStd, rng.fork('noise')) };
+  const system = {
+    input: { fMax, rms, mean },
+    shapeInput: (v: number) => Math.max(v, 0), // the pump cannot suck
+    simulate: (u: (t: number) => number, t: Float64Array, inputs: Float64Array) =>
+      simulateCascadedTanks(u, cascadedTanksEquilibrium(inputs[0], params), t, params),
+    states: 2,
+    measured: 1, // y = x2
   };
-  return buildSimulatedSplit({ name: 'cascaded-tanks', dt, inputNames: ['u'], targetNames: ['y'] }, checked, simulate);
+  return buildSimulatedSplit({ name: 'cascaded-tanks', dt, inputNames: ['u'], targetNames: ['y'] }, checked, (samples, rng) =>
+    multisineRecord(system, samples, dt, checked.noiseStd, rng),
+  );
 }

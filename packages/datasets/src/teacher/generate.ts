@@ -201,8 +201,7 @@ export function simulateTeacher(
     const sol = odeint(rhs, y, [k * dt, (k + 1) * dt], opts);
     y.set(sol.y.subarray(n, 2 * n));
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(y[i]!))
-        throw new Error(`teacher simulation diverged at t = ${((k + 1) * dt).toFixed(3)} (state ${i} = ${y[i]})`);
+      if (!Number.isFinite(y[i])) throw new Error(`teacher simulation diverged at t = ${((k + 1) * dt).toFixed(3)} (state ${i} = ${y[i]})`);
     }
     out.set(y, (k + 1) * n);
   }
@@ -220,7 +219,7 @@ export function slidingWindows(series: ArrayLike<number>, channels: number, wind
   const W = T - window + 1;
   const out = new Float32Array(W * window * channels);
   for (let s = 0; s < W; s++) {
-    for (let i = 0; i < window * channels; i++) out[s * window * channels + i] = series[s * channels + i]!;
+    for (let i = 0; i < window * channels; i++) out[s * window * channels + i] = series[s * channels + i];
   }
   return out;
 }
@@ -292,7 +291,7 @@ export function generateTeacherStudent(opts: TeacherStudentOptions): TeacherStud
     const inputs64 = new Float64Array(samples * m);
     for (let c = 0; c < m; c++) {
       const u = pwmInput({ samples, dt, modulation, noiseStd, rng: c === 0 ? noise : noise.fork(c) });
-      for (let k = 0; k < samples; k++) inputs64[k * m + c] = u[k]!;
+      for (let k = 0; k < samples; k++) inputs64[k * m + c] = u[k];
     }
     const states64 = simulateTeacher(spec, weights, y0, inputs64, dt, { rtol, atol });
     return {

@@ -65,8 +65,8 @@ export function interpolateSamples(
     w = 0;
   }
   for (let c = 0; c < channels; c++) {
-    const a = values[k * channels + c]!;
-    out[c] = w === 0 ? a : a + w * (values[(k + 1) * channels + c]! - a);
+    const a = values[k * channels + c];
+    out[c] = w === 0 ? a : a + w * (values[(k + 1) * channels + c] - a);
   }
   return out;
 }

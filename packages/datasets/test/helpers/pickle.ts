@@ -49,7 +49,7 @@ export class PickleWriter {
     return this;
   }
   raw(bytes: ArrayLike<number>): this {
-    for (let i = 0; i < bytes.length; i++) this.parts.push(bytes[i]!);
+    for (let i = 0; i < bytes.length; i++) this.parts.push(bytes[i]);
     return this;
   }
   /** BINPUT / LONG_BINPUT with the next memo index, as the pickler does after each new object. */
@@ -127,7 +127,7 @@ export function cifarPickle(
   w.str('labels').put().op(OP.EMPTY_LIST).put();
   for (let s = 0; s < n; s += 1000) {
     w.op(OP.MARK);
-    for (let i = s; i < Math.min(n, s + 1000); i++) w.int(labels[i]!);
+    for (let i = s; i < Math.min(n, s + 1000); i++) w.int(labels[i]);
     w.op(OP.APPENDS);
   }
   w.str('batch_label')
