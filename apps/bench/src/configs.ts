@@ -88,7 +88,7 @@ export function benchSpec(c: BenchConfig): MlpSpec {
 export function stepFlops(c: BenchConfig): number {
   const sizes = layerShapes(benchSpec(c));
   const fwd = sizes.reduce((s, [i, o]) => s + i * o, 0);
-  const dX = sizes.slice(1).reduce((s, [i, o]) => s + i * o, 0) + c.n * sizes[0]![1];
+  const dX = sizes.slice(1).reduce((s, [i, o]) => s + i * o, 0) + c.n * sizes[0][1];
   const evals = c.T * STAGES[c.method] * c.batch;
   return 2 * evals * (2 * fwd + dX);
 }

@@ -17,7 +17,7 @@ import {
 } from '@sii/cli';
 import { initBackend } from '@sii/neural-ode';
 import { Adam, NAdam, trainStep } from '@sii/train';
-import type { Scalar, Tensor2D, Tensor3D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
+import type { Scalar, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ForecastBenchShape, MODEL_CONFIGS } from './model-configs.js';
 import { median, type SiiResult } from './sii.js';
@@ -63,9 +63,9 @@ function normals(count: number, seed: number): Float32Array {
   const u = uniforms(2 * Math.ceil(count / 2), seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(u[i]!));
-    out[i] = r * Math.cos(2 * Math.PI * u[i + 1]!);
-    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u[i + 1]!);
+    const r = Math.sqrt(-2 * Math.log(u[i]));
+    out[i] = r * Math.cos(2 * Math.PI * u[i + 1]);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u[i + 1]);
   }
   return out;
 }
@@ -113,9 +113,9 @@ function forecastStep(shape: ForecastBenchShape): ModelStep {
     'sii',
     '0/run/0',
   );
-  const u = tf.tensor3d(normals(T * B * m, 1), [T, B, m]) as Tensor3D;
-  const y = tf.tensor3d(normals(T * B * p, 2), [T, B, p]) as Tensor3D;
-  const eps = tf.tensor2d(normals(B * n, 3), [B, n]) as Tensor2D;
+  const u = tf.tensor3d(normals(T * B * m, 1), [T, B, m]);
+  const y = tf.tensor3d(normals(T * B * p, 2), [T, B, p]);
+  const eps = tf.tensor2d(normals(B * n, 3), [B, n]);
   return {
     variables: model.variables,
     loss: () => forecastLoss(model, u, y, eps, c.klWeight),
@@ -136,8 +136,8 @@ function latentStep(): ModelStep {
   const S = c.frameSize;
   const B = c.batch;
   const batch: LatentBatch = {
-    inputs: tf.tensor5d(uniforms(B * c.inputFrames * S * S * 3, 1), [B, c.inputFrames, S, S, 3]) as Tensor5D,
-    targets: tf.tensor5d(uniforms(B * c.horizon * S * S * 3, 2), [B, c.horizon, S, S, 3]) as Tensor5D,
+    inputs: tf.tensor5d(uniforms(B * c.inputFrames * S * S * 3, 1), [B, c.inputFrames, S, S, 3]),
+    targets: tf.tensor5d(uniforms(B * c.horizon * S * S * 3, 2), [B, c.horizon, S, S, 3]),
     size: B,
   };
   return {

@@ -59,7 +59,7 @@ export async function runBench(args: BenchArgs, log: (s: string) => void = conso
       log(`${name} wasm ${r.path}: median ${r.medianMs.toFixed(2)} ms, ${r.kernels} kernels; top: ${topKernels(r)}`);
       continue;
     }
-    const c = CONFIGS[name]!;
+    const c = CONFIGS[name];
     const iters = args.iters ?? DEFAULT_ITERS[name] ?? 10;
     const warmup = args.warmup ?? DEFAULT_WARMUP[name] ?? 3;
     let peerMs: number | null = null;

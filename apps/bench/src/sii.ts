@@ -48,7 +48,7 @@ export interface SiiResult {
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const k = s.length >> 1;
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
 /** Seeded standard normals (Box–Muller over a 32-bit LCG; benchmark data only). */

@@ -8,17 +8,17 @@ import type { BenchRow } from '../src/index.js';
 
 describe('configurations', () => {
   it('match the peer script (layer sizes (n+m)→H→…→n)', () => {
-    expect(layerSizes(CONFIGS.student!)).toEqual([
+    expect(layerSizes(CONFIGS.student)).toEqual([
       [5, 128],
       [128, 128],
       [128, 4],
     ]);
-    expect(layerSizes(CONFIGS.pixel!)).toEqual([
+    expect(layerSizes(CONFIGS.pixel)).toEqual([
       [256, 256],
       [256, 256],
       [256, 128],
     ]);
-    expect(layerSizes(CONFIGS.rk4!)).toEqual([
+    expect(layerSizes(CONFIGS.rk4)).toEqual([
       [4, 32],
       [32, 4],
     ]);
@@ -30,10 +30,10 @@ describe('configurations', () => {
     const rows = 64 * 2 * 64;
     const fwd = 256 * 256 + 256 * 256 + 256 * 128;
     const macs = rows * (fwd + fwd + (256 * 256 + 256 * 128) + 128 * 256);
-    expect(stepFlops(CONFIGS.pixel!)).toBe(2 * macs);
-    expect(stepFlops(CONFIGS.pixel!) / 1e9).toBeCloseTo(7.516, 3);
+    expect(stepFlops(CONFIGS.pixel)).toBe(2 * macs);
+    expect(stepFlops(CONFIGS.pixel) / 1e9).toBeCloseTo(7.516, 3);
     // rk4: 50 steps × 4 stages × 64 rows × (2·(4·32 + 32·4) + 32·4 + 4·32) MACs
-    expect(stepFlops(CONFIGS.rk4!)).toBe(2 * 50 * 4 * 64 * (2 * 256 + 256));
+    expect(stepFlops(CONFIGS.rk4)).toBe(2 * 50 * 4 * 64 * (2 * 256 + 256));
   });
 });
 
@@ -106,7 +106,7 @@ describe('the built bench under plain node', () => {
       }
       // Same model, data and first steps: the engines agree on the loss to float32 rounding.
       const losses = report.rows.map((r) => r.loss);
-      for (const l of losses) expect(Math.abs(l - losses[0]!)).toBeLessThan(1e-4 * Math.abs(losses[0]!));
+      for (const l of losses) expect(Math.abs(l - losses[0])).toBeLessThan(1e-4 * Math.abs(losses[0]));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

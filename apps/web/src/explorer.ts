@@ -58,7 +58,7 @@ export function mountExplorer(root: HTMLElement): ExplorerHandle {
     });
   });
   const shown = new Set(DEFAULT_SHOWN.filter((n) => methods.has(n)));
-  let active = methods.has('rk4') ? 'rk4' : [...methods.keys()][0]!;
+  let active = methods.has('rk4') ? 'rk4' : [...methods.keys()][0];
   let h = 0.1;
   let poles: Point[] = DEFAULT_POLES.map((p) => ({ ...p }));
 

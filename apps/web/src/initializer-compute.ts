@@ -56,7 +56,7 @@ export function maxMatchDistance(targets: readonly Complex[], found: readonly Co
       }
     });
     if (best < 0) return Number.POSITIVE_INFINITY;
-    free[best]!.used = true;
+    free[best].used = true;
     worst = Math.max(worst, bestD / Math.max(Math.hypot(t.re, t.im), Number.MIN_VALUE));
   }
   return worst;

@@ -22,8 +22,8 @@ import type { InitReply, InitRequest, InitResult } from './initializer-compute.j
 export { expectedPoleScale, maxMatchDistance } from './initializer-compute.js';
 
 const ACTIVATIONS: ActivationName[] = ['elu', 'tanh', 'silu', 'gelu', 'softplus', 'selu', 'none'];
-const SII_COLOR = INIT_COLORS.sii!;
-const BASE_COLOR = INIT_COLORS.baseline!;
+const SII_COLOR = INIT_COLORS.sii;
+const BASE_COLOR = INIT_COLORS.baseline;
 
 /** A square view centred on 0 that holds every point (with a margin), at least ±`min` wide. */
 export function zoomView(points: readonly Complex[], min = 1e-3): PlaneView {
@@ -132,7 +132,7 @@ export function mountInitializer(root: HTMLElement): void {
       el(
         'label',
         { class: 'choice' },
-        compensationInputs[k]!,
+        compensationInputs[k],
         el('span', {}, el('b', { text: c.label }), el('small', { text: c.sentence })),
       ),
     ),
@@ -263,8 +263,8 @@ export function mountInitializer(root: HTMLElement): void {
             'tr',
             {},
             el('td', { text: formatComplex(p) }),
-            el('td', { text: r.sii.poles[k] ? formatComplex(r.sii.poles[k]!) : '' }),
-            el('td', { text: r.base.poles[k] ? formatComplex(r.base.poles[k]!) : '' }),
+            el('td', { text: r.sii.poles[k] ? formatComplex(r.sii.poles[k]) : '' }),
+            el('td', { text: r.base.poles[k] ? formatComplex(r.base.poles[k]) : '' }),
           ),
         ),
       ),

@@ -389,7 +389,7 @@ const regionCache = new Map<string, MethodRegion>();
 export function methodRegion(name: string): MethodRegion {
   let r = regionCache.get(name);
   if (!r) {
-    r = methodRegions([name], { points: 720 })[0]!;
+    r = methodRegions([name], { points: 720 })[0];
     regionCache.set(name, r);
   }
   return r;

@@ -45,12 +45,12 @@ function windowTensors(w: TeacherWindows, rows: Int32Array | null, n: number, m:
   const u = new Float32Array(T * W * m);
   const y = new Float32Array(T * W * n);
   for (let r = 0; r < W; r++) {
-    const s = rows ? rows[r]! : r;
-    for (let i = 0; i < n; i++) x0[r * n + i] = w.states[s * L * n + i]!;
+    const s = rows ? rows[r] : r;
+    for (let i = 0; i < n; i++) x0[r * n + i] = w.states[s * L * n + i];
     for (let k = 0; k < T; k++) {
       // Zero-order hold: step k uses the input sampled at its start; the target is the next sample.
-      for (let j = 0; j < m; j++) u[(k * W + r) * m + j] = w.inputs[(s * L + k) * m + j]!;
-      for (let i = 0; i < n; i++) y[(k * W + r) * n + i] = w.states[(s * L + k + 1) * n + i]!;
+      for (let j = 0; j < m; j++) u[(k * W + r) * m + j] = w.inputs[(s * L + k) * m + j];
+      for (let i = 0; i < n; i++) y[(k * W + r) * n + i] = w.states[(s * L + k + 1) * n + i];
     }
   }
   return [tf.tensor2d(x0, [W, n]), tf.tensor3d(u, [T, W, m]), tf.tensor3d(y, [T, W, n])];
@@ -62,14 +62,14 @@ function rolloutLoss(ode: NeuralODE, x0: tf.Tensor, u: tf.Tensor, y: tf.Tensor):
 }
 
 function poles64(field: MlpVectorField): { re: number; im: number }[] {
-  const check = verify(spec, field.getWeights() as MlpWeights, { solver: cfg.solver, h: cfg.h });
+  const check = verify(spec, field.getWeights(), { solver: cfg.solver, h: cfg.h });
   return check.hLambda.map((z) => ({ re: z.re, im: z.im }));
 }
 
 let valTensors: tf.Tensor[] = [];
 
 function evaluate(s: Student, loss: number): ModelProgress {
-  const val = tf.tidy(() => rolloutLoss(s.ode, valTensors[0]!, valTensors[1]!, valTensors[2]!).dataSync()[0]!);
+  const val = tf.tidy(() => rolloutLoss(s.ode, valTensors[0], valTensors[1], valTensors[2]).dataSync()[0]);
   return { loss, val, hLambda: poles64(s.field) };
 }
 
@@ -118,7 +118,7 @@ async function setup(config: TrainConfig, wasmPaths: Record<string, string>): Pr
   const all = windowTensors(data.train.windows, null, spec.states, spec.inputs);
   for (const [k, s] of students.entries()) {
     const p = k === 0 ? sii : base;
-    p.loss = tf.tidy(() => rolloutLoss(s.ode, all[0]!, all[1]!, all[2]!).dataSync()[0]!);
+    p.loss = tf.tidy(() => rolloutLoss(s.ode, all[0], all[1], all[2]).dataSync()[0]);
   }
   tf.dispose(all);
   post({
@@ -174,7 +174,7 @@ function train(): Promise<void> {
         epochs: cfg.epochs,
         seed: `students-${cfg.seed}`,
         batches: trainBatches,
-        loss: (b) => rolloutLoss(s.ode, b[0]!, b[1]!, b[2]!),
+        loss: (b) => rolloutLoss(s.ode, b[0], b[1], b[2]),
         disposeBatch: (b) => tf.dispose(b),
         clipNorm: cfg.clip,
         // a turn of the event loop after every batch, so that messages ('pause') get in

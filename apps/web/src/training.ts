@@ -19,8 +19,8 @@ import {
 import { type NumberLimits, readNumberInputs } from './number-input.js';
 import { DEFAULT_TRAIN_CONFIG, type FromWorker, type ModelProgress, type TrainConfig } from './protocol.js';
 
-const SII_COLOR = INIT_COLORS.sii!;
-const BASE_COLOR = INIT_COLORS.baseline!;
+const SII_COLOR = INIT_COLORS.sii;
+const BASE_COLOR = INIT_COLORS.baseline;
 const TEACHER_COLOR = '#222';
 
 /** Absolute URLs of the bundled .wasm files (the worker resolves nothing itself). */

@@ -48,7 +48,7 @@ describe('dist/', () => {
     const html = readFileSync(join(DIST_DIR, 'index.html'), 'utf8');
     const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html);
     expect(meta).not.toBeNull();
-    expect(meta![1]!.replaceAll('&#39;', "'")).toBe(CONTENT_SECURITY_POLICY);
+    expect(meta![1].replaceAll('&#39;', "'")).toBe(CONTENT_SECURITY_POLICY);
     expect(html.indexOf('Content-Security-Policy')).toBeLessThan(html.indexOf('<script'));
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self' 'wasm-unsafe-eval'");
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|'unsafe-eval'|\*/);

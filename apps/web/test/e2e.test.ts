@@ -157,7 +157,7 @@ describe('stability explorer', () => {
     await page.mouse.move(b.x + b.width / 2 - 20, b.y + b.height / 2, { steps: 4 });
     await page.mouse.move(b.x + b.width / 2 - 40, b.y + b.height / 2, { steps: 4 });
     await page.mouse.up();
-    const moved = parseComplexList(await page.inputValue('#explorer-poles'))[1]!;
+    const moved = parseComplexList(await page.inputValue('#explorer-poles'))[1];
     expect(moved.re).toBeLessThan(-25);
     expect(moved.im).toBe(0); // snapped to the real axis
     // The button waits for the worker's largest stable steps of the moved poles (disabled until then).
@@ -459,7 +459,7 @@ describe('live training', () => {
     expect(base).toHaveLength(epochs + 1);
     for (const losses of [sii, base]) {
       expect(losses.every(Number.isFinite)).toBe(true);
-      expect(losses.at(-1)!).toBeLessThan(0.7 * losses[0]!);
+      expect(losses.at(-1)!).toBeLessThan(0.7 * losses[0]);
     }
     // No tensor leak in the worker: the live tensor count is the same after every epoch.
     const tensors = JSON.parse((await data('#training', 'tensors'))!) as number[];

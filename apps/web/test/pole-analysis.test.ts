@@ -12,13 +12,13 @@ describe('analysePoles', () => {
       { re: 1, im: 0 },
     ];
     const { euler } = analysePoles(poles, [{ name: 'euler', R: [1, 1] }]);
-    expect(Array.from(euler!.subarray(0, 3))).toEqual([
+    expect(Array.from(euler.subarray(0, 3))).toEqual([
       expect.closeTo(10 / 425, 12),
       expect.closeTo(10 / 425, 12),
       expect.closeTo(2 / 25, 12),
     ]);
-    expect(euler![3]).toBe(Number.POSITIVE_INFINITY); // λ = 0 never leaves the region
-    expect(euler![4]).toBe(0); // Re λ > 0: unstable for every h > 0
+    expect(euler[3]).toBe(Number.POSITIVE_INFINITY); // λ = 0 never leaves the region
+    expect(euler[4]).toBe(0); // Re λ > 0: unstable for every h > 0
   });
 
   it('matches maxStableStep pole by pole for RK4 (one array per method, in the order of the poles)', () => {
@@ -29,9 +29,9 @@ describe('analysePoles', () => {
       { name: 'euler', R: [1, 1] },
     ]);
     expect(Object.keys(out)).toEqual(['rk4', 'euler']);
-    expect(Array.from(out.rk4!)).toEqual(poles.map((p) => maxStableStep(R, p)));
+    expect(Array.from(out.rk4)).toEqual(poles.map((p) => maxStableStep(R, p)));
     // λ = −4 (k = 3) on the real axis: RK4's real stability interval 2.785293563… divided by 4
     expect(poles[3]).toEqual({ re: -4, im: 0 });
-    expect(out.rk4![3]).toBeCloseTo(2.785293563405282 / 4, 9);
+    expect(out.rk4[3]).toBeCloseTo(2.785293563405282 / 4, 9);
   });
 });

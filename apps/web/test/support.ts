@@ -82,7 +82,7 @@ export function polyAbs(coeffs: readonly number[], re: number, im: number): numb
   let pr = 0;
   let pi = 0;
   for (let k = coeffs.length - 1; k >= 0; k--) {
-    const r = pr * re - pi * im + coeffs[k]!;
+    const r = pr * re - pi * im + coeffs[k];
     pi = pr * im + pi * re;
     pr = r;
   }

@@ -35,22 +35,22 @@ function householderQr(A: DenseMatrix): QrResult {
   const m = A.rows;
   const n = A.cols;
   const qr = new Float64Array(m * n); // column-major: entry (i, k) at k·m + i
-  for (let i = 0; i < m; i++) for (let k = 0; k < n; k++) qr[k * m + i] = A.data[i * n + k]!;
+  for (let i = 0; i < m; i++) for (let k = 0; k < n; k++) qr[k * m + i] = A.data[i * n + k];
   const rdiag = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const ck = k * m;
     let nrm = 0;
-    for (let i = k; i < m; i++) nrm = hypotenuse(nrm, qr[ck + i]!);
+    for (let i = k; i < m; i++) nrm = hypotenuse(nrm, qr[ck + i]);
     if (nrm !== 0) {
-      if (qr[ck + k]! < 0) nrm = -nrm;
-      for (let i = k; i < m; i++) qr[ck + i] = qr[ck + i]! / nrm;
-      qr[ck + k] = qr[ck + k]! + 1;
+      if (qr[ck + k] < 0) nrm = -nrm;
+      for (let i = k; i < m; i++) qr[ck + i] = qr[ck + i] / nrm;
+      qr[ck + k] = qr[ck + k] + 1;
       for (let j = k + 1; j < n; j++) {
         const cj = j * m;
         let s = 0;
-        for (let i = k; i < m; i++) s += qr[ck + i]! * qr[cj + i]!;
-        s = -s / qr[ck + k]!;
-        for (let i = k; i < m; i++) qr[cj + i] = qr[cj + i]! + s * qr[ck + i]!;
+        for (let i = k; i < m; i++) s += qr[ck + i] * qr[cj + i];
+        s = -s / qr[ck + k];
+        for (let i = k; i < m; i++) qr[cj + i] = qr[cj + i] + s * qr[ck + i];
       }
     }
     rdiag[k] = -nrm;
@@ -61,22 +61,22 @@ function householderQr(A: DenseMatrix): QrResult {
     const ck = k * m;
     x.fill(0, ck, ck + m);
     x[ck + k] = 1;
-    const qkk = qr[ck + k]!;
+    const qkk = qr[ck + k];
     if (qkk === 0) continue;
     for (let j = k; j < n; j++) {
       const cj = j * m;
       let s = 0;
-      for (let i = k; i < m; i++) s += qr[ck + i]! * x[cj + i]!;
+      for (let i = k; i < m; i++) s += qr[ck + i] * x[cj + i];
       s = -s / qkk;
-      for (let i = k; i < m; i++) x[cj + i] = x[cj + i]! + s * qr[ck + i]!;
+      for (let i = k; i < m; i++) x[cj + i] = x[cj + i] + s * qr[ck + i];
     }
   }
   const q = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) q[i * n + j] = x[j * m + i]!;
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) q[i * n + j] = x[j * m + i];
   const r = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    r[i * n + i] = rdiag[i]!;
-    for (let j = i + 1; j < n; j++) r[i * n + j] = qr[j * m + i]!;
+    r[i * n + i] = rdiag[i];
+    for (let j = i + 1; j < n; j++) r[i * n + j] = qr[j * m + i];
   }
   return { q: denseMatrix(m, n, q), r: denseMatrix(n, n, r) };
 }

@@ -228,7 +228,7 @@ describe('qr gives the bits of ml-matrix’s QrDecomposition', () => {
       for (const variant of ['random', 'zero column', 'repeated column'] as const) {
         const data = rng.fillNormal(new Float64Array(m * n));
         if (variant === 'zero column' && n > 1) for (let i = 0; i < m; i++) data[i * n + 1] = 0;
-        if (variant === 'repeated column' && n > 2) for (let i = 0; i < m; i++) data[i * n + 2] = data[i * n]!;
+        if (variant === 'repeated column' && n > 2) for (let i = 0; i < m; i++) data[i * n + 2] = data[i * n];
         const A = denseMatrix(m, n, data);
         const dec = new QrDecomposition(new Matrix(Array.from({ length: m }, (_, i) => Array.from(data.subarray(i * n, (i + 1) * n)))));
         const wantQ = dec.orthogonalMatrix.to1DArray();

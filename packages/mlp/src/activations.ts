@@ -87,15 +87,15 @@ export function activationInPlace64(name: ActivationName, a: Float64Array): void
   switch (name) {
     case 'elu':
       for (let j = 0; j < len; j++) {
-        const x = a[j]!;
+        const x = a[j];
         a[j] = x > 0 ? x : Math.expm1(x);
       }
       return;
     case 'tanh':
-      for (let j = 0; j < len; j++) a[j] = Math.tanh(a[j]!);
+      for (let j = 0; j < len; j++) a[j] = Math.tanh(a[j]);
       return;
     default:
-      for (let j = 0; j < len; j++) a[j] = activation64(name, a[j]!);
+      for (let j = 0; j < len; j++) a[j] = activation64(name, a[j]);
   }
 }
 

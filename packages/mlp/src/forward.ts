@@ -27,22 +27,22 @@ function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Floa
   out.set(b);
   let p = 0;
   for (; p + 8 <= count; p += 8) {
-    const i0 = nz[p]!;
-    const i1 = nz[p + 1]!;
-    const i2 = nz[p + 2]!;
-    const i3 = nz[p + 3]!;
-    const i4 = nz[p + 4]!;
-    const i5 = nz[p + 5]!;
-    const i6 = nz[p + 6]!;
-    const i7 = nz[p + 7]!;
-    const h0 = h[i0]!;
-    const h1 = h[i1]!;
-    const h2 = h[i2]!;
-    const h3 = h[i3]!;
-    const h4 = h[i4]!;
-    const h5 = h[i5]!;
-    const h6 = h[i6]!;
-    const h7 = h[i7]!;
+    const i0 = nz[p];
+    const i1 = nz[p + 1];
+    const i2 = nz[p + 2];
+    const i3 = nz[p + 3];
+    const i4 = nz[p + 4];
+    const i5 = nz[p + 5];
+    const i6 = nz[p + 6];
+    const i7 = nz[p + 7];
+    const h0 = h[i0];
+    const h1 = h[i1];
+    const h2 = h[i2];
+    const h3 = h[i3];
+    const h4 = h[i4];
+    const h5 = h[i5];
+    const h6 = h[i6];
+    const h7 = h[i7];
     const o0 = i0 * cols;
     const o1 = i1 * cols;
     const o2 = i2 * cols;
@@ -53,22 +53,22 @@ function affine(h: ArrayLike<number>, W: DenseMatrix, b: Float64Array, out: Floa
     const o7 = i7 * cols;
     for (let j = 0; j < cols; j++) {
       out[j] =
-        out[j]! +
-        h0 * data[o0 + j]! +
-        h1 * data[o1 + j]! +
-        h2 * data[o2 + j]! +
-        h3 * data[o3 + j]! +
-        h4 * data[o4 + j]! +
-        h5 * data[o5 + j]! +
-        h6 * data[o6 + j]! +
-        h7 * data[o7 + j]!;
+        out[j] +
+        h0 * data[o0 + j] +
+        h1 * data[o1 + j] +
+        h2 * data[o2 + j] +
+        h3 * data[o3 + j] +
+        h4 * data[o4 + j] +
+        h5 * data[o5 + j] +
+        h6 * data[o6 + j] +
+        h7 * data[o7 + j];
     }
   }
   for (; p < count; p++) {
-    const i = nz[p]!;
-    const hi = h[i]!;
+    const i = nz[p];
+    const hi = h[i];
     const off = i * cols;
-    for (let j = 0; j < cols; j++) out[j]! += hi * data[off + j]!;
+    for (let j = 0; j < cols; j++) out[j] += hi * data[off + j];
   }
 }
 
@@ -110,7 +110,7 @@ export function mlpFunction64(
   const rowsBuf = new Int32Array(Math.max(...sizes));
   return (x, u, out) => {
     assertVector(x, n, 'x');
-    input.set(x as ArrayLike<number>);
+    input.set(x);
     if (m > 0) {
       if (u === undefined) input.fill(0, n);
       else {
@@ -120,9 +120,9 @@ export function mlpFunction64(
     }
     let h: Float64Array = input;
     for (let k = 0; k < L; k++) {
-      const a = buffers[k]!;
+      const a = buffers[k];
       if (wasm) wasm.affine(k);
-      else affine(h, w.weights[k]!, w.biases[k]!, a, rowsBuf);
+      else affine(h, w.weights[k], w.biases[k], a, rowsBuf);
       if (k < L - 1) activationInPlace64(act, a);
       h = a;
     }
@@ -148,7 +148,7 @@ export function hiddenPreactivations64(spec: MlpSpec, w: MlpWeights, x: ArrayLik
   const m = spec.inputs;
   assertVector(x, n, 'x');
   const input = new Float64Array(n + m);
-  input.set(x as ArrayLike<number>);
+  input.set(x);
   if (m > 0 && u !== undefined) {
     assertVector(u, m, 'u');
     input.set(u, n);
@@ -156,8 +156,8 @@ export function hiddenPreactivations64(spec: MlpSpec, w: MlpWeights, x: ArrayLik
   const pre: Float64Array[] = [];
   let h: Float64Array = input;
   for (let k = 0; k < sizes.length - 2; k++) {
-    const a = new Float64Array(sizes[k + 1]!);
-    affine(h, w.weights[k]!, w.biases[k]!, a);
+    const a = new Float64Array(sizes[k + 1]);
+    affine(h, w.weights[k], w.biases[k], a);
     pre.push(a);
     h = a.map((v) => activation64(spec.activation, v));
   }
@@ -175,18 +175,18 @@ export function mlpJacobian64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>
   const pre = hiddenPreactivations64(spec, w, x, u);
   const L = sizes.length - 1;
   // M (n × width) = rows 0..n−1 of W_1, then M ← M·D_k·W_{k+1}.
-  let width = sizes[1]!;
-  let M = w.weights[0]!.data.slice(0, n * width);
+  let width = sizes[1];
+  let M = w.weights[0].data.slice(0, n * width);
   for (let k = 1; k < L; k++) {
-    const d = pre[k - 1]!.map((v) => activationDerivative64(spec.activation, v));
-    const W = w.weights[k]!;
+    const d = pre[k - 1].map((v) => activationDerivative64(spec.activation, v));
+    const W = w.weights[k];
     const next = new Float64Array(n * W.cols);
     for (let r = 0; r < n; r++) {
       for (let i = 0; i < width; i++) {
-        const mi = M[r * width + i]! * d[i]!;
+        const mi = M[r * width + i] * d[i];
         if (mi === 0) continue;
         const off = i * W.cols;
-        for (let j = 0; j < W.cols; j++) next[r * W.cols + j]! += mi * W.data[off + j]!;
+        for (let j = 0; j < W.cols; j++) next[r * W.cols + j] += mi * W.data[off + j];
       }
     }
     M = next;
@@ -194,6 +194,6 @@ export function mlpJacobian64(spec: MlpSpec, w: MlpWeights, x: ArrayLike<number>
   }
   // M[r][c] = ∂f_c/∂x_r; transpose to ∂f_i/∂x_j.
   const data = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = M[j * n + i]!;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = M[j * n + i];
   return { rows: n, cols: n, data };
 }

@@ -77,8 +77,8 @@ export function wasmLayers(sizes: readonly number[], w: MlpWeights): WasmLayers 
   const wAt: number[] = [];
   const bAt: number[] = [];
   for (let k = 0; k < L; k++) {
-    wAt.push(take(sizes[k]! * sizes[k + 1]! * 8));
-    bAt.push(take(sizes[k + 1]! * 8));
+    wAt.push(take(sizes[k] * sizes[k + 1] * 8));
+    bAt.push(take(sizes[k + 1] * 8));
   }
   const ioAt = sizes.map((s) => take(s * 8));
   const idxAt = take(Math.max(...sizes) * 4);
@@ -86,13 +86,13 @@ export function wasmLayers(sizes: readonly number[], w: MlpWeights): WasmLayers 
   const kernel = new wasm.Instance(module, { env: { memory } }).exports.affine as AffineKernel;
   const buf = memory.buffer;
   for (let k = 0; k < L; k++) {
-    new Float64Array(buf, wAt[k], sizes[k]! * sizes[k + 1]!).set(w.weights[k]!.data);
-    new Float64Array(buf, bAt[k], sizes[k + 1]!).set(w.biases[k]!);
+    new Float64Array(buf, wAt[k], sizes[k] * sizes[k + 1]).set(w.weights[k].data);
+    new Float64Array(buf, bAt[k], sizes[k + 1]).set(w.biases[k]);
   }
   const views = sizes.map((s, k) => new Float64Array(buf, ioAt[k], s));
   return {
-    input: views[0]!,
+    input: views[0],
     outputs: views.slice(1),
-    affine: (k) => kernel(ioAt[k]!, sizes[k]!, wAt[k]!, sizes[k + 1]!, bAt[k]!, ioAt[k + 1]!, idxAt),
+    affine: (k) => kernel(ioAt[k], sizes[k], wAt[k], sizes[k + 1], bAt[k], ioAt[k + 1], idxAt),
   };
 }

@@ -52,11 +52,11 @@ describe('mlpForward64 / mlpJacobian64', () => {
         let h = Float64Array.from([...x, ...u]);
         const L = w.weights.length;
         for (let k = 0; k < L; k++) {
-          const W = w.weights[k]!;
-          const a = Float64Array.from(w.biases[k]!);
+          const W = w.weights[k];
+          const a = Float64Array.from(w.biases[k]);
           for (let i = 0; i < W.rows; i++) {
             if (h[i] === 0) continue;
-            for (let j = 0; j < W.cols; j++) a[j]! += h[i]! * W.data[i * W.cols + j]!;
+            for (let j = 0; j < W.cols; j++) a[j] += h[i] * W.data[i * W.cols + j];
           }
           h = k < L - 1 ? a.map((v) => activation64(spec.activation, v)) : a;
         }
@@ -146,8 +146,8 @@ describe('mlpForward64 / mlpJacobian64', () => {
     const kernel = mlpFunction64(spec, w, { engine: 'wasm' });
     const before = mlpForward64(spec, w, x, u);
     expect(Array.from(kernel(x, u))).toEqual(Array.from(before));
-    w.biases[2]![0]! += 1; // the JavaScript loop reads w live, the kernel holds the copy made at creation
-    expect(mlpForward64(spec, w, x, u)[0]).toBeCloseTo(before[0]! + 1, 12);
+    w.biases[2][0] += 1; // the JavaScript loop reads w live, the kernel holds the copy made at creation
+    expect(mlpForward64(spec, w, x, u)[0]).toBeCloseTo(before[0] + 1, 12);
     expect(Array.from(kernel(x, u))).toEqual(Array.from(before));
     expect(() => mlpFunction64(spec, w, { engine: 'gpu' as never })).toThrow(/engine must be 'auto', 'wasm' or 'js', got "gpu"/);
   });

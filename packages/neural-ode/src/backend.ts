@@ -153,7 +153,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const alreadyUp = tf.engine().backendName === name && tf.findBackend(name) != null;
   if (name === 'wasm' && wasmPaths !== undefined && !alreadyUp) {
     try {
-      wasmModule!.setWasmPaths(wasmPaths as Parameters<NonNullable<typeof wasmModule>['setWasmPaths']>[0]);
+      wasmModule!.setWasmPaths(wasmPaths);
     } catch (err) {
       throw new Error(`initBackend: invalid wasmPaths ${JSON.stringify(wasmPaths)}: ${(err as Error).message}`);
     }

@@ -68,7 +68,7 @@ export function jacobian(field: VectorField, x: Points, u?: Points): Float64Arra
     for (let b = 0; b < B; b++) {
       const J = new Float64Array(n * n);
       for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) J[i * n + j] = data[(i * B + b) * n + j]!;
+        for (let j = 0; j < n; j++) J[i * n + j] = data[(i * B + b) * n + j];
       }
       out.push(J);
     }
@@ -122,8 +122,8 @@ export function polesAlongTrajectory(ode: NeuralODE, x0: Tensor2D, inputs: Tenso
         out.states.push([]);
         out.poles.push([]);
         for (let b = 0; b < B; b++) {
-          out.states[k]!.push(flat.slice((k * B + b) * n, (k * B + b + 1) * n));
-          out.poles[k]!.push(all[k * B + b]!);
+          out.states[k].push(flat.slice((k * B + b) * n, (k * B + b + 1) * n));
+          out.poles[k].push(all[k * B + b]);
         }
       }
       return out;

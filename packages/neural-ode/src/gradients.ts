@@ -30,7 +30,7 @@ export function reduceToShape(dy: Tensor, shape: readonly number[]): Tensor {
 }
 
 function asOne(dy: Tensor | Tensor[]): Tensor {
-  return Array.isArray(dy) ? dy[0]! : dy;
+  return Array.isArray(dy) ? dy[0] : dy;
 }
 
 /** Swap the last two axes (plain 2-D transpose for matrices). */
@@ -62,7 +62,7 @@ const configs: Cfg[] = [
     inputsToSave: ['a', 'b'],
     gradFunc: (dy, [a, b]) => {
       const g = asOne(dy);
-      return { a: () => reduceToShape(g, a!.shape), b: () => reduceToShape(g, b!.shape) };
+      return { a: () => reduceToShape(g, a.shape), b: () => reduceToShape(g, b.shape) };
     },
   },
   {
@@ -70,7 +70,7 @@ const configs: Cfg[] = [
     inputsToSave: ['a', 'b'],
     gradFunc: (dy, [a, b]) => {
       const g = asOne(dy);
-      return { a: () => reduceToShape(g, a!.shape), b: () => reduceToShape(tf.neg(g), b!.shape) };
+      return { a: () => reduceToShape(g, a.shape), b: () => reduceToShape(tf.neg(g), b.shape) };
     },
   },
   {
@@ -79,8 +79,8 @@ const configs: Cfg[] = [
     gradFunc: (dy, [a, b]) => {
       const g = asOne(dy);
       return {
-        a: () => reduceToShape(tf.mul(g, f32(b!)), a!.shape),
-        b: () => reduceToShape(tf.mul(g, f32(a!)), b!.shape),
+        a: () => reduceToShape(tf.mul(g, f32(b)), a.shape),
+        b: () => reduceToShape(tf.mul(g, f32(a)), b.shape),
       };
     },
   },
@@ -90,9 +90,9 @@ const configs: Cfg[] = [
     gradFunc: (dy, [a, b]) => {
       const g = asOne(dy);
       return {
-        a: () => reduceToShape(tf.div(g, b!), a!.shape),
+        a: () => reduceToShape(tf.div(g, b), a.shape),
         // d(a/b)/db = -a / b²
-        b: () => reduceToShape(tf.neg(tf.div(tf.mul(g, a!), tf.square(b!))), b!.shape),
+        b: () => reduceToShape(tf.neg(tf.div(tf.mul(g, a), tf.square(b))), b.shape),
       };
     },
   },
@@ -102,8 +102,8 @@ const configs: Cfg[] = [
     gradFunc: (dy, [a, b]) => {
       const g = asOne(dy);
       return {
-        a: () => reduceToShape(tf.mul(g, f32(tf.greaterEqual(a!, b!))), a!.shape),
-        b: () => reduceToShape(tf.mul(g, f32(tf.less(a!, b!))), b!.shape),
+        a: () => reduceToShape(tf.mul(g, f32(tf.greaterEqual(a, b))), a.shape),
+        b: () => reduceToShape(tf.mul(g, f32(tf.less(a, b))), b.shape),
       };
     },
   },
@@ -113,8 +113,8 @@ const configs: Cfg[] = [
     gradFunc: (dy, [a, b]) => {
       const g = asOne(dy);
       return {
-        a: () => reduceToShape(tf.mul(g, f32(tf.lessEqual(a!, b!))), a!.shape),
-        b: () => reduceToShape(tf.mul(g, f32(tf.greater(a!, b!))), b!.shape),
+        a: () => reduceToShape(tf.mul(g, f32(tf.lessEqual(a, b))), a.shape),
+        b: () => reduceToShape(tf.mul(g, f32(tf.greater(a, b))), b.shape),
       };
     },
   },
@@ -123,10 +123,10 @@ const configs: Cfg[] = [
     inputsToSave: ['a', 'b'],
     gradFunc: (dy, [a, b]) => {
       const g = asOne(dy);
-      const two = () => tf.mul(tf.mul(g, tf.sub(a!, b!)), 2);
+      const two = () => tf.mul(tf.mul(g, tf.sub(a, b)), 2);
       return {
-        a: () => reduceToShape(two(), a!.shape),
-        b: () => reduceToShape(tf.neg(two()), b!.shape),
+        a: () => reduceToShape(two(), a.shape),
+        b: () => reduceToShape(tf.neg(two()), b.shape),
       };
     },
   },
@@ -138,11 +138,11 @@ const configs: Cfg[] = [
       const g = asOne(dy);
       return {
         // d(a^b)/da = b·a^(b−1);  d(a^b)/db = a^b·ln a (taken as 0 where a ≤ 0)
-        a: () => reduceToShape(tf.mul(g, tf.mul(f32(b!), tf.pow(a!, tf.sub(f32(b!), 1)))), a!.shape),
+        a: () => reduceToShape(tf.mul(g, tf.mul(f32(b), tf.pow(a, tf.sub(f32(b), 1)))), a.shape),
         b: () => {
-          const pos = tf.greater(a!, 0);
-          const logA = tf.where(pos, tf.log(tf.where(pos, a!, tf.onesLike(a!))), tf.zerosLike(a!));
-          return reduceToShape(tf.mul(g, tf.mul(y!, logA)), b!.shape);
+          const pos = tf.greater(a, 0);
+          const logA = tf.where(pos, tf.log(tf.where(pos, a, tf.onesLike(a))), tf.zerosLike(a));
+          return reduceToShape(tf.mul(g, tf.mul(y, logA)), b.shape);
         },
       };
     },
@@ -172,19 +172,19 @@ const configs: Cfg[] = [
       let da: () => Tensor;
       let db: () => Tensor;
       if (!tA && !tB) {
-        da = () => tf.matMul(g, T(b!));
-        db = () => tf.matMul(T(a!), g);
+        da = () => tf.matMul(g, T(b));
+        db = () => tf.matMul(T(a), g);
       } else if (!tA && tB) {
-        da = () => tf.matMul(g, b!);
-        db = () => tf.matMul(T(g), a!);
+        da = () => tf.matMul(g, b);
+        db = () => tf.matMul(T(g), a);
       } else if (tA && !tB) {
-        da = () => tf.matMul(b!, T(g));
-        db = () => tf.matMul(a!, g);
+        da = () => tf.matMul(b, T(g));
+        db = () => tf.matMul(a, g);
       } else {
-        da = () => tf.matMul(T(b!), T(g));
-        db = () => tf.matMul(T(g), T(a!));
+        da = () => tf.matMul(T(b), T(g));
+        db = () => tf.matMul(T(g), T(a));
       }
-      return { a: () => reduceToShape(da(), a!.shape), b: () => reduceToShape(db(), b!.shape) };
+      return { a: () => reduceToShape(da(), a.shape), b: () => reduceToShape(db(), b.shape) };
     },
   },
   // ---- unary ----
@@ -197,61 +197,61 @@ const configs: Cfg[] = [
   {
     kernelName: tf.Exp,
     outputsToSave: [true],
-    gradFunc: (dy, [y]) => ({ x: () => tf.mul(asOne(dy), y!) }),
+    gradFunc: (dy, [y]) => ({ x: () => tf.mul(asOne(dy), y) }),
   },
   {
     kernelName: tf.Log,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.div(asOne(dy), x!) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.div(asOne(dy), x) }),
   },
   {
     kernelName: tf.Sqrt,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.div(asOne(dy), tf.mul(tf.sqrt(x!), 2)) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.div(asOne(dy), tf.mul(tf.sqrt(x), 2)) }),
   },
   {
     kernelName: tf.Square,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.mul(x!, 2)) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.mul(x, 2)) }),
   },
   {
     kernelName: tf.Reciprocal,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.neg(tf.div(asOne(dy), tf.square(x!))) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.neg(tf.div(asOne(dy), tf.square(x))) }),
   },
   {
     kernelName: tf.Abs,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.sign(x!)) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.sign(x)) }),
   },
   {
     kernelName: tf.Tanh,
     outputsToSave: [true],
-    gradFunc: (dy, [y]) => ({ x: () => tf.mul(asOne(dy), tf.sub(1, tf.square(y!))) }),
+    gradFunc: (dy, [y]) => ({ x: () => tf.mul(asOne(dy), tf.sub(1, tf.square(y))) }),
   },
   {
     kernelName: tf.Sigmoid,
     outputsToSave: [true],
-    gradFunc: (dy, [y]) => ({ x: () => tf.mul(asOne(dy), tf.mul(y!, tf.sub(1, y!))) }),
+    gradFunc: (dy, [y]) => ({ x: () => tf.mul(asOne(dy), tf.mul(y, tf.sub(1, y))) }),
   },
   {
     kernelName: tf.Relu,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.step(x!)) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.step(x)) }),
   },
   {
     kernelName: tf.LeakyRelu,
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
       const g = asOne(dy);
-      return { x: () => tf.where(tf.greater(x!, 0), g, tf.mul(g, attrs.alpha as number)) };
+      return { x: () => tf.where(tf.greater(x, 0), g, tf.mul(g, attrs.alpha as number)) };
     },
   },
   {
     kernelName: tf.Elu,
     outputsToSave: [true],
     // EluGrad kernel: dy where y > 0, dy·(y + 1) elsewhere (alpha = 1).
-    gradFunc: (dy, [y]) => ({ x: () => tf.engine().runKernel(tf.EluGrad, { dy: asOne(dy), y: y! }) as Tensor }),
+    gradFunc: (dy, [y]) => ({ x: () => tf.engine().runKernel(tf.EluGrad, { dy: asOne(dy), y: y }) as Tensor }),
   },
   {
     kernelName: tf.Selu,
@@ -260,21 +260,21 @@ const configs: Cfg[] = [
       const g = asOne(dy);
       // x > 0: scale; x ≤ 0: scale·alpha·exp(x)
       return {
-        x: () => tf.where(tf.greater(x!, 0), tf.mul(g, SELU_SCALE), tf.mul(g, tf.mul(tf.exp(x!), SELU_SCALE_ALPHA))),
+        x: () => tf.where(tf.greater(x, 0), tf.mul(g, SELU_SCALE), tf.mul(g, tf.mul(tf.exp(x), SELU_SCALE_ALPHA))),
       };
     },
   },
   {
     kernelName: tf.Softplus,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.sigmoid(x!)) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.mul(asOne(dy), tf.sigmoid(x)) }),
   },
   {
     kernelName: tf.ClipByValue,
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
       const g = asOne(dy);
-      const inside = tf.logicalAnd(tf.greaterEqual(x!, attrs.clipValueMin as number), tf.lessEqual(x!, attrs.clipValueMax as number));
+      const inside = tf.logicalAnd(tf.greaterEqual(x, attrs.clipValueMin as number), tf.lessEqual(x, attrs.clipValueMax as number));
       return { x: () => tf.where(inside, g, tf.zerosLike(g)) };
     },
   },
@@ -282,12 +282,12 @@ const configs: Cfg[] = [
   {
     kernelName: tf.Reshape,
     inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.reshape(asOne(dy), x!.shape) }),
+    gradFunc: (dy, [x]) => ({ x: () => tf.reshape(asOne(dy), x.shape) }),
   },
   {
     kernelName: tf.ExpandDims,
     inputsToSave: ['input'],
-    gradFunc: (dy, [input]) => ({ input: () => tf.reshape(asOne(dy), input!.shape) }),
+    gradFunc: (dy, [input]) => ({ input: () => tf.reshape(asOne(dy), input.shape) }),
   },
   {
     kernelName: tf.Transpose,
@@ -305,13 +305,13 @@ const configs: Cfg[] = [
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
       const g = asOne(dy);
-      const rank = x!.rank;
+      const rank = x.rank;
       const beginAttr = attrs.begin as number | number[];
       const begin = Array.isArray(beginAttr) ? beginAttr : [beginAttr];
       const pads: Array<[number, number]> = [];
       for (let i = 0; i < rank; i++) {
         const b = begin[i] ?? 0;
-        pads.push([b, x!.shape[i]! - b - g.shape[i]!]);
+        pads.push([b, x.shape[i] - b - g.shape[i]]);
       }
       return { x: () => tf.pad(g, pads) };
     },
@@ -321,8 +321,8 @@ const configs: Cfg[] = [
     saveAllInputs: true,
     gradFunc: (dy, saved, attrs) => {
       const g = asOne(dy);
-      const axis = tf.util.parseAxisParam(attrs.axis as number, saved[0]!.shape)[0]!;
-      const sizes = saved.map((t) => t.shape[axis]!);
+      const axis = tf.util.parseAxisParam(attrs.axis as number, saved[0].shape)[0];
+      const sizes = saved.map((t) => t.shape[axis]);
       const parts = tf.split(g, sizes, axis);
       const out: Record<string, () => Tensor> = {};
       parts.forEach((p, i) => {
@@ -338,7 +338,7 @@ const configs: Cfg[] = [
       const parts = tf.unstack(asOne(dy), attrs.axis as number);
       const out: Record<string, () => Tensor> = {};
       saved.forEach((_, i) => {
-        out[i] = () => parts[i]!;
+        out[i] = () => parts[i];
       });
       return out;
     },
@@ -358,12 +358,12 @@ const configs: Cfg[] = [
       const reps = attrs.reps as number[];
       // Output axis i has size reps[i]·shape[i] laid out as reps[i] copies: view as [reps_i, shape_i]
       // pairs and sum over the copy axes.
-      const shape = x!.shape;
+      const shape = x.shape;
       const split: number[] = [];
       const copyAxes: number[] = [];
       shape.forEach((d, i) => {
         copyAxes.push(split.length);
-        split.push(reps[i]!, d);
+        split.push(reps[i], d);
       });
       return { x: () => tf.reshape(tf.sum(tf.reshape(g, split), copyAxes), shape) };
     },
@@ -372,19 +372,19 @@ const configs: Cfg[] = [
     kernelName: tf.Sum,
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
-      const axes = axesOf(attrs.axis, x!.rank);
-      const g = tf.reshape(asOne(dy), keptShape(x!.shape, axes));
-      return { x: () => tf.mul(g, tf.onesLike(x!)) };
+      const axes = axesOf(attrs.axis, x.rank);
+      const g = tf.reshape(asOne(dy), keptShape(x.shape, axes));
+      return { x: () => tf.mul(g, tf.onesLike(x)) };
     },
   },
   {
     kernelName: tf.Mean,
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
-      const axes = axesOf(attrs.axis, x!.rank);
-      const count = axes.reduce((p, a) => p * x!.shape[a]!, 1);
-      const g = tf.reshape(asOne(dy), keptShape(x!.shape, axes));
-      return { x: () => tf.div(tf.mul(g, tf.onesLike(x!)), count) };
+      const axes = axesOf(attrs.axis, x.rank);
+      const count = axes.reduce((p, a) => p * x.shape[a], 1);
+      const g = tf.reshape(asOne(dy), keptShape(x.shape, axes));
+      return { x: () => tf.div(tf.mul(g, tf.onesLike(x)), count) };
     },
   },
   {
@@ -393,9 +393,9 @@ const configs: Cfg[] = [
     gradFunc: (dy, [condition]) => {
       const g = asOne(dy);
       return {
-        condition: () => tf.zeros(condition!.shape, 'float32'),
-        t: () => tf.mul(g, f32(condition!)),
-        e: () => tf.mul(g, tf.sub(1, f32(condition!))),
+        condition: () => tf.zeros(condition.shape, 'float32'),
+        t: () => tf.mul(g, f32(condition)),
+        e: () => tf.mul(g, tf.sub(1, f32(condition))),
       };
     },
   },
@@ -409,11 +409,11 @@ for (const kernelName of binaryZero) {
   configs.push({
     kernelName,
     inputsToSave: ['a', 'b'],
-    gradFunc: (_dy, [a, b]) => ({ a: () => tf.zeros(a!.shape), b: () => tf.zeros(b!.shape) }),
+    gradFunc: (_dy, [a, b]) => ({ a: () => tf.zeros(a.shape), b: () => tf.zeros(b.shape) }),
   });
 }
 for (const kernelName of unaryZero) {
-  configs.push({ kernelName, inputsToSave: ['x'], gradFunc: (_dy, [x]) => ({ x: () => tf.zeros(x!.shape) }) });
+  configs.push({ kernelName, inputsToSave: ['x'], gradFunc: (_dy, [x]) => ({ x: () => tf.zeros(x.shape) }) });
 }
 
 /** Kernel names whose gradients {@link registerGradients} provides. */

@@ -35,7 +35,7 @@ export class SampledInput {
     }
     assertFiniteNumbers(where, 'times', times);
     for (let k = 1; k < times.length; k++) {
-      if (!(times[k]! > times[k - 1]!)) {
+      if (!(times[k] > times[k - 1])) {
         throw new RangeError(
           `${where}: times must be strictly increasing, got times[${k - 1}] = ${times[k - 1]} and times[${k}] = ${times[k]}`,
         );
@@ -46,7 +46,7 @@ export class SampledInput {
       assertTensor(where, 'values', values);
       v = values.rank === 2 ? tf.expandDims(values, 1) : tf.clone(values);
     } else {
-      const arr = tf.tensor(values as number[][]);
+      const arr = tf.tensor(values);
       v = arr.rank === 2 ? tf.expandDims(arr, 1) : arr;
       if (v !== arr) arr.dispose();
     }
@@ -64,8 +64,8 @@ export class SampledInput {
     this.times = Float64Array.from(times);
     this.values = tf.keep(v as Tensor3D);
     this.interpolation = interpolation;
-    const span = this.times[this.times.length - 1]! - this.times[0]!;
-    this.tol = TIME_TOL * Math.max(1, Math.abs(span), Math.abs(this.times[0]!));
+    const span = this.times[this.times.length - 1] - this.times[0];
+    this.tol = TIME_TOL * Math.max(1, Math.abs(span), Math.abs(this.times[0]));
   }
 
   get batch(): number {
@@ -79,13 +79,13 @@ export class SampledInput {
   /** Index k of the last sample with t_k ≤ t (within tolerance), clamped to [0, T − 1]. */
   indexAt(t: number): number {
     const ts = this.times;
-    if (t < ts[0]! + this.tol) return 0;
+    if (t < ts[0] + this.tol) return 0;
     let lo = 0;
     let hi = ts.length - 1;
-    if (t >= ts[hi]! - this.tol) return hi;
+    if (t >= ts[hi] - this.tol) return hi;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (ts[mid]! <= t + this.tol) lo = mid;
+      if (ts[mid] <= t + this.tol) lo = mid;
       else hi = mid;
     }
     return lo;
@@ -100,9 +100,9 @@ export class SampledInput {
   at(t: number): Tensor2D {
     if (!Number.isFinite(t)) throw new RangeError(`SampledInput.at: t must be finite, got ${show(t)}`);
     const k = this.indexAt(t);
-    if (this.interpolation === 'zoh' || k === this.times.length - 1 || t <= this.times[0]!) return this.sample(k);
-    const t0 = this.times[k]!;
-    const t1 = this.times[k + 1]!;
+    if (this.interpolation === 'zoh' || k === this.times.length - 1 || t <= this.times[0]) return this.sample(k);
+    const t0 = this.times[k];
+    const t1 = this.times[k + 1];
     const w = (t - t0) / (t1 - t0);
     if (w <= 0) return this.sample(k);
     return tf.tidy(() => tf.add(tf.mul(this.sample(k), 1 - w), tf.mul(this.sample(k + 1), w)) as Tensor2D);

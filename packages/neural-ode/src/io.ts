@@ -33,13 +33,13 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 function bytesToBase64(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!;
+    const a = bytes[i];
     const b = bytes[i + 1];
     const c = bytes[i + 2];
     const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]!;
-    out += b === undefined ? '=' : B64[(n >> 6) & 63]!;
-    out += c === undefined ? '=' : B64[n & 63]!;
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+    out += b === undefined ? '=' : B64[(n >> 6) & 63];
+    out += c === undefined ? '=' : B64[n & 63];
   }
   return out;
 }
@@ -53,10 +53,10 @@ function base64ToBytes(s: string, where: string): Uint8Array {
   let p = 0;
   for (let i = 0; i < s.length; i += 4) {
     const n =
-      (B64.indexOf(s[i]!) << 18) |
-      (B64.indexOf(s[i + 1]!) << 12) |
-      ((s[i + 2] === '=' ? 0 : B64.indexOf(s[i + 2]!)) << 6) |
-      (s[i + 3] === '=' ? 0 : B64.indexOf(s[i + 3]!));
+      (B64.indexOf(s[i]) << 18) |
+      (B64.indexOf(s[i + 1]) << 12) |
+      ((s[i + 2] === '=' ? 0 : B64.indexOf(s[i + 2])) << 6) |
+      (s[i + 3] === '=' ? 0 : B64.indexOf(s[i + 3]));
     if (p < bytes.length) bytes[p++] = (n >> 16) & 255;
     if (p < bytes.length) bytes[p++] = (n >> 8) & 255;
     if (p < bytes.length) bytes[p++] = n & 255;
@@ -67,7 +67,7 @@ function base64ToBytes(s: string, where: string): Uint8Array {
 /** float32 little-endian base64 of the values (rounded to float32). */
 export function encodeFloat32(values: ArrayLike<number>): string {
   const view = new DataView(new ArrayBuffer(values.length * 4));
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
   return bytesToBase64(new Uint8Array(view.buffer));
 }
 
@@ -134,7 +134,7 @@ export function serializeModel(field: MlpVectorField, meta?: Record<string, unkn
   const w = field.getWeights();
   w.weights.forEach((W, k) => {
     assertFiniteWeights(W.data, `serializeModel: layers[${k}].weight`);
-    assertFiniteWeights(w.biases[k]!, `serializeModel: layers[${k}].bias`);
+    assertFiniteWeights(w.biases[k], `serializeModel: layers[${k}].bias`);
   });
   const file: ModelFile = {
     format: MODEL_FORMAT,
@@ -144,7 +144,7 @@ export function serializeModel(field: MlpVectorField, meta?: Record<string, unkn
     layers: w.weights.map((W, k) => ({
       shape: [W.rows, W.cols],
       weight: encodeFloat32(W.data),
-      bias: encodeFloat32(w.biases[k]!),
+      bias: encodeFloat32(w.biases[k]),
     })),
   };
   if (meta !== undefined) file.meta = meta;

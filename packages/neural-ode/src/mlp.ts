@@ -65,7 +65,7 @@ function customLayer(act: ActivationName, alpha: number): LayerFn {
         return [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz), tf.sum(dz, 0)];
       },
     };
-  }) as unknown as LayerFn;
+  });
 }
 
 function autodiffLayer(act: ActivationName, alpha: number): LayerFn {
@@ -101,8 +101,8 @@ export class MlpVectorField implements VectorField {
     // Inside tidy so the initial-value tensors are released once the variables hold their data.
     tf.tidy(() => {
       layerShapes(spec).forEach(([fanIn, fanOut], k) => {
-        this.variables.push(tf.variable(tf.tensor2d(Float32Array.from(init.weights[k]!.data), [fanIn, fanOut]), trainable));
-        this.variables.push(tf.variable(tf.tensor1d(Float32Array.from(init.biases[k]!)), trainable));
+        this.variables.push(tf.variable(tf.tensor2d(Float32Array.from(init.weights[k].data), [fanIn, fanOut]), trainable));
+        this.variables.push(tf.variable(tf.tensor1d(Float32Array.from(init.biases[k])), trainable));
       });
     });
   }
@@ -146,8 +146,8 @@ export class MlpVectorField implements VectorField {
     const shapes = layerShapes(this.spec);
     tf.tidy(() => {
       shapes.forEach(([fanIn, fanOut], k) => {
-        this.variables[2 * k]!.assign(tf.tensor2d(Float32Array.from(w.weights[k]!.data), [fanIn, fanOut]));
-        this.variables[2 * k + 1]!.assign(tf.tensor1d(Float32Array.from(w.biases[k]!)));
+        this.variables[2 * k].assign(tf.tensor2d(Float32Array.from(w.weights[k].data), [fanIn, fanOut]));
+        this.variables[2 * k + 1].assign(tf.tensor1d(Float32Array.from(w.biases[k])));
       });
     });
   }
@@ -158,8 +158,8 @@ export class MlpVectorField implements VectorField {
     const weights: DenseMatrix[] = [];
     const biases: Float64Array[] = [];
     layerShapes(this.spec).forEach(([fanIn, fanOut], k) => {
-      weights.push({ rows: fanIn, cols: fanOut, data: Float64Array.from(this.variables[2 * k]!.dataSync()) });
-      biases.push(Float64Array.from(this.variables[2 * k + 1]!.dataSync()));
+      weights.push({ rows: fanIn, cols: fanOut, data: Float64Array.from(this.variables[2 * k].dataSync()) });
+      biases.push(Float64Array.from(this.variables[2 * k + 1].dataSync()));
     });
     return { weights, biases };
   }
@@ -186,7 +186,7 @@ export class MlpVectorField implements VectorField {
     return tf.tidy(() => {
       let h: Tensor = m > 0 ? tf.concat([x, u!.shape[0] === batch ? u! : tf.tile(u!, [batch, 1])], 1) : x;
       fns.forEach((fn, k) => {
-        h = fn(h, this.variables[2 * k]!, this.variables[2 * k + 1]!);
+        h = fn(h, this.variables[2 * k], this.variables[2 * k + 1]);
       });
       return h as Tensor2D;
     });

@@ -34,7 +34,7 @@ export async function builtWorkerFactory<Msg>(
   if (!existsSync(fileURLToPath(url))) throw new Error(`${where}: worker script ${url.href} not found (build the package: pnpm build)`);
   const execArgv: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
-    const a = process.execArgv[i]!;
+    const a = process.execArgv[i];
     // --input-type applies to the main entry's source only; a worker refuses it.
     if (a === '--conditions' || a === '-C' || a === '--input-type') i++;
     else if (!a.startsWith('--conditions=') && !a.startsWith('--input-type=')) execArgv.push(a);
@@ -42,14 +42,14 @@ export async function builtWorkerFactory<Msg>(
   let accepted = execArgv;
   return () => {
     try {
-      return new Worker(url, { execArgv: accepted }) as unknown as MinimalWorker<Msg>;
+      return new Worker(url, { execArgv: accepted });
     } catch (e) {
       // V8 flags (--expose-gc, --stack-size, --experimental-wasm-*) are process-wide and refused in a
       // worker's execArgv; Node names them in the message. Drop those and start the worker once more.
       const refused = invalidExecArgv(e);
       if (refused.length === 0) throw e;
       accepted = accepted.filter((a) => !refused.includes(a));
-      return new Worker(url, { execArgv: accepted }) as unknown as MinimalWorker<Msg>;
+      return new Worker(url, { execArgv: accepted });
     }
   };
 }

@@ -89,7 +89,7 @@ function checkTimes(t: ArrayLike<number>): Float64Array {
   }
   assertFiniteNumbers(WHERE, 't', t);
   for (let k = 1; k < t.length; k++) {
-    if (!(t[k]! > t[k - 1]!)) {
+    if (!(t[k] > t[k - 1])) {
       throw new RangeError(`${WHERE}: t must be strictly increasing, got t[${k - 1}] = ${t[k - 1]} and t[${k}] = ${t[k]}`);
     }
   }
@@ -123,8 +123,8 @@ export function odeintTensorDetailed(
   const func: TensorOdeFunction =
     typeof f === 'function'
       ? f
-      : f != null && typeof (f as VectorField).apply === 'function'
-        ? fieldFunction(f as VectorField, opts.input)
+      : f != null && typeof f.apply === 'function'
+        ? fieldFunction(f, opts.input)
         : (() => {
             throw new TypeError(`${where}: f must be a function (t, y) => dy/dt or a vector field, got ${show(f)}`);
           })();
@@ -177,12 +177,12 @@ function solveFixed(f: TensorOdeFunction, y0: Tensor, times: Float64Array, tab: 
   const keep = new Set<Tensor>([y0]);
   try {
     if (times.length > 1) {
-      const grid = fixedGrid(times[0]!, times[times.length - 1]!, h);
+      const grid = fixedGrid(times[0], times[times.length - 1], h);
       let j = 1;
       let ya = y0;
       for (let k = 0; k + 1 < grid.length && j < times.length; k++) {
-        const ta = grid[k]!;
-        const tb = grid[k + 1]!;
+        const ta = grid[k];
+        const tb = grid[k + 1];
         const dt = tb - ta;
         const [yb, ...outs] = tf.tidy(() => {
           const ks = rkStagesTensor(counted, ta, ya, dt, tab);
@@ -192,8 +192,8 @@ function solveFixed(f: TensorOdeFunction, y0: Tensor, times: Float64Array, tab: 
             ks,
           );
           const res: Tensor[] = [yNext];
-          for (let q = j; q < times.length && tb >= times[q]!; q++) {
-            const tq = times[q]!;
+          for (let q = j; q < times.length && tb >= times[q]; q++) {
+            const tq = times[q];
             if (tq === ta) res.push(ya);
             else if (tq === tb) res.push(yNext);
             else {
@@ -210,7 +210,7 @@ function solveFixed(f: TensorOdeFunction, y0: Tensor, times: Float64Array, tab: 
           keep.add(o);
         }
         release([ya], keep);
-        ya = yb!;
+        ya = yb;
       }
       release([ya], keep);
     }
@@ -244,22 +244,22 @@ function solveAdaptive(
     stats.fevals++;
     return f(t, y);
   };
-  const errWeights = tab.b.map((b, i) => b - tab.bHat![i]!);
+  const errWeights = tab.b.map((b, i) => b - tab.bHat![i]);
   const dense = tab.dense != null && tab.dense.length === tab.b.length ? tab.dense : null;
   const s = tab.b.length;
   const fsal = tab.fsal ?? (tab.c[s - 1] === 1 && (tab.a[s - 1] ?? []).every((a, j) => j >= s - 1 || a === tab.b[j]));
   const out: Tensor[] = [y0];
   const keep = new Set<Tensor>([y0]);
-  const tEnd = times[times.length - 1]!;
+  const tEnd = times[times.length - 1];
   let yc = y0;
   let fc: Tensor | null = null;
   try {
     if (times.length > 1) {
-      fc = tf.tidy(() => counted(times[0]!, yc));
+      fc = tf.tidy(() => counted(times[0], yc));
       assertFiniteTensor(WHERE, 'f(t0, y0)', fc);
       const h0 =
-        opts.firstStep ?? initialStep(float64Field(counted, y0.shape), times[0]!, yc.dataSync(), fc.dataSync(), tab.order, rtol, atol);
-      const control = new StepController(times[0]!, h0, {
+        opts.firstStep ?? initialStep(float64Field(counted, y0.shape), times[0], yc.dataSync(), fc.dataSync(), tab.order, rtol, atol);
+      const control = new StepController(times[0], h0, {
         order: tab.order,
         tEnd,
         maxSteps,
@@ -272,7 +272,7 @@ function solveAdaptive(
       while (j < times.length) {
         const { t0: tc, h: dt, t1: tn } = control.trial();
         const ya = yc;
-        const fa = fc!;
+        const fa = fc;
         let accepted = false;
         const jStart = j;
         // One trial step; the error ratio is read in float64 (step-size control is not differentiated).
@@ -293,10 +293,10 @@ function solveAdaptive(
           }
           accepted = control.finish(ratio);
           if (!accepted) return [] as Tensor[];
-          const fn = fsal ? ks[s - 1]! : counted(tn, yn);
+          const fn = fsal ? ks[s - 1] : counted(tn, yn);
           const res: Tensor[] = [yn, fn];
-          for (let q = jStart; q < times.length && times[q]! <= tn; q++) {
-            const x = (times[q]! - tc) / dt;
+          for (let q = jStart; q < times.length && times[q] <= tn; q++) {
+            const x = (times[q] - tc) / dt;
             if (times[q] === tn) res.push(yn);
             else if (dense != null) {
               // continuous extension y(t + x·h) = y + h Σ_i b_i(x) k_i
@@ -323,8 +323,8 @@ function solveAdaptive(
             keep.add(o);
           }
           release([ya, fa], keep);
-          yc = yn!;
-          fc = fn!;
+          yc = yn;
+          fc = fn;
         } else {
           stats.rejected++;
         }

@@ -50,7 +50,7 @@ export function rolloutSteps(
     });
     const bad = firstNonFinite(named.map(([, t]) => t));
     if (bad >= 0) {
-      const [arg, t] = named[bad]!;
+      const [arg, t] = named[bad];
       const hint = bad >= named.length - vars.length ? ' (a diverged training step?)' : '';
       throw new RangeError(
         `${where}: ${arg} contains NaN or Infinity (shape [${t.shape.join(', ')}])${hint}; checkFinite: false skips this check`,

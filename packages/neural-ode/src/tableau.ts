@@ -23,7 +23,7 @@ export interface TableauLike {
 export function resolveTableau(method: string | TableauLike, where: string): TableauLike {
   if (typeof method === 'string') {
     try {
-      return getTableau(method) as unknown as TableauLike;
+      return getTableau(method);
     } catch (err) {
       throw new RangeError(`${where}: unknown method ${JSON.stringify(method)}: ${(err as Error).message}`);
     }

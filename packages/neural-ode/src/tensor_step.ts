@@ -7,10 +7,10 @@ import type { TableauLike } from './tableau.js';
 export function linearCombination(y: Tensor, weights: readonly number[], ks: readonly Tensor[]): Tensor {
   const terms: Tensor[] = [y];
   weights.forEach((w, i) => {
-    if (w !== 0 && i < ks.length) terms.push(w === 1 ? ks[i]! : tf.mul(ks[i]!, w));
+    if (w !== 0 && i < ks.length) terms.push(w === 1 ? ks[i] : tf.mul(ks[i], w));
   });
   if (terms.length === 1) return y;
-  if (terms.length === 2) return tf.add(terms[0]!, terms[1]!);
+  if (terms.length === 2) return tf.add(terms[0], terms[1]);
   return tf.addN(terms);
 }
 
@@ -18,10 +18,10 @@ export function linearCombination(y: Tensor, weights: readonly number[], ks: rea
 export function weightedSum(weights: readonly number[], ks: readonly Tensor[]): Tensor | null {
   const terms: Tensor[] = [];
   weights.forEach((w, i) => {
-    if (w !== 0) terms.push(w === 1 ? ks[i]! : tf.mul(ks[i]!, w));
+    if (w !== 0) terms.push(w === 1 ? ks[i] : tf.mul(ks[i], w));
   });
   if (terms.length === 0) return null;
-  return terms.length === 1 ? terms[0]! : tf.addN(terms);
+  return terms.length === 1 ? terms[0] : tf.addN(terms);
 }
 
 /**
@@ -48,7 +48,7 @@ export function rkStagesTensor(
       row.slice(0, i).map((a) => a * h),
       ks,
     );
-    ks.push(f(t + tab.c[i]! * h, yi));
+    ks.push(f(t + tab.c[i] * h, yi));
   }
   return ks;
 }

@@ -19,7 +19,7 @@ export function assertPositive(where: string, arg: string, v: unknown): asserts 
 
 export function assertFiniteNumbers(where: string, arg: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const v = values[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new RangeError(`${where}: ${arg}[${i}] must be a finite number, got ${show(v)}`);
     }

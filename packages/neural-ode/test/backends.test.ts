@@ -32,7 +32,7 @@ async function lossAndGrads(backend: 'wasm' | 'cpu', mode: 'custom' | 'autodiff'
     ]),
   );
   const { value, grads } = tf.variableGrads(() => mse(ode.rollout(x0, u), y), field.variables);
-  const out = { loss: value.dataSync()[0]!, grads: field.variables.map((v) => Float64Array.from(grads[v.name]!.dataSync())) };
+  const out = { loss: value.dataSync()[0], grads: field.variables.map((v) => Float64Array.from(grads[v.name].dataSync())) };
   tf.dispose([value, x0, u, y, ...Object.values(grads)]);
   field.dispose();
   return out;
@@ -45,7 +45,7 @@ describe('wasm and cpu backends', () => {
       const c = await lossAndGrads('cpu', mode);
       expect(Math.abs(w.loss - c.loss)).toBeLessThan(1e-6 * Math.abs(c.loss));
       w.grads.forEach((g, i) => {
-        expect(relErr(g, c.grads[i]!)).toBeLessThan(1e-5);
+        expect(relErr(g, c.grads[i])).toBeLessThan(1e-5);
       });
     }
   });

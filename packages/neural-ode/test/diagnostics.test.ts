@@ -10,14 +10,14 @@ beforeAll(async () => {
 /** Givens rotation G(i, j, θ) of size n (row-major, float64). */
 function givens(n: number, i: number, j: number, th: number): number[][] {
   const g: number[][] = Array.from({ length: n }, (_, r) => Array.from({ length: n }, (_, c) => (r === c ? 1 : 0)));
-  g[i]![i] = Math.cos(th);
-  g[j]![j] = Math.cos(th);
-  g[i]![j] = -Math.sin(th);
-  g[j]![i] = Math.sin(th);
+  g[i][i] = Math.cos(th);
+  g[j][j] = Math.cos(th);
+  g[i][j] = -Math.sin(th);
+  g[j][i] = Math.sin(th);
   return g;
 }
-const mm = (a: number[][], b: number[][]) => a.map((r) => b[0]!.map((_, c) => r.reduce((s, v, k) => s + v * b[k]![c]!, 0)));
-const tr = (a: number[][]) => a[0]!.map((_, c) => a.map((r) => r[c]!));
+const mm = (a: number[][], b: number[][]) => a.map((r) => b[0].map((_, c) => r.reduce((s, v, k) => s + v * b[k][c], 0)));
+const tr = (a: number[][]) => a[0].map((_, c) => a.map((r) => r[c]));
 
 // J = Q·D·Qᵀ with D = diag(−1, [[−2, 3], [−3, −2]], −0.5): eigenvalues −2 ± 3i, −1, −0.5.
 const n = 4;
@@ -49,7 +49,7 @@ const sortPoles = (ps: { re: number; im: number }[]) => [...ps].sort((a, b) => a
 describe('Jacobian and poles', () => {
   it('linear field: the Jacobian is the (float32) weight matrix transposed, exactly, at every point', () => {
     const f = linearField();
-    const Wf = f.getWeights().weights[0]!; // float32 values as float64
+    const Wf = f.getWeights().weights[0]; // float32 values as float64
     const Js = jacobian(
       f,
       [
@@ -74,9 +74,9 @@ describe('Jacobian and poles', () => {
       { re: -1, im: 0 },
       { re: -0.5, im: 0 },
     ]);
-    sortPoles(ps!).forEach((p, k) => {
-      expect(p.re).toBeCloseTo(want[k]!.re, 5);
-      expect(p.im).toBeCloseTo(want[k]!.im, 5);
+    sortPoles(ps).forEach((p, k) => {
+      expect(p.re).toBeCloseTo(want[k].re, 5);
+      expect(p.im).toBeCloseTo(want[k].im, 5);
     });
     f.dispose();
   });
@@ -94,11 +94,11 @@ describe('Jacobian and poles', () => {
       for (let j = 0; j < 3; j++) {
         const up = [...x];
         const dn = [...x];
-        up[j]! += 1e-6;
-        dn[j]! -= 1e-6;
-        const fu = mlp64(net, up, U[b]!);
-        const fd = mlp64(net, dn, U[b]!);
-        for (let i = 0; i < 3; i++) expect(Js[b]![i * 3 + j]).toBeCloseTo((fu[i]! - fd[i]!) / 2e-6, 5);
+        up[j] += 1e-6;
+        dn[j] -= 1e-6;
+        const fu = mlp64(net, up, U[b]);
+        const fd = mlp64(net, dn, U[b]);
+        for (let i = 0; i < 3; i++) expect(Js[b][i * 3 + j]).toBeCloseTo((fu[i] - fd[i]) / 2e-6, 5);
       }
     });
     f.dispose();
@@ -114,15 +114,15 @@ describe('Jacobian and poles', () => {
     const u = tf.tensor3d(Array.from({ length: 3 }, (_, k) => [[k], [-k]]));
     const res = polesAlongTrajectory(ode, x0, u);
     expect(res.poles.length).toBe(3);
-    expect(res.poles[0]!.length).toBe(2);
-    expect(Array.from(res.states[0]![1]!)).toEqual([0, 1, 0, 0]);
+    expect(res.poles[0].length).toBe(2);
+    expect(Array.from(res.states[0][1])).toEqual([0, 1, 0, 0]);
     const traj = ode.rollout(x0, u).dataSync(); // x_1 … x_3
-    expect(Array.from(res.states[2]![0]!)).toEqual(Array.from(traj.slice(8, 12)));
-    const ref = sortPoles(res.poles[0]![0]!);
+    expect(Array.from(res.states[2][0])).toEqual(Array.from(traj.slice(8, 12)));
+    const ref = sortPoles(res.poles[0][0]);
     for (const pk of res.poles) {
       for (const pb of pk) {
         sortPoles(pb).forEach((p, i) => {
-          expect(p.re).toBeCloseTo(ref[i]!.re, 5);
+          expect(p.re).toBeCloseTo(ref[i].re, 5);
         });
       }
     }

@@ -15,8 +15,8 @@ describe('bad input gives clear errors', () => {
     expect(() => new MlpVectorField({ ...spec, activation: 'swish' as 'elu' })).toThrow(/unknown activation "swish"; known: elu, silu/);
     const f = new MlpVectorField(spec);
     const w = f.getWeights();
-    expect(() => f.setWeights({ ...w, weights: [w.weights[1]!, w.weights[0]!] })).toThrow(/weights\[0\] must be 3×4 \(in×out\), got 4×2/);
-    w.biases[1]![0] = Number.NaN;
+    expect(() => f.setWeights({ ...w, weights: [w.weights[1], w.weights[0]] })).toThrow(/weights\[0\] must be 3×4 \(in×out\), got 4×2/);
+    w.biases[1][0] = Number.NaN;
     expect(() => f.setWeights(w)).toThrow(/biases\[1\]\[0\] must be a finite number, got NaN/);
     expect(() => {
       f.gradMode = 'numeric' as 'custom';
@@ -69,7 +69,7 @@ describe('bad input gives clear errors', () => {
     const x0 = tf.tensor2d([[0.5, -0.5]]);
     const u = tf.zeros([3, 1, 1]) as tf.Tensor3D;
     // what a NaN gradient leaves behind: one bias entry of the second layer is NaN (variable 3 = b_1)
-    f.variables[3]!.assign(tf.tensor1d([0, Number.NaN]));
+    f.variables[3].assign(tf.tensor1d([0, Number.NaN]));
     const message = /the field's weights \(variable 3: b_1\) contains NaN or Infinity \(shape \[2\]\) \(a diverged training step\?\)/;
     for (const fast of [true, false]) {
       const ode = new NeuralODE(f, { method: 'midpoint', step: 0.1, fast });
@@ -81,7 +81,7 @@ describe('bad input gives clear errors', () => {
     const off = new NeuralODE(f, { method: 'midpoint', step: 0.1, checkFinite: false });
     const y = off.rollout(x0, u);
     expect(Array.from(y.dataSync()).every(Number.isNaN)).toBe(true);
-    f.variables[2]!.assign(tf.fill([4, 2], Number.POSITIVE_INFINITY) as tf.Tensor2D);
+    f.variables[2].assign(tf.fill([4, 2], Number.POSITIVE_INFINITY) as tf.Tensor2D);
     expect(() => ode.rollout(x0, u)).toThrow(/variable 2: W_1\) contains NaN or Infinity \(shape \[4, 2\]\)/);
     tf.dispose([x0, u, y]);
     f.dispose();

@@ -73,13 +73,13 @@ function compare(c: Case, engine: FastRolloutEngine): { loss: [number, number]; 
         const all = ode.rollout(x, inp, { includeInitial: c.includeInitial ?? false });
         pred = c.output === 'all' ? all : tf.squeeze(tf.slice(all, [all.shape[0] - 1, 0, 0], [1, B, n]), [0]);
       }
-      return mse(pred, target) as Scalar;
+      return mse(pred, target);
     };
     const { value, grads } = tf.variableGrads(() => f(...xs.slice(0, u ? 2 : 1)), ode.field.variables);
     const gx = tf.grad((x: Tensor) => f(x, ...(u ? [u] : [])))(x0);
     const gu = u ? tf.grad((uu: Tensor) => f(x0, uu))(u) : null;
-    const list = [...ode.field.variables.map((v) => grads[v.name]!), gx, ...(gu ? [gu] : [])];
-    const out = { loss: value.dataSync()[0]!, grads: list.map((t) => t.dataSync().slice()) };
+    const list = [...ode.field.variables.map((v) => grads[v.name]), gx, ...(gu ? [gu] : [])];
+    const out = { loss: value.dataSync()[0], grads: list.map((t) => t.dataSync().slice()) };
     tf.dispose([value, ...list]);
     return out;
   };
@@ -88,7 +88,7 @@ function compare(c: Case, engine: FastRolloutEngine): { loss: [number, number]; 
   tf.dispose([x0, target, ...(u ? [u] : [])]);
   ref.dispose();
   fast.dispose();
-  return { loss: [a.loss, b.loss], errs: a.grads.map((g, i) => scaledErr(b.grads[i]!, g)) };
+  return { loss: [a.loss, b.loss], errs: a.grads.map((g, i) => scaledErr(b.grads[i], g)) };
 }
 
 describe('fastRollout equals the per-op autodiff rollout (loss and gradients, float32 tolerance)', () => {
@@ -173,14 +173,14 @@ describe('fastRollout engines', () => {
       const ode = new NeuralODE(field, { method: 'rk4', step: 0.2, fastEngine: engine });
       const loss = () => tf.add(tf.sum(tf.square(ode.rollout(xa, ua))), tf.mean(ode.rollout(xb, ub, { includeInitial: true }))) as Scalar;
       const { value, grads: g } = tf.variableGrads(loss, field.variables);
-      const out = [value, ...field.variables.map((v) => g[v.name]!)].map((t) => t.dataSync().slice());
+      const out = [value, ...field.variables.map((v) => g[v.name])].map((t) => t.dataSync().slice());
       tf.dispose([value, ...Object.values(g)]);
       return out;
     };
     const a = grads('tfjs');
     const b = grads('simd');
     a.forEach((ref, i) => {
-      expect(scaledErr(b[i]!, ref), `tensor ${i}`).toBeLessThan(2e-5);
+      expect(scaledErr(b[i], ref), `tensor ${i}`).toBeLessThan(2e-5);
     });
     tf.dispose([xa, xb, ua, ub]);
     field.dispose();

@@ -44,8 +44,8 @@ describe('model files', () => {
     const a = f.getWeights();
     const b = g.getWeights();
     a.weights.forEach((W, k) => {
-      expect(Array.from(b.weights[k]!.data)).toEqual(Array.from(W.data));
-      expect(Array.from(b.biases[k]!)).toEqual(Array.from(a.biases[k]!));
+      expect(Array.from(b.weights[k].data)).toEqual(Array.from(W.data));
+      expect(Array.from(b.biases[k])).toEqual(Array.from(a.biases[k]));
     });
     const x = tf.tensor2d([[0.3, -1, 2]]);
     const u = tf.tensor2d([[-0.5, 0.5]]);
@@ -65,7 +65,7 @@ describe('model files', () => {
     );
     expect(() => deserializeModel({ ...good, spec: { ...good.spec, activation: 'swish' as 'elu' } })).toThrow(/unknown activation "swish"/);
     const bad = structuredClone(good);
-    bad.layers[1]!.shape = [3, 3];
+    bad.layers[1].shape = [3, 3];
     expect(() => deserializeModel(bad)).toThrow(/layers\[1\]\.shape must be \[3, 2\], got \[3, 3\]/);
     expect(() => deserializeModel('{oops')).toThrow(/not valid JSON/);
     const p = join(dir, 'bad.json');
@@ -98,12 +98,12 @@ describe('model files', () => {
     const f = new MlpVectorField({ states: 2, inputs: 0, hidden: 3, layers: 2, activation: 'elu' });
     const good = serializeModel(f);
     f.dispose();
-    expect(() => deserializeModel({ ...good, layers: [good.layers[0]!, null as never] })).toThrow(
+    expect(() => deserializeModel({ ...good, layers: [good.layers[0], null as never] })).toThrow(
       /deserializeModel: layers\[1\] must be an object \{ shape, weight, bias \}, got null/,
     );
     expect(() => deserializeModel({ ...good, layers: 'x' as never })).toThrow(/expected 2 layers, got "x"/);
     const long = structuredClone(good);
-    long.layers[0]!.weight += 'AAAA';
+    long.layers[0].weight += 'AAAA';
     // layer 0 is 2×3: 6 float32 = 24 bytes = 32 base64 characters
     expect(() => deserializeModel(long)).toThrow(
       /layers\[0\]\.weight: expected 6 float32 values \(24 bytes, 32 base64 characters\), got 36 characters/,
@@ -119,14 +119,14 @@ describe('model files', () => {
     const f = new MlpVectorField({ states: 2, inputs: 0, hidden: 3, layers: 2, activation: 'elu' });
     const good = serializeModel(f);
     // a diverged training run leaves NaN in a variable: saving refuses it (the loader would)
-    f.variables[3]!.assign(tf.tensor1d([0, Number.NaN]));
+    f.variables[3].assign(tf.tensor1d([0, Number.NaN]));
     expect(() => serializeModel(f)).toThrow(
       /serializeModel: layers\[1\]\.bias\[1\] is NaN: a model with non-finite weights cannot be saved/,
     );
     await expect(saveModel(f, join(dir, 'nan.json'))).rejects.toThrow(/layers\[1\]\.bias\[1\] is NaN/);
     f.dispose();
     const inf = structuredClone(good);
-    inf.layers[0]!.weight = encodeFloat32([1, 2, Number.POSITIVE_INFINITY, 4, 5, 6]);
+    inf.layers[0].weight = encodeFloat32([1, 2, Number.POSITIVE_INFINITY, 4, 5, 6]);
     expect(() => deserializeModel(inf)).toThrow(/deserializeModel: layers\[0\]\.weight\[2\] is Infinity/);
   });
 

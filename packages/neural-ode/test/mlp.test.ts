@@ -29,7 +29,7 @@ describe('MlpVectorField', () => {
     const f = new MlpVectorField(s, undefined, { seed: 3 });
     const want = defaultWeights(s, 3);
     f.getWeights().weights.forEach((W, k) => {
-      expect(Array.from(W.data)).toEqual(Array.from(want.weights[k]!.data, Math.fround));
+      expect(Array.from(W.data)).toEqual(Array.from(want.weights[k].data, Math.fround));
     });
     f.dispose();
   });
@@ -46,7 +46,7 @@ describe('MlpVectorField', () => {
       X.forEach((x, i) => {
         const want = mlpForward64(s, w, x, U[i]);
         for (let j = 0; j < 3; j++)
-          expect(Math.abs(got[i]![j]! - want[j]!), `${act} sample ${i} state ${j}`).toBeLessThan(1e-5 * (1 + Math.abs(want[j]!)));
+          expect(Math.abs(got[i][j] - want[j]), `${act} sample ${i} state ${j}`).toBeLessThan(1e-5 * (1 + Math.abs(want[j])));
       });
       f.dispose();
     }
@@ -55,15 +55,15 @@ describe('MlpVectorField', () => {
   it('setWeights/getWeights round-trips Float64Array matrices through float32', () => {
     const f = new MlpVectorField(spec('tanh'));
     const w = defaultWeights(f.spec, 11);
-    w.weights[0]!.data[0] = 0.1; // not representable in float32
+    w.weights[0].data[0] = 0.1; // not representable in float32
     f.setWeights(w);
     const back = f.getWeights();
     back.weights.forEach((W, k) => {
-      expect(W.rows).toBe(w.weights[k]!.rows);
-      expect(Array.from(W.data)).toEqual(Array.from(w.weights[k]!.data, Math.fround));
-      expect(Array.from(back.biases[k]!)).toEqual(Array.from(w.biases[k]!, Math.fround));
+      expect(W.rows).toBe(w.weights[k].rows);
+      expect(Array.from(W.data)).toEqual(Array.from(w.weights[k].data, Math.fround));
+      expect(Array.from(back.biases[k])).toEqual(Array.from(w.biases[k], Math.fround));
     });
-    expect(back.weights[0]!.data[0]).toBe(Math.fround(0.1));
+    expect(back.weights[0].data[0]).toBe(Math.fround(0.1));
     f.dispose();
   });
 
@@ -79,21 +79,21 @@ describe('MlpVectorField', () => {
       const x = tf.tensor2d(X);
       const u = tf.tensor2d(U);
       const y = f.apply(x, u);
-      const ref = X.flatMap((xb, b) => Array.from(mlp64(net, xb, U[b]!)));
+      const ref = X.flatMap((xb, b) => Array.from(mlp64(net, xb, U[b])));
       expect(relErr(y.dataSync(), ref)).toBeLessThan(2e-6);
       const seed = tf.tensor2d(Array.from({ length: 5 }, () => [r(), r(), r()]));
       const grads = (mode: 'custom' | 'autodiff') => {
         f.gradMode = mode;
         const { grads: g } = tf.variableGrads(() => tf.sum(tf.mul(f.apply(x, u), seed)) as tf.Scalar, f.variables);
         const dx = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f.apply(z as tf.Tensor2D, u), seed)))(x);
-        const out = [...f.variables.map((v) => g[v.name]!.dataSync()), dx.dataSync()];
+        const out = [...f.variables.map((v) => g[v.name].dataSync()), dx.dataSync()];
         tf.dispose([...Object.values(g), dx]);
         return out;
       };
       const a = grads('custom');
       const b = grads('autodiff');
       a.forEach((ga, i) => {
-        expect(relErr(ga, b[i]!)).toBeLessThan(1e-5);
+        expect(relErr(ga, b[i])).toBeLessThan(1e-5);
       });
       tf.dispose([x, u, y, seed]);
       f.dispose();

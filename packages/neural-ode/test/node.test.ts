@@ -23,11 +23,11 @@ describe('built package under plain node (no vitest module resolution)', () => {
     expect(fromNode.firstGrads.length).toBe(4);
     fromNode.firstGrads.forEach((g: number[], i: number) => {
       expect(g.some((v) => v !== 0)).toBe(true);
-      expect(relErr(g, here.firstGrads[i]!)).toBeLessThan(1e-5);
+      expect(relErr(g, here.firstGrads[i])).toBeLessThan(1e-5);
     });
     expect(fromNode.losses.length).toBe(5);
     fromNode.losses.forEach((l: number, i: number) => {
-      expect(Math.abs(l - here.losses[i]!)).toBeLessThanOrEqual(1e-5 * here.losses[i]!);
+      expect(Math.abs(l - here.losses[i])).toBeLessThanOrEqual(1e-5 * here.losses[i]);
     });
     expect(fromNode.losses[4]).toBeLessThan(fromNode.losses[0]);
     expect(fromNode.tensorsAfter).toBe(fromNode.tensorsBefore);
@@ -79,12 +79,12 @@ describe('SIMD kernel builds under plain node', () => {
 describe('README', () => {
   it('the example runs under plain node and trains (loss decreases)', () => {
     const readme = readFileSync(`${pkgDir}README.md`, 'utf8');
-    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks.length).toBeGreaterThanOrEqual(2); // the first two blocks are the runnable example
     // the second block continues the first (same `field`); merge its import into the first
-    const second = blocks[1]!.replace(/^import \{([^}]*)\} from '@sii\/neural-ode';\n/m, '');
-    const names = /^import \{([^}]*)\} from '@sii\/neural-ode';/m.exec(blocks[1]!)![1]!;
-    const first = blocks[0]!.replace(
+    const second = blocks[1].replace(/^import \{([^}]*)\} from '@sii\/neural-ode';\n/m, '');
+    const names = /^import \{([^}]*)\} from '@sii\/neural-ode';/m.exec(blocks[1])![1];
+    const first = blocks[0].replace(
       /import \{([^}]*)\} from '@sii\/neural-ode';/,
       (_m, a: string) => `import {${a}, ${names}} from '@sii/neural-ode';`,
     );
@@ -96,7 +96,7 @@ describe('README', () => {
       const out = execFileSync(process.execPath, [file], { cwd: pkgDir, encoding: 'utf8' });
       const losses = [...out.matchAll(/loss ([0-9.]+)/g)].map((m) => Number(m[1]));
       expect(losses.length).toBe(5);
-      expect(losses[4]).toBeLessThan(losses[0]!);
+      expect(losses[4]).toBeLessThan(losses[0]);
       expect(out).toMatch(/backend: 'wasm'/);
       expect(out).toMatch(/inside: \[ true, true \]/);
     } finally {

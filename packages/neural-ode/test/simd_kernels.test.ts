@@ -54,7 +54,7 @@ function randoms(r: () => number, count: number): number[] {
 
 function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let e = 0;
-  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!)));
+  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
   return e;
 }
 
@@ -65,8 +65,8 @@ function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
 function withinSumBound(got: ArrayLike<number>, want: ArrayLike<number>, absSums: ArrayLike<number>, terms: number): string | null {
   const u = 2 ** -24;
   for (let i = 0; i < want.length; i++) {
-    const tol = 2 * terms * u * absSums[i]! + 1e-30;
-    if (!(Math.abs(got[i]! - want[i]!) <= tol)) return `entry ${i}: ${got[i]} vs ${want[i]} (tolerance ${tol})`;
+    const tol = 2 * terms * u * absSums[i] + 1e-30;
+    if (!(Math.abs(got[i] - want[i]) <= tol)) return `entry ${i}: ${got[i]} vs ${want[i]} (tolerance ${tol})`;
   }
   return null;
 }
@@ -95,8 +95,8 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
             const want = C0.slice();
             for (let i = 0; i < rows; i++) {
               for (let j = 0; j < N; j++) {
-                let acc = init === 0 ? 0 : init === 1 ? bias[j]! : C0[i * ldc + j]!;
-                for (let q = 0; q < K; q++) acc += A[i * lda + q]! * W[q * N + j]!;
+                let acc = init === 0 ? 0 : init === 1 ? bias[j] : C0[i * ldc + j];
+                for (let q = 0; q < K; q++) acc += A[i * lda + q] * W[q * N + j];
                 want[i * ldc + j] = acc;
               }
             }
@@ -131,11 +131,11 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
             const sums = C0.map(Math.abs);
             for (let i = 0; i < rows; i++) {
               for (let j = 0; j < N; j++) {
-                let acc = init === 0 ? 0 : init === 1 ? bias[j]! : C0[i * ldc + j]!;
+                let acc = init === 0 ? 0 : init === 1 ? bias[j] : C0[i * ldc + j];
                 let abs = Math.abs(acc);
                 for (let q = 0; q < K; q++) {
-                  acc += A[i * lda + q]! * W[q * N + j]!;
-                  abs += Math.abs(A[i * lda + q]! * W[q * N + j]!);
+                  acc += A[i * lda + q] * W[q * N + j];
+                  abs += Math.abs(A[i * lda + q] * W[q * N + j]);
                 }
                 want[i * ldc + j] = acc;
                 sums[i * ldc + j] = abs;
@@ -172,7 +172,7 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
           const want = G0.map((g, idx) => {
             const [q, j] = [Math.floor(idx / N), idx % N];
             let acc = g;
-            for (let i = 0; i < R; i++) acc += A[i * lda + q]! * D[i * ldd + j]!;
+            for (let i = 0; i < R; i++) acc += A[i * lda + q] * D[i * ldd + j];
             return acc;
           });
           expect(maxRelErr(get(pg, K * N), want), `R ${R} K ${K} N ${N}`).toBeLessThan(2e-6);
@@ -215,7 +215,7 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
       expect(
         maxRelErr(
           get(py, count),
-          y.map((v, i) => v + 0.75 * x[i]!),
+          y.map((v, i) => v + 0.75 * x[i]),
         ),
       ).toBeLessThan(1e-7);
       expect(intact(py, count)).toBe(true);
@@ -282,12 +282,12 @@ describe.each(VARIANTS)('SIMD kernels (%s build): activations', (variant) => {
       k.activationBackward(SIMD_ACTIVATIONS[name], pg, pz, py, zs.length, alpha);
       const g = get(pg, zs.length);
       for (let i = 0; i < zs.length; i++) {
-        const z = zs[i]!;
+        const z = zs[i];
         const want = fRef(z, alpha);
-        expect(Math.abs(y[i]! - want), `σ(${z})`).toBeLessThanOrEqual(3e-7 * Math.max(1, Math.abs(want)));
+        expect(Math.abs(y[i] - want), `σ(${z})`).toBeLessThanOrEqual(3e-7 * Math.max(1, Math.abs(want)));
         // σ′ from z (or from y where it suffices): compare g·σ′ with g·σ′ in float64.
-        const dWant = g0[i]! * dRef(z, alpha);
-        expect(Math.abs(g[i]! - dWant), `σ′(${z})`).toBeLessThanOrEqual(dTol * Math.max(1, Math.abs(dWant)));
+        const dWant = g0[i] * dRef(z, alpha);
+        expect(Math.abs(g[i] - dWant), `σ′(${z})`).toBeLessThanOrEqual(dTol * Math.max(1, Math.abs(dWant)));
       }
       expect(intact(py, zs.length) && intact(pg, zs.length)).toBe(true);
       // in place (y = z), as the rollout uses it

@@ -36,9 +36,9 @@ function reference(method: 'adam' | 'nadam', theta0: number[], grads: number[][]
       cm = (o.lr * muNext) / (1 - muProduct * muNext);
     }
     for (let j = 0; j < theta.length; j++) {
-      m[j] = b1 * m[j]! + (1 - b1) * g[j]!;
-      v[j] = b2 * v[j]! + (1 - b2) * g[j]! ** 2;
-      theta[j] = theta[j]! - (cg * g[j]! + cm * m[j]!) / (Math.sqrt(v[j]! / bc2) + eps);
+      m[j] = b1 * m[j] + (1 - b1) * g[j];
+      v[j] = b2 * v[j] + (1 - b2) * g[j] ** 2;
+      theta[j] = theta[j] - (cg * g[j] + cm * m[j]) / (Math.sqrt(v[j] / bc2) + eps);
     }
   });
   return { theta, m, v, norms };
@@ -48,7 +48,7 @@ const f32 = (xs: number[]) => Array.from(Float32Array.from(xs));
 
 function maxErr(got: ArrayLike<number>, want: ArrayLike<number>, scale: number): number {
   let e = 0;
-  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i]! - want[i]!) / scale);
+  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i] - want[i]) / scale);
   return e;
 }
 
@@ -81,7 +81,7 @@ describe('SimdMomentOptimizer', () => {
           const { m, v } = opt.moments;
           expect(maxErr(m, ref.m, Math.max(...ref.m.map(Math.abs))), `m, size ${size}`).toBeLessThan(2e-6);
           expect(maxErr(v, ref.v, Math.max(...ref.v))).toBeLessThan(2e-6);
-          if (clipNorm !== undefined) expect(ref.norms[0]!).toBeGreaterThan(clipNorm); // clipping was active
+          if (clipNorm !== undefined) expect(ref.norms[0]).toBeGreaterThan(clipNorm); // clipping was active
         }
       });
     }
@@ -94,7 +94,7 @@ describe('SimdMomentOptimizer', () => {
       const pred = Float32Array.from({ length: n }, () => 3 * r() - 1);
       const target = Float32Array.from({ length: n }, () => r());
       const { loss, grad } = opt.mse(pred, target);
-      const d = Array.from(pred, (p, i) => p - target[i]!);
+      const d = Array.from(pred, (p, i) => p - target[i]);
       const want = d.reduce((s, x) => s + x * x, 0) / n;
       expect(Math.abs(loss - want)).toBeLessThan(1e-6 * want);
       expect(
@@ -135,7 +135,7 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
     steps: number,
     o: { lr: number; clipNorm: number; method: 'adam' | 'nadam' },
   ) {
-    const vars = ode.field.variables as tf.Variable[];
+    const vars = ode.field.variables;
     const m: tf.Tensor[] = vars.map((v) => tf.zerosLike(v));
     const v2: tf.Tensor[] = vars.map((v) => tf.zerosLike(v));
     const [b1, b2, eps, psi] = [0.9, 0.999, 1e-8, 4e-3];
@@ -146,9 +146,9 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
         () => tf.mean(tf.squaredDifference(fastRollout(ode, x0, inputs, { output, engine: 'tfjs' }), target)) as tf.Scalar,
         vars,
       );
-      losses.push(value.dataSync()[0]!);
-      const gs = vars.map((v) => grads[v.name]!);
-      const norm = Math.sqrt(gs.reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0]!, 0));
+      losses.push(value.dataSync()[0]);
+      const gs = vars.map((v) => grads[v.name]);
+      const norm = Math.sqrt(gs.reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0], 0));
       const f = Math.min(1, o.clipNorm / (norm + 1e-6));
       let cg = 0;
       let cm = o.lr / (1 - b1 ** t);
@@ -161,16 +161,16 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
       }
       vars.forEach((v, i) => {
         const [mi, vi] = tf.tidy(() => {
-          const g = tf.mul(gs[i]!, f);
-          const mNew = tf.add(tf.mul(m[i]!, b1), tf.mul(g, 1 - b1));
-          const vNew = tf.add(tf.mul(v2[i]!, b2), tf.mul(tf.square(g), 1 - b2));
+          const g = tf.mul(gs[i], f);
+          const mNew = tf.add(tf.mul(m[i], b1), tf.mul(g, 1 - b1));
+          const vNew = tf.add(tf.mul(v2[i], b2), tf.mul(tf.square(g), 1 - b2));
           const denom = tf.add(tf.sqrt(tf.mul(vNew, 1 / (1 - b2 ** t))), eps);
           v.assign(tf.sub(v, tf.div(tf.add(tf.mul(g, cg), tf.mul(mNew, cm)), denom)));
           return [mNew, vNew];
         });
-        tf.dispose([m[i]!, v2[i]!]);
-        m[i] = mi!;
-        v2[i] = vi!;
+        tf.dispose([m[i], v2[i]]);
+        m[i] = mi;
+        v2[i] = vi;
       });
       tf.dispose([value, ...gs]);
     }
@@ -201,19 +201,19 @@ describe('SimdTrainStep: a whole training step on the SIMD kernels', () => {
       const simd = new SimdTrainStep(odeA, { method, learningRate: lr, clipNorm, batch: B, steps: T, output, inputBatch: uB });
       const results = Array.from({ length: 5 }, () => simd.step(x0, target, u));
       const simdLosses = results.map((x) => x.loss);
-      expect(results[0]!.norm).toBeGreaterThan(clipNorm); // the clipping acts
+      expect(results[0].norm).toBeGreaterThan(clipNorm); // the clipping acts
       simd.writeBack();
       const x0t = tf.tensor2d(x0, [B, 3]);
       const targetT = output === 'all' ? tf.tensor3d(target, [T, B, 3]) : tf.tensor2d(target, [B, 3]);
       const ut = u ? tf.tensor3d(u, [T, uB, m]) : null;
       const refLosses = tfjsSteps(odeB, x0t, targetT, ut ?? T, output, 5, { lr, clipNorm, method });
       simdLosses.forEach((l, i) => {
-        expect(Math.abs(l - refLosses[i]!), `loss ${i}`).toBeLessThan(1e-5 * refLosses[i]!);
+        expect(Math.abs(l - refLosses[i]), `loss ${i}`).toBeLessThan(1e-5 * refLosses[i]);
       });
-      expect(refLosses[4]!).toBeLessThan(refLosses[0]!);
+      expect(refLosses[4]).toBeLessThan(refLosses[0]);
       a.variables.forEach((v, i) => {
         // Adam steps are ±lr-sized whatever the gradient's scale: compare in units of lr
-        expect(maxErr(v.dataSync(), b.variables[i]!.dataSync(), lr), `variable ${i}`).toBeLessThan(1e-3);
+        expect(maxErr(v.dataSync(), b.variables[i].dataSync(), lr), `variable ${i}`).toBeLessThan(1e-3);
       });
       tf.dispose([x0t, targetT, ...(ut ? [ut] : [])]);
       a.dispose();

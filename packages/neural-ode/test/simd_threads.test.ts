@@ -58,13 +58,13 @@ function run(c: Case): Float32Array[] {
   const f = (x: Tensor, uu?: Tensor) => {
     const all = ode.rollout(x as Tensor2D, (uu as Tensor3D | undefined) ?? T, { includeInitial: c.includeInitial ?? false });
     const tgt = c.includeInitial ? target : tf.slice(target, [1, 0, 0], [T, B, n]);
-    return mse(all, tgt) as Scalar;
+    return mse(all, tgt);
   };
   const values = tf.tidy(() => ode.rollout(x0, u ?? T, { includeInitial: c.includeInitial ?? false }));
   const { value, grads } = tf.variableGrads(() => f(x0, u ?? undefined), field.variables);
   const gx = tf.grad((x: Tensor) => f(x, u ?? undefined))(x0);
   const gu = u ? tf.grad((uu: Tensor) => f(x0, uu))(u) : null;
-  const list = [values, value, ...field.variables.map((v) => grads[v.name]!), gx, ...(gu ? [gu] : [])];
+  const list = [values, value, ...field.variables.map((v) => grads[v.name]), gx, ...(gu ? [gu] : [])];
   const out = list.map((t) => t.dataSync().slice() as Float32Array);
   tf.dispose([...list, x0, target, ...(u ? [u] : [])]);
   field.dispose();
@@ -92,9 +92,9 @@ describe('SIMD rollout threads', () => {
       expect(simdThreads()).toBe(threads);
       const got = cases.map(run);
       cases.forEach((c, ci) => {
-        ref[ci]!.forEach((r, i) => {
-          expect(got[ci]![i]!.length).toBe(r.length);
-          expect(scaledErr(got[ci]![i]!, r), `${c.method} ${c.activation} B ${c.batch}: tensor ${i}`).toBeLessThan(1e-5);
+        ref[ci].forEach((r, i) => {
+          expect(got[ci][i].length).toBe(r.length);
+          expect(scaledErr(got[ci][i], r), `${c.method} ${c.activation} B ${c.batch}: tensor ${i}`).toBeLessThan(1e-5);
         });
       });
       await stopSimdThreads();
@@ -126,9 +126,9 @@ describe('SIMD rollout threads', () => {
     };
     const one = await train(1);
     const two = await train(2);
-    expect(two[20]!).toBeLessThan(two[0]!);
+    expect(two[20]).toBeLessThan(two[0]);
     two.forEach((l, i) => {
-      expect(Math.abs(l - one[i]!)).toBeLessThan(1e-5 * Math.max(1, one[i]!));
+      expect(Math.abs(l - one[i])).toBeLessThan(1e-5 * Math.max(1, one[i]));
     });
     await stopSimdThreads();
   }, 60_000);
@@ -156,7 +156,7 @@ describe('SIMD rollout threads', () => {
       );
       const loss = () => tf.add(tf.sum(tf.square(ode.rollout(xa, ua))), tf.mean(ode.rollout(xb, ub))) as Scalar;
       const { value, grads: g } = tf.variableGrads(loss, field.variables);
-      const out = [value, ...field.variables.map((v) => g[v.name]!)].map((t) => t.dataSync().slice() as Float32Array);
+      const out = [value, ...field.variables.map((v) => g[v.name])].map((t) => t.dataSync().slice() as Float32Array);
       tf.dispose([value, ...Object.values(g), xa, xb, ua, ub]);
       field.dispose();
       return out;
@@ -166,7 +166,7 @@ describe('SIMD rollout threads', () => {
     await startSimdThreads(2);
     const two = grads();
     one.forEach((ref, i) => {
-      expect(scaledErr(two[i]!, ref), `tensor ${i}`).toBeLessThan(1e-5);
+      expect(scaledErr(two[i], ref), `tensor ${i}`).toBeLessThan(1e-5);
     });
     await stopSimdThreads();
   }, 60_000);

@@ -12,7 +12,7 @@ const A_T = [
   [-0.5, -2],
   [2, -0.5],
 ];
-const linear = (_t: number, y: tf.Tensor) => tf.matMul(y as tf.Tensor2D, tf.tensor2d(A_T));
+const linear = (_t: number, y: tf.Tensor) => tf.matMul(y, tf.tensor2d(A_T));
 const exact = (t: number) => [Math.exp(-t / 2) * Math.cos(2 * t), -Math.exp(-t / 2) * Math.sin(2 * t)];
 
 function errorAt(method: string, h: number, T: number): number {
@@ -20,7 +20,7 @@ function errorAt(method: string, h: number, T: number): number {
   const got = y.dataSync().slice(2);
   y.dispose();
   const want = exact(T);
-  return Math.hypot(got[0]! - want[0]!, got[1]! - want[1]!);
+  return Math.hypot(got[0] - want[0], got[1] - want[1]);
 }
 
 describe('fixed grid (torchdiffeq semantics)', () => {
@@ -78,7 +78,7 @@ describe('NeuralODE', () => {
       const U = Array.from({ length: 4 }, () => [r(), r()]);
       const ode = new NeuralODE(field, { method, step: 0.3 });
       const got = ode.step(tf.tensor2d(X), tf.tensor2d(U)).dataSync();
-      const want = X.flatMap((x, b) => Array.from(rkStep64((y) => mlp64(net, y, U[b]!), Float64Array.from(x), 0.3, TABLEAUX[method]!)));
+      const want = X.flatMap((x, b) => Array.from(rkStep64((y) => mlp64(net, y, U[b]), Float64Array.from(x), 0.3, TABLEAUX[method])));
       expect(relErr(got, want)).toBeLessThan(1e-6);
       field.dispose();
     });
@@ -92,7 +92,7 @@ describe('NeuralODE', () => {
     const traj = ode.rollout(x0, u, { includeInitial: true });
     expect(traj.shape).toEqual([4, 1, 3]);
     let x: tf.Tensor2D = x0;
-    for (let k = 0; k < 3; k++) x = ode.step(x, tf.tensor2d([u.arraySync()[k]![0]!]));
+    for (let k = 0; k < 3; k++) x = ode.step(x, tf.tensor2d([u.arraySync()[k][0]]));
     expect(relErr(traj.dataSync().slice(9), x.dataSync())).toBeLessThan(1e-7);
     expect(Array.from(traj.dataSync().slice(0, 3))).toEqual(Array.from(x0.dataSync()));
     const auto = new MlpVectorField({ ...spec, inputs: 0 }, undefined, { seed: 3 });
@@ -115,7 +115,7 @@ describe('adaptive stepping', () => {
       let maxErr = 0;
       grid.forEach((t, k) => {
         const w = exact(t);
-        maxErr = Math.max(maxErr, Math.abs(v[2 * k]! - w[0]!), Math.abs(v[2 * k + 1]! - w[1]!));
+        maxErr = Math.max(maxErr, Math.abs(v[2 * k] - w[0]), Math.abs(v[2 * k + 1] - w[1]));
       });
       expect(maxErr).toBeLessThan(30 * tol);
       expect(stats.accepted).toBeGreaterThan(1);
@@ -135,8 +135,8 @@ describe('adaptive stepping', () => {
       return tf.sum(tf.slice(y, [2, 0], [1, 1])) as tf.Scalar;
     }, [a]);
     expect(value.dataSync()[0]).toBeCloseTo(Math.exp(-0.7 * T), 5);
-    expect(Math.abs(grads[a.name]!.dataSync()[0]! - T * Math.exp(-0.7 * T)) / (T * Math.exp(-0.7 * T))).toBeLessThan(1e-3);
-    tf.dispose([value, grads[a.name]!, a]);
+    expect(Math.abs(grads[a.name].dataSync()[0] - T * Math.exp(-0.7 * T)) / (T * Math.exp(-0.7 * T))).toBeLessThan(1e-3);
+    tf.dispose([value, grads[a.name], a]);
   });
 
   it('does not leak tensors', () => {

@@ -64,8 +64,8 @@ describe('one adaptive controller in both packages', () => {
   ];
   const AT = () =>
     tf.tensor2d([
-      [A[0]![0]!, A[1]![0]!],
-      [A[0]![1]!, A[1]![1]!],
+      [A[0][0], A[1][0]],
+      [A[0][1], A[1][1]],
     ]);
   it.each([
     ['dopri5', 1e-3, true],
@@ -82,8 +82,8 @@ describe('one adaptive controller in both packages', () => {
       const ref: StepRecord[] = [];
       const sol = odeint(
         (_t, y, dy) => {
-          dy[0] = A[0]![0]! * y[0] + A[0]![1]! * y[1];
-          dy[1] = A[1]![0]! * y[0] + A[1]![1]! * y[1];
+          dy[0] = A[0][0] * y[0] + A[0][1] * y[1];
+          dy[1] = A[1][0] * y[0] + A[1][1] * y[1];
         },
         [1, 0],
         times,
@@ -91,7 +91,7 @@ describe('one adaptive controller in both packages', () => {
       );
       const got: StepRecord[] = [];
       const y0 = tf.tensor2d([[1, 0]]);
-      const res = odeintTensorDetailed((_t, y) => tf.matMul(y as tf.Tensor2D, AT()), y0, times, { ...opts, onStep: (s) => got.push(s) });
+      const res = odeintTensorDetailed((_t, y) => tf.matMul(y, AT()), y0, times, { ...opts, onStep: (s) => got.push(s) });
       expect(got.map((s) => s.accepted)).toEqual(ref.map((s) => s.accepted));
       expect(ref.filter((s) => !s.accepted).length).toBe(sol.stats.rejected);
       expect(res.stats.accepted).toBe(sol.stats.accepted);
@@ -99,11 +99,11 @@ describe('one adaptive controller in both packages', () => {
       expect(ref.filter((s) => !s.accepted).length).toBeGreaterThan(0);
       // float32 states: the error ratios agree to ~1e-3, the step sizes (∝ r^(−1/p)) closer still
       got.forEach((s, i) => {
-        expect(Math.abs(s.t1 - ref[i]!.t1)).toBeLessThan(1e-3 * ref[i]!.t1);
-        expect(Math.abs(s.ratio - ref[i]!.ratio)).toBeLessThan(1e-2 * Math.max(ref[i]!.ratio, 0.01));
+        expect(Math.abs(s.t1 - ref[i].t1)).toBeLessThan(1e-3 * ref[i].t1);
+        expect(Math.abs(s.ratio - ref[i].ratio)).toBeLessThan(1e-2 * Math.max(ref[i].ratio, 0.01));
       });
       const v = res.y.dataSync();
-      for (let k = 0; k < v.length; k++) expect(v[k]).toBeCloseTo(sol.y[k]!, 5);
+      for (let k = 0; k < v.length; k++) expect(v[k]).toBeCloseTo(sol.y[k], 5);
       tf.dispose([y0, res.y]);
     },
   );

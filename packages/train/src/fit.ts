@@ -222,7 +222,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
       throw new RangeError(`fit: options.state holds ${s.variables.length} variables, options.variables has ${vars.length}`);
     }
     s.variables.forEach((sv, i) => {
-      const v = vars[i]!;
+      const v = vars[i];
       if (!tf.util.arraysEqual(sv.shape, v.shape)) {
         throw new RangeError(
           `fit: options.state.variables[${i}] has shape [${sv.shape.join(', ')}], variable ${i} has [${v.shape.join(', ')}]`,
@@ -231,7 +231,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
     });
     tf.tidy(() => {
       s.variables.forEach((sv, i) => {
-        vars[i]!.assign(tf.tensor(sv.values, sv.shape, vars[i]!.dtype));
+        vars[i].assign(tf.tensor(sv.values, sv.shape, vars[i].dtype));
       });
     });
     o.optimizer.setState(vars, s.optimizer);
@@ -253,7 +253,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
       for (const k of Object.keys(initial)) valCurves[k] = [];
       if (!(metric in initial))
         throw new RangeError(`fit: options.validate returned no ${show(metric)} (monitor.metric); got ${show(Object.keys(initial))}`);
-      const v0 = initial[metric]!;
+      const v0 = initial[metric];
       if (o.divergence) {
         if (!Number.isFinite(v0)) diverged = { epoch: 0, reason: `initial validation ${metric} ${v0}` };
         else if (mode === 'min') reference = Math.max(v0, 1e-12);

@@ -62,7 +62,7 @@ export function flatten(tensors: readonly Tensor[]): Tensor {
   if (tensors.length === 0) throw new RangeError('flatten: got no tensors');
   return tf.tidy(() => {
     const flat = tensors.map((t) => (t.rank === 1 ? t : tf.reshape(t, [t.size])));
-    return flat.length === 1 ? (flat[0] === tensors[0] ? tf.clone(flat[0]!) : flat[0]!) : tf.concat(flat, 0);
+    return flat.length === 1 ? (flat[0] === tensors[0] ? tf.clone(flat[0]) : flat[0]) : tf.concat(flat, 0);
   });
 }
 
@@ -115,7 +115,7 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
       if (old) tf.dispose(old);
       this.parked.set(
         variable,
-        pieces.map((p) => tf.keep(p[i]!)),
+        pieces.map((p) => tf.keep(p[i])),
       );
     });
     tf.dispose(f.slots);
@@ -134,9 +134,9 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
     const slots = this.slotNames.map((_, k) =>
       tf.keep(
         parts.length === 1
-          ? parts[0]![k]!
+          ? parts[0][k]
           : tf.concat(
-              parts.map((p) => p[k]!),
+              parts.map((p) => p[k]),
               0,
             ),
       ),
@@ -158,8 +158,8 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
       throw new RangeError(`${where}: got ${variables.length} variables and ${grads.length} gradients`);
     }
     grads.forEach((g, i) => {
-      if (g.size !== variables[i]!.size) {
-        throw new RangeError(`${where}: gradient ${i} has ${g.size} values, variable ${i} has ${variables[i]!.size}`);
+      if (g.size !== variables[i].size) {
+        throw new RangeError(`${where}: gradient ${i} has ${g.size} values, variable ${i} has ${variables[i].size}`);
       }
     });
     if (variables.length === 0) {
@@ -187,7 +187,7 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
               variables.map((x) => x.size),
             );
       variables.forEach((variable, i) => {
-        const d = variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape);
+        const d = variable.rank === 1 ? pieces[i] : tf.reshape(pieces[i], variable.shape);
         variable.assign(tf.sub(variable, d));
       });
       return slots.map((x) => tf.keep(x));
@@ -202,7 +202,7 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
       const s = this.state(variables);
       const sizes = variables.map((v) => v.size);
       this.slotNames.forEach((name, k) => {
-        const all = s.slots[k]!.dataSync();
+        const all = s.slots[k].dataSync();
         let off = 0;
         slots[name] = sizes.map((n) => {
           const part = Array.from(all.subarray(off, off + n));
@@ -229,8 +229,8 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
         throw new RangeError(`${where}: state.slots.${name} must hold ${variables.length} arrays, got ${show(per)}`);
       }
       per.forEach((a, i) => {
-        if (!Array.isArray(a) || a.length !== variables[i]!.size) {
-          throw new RangeError(`${where}: state.slots.${name}[${i}] must have ${variables[i]!.size} values, got ${show(a)}`);
+        if (!Array.isArray(a) || a.length !== variables[i].size) {
+          throw new RangeError(`${where}: state.slots.${name}[${i}] must have ${variables[i].size} values, got ${show(a)}`);
         }
       });
       return per.flat();
@@ -282,8 +282,8 @@ abstract class MomentOptimizer extends FlatOptimizer {
   protected update(t: number, g: Tensor, [ms, vs]: readonly Tensor[]): { delta: Tensor; slots: Tensor[] } {
     const { cg, cm } = this.coefficients(t);
     const bc2 = 1 - this.beta2 ** t;
-    const m = tf.add(tf.mul(ms!, this.beta1), tf.mul(g, 1 - this.beta1));
-    const v = tf.add(tf.mul(vs!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+    const m = tf.add(tf.mul(ms, this.beta1), tf.mul(g, 1 - this.beta1));
+    const v = tf.add(tf.mul(vs, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
     const denom = tf.add(tf.sqrt(tf.mul(v, 1 / bc2)), this.epsilon);
     const num = cg === 0 ? tf.mul(m, cm) : tf.add(tf.mul(g, cg), tf.mul(m, cm));
     return { delta: tf.div(num, denom), slots: [m, v] };
@@ -366,7 +366,7 @@ export class SGD extends FlatOptimizer {
     const g = this.weightDecay > 0 ? tf.add(grad, tf.mul(theta(), this.weightDecay)) : grad;
     if (this.momentum === 0) return { delta: tf.mul(g, this.learningRate), slots: [] };
     // The buffer starts at zero, so μ·0 + g = g on a variable's first step, as torch's clone.
-    const b = tf.add(tf.mul(slots[0]!, this.momentum), g);
+    const b = tf.add(tf.mul(slots[0], this.momentum), g);
     const d = this.nesterov ? tf.add(g, tf.mul(b, this.momentum)) : b;
     return { delta: tf.mul(d, this.learningRate), slots: [b] };
   }

@@ -239,11 +239,11 @@ export class DataParallelTrainer {
         targetShape: this.loss === 'final' ? [rows, n] : [T, rows, n],
       };
       const transfer = [msg.params.buffer, x0s.buffer, ts.buffer, ...(uIn ? [uIn.buffer] : [])] as ArrayBuffer[];
-      this.workers[r]!.postMessage(msg, transfer);
+      this.workers[r].postMessage(msg, transfer);
       return promise;
     });
     // The calling thread's shard, while the workers compute theirs.
-    const [a0, b0] = shards[0]!;
+    const [a0, b0] = shards[0];
     const sliced: Tensor[] = [];
     const keep = <X extends Tensor>(t: X): X => {
       sliced.push(t);
@@ -265,13 +265,13 @@ export class DataParallelTrainer {
           () => mse(fastRolloutImpl(this.ode, x0s, us, { output: this.loss, engine: this.ode.fastEngine }, false), ts),
           vars,
         );
-        return { value, flat: flatten(vars.map((v) => grads[v.name]!)) };
+        return { value, flat: flatten(vars.map((v) => grads[v.name])) };
       });
     } finally {
       tf.dispose(sliced);
     }
     const g0 = local.flat.dataSync() as Float32Array;
-    const l0 = local.value.dataSync()[0]!;
+    const l0 = local.value.dataSync()[0];
     tf.dispose([local.value, local.flat]);
     const results = await Promise.all(remote);
     // ∇L = Σ_r (b_r / B)·∇L_r (float64 accumulation).
@@ -280,10 +280,10 @@ export class DataParallelTrainer {
     let loss = l0 * w0;
     const nonFiniteReplicas = allFinite(l0, g0) ? [] : [0];
     results.forEach((res, r) => {
-      const [a, b] = shards[r + 1]!;
+      const [a, b] = shards[r + 1];
       const w = (b - a) / B;
       loss += res.loss * w;
-      for (let i = 0; i < acc.length; i++) acc[i]! += res.grads[i]! * w;
+      for (let i = 0; i < acc.length; i++) acc[i] += res.grads[i] * w;
       if (!allFinite(res.loss, res.grads)) nonFiniteReplicas.push(r + 1);
     });
     return { loss, grads: Float32Array.from(acc), nonFiniteReplicas };
@@ -300,7 +300,7 @@ export class DataParallelTrainer {
   async step(x0: Tensor2D, inputs: Tensor3D | number, target: Tensor): Promise<{ loss: number; gradNorm: number; skipped?: true }> {
     const { loss, grads, nonFiniteReplicas } = await this.computeGradients(x0, inputs, target);
     let sq = 0;
-    for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
+    for (let i = 0; i < grads.length; i++) sq += grads[i] * grads[i];
     const gradNorm = Math.sqrt(sq);
     if (nonFiniteReplicas.length > 0 || !Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       if (this.nonFinite === 'skip') return { loss, gradNorm, skipped: true };
@@ -313,7 +313,7 @@ export class DataParallelTrainer {
     if (this.clipNorm !== undefined) {
       // torch clip_grad_norm_: factor min(1, maxNorm / (norm + 1e-6)).
       const factor = Math.min(1, this.clipNorm / (gradNorm + 1e-6));
-      if (factor < 1) for (let i = 0; i < grads.length; i++) grads[i]! *= factor;
+      if (factor < 1) for (let i = 0; i < grads.length; i++) grads[i] *= factor;
     }
     const vars = (this.ode.field as MlpVectorField).variables;
     const flat = tf.tensor1d(grads);
@@ -325,7 +325,7 @@ export class DataParallelTrainer {
           flat,
           vars.map((v) => v.size),
         );
-        const shaped = pieces.map((p, i) => tf.reshape(p, vars[i]!.shape));
+        const shaped = pieces.map((p, i) => tf.reshape(p, vars[i].shape));
         try {
           opt.step(vars, shaped);
         } finally {
@@ -351,6 +351,6 @@ export class DataParallelTrainer {
 /** True when the loss and every gradient entry are finite. */
 function allFinite(loss: number, grads: Float32Array): boolean {
   if (!Number.isFinite(loss)) return false;
-  for (let i = 0; i < grads.length; i++) if (!Number.isFinite(grads[i]!)) return false;
+  for (let i = 0; i < grads.length; i++) if (!Number.isFinite(grads[i])) return false;
   return true;
 }

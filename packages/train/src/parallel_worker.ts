@@ -4,7 +4,7 @@
  * batch shard for the parameters it is sent (parameter-server style: the worker keeps no optimizer).
  */
 import { parentPort } from 'node:worker_threads';
-import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultWeights, type MlpSpec } from '@sii/mlp';
 import { type FastRolloutEngine, initBackend, MlpVectorField, NeuralODE, type TableauLike } from '@sii/neural-ode';
@@ -74,12 +74,12 @@ async function handle(msg: WorkerInit | WorkerGrad | { type: 'close' }): Promise
   const inputs = msg.inputs != null ? tf.tensor3d(msg.inputs, msg.inputsShape!) : null;
   const target = tf.tensor(msg.target, msg.targetShape, 'float32');
   const { value, grads } = tf.variableGrads(
-    () => mse(fastRolloutImpl(ode!, x0, inputs ?? msg.steps, { output: msg.loss, engine: ode!.fastEngine }, false), target) as Scalar,
+    () => mse(fastRolloutImpl(ode!, x0, inputs ?? msg.steps, { output: msg.loss, engine: ode!.fastEngine }, false), target),
     f.variables,
   );
-  const flat = flatten(f.variables.map((v) => grads[v.name]!) as Tensor[]);
+  const flat = flatten(f.variables.map((v) => grads[v.name]) as Tensor[]);
   const g = flat.dataSync() as Float32Array;
-  const loss = value.dataSync()[0]!;
+  const loss = value.dataSync()[0];
   const out = new Float32Array(g);
   tf.dispose([x0, target, value, flat, ...Object.values(grads), ...(inputs ? [inputs] : [])]);
   port!.postMessage({ type: 'grad', id: msg.id, loss, grads: out }, [out.buffer]);

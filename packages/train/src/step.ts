@@ -31,7 +31,7 @@ function clipFactor(norm: Scalar, maxNorm: number): Scalar {
 /** Global L2 norm of a list of tensors (as a number). */
 export function globalNorm(tensors: readonly Tensor[]): number {
   const n = tf.tidy(() => tf.sqrt(tf.sum(tf.square(flatten(tensors)))));
-  const v = n.dataSync()[0]!;
+  const v = n.dataSync()[0];
   n.dispose();
   return v;
 }
@@ -108,8 +108,8 @@ export function trainStep(lossFn: () => Scalar, optimizer: Optimizer | TfjsOptim
   const { value, grads } = tf.variableGrads(lossFn, opts.variables as Variable[] | undefined);
   const names = Object.keys(grads);
   const registered = tf.engine().registeredVariables;
-  const vars = names.map((name) => registered[name]!);
-  let list = names.map((name) => grads[name]!);
+  const vars = names.map((name) => registered[name]);
+  let list = names.map((name) => grads[name]);
   if (optimizer instanceof FlatOptimizer && names.length > 0) {
     // Flat path: the gradients as one vector for the norm, the clipping and the update (few kernels).
     let norm: Scalar | null = null;
@@ -122,8 +122,8 @@ export function trainStep(lossFn: () => Scalar, optimizer: Optimizer | TfjsOptim
       });
       tf.dispose(list);
       list = [flat];
-      const loss = value.dataSync()[0]!;
-      const gradNorm = (norm as Scalar | null)!.dataSync()[0]!;
+      const loss = value.dataSync()[0];
+      const gradNorm = (norm as Scalar | null)!.dataSync()[0];
       const bad = nonFiniteResult(loss, gradNorm, mode);
       if (bad) return bad;
       tf.tidy(() => optimizer.stepFlat(vars, flat));
@@ -142,8 +142,8 @@ export function trainStep(lossFn: () => Scalar, optimizer: Optimizer | TfjsOptim
     norm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(flatten(list)))) as Scalar);
   }
   try {
-    const loss = value.dataSync()[0]!;
-    const gradNorm = norm.dataSync()[0]!;
+    const loss = value.dataSync()[0];
+    const gradNorm = norm.dataSync()[0];
     const bad = nonFiniteResult(loss, gradNorm, mode);
     if (bad) return bad;
     if (typeof (optimizer as Optimizer).step === 'function') {
@@ -151,7 +151,7 @@ export function trainStep(lossFn: () => Scalar, optimizer: Optimizer | TfjsOptim
     } else {
       const named: NamedTensorMap = {};
       names.forEach((name, i) => {
-        named[name] = list[i]!;
+        named[name] = list[i];
       });
       (optimizer as TfjsOptimizerLike).applyGradients(named);
     }

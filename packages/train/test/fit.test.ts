@@ -66,7 +66,7 @@ function regression(N = 40, batch = 8) {
     disposeBatch: ({ x, y }) => tf.dispose([x, y]),
     validate: () => {
       const l = tf.tidy(() => mse(tf.add(tf.matMul(Xv, w), b), Yv));
-      const v = l.dataSync()[0]!;
+      const v = l.dataSync()[0];
       l.dispose();
       return { loss: v, neg: -v };
     },
@@ -91,7 +91,7 @@ describe('fit', () => {
         ...p.options(opt, seed),
         onBatch: (i) => {
           batchLosses[i.epoch - 1] ??= [];
-          batchLosses[i.epoch - 1]!.push(i.loss);
+          batchLosses[i.epoch - 1].push(i.loss);
         },
       });
       opt.dispose();
@@ -112,10 +112,10 @@ describe('fit', () => {
       expect(a.res.trainCurve[e]).toBe(l.reduce((s, x) => s + x, 0) / 5);
     });
     expect(a.res.epochsRun).toBe(6);
-    expect(a.res.valCurves.loss!.length).toBe(6);
-    expect(a.res.valCurves.loss![5]!).toBeLessThan(a.res.initial.loss! / 4); // it learns
-    const best = Math.min(...a.res.valCurves.loss!);
-    expect(a.res.best).toEqual({ epoch: a.res.valCurves.loss!.indexOf(best) + 1, value: best });
+    expect(a.res.valCurves.loss.length).toBe(6);
+    expect(a.res.valCurves.loss[5]).toBeLessThan(a.res.initial.loss / 4); // it learns
+    const best = Math.min(...a.res.valCurves.loss);
+    expect(a.res.best).toEqual({ epoch: a.res.valCurves.loss.indexOf(best) + 1, value: best });
     p.dispose();
   });
 
@@ -144,7 +144,7 @@ describe('fit', () => {
     // fresh variables' values and optimizer: everything comes from the state
     p.w.assign(tf.zeros([3, 1]));
     const second = new NAdam({ learningRate: 123 });
-    const resumed = runFit({ ...p.options(second), schedule, clipNorm: 0.5, earlyStop: { patience: 10 }, state: saved[0]! });
+    const resumed = runFit({ ...p.options(second), schedule, clipNorm: 0.5, earlyStop: { patience: 10 }, state: saved[0] });
     second.dispose();
     expect(resumed.epochsRun).toBe(6);
     expect(resumed.trainCurve).toEqual(whole.trainCurve);
@@ -173,16 +173,16 @@ describe('fit', () => {
         seed: 1,
         batches: () => data,
         loss: lossOf,
-        weight: (b) => b[0]!, // weights 1, 3, 5
+        weight: (b) => b[0], // weights 1, 3, 5
         onBatch: (i) => void losses.push(i.loss),
         // the second batch by hand: the same gradient step as trainStep's
         step: own
           ? (b) => {
               if (b[0] !== 3) return undefined;
               const { value, grads } = tf.variableGrads(() => lossOf(b), [w]);
-              opt.step([w], [grads[w.name]!]);
-              const l = value.dataSync()[0]!;
-              tf.dispose([value, grads[w.name]!]);
+              opt.step([w], [grads[w.name]]);
+              const l = value.dataSync()[0];
+              tf.dispose([value, grads[w.name]]);
               return l;
             }
           : undefined,
@@ -196,7 +196,7 @@ describe('fit', () => {
     expect(b.w).toEqual(a.w);
     expect(a.losses.length).toBe(6);
     // epoch 1: losses at w = (1, −1) before each step; weighted by 1, 3, 5
-    expect(a.res.trainCurve[0]).toBeCloseTo((a.losses[0]! * 1 + a.losses[1]! * 3 + a.losses[2]! * 5) / 9, 10);
+    expect(a.res.trainCurve[0]).toBeCloseTo((a.losses[0] * 1 + a.losses[1] * 3 + a.losses[2] * 5) / 9, 10);
     expect(a.losses[0]).toBeCloseTo(0 + 9, 5); // (1−1)² + (−1−2)²
     w.dispose();
   });
@@ -254,7 +254,7 @@ describe('fit: divergence, early stop, stop', () => {
       seed: 0,
       batches: () => Array.from({ length: batchesPerEpoch }, (_, i) => i),
       loss: () => tf.square(w) as Scalar,
-      validate: () => ({ loss: w.dataSync()[0]! ** 2 }),
+      validate: () => ({ loss: w.dataSync()[0] ** 2 }),
       divergence: { factor },
     });
     opt.dispose();
@@ -341,7 +341,7 @@ describe('fit: divergence, early stop, stop', () => {
       seed: 0,
       batches: () => [0],
       loss: () => tf.square(w) as Scalar,
-      validate: (e) => ({ acc: values[e]! }),
+      validate: (e) => ({ acc: values[e] }),
       monitor: { metric: 'acc', mode: 'min' },
       ...extra,
     });

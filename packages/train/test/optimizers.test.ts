@@ -24,15 +24,15 @@ function reference(kind: 'adam' | 'nadam', theta: number[], grads: number[][], l
     const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));
     muProd *= mu;
     for (let i = 0; i < p.length; i++) {
-      m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
-      v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!;
+      m[i] = b1 * m[i] + (1 - b1) * g[i];
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
       if (kind === 'adam') {
-        const mHat = m[i]! / (1 - b1 ** t);
-        const vHat = v[i]! / (1 - b2 ** t);
-        p[i] = p[i]! - (lr * mHat) / (Math.sqrt(vHat) + eps);
+        const mHat = m[i] / (1 - b1 ** t);
+        const vHat = v[i] / (1 - b2 ** t);
+        p[i] = p[i] - (lr * mHat) / (Math.sqrt(vHat) + eps);
       } else {
-        const denom = Math.sqrt(v[i]! / (1 - b2 ** t)) + eps;
-        p[i] = p[i]! - (lr * (1 - mu) * g[i]!) / (1 - muProd) / denom - (lr * muNext * m[i]!) / (1 - muProd * muNext) / denom;
+        const denom = Math.sqrt(v[i] / (1 - b2 ** t)) + eps;
+        p[i] = p[i] - (lr * (1 - mu) * g[i]) / (1 - muProd) / denom - (lr * muNext * m[i]) / (1 - muProd * muNext) / denom;
       }
     }
   });
@@ -57,8 +57,8 @@ describe('optimizers', () => {
       const want = reference(kind, theta, grads, lr);
       const got = v.dataSync();
       // differences from the start point agree to float32 precision
-      const dGot = Array.from(got, (x, i) => x - theta[i]!);
-      const dWant = want.map((x, i) => x - theta[i]!);
+      const dGot = Array.from(got, (x, i) => x - theta[i]);
+      const dWant = want.map((x, i) => x - theta[i]);
       expect(relErr(dGot, dWant)).toBeLessThan(1e-5);
       opt.dispose();
       v.dispose();
@@ -71,7 +71,7 @@ describe('optimizers', () => {
       const shapes: number[][] = [[2, 3], [3], [4, 1]];
       const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
       const theta = sizes.map((n) => Array.from({ length: n }, () => Math.fround(r())));
-      const vars = shapes.map((s, i) => tf.variable(tf.tensor(theta[i]!, s)));
+      const vars = shapes.map((s, i) => tf.variable(tf.tensor(theta[i], s)));
       const lr = 0.03;
       const opt = kind === 'adam' ? new Adam({ learningRate: lr }) : new NAdam({ learningRate: lr });
       // 4 steps on all three variables, then 2 steps on variables 2 and 0 only (variable 1 keeps its
@@ -79,9 +79,9 @@ describe('optimizers', () => {
       const gAll = Array.from({ length: 6 }, () => sizes.map((n) => Array.from({ length: n }, () => Math.fround(r()))));
       for (let s = 0; s < 6; s++) {
         const idx = s < 4 ? [0, 1, 2] : [2, 0];
-        const gs = idx.map((i) => tf.tensor(gAll[s]![i]!, shapes[i]!));
+        const gs = idx.map((i) => tf.tensor(gAll[s][i], shapes[i]));
         opt.step(
-          idx.map((i) => vars[i]!),
+          idx.map((i) => vars[i]),
           gs,
         );
         tf.dispose(gs);
@@ -91,29 +91,29 @@ describe('optimizers', () => {
       for (const i of [0, 2]) {
         const want = reference(
           kind,
-          theta[i]!,
-          gAll.map((g) => g[i]!),
+          theta[i],
+          gAll.map((g) => g[i]),
           lr,
         );
-        const d = Array.from(vars[i]!.dataSync(), (x, k) => x - theta[i]![k]!);
+        const d = Array.from(vars[i].dataSync(), (x, k) => x - theta[i][k]);
         expect(
           relErr(
             d,
-            want.map((x, k) => x - theta[i]![k]!),
+            want.map((x, k) => x - theta[i][k]),
           ),
         ).toBeLessThan(1e-5);
       }
       const want1 = reference(
         kind,
-        theta[1]!,
-        gAll.slice(0, 4).map((g) => g[1]!),
+        theta[1],
+        gAll.slice(0, 4).map((g) => g[1]),
         lr,
       );
-      const d1 = Array.from(vars[1]!.dataSync(), (x, k) => x - theta[1]![k]!);
+      const d1 = Array.from(vars[1].dataSync(), (x, k) => x - theta[1][k]);
       expect(
         relErr(
           d1,
-          want1.map((x, k) => x - theta[1]![k]!),
+          want1.map((x, k) => x - theta[1][k]),
         ),
       ).toBeLessThan(1e-5);
       expect(opt.iterations).toBe(6);
@@ -137,9 +137,9 @@ describe('optimizers', () => {
     const { grads, norm } = clipByGlobalNorm([a, b], 1);
     expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
     expect(globalNorm(grads)).toBeCloseTo(5 / (5 + 1e-6), 5);
-    expect(Array.from(grads[0]!.dataSync())[0]).toBeCloseTo(3 / (5 + 1e-6), 6);
+    expect(Array.from(grads[0].dataSync())[0]).toBeCloseTo(3 / (5 + 1e-6), 6);
     const { grads: same } = clipByGlobalNorm([a, b], 10);
-    expect(Array.from(same[1]!.dataSync())).toEqual([0, 4]);
+    expect(Array.from(same[1].dataSync())).toEqual([0, 4]);
     tf.dispose([a, b, norm, ...grads, ...same]);
     expect(() => clipByGlobalNorm([], 0)).toThrow(/maxNorm must be a finite number > 0, got 0/);
   });
@@ -207,16 +207,16 @@ describe('trainStep', () => {
       const res = trainStep(() => mse(a.rollout(x0, u), y), optA, { clipNorm: 0.1, variables: field.variables });
       // explicit reference path: per-variable gradients, clipByGlobalNorm, step
       const { value, grads } = tf.variableGrads(() => mse(b.rollout(x0, u), y), twin.variables);
-      const list = twin.variables.map((v) => grads[v.name]!);
+      const list = twin.variables.map((v) => grads[v.name]);
       const { grads: clipped, norm } = clipByGlobalNorm(list, 0.1);
       expect(res.gradNorm).toBeGreaterThan(0.1); // clipping is active
-      expect(Math.abs(res.gradNorm - norm.dataSync()[0]!)).toBeLessThan(1e-5 * res.gradNorm);
-      expect(Math.abs(res.loss - value.dataSync()[0]!)).toBeLessThan(1e-6 * res.loss);
+      expect(Math.abs(res.gradNorm - norm.dataSync()[0])).toBeLessThan(1e-5 * res.gradNorm);
+      expect(Math.abs(res.loss - value.dataSync()[0])).toBeLessThan(1e-6 * res.loss);
       optB.step(twin.variables, clipped);
       tf.dispose([value, norm, ...list, ...clipped]);
     }
     field.variables.forEach((v, i) => {
-      expect(relErr(Array.from(v.dataSync()), Array.from(twin.variables[i]!.dataSync()))).toBeLessThan(1e-5);
+      expect(relErr(Array.from(v.dataSync()), Array.from(twin.variables[i].dataSync()))).toBeLessThan(1e-5);
     });
     tf.dispose([x0, u, y]);
     optA.dispose();
@@ -235,7 +235,7 @@ describe('trainStep', () => {
     // Adam's first step is scale-invariant (±lr per coordinate); use SGD-like check via tfjs sgd instead
     const sgd = tf.train.sgd(1);
     trainStep(loss(w), sgd, { clipNorm: 1, variables: [w] });
-    const dw = Array.from(w.dataSync(), (x, i) => [1, 2][i]! - x);
+    const dw = Array.from(w.dataSync(), (x, i) => [1, 2][i] - x);
     expect(dw[0]).toBeCloseTo(1 / Math.sqrt(5), 5);
     expect(dw[1]).toBeCloseTo(2 / Math.sqrt(5), 5);
     tf.dispose([v, w]);
@@ -272,14 +272,14 @@ describe('trainStep: non-finite loss or gradient', () => {
     const v = tf.variable(tf.scalar(0));
     const opt = new SGD({ learningRate: 0.1 });
     // L = √v at v = 0: loss 0, dL/dv = 1/(2√0) = Infinity
-    const r = trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { variables: [v], nonFinite: 'skip' });
+    const r = trainStep(() => tf.sqrt(v), opt, { variables: [v], nonFinite: 'skip' });
     expect(r).toEqual({ loss: 0, gradNorm: Number.POSITIVE_INFINITY, skipped: true });
     expect(v.dataSync()[0]).toBe(0);
-    expect(() => trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { variables: [v], clipNorm: 1 })).toThrow(
+    expect(() => trainStep(() => tf.sqrt(v), opt, { variables: [v], clipNorm: 1 })).toThrow(
       /trainStep: gradient norm Infinity is not finite \(loss 0, gradient norm Infinity\)/,
     );
     expect(v.dataSync()[0]).toBe(0);
-    expect(() => trainStep(() => tf.sqrt(v) as tf.Scalar, opt, { nonFinite: 'ignore' as 'skip' })).toThrow(
+    expect(() => trainStep(() => tf.sqrt(v), opt, { nonFinite: 'ignore' as 'skip' })).toThrow(
       /nonFinite must be 'throw' or 'skip', got "ignore"/,
     );
     v.dispose();
@@ -292,10 +292,8 @@ describe('bad arguments', () => {
     expect(() => new Adam({ learningRate: -1 })).toThrow(/Adam: learningRate must be a finite number >= 0, got -1/);
     expect(() => new NAdam({ beta1: 1 })).toThrow(/NAdam: beta1 must be in \[0, 1\), got 1/);
     const v = tf.variable(tf.scalar(1));
-    expect(() => trainStep(() => tf.square(v) as tf.Scalar, new Adam(), { clipNorm: 0 })).toThrow(
-      /clipNorm must be a finite number > 0, got 0/,
-    );
-    expect(() => trainStep(() => tf.square(v) as tf.Scalar, {} as Adam)).toThrow(/optimizer must have step\(\) or applyGradients\(\)/);
+    expect(() => trainStep(() => tf.square(v), new Adam(), { clipNorm: 0 })).toThrow(/clipNorm must be a finite number > 0, got 0/);
+    expect(() => trainStep(() => tf.square(v), {} as Adam)).toThrow(/optimizer must have step\(\) or applyGradients\(\)/);
     v.dispose();
   });
 });
@@ -306,12 +304,12 @@ function sgdReference(theta: number[], grads: number[][], lr: number, mu: number
   const buf: number[] = [];
   grads.forEach((g0, s) => {
     for (let i = 0; i < p.length; i++) {
-      let g = g0[i]! + wd * p[i]!;
+      let g = g0[i] + wd * p[i];
       if (mu !== 0) {
-        buf[i] = s === 0 ? g : mu * buf[i]! + g;
-        g = nesterov ? g + mu * buf[i]! : buf[i]!;
+        buf[i] = s === 0 ? g : mu * buf[i] + g;
+        g = nesterov ? g + mu * buf[i] : buf[i];
       }
-      p[i] = p[i]! - lr * g;
+      p[i] = p[i] - lr * g;
     }
   });
   return p;
@@ -329,29 +327,29 @@ describe('SGD', () => {
     it(`momentum ${c.momentum}, nesterov ${c.nesterov}, weightDecay ${c.weightDecay}: 6 steps on two variables match torch's rule in float64`, () => {
       const r = lcg(11);
       const shapes = [[2, 2], [3]];
-      const theta = shapes.map((sh) => Array.from({ length: sh[0]! * (sh[1] ?? 1) }, () => Math.fround(r())));
-      const vars = shapes.map((sh, i) => tf.variable(tf.tensor(theta[i]!, sh)));
+      const theta = shapes.map((sh) => Array.from({ length: sh[0] * (sh[1] ?? 1) }, () => Math.fround(r())));
+      const vars = shapes.map((sh, i) => tf.variable(tf.tensor(theta[i], sh)));
       const grads = Array.from({ length: 6 }, () => theta.map((t) => t.map(() => Math.fround(r()))));
       const opt = new SGD({ learningRate: 0.1, ...c });
       for (const g of grads) {
-        const gs = g.map((x, i) => tf.tensor(x, shapes[i]!));
+        const gs = g.map((x, i) => tf.tensor(x, shapes[i]));
         opt.step(vars, gs);
         tf.dispose(gs);
       }
       vars.forEach((v, i) => {
         const want = sgdReference(
-          theta[i]!,
-          grads.map((g) => g[i]!),
+          theta[i],
+          grads.map((g) => g[i]),
           0.1,
           c.momentum,
           c.nesterov,
           c.weightDecay,
         );
-        const d = Array.from(v.dataSync(), (x, k) => x - theta[i]![k]!);
+        const d = Array.from(v.dataSync(), (x, k) => x - theta[i][k]);
         expect(
           relErr(
             d,
-            want.map((x, k) => x - theta[i]![k]!),
+            want.map((x, k) => x - theta[i][k]),
           ),
         ).toBeLessThan(1e-5);
       });
@@ -380,7 +378,7 @@ describe('optimizer state', () => {
       const shapes = [[2, 3], [3]];
       const grads = Array.from({ length: 6 }, () => theta.map((t) => t.map(() => r())));
       const run = (split: boolean) => {
-        const vars = shapes.map((sh, i) => tf.variable(tf.tensor(theta[i]!, sh)));
+        const vars = shapes.map((sh, i) => tf.variable(tf.tensor(theta[i], sh)));
         let opt = make();
         grads.forEach((g, s) => {
           if (split && s === 3) {
@@ -389,7 +387,7 @@ describe('optimizer state', () => {
             opt = make();
             opt.setState(vars, state);
           }
-          const gs = g.map((x, i) => tf.tensor(x, shapes[i]!));
+          const gs = g.map((x, i) => tf.tensor(x, shapes[i]));
           opt.step(vars, gs);
           tf.dispose(gs);
         });

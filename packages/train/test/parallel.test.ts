@@ -27,8 +27,8 @@ function data(B: number, T: number, n: number, m: number, uBatch: number, seed: 
 /** Single-thread full-batch loss and flat gradient (the reference). */
 function single(ode: NeuralODE, field: MlpVectorField, x0: tf.Tensor2D, u: tf.Tensor3D | number, y: tf.Tensor, loss: 'all' | 'final') {
   const { value, grads } = tf.variableGrads(() => mse(fastRollout(ode, x0, u, { output: loss }), y), field.variables);
-  const flat = flatten(field.variables.map((v) => grads[v.name]!));
-  const out = { loss: value.dataSync()[0]!, grads: Array.from(flat.dataSync()) };
+  const flat = flatten(field.variables.map((v) => grads[v.name]));
+  const out = { loss: value.dataSync()[0], grads: Array.from(flat.dataSync()) };
   tf.dispose([value, flat, ...Object.values(grads)]);
   return out;
 }
@@ -88,8 +88,8 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     }
     const fa = flatten(a.variables);
     const fb = flatten(b.variables);
-    const dA = Array.from(fa.dataSync(), (v, i) => v - theta0[i]!);
-    const dB = Array.from(fb.dataSync(), (v, i) => v - theta0[i]!);
+    const dA = Array.from(fa.dataSync(), (v, i) => v - theta0[i]);
+    const dB = Array.from(fb.dataSync(), (v, i) => v - theta0[i]);
     expect(relErr(dB, dA)).toBeLessThan(1e-4);
     tf.dispose([fa, fb, d.x0, d.yAll, d.yFinal, d.u!]);
     await trainer.dispose();
@@ -181,8 +181,8 @@ describe('DataParallelTrainer (worker threads, one wasm backend each)', () => {
     // A NaN in the target of a row of one shard only: that replica's loss and gradient are NaN, the
     // other replica's are finite.
     const poisoned = (row: number) => {
-      const y = d.yAll.arraySync() as number[][][];
-      y[1]![row]![0] = Number.NaN;
+      const y = d.yAll.arraySync();
+      y[1][row][0] = Number.NaN;
       return tf.tensor3d(y);
     };
     for (const [row, replica] of [

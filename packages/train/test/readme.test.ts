@@ -12,7 +12,7 @@ describe('README', () => {
     expect(epochs.length).toBe(8);
     // LinearLR 1 → 0.1 over 8 epochs from 1e-2: lr of epoch e = 0.01·(1 − 0.9·(e − 1)/8)
     epochs.forEach(([e, , , lr]) => {
-      expect(lr).toBeCloseTo(0.01 * (1 - (0.9 * (e! - 1)) / 8), 5);
+      expect(lr).toBeCloseTo(0.01 * (1 - (0.9 * (e - 1)) / 8), 5);
     });
     const initial = Number(/initial val ([0-9.]+)/.exec(out)![1]);
     const best = Number(/best val ([0-9.]+)/.exec(out)![1]);

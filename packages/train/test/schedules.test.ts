@@ -11,7 +11,7 @@ beforeAll(async () => {
 function torchLinear(base: number, s: number, e: number, T: number, steps: number): number[] {
   const out = [base * s];
   for (let k = 1; k <= steps; k++) {
-    const prev = out[k - 1]!;
+    const prev = out[k - 1];
     out.push(k > T ? prev : prev * (1 + (e - s) / (T * s + (k - 1) * (e - s))));
   }
   return out;
@@ -73,7 +73,7 @@ describe('ExponentialLR', () => {
     rates.forEach((lr, e) => {
       expect(lr).toBe(0.5 * 0.9 ** e);
     });
-    expect(rates[10]! / rates[0]!).toBeCloseTo(0.3486784401, 12);
+    expect(rates[10] / rates[0]).toBeCloseTo(0.3486784401, 12);
     expect(() => new ExponentialLR({ gamma: 0 })).toThrow(/ExponentialLR: gamma must be a finite number > 0, got 0/);
   });
 });

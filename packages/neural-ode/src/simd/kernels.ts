@@ -143,7 +143,7 @@ function preferredVariant(): SimdKernelVariant {
 }
 
 function instantiate(wasm: WasmApi, module: object): KernelExports {
-  const k = new wasm.Instance(module, {}).exports as unknown as KernelExports;
+  const k = new wasm.Instance(module, {}).exports as KernelExports;
   // The kernels' scratch vector sits at 2 KiB, above their static data and below the arena.
   if (k.staticEnd() > SCRATCH_BYTE) throw new Error(`kernel static data ends at ${k.staticEnd()}, above the scratch vector`);
   return k;

@@ -63,7 +63,7 @@ export class Mailbox {
   readProblem(): SimdRolloutProblem {
     const v = this.problem;
     let i = 0;
-    const next = () => v[i++]!;
+    const next = () => v[i++];
     const n = next();
     const m = next();
     const L = next();
@@ -90,7 +90,7 @@ export class Mailbox {
   }
 
   error(): string {
-    return String.fromCharCode(...this.errorText.subarray(0, this.control[ERROR_LENGTH]!));
+    return String.fromCharCode(...this.errorText.subarray(0, this.control[ERROR_LENGTH]));
   }
 }
 

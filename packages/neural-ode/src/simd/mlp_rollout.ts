@@ -89,7 +89,7 @@ interface Layout {
 
 /** Input width of every layer: n + m, then the previous layer's width. */
 export function fanIns(p: SimdRolloutProblem): number[] {
-  return p.widths.map((_, l) => (l === 0 ? p.n + p.m : p.widths[l - 1]!));
+  return p.widths.map((_, l) => (l === 0 ? p.n + p.m : p.widths[l - 1]));
 }
 
 function needsPreActivation(p: SimdRolloutProblem): boolean {
@@ -108,8 +108,8 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
   const bias: number[] = [];
   const fan = fanIns(p);
   for (let l = 0; l < L; l++) {
-    W.push(arena.alloc(fan[l]! * widths[l]!));
-    bias.push(arena.alloc(widths[l]!));
+    W.push(arena.alloc(fan[l] * widths[l]));
+    bias.push(arena.alloc(widths[l]));
   }
   const Y = arena.alloc(E * B * n);
   const U = m > 0 ? arena.alloc(T * B * m) : 0;
@@ -117,8 +117,8 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
   const Z: number[] = [];
   const A: number[] = [];
   for (let l = 0; l < L - 1; l++) {
-    Z.push(keepZ ? arena.alloc(E * B * widths[l]!) : 0);
-    A.push(arena.alloc(E * B * widths[l]!));
+    Z.push(keepZ ? arena.alloc(E * B * widths[l]) : 0);
+    A.push(arena.alloc(E * B * widths[l]));
   }
   const savedEnd = arena.alloc(0);
   return { savedStart, savedEnd, W, bias, Y, U, Z, A };
@@ -154,8 +154,8 @@ export class SimdRollout {
     const lay = layoutOf(p, ar);
     this.layout = lay;
     for (let l = 0; l < L; l++) {
-      ar.write(lay.W[l]!, data.weights[l]!);
-      ar.write(lay.bias[l]!, data.biases[l]!);
+      ar.write(lay.W[l], data.weights[l]);
+      ar.write(lay.bias[l], data.biases[l]);
     }
     if (m > 0) {
       const f = ar.f32();
@@ -170,32 +170,32 @@ export class SimdRollout {
     // Forward-only buffers.
     const X = ar.alloc((T + 1) * B * n);
     const Ks = Array.from({ length: s }, () => ar.alloc(B * n));
-    const P = m > 0 ? ar.alloc(B * widths[0]!) : 0;
+    const P = m > 0 ? ar.alloc(B * widths[0]) : 0;
     ar.write(X, data.x0);
     const kind = SIMD_ACTIVATIONS[p.activation];
     const bn = B * n;
     for (let t = 0; t < T; t++) {
       const x = X + t * bn * 4;
       // P = u_t·W_u + b_0: the input part of the first layer, shared by the stages.
-      if (m > 0) k.gemm(lay.U + t * B * m * 4, m, lay.W[0]! + n * widths[0]! * 4, P, widths[0]!, B, m, widths[0]!, INIT_BIAS, lay.bias[0]!);
+      if (m > 0) k.gemm(lay.U + t * B * m * 4, m, lay.W[0] + n * widths[0] * 4, P, widths[0], B, m, widths[0], INIT_BIAS, lay.bias[0]);
       for (let i = 0; i < s; i++) {
         const e = t * s + i;
         const y = lay.Y + e * bn * 4;
         k.copy(y, x, bn);
         for (let j = 0; j < i; j++) {
           const c = p.a[i]?.[j] ?? 0;
-          if (c !== 0) k.axpy(y, Ks[j]!, c, bn);
+          if (c !== 0) k.axpy(y, Ks[j], c, bn);
         }
         let input = y;
         let fanIn = n;
         for (let l = 0; l < L; l++) {
-          const N = widths[l]!;
+          const N = widths[l];
           const last = l === L - 1;
-          const out = last ? Ks[i]! : lay.Z[l] ? lay.Z[l]! + e * B * N * 4 : lay.A[l]! + e * B * N * 4;
-          if (l === 0 && m > 0) k.gemm(input, n, lay.W[0]!, out, N, B, n, N, INIT_MATRIX, P);
-          else k.gemm(input, fanIn, lay.W[l]!, out, N, B, fanIn, N, INIT_BIAS, lay.bias[l]!);
+          const out = last ? Ks[i] : lay.Z[l] ? lay.Z[l] + e * B * N * 4 : lay.A[l] + e * B * N * 4;
+          if (l === 0 && m > 0) k.gemm(input, n, lay.W[0], out, N, B, n, N, INIT_MATRIX, P);
+          else k.gemm(input, fanIn, lay.W[l], out, N, B, fanIn, N, INIT_BIAS, lay.bias[l]);
           if (!last) {
-            const act = lay.A[l]! + e * B * N * 4;
+            const act = lay.A[l] + e * B * N * 4;
             k.activate(kind, out, act, B * N, p.alpha);
             input = act;
             fanIn = N;
@@ -204,7 +204,7 @@ export class SimdRollout {
       }
       const next = X + (t + 1) * bn * 4;
       k.copy(next, x, bn);
-      for (let i = 0; i < s; i++) if (p.b[i] !== 0) k.axpy(next, Ks[i]!, p.b[i]!, bn);
+      for (let i = 0; i < s; i++) if (p.b[i] !== 0) k.axpy(next, Ks[i], p.b[i], bn);
     }
     if (p.output === 'final') return ar.read(X + T * bn * 4, bn);
     return p.includeInitial ? ar.read(X, (T + 1) * bn) : ar.read(X + bn * 4, T * bn);
@@ -246,21 +246,21 @@ export class SimdRollout {
     // Weights transposed once (first layer: state rows and input rows apart), so every product of
     // the backward chain is a plain one.
     const WT = widths.map((N, l) => {
-      const K = l === 0 ? n : fan[l]!;
+      const K = l === 0 ? n : fan[l];
       const t = ar.alloc(N * K);
-      k.transpose(lay.W[l]!, t, K, N);
+      k.transpose(lay.W[l], t, K, N);
       return t;
     });
-    const WTu = m > 0 ? ar.alloc(widths[0]! * m) : 0;
-    if (m > 0) k.transpose(lay.W[0]! + n * widths[0]! * 4, WTu, m, widths[0]!);
+    const WTu = m > 0 ? ar.alloc(widths[0] * m) : 0;
+    if (m > 0) k.transpose(lay.W[0] + n * widths[0] * 4, WTu, m, widths[0]);
     // dz of every layer and evaluation (rows of evaluations without adjoint stay zero).
     const D = widths.map((N) => {
       const d = ar.alloc(E * B * N);
       k.zero(d, E * B * N);
       return d;
     });
-    const S0 = m > 0 ? ar.alloc(T * B * widths[0]!) : 0;
-    if (m > 0) k.zero(S0, T * B * widths[0]!);
+    const S0 = m > 0 ? ar.alloc(T * B * widths[0]) : 0;
+    if (m > 0) k.zero(S0, T * B * widths[0]);
     const dU = m > 0 && wantInputs ? ar.alloc(T * B * m) : 0;
     const lambda = ar.alloc(bn);
     const dYs = Array.from({ length: s }, () => ar.alloc(bn));
@@ -275,44 +275,44 @@ export class SimdRollout {
       for (let i = s - 1; i >= 0; i--) {
         const e = t * s + i;
         // dK_i = b_i λ + Σ_{l>i} a_li dY_l, written as the last layer's dz.
-        const dK = D[L - 1]! + e * bn * 4;
+        const dK = D[L - 1] + e * bn * 4;
         let any = false;
         if (p.b[i] !== 0) {
-          k.axpy(dK, lambda, p.b[i]!, bn);
+          k.axpy(dK, lambda, p.b[i], bn);
           any = true;
         }
         for (let l = i + 1; l < s; l++) {
           const c = p.a[l]?.[i] ?? 0;
           if (c !== 0 && hasAdjoint[l]) {
-            k.axpy(dK, dYs[l]!, c, bn);
+            k.axpy(dK, dYs[l], c, bn);
             any = true;
           }
         }
         hasAdjoint[i] = any;
         if (!any) continue;
         for (let l = L - 1; l >= 1; l--) {
-          const N = widths[l]!;
-          const Nin = widths[l - 1]!;
-          const dIn = D[l - 1]! + e * B * Nin * 4;
-          k.gemm(D[l]! + e * B * N * 4, N, WT[l]!, dIn, Nin, B, N, Nin, INIT_ZERO, 0);
-          const act = lay.A[l - 1]! + e * B * Nin * 4;
-          const z = lay.Z[l - 1] ? lay.Z[l - 1]! + e * B * Nin * 4 : act;
+          const N = widths[l];
+          const Nin = widths[l - 1];
+          const dIn = D[l - 1] + e * B * Nin * 4;
+          k.gemm(D[l] + e * B * N * 4, N, WT[l], dIn, Nin, B, N, Nin, INIT_ZERO, 0);
+          const act = lay.A[l - 1] + e * B * Nin * 4;
+          const z = lay.Z[l - 1] ? lay.Z[l - 1] + e * B * Nin * 4 : act;
           k.activationBackward(kind, dIn, z, act, B * Nin, p.alpha);
         }
-        const N0 = widths[0]!;
-        const d0 = D[0]! + e * B * N0 * 4;
-        k.gemm(d0, N0, WT[0]!, dYs[i]!, n, B, N0, n, INIT_ZERO, 0);
+        const N0 = widths[0];
+        const d0 = D[0] + e * B * N0 * 4;
+        k.gemm(d0, N0, WT[0], dYs[i], n, B, N0, n, INIT_ZERO, 0);
         if (m > 0) k.axpy(S0 + t * B * N0 * 4, d0, 1, B * N0);
       }
-      for (let i = 0; i < s; i++) if (hasAdjoint[i]) k.axpy(lambda, dYs[i]!, 1, bn);
-      if (dU !== 0) k.gemm(S0 + t * B * widths[0]! * 4, widths[0]!, WTu, dU + t * B * m * 4, m, B, widths[0]!, m, INIT_ZERO, 0);
+      for (let i = 0; i < s; i++) if (hasAdjoint[i]) k.axpy(lambda, dYs[i], 1, bn);
+      if (dU !== 0) k.gemm(S0 + t * B * widths[0] * 4, widths[0], WTu, dU + t * B * m * 4, m, B, widths[0], m, INIT_ZERO, 0);
       if (t > 0 && p.output === 'all') k.axpy(lambda, dySlice(t - 1 + offset), 1, bn);
     }
     if (offset === 1) k.axpy(lambda, dySlice(0), 1, bn);
     // Weight and bias gradients: one product over all evaluations' rows per layer.
     const gW = widths.map((N, l) => {
-      const g = ar.alloc(fan[l]! * N);
-      k.zero(g, fan[l]! * N);
+      const g = ar.alloc(fan[l] * N);
+      k.zero(g, fan[l] * N);
       return g;
     });
     const gB = widths.map((N) => {
@@ -322,14 +322,14 @@ export class SimdRollout {
     });
     const work = ar.alloc(k.gemmTNWork(Math.max(...fan)));
     for (let l = 0; l < L; l++) {
-      const N = widths[l]!;
+      const N = widths[l];
       if (l === 0) {
-        k.gemmTN(lay.Y, n, D[0]!, N, gW[0]!, E * B, n, N, work);
-        if (m > 0) k.gemmTN(lay.U, m, S0, N, gW[0]! + n * N * 4, T * B, m, N, work);
+        k.gemmTN(lay.Y, n, D[0], N, gW[0], E * B, n, N, work);
+        if (m > 0) k.gemmTN(lay.U, m, S0, N, gW[0] + n * N * 4, T * B, m, N, work);
       } else {
-        k.gemmTN(lay.A[l - 1]!, fan[l]!, D[l]!, N, gW[l]!, E * B, fan[l]!, N, work);
+        k.gemmTN(lay.A[l - 1], fan[l], D[l], N, gW[l], E * B, fan[l], N, work);
       }
-      k.colSum(D[l]!, N, E * B, N, gB[l]!);
+      k.colSum(D[l], N, E * B, N, gB[l]);
     }
     let du: Float32Array | null = null;
     if (dU !== 0) {
@@ -338,13 +338,13 @@ export class SimdRollout {
       if (p.uBatch === 1 && B > 1) {
         du = new Float32Array(T * m);
         for (let t = 0; t < T; t++) {
-          for (let r = 0; r < B; r++) for (let c = 0; c < m; c++) du[t * m + c]! += full[(t * B + r) * m + c]!;
+          for (let r = 0; r < B; r++) for (let c = 0; c < m; c++) du[t * m + c] += full[(t * B + r) * m + c];
         }
       }
     }
     const grads: SimdGradients = {
-      weights: gW.map((g, l) => ar.read(g, fan[l]! * widths[l]!)),
-      biases: gB.map((g, l) => ar.read(g, widths[l]!)),
+      weights: gW.map((g, l) => ar.read(g, fan[l] * widths[l])),
+      biases: gB.map((g, l) => ar.read(g, widths[l])),
       x0: ar.read(lambda, bn),
       u: du,
     };

@@ -16,7 +16,7 @@ export interface PackedSizes {
 
 export function packedSizes(p: SimdRolloutProblem): PackedSizes {
   const fan = fanIns(p);
-  const weights = p.widths.map((w, l) => fan[l]! * w);
+  const weights = p.widths.map((w, l) => fan[l] * w);
   const biases = [...p.widths];
   const params = [...weights, ...biases].reduce((a, b) => a + b, 0);
   const x0 = p.batch * p.n;

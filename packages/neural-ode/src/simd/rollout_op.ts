@@ -50,7 +50,7 @@ export function simdRolloutOp(args: RolloutProblem): Tensor {
   if (arena == null) throw new Error('fastRollout: the WebAssembly SIMD kernels are not available in this runtime');
   const { states: n, inputs: m, layers: L } = field.spec;
   const vars = field.variables;
-  const widths = Array.from({ length: L }, (_, l) => vars[2 * l]!.shape[1]!);
+  const widths = Array.from({ length: L }, (_, l) => vars[2 * l].shape[1]!);
   const B = x0.shape[0];
   const uBatch = u?.shape[1] ?? B;
   const problem: SimdRolloutProblem = {
@@ -76,8 +76,8 @@ export function simdRolloutOp(args: RolloutProblem): Tensor {
 
   const forwardFunc = (): Tensor => {
     const data = {
-      weights: Array.from({ length: L }, (_, l) => floats(vars[2 * l]!)),
-      biases: Array.from({ length: L }, (_, l) => floats(vars[2 * l + 1]!)),
+      weights: Array.from({ length: L }, (_, l) => floats(vars[2 * l])),
+      biases: Array.from({ length: L }, (_, l) => floats(vars[2 * l + 1])),
       x0: floats(x0),
       u: u == null ? null : floats(u),
     };
@@ -88,14 +88,14 @@ export function simdRolloutOp(args: RolloutProblem): Tensor {
   };
 
   const backwardsFunc = (dyIn: Tensor | Tensor[]): Record<string, () => Tensor> => {
-    const dy = Array.isArray(dyIn) ? dyIn[0]! : dyIn;
+    const dy = Array.isArray(dyIn) ? dyIn[0] : dyIn;
     claimArena(rollout);
     const g = rollout.backward(floats(dy), u != null);
     resident = null;
     const grads: Record<string, () => Tensor> = { x0: () => tf.tensor2d(g.x0, [B, n]) };
     vars.forEach((v, i) => {
       const l = i >> 1;
-      grads[`p${i}`] = () => tf.tensor(i % 2 === 0 ? g.weights[l]! : g.biases[l]!, v.shape, 'float32');
+      grads[`p${i}`] = () => tf.tensor(i % 2 === 0 ? g.weights[l] : g.biases[l], v.shape, 'float32');
     });
     if (u != null) grads.u = () => tf.tensor3d(g.u!, [T, uBatch, m]);
     return grads;

@@ -43,7 +43,7 @@ port.once('message', (msg: { buffer: SharedArrayBuffer; spinMs: number }) => {
     box.control[STATUS] = 0;
     try {
       const problem = box.readProblem();
-      const id = box.control[ID]!;
+      const id = box.control[ID];
       const sizes = packedSizes(problem);
       if (cmd === CMD_FORWARD) {
         const rollout = new SimdRollout(problem, arena);

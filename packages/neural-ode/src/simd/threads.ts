@@ -201,12 +201,12 @@ export class SplitRollout {
         start,
         rows,
         problem: { ...problem, batch: rows, uBatch: problem.uBatch === 1 ? 1 : rows },
-        handle: p === 0 ? null : handles[p - 1]!,
+        handle: p === 0 ? null : handles[p - 1],
       };
       start += rows;
       return part;
     });
-    this.local = new SimdRollout(this.parts[0]!.problem, arena);
+    this.local = new SimdRollout(this.parts[0].problem, arena);
   }
 
   /** The inputs of one block: x_0's rows, and u's rows of every step (all of u when its batch is 1). */
@@ -250,9 +250,9 @@ export class SplitRollout {
       writeData(this.slice(data, part), box.data);
       post(part.handle!, CMD_FORWARD, this.id, this.taped, false);
     }
-    const first = this.local.forward(this.slice(data, this.parts[0]!));
-    const full = new Float32Array((first.length / this.parts[0]!.rows) * B);
-    this.scatter(full, first, this.parts[0]!, n, B);
+    const first = this.local.forward(this.slice(data, this.parts[0]));
+    const full = new Float32Array((first.length / this.parts[0].rows) * B);
+    this.scatter(full, first, this.parts[0], n, B);
     for (const part of remote) {
       finish(part.handle!);
       const sizes = packedSizes(part.problem);
@@ -274,21 +274,21 @@ export class SplitRollout {
       box.data.set(this.gather(dy, part, n, B), 0);
       post(part.handle!, CMD_BACKWARD, this.id, true, wantInputs);
     }
-    const g = this.local.backward(this.gather(dy, this.parts[0]!, n, B), wantInputs);
+    const g = this.local.backward(this.gather(dy, this.parts[0], n, B), wantInputs);
     const x0 = new Float32Array(B * n);
-    this.scatter(x0, g.x0, this.parts[0]!, n, B);
+    this.scatter(x0, g.x0, this.parts[0], n, B);
     let u: Float32Array | null = null;
     if (g.u != null) {
       u = new Float32Array(T * uBatch * m);
       if (uBatch === 1) u.set(g.u);
-      else this.scatter(u, g.u, this.parts[0]!, m, B);
+      else this.scatter(u, g.u, this.parts[0], m, B);
     }
     for (const part of remote) {
       finish(part.handle!);
       const r = readGradients(part.problem, part.handle!.box.data, packedSizes(part.problem).output, wantInputs);
       for (let l = 0; l < r.weights.length; l++) {
-        addInto(g.weights[l]!, r.weights[l]!);
-        addInto(g.biases[l]!, r.biases[l]!);
+        addInto(g.weights[l], r.weights[l]);
+        addInto(g.biases[l], r.biases[l]);
       }
       this.scatter(x0, r.x0, part, n, B);
       if (u != null && r.u != null) {
@@ -301,5 +301,5 @@ export class SplitRollout {
 }
 
 function addInto(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i]! += x[i]!;
+  for (let i = 0; i < acc.length; i++) acc[i] += x[i];
 }

@@ -10,7 +10,7 @@ import { MlpVectorField } from '../mlp.js';
 import type { NeuralODE } from '../neural_ode.js';
 import { show } from '../validate.js';
 import { simdArena } from './kernels.js';
-import { isSimdActivation, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
+import { isSimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
 import { SimdMomentOptimizer, type SimdMomentOptions } from './optimizer.js';
 import { claimSimdArena, releaseSimdArena } from './rollout_op.js';
 
@@ -56,8 +56,8 @@ export class SimdTrainStep {
     this.problem = {
       n,
       m: field.inputs,
-      widths: Array.from({ length: L }, (_, l) => vars[2 * l]!.shape[1]!),
-      activation: field.spec.activation as SimdActivation,
+      widths: Array.from({ length: L }, (_, l) => vars[2 * l].shape[1]!),
+      activation: field.spec.activation,
       alpha: field.leakyReluAlpha,
       batch: opts.batch,
       steps: opts.steps,
@@ -70,7 +70,7 @@ export class SimdTrainStep {
     const flat = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
     let at = 0;
     for (const v of vars) {
-      flat.set(v.dataSync() as Float32Array, at);
+      flat.set(v.dataSync(), at);
       at += v.size;
     }
     this.optimizer = new SimdMomentOptimizer(flat, opts);
@@ -115,10 +115,10 @@ export class SimdTrainStep {
     const flat = new Float32Array(params.length);
     at = 0;
     for (let l = 0; l < p.widths.length; l++) {
-      flat.set(grads.weights[l]!, at);
-      at += grads.weights[l]!.length;
-      flat.set(grads.biases[l]!, at);
-      at += grads.biases[l]!.length;
+      flat.set(grads.weights[l], at);
+      at += grads.weights[l].length;
+      flat.set(grads.biases[l], at);
+      at += grads.biases[l].length;
     }
     const { norm } = this.optimizer.step(flat);
     return { loss, norm };

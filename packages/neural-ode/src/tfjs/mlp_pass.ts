@@ -47,8 +47,8 @@ export function forwardWeights(field: MlpVectorField): { weights: Tensor[]; bias
   const vars = field.variables;
   const L = field.spec.layers;
   return {
-    weights: Array.from({ length: L }, (_, l) => tf.reshape(vars[2 * l]!, [1, ...vars[2 * l]!.shape])),
-    biases: Array.from({ length: L }, (_, l) => vars[2 * l + 1]! as Tensor),
+    weights: Array.from({ length: L }, (_, l) => tf.reshape(vars[2 * l], [1, ...vars[2 * l].shape])),
+    biases: Array.from({ length: L }, (_, l) => vars[2 * l + 1] as Tensor),
   };
 }
 
@@ -64,11 +64,11 @@ export function evaluate(
   acts.forEach((act, l) => {
     rec.acts.push(a);
     if (keepsPreActivation(act)) {
-      const z = fusedLinear(a, w.weights[l]!, w.biases[l]!, 'linear');
+      const z = fusedLinear(a, w.weights[l], w.biases[l], 'linear');
       a = activate(act, z, alpha);
       rec.zs.push(z);
     } else {
-      a = fusedLinear(a, w.weights[l]!, w.biases[l]!, FUSED[act]!);
+      a = fusedLinear(a, w.weights[l], w.biases[l], FUSED[act]!);
       rec.zs.push(null);
     }
   });
@@ -84,8 +84,8 @@ export function transposedWeights(field: MlpVectorField): Tensor[] {
   const vars = field.variables;
   const { states: n, inputs: m, layers: L } = field.spec;
   return Array.from({ length: L }, (_, l) => {
-    const w = l === 0 && m > 0 ? tf.slice(vars[0]!, [0, 0], [n, vars[0]!.shape[1]!]) : vars[2 * l]!;
-    return tf.reshape(tf.transpose(w), [1, w.shape[1]!, w.shape[0]!]);
+    const w = l === 0 && m > 0 ? tf.slice(vars[0], [0, 0], [n, vars[0].shape[1]!]) : vars[2 * l];
+    return tf.reshape(tf.transpose(w), [1, w.shape[1]!, w.shape[0]]);
   });
 }
 
@@ -105,8 +105,8 @@ export function backward(
   for (let l = acts.length - 1; l >= 0; l--) {
     // The layer's output is the next layer's input (the last layer is linear: σ' = 1, y unused).
     const y = rec.acts[l + 1] ?? rec.out;
-    dz[l] = activationBackward(acts[l]!, d, rec.zs[l] ?? y, y, alpha);
-    d = tf.matMul(dz[l]!, WT[l]!);
+    dz[l] = activationBackward(acts[l], d, rec.zs[l] ?? y, y, alpha);
+    d = tf.matMul(dz[l], WT[l]);
   }
   return d;
 }

@@ -35,7 +35,7 @@ import {
  * axis keeps both passes cache-friendly (a single large 2-D transpose is ~10× slower on WASM).
  */
 function transposeTall(a: Tensor, blocks: number): Tensor {
-  const [R, c] = [a.shape[a.rank - 2]!, a.shape[a.rank - 1]!];
+  const [R, c] = [a.shape[a.rank - 2], a.shape[a.rank - 1]];
   if (blocks <= 1 || R * c < 65536) return tf.transpose(tf.reshape(a, [R, c]));
   const B = R / blocks;
   const t1 = tf.transpose(tf.reshape(a, [blocks, B, c]), [0, 2, 1]); // [blocks, c, B]
@@ -50,7 +50,7 @@ function stepSlices(t: Tensor): Tensor[] {
   const values = t.dataSync() as Float32Array;
   const [T, ...rest] = t.shape;
   const size = rest.reduce((p, d) => p * d, 1);
-  return Array.from({ length: T! }, (_, k) => tf.tensor(values.subarray(k * size, (k + 1) * size), [1, ...rest], 'float32'));
+  return Array.from({ length: T }, (_, k) => tf.tensor(values.subarray(k * size, (k + 1) * size), [1, ...rest], 'float32'));
 }
 
 export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
@@ -70,15 +70,15 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
   const saveList = (recs: Evaluation[]): Tensor[] => {
     const flat: Tensor[] = [
       recs.length === 1
-        ? recs[0]!.acts[0]!
+        ? recs[0].acts[0]
         : tf.concat(
-            recs.map((r) => r.acts[0]!),
+            recs.map((r) => r.acts[0]),
             1,
           ),
     ];
     for (const rec of recs) {
       for (let l = 0; l < L; l++) {
-        if (l > 0) flat.push(rec.acts[l]!);
+        if (l > 0) flat.push(rec.acts[l]);
         if (rec.zs[l] != null) flat.push(rec.zs[l]!);
       }
     }
@@ -87,14 +87,14 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
 
   /** The records of the T·s evaluations (order: step, stage), rebuilt from the saved tensors. */
   const layout = (saved: Tensor[]): { inputsAll: Tensor; evals: Evaluation[] } => {
-    const inputsAll = saved[0]!;
+    const inputsAll = saved[0];
     let p = 1;
     const evals: Evaluation[] = [];
     for (let e = 0; e < T * s; e++) {
       const rec: Evaluation = { acts: [], zs: [], out: inputsAll };
       for (let l = 0; l < L; l++) {
-        rec.acts.push(l === 0 ? inputsAll : saved[p++]!);
-        rec.zs.push(keepsPreActivation(acts[l]!) ? saved[p++]! : null);
+        rec.acts.push(l === 0 ? inputsAll : saved[p++]);
+        rec.zs.push(keepsPreActivation(acts[l]) ? saved[p++] : null);
       }
       evals.push(rec);
     }
@@ -119,7 +119,7 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
                 row.slice(0, i).map((c) => c * h),
                 ks,
               );
-        const rec = evaluate(m > 0 ? tf.concat([y, us[k]!], 2) : y, w, acts, alpha);
+        const rec = evaluate(m > 0 ? tf.concat([y, us[k]], 2) : y, w, acts, alpha);
         recs.push(rec);
         ks.push(rec.out);
       }
@@ -136,18 +136,18 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
 
   const backwardsFunc = (dyIn: Tensor | Tensor[], saved: Tensor[]): Record<string, () => Tensor> => {
     const { inputsAll, evals } = layout(saved);
-    const dy = Array.isArray(dyIn) ? dyIn[0]! : dyIn;
+    const dy = Array.isArray(dyIn) ? dyIn[0] : dyIn;
     const WT = transposedWeights(field);
     // dz rows of every layer and evaluation, stacked below for the batched weight gradients.
     const dzRows: Tensor[][] = Array.from({ length: L }, () => new Array<Tensor>(T * s));
     const dz = new Array<Tensor>(L);
     const dyOut = output === 'all' ? stepSlices(dy) : null;
     const offset = includeInitial ? 1 : 0;
-    let lambda: Tensor = dyOut != null ? dyOut[T - 1 + offset]! : tf.reshape(dy, [1, B, n]);
+    let lambda: Tensor = dyOut != null ? dyOut[T - 1 + offset] : tf.reshape(dy, [1, B, n]);
     for (let k = T - 1; k >= 0; k--) {
       const dYs = new Array<Tensor | null>(s).fill(null);
       for (let i = s - 1; i >= 0; i--) {
-        const weights = [tab.b[i]! * h];
+        const weights = [tab.b[i] * h];
         const terms: Tensor[] = [lambda];
         for (let l = i + 1; l < s; l++) {
           const c = (tab.a[l]?.[i] ?? 0) * h;
@@ -157,36 +157,36 @@ export function tfjsRolloutOp(problem: RolloutProblem): Tensor {
           }
         }
         const dK = weightedSum(weights, terms) ?? tf.zerosLike(lambda);
-        dYs[i] = backward(dK, evals[k * s + i]!, WT, acts, alpha, dz);
-        for (let l = 0; l < L; l++) dzRows[l]![k * s + i] = dz[l]!;
+        dYs[i] = backward(dK, evals[k * s + i], WT, acts, alpha, dz);
+        for (let l = 0; l < L; l++) dzRows[l][k * s + i] = dz[l];
       }
       const parts = [lambda, ...(dYs.filter((t) => t != null) as Tensor[])];
-      if (k > 0 && dyOut != null) parts.push(dyOut[k - 1 + offset]!);
-      lambda = parts.length === 1 ? parts[0]! : tf.addN(parts);
+      if (k > 0 && dyOut != null) parts.push(dyOut[k - 1 + offset]);
+      lambda = parts.length === 1 ? parts[0] : tf.addN(parts);
     }
-    if (dyOut != null && offset === 1) lambda = tf.add(lambda, dyOut[0]!);
+    if (dyOut != null && offset === 1) lambda = tf.add(lambda, dyOut[0]);
     const dx0 = lambda;
     const R = T * s * B;
-    const D = dzRows.map((rows) => tf.reshape(tf.concat(rows, 1), [R, rows[0]!.shape[2]!]));
+    const D = dzRows.map((rows) => tf.reshape(tf.concat(rows, 1), [R, rows[0].shape[2]!]));
     const grads: Record<string, () => Tensor> = { x0: () => tf.reshape(dx0, [B, n]) };
     for (let l = 0; l < L; l++) {
       const A = () =>
         l === 0
           ? inputsAll
           : tf.concat(
-              evals.map((rec) => rec.acts[l]!),
+              evals.map((rec) => rec.acts[l]),
               1,
             );
-      grads[`p${2 * l}`] = () => tf.matMul(transposeTall(A(), T * s), D[l]!);
+      grads[`p${2 * l}`] = () => tf.matMul(transposeTall(A(), T * s), D[l]);
       // Column sums as a plain product with a row of ones (the backend's Sum over the batch axis
       // transposes first, which is ~100× slower for tall matrices).
-      grads[`p${2 * l + 1}`] = () => tf.reshape(tf.matMul(tf.ones([1, R]), D[l]!), [D[l]!.shape[1]!]);
+      grads[`p${2 * l + 1}`] = () => tf.reshape(tf.matMul(tf.ones([1, R]), D[l]), [D[l].shape[1]!]);
     }
     if (U != null) {
       grads.u = () => {
         // du_k = Σ_i dz1_{k,i}·W1uᵀ (the input columns of the first layer).
-        const w1u = tf.slice(vars[0]!, [n, 0], [m, vars[0]!.shape[1]!]);
-        const du = tf.reshape(tf.matMul(D[0]!, tf.transpose(w1u)), [T, s, B, m]);
+        const w1u = tf.slice(vars[0], [n, 0], [m, vars[0].shape[1]!]);
+        const du = tf.reshape(tf.matMul(D[0], tf.transpose(w1u)), [T, s, B, m]);
         const perStep = s === 1 ? tf.reshape(du, [T, B, m]) : tf.sum(du, 1);
         return uBatch === B ? perStep : tf.sum(perStep, 1, true);
       };

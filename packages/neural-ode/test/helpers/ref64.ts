@@ -95,8 +95,8 @@ export function mlp64(net: Net, x: ArrayLike<number>, u: ArrayLike<number>): Flo
   net.W.forEach((W, k) => {
     const out = new Float64Array(W.cols);
     for (let j = 0; j < W.cols; j++) {
-      let s = net.b[k]![j]!;
-      for (let i = 0; i < W.rows; i++) s += h[i]! * W.data[i * W.cols + j]!;
+      let s = net.b[k][j];
+      for (let i = 0; i < W.rows; i++) s += h[i] * W.data[i * W.cols + j];
       out[j] = k === net.W.length - 1 ? s : act64(net.act, s);
     }
     h = out;
@@ -110,14 +110,14 @@ export function rkStep64(f: (y: Float64Array) => Float64Array, y: Float64Array, 
   for (let i = 0; i < tab.b.length; i++) {
     const yi = Float64Array.from(y);
     for (let j = 0; j < i; j++) {
-      const a = tab.a[i]![j]!;
-      for (let q = 0; q < y.length; q++) yi[q]! += h * a * ks[j]![q]!;
+      const a = tab.a[i][j];
+      for (let q = 0; q < y.length; q++) yi[q] += h * a * ks[j][q];
     }
     ks.push(f(yi));
   }
   const out = Float64Array.from(y);
   tab.b.forEach((b, i) => {
-    for (let q = 0; q < y.length; q++) out[q]! += h * b * ks[i]![q]!;
+    for (let q = 0; q < y.length; q++) out[q] += h * b * ks[i][q];
   });
   return out;
 }
@@ -129,9 +129,9 @@ export function rolloutLoss64(net: Net, x0: number[][], inputs: number[][][], ta
   x0.forEach((xb, b) => {
     let x: Float64Array = Float64Array.from(xb);
     inputs.forEach((ut, k) => {
-      x = rkStep64((y) => mlp64(net, y, ut[b]!), x, h, tab);
+      x = rkStep64((y) => mlp64(net, y, ut[b]), x, h, tab);
       for (let q = 0; q < x.length; q++) {
-        s += (x[q]! - targets[k]![b]![q]!) ** 2;
+        s += (x[q] - targets[k][b][q]) ** 2;
         count++;
       }
     });
@@ -144,7 +144,7 @@ export function centralDiff(g: () => number, arrays: Float64Array[], eps = 1e-6)
   return arrays.map((arr) => {
     const out = new Float64Array(arr.length);
     for (let i = 0; i < arr.length; i++) {
-      const v = arr[i]!;
+      const v = arr[i];
       arr[i] = v + eps;
       const up = g();
       arr[i] = v - eps;
@@ -169,8 +169,8 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0;
   let den = 0;
   for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
   }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
 }
@@ -180,8 +180,8 @@ export function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0;
   let den = 1e-3;
   for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
   }
   return num / den;
 }

@@ -14,9 +14,9 @@ export function sgdStep(loss: () => Scalar, lr: number, variables?: Variable[]):
   const { value, grads } = tf.variableGrads(loss, variables);
   const registered = tf.engine().registeredVariables;
   tf.tidy(() => {
-    for (const [name, g] of Object.entries(grads)) registered[name]!.assign(tf.sub(registered[name]!, tf.mul(g, lr)));
+    for (const [name, g] of Object.entries(grads)) registered[name].assign(tf.sub(registered[name], tf.mul(g, lr)));
   });
-  const out = value.dataSync()[0]!;
+  const out = value.dataSync()[0];
   tf.dispose([value, ...Object.values(grads)]);
   return { loss: out };
 }
