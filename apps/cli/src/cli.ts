@@ -12,7 +12,9 @@ import { PERTURBATION_DEFAULTS, perturbationCommand } from './commands/perturbat
 import { quickstartCommand } from './commands/quickstart.js';
 import { registerReproduce } from './commands/reproduceCli.js';
 import { stabilityCommand } from './commands/stability.js';
-import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
+import { QUEUE_DEFAULTS, SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
+import { parseQueueUrl } from './queue/connection.js';
+import { WORKER_DEFAULTS, workerCommand } from './queue/worker.js';
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
 import {
@@ -73,6 +75,15 @@ export function parseList<T extends string>(allowed?: readonly T[]) {
     if (new Set(items).size !== items.length) throw new InvalidArgumentError('values must not repeat');
     return items as T[];
   };
+}
+/** A queue URL (checked here, so a bad one is a usage error before any run folder exists). */
+export function parseQueueArg(v: string): string {
+  try {
+    parseQueueUrl(v, 'the queue');
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^the queue: /, ''));
+  }
+  return v;
 }
 export function parsePair(v: string): [number, number] {
   const parts = v.split(',').map(decimalOrNull);
@@ -289,6 +300,22 @@ export function buildProgram(io: Io = stdIo): Command {
         ),
       )
       .addOption(
+        new Option(
+          '--queue <url>',
+          'run the teachers as jobs on a BullMQ queue in Redis (redis://HOST:PORT[/DB], rediss:// for TLS) for `sii worker` processes on any machine (default: local worker threads)',
+        ).argParser(parseQueueArg),
+      )
+      .addOption(
+        new Option('--attempts <n>', 'with --queue: attempts per teacher before it is recorded as failed')
+          .argParser(parseInteger(1, 100))
+          .default(QUEUE_DEFAULTS.attempts),
+      )
+      .addOption(
+        new Option('--backoff <ms>', 'with --queue: delay before the first retry, doubled each retry (exponential backoff)')
+          .argParser(parseInteger(0))
+          .default(QUEUE_DEFAULTS.backoffMs),
+      )
+      .addOption(
         new Option('--abort-after <n>', 'testing aid: kill the process after n teachers were written')
           .argParser(parseInteger(1))
           .hideHelp(),
@@ -299,18 +326,26 @@ export function buildProgram(io: Io = stdIo): Command {
     const resume = o.resume as string | undefined;
     if (resume) {
       // A resumed sweep keeps its stored configuration; a flag that would change it is refused, not ignored.
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast']);
+      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast', 'queue', 'attempts', 'backoff']);
       const changed = ts.options
         .filter((opt) => !allowed.has(opt.attributeName()) && ts.getOptionValueSource(opt.attributeName()) === 'cli')
         .map((opt) => opt.long);
       if (changed.length) {
         throw new InvalidArgumentError(
-          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress and --fail-fast apply)`,
+          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress, --fail-fast, --queue, --attempts and --backoff apply)`,
         );
       }
     }
     await teacherStudentCommand(
-      { ...common(o), resume, abortAfter: o.abortAfter, config: resume ? undefined : teacherStudentConfig(o) },
+      {
+        ...common(o),
+        resume,
+        abortAfter: o.abortAfter,
+        queue: o.queue,
+        attempts: o.attempts,
+        backoffMs: o.backoff,
+        config: resume ? undefined : teacherStudentConfig(o),
+      },
       io,
     );
   });
@@ -387,6 +422,45 @@ export function buildProgram(io: Io = stdIo): Command {
   ).action(async (o) => {
     await quickstartCommand({ ...common(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io);
   });
+
+  program
+    .command('worker')
+    .description('Take sweep units (any study) from a BullMQ queue in Redis and run them on worker threads, until SIGTERM')
+    .addOption(new Option('--queue <url>', 'the Redis of the queue: redis://HOST:PORT[/DB] (rediss:// for TLS)').argParser(parseQueueArg).makeOptionMandatory())
+    .addOption(
+      new Option('--concurrency <n>', `units run at once, one worker thread each (<= ${LIMITS.workers})`)
+        .argParser(parseInteger(1, LIMITS.workers))
+        .default(WORKER_DEFAULTS.concurrency),
+    )
+    .addOption(
+      new Option('--lock-duration <ms>', "BullMQ job lock: a unit whose worker stops renewing it for this long is stalled and taken by another worker")
+        .argParser(parseInteger(1000))
+        .default(WORKER_DEFAULTS.lockDurationMs),
+    )
+    .addOption(
+      new Option('--stalled-interval <ms>', 'how often this worker moves stalled units (of dead workers) back to the queue')
+        .argParser(parseInteger(500))
+        .default(WORKER_DEFAULTS.stalledIntervalMs),
+    )
+    .addOption(
+      new Option('--max-stalled <n>', 'a unit stalled more often than this is failed instead of moved back')
+        .argParser(parseInteger(0))
+        .default(WORKER_DEFAULTS.maxStalledCount),
+    )
+    .addOption(new Option('--name <name>', 'worker name in its output and in Redis (default: host:pid)'))
+    .action(async (o) => {
+      await workerCommand(
+        {
+          queue: o.queue,
+          concurrency: o.concurrency,
+          lockDurationMs: o.lockDuration,
+          stalledIntervalMs: o.stalledInterval,
+          maxStalledCount: o.maxStalled,
+          name: o.name,
+        },
+        io,
+      );
+    });
 
   registerExperiments(program, io);
   registerReproduce(program, io);
