@@ -92,6 +92,7 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
     name,
   });
   for (const w of [units, sweeps]) w.on('error', (e) => io.note(`[${name}] queue error: ${e.message}`));
+  await Promise.all([units.waitUntilReady(), sweeps.waitUntilReady()]);
   io.note(`[${name}] sii worker on ${address.display} (concurrency ${opts.concurrency}, lock ${opts.lockDurationMs} ms, stalled check every ${opts.stalledIntervalMs} ms)`);
 
   let stopHandler: () => void = () => {};
