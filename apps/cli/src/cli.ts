@@ -12,8 +12,8 @@ import { PERTURBATION_DEFAULTS, perturbationCommand } from './commands/perturbat
 import { quickstartCommand } from './commands/quickstart.js';
 import { registerReproduce } from './commands/reproduceCli.js';
 import { stabilityCommand } from './commands/stability.js';
-import { QUEUE_DEFAULTS, SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
-import { parseQueueUrl } from './queue/connection.js';
+import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
+import { addQueueOptions, parseQueueArg, QUEUE_FLAGS, queueOptions } from './queue/options.js';
 import { WORKER_DEFAULTS, workerCommand } from './queue/worker.js';
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
@@ -75,15 +75,6 @@ export function parseList<T extends string>(allowed?: readonly T[]) {
     if (new Set(items).size !== items.length) throw new InvalidArgumentError('values must not repeat');
     return items as T[];
   };
-}
-/** A queue URL (checked here, so a bad one is a usage error before any run folder exists). */
-export function parseQueueArg(v: string): string {
-  try {
-    parseQueueUrl(v, 'the queue');
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message.replace(/^the queue: /, ''));
-  }
-  return v;
 }
 export function parsePair(v: string): [number, number] {
   const parts = v.split(',').map(decimalOrNull);
@@ -300,33 +291,18 @@ export function buildProgram(io: Io = stdIo): Command {
         ),
       )
       .addOption(
-        new Option(
-          '--queue <url>',
-          'run the teachers as jobs on a BullMQ queue in Redis (redis://HOST:PORT[/DB], rediss:// for TLS) for `sii worker` processes on any machine (default: local worker threads)',
-        ).argParser(parseQueueArg),
-      )
-      .addOption(
-        new Option('--attempts <n>', 'with --queue: attempts per teacher before it is recorded as failed')
-          .argParser(parseInteger(1, 100))
-          .default(QUEUE_DEFAULTS.attempts),
-      )
-      .addOption(
-        new Option('--backoff <ms>', 'with --queue: delay before the first retry, doubled each retry (exponential backoff)')
-          .argParser(parseInteger(0))
-          .default(QUEUE_DEFAULTS.backoffMs),
-      )
-      .addOption(
         new Option('--abort-after <n>', 'testing aid: kill the process after n teachers were written')
           .argParser(parseInteger(1))
           .hideHelp(),
       ),
     { workers: true },
   );
+  addQueueOptions(ts, 'teacher');
   ts.action(async (o) => {
     const resume = o.resume as string | undefined;
     if (resume) {
       // A resumed sweep keeps its stored configuration; a flag that would change it is refused, not ignored.
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast', 'queue', 'attempts', 'backoff']);
+      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast', ...QUEUE_FLAGS]);
       const changed = ts.options
         .filter((opt) => !allowed.has(opt.attributeName()) && ts.getOptionValueSource(opt.attributeName()) === 'cli')
         .map((opt) => opt.long);
@@ -341,9 +317,7 @@ export function buildProgram(io: Io = stdIo): Command {
         ...common(o),
         resume,
         abortAfter: o.abortAfter,
-        queue: o.queue,
-        attempts: o.attempts,
-        backoffMs: o.backoff,
+        ...queueOptions(o),
         config: resume ? undefined : teacherStudentConfig(o),
       },
       io,

@@ -27,6 +27,7 @@ import {
 } from '../train/types.js';
 import { parseQueueUrl } from '../queue/connection.js';
 import { runOnQueue } from '../queue/coordinator.js';
+import { QUEUE_DEFAULTS } from '../queue/options.js';
 import { type CommandResult, type CommonOptions, firstErrors, type Io } from './common.js';
 import { analysisFigures, analysisSections, analyzeSweep, type TeacherStudentAnalysis } from './teacherStudentReport.js';
 
@@ -56,8 +57,6 @@ export interface TeacherStudentOptions extends CommonOptions {
   attempts?: number;
   backoffMs?: number;
 }
-
-export const QUEUE_DEFAULTS = { attempts: 3, backoffMs: 10_000 } as const;
 
 export function teacherSeed(seed: number, teacher: number): string {
   return `${seed}/teacher/${teacher}`;

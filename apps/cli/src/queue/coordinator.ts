@@ -101,6 +101,7 @@ export async function runOnQueue<T, R>(
   const pending = new Map<string, QueueUnit<T>>();
   const slots = new Map<string, number>();
   const stats: QueueSweepStats = { sweep: record.sweep, enqueued: 0, collectedOnAttach: 0 };
+  let failures = 0;
   let wake: () => void = () => {};
 
   const slotOf = (jobId: string, unit: QueueUnit<T>): number => {
@@ -114,13 +115,14 @@ export async function runOnQueue<T, R>(
     return s;
   };
 
-  /** Read one job; settle its unit when it completed or failed for good. Returns its state. */
-  const settle = async (jobId: string, job?: Job): Promise<string> => {
+  /** Read one job's state; settle its unit when it completed or failed for good. Returns the state. */
+  const settle = async (jobId: string): Promise<string> => {
     const unit = pending.get(jobId);
     if (!unit) return 'settled';
-    job ??= await Job.fromId(unitQueue, jobId);
-    const state = job ? await job.getState() : 'missing';
-    if (state !== 'completed' && state !== 'failed' && state !== 'missing') return state;
+    // The state first, then the job: a job read before its state could still be active (no return value yet).
+    const state = await unitQueue.getJobState(jobId);
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return state;
+    const job = state === 'unknown' ? undefined : await Job.fromId(unitQueue, jobId);
     if (!pending.has(jobId)) return 'settled'; // another read settled it meanwhile
     pending.delete(jobId);
     const slot = slotOf(jobId, unit);
@@ -128,16 +130,20 @@ export async function runOnQueue<T, R>(
     if (state === 'completed') {
       let result: R;
       try {
-        result = parseResult<R>(String(job!.returnvalue));
+        result = parseResult<R>(String(job?.returnvalue));
+        if (typeof result !== 'object' || result === null) throw new Error(`expected a JSON object, got ${String(job?.returnvalue).slice(0, 40)}`);
       } catch (e) {
+        failures++;
         await hooks.onError(slot, unit.task, new Error(`job ${jobId} returned an unreadable result: ${(e as Error).message}`));
         return state;
       }
       await hooks.onDone(slot, unit.task, result, undefined);
-    } else if (state === 'failed') {
-      const attempts = job!.attemptsMade;
-      await hooks.onError(slot, unit.task, new Error(`${job!.failedReason ?? 'failed'} (job ${jobId}, ${attempts} attempt${attempts === 1 ? '' : 's'})`));
+    } else if (state === 'failed' && job) {
+      failures++;
+      const attempts = job.attemptsMade;
+      await hooks.onError(slot, unit.task, new Error(`${job.failedReason ?? 'failed'} (job ${jobId}, ${attempts} attempt${attempts === 1 ? '' : 's'})`));
     } else {
+      failures++;
       await hooks.onError(slot, unit.task, new Error(`job ${jobId} is no longer on the queue (removed?); resume to enqueue it again`));
     }
     if (pending.size === 0) wake();
@@ -148,17 +154,17 @@ export async function runOnQueue<T, R>(
     // Attach: the newest job of each unit over earlier generations decides what to do with it.
     const toEnqueue: QueueUnit<T>[] = [];
     for (const unit of units) {
-      let found: { id: string; job: Job; state: string } | undefined;
+      let found: { id: string; state: string } | undefined;
       for (let g = record.generations; g >= 1 && !found; g--) {
         const id = unitJobId(record.sweep, g, unit.key);
-        const job = await Job.fromId(unitQueue, id);
-        if (job) found = { id, job, state: await job.getState() };
+        const state = await unitQueue.getJobState(id);
+        if (state !== 'unknown') found = { id, state };
       }
       if (found && (found.state === 'completed' || LIVE_STATES.has(found.state))) {
         pending.set(found.id, unit);
         if (found.state === 'completed') {
           stats.collectedOnAttach++;
-          await settle(found.id, found.job);
+          await settle(found.id);
         }
       } else {
         toEnqueue.push(unit);
@@ -223,6 +229,14 @@ export async function runOnQueue<T, R>(
           r();
         };
       });
+    }
+    if (pending.size === 0 && failures === 0) {
+      // Every result is in the run folder: drop the sweep's jobs from Redis (a failed sweep keeps them to inspect).
+      const sweeps = new Queue(SWEEP_QUEUE, { connection: conn });
+      for (let g = 1; g <= record.generations; g++) {
+        await sweeps.remove(`${record.sweep}.${g}`, { removeChildren: true }).catch(() => 0);
+      }
+      await sweeps.close().catch(() => {});
     }
     return stats;
   } finally {
