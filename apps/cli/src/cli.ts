@@ -400,14 +400,21 @@ export function buildProgram(io: Io = stdIo): Command {
   program
     .command('worker')
     .description('Take sweep units (any study) from a BullMQ queue in Redis and run them on worker threads, until SIGTERM')
-    .addOption(new Option('--queue <url>', 'the Redis of the queue: redis://HOST:PORT[/DB] (rediss:// for TLS)').argParser(parseQueueArg).makeOptionMandatory())
+    .addOption(
+      new Option('--queue <url>', 'the Redis of the queue: redis://HOST:PORT[/DB] (rediss:// for TLS)')
+        .argParser(parseQueueArg)
+        .makeOptionMandatory(),
+    )
     .addOption(
       new Option('--concurrency <n>', `units run at once, one worker thread each (<= ${LIMITS.workers})`)
         .argParser(parseInteger(1, LIMITS.workers))
         .default(WORKER_DEFAULTS.concurrency),
     )
     .addOption(
-      new Option('--lock-duration <ms>', "BullMQ job lock: a unit whose worker stops renewing it for this long is stalled and taken by another worker")
+      new Option(
+        '--lock-duration <ms>',
+        'BullMQ job lock: a unit whose worker stops renewing it for this long is stalled and taken by another worker',
+      )
         .argParser(parseInteger(1000))
         .default(WORKER_DEFAULTS.lockDurationMs),
     )

@@ -199,6 +199,10 @@ describe.skipIf(!hasRedis)('sweeps on a BullMQ queue (real redis-server)', () =>
       expect(lines(b, 'done').length).toBeGreaterThan(0);
       expect(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).state).toBe('complete');
       expect(JSON.parse(readFileSync(join(dir, 'queue.json'), 'utf8'))).toMatchObject({ generations: 1, redis: url(1) });
+      // SIGTERM: an idle worker stops cleanly.
+      a.child.kill('SIGTERM');
+      expect((await a.exited).code).toBe(0);
+      expect(a.out()).toContain('[A] stopped');
     },
     TIMEOUT,
   );
@@ -254,6 +258,27 @@ describe.skipIf(!hasRedis)('sweeps on a BullMQ queue (real redis-server)', () =>
       expect(t1.runs.sii.error).toMatch(/no-such-solver.*2 attempts/s);
       for (const t of [0, 2, 3, 4, 5]) expect(teacherNumbers(dir, t)).toEqual(teacherNumbers(localDir, t));
       expect(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).state).toBe('failed');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'sii pixel arms through a worker give results.json byte-identical to the local run',
+    async () => {
+      const args = ['pixel', '--scale', 'tiny', '--seeds', '1', '--epochs', '1', '--progress', 'plain'];
+      const local = runCli(tmp, [...args, '--workers', '1', '--out', join(tmp, 'pixel-local')]);
+      expect(local.code, local.stderr).toBe(0);
+      const w = startWorker(5, 'A');
+      const coord = startCli([...args, '--queue', url(5), '--out', join(tmp, 'pixel-queue')]);
+      const { code } = await coord.exited;
+      expect(code, coord.out()).toBe(0);
+      expect(lines(w, 'done').map(unitKey).sort()).toEqual(['run-000-baseline', 'run-000-sii']);
+      const results = (out: string) => {
+        const d = readdirSync(out).filter((f) => f.startsWith('pixel-'));
+        expect(d).toHaveLength(1);
+        return readFileSync(join(out, d[0]!, 'results.json'), 'utf8');
+      };
+      expect(results(join(tmp, 'pixel-queue'))).toBe(results(join(tmp, 'pixel-local')));
     },
     TIMEOUT,
   );

@@ -376,30 +376,30 @@ export async function teacherStudentCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let firstFailure: { teacher: number; message: string } | undefined;
- const hooks: QueueHooks<TeacherTask, TeacherResult> = {
-      stop: () => opts.failFast === true && firstFailure !== undefined,
-      onStart: (slot, t) => progress.start(slot, label(t), epochs * t.inits.length),
-      onEpoch: (slot, t, epoch, val) =>
-        progress.epoch(slot, epoch, `${t.inits[Math.min(t.inits.length - 1, Math.floor((epoch - 1) / epochs))]} val ${sig(val, 3)}`),
-      onDone: (slot, t, result) => {
-        const status = config.inits
-          .map((i) => {
-            const r = result.runs[i];
-            return `${i} ${r?.diverged ? `diverged@${r.diverged.epoch}` : sig(r?.minValLoss ?? Number.NaN, 3)}`;
-          })
-          .join(', ');
-        progress.finish(slot, label(t), status);
-        writeTeacher(result);
-      },
-      onError: (slot, t, e) => {
-        // A failed teacher is recorded like a divergence so that the sweep goes on.
-        progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
-        firstFailure ??= { teacher: t.teacher, message: e.message };
-        const runs: TeacherResult['runs'] = {};
-        for (const i of t.inits) runs[i] = failedRun(i, e.message);
-        writeTeacher({ teacher: t.teacher, teacherSeed: t.teacherSeed, setting: config.student.setting, teacherPoles: [], runs });
-      },
-    };
+  const hooks: QueueHooks<TeacherTask, TeacherResult> = {
+    stop: () => opts.failFast === true && firstFailure !== undefined,
+    onStart: (slot, t) => progress.start(slot, label(t), epochs * t.inits.length),
+    onEpoch: (slot, t, epoch, val) =>
+      progress.epoch(slot, epoch, `${t.inits[Math.min(t.inits.length - 1, Math.floor((epoch - 1) / epochs))]} val ${sig(val, 3)}`),
+    onDone: (slot, t, result) => {
+      const status = config.inits
+        .map((i) => {
+          const r = result.runs[i];
+          return `${i} ${r?.diverged ? `diverged@${r.diverged.epoch}` : sig(r?.minValLoss ?? Number.NaN, 3)}`;
+        })
+        .join(', ');
+      progress.finish(slot, label(t), status);
+      writeTeacher(result);
+    },
+    onError: (slot, t, e) => {
+      // A failed teacher is recorded like a divergence so that the sweep goes on.
+      progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
+      firstFailure ??= { teacher: t.teacher, message: e.message };
+      const runs: TeacherResult['runs'] = {};
+      for (const i of t.inits) runs[i] = failedRun(i, e.message);
+      writeTeacher({ teacher: t.teacher, teacherSeed: t.teacherSeed, setting: config.student.setting, teacherPoles: [], runs });
+    },
+  };
   try {
     if (address) {
       await runOnQueue(

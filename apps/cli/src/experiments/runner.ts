@@ -283,27 +283,26 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   const head = def.columns[0]!;
   let firstFailure: string | undefined;
   const hooks: QueueHooks<ExperimentTask<C>, ArmResult> = {
-      stop: () => opts.failFast === true && firstFailure !== undefined,
-      onStart: (slot, t) => progress.start(slot, label(t), config.epochs),
-      onEpoch: (slot, _t, epoch, metric, train) =>
-        progress.epoch(slot, epoch, `${def.epochMetric} ${sig(metric, 4)} train ${sig(train, 4)}`),
-      onDone: (slot, t, result) => {
-        const v = result.metrics[head.key];
-        progress.finish(
-          slot,
-          label(t),
-          result.diverged
-            ? `diverged@${result.diverged.epoch}: ${result.diverged.reason}`
-            : `${head.label} ${sig((v ?? Number.NaN) * (head.scale ?? 1), 4)} (${(result.wallMs / 1000).toFixed(0)} s)`,
-        );
-        write(result);
-      },
-      onError: (slot, t, e) => {
-        progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
-        firstFailure ??= `${label(t)}: ${e.message}`;
-        write(failedArm(t, e.message));
-      },
-    };
+    stop: () => opts.failFast === true && firstFailure !== undefined,
+    onStart: (slot, t) => progress.start(slot, label(t), config.epochs),
+    onEpoch: (slot, _t, epoch, metric, train) => progress.epoch(slot, epoch, `${def.epochMetric} ${sig(metric, 4)} train ${sig(train, 4)}`),
+    onDone: (slot, t, result) => {
+      const v = result.metrics[head.key];
+      progress.finish(
+        slot,
+        label(t),
+        result.diverged
+          ? `diverged@${result.diverged.epoch}: ${result.diverged.reason}`
+          : `${head.label} ${sig((v ?? Number.NaN) * (head.scale ?? 1), 4)} (${(result.wallMs / 1000).toFixed(0)} s)`,
+      );
+      write(result);
+    },
+    onError: (slot, t, e) => {
+      progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
+      firstFailure ??= `${label(t)}: ${e.message}`;
+      write(failedArm(t, e.message));
+    },
+  };
   try {
     if (address) {
       await runOnQueue(

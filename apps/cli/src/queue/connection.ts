@@ -50,7 +50,12 @@ export function connect(address: QueueAddress): Redis {
 
 /** Fail fast with a clear message when Redis cannot be reached (instead of retrying forever). */
 export async function checkReachable(address: QueueAddress, timeoutMs = 5000): Promise<void> {
-  const probe = new Redis(address.url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: timeoutMs, maxRetriesPerRequest: 0 });
+  const probe = new Redis(address.url, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+  });
   probe.on('error', () => {});
   try {
     await probe.connect();

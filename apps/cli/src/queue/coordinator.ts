@@ -131,7 +131,8 @@ export async function runOnQueue<T, R>(
       let result: R;
       try {
         result = parseResult<R>(String(job?.returnvalue));
-        if (typeof result !== 'object' || result === null) throw new Error(`expected a JSON object, got ${String(job?.returnvalue).slice(0, 40)}`);
+        if (typeof result !== 'object' || result === null)
+          throw new Error(`expected a JSON object, got ${String(job?.returnvalue).slice(0, 40)}`);
       } catch (e) {
         failures++;
         await hooks.onError(slot, unit.task, new Error(`job ${jobId} returned an unreadable result: ${(e as Error).message}`));
@@ -141,7 +142,11 @@ export async function runOnQueue<T, R>(
     } else if (state === 'failed' && job) {
       failures++;
       const attempts = job.attemptsMade;
-      await hooks.onError(slot, unit.task, new Error(`${job.failedReason ?? 'failed'} (job ${jobId}, ${attempts} attempt${attempts === 1 ? '' : 's'})`));
+      await hooks.onError(
+        slot,
+        unit.task,
+        new Error(`${job.failedReason ?? 'failed'} (job ${jobId}, ${attempts} attempt${attempts === 1 ? '' : 's'})`),
+      );
     } else {
       failures++;
       await hooks.onError(slot, unit.task, new Error(`job ${jobId} is no longer on the queue (removed?); resume to enqueue it again`));
@@ -170,7 +175,8 @@ export async function runOnQueue<T, R>(
         toEnqueue.push(unit);
       }
     }
-    if (stats.collectedOnAttach > 0) opts.note(`queue: collected ${stats.collectedOnAttach} unit(s) that finished while no coordinator was attached`);
+    if (stats.collectedOnAttach > 0)
+      opts.note(`queue: collected ${stats.collectedOnAttach} unit(s) that finished while no coordinator was attached`);
     if (pending.size > 0) opts.note(`queue: re-attached to ${pending.size} unit(s) still on the queue`);
     if (toEnqueue.length > 0) {
       const generation = ++record.generations;
@@ -196,7 +202,9 @@ export async function runOnQueue<T, R>(
       });
       for (const u of toEnqueue) pending.set(unitJobId(record.sweep, generation, u.key), u);
       stats.enqueued = toEnqueue.length;
-      opts.note(`queue: enqueued ${toEnqueue.length} unit(s) as ${parentId} on ${opts.address.display} (start workers with: sii worker --queue <url>)`);
+      opts.note(
+        `queue: enqueued ${toEnqueue.length} unit(s) as ${parentId} on ${opts.address.display} (start workers with: sii worker --queue <url>)`,
+      );
     } else {
       opts.run.writeJson(QUEUE_FILE, record);
     }
@@ -208,7 +216,8 @@ export async function runOnQueue<T, R>(
     events.on('progress', ({ jobId, data }) => {
       const unit = pending.get(jobId);
       const p = data as { epoch?: number; valLoss?: number; trainLoss?: number };
-      if (unit && typeof p?.epoch === 'number') hooks.onEpoch?.(slotOf(jobId, unit), unit.task, p.epoch, Number(p.valLoss), Number(p.trainLoss));
+      if (unit && typeof p?.epoch === 'number')
+        hooks.onEpoch?.(slotOf(jobId, unit), unit.task, p.epoch, Number(p.valLoss), Number(p.trainLoss));
     });
     const onFinished = ({ jobId }: { jobId: string }) => {
       if (pending.has(jobId)) void settle(jobId).catch((e) => opts.note(`queue: reading ${jobId}: ${(e as Error).message}`));

@@ -20,7 +20,8 @@ export function parseQueueArg(v: string): string {
 function nonNegativeInteger(max: number) {
   return (v: string): number => {
     const x = Number(v);
-    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x > max) throw new InvalidArgumentError(`expected an integer from 0 to ${max}`);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x > max)
+      throw new InvalidArgumentError(`expected an integer from 0 to ${max}`);
     return x;
   };
 }

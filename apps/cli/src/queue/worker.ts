@@ -52,7 +52,10 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
     const task = job.data?.task as { kind?: unknown } | undefined;
     const kind = String(task?.kind);
     const runner = TRAIN_KINDS.has(kind) ? runners.train : EXPERIMENT_KINDS.has(kind) ? runners.experiments : undefined;
-    if (!runner) throw new UnrecoverableError(`job ${job.id}: unknown unit kind ${JSON.stringify(task?.kind)} (is this sii older than the coordinator's?)`);
+    if (!runner)
+      throw new UnrecoverableError(
+        `job ${job.id}: unknown unit kind ${JSON.stringify(task?.kind)} (is this sii older than the coordinator's?)`,
+      );
     const slot = free.pop();
     if (slot === undefined) throw new Error(`job ${job.id}: no free slot (concurrency ${opts.concurrency})`);
     const t0 = Date.now();
@@ -93,7 +96,9 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
   });
   for (const w of [units, sweeps]) w.on('error', (e) => io.note(`[${name}] queue error: ${e.message}`));
   await Promise.all([units.waitUntilReady(), sweeps.waitUntilReady()]);
-  io.note(`[${name}] sii worker on ${address.display} (concurrency ${opts.concurrency}, lock ${opts.lockDurationMs} ms, stalled check every ${opts.stalledIntervalMs} ms)`);
+  io.note(
+    `[${name}] sii worker on ${address.display} (concurrency ${opts.concurrency}, lock ${opts.lockDurationMs} ms, stalled check every ${opts.stalledIntervalMs} ms)`,
+  );
 
   let stopHandler: () => void = () => {};
   await new Promise<void>((resolve) => {
