@@ -26,7 +26,7 @@ import {
   type TeacherTask,
 } from '../train/types.js';
 import { parseQueueUrl } from '../queue/connection.js';
-import { runOnQueue } from '../queue/coordinator.js';
+import { QUEUE_FILE, runOnQueue } from '../queue/coordinator.js';
 import { QUEUE_DEFAULTS } from '../queue/options.js';
 import { type CommandResult, type CommonOptions, firstErrors, type Io } from './common.js';
 import { analysisFigures, analysisSections, analyzeSweep, type TeacherStudentAnalysis } from './teacherStudentReport.js';
@@ -326,6 +326,9 @@ export async function teacherStudentCommand(
     });
   }
   const config = run.record.config;
+  if (!address && existsSync(run.path(QUEUE_FILE))) {
+    io.note(`${QUEUE_FILE}: this run was on a queue; without --queue the rest runs locally and jobs still on the queue are not collected`);
+  }
   const done = finishedTeachers(run, config.teachers, (line) => io.note(line));
   if (done.size > 0) io.note(`${done.size} of ${config.teachers} teachers already finished; skipping them`);
   const tasks: TeacherTask[] = [];

@@ -10,7 +10,7 @@ import { INIT_COLORS, lineChart, type SeriesPoint } from '../charts.js';
 import { type CommandResult, type CommonOptions, firstErrors, type Io } from '../commands/common.js';
 import { InlineRunner, type QueueHooks, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
 import { parseQueueUrl } from '../queue/connection.js';
-import { runOnQueue } from '../queue/coordinator.js';
+import { QUEUE_FILE, runOnQueue } from '../queue/coordinator.js';
 import { QUEUE_DEFAULTS } from '../queue/options.js';
 import { createProgress, type ProgressSink } from '../progress.js';
 import type { Figure, ReportSection, Table } from '../report.js';
@@ -242,6 +242,9 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     run = Run.create(opts.out, def.kind, c, { seed: c.seed, runSeeds: Array.from({ length: c.seeds }, (_, k) => runSeed(c.seed, k)) });
   }
   const config = run.record.config;
+  if (!address && existsSync(run.path(QUEUE_FILE))) {
+    io.note(`${QUEUE_FILE}: this run was on a queue; without --queue the rest runs locally and jobs still on the queue are not collected`);
+  }
   const done = finishedArms(run, io.note);
   for (const [key, r] of done) {
     if (r.run >= config.seeds || !config.inits.includes(r.init)) {
