@@ -25,7 +25,7 @@ if (!hasRedis) console.warn('queue-e2e: redis-server is not installed (apt-get i
 const TINY6 = ['--setting', 'excl', '--teachers', '6', '--epochs', '2', '--samples', '30', '--hidden', '6', '--progress', 'plain'];
 /** Short lock and stalled check so that a killed worker's unit is taken again within seconds. */
 const FAST_STALL = ['--lock-duration', '2000', '--stalled-interval', '1000'];
-const TIMEOUT = 240_000;
+const TIMEOUT = 300_000;
 
 const tmp = mkdtempSync(join(tmpdir(), 'sii-queue-'));
 let redis: ChildProcess | undefined;
@@ -100,7 +100,7 @@ function startWorker(db: number, name: string, extra: string[] = []): Proc {
 const ready = (w: Proc) => waitFor('a worker to connect', () => w.out().includes('sii worker on'));
 
 /** Job ids in a worker's `took` / `done` / `failed` lines. */
-function lines(w: Proc, verb: 'took' | 'done' | 'failed'): string[] {
+function lines(w: Proc, verb: 'took' | 'done' | 'failed' | 'released'): string[] {
   return [...w.out().matchAll(new RegExp(`\\] ${verb} (\\S+)`, 'g'))].map((m) => m[1]!);
 }
 const unitKey = (jobId: string) => jobId.slice(jobId.lastIndexOf('.') + 1);
@@ -260,6 +260,39 @@ describe.skipIf(!hasRedis)('sweeps on a BullMQ queue (real redis-server)', () =>
       expect(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).state).toBe('failed');
     },
     TIMEOUT,
+  );
+
+  it(
+    'SIGTERM: a worker finishes the unit under way and exits 0; a second SIGTERM releases it to the queue at once',
+    async () => {
+      const out = join(tmp, 'sigterm');
+      const tiny3 = TINY6.map((v, i) => (TINY6[i - 1] === '--teachers' ? '3' : v));
+      const coord = startCli(['teacher-student', ...tiny3, '--queue', url(6), '--out', out]);
+      await waitFor('the units to be enqueued', () => coord.out().includes('enqueued 3 unit(s)'));
+      const a = startWorker(6, 'A');
+      await waitFor('worker A to take a unit', () => lines(a, 'took').length > 0);
+      a.child.kill('SIGTERM');
+      expect((await a.exited).code).toBe(0);
+      expect(lines(a, 'took')).toHaveLength(1);
+      expect(lines(a, 'done')).toEqual(lines(a, 'took'));
+      const b = startWorker(6, 'B');
+      await waitFor('worker B to take a unit', () => lines(b, 'took').length > 0);
+      b.child.kill('SIGTERM');
+      await waitFor('worker B to stop taking units', () => b.out().includes('[B] stopping'));
+      b.child.kill('SIGTERM');
+      expect((await b.exited).code).toBe(0);
+      const released = lines(b, 'released');
+      expect(released).toEqual(lines(b, 'took'));
+      expect(lines(b, 'done')).toEqual([]);
+      const c = startWorker(6, 'C', ['--concurrency', '2']);
+      const { code } = await coord.exited;
+      expect(code, coord.out()).toBe(0);
+      // The released unit ran again on C as its first attempt (a release is not a failure); every unit once.
+      expect(c.out()).toContain(`took ${released[0]} (teacher-student ${unitKey(released[0]!)}, attempt 1)`);
+      expect([...lines(a, 'done'), ...lines(c, 'done')].map(unitKey).sort()).toEqual(ALL_UNITS.slice(0, 3));
+      for (let t = 0; t < 3; t++) expect(teacherNumbers(onlyRun(out), t)).toEqual(teacherNumbers(localDir, t));
+    },
+    2 * TIMEOUT,
   );
 
   it(
