@@ -402,6 +402,7 @@ export function buildProgram(io: Io = stdIo): Command {
     .description('Take sweep units (any study) from a BullMQ queue in Redis and run them on worker threads, until SIGTERM')
     .addOption(
       new Option('--queue <url>', 'the Redis of the queue: redis://HOST:PORT[/DB] (rediss:// for TLS)')
+        .env('SII_QUEUE')
         .argParser(parseQueueArg)
         .makeOptionMandatory(),
     )
