@@ -157,16 +157,20 @@ describe('--queue URL', () => {
     expect(() => parseQueueUrl(value)).toThrow(why);
   });
 
-  it('a bad --queue is a usage error (exit 2) before any run folder is created', () => {
-    ensureBuilt();
-    const out = join(tmp, 'bad-url');
-    const r = runCli(tmp, ['teacher-student', ...TINY6, '--queue', 'http://x:1', '--out', out]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--queue <url>.*unsupported scheme http/s);
-    const w = runCli(tmp, ['worker']);
-    expect(w.code).toBe(2);
-    expect(w.stderr).toContain("required option '--queue <url>' not specified");
-  });
+  it(
+    'a bad --queue is a usage error (exit 2) before any run folder is created',
+    () => {
+      ensureBuilt();
+      const out = join(tmp, 'bad-url');
+      const r = runCli(tmp, ['teacher-student', ...TINY6, '--queue', 'http://x:1', '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--queue <url>.*unsupported scheme http/s);
+      const w = runCli(tmp, ['worker']);
+      expect(w.code).toBe(2);
+      expect(w.stderr).toContain("required option '--queue <url>' not specified");
+    },
+    TIMEOUT,
+  );
 });
 
 describe.skipIf(!hasRedis)('sweeps on a BullMQ queue (real redis-server)', () => {
