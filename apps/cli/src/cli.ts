@@ -13,6 +13,8 @@ import { quickstartCommand } from './commands/quickstart.js';
 import { registerReproduce } from './commands/reproduceCli.js';
 import { stabilityCommand } from './commands/stability.js';
 import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
+import { addQueueOptions, parseQueueArg, QUEUE_FLAGS, queueOptions } from './queue/options.js';
+import { WORKER_DEFAULTS, workerCommand } from './queue/worker.js';
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
 import {
@@ -297,22 +299,29 @@ export function buildProgram(io: Io = stdIo): Command {
       ),
     { workers: true },
   );
+  addQueueOptions(ts, 'teacher');
   ts.action(async (o) => {
     const resume = o.resume as string | undefined;
     if (resume) {
       // A resumed sweep keeps its stored configuration; a flag that would change it is refused, not ignored.
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast']);
+      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast', ...QUEUE_FLAGS]);
       const changed = ts.options
         .filter((opt) => !allowed.has(opt.attributeName()) && ts.getOptionValueSource(opt.attributeName()) === 'cli')
         .map((opt) => opt.long);
       if (changed.length) {
         throw new InvalidArgumentError(
-          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress and --fail-fast apply)`,
+          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress, --fail-fast, --queue, --attempts and --backoff apply)`,
         );
       }
     }
     await teacherStudentCommand(
-      { ...common(o), resume, abortAfter: o.abortAfter, config: resume ? undefined : teacherStudentConfig(o) },
+      {
+        ...common(o),
+        resume,
+        abortAfter: o.abortAfter,
+        ...queueOptions(o),
+        config: resume ? undefined : teacherStudentConfig(o),
+      },
       io,
     );
   });
@@ -389,6 +398,53 @@ export function buildProgram(io: Io = stdIo): Command {
   ).action(async (o) => {
     await quickstartCommand({ ...common(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io);
   });
+
+  program
+    .command('worker')
+    .description('Take sweep units (any study) from a BullMQ queue in Redis and run them on worker threads, until SIGTERM')
+    .addOption(
+      new Option('--queue <url>', 'the Redis of the queue: redis://HOST:PORT[/DB] (rediss:// for TLS)')
+        .env('SII_QUEUE')
+        .argParser(parseQueueArg)
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--concurrency <n>', `units run at once, one worker thread each (<= ${LIMITS.workers})`)
+        .argParser(parseInteger(1, LIMITS.workers))
+        .default(WORKER_DEFAULTS.concurrency),
+    )
+    .addOption(
+      new Option(
+        '--lock-duration <ms>',
+        'BullMQ job lock: a unit whose worker stops renewing it for this long is stalled and taken by another worker',
+      )
+        .argParser(parseInteger(1000))
+        .default(WORKER_DEFAULTS.lockDurationMs),
+    )
+    .addOption(
+      new Option('--stalled-interval <ms>', 'how often this worker moves stalled units (of dead workers) back to the queue')
+        .argParser(parseInteger(500))
+        .default(WORKER_DEFAULTS.stalledIntervalMs),
+    )
+    .addOption(
+      new Option('--max-stalled <n>', 'a unit stalled more often than this is failed instead of moved back')
+        .argParser(parseInteger(0))
+        .default(WORKER_DEFAULTS.maxStalledCount),
+    )
+    .addOption(new Option('--name <name>', 'worker name in its output and in Redis (default: host:pid)'))
+    .action(async (o) => {
+      await workerCommand(
+        {
+          queue: o.queue,
+          concurrency: o.concurrency,
+          lockDurationMs: o.lockDuration,
+          stalledIntervalMs: o.stalledInterval,
+          maxStalledCount: o.maxStalled,
+          name: o.name,
+        },
+        io,
+      );
+    });
 
   registerExperiments(program, io);
   registerReproduce(program, io);

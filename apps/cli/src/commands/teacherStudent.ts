@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { bandChart, INIT_COLORS, logHistogram, poleTrajectoryChart } from '../charts.js';
 import { pairedSummary, quantile } from '../stats.js';
-import { type EpochReport, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
+import { type EpochReport, type QueueHooks, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
 import { createProgress, type ProgressSink } from '../progress.js';
 import { interpretComparison } from '../interpret.js';
 import { regionCurves } from '../regions.js';
@@ -25,6 +25,9 @@ import {
   type TeacherResult,
   type TeacherTask,
 } from '../train/types.js';
+import { parseQueueUrl } from '../queue/connection.js';
+import { QUEUE_FILE, runOnQueue } from '../queue/coordinator.js';
+import { QUEUE_DEFAULTS } from '../queue/options.js';
 import { type CommandResult, type CommonOptions, firstErrors, type Io } from './common.js';
 import { analysisFigures, analysisSections, analyzeSweep, type TeacherStudentAnalysis } from './teacherStudentReport.js';
 
@@ -48,6 +51,11 @@ export interface TeacherStudentOptions extends CommonOptions {
   /** Run tasks in-process instead of worker threads (tests). */
   runner?: TaskRunner<TeacherTask, TeacherResult>;
   title?: string;
+  /** Run the teachers as jobs on this BullMQ queue (redis://HOST:PORT[/DB]) instead of local worker threads. */
+  queue?: string;
+  /** With `queue`: attempts per teacher and the first retry delay (exponential backoff). */
+  attempts?: number;
+  backoffMs?: number;
 }
 
 export function teacherSeed(seed: number, teacher: number): string {
@@ -301,6 +309,7 @@ export async function teacherStudentCommand(
   io: Io,
 ): Promise<CommandResult & { summary: TeacherStudentSummary }> {
   const t0 = Date.now();
+  const address = opts.queue === undefined ? undefined : parseQueueUrl(opts.queue);
   let run: Run<TeacherStudentConfig>;
   let previousElapsed = 0;
   if (opts.resume) {
@@ -317,6 +326,9 @@ export async function teacherStudentCommand(
     });
   }
   const config = run.record.config;
+  if (!address && existsSync(run.path(QUEUE_FILE))) {
+    io.note(`${QUEUE_FILE}: this run was on a queue; without --queue the rest runs locally and jobs still on the queue are not collected`);
+  }
   const done = finishedTeachers(run, config.teachers, (line) => io.note(line));
   if (done.size > 0) io.note(`${done.size} of ${config.teachers} teachers already finished; skipping them`);
   const tasks: TeacherTask[] = [];
@@ -338,7 +350,7 @@ export async function teacherStudentCommand(
     config.student.epochs * config.inits.length,
     `teacher-student ${config.student.setting}`,
   );
-  const runner = opts.runner ?? new WorkerRunner<TeacherTask, TeacherResult>(Math.max(1, opts.workers));
+  const runner = address ? undefined : (opts.runner ?? new WorkerRunner<TeacherTask, TeacherResult>(Math.max(1, opts.workers)));
   const writeTeacher = (r: TeacherResult) => {
     run.writeJson(teacherFile(r.teacher), r);
     done.set(r.teacher, r);
@@ -361,40 +373,54 @@ export async function teacherStudentCommand(
   const onSignal = () => {
     progress.stop();
     run.setStatus('interrupted', { finishedTeachers: done.size, elapsedMs: previousElapsed + (Date.now() - t0) });
-    io.note(`interrupted; resume with: sii teacher-student --resume ${run.dir}`);
+    io.note(`interrupted; resume with: sii teacher-student --resume ${run.dir}${address ? ' --queue <url>' : ''}`);
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let firstFailure: { teacher: number; message: string } | undefined;
+  const hooks: QueueHooks<TeacherTask, TeacherResult> = {
+    stop: () => opts.failFast === true && firstFailure !== undefined,
+    onStart: (slot, t) => progress.start(slot, label(t), epochs * t.inits.length),
+    onEpoch: (slot, t, epoch, val) =>
+      progress.epoch(slot, epoch, `${t.inits[Math.min(t.inits.length - 1, Math.floor((epoch - 1) / epochs))]} val ${sig(val, 3)}`),
+    onDone: (slot, t, result) => {
+      const status = config.inits
+        .map((i) => {
+          const r = result.runs[i];
+          return `${i} ${r?.diverged ? `diverged@${r.diverged.epoch}` : sig(r?.minValLoss ?? Number.NaN, 3)}`;
+        })
+        .join(', ');
+      progress.finish(slot, label(t), status);
+      writeTeacher(result);
+    },
+    onError: (slot, t, e) => {
+      // A failed teacher is recorded like a divergence so that the sweep goes on.
+      progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
+      firstFailure ??= { teacher: t.teacher, message: e.message };
+      const runs: TeacherResult['runs'] = {};
+      for (const i of t.inits) runs[i] = failedRun(i, e.message);
+      writeTeacher({ teacher: t.teacher, teacherSeed: t.teacherSeed, setting: config.student.setting, teacherPoles: [], runs });
+    },
+  };
   try {
-    await runQueue(tasks, runner, {
-      stop: () => opts.failFast === true && firstFailure !== undefined,
-      onStart: (slot, t) => progress.start(slot, label(t), epochs * t.inits.length),
-      onEpoch: (slot, t, epoch, val) =>
-        progress.epoch(slot, epoch, `${t.inits[Math.min(t.inits.length - 1, Math.floor((epoch - 1) / epochs))]} val ${sig(val, 3)}`),
-      onDone: (slot, t, result) => {
-        const status = config.inits
-          .map((i) => {
-            const r = result.runs[i];
-            return `${i} ${r?.diverged ? `diverged@${r.diverged.epoch}` : sig(r?.minValLoss ?? Number.NaN, 3)}`;
-          })
-          .join(', ');
-        progress.finish(slot, label(t), status);
-        writeTeacher(result);
-      },
-      onError: (slot, t, e) => {
-        // A failed teacher is recorded like a divergence so that the sweep goes on.
-        progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
-        firstFailure ??= { teacher: t.teacher, message: e.message };
-        const runs: TeacherResult['runs'] = {};
-        for (const i of t.inits) runs[i] = failedRun(i, e.message);
-        writeTeacher({ teacher: t.teacher, teacherSeed: t.teacherSeed, setting: config.student.setting, teacherPoles: [], runs });
-      },
-    });
+    if (address) {
+      await runOnQueue(
+        tasks.map((task) => ({ key: `teacher-${String(task.teacher).padStart(4, '0')}`, task })),
+        {
+          address,
+          run,
+          study: 'teacher-student',
+          attempts: opts.attempts ?? QUEUE_DEFAULTS.attempts,
+          backoffMs: opts.backoffMs ?? QUEUE_DEFAULTS.backoffMs,
+          note: (line) => (opts.progress === 'off' ? io.note(line) : progress.log(line)),
+        },
+        hooks,
+      );
+    } else await runQueue(tasks, runner!, hooks);
   } finally {
     progress.stop();
-    await runner.close();
+    await runner?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -424,6 +450,13 @@ export async function teacherStudentCommand(
     run.setStatus('failed', { finishedTeachers: done.size, elapsedMs });
     const errors = failed.flatMap((r) => Object.values(r.runs).flatMap((x) => (x?.error === undefined ? [] : [x.error])));
     throw new Error(`no teacher succeeded: all ${failed.length} failed (${firstErrors(errors)}); report: ${report}`);
+  }
+  if (address && failed.length > 0) {
+    // On the queue every failed teacher already had its retries: the sweep is not complete.
+    run.setStatus('failed', { finishedTeachers: done.size, elapsedMs });
+    throw new Error(
+      `${failed.length} of ${results.length} teachers failed after their retries on the queue (teachers ${failed.map((r) => r.teacher).join(', ')}: ${firstErrors(failed.flatMap((r) => Object.values(r.runs).flatMap((x) => (x?.error === undefined ? [] : [x.error]))))}); report: ${report}; train them again with: sii teacher-student --resume ${run.dir} --queue <url>`,
+    );
   }
   run.setStatus('complete', { finishedTeachers: done.size, elapsedMs });
   io.print(textTable(table));

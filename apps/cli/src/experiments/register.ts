@@ -10,6 +10,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js';
 import type { Io } from '../commands/common.js';
 import { LIMITS } from '../limits.js';
+import { addQueueOptions, queueOptions } from '../queue/options.js';
 import { forecastDefinition, latentDefinition, pixelDefinition } from './definitions.js';
 import { FORECAST_DATASETS, type ForecastConfig, forecastPreset } from './forecast.js';
 import { checkLatentConfig, LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
@@ -125,6 +126,7 @@ function addFlags(cmd: Command, flags: Flag[]): Command {
 }
 
 function addRunFlags(cmd: Command): Command {
+  addQueueOptions(cmd, 'arm');
   return cmd
     .addOption(new Option('--scale <scale>', SCALE_HELP).choices(['laptop', 'paper', 'tiny']).default('laptop'))
     .addOption(
@@ -183,6 +185,7 @@ function action<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, io
         progress: o.progress as 'auto' | 'bar' | 'plain' | 'off',
         workers: o.workers as number,
         failFast: o.failFast === true,
+        ...queueOptions(o),
         ...(resume ? { resume } : { config: makeConfig(o) }),
       },
       io,

@@ -8,7 +8,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { initBackend } from '@sii/neural-ode';
 import { INIT_COLORS, lineChart, type SeriesPoint } from '../charts.js';
 import { type CommandResult, type CommonOptions, firstErrors, type Io } from '../commands/common.js';
-import { InlineRunner, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
+import { InlineRunner, type QueueHooks, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
+import { parseQueueUrl } from '../queue/connection.js';
+import { QUEUE_FILE, runOnQueue } from '../queue/coordinator.js';
+import { QUEUE_DEFAULTS } from '../queue/options.js';
 import { createProgress, type ProgressSink } from '../progress.js';
 import type { Figure, ReportSection, Table } from '../report.js';
 import { sig, textTable } from '../report.js';
@@ -45,6 +48,11 @@ export interface ExperimentDefinition<C extends BaseExperimentConfig> {
 export interface ExperimentOptions<C> extends CommonOptions {
   config?: C;
   resume?: string;
+  /** Run the arms as jobs on this BullMQ queue (redis://HOST:PORT[/DB]) instead of local worker threads. */
+  queue?: string;
+  /** With `queue`: attempts per arm and the first retry delay (exponential backoff). */
+  attempts?: number;
+  backoffMs?: number;
 }
 
 export function runSeed(seed: number, run: number): string {
@@ -217,6 +225,7 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   io: Io,
 ): Promise<CommandResult & { results: ArmResult[]; config: C }> {
   const t0 = Date.now();
+  const address = opts.queue === undefined ? undefined : parseQueueUrl(opts.queue);
   let run: Run<C>;
   let previousElapsed = 0;
   if (opts.resume) {
@@ -233,6 +242,9 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     run = Run.create(opts.out, def.kind, c, { seed: c.seed, runSeeds: Array.from({ length: c.seeds }, (_, k) => runSeed(c.seed, k)) });
   }
   const config = run.record.config;
+  if (!address && existsSync(run.path(QUEUE_FILE))) {
+    io.note(`${QUEUE_FILE}: this run was on a queue; without --queue the rest runs locally and jobs still on the queue are not collected`);
+  }
   const done = finishedArms(run, io.note);
   for (const [key, r] of done) {
     if (r.run >= config.seeds || !config.inits.includes(r.init)) {
@@ -248,8 +260,10 @@ export async function runExperiment<C extends BaseExperimentConfig>(
     }
   }
   const progress = progressSink(opts.progress, tasks.length, config.epochs, `${def.kind}`);
-  let runner: TaskRunner<ExperimentTask<C>, ArmResult>;
-  if (opts.workers === 0) {
+  let runner: TaskRunner<ExperimentTask<C>, ArmResult> | undefined;
+  if (address) {
+    // the arms run in `sii worker` processes
+  } else if (opts.workers === 0) {
     await initBackend({ backend: config.backend });
     runner = new InlineRunner(async (task, onEpoch: EpochCallback) => ({ result: await runArm(task, onEpoch) }));
   } else {
@@ -264,39 +278,52 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   const onSignal = () => {
     progress.stop();
     run.setStatus('interrupted', { finishedArms: done.size, elapsedMs: previousElapsed + (Date.now() - t0) });
-    io.note(`interrupted; resume with: sii ${def.kind} --resume ${run.dir}`);
+    io.note(`interrupted; resume with: sii ${def.kind} --resume ${run.dir}${address ? ' --queue <url>' : ''}`);
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const head = def.columns[0]!;
   let firstFailure: string | undefined;
+  const hooks: QueueHooks<ExperimentTask<C>, ArmResult> = {
+    stop: () => opts.failFast === true && firstFailure !== undefined,
+    onStart: (slot, t) => progress.start(slot, label(t), config.epochs),
+    onEpoch: (slot, _t, epoch, metric, train) => progress.epoch(slot, epoch, `${def.epochMetric} ${sig(metric, 4)} train ${sig(train, 4)}`),
+    onDone: (slot, t, result) => {
+      const v = result.metrics[head.key];
+      progress.finish(
+        slot,
+        label(t),
+        result.diverged
+          ? `diverged@${result.diverged.epoch}: ${result.diverged.reason}`
+          : `${head.label} ${sig((v ?? Number.NaN) * (head.scale ?? 1), 4)} (${(result.wallMs / 1000).toFixed(0)} s)`,
+      );
+      write(result);
+    },
+    onError: (slot, t, e) => {
+      progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
+      firstFailure ??= `${label(t)}: ${e.message}`;
+      write(failedArm(t, e.message));
+    },
+  };
   try {
-    await runQueue(tasks, runner, {
-      stop: () => opts.failFast === true && firstFailure !== undefined,
-      onStart: (slot, t) => progress.start(slot, label(t), config.epochs),
-      onEpoch: (slot, _t, epoch, metric, train) =>
-        progress.epoch(slot, epoch, `${def.epochMetric} ${sig(metric, 4)} train ${sig(train, 4)}`),
-      onDone: (slot, t, result) => {
-        const v = result.metrics[head.key];
-        progress.finish(
-          slot,
-          label(t),
-          result.diverged
-            ? `diverged@${result.diverged.epoch}: ${result.diverged.reason}`
-            : `${head.label} ${sig((v ?? Number.NaN) * (head.scale ?? 1), 4)} (${(result.wallMs / 1000).toFixed(0)} s)`,
-        );
-        write(result);
-      },
-      onError: (slot, t, e) => {
-        progress.finish(slot, label(t), `failed: ${e.message.split('\n')[0]}`);
-        firstFailure ??= `${label(t)}: ${e.message}`;
-        write(failedArm(t, e.message));
-      },
-    });
+    if (address) {
+      await runOnQueue(
+        tasks.map((task) => ({ key: `run-${String(task.run).padStart(3, '0')}-${task.init}`, task })),
+        {
+          address,
+          run,
+          study: def.kind,
+          attempts: opts.attempts ?? QUEUE_DEFAULTS.attempts,
+          backoffMs: opts.backoffMs ?? QUEUE_DEFAULTS.backoffMs,
+          note: (line) => (opts.progress === 'off' ? io.note(line) : progress.log(line)),
+        },
+        hooks,
+      );
+    } else await runQueue(tasks, runner!, hooks);
   } finally {
     progress.stop();
-    await runner.close();
+    await runner?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -363,6 +390,13 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   if (results.length > 0 && failed.length === results.length) {
     run.setStatus('failed', { finishedArms: done.size, elapsedMs });
     throw new Error(`no run succeeded: all ${failed.length} arms failed (${firstErrors(failed.map((r) => r.error!))}); report: ${report}`);
+  }
+  if (address && failed.length > 0) {
+    // On the queue every failed arm already had its retries: the run is not complete.
+    run.setStatus('failed', { finishedArms: done.size, elapsedMs });
+    throw new Error(
+      `${failed.length} of ${results.length} arms failed after their retries on the queue (${firstErrors(failed.map((r) => `run ${r.run} ${r.init}: ${r.error!}`))}); report: ${report}; train them again with: sii ${def.kind} --resume ${run.dir} --queue <url>`,
+    );
   }
   run.setStatus('complete', { finishedArms: done.size, elapsedMs });
   io.print(textTable(table));
