@@ -8,7 +8,7 @@
  * A command that fails prints its error on stderr and nothing on stdout, whatever the flags.
  */
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { CommonOptions, Io } from './commands/common.js';
 import type { Figure, Table } from './report.js';
@@ -73,7 +73,7 @@ export interface RunSummary {
   /** The summary table printed in text mode (formatted cells), and the lines printed after it. */
   table: Table | null;
   lines: string[];
-  /** Figure files, relative to `dir`. */
+  /** Figure files, relative to `dir` (quickstart's are in its sub-runs). */
   figures: string[];
   /** results.json of the run: the command's results (what the seed fixes). */
   results: unknown;
@@ -100,7 +100,7 @@ export function runSummary(outcome: RunOutcome): RunSummary {
     report: outcome.report,
     table: outcome.table ?? null,
     lines: [...(outcome.lines ?? [])],
-    figures: (outcome.figures ?? []).map((f) => relative(outcome.dir, join(outcome.dir, RUN_FILES.figures, f.file))),
+    figures: (outcome.figures ?? []).map((f) => f.href ?? `${RUN_FILES.figures}/${f.file}`),
     results: readIfPresent(outcome.dir, RUN_FILES.results),
     elapsedMs: typeof timings?.elapsedMs === 'number' ? timings.elapsedMs : null,
     versions: config?.versions ?? {},

@@ -3,6 +3,8 @@
 // changesets) to a temporary folder, run `changeset version` there (bumps the public packages and writes
 // their CHANGELOG.md from the pending changesets; private apps and tooling are not versioned), then
 // `changeset publish` into a Verdaccio registry on 127.0.0.1. The checkout itself is not modified.
+// With no pending changeset (after a release was versioned in the checkout), `changeset version` changes
+// nothing and the current versions are published.
 //
 //   pnpm release:local            builds, starts a registry, releases, prints the versions, stops it
 //   node release-local.mjs --keep also keeps the temporary copy (its path is printed)
@@ -32,6 +34,19 @@ export function publicPackages(root = workspaceRoot) {
     }
   }
   return out;
+}
+
+/**
+ * The pending release of `root`, planned by changesets itself (@changesets/get-release-plan, the planner
+ * behind `changeset version`): { changesets: number of pending changesets, versions: Map name → new
+ * version of every public package it bumps }.
+ */
+export async function releasePlan(root = workspaceRoot) {
+  const changesetsRequire = createRequire(require.resolve('@changesets/cli/package.json'));
+  const mod = changesetsRequire('@changesets/get-release-plan');
+  const plan = await (mod.default ?? mod)(root);
+  const versions = new Map(plan.releases.filter((r) => r.type !== 'none').map((r) => [r.name, r.newVersion]));
+  return { changesets: plan.changesets.length, versions };
 }
 
 const SKIP = new Set(['node_modules', '.turbo', '.test-results', '.brand-copy', 'runs', 'coverage']);
@@ -129,6 +144,12 @@ async function main() {
   const registry = await startRegistry();
   try {
     console.log(`registry: ${registry.url} (storage ${registry.root})`);
+    const plan = await releasePlan();
+    console.log(
+      plan.changesets > 0
+        ? `${plan.changesets} pending changesets: versioning, then publishing`
+        : 'no pending changesets: publishing the current versions',
+    );
     const { dir, packages, log } = releaseLocal({ registry });
     process.stdout.write(log);
     for (const p of packages) {
