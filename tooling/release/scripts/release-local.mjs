@@ -39,14 +39,22 @@ export function publicPackages(root = workspaceRoot) {
 /**
  * The pending release of `root`, planned by changesets itself (@changesets/get-release-plan, the planner
  * behind `changeset version`): { changesets: number of pending changesets, versions: Map name → new
- * version of every public package it bumps }.
+ * version of every public package it bumps }. It runs in a plain node child process: under a test
+ * runner's extra export conditions (`module`), Node would load the planner's ESM build, which does not
+ * resolve its own imports.
  */
-export async function releasePlan(root = workspaceRoot) {
+export function releasePlan(root = workspaceRoot) {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--plan', root], { encoding: 'utf8' });
+  const plan = JSON.parse(out);
+  return { changesets: plan.changesets, versions: new Map(Object.entries(plan.versions)) };
+}
+
+async function printPlan(root) {
   const changesetsRequire = createRequire(require.resolve('@changesets/cli/package.json'));
   const mod = changesetsRequire('@changesets/get-release-plan');
   const plan = await (mod.default ?? mod)(root);
-  const versions = new Map(plan.releases.filter((r) => r.type !== 'none').map((r) => [r.name, r.newVersion]));
-  return { changesets: plan.changesets.length, versions };
+  const versions = Object.fromEntries(plan.releases.filter((r) => r.type !== 'none').map((r) => [r.name, r.newVersion]));
+  process.stdout.write(`${JSON.stringify({ changesets: plan.changesets.length, versions })}\n`);
 }
 
 const SKIP = new Set(['node_modules', '.turbo', '.test-results', '.brand-copy', 'runs', 'coverage']);
@@ -144,7 +152,7 @@ async function main() {
   const registry = await startRegistry();
   try {
     console.log(`registry: ${registry.url} (storage ${registry.root})`);
-    const plan = await releasePlan();
+    const plan = releasePlan();
     console.log(
       plan.changesets > 0
         ? `${plan.changesets} pending changesets: versioning, then publishing`
@@ -167,7 +175,8 @@ async function main() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((e) => {
+  const planAt = process.argv.indexOf('--plan');
+  (planAt >= 0 ? printPlan(process.argv[planAt + 1] ?? workspaceRoot) : main()).catch((e) => {
     console.error(e.stderr ? `${e.message}\n${e.stdout ?? ''}${e.stderr}` : e);
     process.exit(1);
   });

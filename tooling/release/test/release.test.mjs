@@ -61,7 +61,7 @@ beforeAll(async () => {
     registryError = e;
     return;
   }
-  plan = await releasePlan();
+  plan = releasePlan();
   release = releaseLocal({ registry });
   cleanup.push(release.dir);
   // Download every published tarball (what a user gets) for the checks below.
