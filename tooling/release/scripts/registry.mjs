@@ -52,7 +52,9 @@ export async function startRegistry({ timeoutMs = 60_000, log = false } = {}) {
       '    access: $all',
       '    publish: $authenticated',
       'server:',
-      '  keepAliveTimeout: 60',
+      // Idle keep-alive sockets stay open: a caller blocked in execFileSync (a release, an install) for longer
+      // than a timeout would otherwise reuse a socket the server closed meanwhile (fetch fails with EPIPE).
+      '  keepAliveTimeout: 0',
       'publish:',
       '  allow_offline: true',
       'log: { type: stdout, format: pretty, level: error }',

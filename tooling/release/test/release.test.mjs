@@ -3,8 +3,9 @@
 // copy), publint --strict and attw on the published tarballs, then consumer projects outside the
 // workspace that install pinned versions with npm and use them as a user would.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -354,5 +355,63 @@ describe('consumers outside the workspace', () => {
     console.log(
       `@sii/cli ${VERSION}: ${installed.length} packages installed, ${(folderBytes(nm) / 1e6).toFixed(1)} MB; recorded ${JSON.stringify(r.versions)}`,
     );
+  });
+
+  it('@sii/neural-ode bundled by Vite into one file (SSR build, every dependency inlined) trains in plain Node', async (ctx) => {
+    requireRegistry(ctx);
+    const dir = createConsumer('vite', registry, [
+      `@sii/neural-ode@${version('@sii/neural-ode')}`,
+      '@tensorflow/tfjs-core@4.22.0',
+      '@tensorflow/tfjs-backend-wasm@4.22.0',
+    ]);
+    cleanup.push(dir);
+    writeFiles(dir, { 'src/main.ts': readFileSync(join(workspaceRoot, 'packages', 'neural-ode', 'examples', 'readme.ts'), 'utf8') });
+    const { build } = await import('vite');
+    await build({
+      root: dir,
+      configFile: false,
+      logLevel: 'warn',
+      build: {
+        ssr: 'src/main.ts',
+        outDir: 'bundle',
+        target: 'node20',
+        minify: false,
+        rollupOptions: {
+          output: {
+            format: 'es',
+            entryFileNames: 'main.mjs',
+            codeSplitting: false, // one file
+            // tfjs-backend-wasm's Emscripten loader is CommonJS for Node (require, __dirname): the usual shim
+            // for an ES module bundle.
+            banner: [
+              "import { createRequire as __siiCreateRequire } from 'node:module';",
+              "import { dirname as __siiDirname } from 'node:path';",
+              "import { fileURLToPath as __siiFileURLToPath } from 'node:url';",
+              'const require = __siiCreateRequire(import.meta.url);',
+              'const __filename = __siiFileURLToPath(import.meta.url);',
+              'const __dirname = __siiDirname(__filename);',
+            ].join('\n'),
+          },
+        },
+      },
+      ssr: { noExternal: true, target: 'node' },
+    });
+    // The bundle alone, away from any node_modules, with the .wasm binaries beside it (Emscripten looks
+    // for them next to the script).
+    const alone = mkdtempSync(join(tmpdir(), 'sii-vite-bundle-'));
+    cleanup.push(alone);
+    expect(readdirSync(join(dir, 'bundle'))).toEqual(['main.mjs']);
+    const wasmDir = join(dir, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+    writeFileSync(join(alone, 'main.mjs'), readFileSync(join(dir, 'bundle', 'main.mjs')));
+    for (const f of readdirSync(wasmDir).filter((x) => x.endsWith('.wasm'))) writeFileSync(join(alone, f), readFileSync(join(wasmDir, f)));
+    const bundle = readFileSync(join(alone, 'main.mjs'), 'utf8');
+    const imports = [...bundle.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
+    expect(imports.filter((s) => !builtinModules.includes(s.replace(/^node:/, '')))).toEqual([]); // only Node built-ins left
+    const out = runNode(alone, 'main.mjs');
+    expect(out).toContain("backend: 'wasm'");
+    const losses = [...out.matchAll(/step \d+: loss ([0-9.]+)/g)].map((m) => Number(m[1]));
+    expect(losses.length).toBe(5);
+    expect(losses[4]).toBeLessThan(losses[0]); // gradient steps through the bundled rollout reduce the loss
+    console.log(`Vite bundle of @sii/neural-ode with tfjs: ${(bundle.length / 1e6).toFixed(2)} MB of JavaScript`);
   });
 });
