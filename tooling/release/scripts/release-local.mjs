@@ -154,9 +154,9 @@ async function main() {
     console.log(`registry: ${registry.url} (storage ${registry.root})`);
     const plan = releasePlan();
     console.log(
-      plan.changesets > 0
-        ? `${plan.changesets} pending changesets: versioning, then publishing`
-        : 'no pending changesets: publishing the current versions',
+      plan.versions.size > 0
+        ? `${plan.changesets} pending changesets bump ${plan.versions.size} packages: versioning, then publishing`
+        : 'no pending changeset bumps a public package: publishing the current versions',
     );
     const { dir, packages, log } = releaseLocal({ registry });
     process.stdout.write(log);
