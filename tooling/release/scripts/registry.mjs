@@ -29,7 +29,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts Verdaccio and resolves once it answers /-/ping. Returns { url, port, token, storage, npmrc(),
  * stop() }. `stop()` kills the server and deletes its folder; it is also called when this process exits.
  */
-export async function startRegistry({ timeoutMs = 60_000, log = false } = {}) {
+export async function startRegistry({ timeoutMs = 180_000, log = false } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'sii-registry-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
