@@ -30,6 +30,7 @@ import {
 import { decimalOrNull } from './numbers.js';
 import { LIMITS } from './limits.js';
 import { cliVersion } from './versions.js';
+import { addOutputOptions, progressOption, withOutput } from './output.js';
 
 export const DEFAULT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
 
@@ -88,6 +89,7 @@ function addCommon(cmd: Command, opts: { workers?: boolean } = {}): Command {
     new Option('--seed <n>', 'random seed (everything is deterministic for a given seed)').argParser(parseInteger(0)).default(0),
   );
   cmd.addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'));
+  addOutputOptions(cmd);
   if (opts.workers) {
     cmd.addOption(
       new Option('--workers <n>', `worker threads (one model each; <= ${LIMITS.workers})`)
@@ -108,7 +110,7 @@ function common(o: Record<string, unknown>): CommonOptions {
   return {
     out: o.out as string,
     seed: o.seed as number,
-    progress: o.progress as CommonOptions['progress'],
+    progress: progressOption(o),
     workers: (o.workers as number | undefined) ?? DEFAULT_WORKERS,
     failFast: o.failFast === true,
   };
@@ -241,7 +243,7 @@ export function buildProgram(io: Io = stdIo): Command {
       .addOption(new Option('--poles <file>', 'mark poles from a file (JSON [[re, im], …] or text "re im" lines; default: none)'))
       .addOption(new Option('--h <h>', 'step multiplying the poles of --poles (1: the file holds hλ)').argParser(positive).default(1)),
   ).action(async (o) => {
-    await stabilityCommand({ out: o.out, methods: o.methods, poles: o.poles, h: o.h }, io);
+    await withOutput(o, io, (io) => stabilityCommand({ out: o.out, methods: o.methods, poles: o.poles, h: o.h }, io));
   });
 
   const P = PERTURBATION_DEFAULTS;
@@ -262,18 +264,20 @@ export function buildProgram(io: Io = stdIo): Command {
       .addOption(new Option('--amplitude <a>', 'size of the initial perturbation').argParser(positive).default(P.amplitude))
       .addOption(new Option('--methods <list>', 'solvers to compare').argParser(parseList()).default(P.methods, P.methods.join(','))),
   ).action(async (o) => {
-    await perturbationCommand(
-      {
-        out: o.out,
-        seed: o.seed,
-        h: o.h,
-        zReal: o.zReal,
-        zComplex: o.zComplex,
-        steps: o.steps,
-        amplitude: o.amplitude,
-        methods: o.methods,
-      },
-      io,
+    await withOutput(o, io, (io) =>
+      perturbationCommand(
+        {
+          out: o.out,
+          seed: o.seed,
+          h: o.h,
+          zReal: o.zReal,
+          zComplex: o.zComplex,
+          steps: o.steps,
+          amplitude: o.amplitude,
+          methods: o.methods,
+        },
+        io,
+      ),
     );
   });
 
@@ -304,25 +308,21 @@ export function buildProgram(io: Io = stdIo): Command {
     const resume = o.resume as string | undefined;
     if (resume) {
       // A resumed sweep keeps its stored configuration; a flag that would change it is refused, not ignored.
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast', ...QUEUE_FLAGS]);
+      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast', 'json', 'quiet', ...QUEUE_FLAGS]);
       const changed = ts.options
         .filter((opt) => !allowed.has(opt.attributeName()) && ts.getOptionValueSource(opt.attributeName()) === 'cli')
         .map((opt) => opt.long);
       if (changed.length) {
         throw new InvalidArgumentError(
-          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress, --fail-fast, --queue, --attempts and --backoff apply)`,
+          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress, --fail-fast, --json, --quiet, --queue, --attempts and --backoff apply)`,
         );
       }
     }
-    await teacherStudentCommand(
-      {
-        ...common(o),
-        resume,
-        abortAfter: o.abortAfter,
-        ...queueOptions(o),
-        config: resume ? undefined : teacherStudentConfig(o),
-      },
-      io,
+    await withOutput(o, io, (io) =>
+      teacherStudentCommand(
+        { ...common(o), resume, abortAfter: o.abortAfter, ...queueOptions(o), config: resume ? undefined : teacherStudentConfig(o) },
+        io,
+      ),
     );
   });
 
@@ -359,31 +359,33 @@ export function buildProgram(io: Io = stdIo): Command {
     { workers: true },
   ).action(async (o) => {
     const h = o.h as number;
-    await implicitCommand(
-      {
-        ...common(o),
-        config: {
-          solvers: o.solvers,
-          students: o.students,
-          seed: o.seed,
-          train: {
-            teacherPoles: IMPLICIT_TEACHER_HLAMBDA.map(([re, im]) => [re / h, im / h]),
-            h,
-            hidden: o.hidden,
-            layers: o.layers,
-            activation: 'elu',
-            trajectories: o.trajectories,
-            samples: o.samples,
-            window: Math.min(10, o.samples),
-            batch: 32,
-            lr: o.lr,
-            clip: 1,
-            epochs: o.epochs,
-            backend: o.backend,
+    await withOutput(o, io, (io) =>
+      implicitCommand(
+        {
+          ...common(o),
+          config: {
+            solvers: o.solvers,
+            students: o.students,
+            seed: o.seed,
+            train: {
+              teacherPoles: IMPLICIT_TEACHER_HLAMBDA.map(([re, im]) => [re / h, im / h]),
+              h,
+              hidden: o.hidden,
+              layers: o.layers,
+              activation: 'elu',
+              trajectories: o.trajectories,
+              samples: o.samples,
+              window: Math.min(10, o.samples),
+              batch: 32,
+              lr: o.lr,
+              clip: 1,
+              epochs: o.epochs,
+              backend: o.backend,
+            },
           },
         },
-      },
-      io,
+        io,
+      ),
     );
   });
 
@@ -396,7 +398,9 @@ export function buildProgram(io: Io = stdIo): Command {
     ),
     { workers: true },
   ).action(async (o) => {
-    await quickstartCommand({ ...common(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io);
+    await withOutput(o, io, (io) =>
+      quickstartCommand({ ...common(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io),
+    );
   });
 
   program

@@ -29,7 +29,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts Verdaccio and resolves once it answers /-/ping. Returns { url, port, token, storage, npmrc(),
  * stop() }. `stop()` kills the server and deletes its folder; it is also called when this process exits.
  */
-export async function startRegistry({ timeoutMs = 60_000, log = false } = {}) {
+export async function startRegistry({ timeoutMs = 180_000, log = false } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'sii-registry-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -52,7 +52,9 @@ export async function startRegistry({ timeoutMs = 60_000, log = false } = {}) {
       '    access: $all',
       '    publish: $authenticated',
       'server:',
-      '  keepAliveTimeout: 60',
+      // Idle keep-alive sockets stay open: a caller blocked in execFileSync (a release, an install) for longer
+      // than a timeout would otherwise reuse a socket the server closed meanwhile (fetch fails with EPIPE).
+      '  keepAliveTimeout: 0',
       'publish:',
       '  allow_offline: true',
       'log: { type: stdout, format: pretty, level: error }',

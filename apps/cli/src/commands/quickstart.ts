@@ -69,5 +69,6 @@ export async function quickstartCommand(opts: CommonOptions & { config: Quicksta
   io.print(tsr.lines?.[0] ?? '');
   io.print(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   io.print(`report: ${report}`);
-  return { dir: run.dir, report, figures: [...tsr.figures, ...stab.figures, ...pert.figures], table: tsr.table };
+  // the figures as the report links them (in the sub-runs, relative to this run's folder)
+  return { dir: run.dir, report, figures: sections.flatMap((s) => s.figures ?? []), table: tsr.table };
 }

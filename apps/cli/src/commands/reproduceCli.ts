@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_WORKERS, parseInteger, parseList, teacherStudentConfig } from '../cli.js';
+import { addOutputOptions, progressOption, withOutput } from '../output.js';
 import type { Io } from './common.js';
 import {
   adoptableCommand,
@@ -116,27 +117,28 @@ export function registerReproduce(program: Command, io: Io): void {
     .addOption(
       new Option('--abort-after <n>', 'testing aid: kill the process after n studies finished').argParser(parseInteger(1)).hideHelp(),
     );
+  addOutputOptions(cmd);
   cmd.action(async (o) => {
     const resume = o.resume as string | undefined;
     if (resume) {
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter']);
+      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'json', 'quiet']);
       const changed = cmd.options
         .filter((opt) => !allowed.has(opt.attributeName()) && cmd.getOptionValueSource(opt.attributeName()) === 'cli')
         .map((opt) => opt.long);
       if (changed.length) {
         throw new InvalidArgumentError(
-          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers and --progress apply)`,
+          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress, --json and --quiet apply)`,
         );
       }
     }
     const common = {
       out: o.out as string,
-      progress: o.progress as 'auto' | 'bar' | 'plain' | 'off',
+      progress: progressOption(o),
       workers: o.workers as number,
       abortAfter: o.abortAfter as number | undefined,
     };
     if (resume) {
-      await reproduceCommand({ ...common, resume }, io);
+      await withOutput(o, io, (io) => reproduceCommand({ ...common, resume }, io));
       return;
     }
     const only = o.only as string[] | undefined;
@@ -158,6 +160,6 @@ export function registerReproduce(program: Command, io: Io): void {
     const notRun = Object.keys(adopt ?? {}).filter((s) => !config.studies.includes(s));
     if (notRun.length)
       throw new InvalidArgumentError(`--adopt ${notRun.join(', ')}: not among the studies of this run (${config.studies.join(', ')})`);
-    await reproduceCommand({ ...common, config, ...(adopt ? { adopt } : {}) }, io);
+    await withOutput(o, io, (io) => reproduceCommand({ ...common, config, ...(adopt ? { adopt } : {}) }, io));
   });
 }

@@ -11,6 +11,7 @@ import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js
 import type { Io } from '../commands/common.js';
 import { LIMITS } from '../limits.js';
 import { addQueueOptions, queueOptions } from '../queue/options.js';
+import { addOutputOptions, progressOption, withOutput } from '../output.js';
 import { forecastDefinition, latentDefinition, pixelDefinition } from './definitions.js';
 import { FORECAST_DATASETS, type ForecastConfig, forecastPreset } from './forecast.js';
 import { checkLatentConfig, LATENT_SYSTEM_NAMES, type LatentConfig, latentPreset } from './latent.js';
@@ -127,7 +128,7 @@ function addFlags(cmd: Command, flags: Flag[]): Command {
 
 function addRunFlags(cmd: Command): Command {
   addQueueOptions(cmd, 'arm');
-  return cmd
+  return addOutputOptions(cmd)
     .addOption(new Option('--scale <scale>', SCALE_HELP).choices(['laptop', 'paper', 'tiny']).default('laptop'))
     .addOption(
       new Option('--init <list>', 'initializations to compare (comma-separated)')
@@ -177,18 +178,20 @@ function buildConfig<C extends BaseExperimentConfig>(
 function action<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, io: Io, makeConfig: (o: Record<string, unknown>) => C) {
   return async (o: Record<string, unknown>) => {
     const resume = o.resume as string | undefined;
-    await runExperiment(
-      def,
-      {
-        out: o.out as string,
-        seed: o.seed as number,
-        progress: o.progress as 'auto' | 'bar' | 'plain' | 'off',
-        workers: o.workers as number,
-        failFast: o.failFast === true,
-        ...queueOptions(o),
-        ...(resume ? { resume } : { config: makeConfig(o) }),
-      },
-      io,
+    await withOutput(o, io, (io) =>
+      runExperiment(
+        def,
+        {
+          out: o.out as string,
+          seed: o.seed as number,
+          progress: progressOption(o),
+          workers: o.workers as number,
+          failFast: o.failFast === true,
+          ...queueOptions(o),
+          ...(resume ? { resume } : { config: makeConfig(o) }),
+        },
+        io,
+      ),
     );
   };
 }
