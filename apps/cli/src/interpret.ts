@@ -26,7 +26,7 @@ export function leadSentence(sii: readonly number[], base: readonly number[]): s
   const runs: { lower: boolean; from: number; to: number }[] = [];
   for (let e = 0; e < Math.min(sii.length, base.length); e++) {
     if (!Number.isFinite(sii[e]) || !Number.isFinite(base[e])) continue;
-    const lower = sii[e]! < base[e]!;
+    const lower = sii[e] < base[e];
     const last = runs.at(-1);
     if (last && last.lower === lower && last.to === e) last.to = e + 1;
     else runs.push({ lower, from: e + 1, to: e + 1 });

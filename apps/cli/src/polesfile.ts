@@ -21,7 +21,7 @@ function toPole(v: unknown, where: string): Pole {
     const extra = Object.keys(o).filter((k) => k !== 're' && k !== 'im');
     // im may be left out (a real pole), but what is given must be a number: {"im": "2"} is an error, not 0.
     if (typeof o.re === 'number' && (o.im === undefined || typeof o.im === 'number') && extra.length === 0) {
-      return { re: o.re, im: (o.im as number | undefined) ?? 0 };
+      return { re: o.re, im: o.im ?? 0 };
     }
   }
   const text = JSON.stringify(v) ?? String(v);

@@ -54,13 +54,13 @@ export class Run<C = unknown> {
     }
     if (!isObject(record.config)) throw bad("no 'config' object");
     try {
-      checkConfig(record.config as Record<string, unknown>);
+      checkConfig(record.config);
     } catch (e) {
       throw bad((e as Error).message);
     }
     record.argv = Array.isArray(record.argv) ? record.argv : [];
     record.seeds = isObject(record.seeds) ? record.seeds : {};
-    record.versions = isObject(record.versions) ? (record.versions as Record<string, string | null>) : {};
+    record.versions = isObject(record.versions) ? record.versions : {};
     record.startedAt = typeof record.startedAt === 'string' ? record.startedAt : 'unknown';
     return new Run(abs, record);
   }

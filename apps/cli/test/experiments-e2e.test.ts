@@ -27,7 +27,7 @@ function sii(args: string[]) {
 function runDir(out: string, prefix: string): string {
   const dirs = readdirSync(join(tmp, out)).filter((d) => d.startsWith(prefix));
   expect(dirs).toHaveLength(1);
-  return join(tmp, out, dirs[0]!);
+  return join(tmp, out, dirs[0]);
 }
 
 interface Arm {
@@ -81,7 +81,7 @@ describe('sii pixel (tiny, built, plain node)', () => {
       // 20 test examples: every accuracy is a multiple of 1/20
       const acc = Number(x.metrics.testAccuracy);
       expect(Math.abs(acc * 20 - Math.round(acc * 20))).toBeLessThan(1e-9);
-      expect(Number(x.metrics.testAccuracy)).toBe(x.curves.testAccuracy![1]);
+      expect(Number(x.metrics.testAccuracy)).toBe(x.curves.testAccuracy[1]);
     }
     expectSummaryMatches(dir, 'sii', 'testAccuracy', 2, 2, 100);
     expectSummaryMatches(dir, 'baseline', 'trainLoss', 4, 4);
@@ -99,8 +99,8 @@ describe('sii pixel (tiny, built, plain node)', () => {
     const args = ['pixel', '--scale', 'tiny', '--epochs', '1', '--init', 'sii', '--workers', '0', '--progress', 'off'];
     expect(sii([...args, '--out', 'rep1']).code).toBe(0);
     expect(sii([...args, '--out', 'rep2']).code).toBe(0);
-    const a = arms(runDir('rep1', 'pixel-'))[0]!;
-    const b = arms(runDir('rep2', 'pixel-'))[0]!;
+    const a = arms(runDir('rep1', 'pixel-'))[0];
+    const b = arms(runDir('rep2', 'pixel-'))[0];
     expect(a.curves.trainLoss).toEqual(b.curves.trainLoss);
   });
 
@@ -141,7 +141,7 @@ describe('sii forecast (tiny, built, plain node)', () => {
     expectReport(dir, ['learning-curves.svg', 'test-window.svg']);
     const a = arms(dir).find((x) => x.init === 'sii')!;
     // The final test MSE is the last epoch's evaluation.
-    expect(Number(a.metrics.testMse)).toBeCloseTo(a.curves.testMse!.at(-1)!, 6);
+    expect(Number(a.metrics.testMse)).toBeCloseTo(a.curves.testMse.at(-1)!, 6);
     // Resume: drop one finished arm and mark the run interrupted; only that arm is trained again.
     rmSync(join(dir, 'arms', 'run-000-baseline.json'));
     writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'interrupted' }));
@@ -188,7 +188,7 @@ describe('sii latent (tiny, built, plain node)', () => {
     const svg = readFileSync(join(dir, 'figures', 'frames.svg'), 'utf8');
     const png = /href="data:image\/png;base64,([A-Za-z0-9+/=]+)"/.exec(svg);
     expect(png).not.toBeNull();
-    const bytes = Buffer.from(png![1]!, 'base64');
+    const bytes = Buffer.from(png![1], 'base64');
     expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
     // 3 rows (true, sii, baseline) of 8×8 frames with 1-pixel gaps; 6 columns (tiny long horizon 6)
     expect(bytes.readUInt32BE(16)).toBe(6 * 8 + 5);

@@ -55,15 +55,15 @@ describe('weighted cross-entropy', () => {
       for (let b = 0; b < B; b++) {
         const row = zz.slice((s * B + b) * C, (s * B + b + 1) * C);
         const lse = Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
-        ce += lse - row[labels[b]!]!;
+        ce += lse - row[labels[b]];
       }
-      total += (w[s]! * ce) / B;
+      total += (w[s] * ce) / B;
     }
     return total;
   };
   it('value matches a float64 computation', () => {
     const v = tf.tidy(
-      () => weightedCrossEntropy(tf.tensor3d(z, [T, B, C]), oneHot(Int32Array.from(labels), C), tf.tensor1d(w)).dataSync()[0]!,
+      () => weightedCrossEntropy(tf.tensor3d(z, [T, B, C]), oneHot(Int32Array.from(labels), C), tf.tensor1d(w)).dataSync()[0],
     );
     expect(v).toBeCloseTo(reference(z), 4);
   });
@@ -79,8 +79,8 @@ describe('weighted cross-entropy', () => {
     for (let i = 0; i < z.length; i++) {
       const zp = z.slice();
       const zm = z.slice();
-      zp[i]! += d;
-      zm[i]! -= d;
+      zp[i] += d;
+      zm[i] -= d;
       expect(g[i]).toBeCloseTo((reference(zp) - reference(zm)) / (2 * d), 4);
     }
   });
@@ -96,7 +96,7 @@ describe('SII and baseline arms', () => {
       .map((z) => z.re)
       .sort((a, b) => a - b);
     const sampled = poles!.map((p) => p.re).sort((a, b) => a - b);
-    for (const [i, x] of eig.entries()) expect(x).toBeCloseTo(sampled[i]!, 2);
+    for (const [i, x] of eig.entries()) expect(x).toBeCloseTo(sampled[i], 2);
     const R = stabilityPolynomial(getTableau('midpoint'));
     for (const p of poles!) {
       expect(p.im).toBe(0);
@@ -116,8 +116,7 @@ describe('SII and baseline arms', () => {
         .sort((a, b) => a - b);
       const want = poles!.map((p) => p.re * factors[compensation ?? 'none']).sort((a, b) => a - b);
       // float32 weights and the ±1e-4 biases: relative agreement ~1e-4
-      for (const [i, x] of eig.entries())
-        expect(Math.abs(x - want[i]!), `${compensation} eig ${i}`).toBeLessThan(2e-3 * Math.abs(want[i]!));
+      for (const [i, x] of eig.entries()) expect(Math.abs(x - want[i]), `${compensation} eig ${i}`).toBeLessThan(2e-3 * Math.abs(want[i]));
       field.dispose();
     }
   });
@@ -135,7 +134,7 @@ describe('SII and baseline arms', () => {
     const b = new PixelModel(config, 28, 10, 'baseline', 'run-x');
     expect(Array.from(a.encoder.w.dataSync())).toEqual(Array.from(b.encoder.w.dataSync()));
     expect(Array.from(a.dec2.w.dataSync())).toEqual(Array.from(b.dec2.w.dataSync()));
-    expect(Array.from(a.field.variables[0]!.dataSync())).not.toEqual(Array.from(b.field.variables[0]!.dataSync()));
+    expect(Array.from(a.field.variables[0].dataSync())).not.toEqual(Array.from(b.field.variables[0].dataSync()));
     a.dispose();
     b.dispose();
   });
@@ -292,12 +291,12 @@ describe('gradient accumulation (--micro-batch)', () => {
       const xt = tf.tensor3d(x, [B, T, 5]);
       const y = oneHot(labels, 10);
       const { value, grads } = tf.variableGrads(() => pixelLoss(model, xt, y, w), model.variables);
-      return { value: value.dataSync()[0]!, grads: model.variables.map((v) => Array.from(grads[v.name]!.dataSync())) };
+      return { value: value.dataSync()[0], grads: model.variables.map((v) => Array.from(grads[v.name].dataSync())) };
     });
     expect(loss).toBeCloseTo(full.value, 4);
     for (const [i, g] of full.grads.entries()) {
       const scale = Math.max(1e-3, ...g.map(Math.abs));
-      for (const [j, v] of g.entries()) expect(Math.abs(seen[i]![j]! - v) / scale).toBeLessThan(1e-4);
+      for (const [j, v] of g.entries()) expect(Math.abs(seen[i][j] - v) / scale).toBeLessThan(1e-4);
     }
     w.dispose();
     model.dispose();

@@ -78,7 +78,7 @@ function goodTeacher(t: TeacherTask): TeacherResult {
 }
 
 const status = (dir: string) => JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).state;
-const onlyDir = (out: string) => join(out, readdirSync(out)[0]!);
+const onlyDir = (out: string) => join(out, readdirSync(out)[0]);
 
 describe('teacher-student with failing teachers', () => {
   it('every teacher failed: rejects with "no teacher succeeded", the first error, and status failed', async () => {

@@ -78,13 +78,13 @@ function headForward(net: NormalizedMlp, x: number[], act: (v: number) => number
   net.linears.forEach((lin, k) => {
     const w = f64(lin.w);
     const b = f64(lin.b);
-    const out = Array.from({ length: lin.outDim }, (_, j) => b[j]! + h.reduce((s, xi, i) => s + xi * w[i * lin.outDim + j]!, 0));
+    const out = Array.from({ length: lin.outDim }, (_, j) => b[j] + h.reduce((s, xi, i) => s + xi * w[i * lin.outDim + j], 0));
     if (k < net.layers - 1) {
       const mean = out.reduce((a, v) => a + v, 0) / out.length;
       const variance = out.reduce((a, v) => a + (v - mean) ** 2, 0) / out.length;
-      const g = f64(net.norms[k]!.gamma);
-      const beta = f64(net.norms[k]!.beta);
-      h = out.map((v, j) => act(((v - mean) / Math.sqrt(variance + 1e-5)) * g[j]! + beta[j]!));
+      const g = f64(net.norms[k].gamma);
+      const beta = f64(net.norms[k].beta);
+      h = out.map((v, j) => act(((v - mean) / Math.sqrt(variance + 1e-5)) * g[j] + beta[j]));
     } else {
       h = out;
     }
@@ -100,12 +100,12 @@ function reference(model: ForecastModel, u: number[][][], z0: number[][]): numbe
   const f = (z: number[], uk: number[]) => Array.from(mlpForward64(fieldSpec, w, z, uk));
   return u.map((_, t) =>
     z0.map((_z, b) => {
-      let z = z0[b]!;
+      let z = z0[b];
       for (let k = 0; k <= t; k++) {
-        const k1 = f(z, u[k]![b]!);
-        const mid = z.map((v, i) => v + 0.5 * s.h * k1[i]!);
-        const k2 = f(mid, u[k]![b]!);
-        z = z.map((v, i) => v + s.h * k2[i]!);
+        const k1 = f(z, u[k][b]);
+        const mid = z.map((v, i) => v + 0.5 * s.h * k1[i]);
+        const k2 = f(mid, u[k][b]);
+        z = z.map((v, i) => v + s.h * k2[i]);
       }
       return headForward(model.decoder, z, (v) => Math.max(0, v));
     }),
@@ -130,9 +130,9 @@ const rng = new Rng('fixed-input');
 const U = Array.from({ length: T }, () => Array.from({ length: B }, () => [rng.normal(), rng.normal()]));
 const Y = Array.from({ length: T }, () => Array.from({ length: B }, () => [rng.normal(), rng.normal()]));
 const EPS = Array.from({ length: B }, () => [rng.normal(), rng.normal(), rng.normal()]);
-const u3 = () => tf.tensor3d(U.flat(2), [T, B, 2]) as Tensor3D;
-const y3 = () => tf.tensor3d(Y.flat(2), [T, B, 2]) as Tensor3D;
-const eps2 = () => tf.tensor2d(EPS.flat(), [B, 3]) as Tensor2D;
+const u3 = () => tf.tensor3d(U.flat(2), [T, B, 2]);
+const y3 = () => tf.tensor3d(Y.flat(2), [T, B, 2]);
+const eps2 = () => tf.tensor2d(EPS.flat(), [B, 3]);
 
 describe('forward pass as the authors (hand-checked small case)', () => {
   it('shapes: predictions [T, B, p], encoder mean and log-variance [B, n]; the encoder reads u at t0 only', () => {
@@ -156,13 +156,13 @@ describe('forward pass as the authors (hand-checked small case)', () => {
       const u = u3();
       const e = eps2();
       const pred = model.forward(u, e, 'prior').pred;
-      const got = pred.arraySync() as number[][][];
+      const got = pred.arraySync();
       const want = reference(model, U, EPS);
       for (let t = 0; t < T; t++)
-        for (let b = 0; b < B; b++) for (let j = 0; j < 2; j++) expect(got[t]![b]![j]).toBeCloseTo(want[t]![b]![j]!, 5);
+        for (let b = 0; b < B; b++) for (let j = 0; j < 2; j++) expect(got[t][b][j]).toBeCloseTo(want[t][b][j], 5);
       // the k-step alignment would differ: decoding z0 itself is not row 0
-      const z0Decoded = headForward(model.decoder, EPS[0]!, (v) => Math.max(0, v));
-      expect(Math.abs(z0Decoded[0]! - got[0]![0]![0]!) + Math.abs(z0Decoded[1]! - got[0]![0]![1]!)).toBeGreaterThan(1e-4);
+      const z0Decoded = headForward(model.decoder, EPS[0], (v) => Math.max(0, v));
+      expect(Math.abs(z0Decoded[0] - got[0][0][0]) + Math.abs(z0Decoded[1] - got[0][0][1])).toBeGreaterThan(1e-4);
       tf.dispose([u, e, pred]);
       model.dispose();
     }
@@ -191,18 +191,18 @@ describe('forward pass as the authors (hand-checked small case)', () => {
     const beta = 1;
     const got = forecastLoss(model, u, y, e, beta);
     // float64: encoder on u_0, z0 = μ + exp(½ log σ²)·ε, rollout, decoder
-    const enc = EPS.map((_, b) => headForward(model.encoder, U[0]![b]!, Math.tanh));
+    const enc = EPS.map((_, b) => headForward(model.encoder, U[0][b], Math.tanh));
     const mu = enc.map((o) => o.slice(0, 3));
     const lv = enc.map((o) => o.slice(3));
-    const z0 = mu.map((m, b) => m.map((v, i) => v + Math.exp(0.5 * lv[b]![i]!) * EPS[b]![i]!));
+    const z0 = mu.map((m, b) => m.map((v, i) => v + Math.exp(0.5 * lv[b][i]) * EPS[b][i]));
     const pred = reference(model, U, z0);
     let sq = 0;
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let j = 0; j < 2; j++) sq += (pred[t]![b]![j]! - Y[t]![b]![j]!) ** 2;
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let j = 0; j < 2; j++) sq += (pred[t][b][j] - Y[t][b][j]) ** 2;
     let kl = 0;
-    for (let b = 0; b < B; b++) for (let i = 0; i < 3; i++) kl += 0.5 * (mu[b]![i]! ** 2 + Math.exp(lv[b]![i]!) - 1 - lv[b]![i]!);
+    for (let b = 0; b < B; b++) for (let i = 0; i < 3; i++) kl += 0.5 * (mu[b][i] ** 2 + Math.exp(lv[b][i]) - 1 - lv[b][i]);
     const want = sq / T + (beta * kl) / B;
     expect(got.dataSync()[0]).toBeCloseTo(want, 4);
-    expect(Math.abs(got.dataSync()[0]! - want) / want).toBeLessThan(1e-5);
+    expect(Math.abs(got.dataSync()[0] - want) / want).toBeLessThan(1e-5);
     tf.dispose([u, y, e, got]);
     model.dispose();
   });
@@ -213,19 +213,19 @@ describe('forward pass as the authors (hand-checked small case)', () => {
     const y = y3();
     const e = eps2();
     // the bias of the encoder's output layer: entry 0 moves μ_0 only through z0 and the KL term
-    const bias = model.encoder.linears[2]!.b;
+    const bias = model.encoder.linears[2].b;
     const { grads } = tf.variableGrads(() => forecastLoss(model, u, y, e, 1), [bias]);
-    const g = grads[bias.name]!.dataSync();
+    const g = grads[bias.name].dataSync();
     const base = Float32Array.from(bias.dataSync());
     const lossAt = (j: number, d: number) => {
       const v = Float32Array.from(base);
       v[j] += d;
       bias.assign(tf.tensor1d(v));
-      return tf.tidy(() => forecastLoss(model, u, y, e, 1).dataSync()[0]!);
+      return tf.tidy(() => forecastLoss(model, u, y, e, 1).dataSync()[0]);
     };
     for (const j of [0, 1, 4]) {
       const fd = (lossAt(j, 1e-2) - lossAt(j, -1e-2)) / 2e-2;
-      expect(Math.abs(g[j]! - fd)).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+      expect(Math.abs(g[j] - fd)).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
     }
     // the reconstruction contributes, not only the KL term
     bias.assign(tf.tensor1d(base));
@@ -233,8 +233,8 @@ describe('forward pass as the authors (hand-checked small case)', () => {
       const r = model.forward(u, e, 'train');
       return klToStandardNormal(r.mu!, r.logvar!);
     }, [bias]);
-    const gk = kl.grads[bias.name]!.dataSync();
-    expect(Math.abs(g[0]! - gk[0]!)).toBeGreaterThan(1e-3);
+    const gk = kl.grads[bias.name].dataSync();
+    expect(Math.abs(g[0] - gk[0])).toBeGreaterThan(1e-3);
     tf.dispose([u, y, e, kl.value, ...Object.values(kl.grads), ...Object.values(grads)]);
     model.dispose();
   });
@@ -268,9 +268,9 @@ describe('LayerNorm on the tfjs backend', () => {
       x.reduce((s, row, r) => {
         const mean = row.reduce((a, v) => a + v, 0) / 4;
         const sd = Math.sqrt(row.reduce((a, v) => a + (v - mean) ** 2, 0) / 4 + 1e-5);
-        return s + row.reduce((a, v, j) => a + Wt[r]![j]! * (((v - mean) / sd) * gamma[j]! + bt[j]!), 0);
+        return s + row.reduce((a, v, j) => a + Wt[r][j] * (((v - mean) / sd) * gamma[j] + bt[j]), 0);
       }, 0);
-    const value = tf.tidy(() => tf.sum(tf.mul(ln.apply(tf.tensor2d(X)), tf.tensor2d(Wt))).dataSync()[0]!);
+    const value = tf.tidy(() => tf.sum(tf.mul(ln.apply(tf.tensor2d(X)), tf.tensor2d(Wt))).dataSync()[0]);
     expect(value).toBeCloseTo(objective(X, g), 5);
     const { value: v2, grads } = tf.variableGrads(
       () => tf.sum(tf.mul(ln.apply(tf.tensor2d(X)), tf.tensor2d(Wt))) as tf.Scalar,
@@ -284,20 +284,20 @@ describe('LayerNorm on the tfjs backend', () => {
       for (let j = 0; j < 4; j++) {
         const plus = X.map((row) => row.slice());
         const minus = X.map((row) => row.slice());
-        plus[r]![j]! += d;
-        minus[r]![j]! -= d;
-        expect(dx[r]![j]).toBeCloseTo((objective(plus, g) - objective(minus, g)) / (2 * d), 3);
+        plus[r][j] += d;
+        minus[r][j] -= d;
+        expect(dx[r][j]).toBeCloseTo((objective(plus, g) - objective(minus, g)) / (2 * d), 3);
       }
-    const dGamma = grads[ln.gamma.name]!.dataSync();
+    const dGamma = grads[ln.gamma.name].dataSync();
     for (let j = 0; j < 4; j++) {
       const gp = g.slice();
       const gm = g.slice();
-      gp[j]! += d;
-      gm[j]! -= d;
+      gp[j] += d;
+      gm[j] -= d;
       expect(dGamma[j]).toBeCloseTo((objective(X, gp) - objective(X, gm)) / (2 * d), 3);
     }
     // ∂/∂β_j = Σ_rows Wt[r][j]
-    expect(Array.from(grads[ln.beta.name]!.dataSync())).toEqual(Wt[0]!.map((w, j) => expect.closeTo(w + Wt[1]![j]!, 5)));
+    expect(Array.from(grads[ln.beta.name].dataSync())).toEqual(Wt[0].map((w, j) => expect.closeTo(w + Wt[1][j], 5)));
     tf.dispose([v2, ...Object.values(grads)]);
     ln.dispose();
   });
@@ -339,12 +339,12 @@ describe('test metric and the protocol', () => {
     const pr = new Rng('p');
     const eps = Array.from({ length: 5 }, () => [pr.normal(), pr.normal(), pr.normal()]);
     const u = Array.from({ length: T }, (_, t) =>
-      Array.from({ length: 5 }, (_, w) => [d.inputs[(w * T + t) * 2]!, d.inputs[(w * T + t) * 2 + 1]!]),
+      Array.from({ length: 5 }, (_, w) => [d.inputs[(w * T + t) * 2], d.inputs[(w * T + t) * 2 + 1]]),
     );
     const pred = reference(model, u, eps);
     let s = 0;
     for (let t = 0; t < T; t++)
-      for (let w = 0; w < 5; w++) for (let j = 0; j < 2; j++) s += (pred[t]![w]![j]! - d.targets[(w * T + t) * 2 + j]!) ** 2;
+      for (let w = 0; w < 5; w++) for (let j = 0; j < 2; j++) s += (pred[t][w][j] - d.targets[(w * T + t) * 2 + j]) ** 2;
     expect(b).toBeCloseTo(s / (5 * T * 2), 5);
     model.dispose();
   });

@@ -34,7 +34,7 @@ const randn = (rng: Rng, n: number) => Float64Array.from({ length: n }, () => rn
 function conv3dRef(x: Float64Array, xs: Shape5, w: Float64Array, ks: Shape5, pad: number[]): { y: Float64Array; ys: Shape5 } {
   const [N, D, H, W, Ci] = xs;
   const [kd, kh, kw, , Co] = ks;
-  const ys: Shape5 = [N, D + 2 * pad[0]! - kd + 1, H + 2 * pad[1]! - kh + 1, W + 2 * pad[2]! - kw + 1, Co];
+  const ys: Shape5 = [N, D + 2 * pad[0] - kd + 1, H + 2 * pad[1] - kh + 1, W + 2 * pad[2] - kw + 1, Co];
   const y = new Float64Array(ys.reduce((a, b) => a * b, 1));
   for (let n = 0; n < N; n++)
     for (let d = 0; d < ys[1]; d++)
@@ -45,11 +45,11 @@ function conv3dRef(x: Float64Array, xs: Shape5, w: Float64Array, ks: Shape5, pad
             for (let a = 0; a < kd; a++)
               for (let b = 0; b < kh; b++)
                 for (let c = 0; c < kw; c++) {
-                  const di = d + a - pad[0]!;
-                  const hi = h + b - pad[1]!;
-                  const wi = v + c - pad[2]!;
+                  const di = d + a - pad[0];
+                  const hi = h + b - pad[1];
+                  const wi = v + c - pad[2];
                   if (di < 0 || di >= D || hi < 0 || hi >= H || wi < 0 || wi >= W) continue;
-                  for (let i = 0; i < Ci; i++) s += x[idx5(xs, n, di, hi, wi, i)]! * w[idx5(ks, a, b, c, i, o)]!;
+                  for (let i = 0; i < Ci; i++) s += x[idx5(xs, n, di, hi, wi, i)] * w[idx5(ks, a, b, c, i, o)];
                 }
             y[idx5(ys, n, d, h, v, o)] = s;
           }
@@ -69,9 +69,9 @@ function convTRef(
   const [N, D, H, W, Ci] = xs;
   const ys: Shape5 = [
     N,
-    (D - 1) * stride[0]! - 2 * pad[0]! + k[0]!,
-    (H - 1) * stride[1]! - 2 * pad[1]! + k[1]!,
-    (W - 1) * stride[2]! - 2 * pad[2]! + k[2]!,
+    (D - 1) * stride[0] - 2 * pad[0] + k[0],
+    (H - 1) * stride[1] - 2 * pad[1] + k[1],
+    (W - 1) * stride[2] - 2 * pad[2] + k[2],
     Co,
   ];
   const y = new Float64Array(ys.reduce((a, b) => a * b, 1));
@@ -81,15 +81,14 @@ function convTRef(
         for (let v = 0; v < W; v++)
           for (let i = 0; i < Ci; i++)
             for (let o = 0; o < Co; o++)
-              for (let a = 0; a < k[0]!; a++)
-                for (let b = 0; b < k[1]!; b++)
-                  for (let c = 0; c < k[2]!; c++) {
-                    const od = d * stride[0]! - pad[0]! + a;
-                    const oh = h * stride[1]! - pad[1]! + b;
-                    const ow = v * stride[2]! - pad[2]! + c;
+              for (let a = 0; a < k[0]; a++)
+                for (let b = 0; b < k[1]; b++)
+                  for (let c = 0; c < k[2]; c++) {
+                    const od = d * stride[0] - pad[0] + a;
+                    const oh = h * stride[1] - pad[1] + b;
+                    const ow = v * stride[2] - pad[2] + c;
                     if (od < 0 || od >= ys[1] || oh < 0 || oh >= ys[2] || ow < 0 || ow >= ys[3]) continue;
-                    y[idx5(ys, n, od, oh, ow, o)]! +=
-                      x[idx5(xs, n, d, h, v, i)]! * wt[(((i * Co + o) * k[0]! + a) * k[1]! + b) * k[2]! + c]!;
+                    y[idx5(ys, n, od, oh, ow, o)] += x[idx5(xs, n, d, h, v, i)] * wt[(((i * Co + o) * k[0] + a) * k[1] + b) * k[2] + c];
                   }
   return { y, ys };
 }
@@ -99,16 +98,16 @@ function normalizeRef(x: Float64Array, s: number[], axes: number[]): Float64Arra
   const strides = s.map((_, i) => s.slice(i + 1).reduce((a, b) => a * b, 1));
   const groups = new Map<string, number[]>();
   for (let f = 0; f < x.length; f++) {
-    const key = s.map((_, i) => (axes.includes(i) ? 0 : Math.floor(f / strides[i]!) % s[i]!)).join(',');
+    const key = s.map((_, i) => (axes.includes(i) ? 0 : Math.floor(f / strides[i]) % s[i])).join(',');
     const g = groups.get(key) ?? [];
     g.push(f);
     groups.set(key, g);
   }
   const y = new Float64Array(x.length);
   for (const g of groups.values()) {
-    const m = g.reduce((a, f) => a + x[f]!, 0) / g.length;
-    const v = g.reduce((a, f) => a + (x[f]! - m) ** 2, 0) / g.length;
-    for (const f of g) y[f] = (x[f]! - m) / Math.sqrt(v + 1e-5);
+    const m = g.reduce((a, f) => a + x[f], 0) / g.length;
+    const v = g.reduce((a, f) => a + (x[f] - m) ** 2, 0) / g.length;
+    for (const f of g) y[f] = (x[f] - m) / Math.sqrt(v + 1e-5);
   }
   return y;
 }
@@ -127,7 +126,7 @@ function poolRef(x: Float64Array, xs: Shape5, kind: 'max' | 'avg'): Float64Array
             for (let a = 0; a < 2; a++)
               for (let b = 0; b < 2; b++)
                 for (let e = 0; e < 2; e++) {
-                  const val = x[idx5(xs, n, 2 * d + a, 2 * h + b, 2 * v + e, c)]!;
+                  const val = x[idx5(xs, n, 2 * d + a, 2 * h + b, 2 * v + e, c)];
                   acc = kind === 'max' ? Math.max(acc, val) : acc + val / 8;
                 }
             y[idx5(os, n, d, h, v, c)] = acc;
@@ -148,7 +147,7 @@ function checkGradient(opts: {
   const { inputs, tfFn, ref } = opts;
   const y0 = ref(...inputs.map((i) => i.data));
   const r = randn(new Rng(opts.seed), y0.length);
-  const L = (...d: Float64Array[]) => ref(...d).reduce((s, v, k) => s + v * r[k]!, 0);
+  const L = (...d: Float64Array[]) => ref(...d).reduce((s, v, k) => s + v * r[k], 0);
   const grads: Float64Array[] = [];
   tf.tidy(() => {
     const ts = inputs.map((i) => tf.tensor(Float32Array.from(i.data), i.shape));
@@ -161,12 +160,12 @@ function checkGradient(opts: {
     for (let k = 0; k < inp.data.length; k++) {
       const plus = inputs.map((i) => Float64Array.from(i.data));
       const minus = inputs.map((i) => Float64Array.from(i.data));
-      plus[j]![k]! += 1e-6;
-      minus[j]![k]! -= 1e-6;
+      plus[j][k] += 1e-6;
+      minus[j][k] -= 1e-6;
       fd[k] = (L(...plus) - L(...minus)) / 2e-6;
     }
     const scale = Math.max(...fd.map(Math.abs));
-    const err = Math.max(...fd.map((v, k) => Math.abs(v - grads[j]![k]!)));
+    const err = Math.max(...fd.map((v, k) => Math.abs(v - grads[j][k])));
     expect(scale).toBeGreaterThan(1e-3);
     expect(err / scale).toBeLessThan(2e-3);
   });
@@ -199,8 +198,8 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
         ).dataSync(),
       );
       expect(got.length).toBe(y.length);
-      for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 4);
-      expect(ys[1]).toBe(xs[1] + 2 * pad[0]! - 2);
+      for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 4);
+      expect(ys[1]).toBe(xs[1] + 2 * pad[0] - 2);
     });
     it(`gradients in x and the kernel match finite differences, pad ${pad}`, () => {
       checkGradient({
@@ -234,12 +233,12 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
         return [
           conv3d(xt, wt, p, 'im2col').dataSync(),
           conv3d(xt, wt, p, 'native').dataSync(),
-          [gi[0]!.dataSync(), gn[0]!.dataSync()],
-          [gi[1]!.dataSync(), gn[1]!.dataSync()],
+          [gi[0].dataSync(), gn[0].dataSync()],
+          [gi[1].dataSync(), gn[1].dataSync()],
         ];
       }) as unknown as [Float32Array, Float32Array, Float32Array[], Float32Array[]];
-      for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 4);
-      for (const [u, v] of [ga, gb] as Float32Array[][]) for (let i = 0; i < u!.length; i++) expect(v![i]).toBeCloseTo(u![i]!, 3);
+      for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 4);
+      for (const [u, v] of [ga, gb] as Float32Array[][]) for (let i = 0; i < u.length; i++) expect(v[i]).toBeCloseTo(u[i], 3);
     }
   });
   it('names the argument on bad shapes and padding', () => {
@@ -265,7 +264,7 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
     const ours = (t: Float64Array) => {
       const o = new Float64Array(t.length);
       for (let i = 0; i < 3; i++)
-        for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) o[i * 4 * Co + k * Co + c] = t[(i * Co + c) * 4 + k]!;
+        for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) o[i * 4 * Co + k * Co + c] = t[(i * Co + c) * 4 + k];
       return o;
     };
     const ref = (a: Float64Array, b: Float64Array) => convTRef(a, xs, b, Co, [1, 2, 2], [1, 2, 2], [0, 0, 0]).y;
@@ -279,7 +278,7 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
         [1, 2, 2],
       ).dataSync(),
     );
-    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 5);
+    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 5);
     checkGradient({
       seed: 'convT-grad',
       inputs: [
@@ -291,7 +290,7 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
       ref: (a, b) => {
         const t = new Float64Array(b.length);
         for (let i = 0; i < 3; i++)
-          for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = b[i * 4 * Co + k * Co + c]!;
+          for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = b[i * 4 * Co + k * Co + c];
         return ref(a, t);
       },
     });
@@ -313,11 +312,11 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
     for (let b = 0; b < 3; b++)
       for (let c = 0; c < 3; c++)
         for (let i = 0; i < 3; i++)
-          for (let o = 0; o < Co; o++) w[((b * 3 + c) * 3 + i) * Co + o] = wt[(i * Co + o) * 9 + (2 - b) * 3 + (2 - c)]!;
+          for (let o = 0; o < Co; o++) w[((b * 3 + c) * 3 + i) * Co + o] = wt[(i * Co + o) * 9 + (2 - b) * 3 + (2 - c)];
     layer.w.assign(tf.tensor(Float32Array.from(w), [1, 3, 3, 3, Co]));
     layer.b.assign(tf.zeros([Co]));
     const got = tf.tidy(() => layer.apply(tf.tensor(Float32Array.from(x), xs) as Tensor5D).dataSync());
-    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 4);
+    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 4);
     // init bound 1/√(Cout·k) = 1/√18 as torch's ConvTranspose3d
     const fresh = new Conv3d(3, Co, [1, 3, 3], [0, 1, 1], new Rng('fresh'), 'im2col', true);
     const vals = fresh.w.dataSync();
@@ -344,7 +343,7 @@ describe('normalisation', () => {
       );
       const got = tf.tidy(() => normalize(tf.tensor(Float32Array.from(x), shape), axes).dataSync());
       const y = normalizeRef(x, shape, axes);
-      for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 4);
+      for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 4);
       checkGradient({
         seed: `norm-${axes}`,
         inputs: [{ data: x, shape }],
@@ -375,7 +374,7 @@ describe('normalisation', () => {
     const x = randn(new Rng('gn'), 32);
     const got = tf.tidy(() => gn.apply(tf.tensor(Float32Array.from(x), [...xs]) as Tensor5D).dataSync());
     const y = normalizeRef(x, [2, 4, 2, 2], [1, 3]);
-    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 4);
+    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 4);
     expect(() => new GroupNorm(3, 4)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
     gn.dispose();
   });
@@ -396,7 +395,7 @@ describe('pooling (kernel 2, stride 2, floor)', () => {
         return y.dataSync();
       });
       const y = poolRef(x, xs, kind);
-      for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 5);
+      for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 5);
       checkGradient({
         seed: `pool-${kind}`,
         inputs: [{ data: x, shape: xs }],
@@ -412,12 +411,12 @@ describe('swapLeadingAxes', () => {
     const x = randn(new Rng('swap'), 2 * 3 * 4);
     const ref = (a: Float64Array) => {
       const o = new Float64Array(a.length);
-      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let r = 0; r < 4; r++) o[(j * 2 + i) * 4 + r] = a[(i * 3 + j) * 4 + r]!;
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let r = 0; r < 4; r++) o[(j * 2 + i) * 4 + r] = a[(i * 3 + j) * 4 + r];
       return o;
     };
     checkGradient({ seed: 'swap-grad', inputs: [{ data: x, shape: [2, 3, 4] }], tfFn: (a) => swapLeadingAxes(a), ref });
     const got = tf.tidy(() => swapLeadingAxes(tf.tensor(Float32Array.from(x), [2, 3, 4])).dataSync());
     const y = ref(x);
-    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k]!, 6);
+    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 6);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
-import type { Scalar, Tensor5D } from '@tensorflow/tfjs-core';
+import type { Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchMetrics } from '../src/experiments/latent/metrics.js';
@@ -66,8 +66,8 @@ describe('shapes and modes', () => {
     tf.tidy(() => {
       const x = frames();
       const truth = tf.zeros([2, 2, 16, 16, 3]) as Tensor5D;
-      const { grads } = tf.variableGrads(() => latentLoss(m.predict(x, 2, true), truth) as Scalar, m.variables);
-      for (const v of m.variables) expect(tf.max(tf.abs(grads[v.name]!)).dataSync()[0]).toBeGreaterThan(0);
+      const { grads } = tf.variableGrads(() => latentLoss(m.predict(x, 2, true), truth), m.variables);
+      for (const v of m.variables) expect(tf.max(tf.abs(grads[v.name])).dataSync()[0]).toBeGreaterThan(0);
     });
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
@@ -106,12 +106,10 @@ describe('loss and metrics (the authors’ definitions)', () => {
     let expected = 0;
     for (let t = 0; t < 3; t++) {
       let s = 0;
-      for (let n = 0; n < 2; n++) for (let j = 0; j < 12; j++) s += (p[(n * 3 + t) * 12 + j]! - g[(n * 3 + t) * 12 + j]!) ** 2;
+      for (let n = 0; n < 2; n++) for (let j = 0; j < 12; j++) s += (p[(n * 3 + t) * 12 + j] - g[(n * 3 + t) * 12 + j]) ** 2;
       expected += s / 24;
     }
-    const got = tf.tidy(
-      () => latentLoss(tf.tensor5d(Float32Array.from(p), shape), tf.tensor5d(Float32Array.from(g), shape)).dataSync()[0]!,
-    );
+    const got = tf.tidy(() => latentLoss(tf.tensor5d(Float32Array.from(p), shape), tf.tensor5d(Float32Array.from(g), shape)).dataSync()[0]);
     expect(got).toBeCloseTo(expected, 5);
   });
 
@@ -158,7 +156,7 @@ describe('presets', () => {
     expect(keys.sort()).toEqual(
       ['batch', 'epochs', 'frameSize', 'hidden', 'horizon', 'longHorizon', 'lr', 'states', 'testSequences', 'trainSequences'].sort(),
     );
-    expect(latentDeviations({ ...latentPreset('paper'), ...base, scale: 'paper' } as LatentConfig)).toEqual([]);
+    expect(latentDeviations({ ...latentPreset('paper'), ...base, scale: 'paper' })).toEqual([]);
     const withAux = latentDeviations({ ...laptop, reconWeight: 1, rampEpochs: 3, horizonStart: 2 });
     expect(withAux.find((d) => d.key === 'reconWeight')?.why).toMatch(/opt-in/);
     expect(withAux.find((d) => d.key === 'rampEpochs')?.why).toMatch(/opt-in curriculum/);

@@ -74,10 +74,10 @@ describe.each(COMMANDS)('sii %s', (command, args) => {
     expect(r.stderr).toBe('');
     const runs = readdirSync(out);
     expect(runs).toHaveLength(1);
-    expect(readJson(join(out, runs[0]!, 'status.json')).state).toBe('complete');
+    expect(readJson(join(out, runs[0], 'status.json')).state).toBe('complete');
     if (command === 'stability' || command === 'perturbation' || command === 'teacher-student') {
       // results.json holds only what the seed fixes: identical to the --json run's
-      expect(readJson(join(out, runs[0]!, 'results.json'))).toEqual(jsonResults);
+      expect(readJson(join(out, runs[0], 'results.json'))).toEqual(jsonResults);
     }
   });
 });

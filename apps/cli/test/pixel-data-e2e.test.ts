@@ -45,7 +45,7 @@ describe('sii pixel data protocol (built, plain node)', () => {
       const r = sii([...common, ...extra, '--out', out]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const dir = join(tmp, out, readdirSync(join(tmp, out))[0]!);
+      const dir = join(tmp, out, readdirSync(join(tmp, out))[0]);
       expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config).toMatchObject({
         dataset: 'scifar',
         augment,

@@ -34,7 +34,7 @@ describe('psMNIST permutation', () => {
     expect(Array.from(r1.train.y)).toEqual(Array.from(r0.train.y));
     const seq = loadPixelData({ ...psmnist, dataset: 'smnist' }, '0/run/0');
     const perm = r1.permutation!;
-    for (const t of [0, 300, 783]) expect(r1.train.x[t]).toBe(seq.train.x[perm[t]!]);
+    for (const t of [0, 300, 783]) expect(r1.train.x[t]).toBe(seq.train.x[perm[t]]);
     const fixed = [
       loadPixelData({ ...psmnist, permutationSeed: 'base' }, '0/run/0'),
       loadPixelData({ ...psmnist, permutationSeed: 'base' }, '0/run/1'),
@@ -61,7 +61,7 @@ describe('sCIFAR training augmentation', () => {
           const draw = drawCropFlip(rng, d.augment!);
           const want = new Float32Array(3072);
           cropFlipImage(b.x, i * 3072, want, 0, d.augment!, draw);
-          const got = aug[k]!.x.subarray(i * 3072, (i + 1) * 3072);
+          const got = aug[k].x.subarray(i * 3072, (i + 1) * 3072);
           expect(Buffer.from(got.slice().buffer).equals(Buffer.from(want.buffer))).toBe(true);
           if (!(draw.top === 4 && draw.left === 4 && !draw.flip)) changed++;
         }

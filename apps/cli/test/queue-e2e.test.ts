@@ -76,8 +76,8 @@ const started: Proc[] = [];
 function startCli(args: string[]): Proc {
   const child = spawn(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, FORCE_COLOR: '0' } });
   let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
+  child.stdout.on('data', (d) => (text += d));
+  child.stderr.on('data', (d) => (text += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -101,14 +101,14 @@ const ready = (w: Proc) => waitFor('a worker to connect', () => w.out().includes
 
 /** Job ids in a worker's `took` / `done` / `failed` lines. */
 function lines(w: Proc, verb: 'took' | 'done' | 'failed' | 'released'): string[] {
-  return [...w.out().matchAll(new RegExp(`\\] ${verb} (\\S+)`, 'g'))].map((m) => m[1]!);
+  return [...w.out().matchAll(new RegExp(`\\] ${verb} (\\S+)`, 'g'))].map((m) => m[1]);
 }
 const unitKey = (jobId: string) => jobId.slice(jobId.lastIndexOf('.') + 1);
 
 function onlyRun(out: string): string {
   const dirs = readdirSync(out).filter((d) => d.startsWith('teacher-student-'));
   expect(dirs).toHaveLength(1);
-  return join(out, dirs[0]!);
+  return join(out, dirs[0]);
 }
 /** A teacher file without its wall time (the only field that changes from run to run). */
 function teacherNumbers(dir: string, teacher: number): unknown {
@@ -219,7 +219,7 @@ describe.skipIf(!hasRedis)('sweeps on a BullMQ queue (real redis-server)', () =>
       const out = join(tmp, 'kill-worker');
       const coord = startCli(['teacher-student', ...TINY6, '--queue', url(2), '--out', out]);
       await waitFor('worker A to take a unit', () => lines(a, 'took').length > 0);
-      const victim = lines(a, 'took')[0]!;
+      const victim = lines(a, 'took')[0];
       a.child.kill('SIGKILL');
       expect((await a.exited).signal).toBe('SIGKILL');
       expect(lines(a, 'done')).not.toContain(victim);
@@ -292,7 +292,7 @@ describe.skipIf(!hasRedis)('sweeps on a BullMQ queue (real redis-server)', () =>
       const { code } = await coord.exited;
       expect(code, coord.out()).toBe(0);
       // The released unit ran again on C as its first attempt (a release is not a failure); every unit once.
-      expect(c.out()).toContain(`took ${released[0]} (teacher-student ${unitKey(released[0]!)}, attempt 1)`);
+      expect(c.out()).toContain(`took ${released[0]} (teacher-student ${unitKey(released[0])}, attempt 1)`);
       expect([...lines(a, 'done'), ...lines(c, 'done')].map(unitKey).sort()).toEqual(ALL_UNITS.slice(0, 3));
       for (let t = 0; t < 3; t++) expect(teacherNumbers(onlyRun(out), t)).toEqual(teacherNumbers(localDir, t));
     },
@@ -313,7 +313,7 @@ describe.skipIf(!hasRedis)('sweeps on a BullMQ queue (real redis-server)', () =>
       const results = (out: string) => {
         const d = readdirSync(out).filter((f) => f.startsWith('pixel-'));
         expect(d).toHaveLength(1);
-        return readFileSync(join(out, d[0]!, 'results.json'), 'utf8');
+        return readFileSync(join(out, d[0], 'results.json'), 'utf8');
       };
       expect(results(join(tmp, 'pixel-queue'))).toBe(results(join(tmp, 'pixel-local')));
     },

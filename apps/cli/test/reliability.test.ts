@@ -15,7 +15,7 @@ function sii(args: string[]) {
 function onlyRun(base: string, prefix: string): string {
   const dirs = readdirSync(base).filter((d) => d.startsWith(prefix));
   expect(dirs).toHaveLength(1);
-  return join(base, dirs[0]!);
+  return join(base, dirs[0]);
 }
 
 const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
@@ -75,7 +75,7 @@ describe('flags validated before any worker starts (exit 2)', () => {
     const r = sii([...args, '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(flag);
-    expect(r.stderr).toContain(args[2]!);
+    expect(r.stderr).toContain(args[2]);
     expect(r.stderr).toContain(known);
     expect(existsSync(out)).toBe(false);
   });
@@ -157,7 +157,7 @@ describe('run-folder errors name the file', () => {
     writeFileSync(join(dir, 'config.json'), text);
     const r = sii(['teacher-student', '--resume', dir]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(join(dir, message.split(' ')[0]!));
+    expect(r.stderr).toContain(join(dir, message.split(' ')[0]));
     expect(r.stderr).toContain(message);
   });
 

@@ -52,7 +52,7 @@ beforeAll(async () => {
   // Move the run folder (as after unzipping elsewhere): the links must not depend on where it was made.
   moved = join(tmp, 'elsewhere', 'my run');
   mkdirSync(dirname(moved), { recursive: true });
-  cpSync(join(tmp, 'out', run!), moved, { recursive: true });
+  cpSync(join(tmp, 'out', run), moved, { recursive: true });
   rmSync(join(tmp, 'out'), { recursive: true, force: true });
   browser = await chromium.launch({ executablePath: ensureChromium(), headless: true, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1150, height: 900 }, deviceScaleFactor: 1 });

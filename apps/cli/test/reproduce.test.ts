@@ -26,14 +26,14 @@ const VERDICTS = ['reproduced', 'not reproduced', 'inconclusive'];
 
 /** Cells of the first <table> of an HTML report. */
 function firstTable(html: string): string[][] {
-  const table = /<table>([\s\S]*?)<\/table>/.exec(html)![1]!;
-  return [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1]!.matchAll(/<t[hd]>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1]!));
+  const table = /<table>([\s\S]*?)<\/table>/.exec(html)![1];
+  return [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd]>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1]));
 }
 
 function subRun(dir: string, study: string): string {
   const dirs = readdirSync(join(dir, 'studies', study));
   expect(dirs, `${study} sub-runs`).toHaveLength(1);
-  return join(dir, 'studies', study, dirs[0]!);
+  return join(dir, 'studies', study, dirs[0]);
 }
 
 beforeAll(() => {
@@ -51,7 +51,7 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
     expect(first.signal, first.stderr).toBe('SIGKILL');
     const runs = readdirSync(join(tmp, 'runs')).filter((d) => d.startsWith('reproduce-'));
     expect(runs).toHaveLength(1);
-    const dir = join(tmp, 'runs', runs[0]!);
+    const dir = join(tmp, 'runs', runs[0]);
     expect(readdirSync(join(dir, 'outcomes')).sort()).toEqual(['ts-excl.json', 'ts-incl.json']);
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
     const inclRun = subRun(dir, 'ts-incl');
@@ -155,7 +155,7 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
       'own',
     ]);
     expect(ts.code, ts.stderr).toBe(0);
-    const own = join(tmp, 'own', readdirSync(join(tmp, 'own'))[0]!);
+    const own = join(tmp, 'own', readdirSync(join(tmp, 'own'))[0]);
     const ran = sii(['reproduce', '--scale', 'tiny', '--only', 'ts-excl', '--workers', '1', '--progress', 'off', '--out', 'ran']);
     expect(ran.code, ran.stderr).toBe(0);
     const adopted = sii([
@@ -175,14 +175,14 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
     ]);
     expect(adopted.code, adopted.stderr).toBe(0);
     expect(adopted.stderr).toContain('adopting');
-    const results = (base: string) => JSON.parse(readFileSync(join(tmp, base, readdirSync(join(tmp, base))[0]!, 'results.json'), 'utf8'));
+    const results = (base: string) => JSON.parse(readFileSync(join(tmp, base, readdirSync(join(tmp, base))[0], 'results.json'), 'utf8'));
     const a = results('adopted');
     const r = results('ran');
     expect(a.claims).toEqual(r.claims);
     expect(a.studies['ts-excl'].adopted.from).toBe(own);
     expect(a.studies['ts-excl'].adopted.wallMs).toBeGreaterThan(0);
     // Nothing was trained again: the copy's teacher files are the adopted run's, byte for byte.
-    const copy = join(tmp, 'adopted', readdirSync(join(tmp, 'adopted'))[0]!, 'studies', 'ts-excl', own.split('/').pop()!);
+    const copy = join(tmp, 'adopted', readdirSync(join(tmp, 'adopted'))[0], 'studies', 'ts-excl', own.split('/').pop()!);
     for (const f of readdirSync(join(own, 'teachers')))
       expect(readFileSync(join(copy, 'teachers', f), 'utf8')).toBe(readFileSync(join(own, 'teachers', f), 'utf8'));
 
@@ -207,7 +207,7 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
       'other',
     ]);
     expect(other.code, other.stderr).toBe(0);
-    const otherDir = join(tmp, 'other', readdirSync(join(tmp, 'other'))[0]!);
+    const otherDir = join(tmp, 'other', readdirSync(join(tmp, 'other'))[0]);
     const refused = sii([
       'reproduce',
       '--scale',

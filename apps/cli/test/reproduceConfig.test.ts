@@ -48,11 +48,11 @@ describe('makeReproduceConfig', () => {
       ]);
     }
     // Pixel and forecasting keep their presets' 3 runs at laptop scale, latent runs 8; tanks runs 5 epochs (its baseline's slow rollouts).
-    expect(c.experiments.pixel!.seeds).toBe(3);
-    expect(c.experiments.latent!.seeds).toBe(8);
-    expect(c.experiments['forecast-tanks']!.seeds).toBe(3);
-    expect(c.experiments['forecast-tanks']!.epochs).toBe(5);
-    expect(c.experiments['forecast-duffing']!.epochs).toBe(20);
+    expect(c.experiments.pixel.seeds).toBe(3);
+    expect(c.experiments.latent.seeds).toBe(8);
+    expect(c.experiments['forecast-tanks'].seeds).toBe(3);
+    expect(c.experiments['forecast-tanks'].epochs).toBe(5);
+    expect(c.experiments['forecast-duffing'].epochs).toBe(20);
     expect(c.implicit!.students).toBe(4);
   });
 
@@ -64,11 +64,11 @@ describe('makeReproduceConfig', () => {
 
   it('paper: 500 teachers; tiny: a few seconds per study; --only keeps the order', () => {
     expect(plan('paper').teacherStudent.excl!.teachers).toBe(500);
-    expect(plan('paper').experiments.latent!.seeds).toBe(8);
+    expect(plan('paper').experiments.latent.seeds).toBe(8);
     const t = plan('tiny', { only: ['latent', 'ts-excl'] });
     expect(t.studies).toEqual(['ts-excl', 'latent']);
     expect(t.teacherStudent.incl).toBeUndefined();
-    expect(t.experiments.latent!.seeds).toBe(1);
+    expect(t.experiments.latent.seeds).toBe(1);
     expect(() => plan('tiny', { only: ['forecast-engine'] })).toThrow(/--only: unknown study forecast-engine/);
     expect(plan('tiny', { data: { engine: '/x.csv' } }).studies).toContain('forecast-engine');
   });

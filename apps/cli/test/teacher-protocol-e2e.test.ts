@@ -47,13 +47,13 @@ describe('sii teacher-student --target / --pairing (built, plain node)', () => {
       const out = join(tmp, name);
       const r = sii([...TINY, ...extra, '--out', out]);
       expect(r.code, r.stderr).toBe(0);
-      const dir = join(out, readdirSync(out)[0]!);
+      const dir = join(out, readdirSync(out)[0]);
       const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
       expect(results.summary).toMatchObject({ target, pairing });
       expect(results.config.student).toMatchObject({ target, pairing });
       const html = readFileSync(join(dir, 'report.html'), 'utf8');
       for (const w of words) expect(html).toContain(w);
-      const teacher = JSON.parse(readFileSync(join(dir, 'teachers', readdirSync(join(dir, 'teachers'))[0]!), 'utf8'));
+      const teacher = JSON.parse(readFileSync(join(dir, 'teachers', readdirSync(join(dir, 'teachers'))[0]), 'utf8'));
       expect(teacher.armTeacherPoles === undefined).toBe(pairing === 'paired');
     }
   });

@@ -51,8 +51,8 @@ function windows(ids: number[]): [Tensor3D, Tensor3D] {
   const U = new Float32Array(w * ids.length);
   for (let k = 0; k < w; k++) {
     ids.forEach((id, b) => {
-      S[k * ids.length + b] = xs[id]![k]!;
-      U[k * ids.length + b] = us[id]![k]!;
+      S[k * ids.length + b] = xs[id][k];
+      U[k * ids.length + b] = us[id][k];
     });
   }
   return [tf.tensor3d(S, [w, ids.length, 1]), tf.tensor3d(U, [w, ids.length, 1])];
@@ -63,13 +63,13 @@ function handMse(ids: number[], target: 'aligned' | 'authors'): number {
   let sum = 0;
   let count = 0;
   for (const id of ids) {
-    const x = xs[id]!;
-    const u = us[id]!;
-    let xh = x[0]!;
+    const x = xs[id];
+    const u = us[id];
+    let xh = x[0];
     const steps = target === 'authors' ? 3 : 2;
     for (let k = 0; k < steps; k++) {
-      xh = step(xh, u[k]!);
-      const truth = target === 'authors' ? x[k]! : x[k + 1]!;
+      xh = step(xh, u[k]);
+      const truth = target === 'authors' ? x[k] : x[k + 1];
       sum += (xh - truth) ** 2;
       count++;
     }
@@ -177,7 +177,7 @@ describe('teacher–student protocol options in training', () => {
     expect(Array.from(sii.train.y0)).not.toEqual(Array.from(base.train.y0));
     expect(Buffer.from(sii.train.windows.states.buffer).equals(Buffer.from(base.train.windows.states.buffer))).toBe(false);
     const paired = [teacherData(task({})), teacherData(task({}))];
-    expect(Buffer.from(paired[0]!.train.windows.states.buffer).equals(Buffer.from(paired[1]!.train.windows.states.buffer))).toBe(true);
+    expect(Buffer.from(paired[0].train.windows.states.buffer).equals(Buffer.from(paired[1].train.windows.states.buffer))).toBe(true);
     const r = runTeacherTask(t);
     expect(r.armTeacherPoles!.sii).toEqual(sii.teacherPoles.map((z) => [z.re, z.im]));
     expect(r.armTeacherPoles!.baseline).toEqual(base.teacherPoles.map((z) => [z.re, z.im]));

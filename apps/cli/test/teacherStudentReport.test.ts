@@ -28,8 +28,8 @@ const config = { inits: ['sii', 'baseline'] as InitName[], student: { epochs: 4,
 
 describe('teacher–student analysis', () => {
   it('loss at an epoch: the curve value, ∞ after divergence, NaN when not run', () => {
-    expect(lossAtEpoch(results[2]!.runs.baseline, 1)).toBe(2);
-    expect(lossAtEpoch(results[2]!.runs.baseline, 3)).toBe(Number.POSITIVE_INFINITY);
+    expect(lossAtEpoch(results[2].runs.baseline, 1)).toBe(2);
+    expect(lossAtEpoch(results[2].runs.baseline, 3)).toBe(Number.POSITIVE_INFINITY);
     expect(lossAtEpoch(run('sii', [1]), 2)).toBeNaN();
     expect(lossAtEpoch(undefined, 1)).toBeNaN();
   });
@@ -40,12 +40,12 @@ describe('teacher–student analysis', () => {
     expect(a.perEpoch.every((c) => c.pairs === 3)).toBe(true);
     // Wilson 95 % for 3 of 3: [3/(3 + z²), 1].
     const z2 = 1.959963984540054 ** 2;
-    expect(a.perEpoch[2]!.ci95[0]).toBeCloseTo(3 / (3 + z2), 12);
-    expect(a.perEpoch[2]!.ci95[1]).toBe(1);
+    expect(a.perEpoch[2].ci95[0]).toBeCloseTo(3 / (3 + z2), 12);
+    expect(a.perEpoch[2].ci95[1]).toBe(1);
     // Median log10(baseline/SII) over finite pairs: epoch 1 log10(5/4); epoch 2 (log10 1.5 + log10 0.5)/2; epoch 3 (log10 3 + log10 1.5)/2.
-    expect(a.perEpoch[0]!.medianLogRatio).toBeCloseTo(Math.log10(5 / 4), 12);
-    expect(a.perEpoch[1]!.medianLogRatio).toBeCloseTo((Math.log10(1.5) + Math.log10(0.5)) / 2, 12);
-    expect(a.perEpoch[2]!.medianLogRatio).toBeCloseTo((Math.log10(3) + Math.log10(1.5)) / 2, 12);
+    expect(a.perEpoch[0].medianLogRatio).toBeCloseTo(Math.log10(5 / 4), 12);
+    expect(a.perEpoch[1].medianLogRatio).toBeCloseTo((Math.log10(1.5) + Math.log10(0.5)) / 2, 12);
+    expect(a.perEpoch[2].medianLogRatio).toBeCloseTo((Math.log10(3) + Math.log10(1.5)) / 2, 12);
     expect(a.largestAdvantage?.byWinShare.epoch).toBe(3);
     expect(a.largestAdvantage?.byMedianRatio.epoch).toBe(3);
     // Epochs 10, 25, 50, 100 lie beyond a 4-epoch run.
@@ -62,11 +62,11 @@ describe('teacher–student analysis', () => {
     ];
     const a = analyzeSweep({ ...config, student: { ...config.student, epochs: 12 } }, rs);
     expect(a.fixedEpochs.map((r) => r.epoch)).toEqual([10]);
-    const [sii, base] = a.fixedEpochs[0]!.perInit;
+    const [sii, base] = a.fixedEpochs[0].perInit;
     // [1, 2, 3, 4]: median 2.5, q1 1.75, q3 3.25; [0.5, 2, 2, 5]: median 2, q1 1.625, q3 2.75 (linear interpolation).
-    expect([sii!.median, sii!.q1, sii!.q3]).toEqual([2.5, 1.75, 3.25]);
-    expect([base!.median, base!.q1, base!.q3]).toEqual([2, 1.625, 2.75]);
-    expect(a.fixedEpochs[0]!.comparison?.siiWinShare).toBe(2.5 / 4);
+    expect([sii.median, sii.q1, sii.q3]).toEqual([2.5, 1.75, 3.25]);
+    expect([base.median, base.q1, base.q3]).toEqual([2, 1.625, 2.75]);
+    expect(a.fixedEpochs[0].comparison?.siiWinShare).toBe(2.5 / 4);
     expect(compareAtEpoch(rs, 10).pairs).toBe(4);
   });
 

@@ -13,7 +13,7 @@ export interface CommonOptions {
 
 /** The first line of each distinct error, for a one-line failure message. */
 export function firstErrors(errors: readonly string[], max = 2): string {
-  const lines = [...new Set(errors.map((e) => e.split('\n')[0]!))];
+  const lines = [...new Set(errors.map((e) => e.split('\n')[0]))];
   return lines.slice(0, max).join('; ') + (lines.length > max ? `; … (${lines.length - max} more)` : '');
 }
 

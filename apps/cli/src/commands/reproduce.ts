@@ -19,7 +19,7 @@ import { type ForecastConfig, forecastPreset } from '../experiments/forecast.js'
 import { type LatentConfig, latentPreset } from '../experiments/latent.js';
 import { type PixelConfig, pixelPreset } from '../experiments/pixel.js';
 import { type ExperimentDefinition, runExperiment } from '../experiments/runner.js';
-import type { ArmResult, BaseExperimentConfig } from '../experiments/types.js';
+import type { BaseExperimentConfig } from '../experiments/types.js';
 import { type Figure, type ReportSection, sig, type Table, textTable } from '../report.js';
 import { Run } from '../run.js';
 import { RUN_FILES, readJson } from '../runfolder.js';
@@ -186,7 +186,7 @@ const CLAIMS: Record<string, { claim: string; statement: string }> = {
   latent: { claim: 'Latent dynamics (mass-spring)', statement: 'SII’s test error (NMSE) is lower than the baseline’s.' },
 };
 function claimOf(study: string): { claim: string; statement: string } {
-  if (CLAIMS[study]) return CLAIMS[study]!;
+  if (CLAIMS[study]) return CLAIMS[study];
   const dataset = study.replace(/^forecast-/, '');
   return { claim: `Forecasting (${dataset})`, statement: 'SII’s test error (MSE) is lower than the baseline’s.' };
 }
@@ -304,7 +304,7 @@ function interruptedSubRun(base: string): string | undefined {
     .filter((e) => e.isDirectory() && existsSync(join(base, e.name, RUN_FILES.config)))
     .map((e) => e.name)
     .sort();
-  return dirs.length ? join(base, dirs[dirs.length - 1]!) : undefined;
+  return dirs.length ? join(base, dirs[dirs.length - 1]) : undefined;
 }
 
 /** The command that writes a study's sub-run, for the studies that can be adopted. */
@@ -493,7 +493,7 @@ async function implicitStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 'wal
 }
 
 async function experimentStudy(study: string, ctx: StudyContext): Promise<Omit<StudyOutcome, 'wallMs'>> {
-  const config = ctx.run.record.config.experiments[study]!;
+  const config = ctx.run.record.config.experiments[study];
   const kind = study === 'pixel' ? 'pixel' : study === 'latent' ? 'latent' : 'forecast';
   const def = (kind === 'pixel'
     ? pixelDefinition
@@ -517,7 +517,7 @@ async function experimentStudy(study: string, ctx: StudyContext): Promise<Omit<S
     forecast: { key: 'testMse', label: 'test MSE', lower: true, scale: 1, unit: '' },
   }[kind];
   const byRun = new Map<number, Partial<Record<InitName, number>>>();
-  for (const r of res.results as ArmResult[]) {
+  for (const r of res.results) {
     const e = byRun.get(r.run) ?? {};
     e[r.init] = r.metrics[metric.key] ?? Number.NaN;
     byRun.set(r.run, e);

@@ -27,8 +27,8 @@ export function parseDataFiles(v: string): Partial<Record<FileForecastDataset, s
     if (!m || !FILE_FORECAST_DATASETS.includes(m[1] as FileForecastDataset)) {
       throw new InvalidArgumentError(`expected name=file with name one of ${FILE_FORECAST_DATASETS.join(', ')}, got "${item}"`);
     }
-    if (!existsSync(m[2]!)) throw new InvalidArgumentError(`no such file: ${m[2]}`);
-    out[m[1] as FileForecastDataset] = m[2]!;
+    if (!existsSync(m[2])) throw new InvalidArgumentError(`no such file: ${m[2]}`);
+    out[m[1] as FileForecastDataset] = m[2];
   }
   if (Object.keys(out).length === 0) throw new InvalidArgumentError('expected name=file');
   return out;
@@ -43,14 +43,14 @@ export function parseAdopt(studies: readonly string[]) {
       .map((s) => s.trim())
       .filter(Boolean)) {
       const m = /^([a-z0-9-]+)=(.+)$/.exec(item);
-      if (!m || !studies.includes(m[1]!) || adoptableCommand(m[1]!) === undefined) {
+      if (!m || !studies.includes(m[1]) || adoptableCommand(m[1]) === undefined) {
         throw new InvalidArgumentError(
           `expected study=run with study one of ${studies.filter((s) => adoptableCommand(s)).join(', ')}, got "${item}"`,
         );
       }
-      if (out[m[1]!] !== undefined) throw new InvalidArgumentError(`study ${m[1]} given twice`);
-      if (!existsSync(join(m[2]!, 'config.json'))) throw new InvalidArgumentError(`${m[2]} is not a run folder (no config.json)`);
-      out[m[1]!] = m[2]!;
+      if (out[m[1]] !== undefined) throw new InvalidArgumentError(`study ${m[1]} given twice`);
+      if (!existsSync(join(m[2], 'config.json'))) throw new InvalidArgumentError(`${m[2]} is not a run folder (no config.json)`);
+      out[m[1]] = m[2];
     }
     if (Object.keys(out).length === 0) throw new InvalidArgumentError('expected study=run');
     return out;

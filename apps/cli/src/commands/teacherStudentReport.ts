@@ -158,7 +158,7 @@ export function analyzeSweep(
   const finalPoles = config.inits.map((init) => {
     const last = results.flatMap((r) => {
       const run = r.runs[init];
-      return run?.poles.length ? run.poles[run.poles.length - 1]! : [];
+      return run?.poles.length ? run.poles[run.poles.length - 1] : [];
     });
     const inside = last.filter(([re, im]) => insideRegion(config.student.solver, [re * h, im * h])).length;
     return { init, poles: last.length, inside, insideShare: last.length ? inside / last.length : Number.NaN };
@@ -233,7 +233,7 @@ export async function analysisFigures(
         points,
         xTitle: 'epoch',
         yTitle: 'share of teachers SII wins',
-        title: `Paired SII win share per epoch (${config.student.setting}, ${a.perEpoch[0]!.pairs} teachers)`,
+        title: `Paired SII win share per epoch (${config.student.setting}, ${a.perEpoch[0].pairs} teachers)`,
         colors: {
           'SII win share': INIT_COLORS.sii ?? '#d62728',
           '95 % interval': '#999',
@@ -252,7 +252,7 @@ export async function analysisFigures(
     config.inits.flatMap((init) => {
       const run = r.runs[init];
       if (!run || run.poles.length === 0) return [];
-      return run.poles[run.poles.length - 1]!.map(([re, im]) => ({ re: re * h, im: im * h, group: `${init} (last epoch)` }));
+      return run.poles[run.poles.length - 1].map(([re, im]) => ({ re: re * h, im: im * h, group: `${init} (last epoch)` }));
     }),
   );
   if (poles.length) {

@@ -164,7 +164,7 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
       .filter((r): r is ArmResult => r !== undefined);
     if (run0.length) {
       const pts: SeriesPoint[] = [];
-      const first = run0[0]!.extra as {
+      const first = run0[0].extra as {
         sample: { measured: number[]; steps: number; outputs: number };
         targetNames?: string[];
         dt?: number;
@@ -175,8 +175,7 @@ export const forecastDefinition: ExperimentDefinition<ForecastConfig> = {
       const push = (series: string, values: number[]) => {
         for (let t = 0; t < T; t++)
           for (let j = 0; j < p; j++)
-            if (Number.isFinite(values[t * p + j]!))
-              pts.push({ x: t * dt, y: values[t * p + j]!, series, panel: names[j] ?? `output ${j}` });
+            if (Number.isFinite(values[t * p + j])) pts.push({ x: t * dt, y: values[t * p + j], series, panel: names[j] ?? `output ${j}` });
       };
       push('measured', first.sample.measured);
       const colors: Record<string, string> = { measured: '#222' };
@@ -252,7 +251,7 @@ export const latentDefinition: ExperimentDefinition<LatentConfig> = {
     type Strip = { indices: number[]; height: number; width: number; predicted: string; truth: string };
     const strips = results.filter((r) => r.run === 0 && (r.extra as { strip?: Strip } | undefined)?.strip);
     if (strips.length) {
-      const s0 = (strips[0]!.extra as { strip: Strip }).strip;
+      const s0 = (strips[0].extra as { strip: Strip }).strip;
       const D = s0.height * s0.width * 3;
       const split = (b64: string) => {
         const bytes = new Uint8Array(Buffer.from(b64, 'base64'));

@@ -239,13 +239,13 @@ function stripFrames(
   const toBytes = (src: ArrayLike<number>, offset: (k: number) => number) => {
     const out = new Uint8Array(indices.length * D);
     indices.forEach((_, k) => {
-      for (let j = 0; j < D; j++) out[k * D + j] = Math.round(255 * Math.min(1, Math.max(0, src[offset(k) + j]!)));
+      for (let j = 0; j < D; j++) out[k * D + j] = Math.round(255 * Math.min(1, Math.max(0, src[offset(k) + j])));
     });
     return Buffer.from(out).toString('base64');
   };
   return {
-    predicted: toBytes(p, (k) => indices[k]! * D),
-    truth: toBytes(ds.images, (k) => (c.inputFrames + indices[k]!) * D),
+    predicted: toBytes(p, (k) => indices[k] * D),
+    truth: toBytes(ds.images, (k) => (c.inputFrames + indices[k]) * D),
   };
 }
 

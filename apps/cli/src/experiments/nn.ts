@@ -114,13 +114,13 @@ export function weightedCrossEntropy(logits: Tensor, onehot: Tensor2D, weights: 
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const p = tf.exp(saved[0] as Tensor);
+        const p = tf.exp(saved[0]);
         const scale = tf.reshape(tf.div(weights, B), [T, 1, 1]);
         return [tf.mul(tf.mul(tf.sub(p, tf.reshape(onehot, [1, B, C])), scale), dy)];
       },
     };
   });
-  return (f as unknown as (z: Tensor) => Scalar)(logits);
+  return f(logits);
 }
 
 /** One-hot [B, C] of integer labels. */
@@ -161,7 +161,7 @@ export function normalArray(rng: Rng, size: number): Float32Array {
 
 /** Read a scalar tensor and dispose it. */
 export function scalarOf(t: Tensor): number {
-  const v = (t.dataSync() as Float32Array)[0]!;
+  const v = (t.dataSync() as Float32Array)[0];
   t.dispose();
   return v;
 }

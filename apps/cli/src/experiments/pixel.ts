@@ -269,13 +269,13 @@ export function accumulatedStep(
     const yc = oneHot(labels.subarray(s, s + b), classes);
     const { value, grads } = tf.variableGrads(() => tf.mul(pixelLoss(model, xc, yc, w), b / B) as Scalar, vars);
     tf.dispose([xc, yc]);
-    loss += value.dataSync()[0]!;
+    loss += value.dataSync()[0];
     value.dispose();
-    const list = vars.map((v) => grads[v.name]!);
+    const list = vars.map((v) => grads[v.name]);
     if (acc === null) acc = list;
     else {
       const prev: Tensor[] = acc;
-      acc = prev.map((a, i) => tf.add(a, list[i]!));
+      acc = prev.map((a, i) => tf.add(a, list[i]));
       tf.dispose([...prev, ...list]);
     }
   }
@@ -336,14 +336,14 @@ export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochC
       monitor: { metric: 'accuracy', mode: 'max' },
       divergence: {},
       onEpoch: ({ epoch, trainLoss, metrics, learningRate }) => {
-        result.curves.trainLoss!.push(trainLoss);
-        result.curves.testAccuracy!.push(metrics.accuracy!);
-        result.curves.lr!.push(learningRate);
+        result.curves.trainLoss.push(trainLoss);
+        result.curves.testAccuracy.push(metrics.accuracy);
+        result.curves.lr.push(learningRate);
         result.epochsRun = epoch;
-        onEpoch?.(epoch, metrics.accuracy!, trainLoss);
+        onEpoch?.(epoch, metrics.accuracy, trainLoss);
       },
     });
-    result.metrics.initialTestAccuracy = fitted.initial.accuracy!;
+    result.metrics.initialTestAccuracy = fitted.initial.accuracy;
     result.diverged = fitted.diverged ?? null;
   } catch (e) {
     result.error = e instanceof Error ? e.message : String(e);
@@ -353,12 +353,12 @@ export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochC
     model.dispose();
     w.dispose();
   }
-  const accs = result.curves.testAccuracy!;
-  result.metrics.testAccuracy = accs.length ? accs[accs.length - 1]! : Number.NaN;
+  const accs = result.curves.testAccuracy;
+  result.metrics.testAccuracy = accs.length ? accs[accs.length - 1] : Number.NaN;
   const finiteAccs = accs.filter(Number.isFinite);
   result.metrics.bestTestAccuracy = finiteAccs.length ? Math.max(...finiteAccs) : Number.NaN;
-  const losses = result.curves.trainLoss!;
-  result.metrics.trainLoss = losses.length ? losses[losses.length - 1]! : Number.NaN;
+  const losses = result.curves.trainLoss;
+  result.metrics.trainLoss = losses.length ? losses[losses.length - 1] : Number.NaN;
   result.wallMs = Date.now() - t0;
   return result;
 }

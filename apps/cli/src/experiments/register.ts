@@ -119,7 +119,7 @@ const SCALE_HELP =
 function addFlags(cmd: Command, flags: Flag[]): Command {
   for (const f of flags) {
     const o = new Option(f.flags, f.description);
-    if (f.choices) o.choices(f.choices as string[]);
+    if (f.choices) o.choices(f.choices);
     if (f.parser) o.argParser(f.parser);
     cmd.addOption(o);
   }
@@ -157,7 +157,7 @@ function buildConfig<C extends BaseExperimentConfig>(
   flags: Flag[],
   fixed: Record<string, unknown>,
 ): C {
-  const config: Record<string, unknown> = { ...preset, ...fixed, scale: o.scale as Scale, seed: o.seed, inits: o.init, backend: o.backend };
+  const config: Record<string, unknown> = { ...preset, ...fixed, scale: o.scale, seed: o.seed, inits: o.init, backend: o.backend };
   for (const f of flags) {
     const name = f.key;
     // commander stores a parser's null ('all', 'none') as '' (it treats null as "no value"): map it back.
@@ -270,7 +270,7 @@ export function registerExperiments(program: Command, io: Io): void {
         throw new UsageError(`--augment on applies to --dataset scifar only, got --dataset ${String(o.dataset)}`);
       return buildConfig<PixelConfig>(pixelPreset(o.scale as Scale, o.dataset as PixelConfig['dataset']), o, pixelFlags, {
         dataset: o.dataset,
-        data: (o.data as string | undefined) ?? null,
+        data: o.data ?? null,
       });
     }),
   );
@@ -456,7 +456,7 @@ export function registerExperiments(program: Command, io: Io): void {
       requireDataFile(o.dataset as string, o.data as string | undefined, ['airquality', 'activity', 'engine'], 'file');
       return buildConfig<ForecastConfig>(forecastPreset(o.scale as Scale), o, forecastFlags, {
         dataset: o.dataset,
-        data: (o.data as string | undefined) ?? null,
+        data: o.data ?? null,
       });
     }),
   );

@@ -130,7 +130,7 @@ export function summaryTable<C extends BaseExperimentConfig>(
 
 /** "SII better than baseline in k of n runs" on the headline metric. */
 export function pairedLine<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, results: readonly ArmResult[]): string {
-  const col = def.columns[0]!;
+  const col = def.columns[0];
   const byRun = new Map<number, Partial<Record<InitName, number>>>();
   for (const r of results) {
     const e = byRun.get(r.run) ?? {};
@@ -160,9 +160,9 @@ export function meanCurvePoints(
   const pts: SeriesPoint[] = [];
   for (const init of inits) {
     const arms = results.filter((r) => r.init === init && r.curves[curve]);
-    const E = Math.max(0, ...arms.map((a) => a.curves[curve]!.length));
+    const E = Math.max(0, ...arms.map((a) => a.curves[curve].length));
     for (let e = 0; e < E; e++) {
-      const { mean } = meanStd(arms.map((a) => a.curves[curve]![e] ?? Number.NaN));
+      const { mean } = meanStd(arms.map((a) => a.curves[curve][e] ?? Number.NaN));
       if (Number.isFinite(mean) && (!positiveOnly || mean > 0)) pts.push({ x: e + 1, y: mean, series: init, panel });
     }
   }
@@ -283,7 +283,7 @@ export async function runExperiment<C extends BaseExperimentConfig>(
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const head = def.columns[0]!;
+  const head = def.columns[0];
   let firstFailure: string | undefined;
   const hooks: QueueHooks<ExperimentTask<C>, ArmResult> = {
     stop: () => opts.failFast === true && firstFailure !== undefined,

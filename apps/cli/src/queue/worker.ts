@@ -81,7 +81,7 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
 
   const connections = [connect(address), connect(address)];
   const units = new Worker<UnitJobData, string>(UNIT_QUEUE, processUnit, {
-    connection: connections[0]!,
+    connection: connections[0],
     concurrency: opts.concurrency,
     lockDuration: opts.lockDurationMs,
     stalledInterval: opts.stalledIntervalMs,
@@ -90,7 +90,7 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
   });
   // A sweep's parent job becomes processable when all its units are done; completing it closes the flow.
   const sweeps = new Worker(SWEEP_QUEUE, async (job) => ({ sweep: job.id, completedBy: name }), {
-    connection: connections[1]!,
+    connection: connections[1],
     concurrency: 1,
     name,
   });

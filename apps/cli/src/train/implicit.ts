@@ -121,10 +121,10 @@ export function runImplicitTask(task: ImplicitTask, onEpoch?: (epoch: number, va
       validate: () => ({ loss: fullLoss() }),
       // only a non-finite batch loss stops the run (no limit relative to the initial loss)
       divergence: {},
-      onEpoch: ({ epoch, trainLoss, metrics }) => onEpoch?.(epoch, metrics.loss!, trainLoss),
+      onEpoch: ({ epoch, trainLoss, metrics }) => onEpoch?.(epoch, metrics.loss, trainLoss),
     });
-    const initialLoss = result.initial.loss!;
-    const finalLoss = result.valCurves.loss!.at(-1) ?? initialLoss;
+    const initialLoss = result.initial.loss;
+    const finalLoss = result.valCurves.loss.at(-1) ?? initialLoss;
     const diverged = result.diverged !== undefined;
     const J = mlpJacobian64(spec, field.getWeights(), new Float64Array(n));
     const poles = eigenvalues(J).map((z) => [z.re, z.im] as [number, number]);

@@ -123,12 +123,12 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
       divergence: { factor: c.divergeFactor },
       onEpoch: ({ epoch, trainLoss, metrics, diverged, best }) => {
         run.trainCurve.push(trainLoss);
-        run.valCurve.push(metrics.loss!);
+        run.valCurve.push(metrics.loss);
         run.epochsRun = epoch;
         run.minValLoss = best.value;
         run.minEpoch = best.epoch;
         if (!diverged) run.poles.push(polesAtOrigin(spec, field));
-        onEpoch?.(epoch, metrics.loss!, trainLoss);
+        onEpoch?.(epoch, metrics.loss, trainLoss);
       },
     });
     run.diverged = result.diverged ?? null;

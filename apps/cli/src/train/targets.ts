@@ -37,7 +37,7 @@ export function usedWindows(count: number, target: StudentTarget): number {
 export function validationMse(ode: NeuralODE, S: Tensor3D, U: Tensor3D, target: StudentTarget, batch: number): number {
   const value = (f: () => Scalar): number => {
     const l = tf.tidy(f);
-    const v = l.dataSync()[0]!;
+    const v = l.dataSync()[0];
     l.dispose();
     return v;
   };

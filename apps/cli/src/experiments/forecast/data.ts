@@ -45,8 +45,8 @@ export function subsampleWindows(d: ForecastDataset, max: number | null): Foreca
     const i = Math.floor((k * N) / max);
     inputs.set(d.inputs.subarray(i * T * m, (i + 1) * T * m), k * T * m);
     targets.set(d.targets.subarray(i * T * p, (i + 1) * T * p), k * T * p);
-    origins[2 * k] = d.origins[2 * i]!;
-    origins[2 * k + 1] = d.origins[2 * i + 1]!;
+    origins[2 * k] = d.origins[2 * i];
+    origins[2 * k + 1] = d.origins[2 * i + 1];
   }
   return { ...d, inputs, targets, origins, shape: { ...d.shape, samples: max } };
 }
@@ -67,7 +67,7 @@ export function windowBatch(d: ForecastDataset, idx: ArrayLike<number>, eps: Flo
   const u = new Float32Array(T * B * m);
   const y = new Float32Array(T * B * p);
   for (let b = 0; b < B; b++) {
-    const i = idx[b]!;
+    const i = idx[b];
     for (let t = 0; t < T; t++) {
       u.set(d.inputs.subarray((i * T + t) * m, (i * T + t + 1) * m), (t * B + b) * m);
       y.set(d.targets.subarray((i * T + t) * p, (i * T + t + 1) * p), (t * B + b) * p);

@@ -15,7 +15,7 @@ const DATA_TEXT: Record<ForecastConfig['dataset'], string> = {
 };
 
 export function forecastDescription(c: ForecastConfig, results: readonly ArmResult[]): string {
-  const x = (results.find((r) => r.extra)?.extra ?? {}) as Record<string, unknown>;
+  const x = results.find((r) => r.extra)?.extra ?? {};
   const p = resolveProtocol(c);
   const L = c.layers;
   const dev = presetDeviations(c);

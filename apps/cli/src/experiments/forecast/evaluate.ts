@@ -23,7 +23,7 @@ export function forecastTestMse(model: ForecastModel, d: ForecastDataset, mode: 
       const sq = tf.tidy(() =>
         tf.sum(tf.squaredDifference(model.forward(b.u, b.eps, mode === 'prior' ? 'prior' : 'posterior-mean').pred, b.y)),
       );
-      sum += sq.dataSync()[0]!;
+      sum += sq.dataSync()[0];
       sq.dispose();
     } finally {
       disposeBatch(b);

@@ -68,10 +68,10 @@ export class NormalizedMlp {
     return tf.tidy(() => {
       let h = x;
       for (let k = 0; k < this.layers; k++) {
-        h = this.linears[k]!.apply(h);
+        h = this.linears[k].apply(h);
         if (k < this.layers - 1) {
-          h = this.norms[k]!.apply(h);
-          h = (this.activation === 'tanh' ? tf.tanh(h) : tf.relu(h)) as Tensor2D;
+          h = this.norms[k].apply(h);
+          h = this.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
         }
       }
       return h;

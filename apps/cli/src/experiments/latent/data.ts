@@ -12,7 +12,7 @@ export function frameTensor(ds: LatentDataset, idx: ArrayLike<number>, start: nu
   const T = ds.frames;
   const out = new Float32Array(idx.length * count * D);
   for (let b = 0; b < idx.length; b++) {
-    const i = idx[b]!;
+    const i = idx[b];
     out.set(ds.images.subarray((i * T + start) * D, (i * T + start + count) * D), b * count * D);
   }
   return tf.tensor5d(out, [idx.length, count, ds.height, ds.width, 3]);

@@ -24,9 +24,9 @@ export function batchMetrics(pred: ArrayLike<number>, truth: ArrayLike<number>):
   let sq = 0;
   let ok = 0;
   for (let i = 0; i < pred.length; i++) {
-    const e = pred[i]! - truth[i]!;
+    const e = pred[i] - truth[i];
     se += e * e;
-    sq += truth[i]! * truth[i]!;
+    sq += truth[i] * truth[i];
     if (Math.abs(e) <= PIXEL_THRESHOLD) ok++;
   }
   const mse = se / pred.length;
@@ -42,7 +42,7 @@ export function evaluateLatent(model: ConvLatentModel, ds: LatentDataset, inputF
       const pred = model.predict(frameTensor(ds, idx, 0, inputFrames), steps, false);
       return [pred.dataSync(), frameTensor(ds, idx, inputFrames, steps).dataSync()];
     });
-    const m = batchMetrics(p!, t!);
+    const m = batchMetrics(p, t);
     sum.nmse += m.nmse * idx.length;
     sum.pixelAccuracy += m.pixelAccuracy * idx.length;
     sum.mse += m.mse * idx.length;

@@ -207,7 +207,7 @@ export class ConvLatentModel {
   /** Latent states [T, N·g·g, n] → frames [N, T, S, S, 3]. */
   decode(zs: Tensor, batch: number, training: boolean): Tensor5D {
     const drop = training ? this.dropRng : null;
-    const T = zs.shape[0]!;
+    const T = zs.shape[0];
     const g = this.grid;
     const z = tf.reshape(swapLeadingAxes(tf.reshape(zs, [T, batch, g * g * this.n])), [batch, T, g, g, this.n]) as Tensor5D;
     let x = tf.relu(this.gn0.apply(this.up0.apply(z))) as Tensor5D;

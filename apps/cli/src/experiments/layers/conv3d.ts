@@ -31,7 +31,7 @@ export function dense(x: Tensor2D, w: Tensor2D): Tensor2D {
       value: tf.matMul(a, b),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sa, sb] = saved as [Tensor2D, Tensor2D];
-        return [tf.matMul(dy as Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as Tensor2D)];
+        return [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)];
       },
     };
   });
@@ -54,8 +54,8 @@ function checkConv(x: Tensor, w: Tensor, pad: Triple): void {
   if (w.rank !== 5) throw new RangeError(`conv3d: kernel must be [kd, kh, kw, Cin, Cout], got shape [${w.shape}]`);
   if (x.shape[4] !== w.shape[3]) throw new RangeError(`conv3d: x has ${x.shape[4]} channels but the kernel expects ${w.shape[3]}`);
   for (let i = 0; i < 3; i++) {
-    if (!(Number.isInteger(pad[i]) && pad[i]! >= 0 && pad[i]! < w.shape[i]!))
-      throw new RangeError(`conv3d: pad[${i}] must be an integer in [0, ${w.shape[i]! - 1}], got ${pad[i]}`);
+    if (!(Number.isInteger(pad[i]) && pad[i] >= 0 && pad[i] < w.shape[i]))
+      throw new RangeError(`conv3d: pad[${i}] must be an integer in [0, ${w.shape[i] - 1}], got ${pad[i]}`);
   }
 }
 
@@ -115,7 +115,7 @@ function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
           return [dxr.y, dw];
         },
       };
-    }) as unknown as (x: Tensor5D, w: Tensor5D) => Tensor5D;
+    });
     gradConvs.set(key, f);
   }
   return f;
@@ -128,7 +128,7 @@ function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
 export function conv3d(x: Tensor5D, w: Tensor5D, pad: Triple, impl: ConvImpl = 'im2col'): Tensor5D {
   checkConv(x, w, pad);
   if (impl === 'native') {
-    if (![0, 1, 2].every((i) => 2 * pad[i]! === w.shape[i]! - 1))
+    if (![0, 1, 2].every((i) => 2 * pad[i] === w.shape[i] - 1))
       throw new RangeError(`conv3d: impl 'native' needs 'same' padding (k − 1)/2, got pad [${pad}] for kernel [${w.shape.slice(0, 3)}]`);
     return tf.conv3d(x, w, [1, 1, 1], 'same');
   }

@@ -41,7 +41,7 @@ export function im2colData(
                 const wi = w + c - pw;
                 if (di < 0 || di >= D || hi < 0 || hi >= H || wi < 0 || wi >= W) continue; // zero padding
                 const src = (((n * D + di) * H + hi) * W + wi) * C;
-                for (let ch = 0; ch < C; ch++) out[dst + ch] = x[src + ch]!;
+                for (let ch = 0; ch < C; ch++) out[dst + ch] = x[src + ch];
               }
             }
           }
@@ -51,7 +51,7 @@ export function im2colData(
 /** Transpose of a row-major [R, C] matrix. */
 export function transpose2d(src: Float32Array, R: number, C: number): Float32Array {
   const out = new Float32Array(R * C);
-  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = src[r * C + c]!;
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = src[r * C + c];
   return out;
 }
 
@@ -68,9 +68,9 @@ export function swapLeadingAxes(x: Tensor): Tensor {
   if (x.rank < 2) throw new RangeError(`swapLeadingAxes: x must have rank >= 2, got shape [${x.shape}]`);
   const R = rest.reduce((p, q) => p * q, 1);
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => ({
-    value: tf.tensor(swapBlocks((args[0] as Tensor).dataSync() as Float32Array, A!, B!, R), [B!, A!, ...rest]),
-    gradFunc: (dy: Tensor) => [tf.tensor(swapBlocks(dy.dataSync() as Float32Array, B!, A!, R), x.shape)],
-  })) as unknown as (v: Tensor) => Tensor;
+    value: tf.tensor(swapBlocks((args[0] as Tensor).dataSync() as Float32Array, A, B, R), [B, A, ...rest]),
+    gradFunc: (dy: Tensor) => [tf.tensor(swapBlocks(dy.dataSync() as Float32Array, B, A, R), x.shape)],
+  }));
   return f(x);
 }
 
@@ -107,18 +107,18 @@ function depthToSpaceData(
 
 export function depthToSpace(x: Tensor, k: readonly number[], C: number): Tensor {
   const [N, D, H, W, KC] = x.shape as unknown as Shape5;
-  if (x.rank !== 5 || KC !== k[0]! * k[1]! * k[2]! * C)
-    throw new RangeError(`depthToSpace: x must be [N, D, H, W, ${k[0]! * k[1]! * k[2]! * C}], got shape [${x.shape}]`);
+  if (x.rank !== 5 || KC !== k[0] * k[1] * k[2] * C)
+    throw new RangeError(`depthToSpace: x must be [N, D, H, W, ${k[0] * k[1] * k[2] * C}], got shape [${x.shape}]`);
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => ({
     value: tf.tensor(depthToSpaceData((args[0] as Tensor).dataSync() as Float32Array, N, D, H, W, k, C, false), [
       N,
-      D * k[0]!,
-      H * k[1]!,
-      W * k[2]!,
+      D * k[0],
+      H * k[1],
+      W * k[2],
       C,
     ]),
     gradFunc: (dy: Tensor) => [tf.tensor(depthToSpaceData(dy.dataSync() as Float32Array, N, D, H, W, k, C, true), x.shape)],
-  })) as unknown as (v: Tensor) => Tensor;
+  }));
   return f(x);
 }
 
@@ -152,7 +152,7 @@ export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
                   for (let b = 0; b < 2; b++)
                     for (let c = 0; c < 2; c++) {
                       const i = (((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch;
-                      const v = src[i]!;
+                      const v = src[i];
                       sum += v;
                       if (v > best) {
                         best = v;
@@ -169,7 +169,7 @@ export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
         gradFunc: (dy: Tensor) => {
           const g = dy.dataSync() as Float32Array;
           const dx = new Float32Array(N * D * H * W * C);
-          if (arg) for (let i = 0; i < size; i++) dx[arg[i]!]! += g[i]!;
+          if (arg) for (let i = 0; i < size; i++) dx[arg[i]] += g[i];
           else {
             let q = 0;
             for (let n = 0; n < N; n++)
@@ -179,12 +179,12 @@ export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
                     for (let ch = 0; ch < C; ch++, q++)
                       for (let a = 0; a < 2; a++)
                         for (let b = 0; b < 2; b++)
-                          for (let c = 0; c < 2; c++) dx[(((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch] = g[q]! / 8;
+                          for (let c = 0; c < 2; c++) dx[(((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch] = g[q] / 8;
           }
           return [tf.tensor(dx, [N, D, H, W, C])];
         },
       };
-    }) as unknown as (x: Tensor) => Tensor;
+    });
     pools.set(key, f);
   }
   return f(x);

@@ -33,11 +33,11 @@ export function normalize(x: Tensor, axes: readonly number[]): Tensor {
         value: xhat,
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
           const [sx, sr] = saved as [Tensor, Tensor];
-          const g = dy as Tensor;
+          const g = dy;
           return [tf.mul(sr, tf.sub(tf.sub(g, tf.mean(g, ax, true)), tf.mul(sx, tf.mean(tf.mul(g, sx), ax, true))))];
         },
       };
-    }) as unknown as (x: Tensor) => Tensor;
+    });
     normalizers.set(key, f);
   }
   return f(x);
@@ -67,7 +67,7 @@ export class BatchNorm {
       return tf.add(tf.mul(tf.sub(x, this.runningMean), tf.mul(r, this.gamma)), this.beta) as Tensor5D;
     }
     const flat = tf.reshape(x, [-1, C]);
-    const M = flat.shape[0]!;
+    const M = flat.shape[0];
     // Running averages (no gradient: plain values outside the loss).
     tf.tidy(() => {
       const m = tf.mean(flat, 0);
