@@ -83,19 +83,48 @@ export function parsePair(v: string): [number, number] {
   return [parts[0], parts[1]];
 }
 
-function addCommon(cmd: Command, opts: { workers?: boolean } = {}): Command {
+/**
+ * --out, --seed, --progress and --workers: the options of every command that writes a run folder
+ * (sii's own commands, the experiments and reproduce), declared once.
+ */
+export function addRunOptions(cmd: Command, opts: { seedHelp: string; workers?: false | { help: string; min: 0 | 1 } }): Command {
   cmd.addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'));
-  cmd.addOption(
-    new Option('--seed <n>', 'random seed (everything is deterministic for a given seed)').argParser(parseInteger(0)).default(0),
-  );
+  cmd.addOption(new Option('--seed <n>', opts.seedHelp).argParser(parseInteger(0)).default(0));
   cmd.addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'));
-  addOutputOptions(cmd);
   if (opts.workers) {
     cmd.addOption(
-      new Option('--workers <n>', `worker threads (one model each; <= ${LIMITS.workers})`)
-        .argParser(parseInteger(1, LIMITS.workers))
+      new Option('--workers <n>', `${opts.workers.help}; <= ${LIMITS.workers}`)
+        .argParser(parseInteger(opts.workers.min, LIMITS.workers))
         .default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
     );
+  }
+  return cmd;
+}
+
+/**
+ * A resumed run keeps its stored configuration: a flag given on the command line that could change it
+ * (any option whose attribute is not in `allowed`) is refused, not ignored.
+ */
+export function refuseChangesOnResume(cmd: Command, resume: string, allowed: readonly string[]): void {
+  const changed = cmd.options
+    .filter((opt) => !allowed.includes(opt.attributeName()) && cmd.getOptionValueSource(opt.attributeName()) === 'cli')
+    .map((opt) => opt.long);
+  if (changed.length === 0) return;
+  const apply = cmd.options
+    .filter((opt) => allowed.includes(opt.attributeName()) && !opt.hidden && opt.attributeName() !== 'resume')
+    .map((opt) => opt.long);
+  throw new InvalidArgumentError(
+    `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only ${apply.join(', ')} apply)`,
+  );
+}
+
+function addCommon(cmd: Command, opts: { workers?: boolean } = {}): Command {
+  addRunOptions(cmd, {
+    seedHelp: 'random seed (everything is deterministic for a given seed)',
+    workers: opts.workers ? { help: 'worker threads (one model each)', min: 1 } : false,
+  });
+  addOutputOptions(cmd);
+  if (opts.workers) {
     cmd.addOption(
       new Option(
         '--fail-fast',
@@ -307,16 +336,17 @@ export function buildProgram(io: Io = stdIo): Command {
   ts.action(async (o) => {
     const resume = o.resume as string | undefined;
     if (resume) {
-      // A resumed sweep keeps its stored configuration; a flag that would change it is refused, not ignored.
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'failFast', 'json', 'quiet', ...QUEUE_FLAGS]);
-      const changed = ts.options
-        .filter((opt) => !allowed.has(opt.attributeName()) && ts.getOptionValueSource(opt.attributeName()) === 'cli')
-        .map((opt) => opt.long);
-      if (changed.length) {
-        throw new InvalidArgumentError(
-          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress, --fail-fast, --json, --quiet, --queue, --attempts and --backoff apply)`,
-        );
-      }
+      refuseChangesOnResume(ts, resume, [
+        'resume',
+        'workers',
+        'progress',
+        'out',
+        'abortAfter',
+        'failFast',
+        'json',
+        'quiet',
+        ...QUEUE_FLAGS,
+      ]);
     }
     await withOutput(o, io, (io) =>
       teacherStudentCommand(

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_WORKERS, parseInteger, parseList, teacherStudentConfig } from '../cli.js';
+import { addRunOptions, parseInteger, parseList, refuseChangesOnResume, teacherStudentConfig } from '../cli.js';
 import { addOutputOptions, progressOption, withOutput } from '../output.js';
 import type { Io } from './common.js';
 import {
@@ -106,30 +106,15 @@ export function registerReproduce(program: Command, io: Io): void {
       ).argParser(parseAdopt(studies)),
     )
     .addOption(new Option('--resume <run>', 'continue an interrupted reproduce run folder with its stored configuration'))
-    .addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'))
-    .addOption(new Option('--seed <n>', 'base seed of every study').argParser(parseInteger(0)).default(0))
-    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'))
-    .addOption(
-      new Option('--workers <n>', 'worker threads (one model each)')
-        .argParser(parseInteger(1))
-        .default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
-    )
     .addOption(
       new Option('--abort-after <n>', 'testing aid: kill the process after n studies finished').argParser(parseInteger(1)).hideHelp(),
     );
+  addRunOptions(cmd, { seedHelp: 'base seed of every study', workers: { help: 'worker threads (one model each)', min: 1 } });
   addOutputOptions(cmd);
   cmd.action(async (o) => {
     const resume = o.resume as string | undefined;
     if (resume) {
-      const allowed = new Set(['resume', 'workers', 'progress', 'out', 'abortAfter', 'json', 'quiet']);
-      const changed = cmd.options
-        .filter((opt) => !allowed.has(opt.attributeName()) && cmd.getOptionValueSource(opt.attributeName()) === 'cli')
-        .map((opt) => opt.long);
-      if (changed.length) {
-        throw new InvalidArgumentError(
-          `--resume continues ${resume} with its stored configuration; ${changed.join(', ')} cannot be changed (only --workers, --progress, --json and --quiet apply)`,
-        );
-      }
+      refuseChangesOnResume(cmd, resume, ['resume', 'workers', 'progress', 'out', 'abortAfter', 'json', 'quiet']);
     }
     const common = {
       out: o.out as string,

@@ -7,7 +7,7 @@ import { SLOPE_COMPENSATIONS } from '@sii/init';
 import { ACTIVATION_NAMES } from '@sii/mlp';
 import { tableauNames } from '@sii/rk';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_WORKERS, parseInteger, parseList, parseNumber } from '../cli.js';
+import { addRunOptions, parseInteger, parseList, parseNumber } from '../cli.js';
 import type { Io } from '../commands/common.js';
 import { LIMITS } from '../limits.js';
 import { addQueueOptions, queueOptions } from '../queue/options.js';
@@ -128,7 +128,7 @@ function addFlags(cmd: Command, flags: Flag[]): Command {
 
 function addRunFlags(cmd: Command): Command {
   addQueueOptions(cmd, 'arm');
-  return addOutputOptions(cmd)
+  addOutputOptions(cmd)
     .addOption(new Option('--scale <scale>', SCALE_HELP).choices(['laptop', 'paper', 'tiny']).default('laptop'))
     .addOption(
       new Option('--init <list>', 'initializations to compare (comma-separated)')
@@ -137,17 +137,13 @@ function addRunFlags(cmd: Command): Command {
     )
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .addOption(new Option('--resume <run>', 'continue an interrupted run folder with its stored configuration (other flags are ignored)'))
-    .addOption(new Option('--out <dir>', 'base directory of run folders').default('runs'))
-    .addOption(new Option('--seed <n>', 'base seed (data; run k trains with seed "<seed>/run/k")').argParser(parseInteger(0)).default(0))
-    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'plain', 'off']).default('auto'))
     .addOption(
       new Option('--fail-fast', 'stop at the first failed run and exit with code 1 (default: record the failure and go on)').default(false),
-    )
-    .addOption(
-      new Option('--workers <n>', 'worker threads, one model each (0: in-process)')
-        .argParser(parseInteger(0, LIMITS.workers))
-        .default(DEFAULT_WORKERS, `min(2, cores) = ${DEFAULT_WORKERS}`),
     );
+  return addRunOptions(cmd, {
+    seedHelp: 'base seed (data; run k trains with seed "<seed>/run/k")',
+    workers: { help: 'worker threads, one model each (0: in-process)', min: 0 },
+  });
 }
 
 /** Preset for the scale, overridden by every flag that was given. */
