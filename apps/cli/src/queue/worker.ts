@@ -48,6 +48,31 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
   const free = Array.from({ length: opts.concurrency }, (_, i) => opts.concurrency - 1 - i);
   let releasing = false;
 
+  // Signal handlers go in before the queue's Worker exists: it may take a job at once, and a SIGTERM that
+  // arrived before them would kill the process instead of stopping it gracefully.
+  let stopping = false;
+  let requestStop: () => void = () => {};
+  const stopRequested = new Promise<void>((resolve) => {
+    requestStop = resolve;
+  });
+  const stop = () => {
+    if (stopping) {
+      if (!releasing) {
+        releasing = true;
+        io.note(`[${name}] releasing the jobs under way back to the queue`);
+        void runners.train.close();
+        void runners.experiments.close();
+      }
+      return;
+    }
+    stopping = true;
+    io.note(`[${name}] stopping: finishing the jobs under way (signal again to release them to the queue)`);
+    requestStop();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  signal?.addEventListener('abort', stop);
+
   const processUnit = async (job: Job<UnitJobData>, token?: string): Promise<string> => {
     const task = job.data?.task as { kind?: unknown } | undefined;
     const kind = String(task?.kind);
@@ -100,30 +125,10 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
     `[${name}] sii worker on ${address.display} (concurrency ${opts.concurrency}, lock ${opts.lockDurationMs} ms, stalled check every ${opts.stalledIntervalMs} ms)`,
   );
 
-  let stopHandler: () => void = () => {};
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = () => {
-      if (stopping) {
-        if (!releasing) {
-          releasing = true;
-          io.note(`[${name}] releasing the jobs under way back to the queue`);
-          void runners.train.close();
-          void runners.experiments.close();
-        }
-        return;
-      }
-      stopping = true;
-      io.note(`[${name}] stopping: finishing the jobs under way (signal again to release them to the queue)`);
-      Promise.all([units.close(), sweeps.close()]).finally(resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    signal?.addEventListener('abort', stop);
-    stopHandler = stop;
-  });
-  process.off('SIGTERM', stopHandler);
-  process.off('SIGINT', stopHandler);
+  await stopRequested;
+  await Promise.all([units.close(), sweeps.close()]);
+  process.off('SIGTERM', stop);
+  process.off('SIGINT', stop);
   await Promise.all([runners.train.close(), runners.experiments.close()]);
   for (const c of connections) c.disconnect();
   io.note(`[${name}] stopped`);
