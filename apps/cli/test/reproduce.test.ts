@@ -134,45 +134,50 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
   }, 60_000);
 
   it('--adopt uses a finished teacher–student run with the same configuration: same claim row as running it, no training', () => {
-    // The tiny scale's teacher–student sizes (TS_SCALE.tiny), made by the teacher-student command itself.
-    const ts = sii([
-      'teacher-student',
-      '--setting',
-      'excl',
-      '--teachers',
-      '3',
-      '--epochs',
-      '2',
-      '--samples',
-      '30',
-      '--hidden',
-      '6',
-      '--workers',
-      '1',
-      '--progress',
-      'off',
-      '--out',
-      'own',
-    ]);
-    expect(ts.code, ts.stderr).toBe(0);
-    const own = join(tmp, 'own', readdirSync(join(tmp, 'own'))[0]);
-    const ran = sii(['reproduce', '--scale', 'tiny', '--only', 'ts-excl', '--workers', '1', '--progress', 'off', '--out', 'ran']);
+    // The tiny scale's teacher–student sizes (TS_SCALE.tiny), made by the teacher-student command itself;
+    // returns the run folder under `out`.
+    const tinyExcl = (epochs: number, out: string) => {
+      const r = sii([
+        'teacher-student',
+        '--setting',
+        'excl',
+        '--teachers',
+        '3',
+        '--epochs',
+        String(epochs),
+        '--samples',
+        '30',
+        '--hidden',
+        '6',
+        '--workers',
+        '1',
+        '--progress',
+        'off',
+        '--out',
+        out,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      return join(tmp, out, readdirSync(join(tmp, out))[0]);
+    };
+    const reproduceExcl = (out: string, adopt?: string) =>
+      sii([
+        'reproduce',
+        '--scale',
+        'tiny',
+        '--only',
+        'ts-excl',
+        ...(adopt ? ['--adopt', `ts-excl=${adopt}`] : []),
+        '--workers',
+        '1',
+        '--progress',
+        'off',
+        '--out',
+        out,
+      ]);
+    const own = tinyExcl(2, 'own');
+    const ran = reproduceExcl('ran');
     expect(ran.code, ran.stderr).toBe(0);
-    const adopted = sii([
-      'reproduce',
-      '--scale',
-      'tiny',
-      '--only',
-      'ts-excl',
-      '--adopt',
-      `ts-excl=${own}`,
-      '--workers',
-      '1',
-      '--progress',
-      'off',
-      '--out',
-      'adopted',
-    ]);
+    const adopted = reproduceExcl('adopted', own);
     expect(adopted.code, adopted.stderr).toBe(0);
     expect(adopted.stderr).toContain('adopting');
     const results = (base: string) => JSON.parse(readFileSync(join(tmp, base, readdirSync(join(tmp, base))[0], 'results.json'), 'utf8'));
@@ -187,42 +192,8 @@ describe('sii reproduce --scale tiny (built CLI, plain node)', () => {
       expect(readFileSync(join(copy, 'teachers', f), 'utf8')).toBe(readFileSync(join(own, 'teachers', f), 'utf8'));
 
     // A run with another configuration is refused, naming where it differs.
-    const other = sii([
-      'teacher-student',
-      '--setting',
-      'excl',
-      '--teachers',
-      '3',
-      '--epochs',
-      '3',
-      '--samples',
-      '30',
-      '--hidden',
-      '6',
-      '--workers',
-      '1',
-      '--progress',
-      'off',
-      '--out',
-      'other',
-    ]);
-    expect(other.code, other.stderr).toBe(0);
-    const otherDir = join(tmp, 'other', readdirSync(join(tmp, 'other'))[0]);
-    const refused = sii([
-      'reproduce',
-      '--scale',
-      'tiny',
-      '--only',
-      'ts-excl',
-      '--adopt',
-      `ts-excl=${otherDir}`,
-      '--workers',
-      '1',
-      '--progress',
-      'off',
-      '--out',
-      'refused',
-    ]);
+    const otherDir = tinyExcl(3, 'other');
+    const refused = reproduceExcl('refused', otherDir);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/configuration differs from the study's at student\.epochs/);
     // Usage errors name the flag.

@@ -16,45 +16,52 @@ import {
   STUDY_NAMES,
 } from './reproduce.js';
 
-/** `--data name=file[,name=file]`: forecast data files (airquality, activity, engine); each file must exist. */
-export function parseDataFiles(v: string): Partial<Record<FileForecastDataset, string>> {
-  const out: Partial<Record<FileForecastDataset, string>> = {};
+/**
+ * A comma-separated list of key=path items (`--data`, `--adopt`): each key one of `keys`, each path
+ * accepted by `checkPath` (which returns the error message otherwise).
+ */
+function parseAssignments(
+  v: string,
+  spec: { form: string; keys: readonly string[]; checkPath: (path: string) => string | undefined; uniqueKeys?: boolean },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const [keyName] = spec.form.split('=');
   for (const item of v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const m = /^([a-z]+)=(.+)$/.exec(item);
-    if (!m || !FILE_FORECAST_DATASETS.includes(m[1] as FileForecastDataset)) {
-      throw new InvalidArgumentError(`expected name=file with name one of ${FILE_FORECAST_DATASETS.join(', ')}, got "${item}"`);
+    const m = /^([a-z0-9-]+)=(.+)$/.exec(item);
+    if (!m || !spec.keys.includes(m[1])) {
+      throw new InvalidArgumentError(`expected ${spec.form} with ${keyName} one of ${spec.keys.join(', ')}, got "${item}"`);
     }
-    if (!existsSync(m[2])) throw new InvalidArgumentError(`no such file: ${m[2]}`);
-    out[m[1] as FileForecastDataset] = m[2];
+    if (spec.uniqueKeys && out[m[1]] !== undefined) throw new InvalidArgumentError(`${keyName} ${m[1]} given twice`);
+    const bad = spec.checkPath(m[2]);
+    if (bad) throw new InvalidArgumentError(bad);
+    out[m[1]] = m[2];
   }
-  if (Object.keys(out).length === 0) throw new InvalidArgumentError('expected name=file');
+  if (Object.keys(out).length === 0) throw new InvalidArgumentError(`expected ${spec.form}`);
   return out;
+}
+
+/** `--data name=file[,name=file]`: forecast data files (airquality, activity, engine); each file must exist. */
+export function parseDataFiles(v: string): Partial<Record<FileForecastDataset, string>> {
+  return parseAssignments(v, {
+    form: 'name=file',
+    keys: FILE_FORECAST_DATASETS,
+    checkPath: (f) => (existsSync(f) ? undefined : `no such file: ${f}`),
+  });
 }
 
 /** `--adopt study=run[,study=run]`: each run folder must exist and hold a config.json. */
 export function parseAdopt(studies: readonly string[]) {
-  return (v: string): Record<string, string> => {
-    const out: Record<string, string> = {};
-    for (const item of v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)) {
-      const m = /^([a-z0-9-]+)=(.+)$/.exec(item);
-      if (!m || !studies.includes(m[1]) || adoptableCommand(m[1]) === undefined) {
-        throw new InvalidArgumentError(
-          `expected study=run with study one of ${studies.filter((s) => adoptableCommand(s)).join(', ')}, got "${item}"`,
-        );
-      }
-      if (out[m[1]] !== undefined) throw new InvalidArgumentError(`study ${m[1]} given twice`);
-      if (!existsSync(join(m[2], 'config.json'))) throw new InvalidArgumentError(`${m[2]} is not a run folder (no config.json)`);
-      out[m[1]] = m[2];
-    }
-    if (Object.keys(out).length === 0) throw new InvalidArgumentError('expected study=run');
-    return out;
-  };
+  const keys = studies.filter((s) => adoptableCommand(s) !== undefined);
+  return (v: string): Record<string, string> =>
+    parseAssignments(v, {
+      form: 'study=run',
+      keys,
+      uniqueKeys: true,
+      checkPath: (d) => (existsSync(join(d, 'config.json')) ? undefined : `${d} is not a run folder (no config.json)`),
+    });
 }
 
 /** Option defaults of another registered command, keyed by attribute name. */
