@@ -29,13 +29,13 @@ describe('makeReproduceConfig', () => {
     }
   });
 
-  it('laptop: 50 teachers × 100 epochs per setting with the authors’ student (incl H 128 L 3, excl H 32 L 2, NAdam 1e-4, 300 samples)', () => {
+  it('laptop: 200 teachers × 100 epochs per setting with the authors’ student (incl H 128 L 3, excl H 32 L 2, NAdam 1e-4, 300 samples)', () => {
     const c = plan('laptop');
     expect(c.studies).toEqual([...STUDY_NAMES]);
     const incl = c.teacherStudent.incl!;
     const excl = c.teacherStudent.excl!;
-    expect([incl.teachers, incl.student.epochs, incl.student.hidden, incl.student.layers]).toEqual([50, 100, 128, 3]);
-    expect([excl.teachers, excl.student.epochs, excl.student.hidden, excl.student.layers]).toEqual([50, 100, 32, 2]);
+    expect([incl.teachers, incl.student.epochs, incl.student.hidden, incl.student.layers]).toEqual([200, 100, 128, 3]);
+    expect([excl.teachers, excl.student.epochs, excl.student.hidden, excl.student.layers]).toEqual([200, 100, 32, 2]);
     for (const t of [incl, excl]) {
       expect(t.inits).toEqual(['sii', 'baseline']);
       expect([t.student.lr, t.student.samples, t.student.window, t.student.batch, t.student.solver, t.student.h]).toEqual([
@@ -47,18 +47,26 @@ describe('makeReproduceConfig', () => {
         0.1,
       ]);
     }
-    // Pixel and forecasting keep their presets' 3 runs at laptop scale, latent runs 8; tanks runs 5 epochs (its baseline's slow rollouts).
-    expect(c.experiments.pixel.seeds).toBe(3);
+    // Every benchmark study runs 8 per init at laptop scale (the fewest that can reach α = 0.01); tanks runs 5 epochs (its baseline's slow rollouts).
+    expect(c.experiments.pixel.seeds).toBe(8);
     expect(c.experiments.latent.seeds).toBe(8);
-    expect(c.experiments['forecast-tanks'].seeds).toBe(3);
+    expect(c.experiments['forecast-tanks'].seeds).toBe(8);
+    expect(c.experiments['forecast-duffing'].seeds).toBe(8);
     expect(c.experiments['forecast-tanks'].epochs).toBe(5);
     expect(c.experiments['forecast-duffing'].epochs).toBe(20);
     expect(c.implicit!.students).toBe(4);
   });
 
-  it('the laptop estimate is under 90 minutes: 2 × 50·2·8 s / 2 workers + 0.1 + 1 + 3·6 + 8·1 + (659 + 682) s = 62.8 min', () => {
+  it('the laptop estimate is under 90 minutes: measured seconds per unit × 200 teachers or 8 runs × 2 inits / 2 workers ≈ 40 min', () => {
     const total = STUDY_NAMES.reduce((a, s) => a + laptopEstimateMinutes(s), 0);
-    expect(total).toBeCloseTo(2 * (800 / 120) + 0.1 + 1 + 18 + 8 + (659 + 682) / 60, 10);
+    const seconds =
+      (((2 * 252.7) / 50 + (2 * 60.0) / 50) * 200) / 2 + // teacher–student, both settings
+      0.1 * 60 +
+      5 + // perturbation, implicit
+      (((2 * 161.9) / 6 + (2 * 202.3) / 16 + (2 * 73.1) / 6) * 16) / 2 + // pixel, latent, duffing: 8 runs × 2 inits
+      ((6.5 + 73) * 8) / 2; // tanks: 8 seeds, both inits
+    expect(total).toBeCloseTo(seconds / 60, 10);
+    expect(total).toBeGreaterThan(35);
     expect(total).toBeLessThan(90);
   });
 
