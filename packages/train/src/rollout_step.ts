@@ -107,7 +107,7 @@ export class RolloutStep {
     const obstacle = engine === 'tfjs' ? null : simdStepObstacle(o);
     if (engine === 'simd' && obstacle != null) throw new RangeError(`${where}: engine 'simd' cannot run: ${obstacle}`);
     // with SIMD worker threads the tfjs path splits each rollout over them; the fused step runs on one
-    const useSimd = engine === 'simd' || (engine === 'auto' && obstacle == null && simdThreads() === 0);
+    const useSimd = engine === 'simd' || (engine === 'auto' && obstacle == null && simdThreads() === 1);
     this.engine = useSimd ? 'simd' : 'tfjs';
     if (engine === 'auto' && !useSimd) this.reason = obstacle ?? 'SIMD worker threads are running';
   }
