@@ -23,7 +23,7 @@ import {
   Adam,
   type EpochInfo,
   type FitState,
-  fit,
+  fit as runFit,
   fitAsync,
   LinearLR,
   mse,
@@ -101,7 +101,7 @@ function run(o: RunOptions) {
   );
   const snapshots: Float32Array[][] = [];
   const tensorCounts: number[] = [];
-  const result = fit({
+  const result = runFit({
     variables: field.variables,
     optimizer: opt,
     epochs: o.epochs ?? 4,
@@ -166,14 +166,20 @@ describe('fit with a rollout loss: the SIMD step against the tfjs step', () => {
         const b = run({ engine: 'tfjs', method, clipNorm, schedule: true });
         expect(tf.memory().numTensors).toBe(before);
         expect(a.result.epochsRun).toBe(4);
-        a.weights.forEach((w, i) => expect(Array.from(w), `variable ${i}`).toEqual(Array.from(b.weights[i])));
+        a.weights.forEach((w, i) => {
+          expect(Array.from(w), `variable ${i}`).toEqual(Array.from(b.weights[i]));
+        });
         // each epoch's callback saw the same weights
-        a.snapshots.forEach((s, e) => expect(maxAbsDiff(s, b.snapshots[e]), `epoch ${e + 1}`).toBe(0));
+        a.snapshots.forEach((s, e) => {
+          expect(maxAbsDiff(s, b.snapshots[e]), `epoch ${e + 1}`).toBe(0);
+        });
         expect(a.result.valCurves.loss).toEqual(b.result.valCurves.loss);
         expect(a.optState).toEqual(b.optState);
         expect(a.optState.iterations).toBe(12);
         // the training loss: float64 vs float32 sums of T·B·n ≤ 160 squares
-        a.result.trainCurve.forEach((l, e) => expect(Math.abs(l - b.result.trainCurve[e])).toBeLessThan(161 * 2 ** -24 * l));
+        a.result.trainCurve.forEach((l, e) => {
+          expect(Math.abs(l - b.result.trainCurve[e])).toBeLessThan(161 * 2 ** -24 * l);
+        });
         expect(a.result.valCurves.loss[3]).toBeLessThan(a.result.initial.loss); // it trains
         // no tensors accumulate across epochs
         expect(new Set(a.tensorCounts).size).toBe(1);
@@ -190,7 +196,9 @@ describe('fit with a rollout loss: the SIMD step against the tfjs step', () => {
       // the clipping acted: the weights differ from an unclipped run by far more
       const c = run({ engine: 'simd', method });
       expect(maxAbsDiff(a.weights, c.weights)).toBeGreaterThan(1000 * d + 1e-4);
-      a.result.valCurves.loss.forEach((l, e) => expect(Math.abs(l - b.result.valCurves.loss[e])).toBeLessThan(1e-4 * l));
+      a.result.valCurves.loss.forEach((l, e) => {
+        expect(Math.abs(l - b.result.valCurves.loss[e])).toBeLessThan(1e-4 * l);
+      });
       // P squares in tfjs's float32 norm: the clip factors, hence the moments, agree to ~P·2⁻²⁴
       expect(P * 2 ** -24).toBeLessThan(3e-5);
     });
@@ -267,7 +275,9 @@ describe('RolloutStep', () => {
     sa.step(a.batch);
     sb.step(b.batch);
     sa.sync();
-    a.field.variables.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(b.field.variables[i].dataSync())));
+    a.field.variables.forEach((v, i) => {
+      expect(Array.from(v.dataSync())).toEqual(Array.from(b.field.variables[i].dataSync()));
+    });
     // a step taken outside (the optimizer's state moved) while the module is in sync: seen too
     const grads = a.field.variables.map((v) => tf.onesLike(v));
     a.opt.step(a.field.variables, grads);
@@ -276,7 +286,9 @@ describe('RolloutStep', () => {
     sa.step(a.batch);
     sb.step(b.batch);
     sa.sync();
-    a.field.variables.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(b.field.variables[i].dataSync())));
+    a.field.variables.forEach((v, i) => {
+      expect(Array.from(v.dataSync())).toEqual(Array.from(b.field.variables[i].dataSync()));
+    });
     expect(a.opt.getState(a.field.variables)).toEqual(b.opt.getState(b.field.variables));
     // both sides moved: an error, not silently lost steps
     sa.step(a.batch);
@@ -304,15 +316,17 @@ describe('RolloutStep', () => {
   it('fit: options.loss or options.rollout, stepEngine only with rollout', () => {
     const { field, ode, opt } = setup();
     const base = { variables: field.variables, optimizer: opt, epochs: 1, seed: 1, batches: () => [] };
-    expect(() => fit({ ...base })).toThrow(/give exactly one of options.loss and options.rollout, got neither/);
+    expect(() => runFit({ ...base })).toThrow(/give exactly one of options.loss and options.rollout, got neither/);
     expect(() =>
-      fit({
+      runFit({
         ...base,
         loss: () => tf.scalar(0),
         rollout: { ode, batch: () => ({ x0: new Float32Array(4), inputs: 1, target: new Float32Array(4) }) },
       }),
     ).toThrow(/got both/);
-    expect(() => fit({ ...base, loss: () => tf.scalar(0), stepEngine: 'simd' })).toThrow(/options.stepEngine "simd" needs options.rollout/);
+    expect(() => runFit({ ...base, loss: () => tf.scalar(0), stepEngine: 'simd' })).toThrow(
+      /options.stepEngine "simd" needs options.rollout/,
+    );
     field.dispose();
   });
 
@@ -337,7 +351,9 @@ describe('RolloutStep', () => {
     const s = new RolloutStep({ ode: ref.ode, optimizer: ref.opt, engine: 'tfjs' });
     s.step(ref.batch);
     s.step(ref.batch);
-    field.variables.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(ref.field.variables[i].dataSync())));
+    field.variables.forEach((v, i) => {
+      expect(Array.from(v.dataSync())).toEqual(Array.from(ref.field.variables[i].dataSync()));
+    });
     field.dispose();
     ref.field.dispose();
   });
