@@ -52,7 +52,7 @@ export function formatTable(rows: readonly BenchRow[], previous?: BenchReport | 
       f(r.ratio, 2),
       f(r.minRatio ?? null, 2),
       f(r.gflops, 2),
-      String(r.kernels),
+      r.stepEngine === 'simd' ? 'whole step' : String(r.kernels),
       f(r.peakMB, 1),
       delta,
     ];

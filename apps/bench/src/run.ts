@@ -18,6 +18,11 @@ const DEFAULT_ITERS: Record<string, number> = { student: 200, rk4: 100, pixel: 8
  */
 const DEFAULT_WARMUP: Record<string, number> = { student: 30, rk4: 30, pixel: 3, forecast: 3, latent: 3 };
 
+/** What took a row's steps: the whole step in the SIMD module, or tfjs kernels (the slowest named). */
+function stepDetail(r: SiiResult): string {
+  return r.stepEngine === 'simd' ? 'the whole step in the SIMD module' : `${r.kernels} kernels; top: ${topKernels(r)}`;
+}
+
 function ratios(r: SiiResult, peerMs: number | null, peerMinMs: number | null) {
   return {
     peerMs,
@@ -82,7 +87,7 @@ export async function runBench(args: BenchArgs, log: (s: string) => void = conso
         const r: SiiResult = await runSii(c, backend, path, n, slow ? Math.min(warmup, 1) : warmup);
         const row: BenchRow = { ...r, ...ratios(r, peerMs, peerMinMs) };
         rows.push(row);
-        log(`${name} ${backend} ${path}: median ${r.medianMs.toFixed(2)} ms, ${r.kernels} kernels; top: ${topKernels(r)}`);
+        log(`${name} ${backend} ${path}: median ${r.medianMs.toFixed(2)} ms (CPU ${r.cpuMs?.toFixed(2)} ms/step), ${stepDetail(r)}`);
       }
     }
     if (args.parallel > 1 && args.parallelConfigs.includes(name) && args.backends.includes('wasm')) {

@@ -12,7 +12,7 @@ import {
   stopSimdThreads,
 } from '@sii/neural-ode';
 import { fastRolloutEngine } from '@sii/neural-ode/internal';
-import { Adam, DataParallelTrainer, mse, NAdam, trainStep } from '@sii/train';
+import { Adam, DataParallelTrainer, mse, NAdam, RolloutStep, trainStep } from '@sii/train';
 import { type BenchConfig, benchSpec, stepFlops } from './configs.js';
 
 /**
@@ -39,6 +39,13 @@ export interface SiiResult {
   iters: number;
   gflops: number;
   kernels: number;
+  /**
+   * What took the steps: 'simd' — the whole step in the SIMD module (RolloutStep, as fit() takes it);
+   * 'tfjs' — the rollout on the tape and trainStep.
+   */
+  stepEngine?: 'simd' | 'tfjs';
+  /** Process CPU time (user + system) per timed step, ms: on a loaded machine a better measure than wall time. */
+  cpuMs?: number;
   /** Kernel-time breakdown of one profiled step: kernel name → [count, total ms]. */
   kernelTimes: Record<string, [number, number]>;
   peakMB: number;
@@ -113,16 +120,33 @@ export async function runSii(
   const simdSplit = replicas > 1 && fastRolloutEngine(ode) === 'simd';
   if (simdSplit) await startSimdThreads(replicas);
   const trainer = replicas > 1 && !simdSplit ? await DataParallelTrainer.create(ode, opt, { replicas, loss: c.loss, ...clip }) : null;
+  // One thread, fast path: the step fit() takes for a rollout loss (RolloutStep, engine 'auto': the
+  // whole step in the SIMD module where it applies), on the data as the arrays they are.
+  const rolloutStep = replicas === 1 && basePath !== 'plain' ? new RolloutStep({ ode, optimizer: opt, output: c.loss, ...clip }) : null;
+  const arrays =
+    rolloutStep?.engine === 'simd'
+      ? {
+          x0: x0.dataSync() as Float32Array,
+          inputs: u ? (u.dataSync() as Float32Array) : T,
+          target: target.dataSync() as Float32Array,
+        }
+      : { x0, inputs, target };
   const step = async (): Promise<{ loss: number }> =>
-    trainer ? await trainer.step(x0, inputs, target) : trainStep(lossFn, opt, { variables: field.variables, ...clip });
+    trainer
+      ? await trainer.step(x0, inputs, target)
+      : rolloutStep
+        ? rolloutStep.step(arrays)
+        : trainStep(lossFn, opt, { variables: field.variables, ...clip });
   let loss = Number.NaN;
   for (let i = 0; i < warmup; i++) loss = (await step()).loss;
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
     loss = (await step()).loss;
     times.push(performance.now() - t0);
   }
+  const cpu = process.cpuUsage(cpu0);
   // One extra, profiled step: kernel count, per-kernel time, peak memory (profiling adds overhead;
   // data-parallel: this thread's kernels only).
   const kernelTimes: Record<string, [number, number]> = {};
@@ -130,6 +154,7 @@ export async function runSii(
     await step();
   });
   await trainer?.dispose();
+  rolloutStep?.dispose();
   if (simdSplit) await stopSimdThreads();
   for (const k of info.kernels) {
     const e = kernelTimes[k.name] ?? [0, 0];
@@ -149,6 +174,8 @@ export async function runSii(
     minMs: Math.min(...times),
     iters,
     gflops: stepFlops(c) / (med * 1e6),
+    stepEngine: rolloutStep?.engine ?? 'tfjs',
+    cpuMs: (cpu.user + cpu.system) / 1000 / iters,
     kernels: info.kernels.length,
     kernelTimes,
     peakMB: info.peakBytes / 2 ** 20,

@@ -10,7 +10,8 @@ import { heInit } from '@sii/init';
 import { Rng } from '@sii/linalg';
 import { teacherStudentDeviations } from '../src/commands/teacherStudent.js';
 import { runTeacherTask, teacherData, trainStudent } from '../src/train/student.js';
-import { usedWindows, validationMse, windowMse } from '../src/train/targets.js';
+import { usedWindows, validationMse, windowBatch, windowMse } from '../src/train/targets.js';
+import { NAdam, RolloutStep } from '@sii/train';
 import { type InitName, type StudentConfig, studentProtocol, type TeacherResult } from '../src/train/types.js';
 
 beforeAll(async () => {
@@ -108,6 +109,23 @@ describe('teacher–student targets', () => {
       const l = windowMse(ode, S, U, target);
       expect(l.dataSync()[0]).toBeCloseTo(handMse(ids, target), 6);
       l.dispose();
+    }
+    tf.dispose([S, U]);
+  });
+
+  it('a batch of windows as fit() trains on it (windowBatch): the hand MSE on both step engines', () => {
+    const ids = [0, 1, 3];
+    const [S, U] = windows(ids);
+    for (const target of ['authors', 'aligned'] as const) {
+      const batch = windowBatch(S, U, target);
+      for (const engine of ['simd', 'tfjs'] as const) {
+        // learning rate 0: the step reports the loss and leaves the weights as they are
+        const opt = new NAdam({ learningRate: 0 });
+        const step = new RolloutStep({ ode, optimizer: opt, engine });
+        expect(step.step(batch).loss, `${target}, ${engine}`).toBeCloseTo(handMse(ids, target), 6);
+        step.dispose();
+        opt.dispose();
+      }
     }
     tf.dispose([S, U]);
   });

@@ -713,6 +713,8 @@ export function squaredError(pred: usize, target: usize, grad: usize, count: i32
  * global-norm clipping factor): g ← gscale·g, m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
  * θ ← θ − (cg·g + cm·m) / (√(v·ibc2) + ε), with ibc2 = 1/(1 − β2^t) and the step's cg, cm. 1 − β1
  * and 1 − β2 come from the caller (formed in float64: in float32, 1 − 0.999 is off by 1.3e-5).
+ * Plain multiplies and adds in both builds (no fused multiply-add), in the order of @sii/train's tfjs
+ * ops, so that the update rounds exactly as the tfjs reference does.
  */
 export function momentStep(
   theta: usize, g: usize, m: usize, v: usize, count: i32,
@@ -731,12 +733,12 @@ export function momentStep(
   const cmv = f32x4.splat(cm);
   for (let p: usize = 0; p < main; p += 16) {
     const gv = f32x4.mul(v128.load(g + p), gs);
-    const mv = madd(f32x4.mul(v128.load(m + p), b1), gv, b1c);
-    const vv = madd(f32x4.mul(v128.load(v + p), b2), f32x4.mul(gv, gv), b2c);
+    const mv = f32x4.add(f32x4.mul(v128.load(m + p), b1), f32x4.mul(gv, b1c));
+    const vv = f32x4.add(f32x4.mul(v128.load(v + p), b2), f32x4.mul(f32x4.mul(gv, gv), b2c));
     v128.store(m + p, mv);
     v128.store(v + p, vv);
     const denom = f32x4.add(f32x4.sqrt(f32x4.mul(vv, ib)), ev);
-    const num = madd(f32x4.mul(mv, cmv), gv, cgv);
+    const num = f32x4.add(f32x4.mul(gv, cgv), f32x4.mul(mv, cmv));
     v128.store(theta + p, f32x4.sub(v128.load(theta + p), f32x4.div(num, denom)));
   }
   for (let p = main; p < end; p += 4) {
@@ -746,6 +748,6 @@ export function momentStep(
     store<f32>(m + p, mv);
     store<f32>(v + p, vv);
     const denom = Mathf.sqrt(vv * ibc2) + eps;
-    store<f32>(theta + p, load<f32>(theta + p) - (mv * cm + gv * cg) / denom);
+    store<f32>(theta + p, load<f32>(theta + p) - (gv * cg + mv * cm) / denom);
   }
 }

@@ -6,12 +6,19 @@
  * callbacks, checkpoints, and a JSON-serialisable state from which a run resumes with the same numbers.
  * A batch whose loss or gradient norm is NaN or infinite applies no update (trainStep's nonFinite
  * 'skip'); with `divergence` it ends the run as diverged, naming the batch.
+ *
+ * A loss given as `rollout` (the mean squared error of a neural ODE's rollout) lets the step run
+ * whole in @sii/neural-ode's SIMD module where it applies (RolloutStep, engine 'auto'); the
+ * variables and the optimizer are brought up to date before every callback, every checkpoint and at
+ * the end, so that what a caller observes is what the tfjs path would show.
  */
+import type { NeuralODE } from '@sii/neural-ode';
 import type { Scalar, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@sii/linalg';
 import type { OptimizerState, StatefulOptimizer } from './optimizers.js';
 import type { LrSchedule } from './schedules.js';
+import { type RolloutBatch, RolloutStep, STEP_ENGINES, type StepEngine } from './rollout_step.js';
 import { checkInt, checkPositive, show } from './show.js';
 import { trainStep } from './step.js';
 
@@ -32,8 +39,20 @@ export interface FitOptions<B> {
    * (`new Rng(seed).fork('batches')`), one stream across epochs. Consumed lazily, one batch per step.
    */
   batches: (epoch: number, rng: Rng) => Iterable<B>;
-  /** The loss of one batch (called inside the gradient tape). */
-  loss: (batch: B, epoch: number) => Scalar;
+  /** The loss of one batch (called inside the gradient tape). Give this or `rollout`. */
+  loss?: (batch: B, epoch: number) => Scalar;
+  /**
+   * The loss as the mean squared error of `ode`'s rollout from a batch's x_0 with its inputs against
+   * its target (on every state, output 'all', default, or the final one): instead of `loss`. Its
+   * steps run on `stepEngine`.
+   */
+  rollout?: { ode: NeuralODE; output?: 'all' | 'final'; batch: (batch: B) => RolloutBatch };
+  /**
+   * What takes the steps of a `rollout` loss: 'auto' (default) the whole step in the SIMD module
+   * where it applies (see RolloutStep), else the tfjs path; 'simd' the module (an error where it
+   * cannot); 'tfjs' the tfjs path, the reference.
+   */
+  stepEngine?: StepEngine;
   /**
    * A batch's own step (e.g. gradient accumulation over chunks): takes the optimizer step itself and
    * returns the batch loss, or undefined to take the standard step (trainStep of `loss`, `clipNorm`).
@@ -157,10 +176,20 @@ function checkOptions<B>(o: FitOptions<B>): void {
     );
   }
   checkInt(w, 'options.epochs', o.epochs, 0);
-  for (const k of ['batches', 'loss'] as const) {
-    if (typeof o[k] !== 'function') throw new TypeError(`${w}: options.${k} must be a function, got ${show(o[k])}`);
+  if (typeof o.batches !== 'function') throw new TypeError(`${w}: options.batches must be a function, got ${show(o.batches)}`);
+  if ((o.loss === undefined) === (o.rollout === undefined)) {
+    throw new TypeError(`${w}: give exactly one of options.loss and options.rollout, got ${o.loss === undefined ? 'neither' : 'both'}`);
   }
-  for (const k of ['step', 'weight', 'disposeBatch', 'validate', 'onEpoch', 'onBatch'] as const) {
+  if (o.rollout !== undefined && (o.rollout?.ode == null || typeof o.rollout.batch !== 'function')) {
+    throw new TypeError(`${w}: options.rollout must be { ode, output?, batch: (batch) => { x0, inputs, target } }, got ${show(o.rollout)}`);
+  }
+  if (o.stepEngine !== undefined && !STEP_ENGINES.includes(o.stepEngine)) {
+    throw new RangeError(`${w}: options.stepEngine must be one of ${STEP_ENGINES.join(', ')}, got ${show(o.stepEngine)}`);
+  }
+  if (o.stepEngine !== undefined && o.rollout === undefined) {
+    throw new RangeError(`${w}: options.stepEngine ${show(o.stepEngine)} needs options.rollout (a loss function always runs on tfjs)`);
+  }
+  for (const k of ['loss', 'step', 'weight', 'disposeBatch', 'validate', 'onEpoch', 'onBatch'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'function') throw new TypeError(`${w}: options.${k} must be a function, got ${show(o[k])}`);
   }
   if (typeof o.seed !== 'string' && !Number.isSafeInteger(o.seed)) {
@@ -197,6 +226,27 @@ function checkOptions<B>(o: FitOptions<B>): void {
 /** The loop as a generator that yields each epoch's onEpoch return value and receives it resolved. */
 function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitResult, unknown> {
   checkOptions(o);
+  // A rollout loss: its steps on the SIMD module where it applies (RolloutStep), which may hold
+  // steps the variables and the optimizer do not have yet until `sync`.
+  const fused = o.rollout
+    ? new RolloutStep({
+        ode: o.rollout.ode,
+        optimizer: o.optimizer,
+        variables: o.variables,
+        output: o.rollout.output ?? 'all',
+        engine: o.stepEngine ?? 'auto',
+        ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
+      })
+    : null;
+  try {
+    return yield* epochs(o, isAsync, fused);
+  } finally {
+    // whatever ends the run (an error too), the variables and the optimizer get every step taken
+    fused?.dispose();
+  }
+}
+
+function* epochs<B>(o: FitOptions<B>, isAsync: boolean, fused: RolloutStep | null): Generator<unknown, FitResult, unknown> {
   const vars = o.variables;
   const metric = o.monitor?.metric ?? (o.validate ? 'loss' : 'train');
   const mode = o.monitor?.mode ?? 'min';
@@ -261,23 +311,28 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
     }
   }
 
-  const state = (): FitState => ({
-    format: 'sii-fit-state',
-    version: 1,
-    epoch,
-    learningRate: baseLr,
-    optimizer: o.optimizer.getState(vars),
-    rng: Array.from(rng.state()),
-    variables: vars.map((v) => ({ shape: [...v.shape], values: Array.from(v.dataSync()) })),
-    initial: encRec(initial),
-    trainCurve: trainCurve.map(enc),
-    valCurves: Object.fromEntries(Object.entries(valCurves).map(([k, c]) => [k, c.map(enc)])),
-    best: { epoch: best.epoch, value: enc(best.value) },
-    badEpochs,
-    reference: reference == null ? null : enc(reference),
-    ...(diverged ? { diverged } : {}),
-    ...(stopped ? { stopped } : {}),
-  });
+  const publish = () => fused?.sync();
+
+  const state = (): FitState => {
+    publish();
+    return {
+      format: 'sii-fit-state',
+      version: 1,
+      epoch,
+      learningRate: baseLr,
+      optimizer: o.optimizer.getState(vars),
+      rng: Array.from(rng.state()),
+      variables: vars.map((v) => ({ shape: [...v.shape], values: Array.from(v.dataSync()) })),
+      initial: encRec(initial),
+      trainCurve: trainCurve.map(enc),
+      valCurves: Object.fromEntries(Object.entries(valCurves).map(([k, c]) => [k, c.map(enc)])),
+      best: { epoch: best.epoch, value: enc(best.value) },
+      badEpochs,
+      reference: reference == null ? null : enc(reference),
+      ...(diverged ? { diverged } : {}),
+      ...(stopped ? { stopped } : {}),
+    };
+  };
   const tooLarge = (x: number) => !Number.isFinite(x) || (mode === 'min' && reference != null && x > factor * reference);
 
   while (epoch < o.epochs && !diverged && !stopped) {
@@ -290,6 +345,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
       let r: { loss: number; gradNorm: number; skipped?: true };
       let bw = 1;
       try {
+        if (o.step) publish();
         let own: unknown = o.step?.(batch, e);
         if (own instanceof Promise) {
           if (!isAsync)
@@ -303,11 +359,13 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
         r =
           own !== undefined
             ? { loss: own, gradNorm: Number.NaN }
-            : trainStep(() => o.loss(batch, e), o.optimizer, {
-                variables: vars,
-                nonFinite: 'skip',
-                ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
-              });
+            : fused
+              ? fused.step(o.rollout!.batch(batch), 'skip')
+              : trainStep(() => o.loss!(batch, e), o.optimizer, {
+                  variables: vars,
+                  nonFinite: 'skip',
+                  ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
+                });
         if (o.weight) bw = o.weight(batch);
       } finally {
         o.disposeBatch?.(batch);
@@ -316,6 +374,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
       weights += bw;
       count++;
       // fitAsync awaits what onBatch returns (e.g. a turn of the event loop); fit ignores it
+      if (o.onBatch) publish();
       yield o.onBatch?.({ epoch: e, batch: count, loss: r.loss, gradNorm: r.gradNorm });
       if (o.divergence) {
         if (reference == null && !o.validate && mode === 'min' && Number.isFinite(r.loss)) reference = Math.max(r.loss, 1e-12);
@@ -330,6 +389,7 @@ function* loop<B>(o: FitOptions<B>, isAsync: boolean): Generator<unknown, FitRes
       }
     }
     const trainLoss = o.weight ? sum / (weights > 0 ? weights : 1) : sum / Math.max(1, count);
+    publish();
     let metrics: Record<string, number> = {};
     if (o.validate) {
       metrics = diverged ? Object.fromEntries(Object.keys(initial).map((k) => [k, Number.NaN])) : { ...o.validate(e) };
@@ -405,7 +465,14 @@ export async function fitAsync<B>(
   const g = loop(options as FitOptions<B>, true);
   let r = g.next();
   while (!r.done) {
-    const answer = await r.value;
+    let answer: unknown;
+    try {
+      answer = await r.value;
+    } catch (err) {
+      // into the loop, so that it ends as after a synchronous error (its state brought up to date)
+      r = g.throw(err);
+      continue;
+    }
     r = g.next(answer);
   }
   return r.value;

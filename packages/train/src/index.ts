@@ -24,6 +24,14 @@ export {
   type SGDOptions,
   type StatefulOptimizer,
 } from './optimizers.js';
+export {
+  type RolloutBatch,
+  RolloutStep,
+  type RolloutStepOptions,
+  STEP_ENGINES,
+  type StepEngine,
+  simdStepObstacle,
+} from './rollout_step.js';
 export { ExponentialLR, LinearLR, type LinearLROptions, type LrSchedule } from './schedules.js';
 export {
   clipByGlobalNorm,

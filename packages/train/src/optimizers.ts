@@ -83,6 +83,8 @@ interface FlatState {
 export abstract class FlatOptimizer implements StatefulOptimizer {
   learningRate: number;
   protected t = 0;
+  /** @internal Bumped by every change of the state (steps, setState): lets a fused step see outside changes. */
+  stateVersion = 0;
   private flat: FlatState | null = null;
   private readonly parked = new Map<Variable, Tensor[]>();
 
@@ -164,6 +166,7 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
     });
     if (variables.length === 0) {
       this.t += 1;
+      this.stateVersion += 1;
       return;
     }
     tf.tidy(() => this.stepFlat(variables, flatten(grads)));
@@ -175,6 +178,7 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
    */
   stepFlat(variables: readonly Variable[], g: Tensor): void {
     this.t += 1;
+    this.stateVersion += 1;
     const t = this.t;
     const s = this.state(variables);
     const slots = tf.tidy(() => {
@@ -236,12 +240,42 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
       return per.flat();
     });
     this.disposeState();
+    this.stateVersion += 1;
     this.t = state.iterations;
     this.setScalars(state.scalars ?? {});
     if (variables.length > 0) {
       const slots = values.map((v) => tf.tensor1d(v, 'float32'));
       this.flat = { vars: [...variables], key: variables.map((v) => v.id).join(','), slots };
     }
+  }
+
+  /**
+   * @internal The state for these variables as flat float32 arrays (each slot concatenated in the
+   * variables' order; copies), the step count and the scalar state: what a fused step starts from.
+   */
+  flatState(variables: readonly Variable[]): { iterations: number; scalars: Record<string, number>; slots: Float32Array[] } {
+    const s = variables.length > 0 ? this.state(variables) : null;
+    const slots = s ? s.slots.map((x) => Float32Array.from(x.dataSync() as Float32Array)) : [];
+    return { iterations: this.t, scalars: this.scalars(), slots };
+  }
+
+  /**
+   * @internal Replace the state for these variables by flat float32 arrays (as {@link flatState}
+   * gives; the arrays are taken, not copied), the step count and the scalar state.
+   */
+  setFlatState(variables: readonly Variable[], st: { iterations: number; scalars: Record<string, number>; slots: Float32Array[] }): void {
+    const total = variables.reduce((a, v) => a + v.size, 0);
+    if (st.slots.length !== this.slotNames.length || st.slots.some((x) => x.length !== total)) {
+      throw new RangeError(`${this.constructor.name}.setFlatState: expected ${this.slotNames.length} slots of ${total} values`);
+    }
+    if (variables.length > 0) {
+      const s = this.state(variables);
+      tf.dispose(s.slots);
+      s.slots = st.slots.map((x) => tf.tensor1d(x, 'float32'));
+    }
+    this.t = st.iterations;
+    this.setScalars(st.scalars);
+    this.stateVersion += 1;
   }
 
   private disposeState(): void {

@@ -15,7 +15,7 @@ import { MlpVectorField, NeuralODE } from '@sii/neural-ode';
 import { fit, NAdam } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor3D } from '@tensorflow/tfjs-core';
-import { usedWindows, validationMse, windowMse } from './targets.js';
+import { usedWindows, validationMse, windowBatch } from './targets.js';
 import {
   emptyInitRun,
   type InitRun,
@@ -84,8 +84,6 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
   const valU = toSteps(data.val.windows.inputs, data.val.windows.count, m);
   const W = usedWindows(data.train.windows.count, target);
 
-  /** MSE of a batch of windows under the target (targets.ts). */
-  const windowLoss = (S: Tensor3D, U: Tensor3D): tf.Scalar => windowMse(ode, S, U, target);
   const valLoss = (): number => validationMse(ode, valS, valU, target, c.batch);
   /** Epoch e: the windows in the order of one permutation of the student's 'batches' stream, in batches. */
   function* batches(_epoch: number, orderRng: Rng): Generator<[Tensor3D, Tensor3D]> {
@@ -109,7 +107,9 @@ export function trainStudent(task: StudentTask, data: TeacherStudentData, onEpoc
       // pairing 'authors': each init draws its own batch order, as torch's generator does in the paper's code
       seed: pairing === 'authors' ? `${task.studentSeed}/arm:${task.init}` : task.studentSeed,
       batches,
-      loss: ([S, U]) => windowLoss(S, U),
+      // the MSE of a batch of windows under the target (targets.ts): fit takes the whole step in the
+      // SIMD module where it applies (the same loss, clipping and NAdam rule as the tfjs path)
+      rollout: { ode, batch: ([S, U]) => windowBatch(S, U, target) },
       disposeBatch: (b) => tf.dispose(b),
       clipNorm: c.clip,
       validate: (epoch) => {

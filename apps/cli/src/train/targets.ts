@@ -5,6 +5,7 @@
  * batch MSEs.
  */
 import type { NeuralODE } from '@sii/neural-ode';
+import type { RolloutBatch } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import type { StudentTarget } from './types.js';
@@ -22,6 +23,24 @@ export function windowMse(ode: NeuralODE, S: Tensor3D, U: Tensor3D, target: Stud
   const u = tf.slice(U, [0, 0, 0], [steps, B, m]) as Tensor3D;
   const truth = target === 'authors' ? tf.slice(S, [0, 0, 0], [w, B, n]) : tf.slice(S, [1, 0, 0], [w - 1, B, n]);
   return tf.mean(tf.squaredDifference(ode.rollout(x0, u), truth)) as Scalar;
+}
+
+/**
+ * One batch of windows as fit()'s rollout loss takes it (the same loss as {@link windowMse}): x_0 =
+ * S[0], the inputs U[0..k−1] and the target S[1..w−1] (aligned) or S[0..w−1] (authors), as views of
+ * one copy of S and U (step-major, so each piece is contiguous).
+ */
+export function windowBatch(S: Tensor3D, U: Tensor3D, target: StudentTarget): RolloutBatch {
+  const [w, B, n] = S.shape;
+  const m = U.shape[2];
+  const steps = target === 'authors' ? w : w - 1;
+  const s = S.dataSync() as Float32Array;
+  const u = U.dataSync() as Float32Array;
+  return {
+    x0: s.subarray(0, B * n),
+    inputs: u.subarray(0, steps * B * m),
+    target: target === 'authors' ? s.subarray(0, w * B * n) : s.subarray(B * n, w * B * n),
+  };
 }
 
 /** Windows used out of `count` (all starts): the paper's code drops the last start (T − w + 1 → T − w). */

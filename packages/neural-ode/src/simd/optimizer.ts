@@ -27,10 +27,19 @@ function checkNumber(name: string, value: number, ok: (x: number) => boolean, wh
   }
 }
 
+/**
+ * torch's clip_grad_norm_ factor min(1, maxNorm / (norm + 1e-6)), each operation rounded to float32
+ * as @sii/train's clipByGlobalNorm computes it with tfjs kernels (norm + 1e-6, maxNorm / ·, min).
+ */
+export function clipFactor(maxNorm: number, norm: number): number {
+  const f = Math.fround;
+  return Math.min(f(f(maxNorm) / f(f(norm) + f(1e-6))), 1);
+}
+
 export class SimdMomentOptimizer {
   readonly size: number;
   readonly method: 'adam' | 'nadam';
-  readonly learningRate: number;
+  private lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -38,7 +47,7 @@ export class SimdMomentOptimizer {
   readonly clipNorm: number | undefined;
   /** Steps taken. */
   iterations = 0;
-  private muProduct = 1;
+  private muProd = 1;
   private readonly k: KernelExports;
   private readonly arena: Arena;
   private readonly theta: number;
@@ -57,13 +66,13 @@ export class SimdMomentOptimizer {
       throw new RangeError(`SimdMomentOptimizer: options.method must be 'adam' or 'nadam', got ${String(opts?.method)}`);
     }
     this.method = opts.method;
-    this.learningRate = opts.learningRate ?? (opts.method === 'adam' ? 1e-3 : 2e-3);
+    this.lr = opts.learningRate ?? (opts.method === 'adam' ? 1e-3 : 2e-3);
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.epsilon = opts.epsilon ?? 1e-8;
     this.momentumDecay = opts.momentumDecay ?? 4e-3;
     this.clipNorm = opts.clipNorm;
-    checkNumber('options.learningRate', this.learningRate, (x) => x >= 0, 'a finite number >= 0');
+    checkNumber('options.learningRate', this.lr, (x) => x >= 0, 'a finite number >= 0');
     checkNumber('options.beta1', this.beta1, (x) => x >= 0 && x < 1, 'in [0, 1)');
     checkNumber('options.beta2', this.beta2, (x) => x >= 0 && x < 1, 'in [0, 1)');
     checkNumber('options.epsilon', this.epsilon, (x) => x > 0, 'a finite number > 0');
@@ -81,14 +90,58 @@ export class SimdMomentOptimizer {
     this.k.zero(this.v, this.size);
   }
 
+  /** The learning rate of the next steps (a schedule may change it between steps). */
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  set learningRate(lr: number) {
+    checkNumber('learningRate', lr, (x) => x >= 0, 'a finite number >= 0');
+    this.lr = lr;
+  }
+
   /** A copy of the current parameters. */
   get params(): Float32Array {
     return this.arena.read(this.theta, this.size);
   }
 
+  /**
+   * The current parameters as a view of the kernels' memory (no copy): valid until the next call
+   * that may grow the memory (`mse` with a larger size); read it at once.
+   */
+  paramsView(): Float32Array {
+    const at = this.theta >> 2;
+    return this.arena.f32().subarray(at, at + this.size);
+  }
+
   /** A copy of the moments (m, v). */
   get moments(): { m: Float32Array; v: Float32Array } {
     return { m: this.arena.read(this.m, this.size), v: this.arena.read(this.v, this.size) };
+  }
+
+  /** NAdam's running product Π μ_i of the steps taken (1 before the first; Adam: always 1). */
+  get muProduct(): number {
+    return this.muProd;
+  }
+
+  /**
+   * Replace the whole state: parameters, moments, steps taken and (NAdam) the running product of μ
+   * — e.g. those of @sii/train's Adam/NAdam, to continue a run on the kernels.
+   */
+  setState(s: { params: ArrayLike<number>; m: ArrayLike<number>; v: ArrayLike<number>; iterations: number; muProduct?: number }): void {
+    const where = 'SimdMomentOptimizer.setState';
+    for (const k of ['params', 'm', 'v'] as const) {
+      if (s?.[k]?.length !== this.size) throw new RangeError(`${where}: state.${k} must hold ${this.size} values, got ${s?.[k]?.length}`);
+    }
+    if (!Number.isInteger(s.iterations) || s.iterations < 0)
+      throw new RangeError(`${where}: state.iterations must be an integer >= 0, got ${String(s.iterations)}`);
+    const mu = s.muProduct ?? 1;
+    checkNumber('state.muProduct', mu, (x) => x >= 0 && x <= 1, 'in [0, 1]');
+    this.arena.write(this.theta, s.params);
+    this.arena.write(this.m, s.m);
+    this.arena.write(this.v, s.v);
+    this.iterations = s.iterations;
+    this.muProd = mu;
   }
 
   /** mean((pred − target)²) and its gradient with respect to pred. */
@@ -119,24 +172,39 @@ export class SimdMomentOptimizer {
       throw new RangeError(`SimdMomentOptimizer.step: grad must be a Float32Array of ${this.size} values, got ${grad?.length}`);
     }
     this.arena.write(this.grad, grad);
-    const norm = Math.sqrt(this.k.sumSquares(this.grad, this.size));
-    const scale = this.clipNorm === undefined ? 1 : Math.min(1, this.clipNorm / (norm + 1e-6));
+    const norm = this.gradNorm();
+    this.update(norm);
+    return { norm };
+  }
+
+  /** @internal Write the gradient piece `values` at float offset `at` of the flat gradient buffer. */
+  writeGrad(values: Float32Array, at: number): void {
+    this.arena.f32().set(values, (this.grad >> 2) + at);
+  }
+
+  /** @internal The global L2 norm of the gradient buffer (float64 accumulation). */
+  gradNorm(): number {
+    return Math.sqrt(this.k.sumSquares(this.grad, this.size));
+  }
+
+  /** @internal The update from the gradient buffer, whose norm before clipping is `norm`. */
+  update(norm: number): void {
+    const scale = this.clipNorm === undefined ? 1 : clipFactor(this.clipNorm, norm);
     this.iterations += 1;
     const t = this.iterations;
     const { cg, cm } = this.coefficients(t);
     const ibc2 = 1 / (1 - this.beta2 ** t);
     const [b1, b2] = [this.beta1, this.beta2];
     this.k.momentStep(this.theta, this.grad, this.m, this.v, this.size, scale, b1, 1 - b1, b2, 1 - b2, ibc2, this.epsilon, cg, cm);
-    return { norm };
   }
 
   /** (cg, cm) of step t: Adam cg = 0, cm = lr/(1 − β1^t); NAdam with μ_t = β1(1 − ½·0.96^(tψ)). */
   private coefficients(t: number): { cg: number; cm: number } {
-    const lr = this.learningRate;
+    const lr = this.lr;
     if (this.method === 'adam') return { cg: 0, cm: lr / (1 - this.beta1 ** t) };
     const mu = this.beta1 * (1 - 0.5 * 0.96 ** (t * this.momentumDecay));
     const muNext = this.beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * this.momentumDecay));
-    this.muProduct *= mu;
-    return { cg: (lr * (1 - mu)) / (1 - this.muProduct), cm: (lr * muNext) / (1 - this.muProduct * muNext) };
+    this.muProd *= mu;
+    return { cg: (lr * (1 - mu)) / (1 - this.muProd), cm: (lr * muNext) / (1 - this.muProd * muNext) };
   }
 }
