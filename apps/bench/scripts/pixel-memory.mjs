@@ -77,10 +77,18 @@ async function runOne(setting) {
   const cpu = [];
   const wall = [];
   let loss = Number.NaN;
+  let tensorPeakMB = Number.NaN;
   for (let i = 0; i <= iters; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    loss = step();
+    // The last step under tf.profile for the peak of live tfjs tensor bytes (a few hundred kernels: the
+    // profiling overhead is small against the step).
+    if (i === iters) {
+      const info = await tf.profile(() => {
+        loss = step();
+      });
+      tensorPeakMB = info.peakBytes / MB;
+    } else loss = step();
     const dc = process.cpuUsage(c0);
     if (i > 0 || iters === 0) {
       cpu.push((dc.user + dc.system) / 1e6);
@@ -115,6 +123,7 @@ async function runOne(setting) {
     k: resolved,
     kernelsMB,
     tfjsMB,
+    tensorPeakMB,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     cpuS: Math.min(...cpu),
     wallS: Math.min(...wall),
@@ -130,8 +139,8 @@ if (child != null) {
   const settings = opt('settings', 'full,1,28,112,784,auto,micro64:full,micro64').split(',').map(parseSetting);
   const self = fileURLToPath(import.meta.url);
   console.log(`pixel step: ${steps} steps, batch ${batch}, states 128, hidden 256, 3 layers, ELU, midpoint; ${iters === 0 ? 'one step timed (with warm-up effects)' : `best of ${iters} timed step(s) after one warm-up`}`);
-  console.log('| setting | k used | SIMD kernels memory MB | tfjs wasm memory MB | peak RSS MB | CPU s/step | wall s/step | loss |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| setting | k used | SIMD kernels memory MB | tfjs wasm memory MB | tfjs tensors peak MB | peak RSS MB | CPU s/step | wall s/step | loss |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const s of settings) {
     let row;
     try {
@@ -143,10 +152,10 @@ if (child != null) {
       const line = text.split('\n').find((l) => l.startsWith('RESULT '));
       const r = JSON.parse(line.slice(7));
       const f = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '—');
-      row = `| ${s.label} | ${r.k === 0 ? 'full tape' : r.k} | ${f(r.kernelsMB)} | ${f(r.tfjsMB)} | ${f(r.peakRssMB)} | ${f(r.cpuS, 1)} | ${f(r.wallS, 1)} | ${r.loss.toPrecision(7)} |`;
+      row = `| ${s.label} | ${r.k === 0 ? 'full tape' : r.k} | ${f(r.kernelsMB)} | ${f(r.tfjsMB)} | ${f(r.tensorPeakMB)} | ${f(r.peakRssMB)} | ${f(r.cpuS, 1)} | ${f(r.wallS, 1)} | ${r.loss.toPrecision(7)} |`;
     } catch (err) {
       const msg = String(err.stderr ?? err.message).split('\n').find((l) => /Error|memory/i.test(l)) ?? 'failed';
-      row = `| ${s.label} | — | failed: ${msg.trim().slice(0, 160)} | | | | | |`;
+      row = `| ${s.label} | — | failed: ${msg.trim().slice(0, 160)} | | | | | | |`;
     }
     console.log(row);
   }

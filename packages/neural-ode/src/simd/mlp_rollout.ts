@@ -284,7 +284,7 @@ export class SimdRollout {
       for (let t = 0; t < T; t++) {
         for (let r = 0; r < B; r++) {
           const src = (t * p.uBatch + (p.uBatch === 1 ? 0 : r)) * m;
-          f.set(u.subarray(src, src + m), (lay.U >> 2) + (t * B + r) * m);
+          f.set(u.subarray(src, src + m), (lay.U >>> 2) + (t * B + r) * m);
         }
       }
     }
@@ -302,7 +302,7 @@ export class SimdRollout {
       const next = X[(t + 1) & 1];
       if (every > 0 && t % every === 0) k.copy(lay.C + (t / every) * bn * 4, x, bn);
       this.step(lay, t, every > 0 ? t % every : t, x, next, Ks, P);
-      if (out != null) out.set(ar.f32().subarray(next >> 2, (next >> 2) + bn), (t + offset) * bn);
+      if (out != null) out.set(ar.f32().subarray(next >>> 2, (next >>> 2) + bn), (t + offset) * bn);
     }
     return out ?? ar.read(X[T & 1], bn);
   }
@@ -311,7 +311,7 @@ export class SimdRollout {
   evict(): void {
     const lay = this.layout;
     if (lay == null || this.evicted != null) return;
-    this.evicted = this.arena.read(lay.savedStart, (lay.savedEnd - lay.savedStart) >> 2);
+    this.evicted = this.arena.read(lay.savedStart, (lay.savedEnd - lay.savedStart) >>> 2);
   }
 
   /** Whether this rollout's data is still in the arena (not evicted). */
@@ -429,7 +429,7 @@ export class SimdRollout {
         for (let i = 0; i < s; i++) if (hasAdjoint[i]) k.axpy(lambda, dYs[i], 1, bn);
         if (dUt !== 0) {
           k.gemm(S0, N0, WTu, dUt, m, B, N0, m, INIT_ZERO, 0);
-          dUall!.set(ar.f32().subarray(dUt >> 2, (dUt >> 2) + B * m), t * B * m);
+          dUall!.set(ar.f32().subarray(dUt >>> 2, (dUt >>> 2) + B * m), t * B * m);
         }
         // This step's share of the weight and bias gradients: Σ over its s·B rows.
         const rows = s * B;
