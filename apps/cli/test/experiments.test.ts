@@ -328,7 +328,9 @@ describe('recomputation in the ODE rollout (--checkpoint-every)', () => {
         const xt = tf.tensor3d(x, [B, T, 2]);
         const y = oneHot(labels, 10);
         const { value, grads: g } = tf.variableGrads(() => pixelLoss(model, xt, y, w), model.variables);
-        return [value, ...model.variables.map((v) => g[v.name])].map((t) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)));
+        return [value, ...model.variables.map((v) => g[v.name])].map((t) =>
+          Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)),
+        );
       });
       model.dispose();
       return out;

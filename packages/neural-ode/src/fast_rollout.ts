@@ -115,7 +115,11 @@ export function fastRolloutImpl(
       `${where}: engine 'simd' cannot run this field (activation ${show(field.spec.activation)}; the SIMD kernels support all but softplus and need WebAssembly SIMD)`,
     );
   }
-  const checkpointEvery = checkCheckpointEvery(where, 'options.checkpointEvery', opts.checkpointEvery === undefined ? 'auto' : opts.checkpointEvery);
+  const checkpointEvery = checkCheckpointEvery(
+    where,
+    'options.checkpointEvery',
+    opts.checkpointEvery === undefined ? 'auto' : opts.checkpointEvery,
+  );
   const simd = engine === 'simd' || (engine === 'auto' && fastRolloutEngine(ode) === 'simd');
   if (!simd && typeof checkpointEvery === 'number') {
     throw new RangeError(

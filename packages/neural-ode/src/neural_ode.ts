@@ -73,7 +73,11 @@ export class NeuralODE {
     if (!FAST_ROLLOUT_ENGINES.includes(this.fastEngine)) {
       throw new RangeError(`${where}: options.fastEngine must be one of ${FAST_ROLLOUT_ENGINES.join(', ')}, got ${show(this.fastEngine)}`);
     }
-    this.checkpointEvery = checkCheckpointEvery(where, 'options.checkpointEvery', opts.checkpointEvery === undefined ? 'auto' : opts.checkpointEvery);
+    this.checkpointEvery = checkCheckpointEvery(
+      where,
+      'options.checkpointEvery',
+      opts.checkpointEvery === undefined ? 'auto' : opts.checkpointEvery,
+    );
   }
 
   /** Advance a batch x [batch, n] by one step with the input u [batch or 1, m] held constant. */

@@ -44,9 +44,24 @@ function run(c: Case, checkpointEvery: FastRolloutCheckpoint): { arrays: Float32
     [B, n],
   );
   const ub = c.uBatch1 ? 1 : B;
-  const u = c.inputs > 0 ? tf.tensor3d(Array.from({ length: T * ub * c.inputs }, () => r()), [T, ub, c.inputs]) : null;
+  const u =
+    c.inputs > 0
+      ? tf.tensor3d(
+          Array.from({ length: T * ub * c.inputs }, () => r()),
+          [T, ub, c.inputs],
+        )
+      : null;
   const T1 = c.includeInitial ? T + 1 : T;
-  const target = c.output === 'all' ? tf.tensor3d(Array.from({ length: T1 * B * n }, () => r()), [T1, B, n]) : tf.tensor2d(Array.from({ length: B * n }, () => r()), [B, n]);
+  const target =
+    c.output === 'all'
+      ? tf.tensor3d(
+          Array.from({ length: T1 * B * n }, () => r()),
+          [T1, B, n],
+        )
+      : tf.tensor2d(
+          Array.from({ length: B * n }, () => r()),
+          [B, n],
+        );
   const opts = { output: c.output, includeInitial: c.includeInitial ?? false, engine: 'simd' as const, checkpointEvery };
   const loss = (x: Tensor, uu: Tensor | null) => mse(fastRollout(ode, x as Tensor2D, (uu as Tensor3D | null) ?? T, opts), target);
   const out = fastRollout(ode, x0, u ?? T, opts);

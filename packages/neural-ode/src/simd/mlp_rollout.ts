@@ -110,7 +110,7 @@ interface Layout {
 /** The checkpoint interval k of a problem (0: the full tape). */
 export function checkpointInterval(p: SimdRolloutProblem): number {
   const k = p.checkpointEvery ?? 0;
-  return k > 0 ? k : 0;
+  return Math.max(k, 0);
 }
 
 /** Input width of every layer: n + m, then the previous layer's width. */
