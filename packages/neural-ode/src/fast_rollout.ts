@@ -48,8 +48,9 @@ export interface FastRolloutOptions {
  * activations (the full tape, memory ∝ T steps). k (an integer >= 1): keep only the state at every
  * k-th step and recompute the activations of one segment of k steps at a time from its checkpoint
  * (memory ∝ T/k + k steps, time: one more forward pass). 'auto' (default): the full tape when its
- * kernel memory fits 1 GiB, else k = ⌈√T⌉. Changes no number: values and gradients are the same bits
- * for every setting. The tfjs engine keeps the full tape: it accepts null and 'auto', and a number
+ * kernel memory fits 1 GiB, else k = ⌈√T⌉. Values and the x0/input gradients are the same bits for
+ * every setting; the weight gradients, summed per segment, agree with the full tape's to float32
+ * rounding (the same bits for k >= T). The tfjs engine keeps the full tape: it accepts null and 'auto', and a number
  * throws.
  */
 export type FastRolloutCheckpoint = number | 'auto' | null;

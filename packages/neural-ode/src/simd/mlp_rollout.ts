@@ -7,14 +7,17 @@
  * already multiplied by h): Y_i = x_k + Σ_{j<i} a_ij K_j, K_i = f(Y_i, u_k), x_{k+1} = x_k + Σ_i b_i K_i.
  * Backward (adjoint of the step, as in the tfjs engine, ../tfjs/rollout_op.ts):
  *   dK_i = b_i λ + Σ_{l>i} a_li dY_l,  dY_i = J_f(Y_i)ᵀ dK_i,  λ_k = λ_{k+1} + Σ_i dY_i,
- * and the weight gradients dW_l = Σ_e a_{l,e}ᵀ dz_{l,e} accumulated step by step (one product over the
- * s·B rows of a step, last step first), so only one step's dz is ever held.
+ * and the weight gradients dW_l = Σ_e a_{l,e}ᵀ dz_{l,e} as one product over the rows of all evaluations
+ * (with recomputation: of one segment's evaluations, accumulated over the segments, last first).
  * The input part of the first layer is evaluated once per step (P_k = u_k·W_u + b_0) and its
  * gradients from the per-step sum of the first layer's dz over the stages.
  * Recomputation (problem.checkpointEvery = k): the forward pass keeps the states x_0, x_k, x_2k, …
  * instead of every evaluation's activations; the backward pass reruns one segment of k steps from
- * its checkpoint (the same kernel calls on the same data, hence the same bits) and then runs the
+ * its checkpoint (the same kernel calls on the same data, hence the same activations) and then runs the
  * adjoint over that segment. Memory ~ (T/k + k) steps instead of T, time ~ one more forward pass.
+ * Values, x0 and input gradients are the same bits as the full tape's; the weight and bias gradients
+ * are summed segment by segment, so they agree with the full tape's to float32 rounding (k >= T: the
+ * same bits). The full tape keeps the one product over all rows, so its numbers never change.
  */
 import { type Arena, INIT_BIAS, INIT_MATRIX, INIT_ZERO, type KernelExports } from './kernels.js';
 
@@ -61,8 +64,7 @@ export interface SimdRolloutProblem {
    * Recomputation: 0 or absent keeps every evaluation's activations from the forward pass to the
    * backward pass (the full tape); k >= 1 keeps only the state at every k-th step and the backward
    * pass recomputes the activations of one segment of k steps at a time from its checkpoint. Same
-   * numbers bit for bit (the recomputed forward is the same arithmetic, and the backward pass
-   * accumulates the weight gradients step by step in both modes).
+   * values and state/input gradients bit for bit; weight gradients to float32 rounding (summed per segment).
    */
   checkpointEvery?: number;
 }
@@ -171,9 +173,10 @@ export function rolloutArenaBytes(p: SimdRolloutProblem, every: number): number 
   floats += T * B * m + (every > 0 ? Math.ceil(T / every) * B * n : 0);
   const hidden = widths.slice(0, L - 1).reduce((a, w) => a + w, 0);
   floats += segment * s * B * (n + (needsPreActivation(p) ? 2 : 1) * hidden);
-  // Backward: one step's dz of every layer, the input part's sum and gradient, the input part P,
-  // states and stages (λ, dY_i, a dy slice, two states, K_i), the work of gemmTN.
-  floats += s * B * widths.reduce((a, w) => a + w, 0) + B * (2 * widths[0] + m) * (m > 0 ? 1 : 0) + (2 * s + 4) * B * n;
+  // Backward: one segment's dz of every layer and input-part sums, the input gradient of a step, the
+  // input part P, states and stages (λ, dY_i, a dy slice, two states, K_i), the work of gemmTN.
+  floats +=
+    segment * s * B * widths.reduce((a, w) => a + w, 0) + (m > 0 ? segment * B * widths[0] + B * (widths[0] + m) : 0) + (2 * s + 4) * B * n;
   floats += 128 * Math.max(...fan);
   return floats * 4;
 }
@@ -350,16 +353,19 @@ export class SimdRollout {
     });
     const WTu = m > 0 ? ar.alloc(widths[0] * m) : 0;
     if (m > 0) k.transpose(lay.W[0] + n * widths[0] * 4, WTu, m, widths[0]);
-    // dz of every layer for the s evaluations of one step (rows of stages without adjoint stay zero).
-    const D = widths.map((N) => ar.alloc(s * B * N));
+    // dz of every layer and evaluation of one segment (the whole rollout on the full tape); rows of
+    // evaluations without adjoint stay zero. S0: the per-step sum of the first layer's dz over the stages.
+    const seg = lay.segment;
+    const D = widths.map((N) => ar.alloc(seg * s * B * N));
     const N0 = widths[0];
-    const S0 = m > 0 ? ar.alloc(B * N0) : 0;
+    const S0 = m > 0 ? ar.alloc(seg * B * N0) : 0;
     const dUt = m > 0 && wantInputs ? ar.alloc(B * m) : 0;
     const dUall = dUt !== 0 ? new Float32Array(T * B * m) : null;
     const lambda = ar.alloc(bn);
     const dYs = Array.from({ length: s }, () => ar.alloc(bn));
     const dyStep = ar.alloc(bn);
-    // Weight and bias gradients, accumulated step by step (last step first) in both modes.
+    // Weight and bias gradients: one product per layer over the rows of a segment, accumulated over
+    // the segments (last first). The full tape is one segment: one product over all evaluations' rows.
     const gW = widths.map((N, l) => {
       const g = ar.alloc(fan[l] * N);
       k.zero(g, fan[l] * N);
@@ -381,24 +387,24 @@ export class SimdRollout {
     const kind = SIMD_ACTIVATIONS[p.activation];
     const hasAdjoint = new Array<boolean>(s);
     const segments = every > 0 ? Math.ceil(T / every) : 1;
-    for (let seg = segments - 1; seg >= 0; seg--) {
-      const t0 = every > 0 ? seg * every : 0;
+    for (let sg = segments - 1; sg >= 0; sg--) {
+      const t0 = every > 0 ? sg * every : 0;
       const t1 = every > 0 ? Math.min(T, t0 + every) : T;
       if (scratch != null) {
         // Recompute the segment's activations from its checkpoint (the forward pass's arithmetic).
-        k.copy(scratch.X[0], lay.C + seg * bn * 4, bn);
+        k.copy(scratch.X[0], lay.C + sg * bn * 4, bn);
         for (let t = t0; t < t1; t++) {
           this.step(lay, t, t - t0, scratch.X[(t - t0) & 1], scratch.X[(t - t0 + 1) & 1], scratch.Ks, scratch.P);
         }
       }
+      for (let l = 0; l < L; l++) k.zero(D[l], (t1 - t0) * s * B * widths[l]);
+      if (m > 0) k.zero(S0, (t1 - t0) * B * N0);
       for (let t = t1 - 1; t >= t0; t--) {
         const slot = t - t0;
-        for (let l = 0; l < L; l++) k.zero(D[l], s * B * widths[l]);
-        if (m > 0) k.zero(S0, B * N0);
         for (let i = s - 1; i >= 0; i--) {
           const e = slot * s + i;
           // dK_i = b_i λ + Σ_{l>i} a_li dY_l, written as the last layer's dz.
-          const dK = D[L - 1] + i * bn * 4;
+          const dK = D[L - 1] + e * bn * 4;
           let any = false;
           if (p.b[i] !== 0) {
             k.axpy(dK, lambda, p.b[i], bn);
@@ -416,32 +422,29 @@ export class SimdRollout {
           for (let l = L - 1; l >= 1; l--) {
             const N = widths[l];
             const Nin = widths[l - 1];
-            const dIn = D[l - 1] + i * B * Nin * 4;
-            k.gemm(D[l] + i * B * N * 4, N, WT[l], dIn, Nin, B, N, Nin, INIT_ZERO, 0);
+            const dIn = D[l - 1] + e * B * Nin * 4;
+            k.gemm(D[l] + e * B * N * 4, N, WT[l], dIn, Nin, B, N, Nin, INIT_ZERO, 0);
             const act = lay.A[l - 1] + e * B * Nin * 4;
             const z = lay.Z[l - 1] ? lay.Z[l - 1] + e * B * Nin * 4 : act;
             k.activationBackward(kind, dIn, z, act, B * Nin, p.alpha);
           }
-          const d0 = D[0] + i * B * N0 * 4;
+          const d0 = D[0] + e * B * N0 * 4;
           k.gemm(d0, N0, WT[0], dYs[i], n, B, N0, n, INIT_ZERO, 0);
-          if (m > 0) k.axpy(S0, d0, 1, B * N0);
+          if (m > 0) k.axpy(S0 + slot * B * N0 * 4, d0, 1, B * N0);
         }
         for (let i = 0; i < s; i++) if (hasAdjoint[i]) k.axpy(lambda, dYs[i], 1, bn);
         if (dUt !== 0) {
-          k.gemm(S0, N0, WTu, dUt, m, B, N0, m, INIT_ZERO, 0);
+          k.gemm(S0 + slot * B * N0 * 4, N0, WTu, dUt, m, B, N0, m, INIT_ZERO, 0);
           dUall!.set(ar.f32().subarray(dUt >>> 2, (dUt >>> 2) + B * m), t * B * m);
         }
-        // This step's share of the weight and bias gradients: Σ over its s·B rows.
-        const rows = s * B;
-        k.gemmTN(lay.Y + slot * s * bn * 4, n, D[0], N0, gW[0], rows, n, N0, work);
-        if (m > 0) k.gemmTN(lay.U + t * B * m * 4, m, S0, N0, gW[0] + n * N0 * 4, B, m, N0, work);
-        for (let l = 1; l < L; l++) {
-          const N = widths[l];
-          k.gemmTN(lay.A[l - 1] + slot * rows * fan[l] * 4, fan[l], D[l], N, gW[l], rows, fan[l], N, work);
-        }
-        for (let l = 0; l < L; l++) k.colSum(D[l], widths[l], rows, widths[l], gB[l]);
         if (t > 0 && p.output === 'all') addDy(t - 1 + offset);
       }
+      // This segment's share of the weight and bias gradients: Σ over its (t1 − t0)·s·B rows.
+      const rows = (t1 - t0) * s * B;
+      k.gemmTN(lay.Y, n, D[0], N0, gW[0], rows, n, N0, work);
+      if (m > 0) k.gemmTN(lay.U + t0 * B * m * 4, m, S0, N0, gW[0] + n * N0 * 4, (t1 - t0) * B, m, N0, work);
+      for (let l = 1; l < L; l++) k.gemmTN(lay.A[l - 1], fan[l], D[l], widths[l], gW[l], rows, fan[l], widths[l], work);
+      for (let l = 0; l < L; l++) k.colSum(D[l], widths[l], rows, widths[l], gB[l]);
     }
     if (offset === 1) addDy(0);
     let du: Float32Array | null = null;
