@@ -38,3 +38,5 @@ export { buildLatentModel, type LatentConfig, latentBatchLoss, latentPreset } fr
 export type { LatentBatch } from './experiments/latent/data.js';
 export { ConvLatentModel } from './experiments/latent/model.js';
 export { registerConvGradients } from './experiments/layers/index.js';
+export { oneHot, stepWeights } from './experiments/nn.js';
+export { accumulatedStep, type PixelConfig, PixelModel, pixelLoss, pixelPreset } from './experiments/pixel.js';

@@ -302,3 +302,51 @@ describe('gradient accumulation (--micro-batch)', () => {
     model.dispose();
   });
 });
+
+describe('recomputation in the ODE rollout (--checkpoint-every)', () => {
+  it('gives the same loss bit for bit and the same gradients to float32 rounding as the full tape (bit for bit for k >= T)', () => {
+    const base = {
+      ...pixelPreset('tiny', 'smnist'),
+      dataset: 'smnist' as const,
+      data: null,
+      seed: 0,
+      inits: ['sii' as const],
+      backend: 'wasm' as const,
+      scale: 'tiny' as const,
+    };
+    expect(base.checkpointEvery).toBe('auto');
+    const B = 3;
+    const T = 6;
+    const rng = new Rng(5);
+    const x = Float32Array.from({ length: B * T * 2 }, () => rng.normal());
+    const labels = Int32Array.from({ length: B }, (_, i) => (7 * i) % 10);
+    const w = tf.tensor1d(stepWeights(T));
+    const grads = (checkpointEvery: number | 'auto' | null) => {
+      const model = new PixelModel({ ...base, checkpointEvery }, 2, 10, 'sii', 'ckpt');
+      expect(model.ode.checkpointEvery).toBe(checkpointEvery);
+      const out = tf.tidy(() => {
+        const xt = tf.tensor3d(x, [B, T, 2]);
+        const y = oneHot(labels, 10);
+        const { value, grads: g } = tf.variableGrads(() => pixelLoss(model, xt, y, w), model.variables);
+        return [value, ...model.variables.map((v) => g[v.name])].map((t) => (t.dataSync() as Float32Array).slice());
+      });
+      model.dispose();
+      return out;
+    };
+    const full = grads(null);
+    const bits = (a: Float32Array[]) => a.map((t) => Array.from(new Uint32Array(t.buffer)));
+    // k >= T is one segment, 'auto' the full tape at this size: the same bits.
+    for (const k of [6, 10, 'auto' as const]) expect(bits(grads(k)), `checkpointEvery ${k}`).toEqual(bits(full));
+    // k < T: the field's weight gradients are summed per segment; every other number is the same bits.
+    for (const k of [1, 2, 4]) {
+      const g = grads(k);
+      expect(bits([g[0]]), `loss, checkpointEvery ${k}`).toEqual(bits([full[0]]));
+      g.forEach((t, i) => {
+        const scale = full[i].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const worst = t.reduce((m, v, j) => Math.max(m, Math.abs(v - full[i][j])), 0);
+        expect(worst, `checkpointEvery ${k}, tensor ${i}`).toBeLessThanOrEqual(1e-5 * scale);
+      });
+    }
+    w.dispose();
+  });
+});

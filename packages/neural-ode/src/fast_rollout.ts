@@ -39,6 +39,26 @@ export interface FastRolloutOptions {
   includeInitial?: boolean;
   /** What runs the rollout (default 'auto', see {@link FastRolloutEngine}). */
   engine?: FastRolloutEngine;
+  /** Recomputation in the backward pass (default 'auto'; see {@link FastRolloutCheckpoint}). */
+  checkpointEvery?: FastRolloutCheckpoint;
+}
+
+/**
+ * Memory against time in the backward pass of the SIMD engine. null: keep every evaluation's
+ * activations (the full tape, memory ∝ T steps). k (an integer >= 1): keep only the state at every
+ * k-th step and recompute the activations of one segment of k steps at a time from its checkpoint
+ * (memory ∝ T/k + k steps, time: one more forward pass). 'auto' (default): the full tape when its
+ * kernel memory fits 1 GiB, else k = ⌈√T⌉. Values and the x0/input gradients are the same bits for
+ * every setting; the weight gradients, summed per segment, agree with the full tape's to float32
+ * rounding (the same bits for k >= T). The tfjs engine keeps the full tape: it accepts null and 'auto', and a number
+ * throws.
+ */
+export type FastRolloutCheckpoint = number | 'auto' | null;
+
+/** Check a {@link FastRolloutCheckpoint} setting; errors name `where` and `arg`. */
+export function checkCheckpointEvery(where: string, arg: string, v: unknown): FastRolloutCheckpoint {
+  if (v === null || v === 'auto' || (typeof v === 'number' && Number.isInteger(v) && v >= 1)) return v;
+  throw new RangeError(`${where}: ${arg} must be an integer >= 1, 'auto' or null, got ${show(v)}`);
 }
 
 /**
@@ -96,6 +116,17 @@ export function fastRolloutImpl(
       `${where}: engine 'simd' cannot run this field (activation ${show(field.spec.activation)}; the SIMD kernels support all but softplus and need WebAssembly SIMD)`,
     );
   }
+  const checkpointEvery = checkCheckpointEvery(
+    where,
+    'options.checkpointEvery',
+    opts.checkpointEvery === undefined ? 'auto' : opts.checkpointEvery,
+  );
+  const simd = engine === 'simd' || (engine === 'auto' && fastRolloutEngine(ode) === 'simd');
+  if (!simd && typeof checkpointEvery === 'number') {
+    throw new RangeError(
+      `${where}: options.checkpointEvery ${checkpointEvery} needs the 'simd' engine (the 'tfjs' engine keeps the full tape; use null or 'auto')`,
+    );
+  }
   const problem: RolloutProblem = {
     field,
     tableau: ode.tableau,
@@ -105,7 +136,7 @@ export function fastRolloutImpl(
     steps,
     output,
     includeInitial: (opts.includeInitial ?? false) && output === 'all',
+    checkpointEvery,
   };
-  const simd = engine === 'simd' || (engine === 'auto' && fastRolloutEngine(ode) === 'simd');
   return simd ? simdRolloutOp(problem) : tfjsRolloutOp(problem);
 }

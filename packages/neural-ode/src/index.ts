@@ -22,6 +22,7 @@ export {
 } from './diagnostics.js';
 export {
   FAST_ROLLOUT_ENGINES,
+  type FastRolloutCheckpoint,
   type FastRolloutEngine,
   type FastRolloutOptions,
   type FastRolloutOutput,

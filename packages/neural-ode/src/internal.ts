@@ -11,6 +11,13 @@ export { builtWorkerFactory, type MinimalWorker } from './node_worker.js';
 export { fieldFunction } from './odeint.js';
 export { relaxedSimdSupported, type SimdKernelVariant, simdKernelVariant } from './simd/kernels.js';
 export { type SimdMomentOptions, SimdMomentOptimizer } from './simd/optimizer.js';
+export {
+  AUTO_CHECKPOINT_BUDGET,
+  resolveCheckpointEvery,
+  rolloutArenaBytes,
+  type SimdRolloutProblem,
+} from './simd/mlp_rollout.js';
+export { simdArena } from './simd/kernels.js';
 export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
 export { SimdTrainStep, type SimdTrainStepOptions } from './simd/train_step.js';
 export { isAdaptive, resolveTableau } from './tableau.js';

@@ -4,7 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { FAST_ROLLOUT_ENGINES, type FastRolloutEngine, fastRolloutApplies, fastRolloutImpl } from './fast_rollout.js';
+import {
+  checkCheckpointEvery,
+  FAST_ROLLOUT_ENGINES,
+  type FastRolloutCheckpoint,
+  type FastRolloutEngine,
+  fastRolloutApplies,
+  fastRolloutImpl,
+} from './fast_rollout.js';
 import type { VectorField } from './mlp.js';
 import { rolloutSteps } from './rollout_args.js';
 import { resolveTableau, type TableauLike } from './tableau.js';
@@ -26,6 +33,11 @@ export interface NeuralODEOptions {
   fast?: boolean;
   /** What runs the fast rollout (default 'auto': see `FastRolloutEngine`). */
   fastEngine?: FastRolloutEngine;
+  /**
+   * Recomputation in the fast rollout's backward pass (default 'auto': see `FastRolloutCheckpoint`);
+   * memory against time only, the same numbers for every setting.
+   */
+  checkpointEvery?: FastRolloutCheckpoint;
 }
 
 export interface RolloutOptions {
@@ -42,6 +54,8 @@ export class NeuralODE {
   fast: boolean;
   /** What runs the fast rollout (see {@link NeuralODEOptions.fastEngine}). */
   fastEngine: FastRolloutEngine;
+  /** Recomputation in the fast rollout (see {@link NeuralODEOptions.checkpointEvery}). */
+  checkpointEvery: FastRolloutCheckpoint;
 
   constructor(field: VectorField, opts: NeuralODEOptions) {
     const where = 'NeuralODE';
@@ -59,6 +73,11 @@ export class NeuralODE {
     if (!FAST_ROLLOUT_ENGINES.includes(this.fastEngine)) {
       throw new RangeError(`${where}: options.fastEngine must be one of ${FAST_ROLLOUT_ENGINES.join(', ')}, got ${show(this.fastEngine)}`);
     }
+    this.checkpointEvery = checkCheckpointEvery(
+      where,
+      'options.checkpointEvery',
+      opts.checkpointEvery === undefined ? 'auto' : opts.checkpointEvery,
+    );
   }
 
   /** Advance a batch x [batch, n] by one step with the input u [batch or 1, m] held constant. */
@@ -80,7 +99,7 @@ export class NeuralODE {
         this,
         x0,
         inputs,
-        { includeInitial: opts.includeInitial ?? false, engine: this.fastEngine },
+        { includeInitial: opts.includeInitial ?? false, engine: this.fastEngine, checkpointEvery: this.checkpointEvery },
         false,
       ) as Tensor3D;
     }

@@ -73,6 +73,8 @@ export interface RolloutProblem {
   output: 'all' | 'final';
   /** Prepend x_0 (only with output 'all'). */
   includeInitial: boolean;
+  /** Recomputation setting (see `FastRolloutOptions.checkpointEvery`): k >= 1, 'auto' or null. */
+  checkpointEvery: number | 'auto' | null;
 }
 
 /**

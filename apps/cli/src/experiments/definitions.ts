@@ -57,7 +57,7 @@ const PIXEL_LAPTOP_REASONS: Partial<Record<keyof PixelConfig, string>> = {
 /**
  * Every protocol value of `c` that differs from the paper's (the paper preset of the data set and the
  * authors' protocol choices), with the reason: the laptop or tiny preset's, or "set by flag".
- * (--micro-batch is not listed: it gives the same update.)
+ * (--micro-batch and --checkpoint-every are not listed: they give the same update.)
  */
 export function pixelDeviations(c: PixelConfig): string[] {
   const paper = { ...pixelPreset('paper', c.dataset), compensation: 'none' } as Record<string, unknown>;

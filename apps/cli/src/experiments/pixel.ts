@@ -35,6 +35,13 @@ export interface PixelConfig extends BaseExperimentConfig, OdeTrainingConfig {
    */
   microBatch: number | null;
   /**
+   * Recomputation in the fast rollout's backward pass (`NeuralODE.checkpointEvery`): keep the state at
+   * every k-th step and recompute one segment's activations at a time; 'auto' recomputes with
+   * k = ⌈√T⌉ when the full tape would exceed 1 GiB of kernel memory; null keeps the full tape.
+   * Memory against time only: the same numbers for every setting.
+   */
+  checkpointEvery: number | 'auto' | null;
+  /**
    * sCIFAR-10 training augmentation as the paper's code: random crop 32 with padding 4, then a random
    * horizontal flip (p 0.5), drawn per image from the run seed and the epoch; test data untouched.
    */
@@ -62,6 +69,7 @@ export function pixelPreset(scale: PixelConfig['scale'], dataset: PixelDataset):
     clip: null,
     augment: dataset === 'scifar',
     permutationSeed: 'run' as const,
+    checkpointEvery: 'auto' as const,
   };
   if (scale === 'paper') {
     return {
@@ -203,6 +211,7 @@ export class PixelModel {
     const built = buildOde(init, { ...c, inputs: c.states }, runSeed);
     this.field = built.field;
     this.ode = built.ode;
+    this.ode.checkpointEvery = c.checkpointEvery;
     this.initialPoles = built.poles;
   }
   get variables() {

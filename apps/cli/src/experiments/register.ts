@@ -230,6 +230,13 @@ export function registerExperiments(program: Command, io: Io): void {
       description: `accumulate gradients over chunks of n examples (same update, less memory) (<= ${LIMITS.batch})`,
       parser: intOrNull(1, 'none', LIMITS.batch),
     },
+    {
+      flags: '--checkpoint-every <k|auto|none>',
+      key: 'checkpointEvery',
+      description:
+        "recompute the ODE's activations in the backward pass from a state kept every k steps (same numbers, less memory, one more forward pass); 'auto' (default) when the full tape exceeds 1 GiB, with k = ⌈√steps⌉; 'none' keeps the full tape",
+      parser: (v) => (v.trim() === 'auto' ? 'auto' : intOrNull(1, 'none', 100000)(v)),
+    },
     { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: positive },
     {
       flags: '--augment <on|off>',

@@ -259,12 +259,12 @@ export class Arena {
 
   /** Copy `values` into the buffer at ptr. */
   write(ptr: number, values: ArrayLike<number>): void {
-    this.f32().set(values, ptr >> 2);
+    this.f32().set(values, ptr >>> 2);
   }
 
   /** A copy of `floats` values at ptr. */
   read(ptr: number, floats: number): Float32Array {
-    return this.f32().slice(ptr >> 2, (ptr >> 2) + floats);
+    return this.f32().slice(ptr >>> 2, (ptr >>> 2) + floats);
   }
 
   /** The bytes in use (from the arena's base). */

@@ -56,7 +56,7 @@ export class Mailbox {
     const s = p.b.length;
     const v = [p.n, p.m, p.widths.length, ...p.widths, SIMD_ACTIVATIONS[p.activation], p.alpha, p.batch, p.steps, s];
     for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) v.push(p.a[i]?.[j] ?? 0);
-    v.push(...p.b, p.output === 'final' ? 1 : 0, p.includeInitial ? 1 : 0, p.uBatch);
+    v.push(...p.b, p.output === 'final' ? 1 : 0, p.includeInitial ? 1 : 0, p.uBatch, p.checkpointEvery ?? 0);
     this.problem.set(v);
   }
 
@@ -79,7 +79,8 @@ export class Mailbox {
     const output = next() === 1 ? 'final' : 'all';
     const includeInitial = next() === 1;
     const uBatch = next();
-    return { n, m, widths, activation, alpha, batch, steps, a, b, output, includeInitial, uBatch };
+    const checkpointEvery = next();
+    return { n, m, widths, activation, alpha, batch, steps, a, b, output, includeInitial, uBatch, checkpointEvery };
   }
 
   setError(message: string): void {

@@ -7,9 +7,17 @@
  * already multiplied by h): Y_i = x_k + Σ_{j<i} a_ij K_j, K_i = f(Y_i, u_k), x_{k+1} = x_k + Σ_i b_i K_i.
  * Backward (adjoint of the step, as in the tfjs engine, ../tfjs/rollout_op.ts):
  *   dK_i = b_i λ + Σ_{l>i} a_li dY_l,  dY_i = J_f(Y_i)ᵀ dK_i,  λ_k = λ_{k+1} + Σ_i dY_i,
- * and the weight gradients dW_l = Σ_e a_{l,e}ᵀ dz_{l,e} as one product over all evaluations' rows.
+ * and the weight gradients dW_l = Σ_e a_{l,e}ᵀ dz_{l,e} as one product over the rows of all evaluations
+ * (with recomputation: of one segment's evaluations, accumulated over the segments, last first).
  * The input part of the first layer is evaluated once per step (P_k = u_k·W_u + b_0) and its
  * gradients from the per-step sum of the first layer's dz over the stages.
+ * Recomputation (problem.checkpointEvery = k): the forward pass keeps the states x_0, x_k, x_2k, …
+ * instead of every evaluation's activations; the backward pass reruns one segment of k steps from
+ * its checkpoint (the same kernel calls on the same data, hence the same activations) and then runs the
+ * adjoint over that segment. Memory ~ (T/k + k) steps instead of T, time ~ one more forward pass.
+ * Values, x0 and input gradients are the same bits as the full tape's; the weight and bias gradients
+ * are summed segment by segment, so they agree with the full tape's to float32 rounding (k >= T: the
+ * same bits). The full tape keeps the one product over all rows, so its numbers never change.
  */
 import { type Arena, INIT_BIAS, INIT_MATRIX, INIT_ZERO, type KernelExports } from './kernels.js';
 
@@ -52,6 +60,13 @@ export interface SimdRolloutProblem {
   output: 'all' | 'final';
   /** Batch of the inputs u: the batch, or 1 (one input sequence for every trajectory). */
   uBatch: number;
+  /**
+   * Recomputation: 0 or absent keeps every evaluation's activations from the forward pass to the
+   * backward pass (the full tape); k >= 1 keeps only the state at every k-th step and the backward
+   * pass recomputes the activations of one segment of k steps at a time from its checkpoint. Same
+   * values and state/input gradients bit for bit; weight gradients to float32 rounding (summed per segment).
+   */
+  checkpointEvery?: number;
 }
 
 export interface SimdRolloutData {
@@ -85,6 +100,19 @@ interface Layout {
   /** Hidden pre-activations (only when σ′ needs z) and outputs, per layer [E·B, width]. */
   Z: number[];
   A: number[];
+  /**
+   * Steps whose activations Y, Z, A hold: all T (full tape: evaluation e = t·s + i at row block e),
+   * or one segment of k steps (with checkpoints: step t at slot t − t0 of its segment [t0, t0 + k)).
+   */
+  segment: number;
+  /** With checkpoints: the states x_0, x_k, x_2k, … [⌈T/k⌉, B, n] (else 0). */
+  C: number;
+}
+
+/** The checkpoint interval k of a problem (0: the full tape). */
+export function checkpointInterval(p: SimdRolloutProblem): number {
+  const k = p.checkpointEvery ?? 0;
+  return Math.max(k, 0);
 }
 
 /** Input width of every layer: n + m, then the previous layer's width. */
@@ -102,7 +130,9 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
   const { n, m, widths, batch: B, steps: T } = p;
   const s = p.b.length;
   const L = widths.length;
-  const E = T * s;
+  const every = checkpointInterval(p);
+  const segment = every > 0 ? Math.min(every, T) : T;
+  const E = segment * s;
   const savedStart = arena.alloc(0);
   const W: number[] = [];
   const bias: number[] = [];
@@ -111,8 +141,11 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
     W.push(arena.alloc(fan[l] * widths[l]));
     bias.push(arena.alloc(widths[l]));
   }
-  const Y = arena.alloc(E * B * n);
   const U = m > 0 ? arena.alloc(T * B * m) : 0;
+  const C = every > 0 ? arena.alloc(Math.ceil(T / every) * B * n) : 0;
+  // With checkpoints the activations are scratch (recomputed per segment), outside the saved region.
+  let savedEnd = every > 0 ? arena.alloc(0) : 0;
+  const Y = arena.alloc(E * B * n);
   const keepZ = needsPreActivation(p);
   const Z: number[] = [];
   const A: number[] = [];
@@ -120,8 +153,46 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
     Z.push(keepZ ? arena.alloc(E * B * widths[l]) : 0);
     A.push(arena.alloc(E * B * widths[l]));
   }
-  const savedEnd = arena.alloc(0);
-  return { savedStart, savedEnd, W, bias, Y, U, Z, A };
+  if (every === 0) savedEnd = arena.alloc(0);
+  return { savedStart, savedEnd, W, bias, Y, U, Z, A, segment, C };
+}
+
+/**
+ * Kernel-memory bytes of a rollout's forward and backward pass with checkpoint interval `every`
+ * (0: the full tape), as the arena allocates them (to within its 16-byte slack): what 'auto'
+ * compares with its budget.
+ */
+export function rolloutArenaBytes(p: SimdRolloutProblem, every: number): number {
+  const { n, m, widths, batch: B, steps: T } = p;
+  const s = p.b.length;
+  const L = widths.length;
+  const fan = fanIns(p);
+  const segment = every > 0 ? Math.min(every, T) : T;
+  let floats = 0;
+  for (let l = 0; l < L; l++) floats += 2 * fan[l] * widths[l] + 2 * widths[l]; // W, b, Wᵀ, gradients
+  floats += T * B * m + (every > 0 ? Math.ceil(T / every) * B * n : 0);
+  const hidden = widths.slice(0, L - 1).reduce((a, w) => a + w, 0);
+  floats += segment * s * B * (n + (needsPreActivation(p) ? 2 : 1) * hidden);
+  // Backward: one segment's dz of every layer and input-part sums, the input gradient of a step, the
+  // input part P, states and stages (λ, dY_i, a dy slice, two states, K_i), the work of gemmTN.
+  floats +=
+    segment * s * B * widths.reduce((a, w) => a + w, 0) + (m > 0 ? segment * B * widths[0] + B * (widths[0] + m) : 0) + (2 * s + 4) * B * n;
+  floats += 128 * Math.max(...fan);
+  return floats * 4;
+}
+
+/** Full-tape kernel memory above which 'auto' recomputes (1 GiB). */
+export const AUTO_CHECKPOINT_BUDGET = 2 ** 30;
+
+/**
+ * The checkpoint interval for a setting: a number k >= 1 as given, null the full tape (0), 'auto' the
+ * full tape when its kernel memory fits `budget` bytes, else k = ⌈√T⌉ (memory ~ 2√T steps of
+ * activations instead of T, one extra forward pass of time).
+ */
+export function resolveCheckpointEvery(p: SimdRolloutProblem, setting: number | 'auto' | null, budget = AUTO_CHECKPOINT_BUDGET): number {
+  if (setting === null) return 0;
+  if (setting !== 'auto') return setting;
+  return rolloutArenaBytes(p, 0) <= budget ? 0 : Math.ceil(Math.sqrt(p.steps));
 }
 
 /**
@@ -142,11 +213,64 @@ export class SimdRollout {
     return this.arena.k;
   }
 
+  /**
+   * One Runge–Kutta step from the state at `x` with the inputs of step t, writing the stage inputs and
+   * activations at `slot` of the activation buffers and x_{t+1} at `next` (`Ks`: s buffers [B, n],
+   * `P`: [B, width_0] when there are inputs). The forward pass and the recomputation both run this.
+   */
+  private step(lay: Layout, t: number, slot: number, x: number, next: number, Ks: number[], P: number): void {
+    const p = this.problem;
+    const { n, m, widths, batch: B } = p;
+    const s = p.b.length;
+    const L = widths.length;
+    const k = this.k;
+    const kind = SIMD_ACTIVATIONS[p.activation];
+    const bn = B * n;
+    // P = u_t·W_u + b_0: the input part of the first layer, shared by the stages.
+    if (m > 0) k.gemm(lay.U + t * B * m * 4, m, lay.W[0] + n * widths[0] * 4, P, widths[0], B, m, widths[0], INIT_BIAS, lay.bias[0]);
+    for (let i = 0; i < s; i++) {
+      const e = slot * s + i;
+      const y = lay.Y + e * bn * 4;
+      k.copy(y, x, bn);
+      for (let j = 0; j < i; j++) {
+        const c = p.a[i]?.[j] ?? 0;
+        if (c !== 0) k.axpy(y, Ks[j], c, bn);
+      }
+      let input = y;
+      let fanIn = n;
+      for (let l = 0; l < L; l++) {
+        const N = widths[l];
+        const last = l === L - 1;
+        const out = last ? Ks[i] : lay.Z[l] ? lay.Z[l] + e * B * N * 4 : lay.A[l] + e * B * N * 4;
+        if (l === 0 && m > 0) k.gemm(input, n, lay.W[0], out, N, B, n, N, INIT_MATRIX, P);
+        else k.gemm(input, fanIn, lay.W[l], out, N, B, fanIn, N, INIT_BIAS, lay.bias[l]);
+        if (!last) {
+          const act = lay.A[l] + e * B * N * 4;
+          k.activate(kind, out, act, B * N, p.alpha);
+          input = act;
+          fanIn = N;
+        }
+      }
+    }
+    k.copy(next, x, bn);
+    for (let i = 0; i < s; i++) if (p.b[i] !== 0) k.axpy(next, Ks[i], p.b[i], bn);
+  }
+
+  /** Scratch of a step: two state buffers, the stages K_i and the input part P. */
+  private stepBuffers(): { X: [number, number]; Ks: number[]; P: number } {
+    const p = this.problem;
+    const bn = p.batch * p.n;
+    const ar = this.arena;
+    const X: [number, number] = [ar.alloc(bn), ar.alloc(bn)];
+    const Ks = Array.from({ length: p.b.length }, () => ar.alloc(bn));
+    const P = p.m > 0 ? ar.alloc(p.batch * p.widths[0]) : 0;
+    return { X, Ks, P };
+  }
+
   /** Run the rollout; returns [x_1 … x_T] ([T(+1), B, n], see problem.output) or x_T [B, n]. */
   forward(data: SimdRolloutData): Float32Array {
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
-    const s = p.b.length;
     const L = widths.length;
     const k = this.k;
     const ar = this.arena;
@@ -163,58 +287,34 @@ export class SimdRollout {
       for (let t = 0; t < T; t++) {
         for (let r = 0; r < B; r++) {
           const src = (t * p.uBatch + (p.uBatch === 1 ? 0 : r)) * m;
-          f.set(u.subarray(src, src + m), (lay.U >> 2) + (t * B + r) * m);
+          f.set(u.subarray(src, src + m), (lay.U >>> 2) + (t * B + r) * m);
         }
       }
     }
     // Forward-only buffers.
-    const X = ar.alloc((T + 1) * B * n);
-    const Ks = Array.from({ length: s }, () => ar.alloc(B * n));
-    const P = m > 0 ? ar.alloc(B * widths[0]) : 0;
-    ar.write(X, data.x0);
-    const kind = SIMD_ACTIVATIONS[p.activation];
+    const { X, Ks, P } = this.stepBuffers();
+    ar.write(X[0], data.x0);
+    const every = checkpointInterval(p);
     const bn = B * n;
+    const all = p.output === 'all';
+    const offset = all && p.includeInitial ? 1 : 0;
+    const out = all ? new Float32Array((T + offset) * bn) : null;
+    if (offset === 1) out!.set(data.x0, 0);
     for (let t = 0; t < T; t++) {
-      const x = X + t * bn * 4;
-      // P = u_t·W_u + b_0: the input part of the first layer, shared by the stages.
-      if (m > 0) k.gemm(lay.U + t * B * m * 4, m, lay.W[0] + n * widths[0] * 4, P, widths[0], B, m, widths[0], INIT_BIAS, lay.bias[0]);
-      for (let i = 0; i < s; i++) {
-        const e = t * s + i;
-        const y = lay.Y + e * bn * 4;
-        k.copy(y, x, bn);
-        for (let j = 0; j < i; j++) {
-          const c = p.a[i]?.[j] ?? 0;
-          if (c !== 0) k.axpy(y, Ks[j], c, bn);
-        }
-        let input = y;
-        let fanIn = n;
-        for (let l = 0; l < L; l++) {
-          const N = widths[l];
-          const last = l === L - 1;
-          const out = last ? Ks[i] : lay.Z[l] ? lay.Z[l] + e * B * N * 4 : lay.A[l] + e * B * N * 4;
-          if (l === 0 && m > 0) k.gemm(input, n, lay.W[0], out, N, B, n, N, INIT_MATRIX, P);
-          else k.gemm(input, fanIn, lay.W[l], out, N, B, fanIn, N, INIT_BIAS, lay.bias[l]);
-          if (!last) {
-            const act = lay.A[l] + e * B * N * 4;
-            k.activate(kind, out, act, B * N, p.alpha);
-            input = act;
-            fanIn = N;
-          }
-        }
-      }
-      const next = X + (t + 1) * bn * 4;
-      k.copy(next, x, bn);
-      for (let i = 0; i < s; i++) if (p.b[i] !== 0) k.axpy(next, Ks[i], p.b[i], bn);
+      const x = X[t & 1];
+      const next = X[(t + 1) & 1];
+      if (every > 0 && t % every === 0) k.copy(lay.C + (t / every) * bn * 4, x, bn);
+      this.step(lay, t, every > 0 ? t % every : t, x, next, Ks, P);
+      if (out != null) out.set(ar.f32().subarray(next >>> 2, (next >>> 2) + bn), (t + offset) * bn);
     }
-    if (p.output === 'final') return ar.read(X + T * bn * 4, bn);
-    return p.includeInitial ? ar.read(X, (T + 1) * bn) : ar.read(X + bn * 4, T * bn);
+    return out ?? ar.read(X[T & 1], bn);
   }
 
   /** Copy this rollout's weights and intermediates out of the arena (another rollout needs it). */
   evict(): void {
     const lay = this.layout;
     if (lay == null || this.evicted != null) return;
-    this.evicted = this.arena.read(lay.savedStart, (lay.savedEnd - lay.savedStart) >> 2);
+    this.evicted = this.arena.read(lay.savedStart, (lay.savedEnd - lay.savedStart) >>> 2);
   }
 
   /** Whether this rollout's data is still in the arena (not evicted). */
@@ -231,7 +331,6 @@ export class SimdRollout {
     const { n, m, widths, batch: B, steps: T } = p;
     const s = p.b.length;
     const L = widths.length;
-    const E = T * s;
     const k = this.k;
     const ar = this.arena;
     if (this.layout == null) throw new Error('SimdRollout.backward: forward was not run');
@@ -243,6 +342,7 @@ export class SimdRollout {
     }
     const bn = B * n;
     const fan = fanIns(p);
+    const every = checkpointInterval(p);
     // Weights transposed once (first layer: state rows and input rows apart), so every product of
     // the backward chain is a plain one.
     const WT = widths.map((N, l) => {
@@ -253,63 +353,19 @@ export class SimdRollout {
     });
     const WTu = m > 0 ? ar.alloc(widths[0] * m) : 0;
     if (m > 0) k.transpose(lay.W[0] + n * widths[0] * 4, WTu, m, widths[0]);
-    // dz of every layer and evaluation (rows of evaluations without adjoint stay zero).
-    const D = widths.map((N) => {
-      const d = ar.alloc(E * B * N);
-      k.zero(d, E * B * N);
-      return d;
-    });
-    const S0 = m > 0 ? ar.alloc(T * B * widths[0]) : 0;
-    if (m > 0) k.zero(S0, T * B * widths[0]);
-    const dU = m > 0 && wantInputs ? ar.alloc(T * B * m) : 0;
+    // dz of every layer and evaluation of one segment (the whole rollout on the full tape); rows of
+    // evaluations without adjoint stay zero. S0: the per-step sum of the first layer's dz over the stages.
+    const seg = lay.segment;
+    const D = widths.map((N) => ar.alloc(seg * s * B * N));
+    const N0 = widths[0];
+    const S0 = m > 0 ? ar.alloc(seg * B * N0) : 0;
+    const dUt = m > 0 && wantInputs ? ar.alloc(B * m) : 0;
+    const dUall = dUt !== 0 ? new Float32Array(T * B * m) : null;
     const lambda = ar.alloc(bn);
     const dYs = Array.from({ length: s }, () => ar.alloc(bn));
-    const dyPtr = ar.alloc(dy.length);
-    ar.write(dyPtr, dy);
-    const offset = p.output === 'all' && p.includeInitial ? 1 : 0;
-    const dySlice = (j: number) => dyPtr + j * bn * 4;
-    k.copy(lambda, p.output === 'all' ? dySlice(T - 1 + offset) : dyPtr, bn);
-    const kind = SIMD_ACTIVATIONS[p.activation];
-    const hasAdjoint = new Array<boolean>(s);
-    for (let t = T - 1; t >= 0; t--) {
-      for (let i = s - 1; i >= 0; i--) {
-        const e = t * s + i;
-        // dK_i = b_i λ + Σ_{l>i} a_li dY_l, written as the last layer's dz.
-        const dK = D[L - 1] + e * bn * 4;
-        let any = false;
-        if (p.b[i] !== 0) {
-          k.axpy(dK, lambda, p.b[i], bn);
-          any = true;
-        }
-        for (let l = i + 1; l < s; l++) {
-          const c = p.a[l]?.[i] ?? 0;
-          if (c !== 0 && hasAdjoint[l]) {
-            k.axpy(dK, dYs[l], c, bn);
-            any = true;
-          }
-        }
-        hasAdjoint[i] = any;
-        if (!any) continue;
-        for (let l = L - 1; l >= 1; l--) {
-          const N = widths[l];
-          const Nin = widths[l - 1];
-          const dIn = D[l - 1] + e * B * Nin * 4;
-          k.gemm(D[l] + e * B * N * 4, N, WT[l], dIn, Nin, B, N, Nin, INIT_ZERO, 0);
-          const act = lay.A[l - 1] + e * B * Nin * 4;
-          const z = lay.Z[l - 1] ? lay.Z[l - 1] + e * B * Nin * 4 : act;
-          k.activationBackward(kind, dIn, z, act, B * Nin, p.alpha);
-        }
-        const N0 = widths[0];
-        const d0 = D[0] + e * B * N0 * 4;
-        k.gemm(d0, N0, WT[0], dYs[i], n, B, N0, n, INIT_ZERO, 0);
-        if (m > 0) k.axpy(S0 + t * B * N0 * 4, d0, 1, B * N0);
-      }
-      for (let i = 0; i < s; i++) if (hasAdjoint[i]) k.axpy(lambda, dYs[i], 1, bn);
-      if (dU !== 0) k.gemm(S0 + t * B * widths[0] * 4, widths[0], WTu, dU + t * B * m * 4, m, B, widths[0], m, INIT_ZERO, 0);
-      if (t > 0 && p.output === 'all') k.axpy(lambda, dySlice(t - 1 + offset), 1, bn);
-    }
-    if (offset === 1) k.axpy(lambda, dySlice(0), 1, bn);
-    // Weight and bias gradients: one product over all evaluations' rows per layer.
+    const dyStep = ar.alloc(bn);
+    // Weight and bias gradients: one product per layer over the rows of a segment, accumulated over
+    // the segments (last first). The full tape is one segment: one product over all evaluations' rows.
     const gW = widths.map((N, l) => {
       const g = ar.alloc(fan[l] * N);
       k.zero(g, fan[l] * N);
@@ -321,19 +377,79 @@ export class SimdRollout {
       return g;
     });
     const work = ar.alloc(k.gemmTNWork(Math.max(...fan)));
-    for (let l = 0; l < L; l++) {
-      const N = widths[l];
-      if (l === 0) {
-        k.gemmTN(lay.Y, n, D[0], N, gW[0], E * B, n, N, work);
-        if (m > 0) k.gemmTN(lay.U, m, S0, N, gW[0] + n * N * 4, T * B, m, N, work);
-      } else {
-        k.gemmTN(lay.A[l - 1], fan[l], D[l], N, gW[l], E * B, fan[l], N, work);
+    const scratch = every > 0 ? this.stepBuffers() : null;
+    const offset = p.output === 'all' && p.includeInitial ? 1 : 0;
+    const addDy = (j: number) => {
+      ar.write(dyStep, dy.subarray(j * bn, (j + 1) * bn));
+      k.axpy(lambda, dyStep, 1, bn);
+    };
+    ar.write(lambda, p.output === 'all' ? dy.subarray((T - 1 + offset) * bn, (T + offset) * bn) : dy.subarray(0, bn));
+    const kind = SIMD_ACTIVATIONS[p.activation];
+    const hasAdjoint = new Array<boolean>(s);
+    const segments = every > 0 ? Math.ceil(T / every) : 1;
+    for (let sg = segments - 1; sg >= 0; sg--) {
+      const t0 = every > 0 ? sg * every : 0;
+      const t1 = every > 0 ? Math.min(T, t0 + every) : T;
+      if (scratch != null) {
+        // Recompute the segment's activations from its checkpoint (the forward pass's arithmetic).
+        k.copy(scratch.X[0], lay.C + sg * bn * 4, bn);
+        for (let t = t0; t < t1; t++) {
+          this.step(lay, t, t - t0, scratch.X[(t - t0) & 1], scratch.X[(t - t0 + 1) & 1], scratch.Ks, scratch.P);
+        }
       }
-      k.colSum(D[l], N, E * B, N, gB[l]);
+      for (let l = 0; l < L; l++) k.zero(D[l], (t1 - t0) * s * B * widths[l]);
+      if (m > 0) k.zero(S0, (t1 - t0) * B * N0);
+      for (let t = t1 - 1; t >= t0; t--) {
+        const slot = t - t0;
+        for (let i = s - 1; i >= 0; i--) {
+          const e = slot * s + i;
+          // dK_i = b_i λ + Σ_{l>i} a_li dY_l, written as the last layer's dz.
+          const dK = D[L - 1] + e * bn * 4;
+          let any = false;
+          if (p.b[i] !== 0) {
+            k.axpy(dK, lambda, p.b[i], bn);
+            any = true;
+          }
+          for (let l = i + 1; l < s; l++) {
+            const c = p.a[l]?.[i] ?? 0;
+            if (c !== 0 && hasAdjoint[l]) {
+              k.axpy(dK, dYs[l], c, bn);
+              any = true;
+            }
+          }
+          hasAdjoint[i] = any;
+          if (!any) continue;
+          for (let l = L - 1; l >= 1; l--) {
+            const N = widths[l];
+            const Nin = widths[l - 1];
+            const dIn = D[l - 1] + e * B * Nin * 4;
+            k.gemm(D[l] + e * B * N * 4, N, WT[l], dIn, Nin, B, N, Nin, INIT_ZERO, 0);
+            const act = lay.A[l - 1] + e * B * Nin * 4;
+            const z = lay.Z[l - 1] ? lay.Z[l - 1] + e * B * Nin * 4 : act;
+            k.activationBackward(kind, dIn, z, act, B * Nin, p.alpha);
+          }
+          const d0 = D[0] + e * B * N0 * 4;
+          k.gemm(d0, N0, WT[0], dYs[i], n, B, N0, n, INIT_ZERO, 0);
+          if (m > 0) k.axpy(S0 + slot * B * N0 * 4, d0, 1, B * N0);
+        }
+        for (let i = 0; i < s; i++) if (hasAdjoint[i]) k.axpy(lambda, dYs[i], 1, bn);
+        if (dUt !== 0) {
+          k.gemm(S0 + slot * B * N0 * 4, N0, WTu, dUt, m, B, N0, m, INIT_ZERO, 0);
+          dUall!.set(ar.f32().subarray(dUt >>> 2, (dUt >>> 2) + B * m), t * B * m);
+        }
+        if (t > 0 && p.output === 'all') addDy(t - 1 + offset);
+      }
+      // This segment's share of the weight and bias gradients: Σ over its (t1 − t0)·s·B rows.
+      const rows = (t1 - t0) * s * B;
+      k.gemmTN(lay.Y, n, D[0], N0, gW[0], rows, n, N0, work);
+      if (m > 0) k.gemmTN(lay.U + t0 * B * m * 4, m, S0, N0, gW[0] + n * N0 * 4, (t1 - t0) * B, m, N0, work);
+      for (let l = 1; l < L; l++) k.gemmTN(lay.A[l - 1], fan[l], D[l], widths[l], gW[l], rows, fan[l], widths[l], work);
+      for (let l = 0; l < L; l++) k.colSum(D[l], widths[l], rows, widths[l], gB[l]);
     }
+    if (offset === 1) addDy(0);
     let du: Float32Array | null = null;
-    if (dU !== 0) {
-      const full = ar.read(dU, T * B * m);
+    if (dUall != null) {
+      const full = dUall;
       du = full;
       if (p.uBatch === 1 && B > 1) {
         du = new Float32Array(T * m);

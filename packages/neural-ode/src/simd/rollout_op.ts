@@ -8,7 +8,7 @@ import { kernelFuncRunner } from '../kernel_func.js';
 import type { MlpVectorField } from '../mlp.js';
 import { type RolloutProblem, tapeInputs } from '../rollout_args.js';
 import { simdArena } from './kernels.js';
-import { isSimdActivation, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
+import { isSimdActivation, resolveCheckpointEvery, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
 import { SplitRollout, splitApplies } from './threads.js';
 
 type Rollout = SimdRollout | SplitRollout;
@@ -67,6 +67,7 @@ export function simdRolloutOp(args: RolloutProblem): Tensor {
     output,
     uBatch,
   };
+  problem.checkpointEvery = resolveCheckpointEvery(problem, args.checkpointEvery);
   const engine = tf.engine();
   // A backward pass can only follow when a gradient tape is recording.
   const taped = engine.state.gradientDepth > 0;

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * Memory and time of one paper-scale pixel training step (sequential MNIST: 784 steps, batch 512,
+ * states 128, hidden 256, 3 layers, ELU, midpoint; the CLI's PixelModel, weighted CE and Adam on
+ * random images) for several recomputation settings of the fast rollout (checkpointEvery) and for
+ * the gradient-accumulation path (--micro-batch). Each setting runs in its own process, so that its
+ * peaks are its own: the WebAssembly memories (the SIMD kernels' and the tfjs wasm backend's; they
+ * never shrink, so their size is their peak) and the process's peak resident set. Time per step as
+ * CPU time of the process (user + system; an upper bound on a loaded machine) and wall time.
+ *
+ *   node apps/bench/scripts/pixel-memory.mjs [--steps 784] [--batch 512] [--iters 1] [--settings full,1,28,auto,micro64]
+ *
+ * --iters 0 times the first step alone (V8 tier-up included; use it when steps take minutes).
+ *
+ * Needs the built packages (pnpm turbo run build --filter=@sii/bench...). A setting is `full`
+ * (checkpointEvery null), a number k, `auto`, or `microN` (gradient accumulation over chunks of N
+ * with checkpointEvery auto; `microN:full` with the full tape).
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const steps = Number(opt('steps', '784'));
+const batch = Number(opt('batch', '512'));
+const iters = Number(opt('iters', '1'));
+const child = opt('one', null);
+
+function parseSetting(s) {
+  const micro = /^micro(\d+)(?::(\w+))?$/.exec(s);
+  if (micro) return { label: s, micro: Number(micro[1]), checkpointEvery: micro[2] === 'full' ? null : micro[2] ? Number(micro[2]) || micro[2] : 'auto' };
+  if (s === 'full') return { label: s, micro: null, checkpointEvery: null };
+  if (s === 'auto') return { label: s, micro: null, checkpointEvery: 'auto' };
+  const k = Number(s);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`--settings: unknown setting ${JSON.stringify(s)}`);
+  return { label: s, micro: null, checkpointEvery: k };
+}
+
+const MB = 2 ** 20;
+
+async function runOne(setting) {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { initBackend } = await import('@sii/neural-ode');
+  const { simdArena, resolveCheckpointEvery } = await import('@sii/neural-ode/internal');
+  const { Adam } = await import('@sii/train');
+  const { accumulatedStep, PixelModel, pixelPreset, stepWeights } = await import('@sii/cli');
+  await initBackend({ backend: 'wasm' });
+  const c = {
+    ...pixelPreset('paper', 'smnist'),
+    dataset: 'smnist',
+    data: null,
+    seed: 0,
+    inits: ['baseline'],
+    backend: 'wasm',
+    scale: 'paper',
+    compensation: 'none',
+    batch,
+    checkpointEvery: setting.checkpointEvery,
+  };
+  const classes = 10;
+  const model = new PixelModel(c, 1, classes, 'baseline', 'pixel-memory');
+  // Seeded images in [0, 1) and labels (a 32-bit LCG: the data do not matter, only their sizes).
+  let state = 12345;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const x = Float32Array.from({ length: batch * steps }, next);
+  const y = Int32Array.from({ length: batch }, () => Math.floor(next() * classes));
+  const w = tf.tensor1d(stepWeights(steps));
+  const opt = new Adam({ learningRate: c.lr });
+  const shape = [batch, steps, 1];
+  const step = () => accumulatedStep(model, opt, x, y, shape, classes, w, setting.micro ?? batch, null);
+  const cpu = [];
+  const wall = [];
+  let loss = Number.NaN;
+  let tensorPeakMB = Number.NaN;
+  for (let i = 0; i <= iters; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    // The last step under tf.profile for the peak of live tfjs tensor bytes (a few hundred kernels: the
+    // profiling overhead is small against the step).
+    if (i === iters) {
+      const info = await tf.profile(() => {
+        loss = step();
+      });
+      tensorPeakMB = info.peakBytes / MB;
+    } else loss = step();
+    const dc = process.cpuUsage(c0);
+    if (i > 0 || iters === 0) {
+      cpu.push((dc.user + dc.system) / 1e6);
+      wall.push((performance.now() - t0) / 1e3);
+    }
+  }
+  const arena = simdArena();
+  const kernelsMB = arena ? arena.k.memory.buffer.byteLength / MB : 0;
+  const backend = tf.backend();
+  const tfjsMB = backend.wasm?.HEAPU8 ? backend.wasm.HEAPU8.buffer.byteLength / MB : Number.NaN;
+  const odeRows = setting.micro ?? batch;
+  const resolved = resolveCheckpointEvery(
+    {
+      n: c.states,
+      m: c.states,
+      widths: [c.hidden, c.hidden, c.states],
+      activation: c.activation,
+      alpha: 0.01,
+      batch: odeRows,
+      steps,
+      a: [[], [0.5 * c.h]],
+      b: [0, c.h],
+      includeInitial: false,
+      output: 'all',
+      uBatch: odeRows,
+    },
+    setting.checkpointEvery,
+  );
+  const out = {
+    setting: setting.label,
+    micro: setting.micro,
+    k: resolved,
+    kernelsMB,
+    tfjsMB,
+    tensorPeakMB,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    cpuS: Math.min(...cpu),
+    wallS: Math.min(...wall),
+    loss,
+    tensors: tf.memory().numTensors,
+  };
+  console.log(`RESULT ${JSON.stringify(out)}`);
+}
+
+if (child != null) {
+  await runOne(JSON.parse(child));
+} else {
+  const settings = opt('settings', 'full,1,28,112,784,auto,micro64:full,micro64').split(',').map(parseSetting);
+  const self = fileURLToPath(import.meta.url);
+  console.log(`pixel step: ${steps} steps, batch ${batch}, states 128, hidden 256, 3 layers, ELU, midpoint; ${iters === 0 ? 'one step timed (with warm-up effects)' : `best of ${iters} timed step(s) after one warm-up`}`);
+  console.log('| setting | k used | SIMD kernels memory MB | tfjs wasm memory MB | tfjs tensors peak MB | peak RSS MB | CPU s/step | wall s/step | loss |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const s of settings) {
+    let row;
+    try {
+      const text = execFileSync(process.execPath, [self, '--one', JSON.stringify(s), '--steps', String(steps), '--batch', String(batch), '--iters', String(iters)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 64 * MB,
+      });
+      const line = text.split('\n').find((l) => l.startsWith('RESULT '));
+      const r = JSON.parse(line.slice(7));
+      const f = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '—');
+      row = `| ${s.label} | ${r.k === 0 ? 'full tape' : r.k} | ${f(r.kernelsMB)} | ${f(r.tfjsMB)} | ${f(r.tensorPeakMB)} | ${f(r.peakRssMB)} | ${f(r.cpuS, 1)} | ${f(r.wallS, 1)} | ${r.loss.toPrecision(7)} |`;
+    } catch (err) {
+      const msg = String(err.stderr ?? err.message).split('\n').find((l) => /Error|memory/i.test(l)) ?? 'failed';
+      row = `| ${s.label} | — | failed: ${msg.trim().slice(0, 160)} | | | | | | |`;
+    }
+    console.log(row);
+  }
+}
