@@ -14,6 +14,7 @@ import { registerReproduce } from './commands/reproduceCli.js';
 import { stabilityCommand } from './commands/stability.js';
 import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
 import { addQueueOptions, parseQueueArg, QUEUE_FLAGS, queueOptions } from './queue/options.js';
+import { CHECKPOINT_MODES } from './queue/checkpoints.js';
 import { WORKER_DEFAULTS, workerCommand } from './queue/worker.js';
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
@@ -466,6 +467,14 @@ export function buildProgram(io: Io = stdIo): Command {
         .default(WORKER_DEFAULTS.maxStalledCount),
     )
     .addOption(new Option('--name <name>', 'worker name in its output and in Redis (default: host:pid)'))
+    .addOption(
+      new Option(
+        '--checkpoints <where>',
+        'per-epoch checkpoints of pixel, latent and forecast units: auto (the run folder when this machine sees it, else Redis), redis, or off',
+      )
+        .choices(CHECKPOINT_MODES)
+        .default('auto'),
+    )
     .action(async (o) => {
       await workerCommand(
         {
@@ -475,6 +484,7 @@ export function buildProgram(io: Io = stdIo): Command {
           stalledIntervalMs: o.stalledInterval,
           maxStalledCount: o.maxStalled,
           name: o.name,
+          checkpoints: o.checkpoints,
         },
         io,
       );
