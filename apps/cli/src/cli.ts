@@ -357,7 +357,7 @@ export function buildProgram(io: Io = stdIo): Command {
     );
   });
 
-  addCommon(
+  const implicit = addCommon(
     program
       .command('implicit-regularization')
       .description('Paper Figure 3: students fitted to a linear teacher with each solver; kernel density of the learned poles')
@@ -388,12 +388,15 @@ export function buildProgram(io: Io = stdIo): Command {
       .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-2))
       .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm')),
     { workers: true },
-  ).action(async (o) => {
+  );
+  addQueueOptions(implicit, 'student');
+  implicit.action(async (o) => {
     const h = o.h as number;
     await withOutput(o, io, (io) =>
       implicitCommand(
         {
           ...common(o),
+          ...queueOptions(o),
           config: {
             solvers: o.solvers,
             students: o.students,
@@ -420,7 +423,7 @@ export function buildProgram(io: Io = stdIo): Command {
     );
   });
 
-  addCommon(
+  const quickstart = addCommon(
     addStudentOptions(
       program
         .command('quickstart')
@@ -428,9 +431,11 @@ export function buildProgram(io: Io = stdIo): Command {
       { teachers: 8, epochs: 15, setting: 'incl' },
     ),
     { workers: true },
-  ).action(async (o) => {
+  );
+  addQueueOptions(quickstart, 'teacher');
+  quickstart.action(async (o) => {
     await withOutput(o, io, (io) =>
-      quickstartCommand({ ...common(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io),
+      quickstartCommand({ ...common(o), ...queueOptions(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io),
     );
   });
 

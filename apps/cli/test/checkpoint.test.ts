@@ -90,7 +90,7 @@ describe('arm checkpoints', () => {
     expect('ok' in checkCheckpoint(same, c)).toBe(true);
     expect('refused' in checkCheckpoint({ ...same, init: 'baseline' }, c)).toBe(true);
     expect('refused' in checkCheckpoint({ ...same, run: 1 }, c)).toBe(true);
-    expect('refused' in checkCheckpoint({ ...same, config: { ...same.config, lr: 2e-3 } }, c)).toBe(true);
+    expect('refused' in checkCheckpoint({ ...same, config: { ...same.config, lr: 2e-3 } as ExperimentTask['config'] }, c)).toBe(true);
     expect(checkCheckpoint(same, { ...c, epoch: 2, fit: { ...c.fit, epoch: 2 } })).toEqual({ refused: 'epoch 2 is not within 1..1' });
     expect(checkCheckpoint(same, { format: 'other' })).toEqual({
       refused: 'not an arm checkpoint (format sii-arm-checkpoint, version 1)',

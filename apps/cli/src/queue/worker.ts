@@ -96,6 +96,7 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
     let message: unknown = task;
     let saving: Promise<void> = Promise.resolve();
     let onCheckpoint: ((c: unknown) => void) | undefined;
+    const trained: number[] = [];
     try {
       if (place && where) {
         const resume = await latestCheckpoint(job, task as ExperimentTask);
@@ -112,12 +113,15 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
         slot,
         message,
         (epoch, valLoss, trainLoss) => {
+          trained.push(epoch);
           job.updateProgress({ epoch, valLoss, trainLoss }).catch(() => {});
         },
         onCheckpoint,
       );
       await saving;
-      io.print(`[${name}] done ${job.id} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      // An arm's epochs trained here (a resumed one starts after its checkpoint's epoch).
+      const span = runner === runners.experiments && trained.length > 0 ? `, epochs ${trained[0]}–${trained.at(-1)} trained here` : '';
+      io.print(`[${name}] done ${job.id} in ${((Date.now() - t0) / 1000).toFixed(1)} s${span}`);
       return JSON.stringify(result, jsonReplacer);
     } catch (e) {
       await saving;
