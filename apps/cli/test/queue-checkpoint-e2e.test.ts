@@ -83,7 +83,9 @@ describe.skipIf(!hasRedis)('checkpoints of long units on the queue (real redis-s
           const { code } = await coord.exited;
           expect(code, coord.out()).toBe(0);
           expect(b.out()).toMatch(
-            new RegExp(`\\[B\\] resumes \\S+${UNIT} after epoch ${k} \\(checkpoint in ${place === 'folder' ? 'the run folder' : 'Redis'}\\)`),
+            new RegExp(
+              `\\[B\\] resumes \\S+${UNIT} after epoch ${k} \\(checkpoint in ${place === 'folder' ? 'the run folder' : 'Redis'}\\)`,
+            ),
           );
           // B trained epochs k+1..EPOCHS only (the epochs its worker thread reported).
           expect(b.out()).toMatch(new RegExp(`\\] done \\S+${UNIT} in [\\d.]+ s, epochs ${k + 1}–${EPOCHS} trained here`));

@@ -54,7 +54,9 @@ export function checkCheckpoint(task: ExperimentTask, c: unknown): { ok: ArmChec
     return { refused: 'not an arm checkpoint (format sii-arm-checkpoint, version 1)' };
   const want = taskFingerprint(task);
   if (k.fingerprint !== want)
-    return { refused: `written for another configuration (fingerprint ${String(k.fingerprint).slice(0, 12)}…, this unit's ${want.slice(0, 12)}…)` };
+    return {
+      refused: `written for another configuration (fingerprint ${String(k.fingerprint).slice(0, 12)}…, this unit's ${want.slice(0, 12)}…)`,
+    };
   if (!Number.isSafeInteger(k.epoch) || k.epoch! < 1 || k.epoch! > task.config.epochs || k.fit?.epoch !== k.epoch)
     return { refused: `epoch ${String(k.epoch)} is not within 1..${task.config.epochs}` };
   if (k.arm == null || typeof k.arm !== 'object') return { refused: 'no arm state' };
@@ -94,7 +96,8 @@ export function rngPosition(r: Rng): RngPosition {
   return { s: Array.from(i.s), spare: i.spare ?? null };
 }
 export function setRngPosition(r: Rng, p: RngPosition, what: string): void {
-  if (!Array.isArray(p?.s) || p.s.length !== 4) throw new RangeError(`checkpoint: ${what} is not a generator position, got ${JSON.stringify(p).slice(0, 60)}`);
+  if (!Array.isArray(p?.s) || p.s.length !== 4)
+    throw new RangeError(`checkpoint: ${what} is not a generator position, got ${JSON.stringify(p).slice(0, 60)}`);
   const i = r as unknown as RngInternals;
   i.s.set(p.s.map((x) => x >>> 0));
   i.spare = p.spare ?? undefined;

@@ -157,7 +157,9 @@ export async function runOnQueue<T, R>(
       await hooks.onError(slot, unit.task, new Error(`job ${jobId} is no longer on the queue (removed?); resume to enqueue it again`));
     }
     // The unit is recorded in the run folder: its checkpoints (if a worker wrote any) are done with.
-    await dropCheckpoints(conn, place, unit.key).catch((e) => opts.note(`queue: dropping ${unit.key}'s checkpoint: ${(e as Error).message}`));
+    await dropCheckpoints(conn, place, unit.key).catch((e) =>
+      opts.note(`queue: dropping ${unit.key}'s checkpoint: ${(e as Error).message}`),
+    );
     if (pending.size === 0) wake();
     return state;
   };

@@ -150,7 +150,10 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
       if ('refused' in checked) io.print(`[${name}] refused the ${stored.where} checkpoint of ${job.id}: ${checked.refused}`);
       else if (!best || checked.ok.epoch > best.c.epoch) best = { c: checked.ok, where: stored.where };
     }
-    if (best) io.print(`[${name}] resumes ${job.id} after epoch ${best.c.epoch} (checkpoint in ${best.where === 'folder' ? 'the run folder' : 'Redis'})`);
+    if (best)
+      io.print(
+        `[${name}] resumes ${job.id} after epoch ${best.c.epoch} (checkpoint in ${best.where === 'folder' ? 'the run folder' : 'Redis'})`,
+      );
     return best?.c ?? null;
   };
 

@@ -107,7 +107,11 @@ function freePort(): Promise<number> {
 }
 
 /** Poll `check` every 100 ms until it returns a value (not undefined or false). */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 400_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 400_000,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await check();
