@@ -6,7 +6,7 @@
  * the checkpoint when it records the unit's result (and a Redis key also expires by itself).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { readJson, writeFileAtomic } from '../runfolder.js';
 
@@ -25,6 +25,18 @@ export const CHECKPOINT_TTL_S = 30 * 86_400;
 
 export const checkpointKey = (sweep: string, unit: string): string => `sii:checkpoint:${sweep}:${unit}`;
 export const checkpointFile = (run: string, unit: string): string => join(run, 'checkpoints', `${unit}.json.gz`);
+
+/**
+ * The checkpoint place of a job, or undefined when the job has none or its names could leave the run
+ * folder (a unit key or sweep id other than letters, digits, '_' and '-', or a relative run path).
+ */
+export function checkpointPlaceOf(data: { key?: unknown; checkpoint?: unknown }): CheckpointPlace | undefined {
+  const p = data.checkpoint as Partial<CheckpointPlace> | undefined;
+  const name = /^[\w-]+$/;
+  if (typeof data.key !== 'string' || !name.test(data.key)) return undefined;
+  if (typeof p?.sweep !== 'string' || !name.test(p.sweep) || typeof p.run !== 'string' || !isAbsolute(p.run)) return undefined;
+  return { sweep: p.sweep, run: p.run };
+}
 
 /** True when `place.run` is the coordinator's run folder as seen from here (same sweep in its queue.json). */
 export function seesRunFolder(place: CheckpointPlace): boolean {

@@ -15,7 +15,7 @@ import { WorkerRunner } from '../pool.js';
 import { jsonReplacer } from '../runfolder.js';
 import { decodeCheckpoint, encodeCheckpoint, type ArmCheckpoint, checkCheckpoint } from '../experiments/checkpoint.js';
 import type { ExperimentTask } from '../experiments/types.js';
-import { type CheckpointMode, CheckpointStore } from './checkpoints.js';
+import { type CheckpointMode, CheckpointStore, checkpointPlaceOf } from './checkpoints.js';
 import { checkReachable, connect, parseQueueUrl, SWEEP_QUEUE, UNIT_QUEUE } from './connection.js';
 import type { UnitJobData } from './coordinator.js';
 
@@ -91,7 +91,7 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
     const t0 = Date.now();
     io.print(`[${name}] took ${job.id} (${job.data.study} ${job.data.key}, attempt ${job.attemptsMade + 1})`);
     // Experiment arms checkpoint every epoch; a checkpoint left by an earlier attempt is resumed from.
-    const place = job.data.checkpoint;
+    const place = checkpointPlaceOf(job.data);
     const where = place && runner === runners.experiments ? checkpoints.target(place) : null;
     let message: unknown = task;
     let saving: Promise<void> = Promise.resolve();
@@ -140,7 +140,7 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
   /** The newest usable checkpoint of the job's unit (null: start at epoch 1); refused ones are named. */
   const latestCheckpoint = async (job: Job<UnitJobData>, task: ExperimentTask): Promise<ArmCheckpoint | null> => {
     let best: { c: ArmCheckpoint; where: string } | null = null;
-    for (const stored of await checkpoints.load(job.data.checkpoint!, job.data.key)) {
+    for (const stored of await checkpoints.load(checkpointPlaceOf(job.data)!, job.data.key)) {
       let checked: ReturnType<typeof checkCheckpoint>;
       try {
         checked = checkCheckpoint(task, decodeCheckpoint(stored.bytes));
