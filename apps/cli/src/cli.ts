@@ -14,6 +14,7 @@ import { registerReproduce } from './commands/reproduceCli.js';
 import { stabilityCommand } from './commands/stability.js';
 import { SETTING_DEFAULTS, type TeacherStudentConfig, teacherStudentCommand } from './commands/teacherStudent.js';
 import { addQueueOptions, parseQueueArg, QUEUE_FLAGS, queueOptions } from './queue/options.js';
+import { CHECKPOINT_MODES } from './queue/checkpoints.js';
 import { WORKER_DEFAULTS, workerCommand } from './queue/worker.js';
 import { registerExperiments } from './experiments/register.js';
 import { DEFAULT_REGION_METHODS } from './regions.js';
@@ -356,7 +357,7 @@ export function buildProgram(io: Io = stdIo): Command {
     );
   });
 
-  addCommon(
+  const implicit = addCommon(
     program
       .command('implicit-regularization')
       .description('Paper Figure 3: students fitted to a linear teacher with each solver; kernel density of the learned poles')
@@ -387,12 +388,15 @@ export function buildProgram(io: Io = stdIo): Command {
       .addOption(new Option('--lr <lr>', 'NAdam learning rate').argParser(positive).default(1e-2))
       .addOption(new Option('--backend <name>', 'tfjs backend in the workers').choices(['wasm', 'cpu']).default('wasm')),
     { workers: true },
-  ).action(async (o) => {
+  );
+  addQueueOptions(implicit, 'student');
+  implicit.action(async (o) => {
     const h = o.h as number;
     await withOutput(o, io, (io) =>
       implicitCommand(
         {
           ...common(o),
+          ...queueOptions(o),
           config: {
             solvers: o.solvers,
             students: o.students,
@@ -419,7 +423,7 @@ export function buildProgram(io: Io = stdIo): Command {
     );
   });
 
-  addCommon(
+  const quickstart = addCommon(
     addStudentOptions(
       program
         .command('quickstart')
@@ -427,9 +431,11 @@ export function buildProgram(io: Io = stdIo): Command {
       { teachers: 8, epochs: 15, setting: 'incl' },
     ),
     { workers: true },
-  ).action(async (o) => {
+  );
+  addQueueOptions(quickstart, 'teacher');
+  quickstart.action(async (o) => {
     await withOutput(o, io, (io) =>
-      quickstartCommand({ ...common(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io),
+      quickstartCommand({ ...common(o), ...queueOptions(o), config: { seed: o.seed, teacherStudent: teacherStudentConfig(o) } }, io),
     );
   });
 
@@ -466,6 +472,14 @@ export function buildProgram(io: Io = stdIo): Command {
         .default(WORKER_DEFAULTS.maxStalledCount),
     )
     .addOption(new Option('--name <name>', 'worker name in its output and in Redis (default: host:pid)'))
+    .addOption(
+      new Option(
+        '--checkpoints <where>',
+        'per-epoch checkpoints of pixel, latent and forecast units: auto (the run folder when this machine sees it, else Redis), redis, or off',
+      )
+        .choices(CHECKPOINT_MODES)
+        .default('auto'),
+    )
     .action(async (o) => {
       await workerCommand(
         {
@@ -475,6 +489,7 @@ export function buildProgram(io: Io = stdIo): Command {
           stalledIntervalMs: o.stalledInterval,
           maxStalledCount: o.maxStalled,
           name: o.name,
+          checkpoints: o.checkpoints,
         },
         io,
       );

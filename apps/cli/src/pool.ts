@@ -35,7 +35,8 @@ export class WorkerRunner<T, R> implements TaskRunner<T, R> {
     return w;
   }
 
-  run(slot: number, task: T, onEpoch: EpochReport): Promise<{ result: R; extra?: unknown }> {
+  /** `onCheckpoint` receives the worker's 'checkpoint' messages (experiments under `sii worker`). */
+  run(slot: number, task: T, onEpoch: EpochReport, onCheckpoint?: (checkpoint: unknown) => void): Promise<{ result: R; extra?: unknown }> {
     const w = this.worker(slot);
     w.ref();
     return new Promise((resolve, reject) => {
@@ -47,6 +48,7 @@ export class WorkerRunner<T, R> implements TaskRunner<T, R> {
       };
       const onMessage = (msg: WorkerMessage) => {
         if (msg.type === 'epoch') onEpoch(msg.epoch, msg.valLoss, msg.trainLoss);
+        else if (msg.type === 'checkpoint') onCheckpoint?.(msg.checkpoint);
         else if (msg.type === 'done') {
           cleanup();
           resolve({ result: msg.result as R, extra: msg.extra });

@@ -4,7 +4,10 @@
  * poles (hλ) per solver over the regions, teacher poles marked.
  */
 import { kdeChart } from '../charts.js';
-import { runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
+import { type QueueHooks, runQueue, type TaskRunner, WorkerRunner } from '../pool.js';
+import { parseQueueUrl } from '../queue/connection.js';
+import { runOnQueue } from '../queue/coordinator.js';
+import { QUEUE_DEFAULTS } from '../queue/options.js';
 import { createProgress } from '../progress.js';
 import { DEFAULT_REGION_METHODS, regionCurves } from '../regions.js';
 import { sig, textTable } from '../report.js';
@@ -29,10 +32,19 @@ export const IMPLICIT_TEACHER_HLAMBDA: [number, number][] = [
 ];
 
 export async function implicitCommand(
-  opts: CommonOptions & { config: ImplicitCommandConfig; runner?: TaskRunner<ImplicitTask, ImplicitResult> },
+  opts: CommonOptions & {
+    config: ImplicitCommandConfig;
+    runner?: TaskRunner<ImplicitTask, ImplicitResult>;
+    /** Run the students as jobs on this BullMQ queue (redis://HOST:PORT[/DB]) instead of local worker threads. */
+    queue?: string;
+    /** With `queue`: attempts per student and the first retry delay (exponential backoff). */
+    attempts?: number;
+    backoffMs?: number;
+  },
   io: Io,
 ): Promise<CommandResult> {
   const c = opts.config;
+  const address = opts.queue === undefined ? undefined : parseQueueUrl(opts.queue);
   const teacherSeed = `${c.seed}/implicit/teacher`;
   const tasks: ImplicitTask[] = c.solvers.flatMap((solver) =>
     Array.from({ length: c.students }, (_, s) => ({
@@ -53,35 +65,49 @@ export async function implicitCommand(
           plain: opts.progress === 'plain' ? true : opts.progress === 'bar' ? false : undefined,
           epochEvery: 0,
         });
-  const runner = opts.runner ?? new WorkerRunner<ImplicitTask, ImplicitResult>(Math.max(1, opts.workers));
+  const runner = address ? undefined : (opts.runner ?? new WorkerRunner<ImplicitTask, ImplicitResult>(Math.max(1, opts.workers)));
   const results: ImplicitResult[] = [];
   const errors: string[] = [];
+  const hooks: QueueHooks<ImplicitTask, ImplicitResult> = {
+    stop: () => opts.failFast === true && errors.length > 0,
+    onStart: (slot, t) => progress.start(slot, `${t.solver} ${t.seed.split('/').pop()}`, c.train.epochs),
+    onEpoch: (slot, _t, e, v) => progress.epoch(slot, e, `loss ${sig(v, 3)}`),
+    onDone: (slot, t, r) => {
+      results.push(r);
+      progress.finish(slot, `${t.solver} ${t.seed.split('/').pop()}`, `loss ${sig(r.finalLoss, 3)}`);
+    },
+    onError: (slot, t, e) => {
+      progress.finish(slot, `${t.solver}`, `failed: ${e.message.split('\n')[0]}`);
+      errors.push(`${t.solver} ${t.seed}: ${e.message}`);
+      results.push({
+        solver: t.solver,
+        seed: t.seed,
+        poles: [],
+        initialLoss: Number.NaN,
+        finalLoss: Number.NaN,
+        diverged: true,
+        wallMs: 0,
+      });
+    },
+  };
   try {
-    await runQueue(tasks, runner, {
-      stop: () => opts.failFast === true && errors.length > 0,
-      onStart: (slot, t) => progress.start(slot, `${t.solver} ${t.seed.split('/').pop()}`, c.train.epochs),
-      onEpoch: (slot, _t, e, v) => progress.epoch(slot, e, `loss ${sig(v, 3)}`),
-      onDone: (slot, t, r) => {
-        results.push(r);
-        progress.finish(slot, `${t.solver} ${t.seed.split('/').pop()}`, `loss ${sig(r.finalLoss, 3)}`);
-      },
-      onError: (slot, t, e) => {
-        progress.finish(slot, `${t.solver}`, `failed: ${e.message.split('\n')[0]}`);
-        errors.push(`${t.solver} ${t.seed}: ${e.message}`);
-        results.push({
-          solver: t.solver,
-          seed: t.seed,
-          poles: [],
-          initialLoss: Number.NaN,
-          finalLoss: Number.NaN,
-          diverged: true,
-          wallMs: 0,
-        });
-      },
-    });
+    if (address) {
+      await runOnQueue(
+        tasks.map((task) => ({ key: `student-${task.solver}-${task.seed.split('/').pop()!.padStart(4, '0')}`, task })),
+        {
+          address,
+          run,
+          study: 'implicit-regularization',
+          attempts: opts.attempts ?? QUEUE_DEFAULTS.attempts,
+          backoffMs: opts.backoffMs ?? QUEUE_DEFAULTS.backoffMs,
+          note: (line) => (opts.progress === 'off' ? io.note(line) : progress.log(line)),
+        },
+        hooks,
+      );
+    } else await runQueue(tasks, runner!, hooks);
   } finally {
     progress.stop();
-    await runner.close();
+    await runner?.close();
   }
   if (opts.failFast && errors.length) {
     run.setStatus('failed');
@@ -137,6 +163,13 @@ export async function implicitCommand(
   if (errors.length > 0 && errors.length === results.length) {
     run.setStatus('failed');
     throw new Error(`no student succeeded: all ${errors.length} failed (${firstErrors(errors)}); report: ${report}`);
+  }
+  if (address && errors.length > 0) {
+    // On the queue every failed student already had its retries: the run is not complete.
+    run.setStatus('failed');
+    throw new Error(
+      `${errors.length} of ${results.length} students failed after their retries on the queue (${firstErrors(errors)}); report: ${report}`,
+    );
   }
   io.print(textTable(table));
   io.print(`report: ${report}`);

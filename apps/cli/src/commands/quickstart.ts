@@ -19,7 +19,11 @@ export interface QuickstartConfig {
   teacherStudent: TeacherStudentConfig;
 }
 
-export async function quickstartCommand(opts: CommonOptions & { config: QuickstartConfig }, io: Io): Promise<CommandResult> {
+export async function quickstartCommand(
+  /** `queue`, `attempts`, `backoffMs`: the teacher–student part runs on the queue (as `sii teacher-student --queue`). */
+  opts: CommonOptions & { config: QuickstartConfig; queue?: string; attempts?: number; backoffMs?: number },
+  io: Io,
+): Promise<CommandResult> {
   const t0 = Date.now();
   const run = Run.create(opts.out, 'quickstart', opts.config, { seed: opts.config.seed });
   const sub = join(run.dir, 'runs');

@@ -169,6 +169,19 @@ export interface ReproduceOptions extends Pick<CommonOptions, 'out' | 'progress'
    * the reproduce run and completed through the usual resume path (nothing left to train).
    */
   adopt?: Record<string, string>;
+  /**
+   * Run the units of the studies that support it (teacher–student, implicit-regularization, pixel,
+   * latent, forecast) as jobs on this BullMQ queue (redis://HOST:PORT[/DB]); the others run here.
+   */
+  queue?: string;
+  /** With `queue`: attempts per unit and the first retry delay (exponential backoff). */
+  attempts?: number;
+  backoffMs?: number;
+}
+
+/** The queue options a sub-study gets (none without --queue). */
+function queueOf(opts: ReproduceOptions): { queue?: string; attempts?: number; backoffMs?: number } {
+  return opts.queue === undefined ? {} : { queue: opts.queue, attempts: opts.attempts, backoffMs: opts.backoffMs };
 }
 
 /** Claims as the paper states them (method spec §7 and the issue); `claim` is the short name. */
@@ -367,6 +380,7 @@ async function teacherStudentStudy(setting: 'incl' | 'excl', ctx: StudyContext):
       seed: config.seed,
       progress: ctx.opts.progress,
       workers: ctx.opts.workers,
+      ...queueOf(ctx.opts),
       ...(ctx.resumeDir ? { resume: ctx.resumeDir } : { config }),
     },
     quiet(ctx.io),
@@ -461,7 +475,7 @@ async function perturbationStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 
 async function implicitStudy(ctx: StudyContext): Promise<Omit<StudyOutcome, 'wallMs'>> {
   const c = ctx.run.record.config.implicit!;
   const res = await implicitCommand(
-    { out: ctx.base, seed: c.seed, progress: ctx.opts.progress, workers: ctx.opts.workers, config: c },
+    { out: ctx.base, seed: c.seed, progress: ctx.opts.progress, workers: ctx.opts.workers, ...queueOf(ctx.opts), config: c },
     quiet(ctx.io),
   );
   const out = readJson<{ students: ImplicitResult[] }>(join(res.dir, RUN_FILES.results));
@@ -516,6 +530,7 @@ async function experimentStudy(study: string, ctx: StudyContext): Promise<Omit<S
       seed: config.seed,
       progress: ctx.opts.progress,
       workers: ctx.opts.workers,
+      ...queueOf(ctx.opts),
       ...(ctx.resumeDir ? { resume: ctx.resumeDir } : { config }),
     },
     quiet(ctx.io),
@@ -612,7 +627,7 @@ export async function reproduceCommand(opts: ReproduceOptions, io: Io): Promise<
   // Registered before any study's own handler, so Ctrl-C names the reproduce run to resume.
   const onSignal = () => {
     run.setStatus('interrupted', { finishedStudies: outcomes.size, elapsedMs: previousElapsed + (Date.now() - t0) });
-    io.note(`interrupted; resume with: sii reproduce --resume ${run.dir}`);
+    io.note(`interrupted; resume with: sii reproduce --resume ${run.dir}${opts.queue ? ' --queue <url>' : ''}`);
     process.exit(130);
   };
   process.once('SIGINT', onSignal);

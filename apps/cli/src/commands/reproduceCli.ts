@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { addRunOptions, parseInteger, parseList, refuseChangesOnResume, teacherStudentConfig } from '../cli.js';
 import { addOutputOptions, progressOption, withOutput } from '../output.js';
+import { addQueueOptions, QUEUE_FLAGS, queueOptions } from '../queue/options.js';
 import type { Io } from './common.js';
 import {
   adoptableCommand,
@@ -117,17 +118,19 @@ export function registerReproduce(program: Command, io: Io): void {
       new Option('--abort-after <n>', 'testing aid: kill the process after n studies finished').argParser(parseInteger(1)).hideHelp(),
     );
   addRunOptions(cmd, { seedHelp: 'base seed of every study', workers: { help: 'worker threads (one model each)', min: 1 } });
+  addQueueOptions(cmd, 'unit (teacher, student or arm) of the studies that have units');
   addOutputOptions(cmd);
   cmd.action(async (o) => {
     const resume = o.resume as string | undefined;
     if (resume) {
-      refuseChangesOnResume(cmd, resume, ['resume', 'workers', 'progress', 'out', 'abortAfter', 'json', 'quiet']);
+      refuseChangesOnResume(cmd, resume, ['resume', 'workers', 'progress', 'out', 'abortAfter', 'json', 'quiet', ...QUEUE_FLAGS]);
     }
     const common = {
       out: o.out as string,
       progress: progressOption(o),
       workers: o.workers as number,
       abortAfter: o.abortAfter as number | undefined,
+      ...queueOptions(o),
     };
     if (resume) {
       await withOutput(o, io, (io) => reproduceCommand({ ...common, resume }, io));

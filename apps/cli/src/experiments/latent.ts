@@ -14,6 +14,15 @@ import { generateLatentDataset } from '@sii/datasets';
 import { Adam, fit, LinearLR } from '@sii/train';
 import type { Scalar, Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  type ArmCheckpointing,
+  assignVariableValues,
+  makeCheckpoint,
+  type RngPosition,
+  rngPosition,
+  setRngPosition,
+  variableValues,
+} from './checkpoint.js';
 import { disposeBatch, frameTensor, type LatentBatch, latentBatches } from './latent/data.js';
 import { evaluateLatent } from './latent/metrics.js';
 import { ConvLatentModel, latentLoss } from './latent/model.js';
@@ -254,7 +263,12 @@ export function stripIndices(longHorizon: number, count = 8): number[] {
   return Array.from({ length: k }, (_, i) => (k === 1 ? 0 : Math.round((i * (longHorizon - 1)) / (k - 1))));
 }
 
-export function runLatentTask(task: ExperimentTask<LatentConfig>, onEpoch?: EpochCallback, data?: LatentData): ArmResult {
+export function runLatentTask(
+  task: ExperimentTask<LatentConfig>,
+  onEpoch?: EpochCallback,
+  data?: LatentData,
+  checkpointing?: ArmCheckpointing,
+): ArmResult {
   const t0 = Date.now();
   const c = task.config;
   registerConvGradients();
@@ -276,7 +290,12 @@ export function runLatentTask(task: ExperimentTask<LatentConfig>, onEpoch?: Epoc
     extra: { frameSize: d.train.height, grid: model.grid, horizons, protocol: c.protocol, deviations: latentDeviations(c) },
     ...(model.initialPoles ? { initialPoles: model.initialPoles.map((q) => [q.re, q.im] as [number, number]) } : {}),
   };
+  const resume = checkpointing?.resume ?? null;
   try {
+    if (resume) {
+      assignVariableValues(model.buffers, resume.arm.buffers, 'arm.buffers');
+      setRngPosition(model.dropoutRng, resume.arm.dropout as RngPosition, 'arm.dropout');
+    }
     const fitted = fit<LatentBatch>({
       variables: model.variables,
       optimizer,
@@ -292,6 +311,18 @@ export function runLatentTask(task: ExperimentTask<LatentConfig>, onEpoch?: Epoc
       onEpoch: (info) => {
         onEpoch?.(info.epoch, info.metrics.loss ?? Number.NaN, info.trainLoss);
       },
+      ...(resume ? { state: resume.fit } : {}),
+      ...(checkpointing
+        ? {
+            checkpoint: {
+              every: 1,
+              save: (s) =>
+                checkpointing.save(
+                  makeCheckpoint(task, s, { buffers: variableValues(model.buffers), dropout: rngPosition(model.dropoutRng) }),
+                ),
+            },
+          }
+        : {}),
     });
     result.curves.trainLoss = fitted.trainCurve;
     result.curves.testNmse = fitted.valCurves.loss ?? [];

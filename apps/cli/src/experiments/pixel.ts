@@ -10,6 +10,7 @@ import { Rng } from '@sii/linalg';
 import { Adam, clipByGlobalNorm, fit, LinearLR, type Optimizer } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { type ArmCheckpointing, decodeCurves, encodeCurves, makeCheckpoint } from './checkpoint.js';
 import { buildOde, Linear, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';
 import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, OdeTrainingConfig } from './types.js';
 
@@ -299,7 +300,12 @@ export function accumulatedStep(
   return loss;
 }
 
-export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochCallback, data?: PixelData): ArmResult {
+export function runPixelTask(
+  task: ExperimentTask<PixelConfig>,
+  onEpoch?: EpochCallback,
+  data?: PixelData,
+  checkpointing?: ArmCheckpointing,
+): ArmResult {
   const t0 = Date.now();
   const c = task.config;
   const d = data ?? loadPixelData(c, task.runSeed);
@@ -319,6 +325,11 @@ export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochC
     parameters: model.variables.reduce((s, v) => s + v.size, 0),
     ...(model.initialPoles ? { initialPoles: model.initialPoles.map((p) => [p.re, p.im] as [number, number]) } : {}),
   };
+  const resume = checkpointing?.resume ?? null;
+  if (resume) {
+    result.curves = decodeCurves(resume.arm.curves);
+    result.epochsRun = resume.epoch;
+  }
   try {
     const classes = d.train.classes;
     const micro = c.microBatch;
@@ -351,6 +362,10 @@ export function runPixelTask(task: ExperimentTask<PixelConfig>, onEpoch?: EpochC
         result.epochsRun = epoch;
         onEpoch?.(epoch, metrics.accuracy, trainLoss);
       },
+      ...(resume ? { state: resume.fit } : {}),
+      ...(checkpointing
+        ? { checkpoint: { every: 1, save: (s) => checkpointing.save(makeCheckpoint(task, s, { curves: encodeCurves(result.curves) })) } }
+        : {}),
     });
     result.metrics.initialTestAccuracy = fitted.initial.accuracy;
     result.diverged = fitted.diverged ?? null;

@@ -12,10 +12,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
 import type { QueueHooks } from '../pool.js';
 import type { Run } from '../run.js';
 import { readJson, timestamp } from '../runfolder.js';
+import { type CheckpointPlace, dropCheckpoints } from './checkpoints.js';
 import { checkReachable, connect, type QueueAddress, SWEEP_QUEUE, UNIT_QUEUE } from './connection.js';
 
 /** The file in the run folder that ties it to its jobs on the queue. */
@@ -28,6 +30,8 @@ export interface UnitJobData {
   key: string;
   /** The task a worker thread runs (TeacherTask, ImplicitTask, ExperimentTask). */
   task: unknown;
+  /** Where a worker may keep the unit's per-epoch checkpoints (experiment arms use them). */
+  checkpoint?: CheckpointPlace;
 }
 
 export interface QueueUnit<T> {
@@ -101,6 +105,7 @@ export async function runOnQueue<T, R>(
   const pending = new Map<string, QueueUnit<T>>();
   const slots = new Map<string, number>();
   const stats: QueueSweepStats = { sweep: record.sweep, enqueued: 0, collectedOnAttach: 0 };
+  const place: CheckpointPlace = { sweep: record.sweep, run: resolve(opts.run.dir) };
   let failures = 0;
   let wake: () => void = () => {};
 
@@ -151,6 +156,10 @@ export async function runOnQueue<T, R>(
       failures++;
       await hooks.onError(slot, unit.task, new Error(`job ${jobId} is no longer on the queue (removed?); resume to enqueue it again`));
     }
+    // The unit is recorded in the run folder: its checkpoints (if a worker wrote any) are done with.
+    await dropCheckpoints(conn, place, unit.key).catch((e) =>
+      opts.note(`queue: dropping ${unit.key}'s checkpoint: ${(e as Error).message}`),
+    );
     if (pending.size === 0) wake();
     return state;
   };
@@ -190,7 +199,7 @@ export async function runOnQueue<T, R>(
         children: toEnqueue.map((u) => ({
           name: u.key,
           queueName: UNIT_QUEUE,
-          data: { study: opts.study, key: u.key, task: u.task } satisfies UnitJobData,
+          data: { study: opts.study, key: u.key, task: u.task, checkpoint: place } satisfies UnitJobData,
           opts: {
             jobId: unitJobId(record.sweep, generation, u.key),
             attempts: opts.attempts,

@@ -13,6 +13,9 @@ import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Io } from '../commands/common.js';
 import { WorkerRunner } from '../pool.js';
 import { jsonReplacer } from '../runfolder.js';
+import { decodeCheckpoint, encodeCheckpoint, type ArmCheckpoint, checkCheckpoint } from '../experiments/checkpoint.js';
+import type { ExperimentTask } from '../experiments/types.js';
+import { type CheckpointMode, CheckpointStore, checkpointPlaceOf } from './checkpoints.js';
 import { checkReachable, connect, parseQueueUrl, SWEEP_QUEUE, UNIT_QUEUE } from './connection.js';
 import type { UnitJobData } from './coordinator.js';
 
@@ -28,6 +31,8 @@ export interface WorkerCommandOptions {
   maxStalledCount: number;
   /** Name shown in Redis (CLIENT LIST) and in this worker's lines. */
   name?: string;
+  /** Per-epoch checkpoints of experiment arms (default auto: the run folder when visible, else Redis). */
+  checkpoints?: CheckpointMode;
 }
 
 export const WORKER_DEFAULTS = { concurrency: 1, lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 1 } as const;
@@ -85,13 +90,41 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
     if (slot === undefined) throw new Error(`job ${job.id}: no free slot (concurrency ${opts.concurrency})`);
     const t0 = Date.now();
     io.print(`[${name}] took ${job.id} (${job.data.study} ${job.data.key}, attempt ${job.attemptsMade + 1})`);
+    // Experiment arms checkpoint every epoch; a checkpoint left by an earlier attempt is resumed from.
+    const place = checkpointPlaceOf(job.data);
+    const where = place && runner === runners.experiments ? checkpoints.target(place) : null;
+    let message: unknown = task;
+    let saving: Promise<void> = Promise.resolve();
+    let onCheckpoint: ((c: unknown) => void) | undefined;
+    const trained: number[] = [];
     try {
-      const { result } = await runner.run(slot, task, (epoch, valLoss, trainLoss) => {
-        job.updateProgress({ epoch, valLoss, trainLoss }).catch(() => {});
-      });
-      io.print(`[${name}] done ${job.id} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (place && where) {
+        const resume = await latestCheckpoint(job, task as ExperimentTask);
+        message = { ...task, checkpoints: { resume } };
+        onCheckpoint = (c) => {
+          const bytes = encodeCheckpoint(c as ArmCheckpoint);
+          // One write at a time, in epoch order; a failed write costs a restart from an older epoch, not the unit.
+          saving = saving
+            .then(() => checkpoints.save(place, job.data.key, where, bytes))
+            .catch((e) => io.note(`[${name}] checkpoint of ${job.id} not written: ${(e as Error).message}`));
+        };
+      }
+      const { result } = await runner.run(
+        slot,
+        message,
+        (epoch, valLoss, trainLoss) => {
+          trained.push(epoch);
+          job.updateProgress({ epoch, valLoss, trainLoss }).catch(() => {});
+        },
+        onCheckpoint,
+      );
+      await saving;
+      // An arm's epochs trained here (a resumed one starts after its checkpoint's epoch).
+      const span = runner === runners.experiments && trained.length > 0 ? `, epochs ${trained[0]}–${trained.at(-1)} trained here` : '';
+      io.print(`[${name}] done ${job.id} in ${((Date.now() - t0) / 1000).toFixed(1)} s${span}`);
       return JSON.stringify(result, jsonReplacer);
     } catch (e) {
+      await saving;
       if (releasing) {
         await job.moveToWait(token);
         io.print(`[${name}] released ${job.id}`);
@@ -104,7 +137,28 @@ export async function workerCommand(opts: WorkerCommandOptions, io: Io, signal?:
     }
   };
 
-  const connections = [connect(address), connect(address)];
+  /** The newest usable checkpoint of the job's unit (null: start at epoch 1); refused ones are named. */
+  const latestCheckpoint = async (job: Job<UnitJobData>, task: ExperimentTask): Promise<ArmCheckpoint | null> => {
+    let best: { c: ArmCheckpoint; where: string } | null = null;
+    for (const stored of await checkpoints.load(checkpointPlaceOf(job.data)!, job.data.key)) {
+      let checked: ReturnType<typeof checkCheckpoint>;
+      try {
+        checked = checkCheckpoint(task, decodeCheckpoint(stored.bytes));
+      } catch (e) {
+        checked = { refused: `unreadable: ${(e as Error).message}` };
+      }
+      if ('refused' in checked) io.print(`[${name}] refused the ${stored.where} checkpoint of ${job.id}: ${checked.refused}`);
+      else if (!best || checked.ok.epoch > best.c.epoch) best = { c: checked.ok, where: stored.where };
+    }
+    if (best)
+      io.print(
+        `[${name}] resumes ${job.id} after epoch ${best.c.epoch} (checkpoint in ${best.where === 'folder' ? 'the run folder' : 'Redis'})`,
+      );
+    return best?.c ?? null;
+  };
+
+  const connections = [connect(address), connect(address), connect(address)];
+  const checkpoints = new CheckpointStore(connections[2], opts.checkpoints ?? 'auto');
   const units = new Worker<UnitJobData, string>(UNIT_QUEUE, processUnit, {
     connection: connections[0],
     concurrency: opts.concurrency,

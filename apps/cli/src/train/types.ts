@@ -132,5 +132,6 @@ export interface TeacherResult {
 export type WorkerMessage =
   | { type: 'ready'; backend: string }
   | { type: 'epoch'; epoch: number; valLoss: number; trainLoss: number }
+  | { type: 'checkpoint'; checkpoint: unknown }
   | { type: 'done'; result: unknown; extra?: unknown }
   | { type: 'error'; message: string };

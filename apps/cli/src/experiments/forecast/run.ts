@@ -3,6 +3,7 @@ import type { ForecastSplit } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
 import { Adam, ExponentialLR, fit, NAdam } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
+import { type ArmCheckpointing, makeCheckpoint, type RngPosition, rngPosition, setRngPosition } from '../checkpoint.js';
 import type { ArmResult, EpochCallback, ExperimentTask } from '../types.js';
 import { type ForecastConfig, presetDeviations, resolveProtocol } from './config.js';
 import { disposeBatch, type ForecastBatch, loadForecastData, subsampleWindows, trainingBatches, windowBatch } from './data.js';
@@ -13,6 +14,7 @@ export async function runForecastTask(
   task: ExperimentTask<ForecastConfig>,
   onEpoch?: EpochCallback,
   split?: ForecastSplit,
+  checkpointing?: ArmCheckpointing,
 ): Promise<ArmResult> {
   const t0 = Date.now();
   const c = task.config;
@@ -71,7 +73,9 @@ export async function runForecastTask(
     },
     ...(model.initialPoles ? { initialPoles: model.initialPoles.map((q) => [q.re, q.im] as [number, number]) } : {}),
   };
+  const resume = checkpointing?.resume ?? null;
   try {
+    if (resume) setRngPosition(noiseRng, resume.arm.noise as RngPosition, 'arm.noise');
     // biome-ignore lint/suspicious/noFocusedTests: fit() is @sii/train's training loop, not a focused test
     const fitted = fit<ForecastBatch>({
       variables: model.variables,
@@ -86,6 +90,10 @@ export async function runForecastTask(
       validate: (epoch) => ({ testMse: evaluate(epoch) }),
       monitor: { metric: 'testMse' },
       onEpoch: (info) => onEpoch?.(info.epoch, info.metrics.testMse ?? Number.NaN, info.trainLoss),
+      ...(resume ? { state: resume.fit } : {}),
+      ...(checkpointing
+        ? { checkpoint: { every: 1, save: (s) => checkpointing.save(makeCheckpoint(task, s, { noise: rngPosition(noiseRng) })) } }
+        : {}),
     });
     result.metrics.initialTestMse = fitted.initial.testMse ?? Number.NaN;
     result.curves.trainLoss = fitted.trainCurve;

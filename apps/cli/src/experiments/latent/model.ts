@@ -183,6 +183,10 @@ export class ConvLatentModel {
   }
 
   /** BatchNorm running averages (the state that is not trained by gradients), for snapshots. */
+  /** The dropout masks' generator (its position is part of a training checkpoint). */
+  get dropoutRng(): Rng {
+    return this.dropRng;
+  }
   get buffers(): Variable[] {
     return this.batchNorms.flatMap((b) => [b.runningMean, b.runningVar]);
   }
