@@ -39,16 +39,46 @@ export function dense(x: Tensor2D, w: Tensor2D): Tensor2D {
   return (f as unknown as (a: Tensor2D, b: Tensor2D) => Tensor2D)(x, w);
 }
 
+/** The parts of tfjs-backend-wasm's backend used to gather columns straight into its heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+function wasmHeap(x: Tensor): WasmHeap | null {
+  if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return null;
+  const b = tf.backend() as unknown as Partial<WasmHeap>;
+  return typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' ? (b as WasmHeap) : null;
+}
+
+/**
+ * Columns of x as a tensor. On the wasm backend they are gathered from x's heap memory straight into
+ * the output tensor's (no copies in or out, no garbage); elsewhere through JavaScript arrays.
+ */
+function gatherColumns(x: Tensor5D, kernel: Triple, pad: Triple, transposed: boolean): Tensor2D {
+  const heap = wasmHeap(x);
+  if (!heap) {
+    const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad, transposed);
+    return tf.tensor2d(data, [rows, cols]);
+  }
+  const [N, D, H, W, C] = x.shape;
+  const M = N * (D + 2 * pad[0] - kernel[0] + 1) * (H + 2 * pad[1] - kernel[1] + 1) * (W + 2 * pad[2] - kernel[2] + 1);
+  const KC = kernel[0] * kernel[1] * kernel[2] * C;
+  const info = heap.makeOutput(transposed ? [KC, M] : [M, KC], 'float32');
+  // Views taken after the allocation (a heap growth detaches earlier views).
+  const out = heap.typedArrayFromHeap(info);
+  im2colData(heap.typedArrayFromHeap(x), x.shape, kernel, pad, transposed, out);
+  return tf.engine().makeTensorFromTensorInfo(info) as Tensor2D;
+}
+
 /** Columns [N·Do·Ho·Wo, kd·kh·kw·C] of a stride-1 convolution with padding `pad` (order: kd, kh, kw, C). */
 export function im2col(x: Tensor5D, kernel: Triple, pad: Triple): Tensor2D {
-  const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad);
-  return tf.tensor2d(data, [rows, cols]);
+  return gatherColumns(x, kernel, pad, false);
 }
 
 /** Transposed columns [kd·kh·kw·C, N·Do·Ho·Wo] (the kernel gradient's left operand). */
 export function im2colT(x: Tensor5D, kernel: Triple, pad: Triple): Tensor2D {
-  const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad, true);
-  return tf.tensor2d(data, [rows, cols]);
+  return gatherColumns(x, kernel, pad, true);
 }
 
 /** Kernel [kd, kh, kw, Cin, Cout] → flipped in space with in/out swapped: [kd, kh, kw, Cout, Cin]. */

@@ -12,7 +12,8 @@ export type Shape5 = readonly [number, number, number, number, number];
 /**
  * Columns of a stride-1 convolution: x [N, D, H, W, C] with zero padding `pad` and kernel
  * `kernel` → [M, K·C] (M = N·Do·Ho·Wo, column order kd, kh, kw, C); with `transposed`, the
- * transposed columns [K·C, M] (for the kernel gradient colsᵀ·dY as a plain product).
+ * transposed columns [K·C, M] (for the kernel gradient colsᵀ·dY as a plain product). `into`: write
+ * into this array (zeroed first) instead of a new one.
  */
 export function im2colData(
   x: Float32Array,
@@ -20,6 +21,7 @@ export function im2colData(
   kernel: readonly number[],
   pad: readonly number[],
   transposed = false,
+  into?: Float32Array,
 ): { data: Float32Array; rows: number; cols: number } {
   const [N, D, H, W, C] = shape;
   const [kd, kh, kw] = kernel as [number, number, number];
@@ -29,7 +31,9 @@ export function im2colData(
   const Wo = W + 2 * pw - kw + 1;
   const M = N * Do * Ho * Wo;
   const KC = kd * kh * kw * C;
-  const out = new Float32Array(M * KC); // zero: the padding
+  if (into && into.length !== M * KC) throw new RangeError(`im2colData: output must hold ${M * KC} values, got ${into.length}`);
+  const out = into ?? new Float32Array(M * KC);
+  if (into) into.fill(0); // the padding
   for (let n = 0; n < N; n++)
     for (let d = 0; d < Do; d++)
       for (let a = 0; a < kd; a++) {
