@@ -34,6 +34,35 @@ export function im2colData(
   if (into && into.length !== M * KC) throw new RangeError(`im2colData: output must hold ${M * KC} values, got ${into.length}`);
   const out = into ?? new Float32Array(M * KC);
   if (into) into.fill(0); // the padding
+  if (!transposed) {
+    // Row m = (n, d, h, w): for each (a, b), the kw taps that fall inside the input are one
+    // contiguous run of x (consecutive w) and of the row (consecutive column blocks).
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < Do; d++)
+        for (let a = 0; a < kd; a++) {
+          const di = d + a - pd;
+          if (di < 0 || di >= D) continue;
+          for (let h = 0; h < Ho; h++) {
+            const m0 = ((n * Do + d) * Ho + h) * Wo;
+            for (let b = 0; b < kh; b++) {
+              const hi = h + b - ph;
+              if (hi < 0 || hi >= H) continue;
+              const rowBase = ((n * D + di) * H + hi) * W;
+              const tap0 = (a * kh + b) * kw;
+              for (let w = 0; w < Wo; w++) {
+                const c0 = Math.max(0, pw - w);
+                const c1 = Math.min(kw, W + pw - w);
+                if (c1 <= c0) continue;
+                const dst = (m0 + w) * KC + (tap0 + c0) * C;
+                const src = (rowBase + w + c0 - pw) * C;
+                const len = (c1 - c0) * C;
+                for (let j = 0; j < len; j++) out[dst + j] = x[src + j];
+              }
+            }
+          }
+        }
+    return { data: out, rows: M, cols: KC };
+  }
   for (let n = 0; n < N; n++)
     for (let d = 0; d < Do; d++)
       for (let a = 0; a < kd; a++) {
@@ -50,24 +79,16 @@ export function im2colData(
               // output columns w whose input column w + c − pw lies inside [0, W)
               const w0 = Math.max(0, pw - c);
               const w1 = Math.min(Wo, W + pw - c);
-              if (transposed) {
-                for (let ch = 0; ch < C; ch++) {
-                  const dst = (col0 + ch) * M + m0;
-                  let src = (rowBase + w0 + c - pw) * C + ch;
-                  for (let w = w0; w < w1; w++, src += C) out[dst + w] = x[src];
-                }
-              } else {
-                for (let w = w0; w < w1; w++) {
-                  const dst = (m0 + w) * KC + col0;
-                  const src = (rowBase + w + c - pw) * C;
-                  for (let ch = 0; ch < C; ch++) out[dst + ch] = x[src + ch];
-                }
+              for (let ch = 0; ch < C; ch++) {
+                const dst = (col0 + ch) * M + m0;
+                let src = (rowBase + w0 + c - pw) * C + ch;
+                for (let w = w0; w < w1; w++, src += C) out[dst + w] = x[src];
               }
             }
           }
         }
       }
-  return transposed ? { data: out, rows: KC, cols: M } : { data: out, rows: M, cols: KC };
+  return { data: out, rows: KC, cols: M };
 }
 
 /** Transpose of a row-major [R, C] matrix. */
