@@ -218,8 +218,14 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
   it('with a bias: value and gradients in x, kernel and bias match finite differences (kernel 1×3×3, pad 0,1,1 and 3×3×3, pad 1,0,2)', () => {
     const bias = randn(new Rng('bias'), 3);
     for (const [k, pad] of [
-      [[1, 3, 3, 2, 3], [0, 1, 1]],
-      [[3, 3, 3, 2, 3], [1, 0, 2]],
+      [
+        [1, 3, 3, 2, 3],
+        [0, 1, 1],
+      ],
+      [
+        [3, 3, 3, 2, 3],
+        [1, 0, 2],
+      ],
     ] as [Shape5, number[]][]) {
       const wk = randn(
         new Rng(`wk${k}`),
@@ -252,9 +258,18 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
   it('im2colT is the transpose of im2col (odd sizes, asymmetric padding)', () => {
     const xt = tf.tensor(Float32Array.from(x), xs) as Tensor5D;
     for (const [k, pad] of [
-      [[3, 3, 3], [1, 1, 1]],
-      [[1, 3, 3], [0, 1, 1]],
-      [[3, 2, 3], [2, 0, 1]],
+      [
+        [3, 3, 3],
+        [1, 1, 1],
+      ],
+      [
+        [1, 3, 3],
+        [0, 1, 1],
+      ],
+      [
+        [3, 2, 3],
+        [2, 0, 1],
+      ],
     ] as [[number, number, number], [number, number, number]][]) {
       const [c, ct] = tf.tidy(() => [im2col(xt, k, pad), im2colT(xt, k, pad)]);
       const [M, KC] = c.shape;
