@@ -15,6 +15,8 @@ import {
   conv3d,
   convTranspose3dStrided,
   GroupNorm,
+  im2col,
+  im2colT,
   maxPool3d2,
   normalize,
   registerConvGradients,
@@ -213,6 +215,73 @@ describe('conv3d (im2col + matMul, stride 1)', () => {
       });
     });
   }
+  it('with a bias: value and gradients in x, kernel and bias match finite differences (kernel 1×3×3, pad 0,1,1 and 3×3×3, pad 1,0,2)', () => {
+    const bias = randn(new Rng('bias'), 3);
+    for (const [k, pad] of [
+      [
+        [1, 3, 3, 2, 3],
+        [0, 1, 1],
+      ],
+      [
+        [3, 3, 3, 2, 3],
+        [1, 0, 2],
+      ],
+    ] as [Shape5, number[]][]) {
+      const wk = randn(
+        new Rng(`wk${k}`),
+        k.reduce((a, b) => a * b, 1),
+      );
+      const ref = (a: Float64Array, b: Float64Array, c: Float64Array) => conv3dRef(a, xs, b, k, pad).y.map((v, i) => v + c[i % 3]);
+      const got = tf.tidy(() =>
+        conv3d(
+          tf.tensor(Float32Array.from(x), xs) as Tensor5D,
+          tf.tensor(Float32Array.from(wk), k) as Tensor5D,
+          pad as [number, number, number],
+          'im2col',
+          tf.tensor1d(Float32Array.from(bias)),
+        ).dataSync(),
+      );
+      const want = ref(x, wk, bias);
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
+      checkGradient({
+        seed: `conv-bias-grad-${k}`,
+        inputs: [
+          { data: x, shape: xs },
+          { data: wk, shape: k },
+          { data: bias, shape: [3] },
+        ],
+        tfFn: (a, b, c) => conv3d(a as Tensor5D, b as Tensor5D, pad as [number, number, number], 'im2col', c),
+        ref,
+      });
+    }
+  });
+  it('im2colT is the transpose of im2col (odd sizes, asymmetric padding)', () => {
+    const xt = tf.tensor(Float32Array.from(x), xs) as Tensor5D;
+    for (const [k, pad] of [
+      [
+        [3, 3, 3],
+        [1, 1, 1],
+      ],
+      [
+        [1, 3, 3],
+        [0, 1, 1],
+      ],
+      [
+        [3, 2, 3],
+        [2, 0, 1],
+      ],
+    ] as [[number, number, number], [number, number, number]][]) {
+      const [c, ct] = tf.tidy(() => [im2col(xt, k, pad), im2colT(xt, k, pad)]);
+      const [M, KC] = c.shape;
+      expect(ct.shape).toEqual([KC, M]);
+      expect(M).toBe(xs[0] * (xs[1] + 2 * pad[0] - k[0] + 1) * (xs[2] + 2 * pad[1] - k[1] + 1) * (xs[3] + 2 * pad[2] - k[2] + 1));
+      const a = c.dataSync();
+      const b = ct.dataSync();
+      for (let m = 0; m < M; m++) for (let j = 0; j < KC; j++) expect(b[j * M + m]).toBe(a[m * KC + j]);
+      tf.dispose([c, ct]);
+    }
+    xt.dispose();
+  });
   it("the 'native' implementation (tfjs Conv3D + registered gradient) agrees with im2col", () => {
     const ks133: Shape5 = [1, 3, 3, 2, 3];
     const w133 = randn(

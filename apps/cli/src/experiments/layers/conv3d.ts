@@ -1,12 +1,13 @@
 /**
  * 3-D convolutions on channels-last tensors [N, D, H, W, C] for the latent-dynamics model.
  *
- * - `conv3d`: stride 1, zero padding (p_d, p_h, p_w), kernel [kd, kh, kw, Cin, Cout] (tfjs layout).
- *   'im2col' (default) gathers the kd·kh·kw shifted copies of the padded input into columns
- *   [M, K·Cin] (a JavaScript loop, see gather.ts) and multiplies by the kernel as a plain matMul; its gradient is hand-written
- *   (tf.customGrad): dX is the same im2col convolution of dY with the flipped, in/out-swapped kernel
- *   and padding k − 1 − p; dWᵀ = dYᵀ·cols with the forward's columns and dYᵀ transposed in JS (XNNPACK's
- *   matMul sees untransposed inputs).
+ * - `conv3d`: stride 1, zero padding (p_d, p_h, p_w), kernel [kd, kh, kw, Cin, Cout] (tfjs layout),
+ *   optional bias [Cout]. 'im2col' (default) gathers the kd·kh·kw shifted copies of the padded input
+ *   into columns [M, K·Cin] (a JavaScript loop, see gather.ts) and multiplies by the kernel as a plain
+ *   matMul; its gradient is hand-written (tf.customGrad): dX is the same im2col convolution of dY with
+ *   the flipped, in/out-swapped kernel and padding k − 1 − p; dW = colsᵀ·dY with the transposed columns
+ *   gathered from the saved x (every product untransposed with the small operand on the right, which
+ *   XNNPACK packs on every call); db the row sums of dY as a rank-2 reduction.
  *   'native' uses tfjs' Conv3D kernel with the gradient registered in registerConvGradients().
  * - `convTranspose3dStrided`: torch ConvTranspose3d with stride = kernel and no padding (the
  *   authors' (1, 2, 2) up-sampling): one matMul [M, Cin]·[Cin, kd·kh·kw·Cout] and a depth-to-space
@@ -17,7 +18,7 @@
 
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { depthToSpace, im2colData, transpose2d } from './gather.js';
+import { depthToSpace, im2colData } from './gather.js';
 
 export type ConvImpl = 'im2col' | 'native';
 export type Triple = readonly [number, number, number];
@@ -38,10 +39,46 @@ export function dense(x: Tensor2D, w: Tensor2D): Tensor2D {
   return (f as unknown as (a: Tensor2D, b: Tensor2D) => Tensor2D)(x, w);
 }
 
+/** The parts of tfjs-backend-wasm's backend used to gather columns straight into its heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+function wasmHeap(x: Tensor): WasmHeap | null {
+  if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return null;
+  const b = tf.backend() as unknown as Partial<WasmHeap>;
+  return typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' ? (b as WasmHeap) : null;
+}
+
+/**
+ * Columns of x as a tensor. On the wasm backend they are gathered from x's heap memory straight into
+ * the output tensor's (no copies in or out, no garbage); elsewhere through JavaScript arrays.
+ */
+function gatherColumns(x: Tensor5D, kernel: Triple, pad: Triple, transposed: boolean): Tensor2D {
+  const heap = wasmHeap(x);
+  if (!heap) {
+    const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad, transposed);
+    return tf.tensor2d(data, [rows, cols]);
+  }
+  const [N, D, H, W, C] = x.shape;
+  const M = N * (D + 2 * pad[0] - kernel[0] + 1) * (H + 2 * pad[1] - kernel[1] + 1) * (W + 2 * pad[2] - kernel[2] + 1);
+  const KC = kernel[0] * kernel[1] * kernel[2] * C;
+  const info = heap.makeOutput(transposed ? [KC, M] : [M, KC], 'float32');
+  // Views taken after the allocation (a heap growth detaches earlier views).
+  const out = heap.typedArrayFromHeap(info);
+  im2colData(heap.typedArrayFromHeap(x), x.shape, kernel, pad, transposed, out);
+  return tf.engine().makeTensorFromTensorInfo(info) as Tensor2D;
+}
+
 /** Columns [N·Do·Ho·Wo, kd·kh·kw·C] of a stride-1 convolution with padding `pad` (order: kd, kh, kw, C). */
 export function im2col(x: Tensor5D, kernel: Triple, pad: Triple): Tensor2D {
-  const { data, rows, cols } = im2colData(x.dataSync() as Float32Array, x.shape, kernel, pad);
-  return tf.tensor2d(data, [rows, cols]);
+  return gatherColumns(x, kernel, pad, false);
+}
+
+/** Transposed columns [kd·kh·kw·C, N·Do·Ho·Wo] (the kernel gradient's left operand). */
+export function im2colT(x: Tensor5D, kernel: Triple, pad: Triple): Tensor2D {
+  return gatherColumns(x, kernel, pad, true);
 }
 
 /** Kernel [kd, kh, kw, Cin, Cout] → flipped in space with in/out swapped: [kd, kh, kw, Cout, Cin]. */
@@ -49,7 +86,7 @@ export function flipKernel(w: Tensor5D): Tensor5D {
   return tf.tidy(() => tf.transpose(tf.reverse(w, [0, 1, 2]), [0, 1, 2, 4, 3]) as Tensor5D);
 }
 
-function checkConv(x: Tensor, w: Tensor, pad: Triple): void {
+function checkConv(x: Tensor, w: Tensor, pad: Triple, bias?: Tensor): void {
   if (x.rank !== 5) throw new RangeError(`conv3d: x must be [N, D, H, W, C], got shape [${x.shape}]`);
   if (w.rank !== 5) throw new RangeError(`conv3d: kernel must be [kd, kh, kw, Cin, Cout], got shape [${w.shape}]`);
   if (x.shape[4] !== w.shape[3]) throw new RangeError(`conv3d: x has ${x.shape[4]} channels but the kernel expects ${w.shape[3]}`);
@@ -57,62 +94,62 @@ function checkConv(x: Tensor, w: Tensor, pad: Triple): void {
     if (!(Number.isInteger(pad[i]) && pad[i] >= 0 && pad[i] < w.shape[i]))
       throw new RangeError(`conv3d: pad[${i}] must be an integer in [0, ${w.shape[i] - 1}], got ${pad[i]}`);
   }
+  if (bias && !(bias.rank === 1 && bias.shape[0] === w.shape[4]))
+    throw new RangeError(`conv3d: bias must be [${w.shape[4]}] (one per output channel), got shape [${bias.shape}]`);
 }
 
-/** im2col convolution value and its columns (no gradient recorded: callers wrap it in customGrad). */
-function convIm2col(x: Tensor5D, w: Tensor5D, pad: Triple): { y: Tensor5D; cols: Tensor2D } {
+function outShape(x: Tensor5D, w: Tensor5D, pad: Triple): [number, number, number, number, number] {
+  const [N, D, H, W] = x.shape;
+  const [kd, kh, kw, , Co] = w.shape;
+  return [N, D + 2 * pad[0] - kd + 1, H + 2 * pad[1] - kh + 1, W + 2 * pad[2] - kw + 1, Co];
+}
+
+/** im2col convolution value [M, Cout] (+ bias) as one plain matMul; the columns are freed at once. */
+function convIm2col2d(x: Tensor5D, w: Tensor5D, pad: Triple, bias?: Tensor): Tensor2D {
   const [kd, kh, kw, Ci, Co] = w.shape;
   const cols = im2col(x, [kd, kh, kw], pad);
-  const [N, D, H, W] = x.shape;
-  const y = tf.tidy(
-    () =>
-      tf.reshape(tf.matMul(cols, tf.reshape(w, [kd * kh * kw * Ci, Co]) as Tensor2D), [
-        N,
-        D + 2 * pad[0] - kd + 1,
-        H + 2 * pad[1] - kh + 1,
-        W + 2 * pad[2] - kw + 1,
-        Co,
-      ]) as Tensor5D,
-  );
-  return { y, cols };
+  const y = tf.tidy(() => {
+    const p = tf.matMul(cols, tf.reshape(w, [kd * kh * kw * Ci, Co]) as Tensor2D);
+    return (bias ? tf.add(p, bias) : p) as Tensor2D;
+  });
+  cols.dispose();
+  return y;
 }
 
-/** Whether a gradient tape is recording (tf.grads / variableGrads in progress). */
-function recordingGradients(): boolean {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
-  return state.gradientDepth > 0;
-}
-
-/** One customGrad per padding (customGrad passes tensors only, so the padding is closed over). */
-const gradConvs = new Map<string, (x: Tensor5D, w: Tensor5D) => Tensor5D>();
-function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
-  const key = pad.join(',');
+/**
+ * One customGrad per padding and bias use (customGrad passes tensors only, so the padding is closed
+ * over). Gradient, every product a plain matMul whose right operand is the small one (XNNPACK packs
+ * the right operand on every call): dX is the im2col convolution of dY with the flipped, in/out-swapped
+ * kernel and padding k − 1 − p; dW = colsᵀ·dY with the transposed columns rebuilt from the saved x;
+ * db = the column sums of dY [M, Cout] (a rank-2 reduction: tfjs-wasm's rank-5 Sum is slow).
+ */
+const gradConvs = new Map<string, (...t: Tensor[]) => Tensor5D>();
+function convIm2colGrad(pad: Triple, withBias: boolean): (...t: Tensor[]) => Tensor5D {
+  const key = `${pad.join(',')}:${withBias}`;
   let f = gradConvs.get(key);
   if (!f) {
     f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-      const [x, w, save] = [args[0] as Tensor5D, args[1] as Tensor5D, args[2] as tf.GradSaveFunc];
-      const { y, cols } = convIm2col(x, w, pad);
-      save([cols, w]);
+      const x = args[0] as Tensor5D;
+      const w = args[1] as Tensor5D;
+      const bias = withBias ? (args[2] as Tensor) : undefined;
+      const save = args[withBias ? 3 : 2] as tf.GradSaveFunc;
+      const ys = outShape(x, w, pad);
+      const y2 = convIm2col2d(x, w, pad, bias);
+      save([x, w]);
       return {
-        value: y,
+        value: tf.reshape(y2, ys) as Tensor5D,
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
-          const [sc, sw] = saved as [Tensor2D, Tensor5D];
+          const [sx, sw] = saved as [Tensor5D, Tensor5D];
           const [kd, kh, kw, Ci, Co] = sw.shape;
           const back: Triple = [kd - 1 - pad[0], kh - 1 - pad[1], kw - 1 - pad[2]];
-          const dxr = convIm2col(dy as Tensor5D, flipKernel(sw), back);
-          dxr.cols.dispose();
-          // dWᵀ = dYᵀ·cols with dYᵀ [Co, M] transposed in JS (small), so both matMul inputs are untransposed.
-          const M = sc.shape[0];
-          const dyT = tf.tensor2d(transpose2d(dy.dataSync() as Float32Array, M, Co), [Co, M]);
-          const dwT = tf.matMul(dyT, sc); // [Co, K·Ci]
-          const dw = tf.reshape(tf.tensor2d(transpose2d(dwT.dataSync() as Float32Array, Co, kd * kh * kw * Ci), [kd * kh * kw * Ci, Co]), [
-            kd,
-            kh,
-            kw,
-            Ci,
-            Co,
-          ]);
-          return [dxr.y, dw];
+          const flipped = flipKernel(sw);
+          const dx = tf.reshape(convIm2col2d(dy as Tensor5D, flipped, back), sx.shape);
+          flipped.dispose();
+          const dy2 = tf.reshape(dy, [-1, Co]) as Tensor2D;
+          const colsT = im2colT(sx, [kd, kh, kw], pad);
+          const dw = tf.reshape(tf.matMul(colsT, dy2), [kd, kh, kw, Ci, Co]);
+          colsT.dispose();
+          return withBias ? [dx, dw, tf.sum(dy2, 0)] : [dx, dw];
         },
       };
     });
@@ -121,25 +158,37 @@ function convIm2colGrad(pad: Triple): (x: Tensor5D, w: Tensor5D) => Tensor5D {
   return f;
 }
 
+/** Whether a gradient tape is recording (tf.grads / variableGrads in progress). */
+function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
+  return state.gradientDepth > 0;
+}
+
+/** x [N, D, H, W, C] + bias [C] as a rank-2 add (its gradient then sums [M, C] over rows, not a rank-5 Sum). */
+export function addChannelBias(x: Tensor5D, bias: Tensor): Tensor5D {
+  const C = x.shape[4];
+  return tf.reshape(tf.add(tf.reshape(x, [-1, C]), bias), x.shape) as Tensor5D;
+}
+
 /**
  * Stride-1 3-D convolution of x [N, D, H, W, Cin] with kernel [kd, kh, kw, Cin, Cout] and zero
- * padding `pad`. 'native' (tfjs' Conv3D) needs 'same' padding, pad = (k − 1) / 2 on every axis.
+ * padding `pad`, plus an optional bias [Cout]. 'native' (tfjs' Conv3D) needs 'same' padding,
+ * pad = (k − 1) / 2 on every axis.
  */
-export function conv3d(x: Tensor5D, w: Tensor5D, pad: Triple, impl: ConvImpl = 'im2col'): Tensor5D {
-  checkConv(x, w, pad);
+export function conv3d(x: Tensor5D, w: Tensor5D, pad: Triple, impl: ConvImpl = 'im2col', bias?: Tensor): Tensor5D {
+  checkConv(x, w, pad, bias);
   if (impl === 'native') {
     if (![0, 1, 2].every((i) => 2 * pad[i] === w.shape[i] - 1))
       throw new RangeError(`conv3d: impl 'native' needs 'same' padding (k − 1)/2, got pad [${pad}] for kernel [${w.shape.slice(0, 3)}]`);
-    return tf.conv3d(x, w, [1, 1, 1], 'same');
+    const y = tf.conv3d(x, w, [1, 1, 1], 'same');
+    return bias ? addChannelBias(y, bias) : y;
   }
   if (impl !== 'im2col') throw new RangeError(`conv3d: impl must be 'im2col' or 'native', got ${JSON.stringify(impl)}`);
   if (!recordingGradients()) {
-    // Evaluation: free the columns at once instead of keeping them for a backward pass.
-    const { y, cols } = convIm2col(x, w, pad);
-    cols.dispose();
-    return y;
+    // Evaluation: no customGrad bookkeeping.
+    return tf.reshape(convIm2col2d(x, w, pad, bias), outShape(x, w, pad)) as Tensor5D;
   }
-  return convIm2colGrad(pad)(x, w);
+  return bias ? convIm2colGrad(pad, true)(x, w, bias) : convIm2colGrad(pad, false)(x, w);
 }
 
 /**

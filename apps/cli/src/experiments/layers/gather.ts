@@ -11,13 +11,17 @@ export type Shape5 = readonly [number, number, number, number, number];
 
 /**
  * Columns of a stride-1 convolution: x [N, D, H, W, C] with zero padding `pad` and kernel
- * `kernel` → [M, K·C] (M = N·Do·Ho·Wo, column order kd, kh, kw, C).
+ * `kernel` → [M, K·C] (M = N·Do·Ho·Wo, column order kd, kh, kw, C); with `transposed`, the
+ * transposed columns [K·C, M] (for the kernel gradient colsᵀ·dY as a plain product). `into`: write
+ * into this array (zeroed first) instead of a new one.
  */
 export function im2colData(
   x: Float32Array,
   shape: Shape5,
   kernel: readonly number[],
   pad: readonly number[],
+  transposed = false,
+  into?: Float32Array,
 ): { data: Float32Array; rows: number; cols: number } {
   const [N, D, H, W, C] = shape;
   const [kd, kh, kw] = kernel as [number, number, number];
@@ -27,25 +31,64 @@ export function im2colData(
   const Wo = W + 2 * pw - kw + 1;
   const M = N * Do * Ho * Wo;
   const KC = kd * kh * kw * C;
-  const out = new Float32Array(M * KC);
-  let dst = 0;
-  for (let n = 0; n < N; n++)
-    for (let d = 0; d < Do; d++)
-      for (let h = 0; h < Ho; h++)
-        for (let w = 0; w < Wo; w++)
-          for (let a = 0; a < kd; a++) {
-            const di = d + a - pd;
+  if (into && into.length !== M * KC) throw new RangeError(`im2colData: output must hold ${M * KC} values, got ${into.length}`);
+  const out = into ?? new Float32Array(M * KC);
+  if (into) into.fill(0); // the padding
+  if (!transposed) {
+    // Row m = (n, d, h, w): for each (a, b), the kw taps that fall inside the input are one
+    // contiguous run of x (consecutive w) and of the row (consecutive column blocks).
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < Do; d++)
+        for (let a = 0; a < kd; a++) {
+          const di = d + a - pd;
+          if (di < 0 || di >= D) continue;
+          for (let h = 0; h < Ho; h++) {
+            const m0 = ((n * Do + d) * Ho + h) * Wo;
             for (let b = 0; b < kh; b++) {
               const hi = h + b - ph;
-              for (let c = 0; c < kw; c++, dst += C) {
-                const wi = w + c - pw;
-                if (di < 0 || di >= D || hi < 0 || hi >= H || wi < 0 || wi >= W) continue; // zero padding
-                const src = (((n * D + di) * H + hi) * W + wi) * C;
-                for (let ch = 0; ch < C; ch++) out[dst + ch] = x[src + ch];
+              if (hi < 0 || hi >= H) continue;
+              const rowBase = ((n * D + di) * H + hi) * W;
+              const tap0 = (a * kh + b) * kw;
+              for (let w = 0; w < Wo; w++) {
+                const c0 = Math.max(0, pw - w);
+                const c1 = Math.min(kw, W + pw - w);
+                if (c1 <= c0) continue;
+                const dst = (m0 + w) * KC + (tap0 + c0) * C;
+                const src = (rowBase + w + c0 - pw) * C;
+                const len = (c1 - c0) * C;
+                for (let j = 0; j < len; j++) out[dst + j] = x[src + j];
               }
             }
           }
-  return { data: out, rows: M, cols: KC };
+        }
+    return { data: out, rows: M, cols: KC };
+  }
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < Do; d++)
+      for (let a = 0; a < kd; a++) {
+        const di = d + a - pd;
+        if (di < 0 || di >= D) continue;
+        for (let h = 0; h < Ho; h++) {
+          const m0 = ((n * Do + d) * Ho + h) * Wo; // first output row of this (n, d, h)
+          for (let b = 0; b < kh; b++) {
+            const hi = h + b - ph;
+            if (hi < 0 || hi >= H) continue;
+            const rowBase = ((n * D + di) * H + hi) * W; // x index of (n, di, hi, 0) / C
+            for (let c = 0; c < kw; c++) {
+              const col0 = ((a * kh + b) * kw + c) * C;
+              // output columns w whose input column w + c − pw lies inside [0, W)
+              const w0 = Math.max(0, pw - c);
+              const w1 = Math.min(Wo, W + pw - c);
+              for (let ch = 0; ch < C; ch++) {
+                const dst = (col0 + ch) * M + m0;
+                let src = (rowBase + w0 + c - pw) * C + ch;
+                for (let w = w0; w < w1; w++, src += C) out[dst + w] = x[src];
+              }
+            }
+          }
+        }
+      }
+  return { data: out, rows: KC, cols: M };
 }
 
 /** Transpose of a row-major [R, C] matrix. */

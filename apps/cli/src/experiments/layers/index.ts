@@ -1,4 +1,15 @@
-export { type ConvImpl, conv3d, convTranspose3dStrided, dense, flipKernel, im2col, registerConvGradients, type Triple } from './conv3d.js';
+export {
+  addChannelBias,
+  type ConvImpl,
+  conv3d,
+  convTranspose3dStrided,
+  dense,
+  flipKernel,
+  im2col,
+  im2colT,
+  registerConvGradients,
+  type Triple,
+} from './conv3d.js';
 export { depthToSpace, im2colData, pool2, swapLeadingAxes } from './gather.js';
 export { Conv3d, ConvTranspose3dStrided, dropout, silu } from './modules.js';
 export { BatchNorm, GroupNorm, NORM_EPS, normalize } from './norm.js';

@@ -6,7 +6,7 @@
 import type { Rng } from '@sii/linalg';
 import type { Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ConvImpl, conv3d, convTranspose3dStrided, type Triple } from './conv3d.js';
+import { addChannelBias, type ConvImpl, conv3d, convTranspose3dStrided, type Triple } from './conv3d.js';
 
 function uniformVariable(shape: number[], bound: number, rng: Rng): Variable {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -39,7 +39,7 @@ export class Conv3d {
     this.b = uniformVariable([outChannels], bound, rng.fork('bias'));
   }
   apply(x: Tensor5D): Tensor5D {
-    return tf.add(conv3d(x, this.w as unknown as Tensor5D, this.pad, this.impl), this.b) as Tensor5D;
+    return conv3d(x, this.w as unknown as Tensor5D, this.pad, this.impl, this.b);
   }
   get variables(): Variable[] {
     return [this.w, this.b];
@@ -66,7 +66,7 @@ export class ConvTranspose3dStrided {
     this.b = uniformVariable([outChannels], bound, rng.fork('bias'));
   }
   apply(x: Tensor5D): Tensor5D {
-    return tf.add(convTranspose3dStrided(x, this.w as unknown as Tensor2D, this.kernel), this.b) as Tensor5D;
+    return addChannelBias(convTranspose3dStrided(x, this.w as unknown as Tensor2D, this.kernel), this.b);
   }
   get variables(): Variable[] {
     return [this.w, this.b];
