@@ -82,7 +82,11 @@ describe('runQueue', () => {
 
     const inline: string[] = [];
     const plain = new ManualRunner(inline, { slots: 1, background: false });
-    const q2 = runQueue([0, 1], plain, { onStart: (_s, t) => inline.push(`start ${t}`), onDone: (_s, t) => void inline.push(`done ${t}`), onError: () => {} });
+    const q2 = runQueue([0, 1], plain, {
+      onStart: (_s, t) => inline.push(`start ${t}`),
+      onDone: (_s, t) => void inline.push(`done ${t}`),
+      onError: () => {},
+    });
     await tick();
     plain.pending.get(0)!.resolve({ result: 0 });
     await tick();
