@@ -10,12 +10,18 @@ export type EpochReport = (epoch: number, valLoss: number, trainLoss: number) =>
 
 export interface TaskRunner<T, R> {
   readonly slots: number;
+  /**
+   * The tasks run outside this thread (worker threads): runQueue then hands a slot its next task
+   * before it handles the finished one's result, so that writing results overlaps the next task.
+   */
+  readonly background?: boolean;
   run(slot: number, task: T, onEpoch: EpochReport): Promise<{ result: R; extra?: unknown }>;
   close(): Promise<void>;
 }
 
 /** Worker-thread runner; `script` is the built worker entry (train/worker.js). */
 export class WorkerRunner<T, R> implements TaskRunner<T, R> {
+  readonly background = true;
   private readonly workers: (Worker | null)[];
   constructor(
     readonly slots: number,
@@ -93,26 +99,64 @@ export class InlineRunner<T, R> implements TaskRunner<T, R> {
 export interface QueueHooks<T, R> {
   onStart?(slot: number, task: T): void;
   onEpoch?(slot: number, task: T, epoch: number, valLoss: number, trainLoss: number): void;
-  /** Awaited before the slot takes its next task (e.g. to write results atomically). */
+  /**
+   * Awaited before the slot takes its next task (e.g. to write results atomically); with a background
+   * runner the next task is already posted (runQueue).
+   */
   onDone(slot: number, task: T, result: R, extra: unknown): void | Promise<void>;
   onError(slot: number, task: T, error: Error): void | Promise<void>;
   /** Checked before a slot takes its next task: true stops the queue (tasks under way finish). */
   stop?(): boolean;
 }
 
-/** Run every task, each slot taking the next one from the queue in order. */
+/**
+ * Run every task, each slot taking the next one from the queue in order. With a background runner
+ * a slot posts its next task before onDone handles the finished one (onDone's writes overlap the
+ * next task's work; onStart of the next task still follows onDone, and its epoch reports are held
+ * until then); after a failure the slot calls onError first, so that stop() sees it.
+ */
 export async function runQueue<T, R>(tasks: readonly T[], runner: TaskRunner<T, R>, hooks: QueueHooks<T, R>): Promise<void> {
   let next = 0;
+  const take = (): T | undefined => (next < tasks.length && !hooks.stop?.() ? tasks[next++] : undefined);
   const loop = async (slot: number) => {
-    while (next < tasks.length && !hooks.stop?.()) {
-      const task = tasks[next++];
-      hooks.onStart?.(slot, task);
+    /** Posts `task` to the runner; its epoch reports wait until started() (onStart) was called. */
+    const launch = (task: T) => {
+      let held: [number, number, number][] | null = [];
+      const run = runner.run(slot, task, (e, v, t) => (held ? held.push([e, v, t]) : hooks.onEpoch?.(slot, task, e, v, t)));
+      run.catch(() => {}); // handled when awaited; not an unhandled rejection while onDone runs
+      const started = () => {
+        hooks.onStart?.(slot, task);
+        for (const [e, v, t] of held ?? []) hooks.onEpoch?.(slot, task, e, v, t);
+        held = null;
+      };
+      return { task, run, started };
+    };
+    let current = (() => {
+      const task = take();
+      return task === undefined ? undefined : launch(task);
+    })();
+    current?.started();
+    while (current) {
+      let outcome: { ok: true; value: { result: R; extra?: unknown } } | { ok: false; error: Error };
       try {
-        const { result, extra } = await runner.run(slot, task, (e, v, t) => hooks.onEpoch?.(slot, task, e, v, t));
-        await hooks.onDone(slot, task, result, extra);
+        outcome = { ok: true, value: await current.run };
       } catch (e) {
-        await hooks.onError(slot, task, e instanceof Error ? e : new Error(String(e)));
+        outcome = { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
       }
+      let following: ReturnType<typeof launch> | undefined;
+      const early = outcome.ok && runner.background === true;
+      if (early) {
+        const task = take();
+        following = task === undefined ? undefined : launch(task);
+      }
+      if (outcome.ok) await hooks.onDone(slot, current.task, outcome.value.result, outcome.value.extra);
+      else await hooks.onError(slot, current.task, outcome.error);
+      if (!early) {
+        const task = take();
+        following = task === undefined ? undefined : launch(task);
+      }
+      following?.started();
+      current = following;
     }
   };
   await Promise.all(Array.from({ length: Math.min(runner.slots, Math.max(1, tasks.length)) }, (_, s) => loop(s)));
