@@ -54,6 +54,8 @@ export interface KernelExports {
     cg: number,
     cm: number,
   ): void;
+  /** Σ_s weights[s]·Σ_b CE(z[s, b, :], labels[b]) over logits [T, B, C]; its gradient into grad. */
+  weightedCrossEntropy(z: number, labels: number, weights: number, grad: number, T: number, B: number, C: number): number;
   /** End of the module's static data (bytes). */
   staticEnd(): number;
 }
