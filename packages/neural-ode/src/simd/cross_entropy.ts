@@ -2,27 +2,17 @@
  * The weighted softmax cross-entropy of a sequence classifier (the pixel experiment's loss) on the
  * SIMD kernels: loss = Σ_s w_s · mean_b CE(z[s, b, :], y_b) over logits z [T, B, C], labels y [B] and
  * step weights w [T], with its gradient w_s/B · (softmax − onehot) computed in the same pass over the
- * logits (assembly/mlp_kernels.ts: weightedCrossEntropy). A tfjs op with a custom gradient; the kernels
- * run in their own instance (the rollout's arena keeps what its forward pass left for the backward).
+ * logits (assembly/mlp_kernels.ts: weightedCrossEntropy). A tfjs op with a custom gradient, on the
+ * auxiliary kernel instance (aux_kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor3D } from '@tensorflow/tfjs-core';
-import { Arena, createSimdKernels, type KernelExports, simdKernelVariant } from './kernels.js';
-
-let lossKernels: { k: KernelExports; arena: Arena } | null = null;
-
-function kernels(): { k: KernelExports; arena: Arena } {
-  if (lossKernels) return lossKernels;
-  const variant = simdKernelVariant();
-  if (variant == null) throw new Error('weightedCrossEntropySimd: the SIMD kernels do not load in this runtime');
-  const k = createSimdKernels(variant);
-  lossKernels = { k, arena: new Arena(k) };
-  return lossKernels;
-}
+import { auxKernels, auxKernelsAvailable } from './aux_kernels.js';
+import { Arena, type KernelExports } from './kernels.js';
 
 /** Whether {@link weightedCrossEntropySimd} runs here (WebAssembly SIMD available). */
 export function crossEntropySimdAvailable(): boolean {
-  return simdKernelVariant() != null;
+  return auxKernelsAvailable();
 }
 
 /**
@@ -38,7 +28,7 @@ export function crossEntropyKernel(
   k?: KernelExports,
 ): { loss: number; grad: Float32Array } {
   const [T, B, C] = shape;
-  const { k: kern, arena } = k ? { k, arena: new Arena(k) } : kernels();
+  const { k: kern, arena } = k ? { k, arena: new Arena(k) } : auxKernels('weightedCrossEntropySimd');
   arena.reset();
   const z = arena.alloc(T * B * C);
   const y = arena.alloc(B);
