@@ -829,3 +829,109 @@ export function weightedCrossEntropy(z: usize, labels: usize, weights: usize, gr
   }
   return total;
 }
+
+// ---------------------------------------------------------------------------------------------
+// LayerNorm over the rows of a [R, H] matrix (torch.nn.LayerNorm: biased variance, ε inside the root)
+
+/** Σ of the H floats at p (4 lanes, then the remainder). */
+@inline function rowSum(p: usize, main: usize, bytes: usize): f32 {
+  let acc = f32x4.splat(0);
+  for (let q: usize = 0; q < main; q += 16) acc = f32x4.add(acc, v128.load(p + q));
+  let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (let q = main; q < bytes; q += 4) s += load<f32>(p + q);
+  return s;
+}
+
+/**
+ * y = x̂·γ + β with x̂ = (x − mean)/σ, σ = √(var + eps) per row of x [R, H]; writes x̂ [R, H] and
+ * 1/σ [R] for the backward pass. Two passes over each row (mean, then the centred squares).
+ */
+export function layerNormForward(x: usize, gamma: usize, beta: usize, y: usize, xhat: usize, rstd: usize, R: i32, H: i32, eps: f32): void {
+  const bytes = <usize>H << 2;
+  const main = bytes & ~(<usize>15);
+  const invH: f32 = 1 / <f32>H;
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * bytes;
+    const xr = x + o;
+    const mean = rowSum(xr, main, bytes) * invH;
+    const mv = f32x4.splat(mean);
+    let acc = f32x4.splat(0);
+    for (let q: usize = 0; q < main; q += 16) {
+      const c = f32x4.sub(v128.load(xr + q), mv);
+      acc = madd(acc, c, c);
+    }
+    let sq: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    for (let q = main; q < bytes; q += 4) {
+      const c = load<f32>(xr + q) - mean;
+      sq += c * c;
+    }
+    const rs: f32 = 1 / Mathf.sqrt(sq * invH + eps);
+    store<f32>(rstd + (<usize>r << 2), rs);
+    const rv = f32x4.splat(rs);
+    const hr = xhat + o;
+    const yr = y + o;
+    for (let q: usize = 0; q < main; q += 16) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(xr + q), mv), rv);
+      v128.store(hr + q, xh);
+      v128.store(yr + q, madd(v128.load(beta + q), xh, v128.load(gamma + q)));
+    }
+    for (let q = main; q < bytes; q += 4) {
+      const xh = (load<f32>(xr + q) - mean) * rs;
+      store<f32>(hr + q, xh);
+      store<f32>(yr + q, xh * load<f32>(gamma + q) + load<f32>(beta + q));
+    }
+  }
+}
+
+/**
+ * The gradient of `layerNormForward` from dy [R, H], x̂ and 1/σ: dγ += Σ_rows dy·x̂, dβ += Σ_rows dy,
+ * and with g = dy·γ per row, dx = (g − mean(g) − x̂·mean(g·x̂))/σ.
+ */
+export function layerNormBackward(dy: usize, xhat: usize, rstd: usize, gamma: usize, dx: usize, dgamma: usize, dbeta: usize, R: i32, H: i32): void {
+  const bytes = <usize>H << 2;
+  const main = bytes & ~(<usize>15);
+  const invH: f32 = 1 / <f32>H;
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * bytes;
+    const dr = dy + o;
+    const hr = xhat + o;
+    let av = f32x4.splat(0);
+    let bv = f32x4.splat(0);
+    for (let q: usize = 0; q < main; q += 16) {
+      const d = v128.load(dr + q);
+      const xh = v128.load(hr + q);
+      v128.store(dgamma + q, madd(v128.load(dgamma + q), d, xh));
+      v128.store(dbeta + q, f32x4.add(v128.load(dbeta + q), d));
+      const g = f32x4.mul(d, v128.load(gamma + q));
+      av = f32x4.add(av, g);
+      bv = madd(bv, g, xh);
+    }
+    let a: f32 = f32x4.extract_lane(av, 0) + f32x4.extract_lane(av, 1) + f32x4.extract_lane(av, 2) + f32x4.extract_lane(av, 3);
+    let b: f32 = f32x4.extract_lane(bv, 0) + f32x4.extract_lane(bv, 1) + f32x4.extract_lane(bv, 2) + f32x4.extract_lane(bv, 3);
+    for (let q = main; q < bytes; q += 4) {
+      const d = load<f32>(dr + q);
+      const xh = load<f32>(hr + q);
+      store<f32>(dgamma + q, load<f32>(dgamma + q) + d * xh);
+      store<f32>(dbeta + q, load<f32>(dbeta + q) + d);
+      const g = d * load<f32>(gamma + q);
+      a += g;
+      b += g * xh;
+    }
+    a *= invH;
+    b *= invH;
+    const rs = load<f32>(rstd + (<usize>r << 2));
+    const avv = f32x4.splat(a);
+    const bvv = f32x4.splat(b);
+    const rv = f32x4.splat(rs);
+    const xr = dx + o;
+    for (let q: usize = 0; q < main; q += 16) {
+      const g = f32x4.mul(v128.load(dr + q), v128.load(gamma + q));
+      const t = f32x4.sub(f32x4.sub(g, avv), f32x4.mul(v128.load(hr + q), bvv));
+      v128.store(xr + q, f32x4.mul(t, rv));
+    }
+    for (let q = main; q < bytes; q += 4) {
+      const g = load<f32>(dr + q) * load<f32>(gamma + q);
+      store<f32>(xr + q, (g - a - load<f32>(hr + q) * b) * rs);
+    }
+  }
+}
