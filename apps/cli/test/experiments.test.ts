@@ -12,7 +12,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { forecastPreset, runForecastTask, subsampleWindows } from '../src/experiments/forecast.js';
 import { latentPreset, runLatentTask, trainHorizon } from '../src/experiments/latent.js';
 import { buildOde, fmtMeanStd, linearLrFactor, meanStd, oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
-import { accumulatedStep, groupSteps, PixelModel, pixelLoss, pixelLossReference, pixelPreset, runPixelTask } from '../src/experiments/pixel.js';
+import {
+  accumulatedStep,
+  groupSteps,
+  PixelModel,
+  pixelLoss,
+  pixelLossReference,
+  pixelPreset,
+  runPixelTask,
+} from '../src/experiments/pixel.js';
 import { crc32, encodePng } from '../src/experiments/png.js';
 
 beforeAll(async () => {

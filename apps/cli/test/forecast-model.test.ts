@@ -317,7 +317,10 @@ describe('LayerNorm: the hand-written op equals the tfjs-kernel reference', () =
       const normal = (k: number) => Float32Array.from({ length: k }, () => rng.normal());
       ln.gamma.assign(tf.tensor1d(normal(H)));
       ln.beta.assign(tf.tensor1d(normal(H)));
-      const x = tf.tensor2d(normal(R * H).map((v, i) => 3 * v + (i % 5)), [R, H]);
+      const x = tf.tensor2d(
+        normal(R * H).map((v, i) => 3 * v + (i % 5)),
+        [R, H],
+      );
       const w = tf.tensor2d(normal(R * H), [R, H]);
       const run = (f: (x: Tensor2D) => Tensor2D) =>
         tf.tidy(() => {
@@ -362,8 +365,14 @@ describe('NormalizedMlp: the SIMD dense layers and the LayerNorm op equal the tf
     ] as const) {
       const head = new NormalizedMlp(inDim, hidden, outDim, 3, act, new Rng(`head${rows}`).fork('h'));
       const rng = new Rng(`x${rows}`);
-      const x = tf.tensor2d(Float32Array.from({ length: rows * inDim }, () => rng.normal()), [rows, inDim]);
-      const w = tf.tensor2d(Float32Array.from({ length: rows * outDim }, () => rng.normal()), [rows, outDim]);
+      const x = tf.tensor2d(
+        Float32Array.from({ length: rows * inDim }, () => rng.normal()),
+        [rows, inDim],
+      );
+      const w = tf.tensor2d(
+        Float32Array.from({ length: rows * outDim }, () => rng.normal()),
+        [rows, outDim],
+      );
       const run = (reference: boolean) =>
         tf.tidy(() => {
           const loss = (a: tf.Tensor) => tf.sum(tf.mul(head.apply(a as Tensor2D, reference), w)) as tf.Scalar;

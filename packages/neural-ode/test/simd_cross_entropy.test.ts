@@ -113,7 +113,12 @@ describe('weightedCrossEntropySimd (tfjs op)', () => {
     for (let i = 0; i < 3; i++) run();
     const { value, grad } = run();
     expect(value).toBeCloseTo(3 * want.loss, 4);
-    expect(maxAbsDiff(grad, Array.from(want.grad, (x) => 3 * x))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        grad,
+        Array.from(want.grad, (x) => 3 * x),
+      ),
+    ).toBeLessThan(1e-6);
     expect(tf.memory().numTensors).toBe(before);
     z.dispose();
   });
@@ -121,10 +126,16 @@ describe('weightedCrossEntropySimd (tfjs op)', () => {
   it('bad labels or weights throw naming the argument', async () => {
     await initBackend({ backend: 'wasm' });
     const z = tf.zeros([2, 3, 4]) as tf.Tensor3D;
-    expect(() => weightedCrossEntropySimd(z, Int32Array.from([0, 4, 1]), [1, 1])).toThrow(/labels\[1\] must be a class index in \[0, 4\), got 4/);
-    expect(() => weightedCrossEntropySimd(z, Int32Array.from([0, 1]), [1, 1])).toThrow(/labels must have one entry per batch row \(3\), got 2/);
+    expect(() => weightedCrossEntropySimd(z, Int32Array.from([0, 4, 1]), [1, 1])).toThrow(
+      /labels\[1\] must be a class index in \[0, 4\), got 4/,
+    );
+    expect(() => weightedCrossEntropySimd(z, Int32Array.from([0, 1]), [1, 1])).toThrow(
+      /labels must have one entry per batch row \(3\), got 2/,
+    );
     expect(() => weightedCrossEntropySimd(z, Int32Array.from([0, 1, 2]), [1])).toThrow(/weights must have one entry per step \(2\), got 1/);
-    expect(() => weightedCrossEntropySimd(tf.zeros([2, 3]) as unknown as tf.Tensor3D, Int32Array.from([0, 1, 2]), [1])).toThrow(/logits must be \[T, B, C\]/);
+    expect(() => weightedCrossEntropySimd(tf.zeros([2, 3]) as unknown as tf.Tensor3D, Int32Array.from([0, 1, 2]), [1])).toThrow(
+      /logits must be \[T, B, C\]/,
+    );
     z.dispose();
   });
 });

@@ -57,7 +57,9 @@ describe('linearSimd', () => {
         const dyt = tf.tensor2d(dy, [R, N]);
         const y = linearSimd(xt, wt, bt).dataSync();
         // Σ dy ⊙ y has gradient dy with respect to y
-        const g = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(linearSimd(a as tf.Tensor2D, c as tf.Tensor2D, d), dyt)))([xt, wt, bt]);
+        const g = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+          tf.sum(tf.mul(linearSimd(a as tf.Tensor2D, c as tf.Tensor2D, d), dyt)),
+        )([xt, wt, bt]);
         return { y, dx: g[0].dataSync(), dw: g[1].dataSync(), db: g[2].dataSync() };
       });
       expect(tf.memory().numTensors).toBe(before);
