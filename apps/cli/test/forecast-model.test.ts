@@ -340,7 +340,7 @@ describe('LayerNorm: the hand-written op equals the tfjs-kernel reference', () =
       const before = tf.memory().numTensors;
       const got = run((t) => ln.apply(t));
       expect(tf.memory().numTensors).toBe(before);
-      const close = (a: Float32Array, b: Float32Array, tol: number, what: string) => {
+      const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
         const scale = Math.max(1, ...Array.from(b, Math.abs));
         for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]) / scale, `${what}[${i}] R ${R} H ${H}`).toBeLessThan(tol);
       };
@@ -387,7 +387,7 @@ describe('NormalizedMlp: the SIMD dense layers and the LayerNorm op equal the tf
       const before = tf.memory().numTensors;
       const got = run(false);
       expect(tf.memory().numTensors).toBe(before);
-      const close = (a: Float32Array, b: Float32Array, what: string) => {
+      const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
         const scale = Math.max(1e-3, ...Array.from(b, Math.abs));
         for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]) / scale, `${what}[${i}] rows ${rows}`).toBeLessThan(2e-5);
       };
