@@ -18,4 +18,4 @@ export { linearCombination, rkStagesTensor, rkStepTensor, weightedSum } from './
 export { crossEntropyKernel, crossEntropySimdAvailable, weightedCrossEntropySimd } from './simd/cross_entropy.js';
 export { auxKernelsAvailable } from './simd/aux_kernels.js';
 export { linearSimd } from './simd/linear.js';
-export { layerNormSimd } from './simd/layer_norm.js';
+export { type LayerNormActivation, layerNormSimd } from './simd/layer_norm.js';

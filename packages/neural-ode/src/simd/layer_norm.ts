@@ -15,9 +15,20 @@ function floats(t: Tensor): Float32Array {
   return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
-/** y = x̂·γ + β with x̂ = (x − mean)/√(var + eps) per row of x [R, H]; γ, β [H]. */
-export function layerNormSimd(x: Tensor2D, gamma: Tensor, beta: Tensor, eps: number): Tensor2D {
+/** Activations the op can apply after the normalisation (their derivative needs only σ(z)). */
+const AFTER = { none: 0, relu: 2, tanh: 4 } as const;
+export type LayerNormActivation = keyof typeof AFTER;
+
+/**
+ * y = σ(x̂·γ + β) with x̂ = (x − mean)/√(var + eps) per row of x [R, H]; γ, β [H]; σ none (default),
+ * ReLU or tanh (fused: their derivatives are read from y alone).
+ */
+export function layerNormSimd(x: Tensor2D, gamma: Tensor, beta: Tensor, eps: number, activation: LayerNormActivation = 'none'): Tensor2D {
   const [R, H] = x.shape;
+  if (!Object.hasOwn(AFTER, activation)) {
+    throw new RangeError(`${WHERE}: activation must be one of ${Object.keys(AFTER).join(', ')}, got ${JSON.stringify(activation)}`);
+  }
+  const kind = AFTER[activation];
   for (const [name, t] of [
     ['gamma', gamma],
     ['beta', beta],
@@ -39,10 +50,12 @@ export function layerNormSimd(x: Tensor2D, gamma: Tensor, beta: Tensor, eps: num
     arena.write(pg, gs);
     arena.write(pb, floats(args[2] as Tensor));
     k.layerNormForward(px, pg, pb, py, ph, pr, R, H, eps);
+    if (kind !== 0) k.activate(kind, py, py, R * H, 0);
     const xhat = arena.read(ph, R * H);
     const rstd = arena.read(pr, R);
+    const y = arena.read(py, R * H);
     return {
-      value: tf.tensor2d(arena.read(py, R * H), [R, H]),
+      value: tf.tensor2d(y, [R, H]),
       gradFunc: (dy: Tensor) => {
         const b = auxKernels(WHERE);
         b.arena.reset();
@@ -54,6 +67,12 @@ export function layerNormSimd(x: Tensor2D, gamma: Tensor, beta: Tensor, eps: num
         const pdg = b.arena.alloc(H);
         const pdb = b.arena.alloc(H);
         b.arena.write(pd, floats(dy));
+        if (kind !== 0) {
+          // dy ⊙ σ′: ReLU's and tanh's derivatives from y = σ(z) (y > 0 ⇔ z > 0; 1 − y²)
+          const qy = b.arena.alloc(R * H);
+          b.arena.write(qy, y);
+          b.k.activationBackward(kind, pd, qy, qy, R * H, 0);
+        }
         b.arena.write(qh, xhat);
         b.arena.write(qr, rstd);
         b.arena.write(qg, gs);
