@@ -72,5 +72,5 @@ export function weightedCrossEntropySimd(logits: Tensor3D, labels: Int32Array, w
       gradFunc: (dy: Tensor, saved: Tensor[]) => [tf.mul(saved[0], dy)],
     };
   });
-  return f(logits) as Scalar;
+  return f(logits);
 }
