@@ -12,7 +12,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { forecastPreset, runForecastTask, subsampleWindows } from '../src/experiments/forecast.js';
 import { latentPreset, runLatentTask, trainHorizon } from '../src/experiments/latent.js';
 import { buildOde, fmtMeanStd, linearLrFactor, meanStd, oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
-import { accumulatedStep, groupSteps, PixelModel, pixelLoss, pixelPreset, runPixelTask } from '../src/experiments/pixel.js';
+import {
+  accumulatedStep,
+  groupSteps,
+  PixelModel,
+  pixelLoss,
+  pixelLossReference,
+  pixelPreset,
+  runPixelTask,
+} from '../src/experiments/pixel.js';
 import { crc32, encodePng } from '../src/experiments/png.js';
 
 beforeAll(async () => {
@@ -276,7 +284,7 @@ describe('gradient accumulation (--micro-batch)', () => {
     const rng = new Rng(3);
     const x = Float32Array.from({ length: B * T * 5 }, () => rng.normal());
     const labels = Int32Array.from({ length: B }, (_, i) => (3 * i) % 10);
-    const w = tf.tensor1d(stepWeights(T));
+    const w = stepWeights(T);
     let seen: number[][] = [];
     const recorder = {
       iterations: 0,
@@ -286,11 +294,11 @@ describe('gradient accumulation (--micro-batch)', () => {
         seen = g.map((t) => Array.from(t.dataSync()));
       },
     };
-    const loss = accumulatedStep(model, recorder, x, labels, [B, T, 5], 10, w, 4, null); // chunks of 4 and 2
+    const loss = accumulatedStep(model, recorder, x, labels, [B, T, 5], w, 4, null); // chunks of 4 and 2
     const full = tf.tidy(() => {
       const xt = tf.tensor3d(x, [B, T, 5]);
       const y = oneHot(labels, 10);
-      const { value, grads } = tf.variableGrads(() => pixelLoss(model, xt, y, w), model.variables);
+      const { value, grads } = tf.variableGrads(() => pixelLossReference(model, xt, y, tf.tensor1d(w)), model.variables);
       return { value: value.dataSync()[0], grads: model.variables.map((v) => Array.from(grads[v.name].dataSync())) };
     });
     expect(loss).toBeCloseTo(full.value, 4);
@@ -298,7 +306,45 @@ describe('gradient accumulation (--micro-batch)', () => {
       const scale = Math.max(1e-3, ...g.map(Math.abs));
       for (const [j, v] of g.entries()) expect(Math.abs(seen[i][j] - v) / scale).toBeLessThan(1e-4);
     }
-    w.dispose();
+    model.dispose();
+  });
+});
+
+describe('pixel loss on the SIMD kernel', () => {
+  it('value and every parameter gradient equal the tfjs reference (one-hot, weights tensor), 10 classes, batch 7', () => {
+    const config = {
+      ...pixelPreset('tiny', 'smnist'),
+      dataset: 'smnist' as const,
+      data: null,
+      seed: 0,
+      inits: ['sii' as const],
+      backend: 'wasm' as const,
+      scale: 'tiny' as const,
+    };
+    const model = new PixelModel(config, 5, 10, 'sii', 'ce');
+    const [B, T] = [7, 6];
+    const rng = new Rng(5);
+    const x = tf.tensor3d(
+      Float32Array.from({ length: B * T * 5 }, () => rng.normal()),
+      [B, T, 5],
+    );
+    const labels = Int32Array.from({ length: B }, (_, i) => (7 * i + 2) % 10);
+    const w = stepWeights(T);
+    const run = (loss: () => tf.Scalar) =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(loss, model.variables);
+        return { value: value.dataSync()[0], grads: model.variables.map((v) => Array.from(grads[v.name].dataSync())) };
+      });
+    const want = run(() => pixelLossReference(model, x, oneHot(labels, 10), tf.tensor1d(w)));
+    const before = tf.memory().numTensors;
+    const got = run(() => pixelLoss(model, x, labels, w));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(got.value).toBeCloseTo(want.value, 5);
+    for (const [i, g] of want.grads.entries()) {
+      const scale = Math.max(1e-3, ...g.map(Math.abs));
+      for (const [j, v] of g.entries()) expect(Math.abs(got.grads[i][j] - v) / scale).toBeLessThan(1e-4);
+    }
+    x.dispose();
     model.dispose();
   });
 });

@@ -19,7 +19,7 @@ import {
   forecastTestMse,
   klToStandardNormal,
   LayerNorm,
-  type NormalizedMlp,
+  NormalizedMlp,
   presetDeviations,
   runForecastTask,
 } from '../src/experiments/forecast.js';
@@ -300,6 +300,103 @@ describe('LayerNorm on the tfjs backend', () => {
     expect(Array.from(grads[ln.beta.name].dataSync())).toEqual(Wt[0].map((w, j) => expect.closeTo(w + Wt[1][j], 5)));
     tf.dispose([v2, ...Object.values(grads)]);
     ln.dispose();
+  });
+});
+
+describe('LayerNorm: the hand-written op equals the tfjs-kernel reference', () => {
+  it('values and gradients (x, γ, β) equal applyReference on every width remainder; no tensor leaks', () => {
+    let variableCount = 0;
+    for (const [R, H] of [
+      [5, 1],
+      [7, 3],
+      [37, 13],
+      [64, 128],
+    ]) {
+      const ln = new LayerNorm(H);
+      const rng = new Rng(`ln${R}x${H}`);
+      const normal = (k: number) => Float32Array.from({ length: k }, () => rng.normal());
+      ln.gamma.assign(tf.tensor1d(normal(H)));
+      ln.beta.assign(tf.tensor1d(normal(H)));
+      const x = tf.tensor2d(
+        normal(R * H).map((v, i) => 3 * v + (i % 5)),
+        [R, H],
+      );
+      const w = tf.tensor2d(normal(R * H), [R, H]);
+      const run = (f: (x: Tensor2D) => Tensor2D) =>
+        tf.tidy(() => {
+          const xv = tf.variable(x, true, `lnx${variableCount++}`);
+          const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(f(xv), w)) as tf.Scalar, [xv, ln.gamma, ln.beta]);
+          const out = {
+            y: f(x).dataSync().slice(),
+            value: value.dataSync()[0],
+            dx: grads[xv.name].dataSync().slice(),
+            dGamma: grads[ln.gamma.name].dataSync().slice(),
+            dBeta: grads[ln.beta.name].dataSync().slice(),
+          };
+          xv.dispose();
+          return out;
+        });
+      const want = run((t) => ln.applyReference(t));
+      const before = tf.memory().numTensors;
+      const got = run((t) => ln.apply(t));
+      expect(tf.memory().numTensors).toBe(before);
+      const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
+        const scale = Math.max(1, ...Array.from(b, Math.abs));
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]) / scale, `${what}[${i}] R ${R} H ${H}`).toBeLessThan(tol);
+      };
+      // both float32; ours sums rows in float64: agreement to a few float32 ulps of the scale
+      close(got.y, want.y, 2e-6, 'y');
+      close(got.dx, want.dx, 1e-5, 'dx');
+      close(got.dGamma, want.dGamma, 1e-5, 'dγ');
+      close(got.dBeta, want.dBeta, 1e-5, 'dβ');
+      if (H === 1) expect(Array.from(got.dx)).toEqual(Array.from({ length: R }, () => 0)); // x̂ ≡ 0: no dependence on x
+      tf.dispose([x, w]);
+      ln.dispose();
+    }
+  });
+});
+
+describe('NormalizedMlp: the SIMD dense layers and the LayerNorm op equal the tfjs-kernel reference', () => {
+  it('head outputs and the gradients of every variable and of the input agree (tanh and ReLU heads, odd sizes)', () => {
+    for (const [rows, inDim, hidden, outDim, act] of [
+      [64, 1, 128, 64, 'tanh'],
+      [37, 5, 13, 3, 'relu'],
+      [300, 32, 128, 1, 'relu'],
+    ] as const) {
+      const head = new NormalizedMlp(inDim, hidden, outDim, 3, act, new Rng(`head${rows}`).fork('h'));
+      const rng = new Rng(`x${rows}`);
+      const x = tf.tensor2d(
+        Float32Array.from({ length: rows * inDim }, () => rng.normal()),
+        [rows, inDim],
+      );
+      const w = tf.tensor2d(
+        Float32Array.from({ length: rows * outDim }, () => rng.normal()),
+        [rows, outDim],
+      );
+      const run = (reference: boolean) =>
+        tf.tidy(() => {
+          const loss = (a: tf.Tensor) => tf.sum(tf.mul(head.apply(a as Tensor2D, reference), w)) as tf.Scalar;
+          const { value, grads } = tf.variableGrads(() => loss(x), head.variables);
+          return {
+            value: value.dataSync()[0],
+            dx: tf.grad(loss)(x).dataSync().slice(),
+            grads: head.variables.map((v) => grads[v.name].dataSync().slice()),
+          };
+        });
+      const want = run(true);
+      const before = tf.memory().numTensors;
+      const got = run(false);
+      expect(tf.memory().numTensors).toBe(before);
+      const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+        const scale = Math.max(1e-3, ...Array.from(b, Math.abs));
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]) / scale, `${what}[${i}] rows ${rows}`).toBeLessThan(2e-5);
+      };
+      expect(got.value).toBeCloseTo(want.value, 3);
+      close(got.dx, want.dx, 'dx');
+      for (const [i, g] of want.grads.entries()) close(got.grads[i], g, head.variables[i].name);
+      tf.dispose([x, w]);
+      head.dispose();
+    }
   });
 });
 

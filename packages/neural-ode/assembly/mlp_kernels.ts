@@ -751,3 +751,189 @@ export function momentStep(
     store<f32>(theta + p, load<f32>(theta + p) - (gv * cg + mv * cm) / denom);
   }
 }
+
+/**
+ * ln x for a positive normal f64 to about 1 ulp, without AssemblyScript's Math.log (its tables would
+ * push the static data past the scratch vector): x = 2^e·m with m ∈ [√½, √2), ln m = 2·atanh(t) with
+ * t = (m − 1)/(m + 1), |t| ≤ 0.172, by its series to t^25 (the next term is below 1e-19).
+ */
+function log64(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  let e = <i32>((bits >> 52) & 0x7ff) - 1023;
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    e += 1;
+  }
+  const t = (m - 1) / (m + 1);
+  const t2 = t * t;
+  let p: f64 = 1.0 / 25;
+  for (let k = 23; k >= 1; k -= 2) p = p * t2 + 1.0 / <f64>k;
+  return 2 * t * p + <f64>e * 0.6931471805599453;
+}
+
+/** Largest lane of v. */
+@inline function hmax(v: v128): f32 {
+  const a = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  const b = f32x4.pmax(a, i32x4.shuffle(a, a, 1, 0, 3, 2));
+  return f32x4.extract_lane(b, 0);
+}
+
+/**
+ * Weighted softmax cross-entropy of logits z [T, B, C] (contiguous) against labels [B] (i32 class
+ * indices, the same at every step) with one weight per step, weights [T]:
+ * returns Σ_s weights[s] · Σ_b (lse(z[s, b, :]) − z[s, b, label_b]) (float64 sum), and writes its
+ * gradient with respect to z, grad[s, b, c] = weights[s] · (softmax(z[s, b, :])_c − [c = label_b]).
+ * One pass per row: the row's maximum m, e_c = exp(z_c − m) into grad with their sum S, then
+ * lse = m + log S (numerically stable) and grad scaled by weights[s]/S. grad may not alias z.
+ */
+export function weightedCrossEntropy(z: usize, labels: usize, weights: usize, grad: usize, T: i32, B: i32, C: i32): f64 {
+  const rowBytes = <usize>C << 2;
+  const main = rowBytes & ~(<usize>15);
+  let total: f64 = 0;
+  for (let s = 0; s < T; s++) {
+    const w = load<f32>(weights + (<usize>s << 2));
+    let acc: f64 = 0;
+    for (let b = 0; b < B; b++) {
+      const row = (<usize>s * <usize>B + <usize>b) * rowBytes;
+      const zr = z + row;
+      const gr = grad + row;
+      // maximum (the partial vector's lanes padded with the first logit)
+      let mv = f32x4.splat(load<f32>(zr));
+      for (let p: usize = 0; p < main; p += 16) mv = f32x4.pmax(mv, v128.load(zr + p));
+      let m = hmax(mv);
+      for (let p = main; p < rowBytes; p += 4) m = max(m, load<f32>(zr + p));
+      // e_c = exp(z_c − m) and their sum
+      const ms = f32x4.splat(m);
+      let sv = f32x4.splat(0);
+      for (let p: usize = 0; p < main; p += 16) {
+        const e = vexp(f32x4.sub(v128.load(zr + p), ms));
+        v128.store(gr + p, e);
+        sv = f32x4.add(sv, e);
+      }
+      let S: f32 = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
+      for (let p = main; p < rowBytes; p += 4) {
+        const e = f32x4.extract_lane(vexp(f32x4.splat(load<f32>(zr + p) - m)), 0);
+        store<f32>(gr + p, e);
+        S += e;
+      }
+      // grad = w·e/S − w·onehot; loss_row = lse − z_label
+      const label = load<i32>(labels + (<usize>b << 2));
+      const lp: usize = <usize>label << 2;
+      const f = w / S;
+      const fv = f32x4.splat(f);
+      for (let p: usize = 0; p < main; p += 16) v128.store(gr + p, f32x4.mul(v128.load(gr + p), fv));
+      for (let p = main; p < rowBytes; p += 4) store<f32>(gr + p, load<f32>(gr + p) * f);
+      store<f32>(gr + lp, load<f32>(gr + lp) - w);
+      acc += <f64>m + log64(<f64>S) - <f64>load<f32>(zr + lp);
+    }
+    total += <f64>w * acc;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LayerNorm over the rows of a [R, H] matrix (torch.nn.LayerNorm: biased variance, ε inside the root)
+
+/** Σ of the H floats at p (4 lanes, then the remainder). */
+@inline function rowSum(p: usize, main: usize, bytes: usize): f32 {
+  let acc = f32x4.splat(0);
+  for (let q: usize = 0; q < main; q += 16) acc = f32x4.add(acc, v128.load(p + q));
+  let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (let q = main; q < bytes; q += 4) s += load<f32>(p + q);
+  return s;
+}
+
+/**
+ * y = x̂·γ + β with x̂ = (x − mean)/σ, σ = √(var + eps) per row of x [R, H]; writes x̂ [R, H] and
+ * 1/σ [R] for the backward pass. Two passes over each row (mean, then the centred squares).
+ */
+export function layerNormForward(x: usize, gamma: usize, beta: usize, y: usize, xhat: usize, rstd: usize, R: i32, H: i32, eps: f32): void {
+  const bytes = <usize>H << 2;
+  const main = bytes & ~(<usize>15);
+  const invH: f32 = 1 / <f32>H;
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * bytes;
+    const xr = x + o;
+    const mean = rowSum(xr, main, bytes) * invH;
+    const mv = f32x4.splat(mean);
+    let acc = f32x4.splat(0);
+    for (let q: usize = 0; q < main; q += 16) {
+      const c = f32x4.sub(v128.load(xr + q), mv);
+      acc = madd(acc, c, c);
+    }
+    let sq: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    for (let q = main; q < bytes; q += 4) {
+      const c = load<f32>(xr + q) - mean;
+      sq += c * c;
+    }
+    const rs: f32 = 1 / Mathf.sqrt(sq * invH + eps);
+    store<f32>(rstd + (<usize>r << 2), rs);
+    const rv = f32x4.splat(rs);
+    const hr = xhat + o;
+    const yr = y + o;
+    for (let q: usize = 0; q < main; q += 16) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(xr + q), mv), rv);
+      v128.store(hr + q, xh);
+      v128.store(yr + q, madd(v128.load(beta + q), xh, v128.load(gamma + q)));
+    }
+    for (let q = main; q < bytes; q += 4) {
+      const xh = (load<f32>(xr + q) - mean) * rs;
+      store<f32>(hr + q, xh);
+      store<f32>(yr + q, xh * load<f32>(gamma + q) + load<f32>(beta + q));
+    }
+  }
+}
+
+/**
+ * The gradient of `layerNormForward` from dy [R, H], x̂ and 1/σ: dγ += Σ_rows dy·x̂, dβ += Σ_rows dy,
+ * and with g = dy·γ per row, dx = (g − mean(g) − x̂·mean(g·x̂))/σ.
+ */
+export function layerNormBackward(dy: usize, xhat: usize, rstd: usize, gamma: usize, dx: usize, dgamma: usize, dbeta: usize, R: i32, H: i32): void {
+  const bytes = <usize>H << 2;
+  const main = bytes & ~(<usize>15);
+  const invH: f32 = 1 / <f32>H;
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * bytes;
+    const dr = dy + o;
+    const hr = xhat + o;
+    let av = f32x4.splat(0);
+    let bv = f32x4.splat(0);
+    for (let q: usize = 0; q < main; q += 16) {
+      const d = v128.load(dr + q);
+      const xh = v128.load(hr + q);
+      v128.store(dgamma + q, madd(v128.load(dgamma + q), d, xh));
+      v128.store(dbeta + q, f32x4.add(v128.load(dbeta + q), d));
+      const g = f32x4.mul(d, v128.load(gamma + q));
+      av = f32x4.add(av, g);
+      bv = madd(bv, g, xh);
+    }
+    let a: f32 = f32x4.extract_lane(av, 0) + f32x4.extract_lane(av, 1) + f32x4.extract_lane(av, 2) + f32x4.extract_lane(av, 3);
+    let b: f32 = f32x4.extract_lane(bv, 0) + f32x4.extract_lane(bv, 1) + f32x4.extract_lane(bv, 2) + f32x4.extract_lane(bv, 3);
+    for (let q = main; q < bytes; q += 4) {
+      const d = load<f32>(dr + q);
+      const xh = load<f32>(hr + q);
+      store<f32>(dgamma + q, load<f32>(dgamma + q) + d * xh);
+      store<f32>(dbeta + q, load<f32>(dbeta + q) + d);
+      const g = d * load<f32>(gamma + q);
+      a += g;
+      b += g * xh;
+    }
+    a *= invH;
+    b *= invH;
+    const rs = load<f32>(rstd + (<usize>r << 2));
+    const avv = f32x4.splat(a);
+    const bvv = f32x4.splat(b);
+    const rv = f32x4.splat(rs);
+    const xr = dx + o;
+    for (let q: usize = 0; q < main; q += 16) {
+      const g = f32x4.mul(v128.load(dr + q), v128.load(gamma + q));
+      const t = f32x4.sub(f32x4.sub(g, avv), f32x4.mul(v128.load(hr + q), bvv));
+      v128.store(xr + q, f32x4.mul(t, rv));
+    }
+    for (let q = main; q < bytes; q += 4) {
+      const g = load<f32>(dr + q) * load<f32>(gamma + q);
+      store<f32>(xr + q, (g - a - load<f32>(hr + q) * b) * rs);
+    }
+  }
+}

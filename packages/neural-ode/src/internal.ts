@@ -22,3 +22,7 @@ export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
 export { SimdTrainStep, type SimdTrainStepOptions } from './simd/train_step.js';
 export { isAdaptive, resolveTableau } from './tableau.js';
 export { linearCombination, rkStagesTensor, rkStepTensor, weightedSum } from './tensor_step.js';
+export { crossEntropyKernel, crossEntropySimdAvailable, weightedCrossEntropySimd } from './simd/cross_entropy.js';
+export { auxKernelsAvailable } from './simd/aux_kernels.js';
+export { linearSimd } from './simd/linear.js';
+export { type LayerNormActivation, layerNormSimd } from './simd/layer_norm.js';

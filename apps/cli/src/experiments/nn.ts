@@ -110,13 +110,14 @@ export function weightedCrossEntropy(logits: Tensor, onehot: Tensor2D, weights: 
     const logp = tf.sub(shifted, lse); // [T, B, C]
     const ce = tf.neg(tf.sum(tf.mul(logp, tf.reshape(onehot, [1, B, C])), -1)); // [T, B]
     const value = tf.sum(tf.mul(tf.mean(ce, 1), weights)) as Scalar;
-    save([logp]);
+    // the targets and weights too: the caller may dispose them before the backward pass
+    save([logp, onehot, weights]);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const p = tf.exp(saved[0]);
-        const scale = tf.reshape(tf.div(weights, B), [T, 1, 1]);
-        return [tf.mul(tf.mul(tf.sub(p, tf.reshape(onehot, [1, B, C])), scale), dy)];
+        const scale = tf.reshape(tf.div(saved[2], B), [T, 1, 1]);
+        return [tf.mul(tf.mul(tf.sub(p, tf.reshape(saved[1], [1, B, C])), scale), dy)];
       },
     };
   });

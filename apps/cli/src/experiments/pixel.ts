@@ -7,6 +7,7 @@
  */
 import { augmentImages, type Batch, batches, type CropFlipSpec, cifarCropFlip, pixelTask, type SequenceData } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
+import { crossEntropySimdAvailable, weightedCrossEntropySimd } from '@sii/neural-ode/internal';
 import { Adam, clipByGlobalNorm, fit, LinearLR, type Optimizer } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
@@ -200,7 +201,7 @@ export class PixelModel {
   constructor(
     readonly c: PixelConfig,
     features: number,
-    classes: number,
+    readonly classes: number,
     init: ExperimentTask['init'],
     runSeed: string,
   ) {
@@ -233,8 +234,18 @@ export class PixelModel {
   }
 }
 
-/** Σ_s w_s·CE at every step (custom gradient, see nn.ts). */
-export function pixelLoss(model: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar {
+/**
+ * Σ_s w_s·mean_b CE at every step for integer labels [B] and step weights [T]: on the package's SIMD
+ * kernel (loss and gradient in one pass over the logits) where WebAssembly SIMD runs, else on tfjs
+ * kernels ({@link pixelLossReference}).
+ */
+export function pixelLoss(model: PixelModel, x: Tensor3D, labels: Int32Array, w: Float32Array): Scalar {
+  if (crossEntropySimdAvailable()) return weightedCrossEntropySimd(model.logits(x), labels, w);
+  return tf.tidy(() => pixelLossReference(model, x, oneHot(labels, model.classes), tf.tensor1d(w)));
+}
+
+/** The same loss from tfjs kernels with its hand-written gradient (nn.ts): the tested reference. */
+export function pixelLossReference(model: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar {
   return weightedCrossEntropy(model.logits(x), y, w);
 }
 
@@ -264,8 +275,7 @@ export function accumulatedStep(
   x: Float32Array,
   labels: Int32Array,
   shape: [number, number, number],
-  classes: number,
-  w: Tensor,
+  w: Float32Array,
   micro: number,
   clip: number | null,
 ): number {
@@ -276,9 +286,8 @@ export function accumulatedStep(
   for (let s = 0; s < B; s += micro) {
     const b = Math.min(micro, B - s);
     const xc = tf.tensor3d(x.subarray(s * T * F, (s + b) * T * F), [b, T, F]);
-    const yc = oneHot(labels.subarray(s, s + b), classes);
-    const { value, grads } = tf.variableGrads(() => tf.mul(pixelLoss(model, xc, yc, w), b / B) as Scalar, vars);
-    tf.dispose([xc, yc]);
+    const { value, grads } = tf.variableGrads(() => tf.mul(pixelLoss(model, xc, labels.subarray(s, s + b), w), b / B) as Scalar, vars);
+    xc.dispose();
     loss += value.dataSync()[0];
     value.dispose();
     const list = vars.map((v) => grads[v.name]);
@@ -311,7 +320,7 @@ export function runPixelTask(
   const d = data ?? loadPixelData(c, task.runSeed);
   const model = new PixelModel(c, d.features, d.train.classes, task.init, task.runSeed);
   const opt = new Adam({ learningRate: c.lr });
-  const w = tf.tensor1d(stepWeights(d.steps));
+  const w = stepWeights(d.steps);
   const result: ArmResult = {
     kind: 'pixel',
     run: task.run,
@@ -331,7 +340,6 @@ export function runPixelTask(
     result.epochsRun = resume.epoch;
   }
   try {
-    const classes = d.train.classes;
     const micro = c.microBatch;
     const accumulate = (n: number) => micro !== null && n > micro;
     const fitted = fit({
@@ -343,12 +351,12 @@ export function runPixelTask(
       // tensors unless accumulated in chunks
       batches: function* (epoch) {
         for (const b of pixelTrainBatches(d, c.batch, task.runSeed, epoch - 1)) {
-          yield accumulate(b.y.length) ? { b } : { b, x: tf.tensor3d(b.x, b.shape), y: oneHot(b.y, classes) };
+          yield accumulate(b.y.length) ? { b } : { b, x: tf.tensor3d(b.x, b.shape) };
         }
       },
-      loss: ({ x, y }) => pixelLoss(model, x!, y!, w),
-      step: ({ b }) => (accumulate(b.y.length) ? accumulatedStep(model, opt, b.x, b.y, b.shape, classes, w, micro!, c.clip) : undefined),
-      disposeBatch: ({ x, y }) => tf.dispose([...(x ? [x] : []), ...(y ? [y] : [])]),
+      loss: ({ b, x }) => pixelLoss(model, x!, b.y, w),
+      step: ({ b }) => (accumulate(b.y.length) ? accumulatedStep(model, opt, b.x, b.y, b.shape, w, micro!, c.clip) : undefined),
+      disposeBatch: ({ x }) => x?.dispose(),
       weight: ({ b }) => b.y.length,
       ...(c.clip !== null ? { clipNorm: c.clip } : {}),
       schedule: new LinearLR({ startFactor: 1, endFactor: c.lrEnd, totalIters: Math.max(1, c.epochs) }),
@@ -375,7 +383,6 @@ export function runPixelTask(
   } finally {
     opt.dispose();
     model.dispose();
-    w.dispose();
   }
   const accs = result.curves.testAccuracy;
   result.metrics.testAccuracy = accs.length ? accs[accs.length - 1] : Number.NaN;

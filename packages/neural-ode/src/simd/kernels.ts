@@ -54,6 +54,20 @@ export interface KernelExports {
     cg: number,
     cm: number,
   ): void;
+  /** Σ_s weights[s]·Σ_b CE(z[s, b, :], labels[b]) over logits [T, B, C]; its gradient into grad. */
+  weightedCrossEntropy(z: number, labels: number, weights: number, grad: number, T: number, B: number, C: number): number;
+  layerNormForward(x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, R: number, H: number, eps: number): void;
+  layerNormBackward(
+    dy: number,
+    xhat: number,
+    rstd: number,
+    gamma: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    R: number,
+    H: number,
+  ): void;
   /** End of the module's static data (bytes). */
   staticEnd(): number;
 }
