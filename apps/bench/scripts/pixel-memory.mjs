@@ -70,10 +70,10 @@ async function runOne(setting) {
   };
   const x = Float32Array.from({ length: batch * steps }, next);
   const y = Int32Array.from({ length: batch }, () => Math.floor(next() * classes));
-  const w = tf.tensor1d(stepWeights(steps));
+  const w = stepWeights(steps);
   const opt = new Adam({ learningRate: c.lr });
   const shape = [batch, steps, 1];
-  const step = () => accumulatedStep(model, opt, x, y, shape, classes, w, setting.micro ?? batch, null);
+  const step = () => accumulatedStep(model, opt, x, y, shape, w, setting.micro ?? batch, null);
   const cpu = [];
   const wall = [];
   let loss = Number.NaN;

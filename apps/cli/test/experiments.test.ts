@@ -366,14 +366,13 @@ describe('recomputation in the ODE rollout (--checkpoint-every)', () => {
     const rng = new Rng(5);
     const x = Float32Array.from({ length: B * T * 2 }, () => rng.normal());
     const labels = Int32Array.from({ length: B }, (_, i) => (7 * i) % 10);
-    const w = tf.tensor1d(stepWeights(T));
+    const w = stepWeights(T);
     const grads = (checkpointEvery: number | 'auto' | null) => {
       const model = new PixelModel({ ...base, checkpointEvery }, 2, 10, 'sii', 'ckpt');
       expect(model.ode.checkpointEvery).toBe(checkpointEvery);
       const out = tf.tidy(() => {
         const xt = tf.tensor3d(x, [B, T, 2]);
-        const y = oneHot(labels, 10);
-        const { value, grads: g } = tf.variableGrads(() => pixelLoss(model, xt, y, w), model.variables);
+        const { value, grads: g } = tf.variableGrads(() => pixelLoss(model, xt, labels, w), model.variables);
         return [value, ...model.variables.map((v) => g[v.name])].map((t) => (t.dataSync() as Float32Array).slice());
       });
       model.dispose();
@@ -393,6 +392,5 @@ describe('recomputation in the ODE rollout (--checkpoint-every)', () => {
         expect(worst, `checkpointEvery ${k}, tensor ${i}`).toBeLessThanOrEqual(1e-5 * scale);
       });
     }
-    w.dispose();
   });
 });
