@@ -208,7 +208,7 @@ export class RolloutStep {
     const params = new Float32Array(vars.reduce((a, v) => a + v.size, 0));
     let at = 0;
     for (const v of vars) {
-      params.set(v.dataSync() as Float32Array, at);
+      params.set(v.dataSync(), at);
       at += v.size;
     }
     this.simd.optimizer.setState({

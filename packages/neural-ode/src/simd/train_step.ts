@@ -10,7 +10,7 @@ import { MlpVectorField } from '../mlp.js';
 import type { NeuralODE } from '../neural_ode.js';
 import { show } from '../validate.js';
 import { simdArena } from './kernels.js';
-import { isSimdActivation, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
+import { isSimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
 import { SimdMomentOptimizer, type SimdMomentOptions } from './optimizer.js';
 import { claimSimdArena, releaseSimdArena } from './rollout_op.js';
 
@@ -53,7 +53,7 @@ export class SimdTrainStep {
       throw new RangeError(`${where}: the SIMD kernels cannot run this field (activation ${show(field.spec.activation)})`);
     }
     for (const k of ['batch', 'steps'] as const) {
-      if (opts?.[k] !== undefined && (!Number.isInteger(opts[k]) || opts[k]! < 1))
+      if (opts?.[k] !== undefined && (!Number.isInteger(opts[k]) || opts[k] < 1))
         throw new RangeError(`${where}: options.${k} must be an integer >= 1, got ${show(opts?.[k])}`);
     }
     if (opts.output !== 'all' && opts.output !== 'final')
@@ -71,7 +71,7 @@ export class SimdTrainStep {
       n,
       m: field.inputs,
       widths: Array.from({ length: L }, (_, l) => vars[2 * l].shape[1]!),
-      activation: field.spec.activation as SimdActivation,
+      activation: field.spec.activation,
       alpha: field.leakyReluAlpha,
       a: ode.tableau.a.map((row) => (row ?? []).map((c) => c * ode.h)),
       b: ode.tableau.b.map((c) => c * ode.h),
