@@ -310,7 +310,7 @@ describe('gradient accumulation (--micro-batch)', () => {
   });
 });
 
-describe('pixel loss on the SIMD kernel', () => {
+describe('pixelLoss (integer labels, step weights as an array)', () => {
   it('value and every parameter gradient equal the tfjs reference (one-hot, weights tensor), 10 classes, batch 7', () => {
     const config = {
       ...pixelPreset('tiny', 'smnist'),

@@ -7,12 +7,12 @@
  */
 import { augmentImages, type Batch, batches, type CropFlipSpec, cifarCropFlip, pixelTask, type SequenceData } from '@sii/datasets';
 import { Rng } from '@sii/linalg';
-import { crossEntropySimdAvailable, weightedCrossEntropySimd } from '@sii/neural-ode/internal';
 import { Adam, clipByGlobalNorm, fit, LinearLR, type Optimizer } from '@sii/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { type ArmCheckpointing, decodeCurves, encodeCurves, makeCheckpoint } from './checkpoint.js';
 import { buildOde, Linear, oneHot, stepWeights, weightedCrossEntropy } from './nn.js';
+import { decodedCrossEntropy, decoderChunkSteps, linearRows } from './pixel_chunked.js';
 import type { ArmResult, BaseExperimentConfig, EpochCallback, ExperimentTask, OdeTrainingConfig } from './types.js';
 
 export type PixelDataset = 'smnist' | 'psmnist' | 'fashion' | 'scifar';
@@ -198,6 +198,11 @@ export class PixelModel {
   readonly field;
   readonly ode;
   readonly initialPoles?: { re: number; im: number }[];
+  /**
+   * Time steps per chunk of the decoder and loss in `loss` (memory only: the same loss and state
+   * gradients, weight gradients to float32 rounding); null: ⌈65536 / batch⌉.
+   */
+  decoderChunk: number | null = null;
   constructor(
     readonly c: PixelConfig,
     features: number,
@@ -219,14 +224,27 @@ export class PixelModel {
   get variables() {
     return [...this.encoder.variables, ...this.field.variables, ...this.dec1.variables, ...this.dec2.variables];
   }
+  /** Encoded inputs [T, B, n] of x [B, T, F]: x transposed first (F values per row, not n), then the encoder. */
+  encode(x: Tensor3D): Tensor3D {
+    const [B, T, F] = x.shape;
+    const rows = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, F]) as Tensor2D;
+    return tf.reshape(linearRows(rows, this.encoder), [T, B, this.c.states]) as Tensor3D;
+  }
+  /** States at every step: x [B, T, F] → [T, B, n]. */
+  states(x: Tensor3D): Tensor3D {
+    return this.ode.rollout(tf.zeros([x.shape[0], this.c.states]) as Tensor2D, this.encode(x));
+  }
   /** Logits at every step: x [B, T, F] → [T, B, classes]. */
   logits(x: Tensor3D): Tensor3D {
-    const [B, T, F] = x.shape;
+    const [B, T] = x.shape;
     const n = this.c.states;
-    const u = tf.transpose(tf.reshape(this.encoder.apply(tf.reshape(x, [B * T, F]) as Tensor2D), [B, T, n]), [1, 0, 2]) as Tensor3D;
-    const states = this.ode.rollout(tf.zeros([B, n]) as Tensor2D, u); // [T, B, n]
+    const states = this.states(x); // [T, B, n]
     const hidden = tf.relu(this.dec1.apply(tf.reshape(states, [T * B, n]) as Tensor2D)) as Tensor2D;
     return tf.reshape(this.dec2.apply(hidden), [T, B, -1]) as Tensor3D;
+  }
+  /** Σ_s w_s·CE of the logits at every step, the decoder and loss run over chunks of time steps (see pixel_chunked.ts). */
+  loss(x: Tensor3D, onehot: Tensor2D, w: Tensor): Scalar {
+    return decodedCrossEntropy(this.states(x), onehot, w, this.dec1, this.dec2, decoderChunkSteps(this.decoderChunk, x.shape[0]));
   }
   dispose(): void {
     for (const l of [this.encoder, this.dec1, this.dec2]) l.dispose();
@@ -235,16 +253,16 @@ export class PixelModel {
 }
 
 /**
- * Σ_s w_s·mean_b CE at every step for integer labels [B] and step weights [T]: on the package's SIMD
- * kernel (loss and gradient in one pass over the logits) where WebAssembly SIMD runs, else on tfjs
- * kernels ({@link pixelLossReference}).
+ * Σ_s w_s·mean_b CE at every step for integer labels [B] and step weights [T]: the decoder and the
+ * cross-entropy over chunks of time steps with recomputation (pixel_chunked.ts), so that a paper-scale
+ * batch never holds every step's logits. The one-hot targets and weights live in the caller's scope
+ * (the gradient's, or a tidy).
  */
 export function pixelLoss(model: PixelModel, x: Tensor3D, labels: Int32Array, w: Float32Array): Scalar {
-  if (crossEntropySimdAvailable()) return weightedCrossEntropySimd(model.logits(x), labels, w);
-  return tf.tidy(() => pixelLossReference(model, x, oneHot(labels, model.classes), tf.tensor1d(w)));
+  return model.loss(x, oneHot(labels, model.classes), tf.tensor1d(w));
 }
 
-/** The same loss from tfjs kernels with its hand-written gradient (nn.ts): the tested reference. */
+/** The same loss from the full logits with nn.ts's hand-written gradient: the tested reference. */
 export function pixelLossReference(model: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar {
   return weightedCrossEntropy(model.logits(x), y, w);
 }
