@@ -118,5 +118,5 @@ export function decodedCrossEntropy(
       },
     };
   });
-  return f(states, dec1.w, dec1.b, dec2.w, dec2.b) as Scalar;
+  return f(states, dec1.w, dec1.b, dec2.w, dec2.b);
 }
