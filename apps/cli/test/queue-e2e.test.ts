@@ -8,18 +8,15 @@
  * - a unit that throws (its job's data made invalid through BullMQ's own API): retried, failed, exit 1;
  * - the coordinator killed and resumed: it collects what finished meanwhile without running it again.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueUrl } from '../src/queue/connection.js';
-import { bin, ensureBuilt, runCli } from './helpers/cli.js';
+import { ensureBuilt, runCli } from './helpers/cli.js';
+import { hasRedis, type Proc, waitFor as pollFor, QueueLab } from './helpers/queue.js';
 
-const hasRedis = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!hasRedis) console.warn('queue-e2e: redis-server is not installed (apt-get install redis-server); the Redis tests are skipped');
 
 const TINY6 = ['--setting', 'excl', '--teachers', '6', '--epochs', '2', '--samples', '30', '--hidden', '6', '--progress', 'plain'];
@@ -27,72 +24,12 @@ const TINY6 = ['--setting', 'excl', '--teachers', '6', '--epochs', '2', '--sampl
 const FAST_STALL = ['--lock-duration', '2000', '--stalled-interval', '1000'];
 const TIMEOUT = 300_000;
 
-const tmp = mkdtempSync(join(tmpdir(), 'sii-queue-'));
-let redis: ChildProcess | undefined;
-let port = 0;
-const url = (db: number) => `redis://127.0.0.1:${port}/${db}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function startRedis(): Promise<void> {
-  const dir = join(tmp, 'redis');
-  spawnSync('mkdir', ['-p', dir]);
-  port = await freePort();
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return;
-    } catch (e) {
-      if (i > 100) throw new Error(`redis-server on port ${port} did not start: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-const started: Proc[] = [];
-
-/** Start `node dist/bin.js ...args` in the background; stdout and stderr collected together. */
-function startCli(args: string[]): Proc {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, FORCE_COLOR: '0' } });
-  let text = '';
-  child.stdout.on('data', (d) => (text += d));
-  child.stderr.on('data', (d) => (text += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const p = { child, out: () => text, exited };
-  started.push(p);
-  return p;
-}
-
-async function waitFor(what: string, check: () => boolean, ms = TIMEOUT): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const lab = new QueueLab('sii-queue-');
+const tmp = lab.tmp;
+const url = (db: number) => lab.url(db);
+const startRedis = () => lab.startRedis();
+const startCli = (args: string[]) => lab.start(args);
+const waitFor = (what: string, check: () => boolean) => pollFor(what, check, TIMEOUT);
 
 function startWorker(db: number, name: string, extra: string[] = []): Proc {
   return startCli(['worker', '--queue', url(db), '--name', name, ...extra]);
@@ -121,23 +58,8 @@ const ALL_UNITS = Array.from({ length: 6 }, (_, i) => `teacher-${String(i).padSt
 let localDir = '';
 let localResults = '';
 
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
-  }
-});
-
-afterAll(async () => {
-  if (redis && redis.exitCode === null) {
-    const gone = new Promise((r) => redis!.once('exit', r));
-    redis.kill('SIGTERM');
-    await gone;
-  }
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterEach(() => lab.killStarted());
+afterAll(() => lab.stop());
 
 describe('--queue URL', () => {
   it('accepts redis:// and rediss:// with host, port, database and password, and never shows the password', () => {
