@@ -22,6 +22,7 @@ import {
   runPixelTask,
 } from '../src/experiments/pixel.js';
 import { crc32, encodePng } from '../src/experiments/png.js';
+import { tinyPixelConfig } from './helpers/pixel.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -129,15 +130,7 @@ describe('SII and baseline arms', () => {
     }
   });
   it('both arms share encoder and decoder weights; only the ODE field differs', () => {
-    const config = {
-      ...pixelPreset('tiny', 'smnist'),
-      dataset: 'smnist' as const,
-      data: null,
-      seed: 0,
-      inits: ['sii' as const, 'baseline' as const],
-      backend: 'wasm' as const,
-      scale: 'tiny' as const,
-    };
+    const config = tinyPixelConfig(['sii', 'baseline']);
     const a = new PixelModel(config, 28, 10, 'sii', 'run-x');
     const b = new PixelModel(config, 28, 10, 'baseline', 'run-x');
     expect(Array.from(a.encoder.w.dataSync())).toEqual(Array.from(b.encoder.w.dataSync()));
@@ -269,15 +262,7 @@ describe('latent training-horizon curriculum', () => {
 
 describe('gradient accumulation (--micro-batch)', () => {
   it('passes the optimizer the full-batch gradient', () => {
-    const config = {
-      ...pixelPreset('tiny', 'smnist'),
-      dataset: 'smnist' as const,
-      data: null,
-      seed: 0,
-      inits: ['sii' as const],
-      backend: 'wasm' as const,
-      scale: 'tiny' as const,
-    };
+    const config = tinyPixelConfig();
     const model = new PixelModel(config, 5, 10, 'sii', 'acc');
     const B = 6;
     const T = 4;
@@ -312,15 +297,7 @@ describe('gradient accumulation (--micro-batch)', () => {
 
 describe('pixelLoss (integer labels, step weights as an array)', () => {
   it('value and every parameter gradient equal the tfjs reference (one-hot, weights tensor), 10 classes, batch 7', () => {
-    const config = {
-      ...pixelPreset('tiny', 'smnist'),
-      dataset: 'smnist' as const,
-      data: null,
-      seed: 0,
-      inits: ['sii' as const],
-      backend: 'wasm' as const,
-      scale: 'tiny' as const,
-    };
+    const config = tinyPixelConfig();
     const model = new PixelModel(config, 5, 10, 'sii', 'ce');
     const [B, T] = [7, 6];
     const rng = new Rng(5);
@@ -351,15 +328,7 @@ describe('pixelLoss (integer labels, step weights as an array)', () => {
 
 describe('recomputation in the ODE rollout (--checkpoint-every)', () => {
   it('gives the same loss bit for bit and the same gradients to float32 rounding as the full tape (bit for bit for k >= T)', () => {
-    const base = {
-      ...pixelPreset('tiny', 'smnist'),
-      dataset: 'smnist' as const,
-      data: null,
-      seed: 0,
-      inits: ['sii' as const],
-      backend: 'wasm' as const,
-      scale: 'tiny' as const,
-    };
+    const base = tinyPixelConfig();
     expect(base.checkpointEvery).toBe('auto');
     const B = 3;
     const T = 6;

@@ -5,12 +5,13 @@
  */
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
-import { PixelModel, pixelPreset } from '../src/experiments/pixel.js';
+import { PixelModel } from '../src/experiments/pixel.js';
 import { DECODER_CHUNK_ROWS, decoderChunkSteps } from '../src/experiments/pixel_chunked.js';
+import { tinyPixelConfig } from './helpers/pixel.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -26,15 +27,7 @@ function plainLoss(model: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scal
   return weightedCrossEntropy(tf.reshape(model.dec2.apply(hidden), [T, B, -1]), y, w);
 }
 
-const config = {
-  ...pixelPreset('tiny', 'smnist'),
-  dataset: 'smnist' as const,
-  data: null,
-  seed: 0,
-  inits: ['sii' as const],
-  backend: 'wasm' as const,
-  scale: 'tiny' as const,
-};
+const config = tinyPixelConfig();
 
 /** The model's loss (pixelLoss's body) with the one-hot targets and weights given as tensors. */
 const chunkedLoss = (m: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar => m.loss(x, y, w);
