@@ -110,6 +110,9 @@ describe('usage', () => {
     [['teacher-student', '--lr', '-1'], '--lr'],
     [['teacher-student', '--bogus'], '--bogus'],
     [['perturbation', '--z-complex', '1'], '--z-complex'],
+    [['pixel', '--checkpoint-every', '0'], '--checkpoint-every'],
+    [['pixel', '--checkpoint-every', 'abc'], '--checkpoint-every'],
+    [['worker', '--checkpoints', 'nope', '--queue', 'redis://127.0.0.1:1/0'], '--checkpoints'],
   ])('%j is a usage error naming %s', (args, flag) => {
     const r = sii(args);
     expect(r.code).toBe(2);
