@@ -8,9 +8,14 @@
  * never shrink, so their size is their peak) and the process's peak resident set. Time per step as
  * CPU time of the process (user + system; an upper bound on a loaded machine) and wall time.
  *
- *   node apps/bench/scripts/pixel-memory.mjs [--steps 784] [--batch 512] [--iters 1] [--settings full,1,28,auto,micro64]
+ *   node apps/bench/scripts/pixel-memory.mjs [--steps 784] [--batch 512] [--iters 1] [--settings full,1,28,auto,micro64] [--phases]
  *
  * --iters 0 times the first step alone (V8 tier-up included; use it when steps take minutes).
+ * --phases prints, for the last step of each setting, the memory at each phase of the step (the
+ * encoder, the rollout and the decoder's loss, forward and backward, found by wrapping the tfjs
+ * engine's runKernelFunc, which records the hand-written operations): resident set, its high-water
+ * mark, the JavaScript heap (used, external, array buffers: process.memoryUsage), the SIMD kernels'
+ * memory and the part of it in use, the tfjs wasm heap and the bytes of live tfjs tensors.
  *
  * Needs the built packages (pnpm turbo run build --filter=@sii/bench...). A setting is `full`
  * (checkpointEvery null), a number k, `auto`, or `microN` (gradient accumulation over chunks of N
@@ -28,6 +33,7 @@ const steps = Number(opt('steps', '784'));
 const batch = Number(opt('batch', '512'));
 const iters = Number(opt('iters', '1'));
 const child = opt('one', null);
+const phases = argv.includes('--phases');
 
 function parseSetting(s) {
   const micro = /^micro(\d+)(?::(\w+))?$/.exec(s);
@@ -74,6 +80,7 @@ async function runOne(setting) {
   const opt = new Adam({ learningRate: c.lr });
   const shape = [batch, steps, 1];
   const step = () => accumulatedStep(model, opt, x, y, shape, w, setting.micro ?? batch, null);
+  const probe = phases ? phaseProbe(tf, simdArena) : null;
   const cpu = [];
   const wall = [];
   let loss = Number.NaN;
@@ -84,9 +91,11 @@ async function runOne(setting) {
     // The last step under tf.profile for the peak of live tfjs tensor bytes (a few hundred kernels: the
     // profiling overhead is small against the step).
     if (i === iters) {
+      probe?.start();
       const info = await tf.profile(() => {
         loss = step();
       });
+      probe?.stop();
       tensorPeakMB = info.peakBytes / MB;
     } else loss = step();
     const dc = process.cpuUsage(c0);
@@ -131,6 +140,92 @@ async function runOne(setting) {
     tensors: tf.memory().numTensors,
   };
   console.log(`RESULT ${JSON.stringify(out)}`);
+  if (probe) console.log(`PHASES ${JSON.stringify(probe.samples)}`);
+}
+
+/**
+ * Memory samples at the phases of a training step: the engine's runKernelFunc (which runs the
+ * hand-written operations: the encoder's linearRows, the rollout, the decoder's chunked loss) is
+ * wrapped so that its forward function, its backward function and the gradient closures that
+ * backward function returns take a sample before and after.
+ */
+function phaseProbe(tf, simdArena) {
+  const engine = tf.engine();
+  const original = engine.runKernelFunc;
+  const samples = [];
+  let on = false;
+  const sample = (label) => {
+    if (!on) return;
+    const m = process.memoryUsage();
+    const arena = simdArena();
+    const backend = tf.backend();
+    samples.push({
+      label,
+      rss: m.rss / MB,
+      maxRss: process.resourceUsage().maxRSS / 1024,
+      heapUsed: m.heapUsed / MB,
+      external: m.external / MB,
+      arrayBuffers: m.arrayBuffers / MB,
+      arena: arena ? arena.k.memory.buffer.byteLength / MB : 0,
+      arenaUsed: arena ? arena.used / MB : 0,
+      tfjsHeap: backend.wasm?.HEAPU8 ? backend.wasm.HEAPU8.buffer.byteLength / MB : Number.NaN,
+      tensors: tf.memory().numBytes / MB,
+    });
+  };
+  const nameOf = (inputs) => {
+    const keys = Object.keys(inputs);
+    if ('x0' in inputs) return 'rollout';
+    if (keys.length === 3) return 'encoder';
+    if (keys.length === 5) return 'decoder+loss';
+    return `op(${keys.length})`;
+  };
+  engine.runKernelFunc = function (params) {
+    if (params.forwardFunc == null || !on) return original.call(this, params);
+    const name = nameOf(params.inputs);
+    const forwardFunc = (...a) => {
+      sample(`${name} forward: start`);
+      const out = params.forwardFunc(...a);
+      sample(`${name} forward: end`);
+      return out;
+    };
+    const backwardsFunc = (...a) => {
+      sample(`${name} backward: start`);
+      const grads = params.backwardsFunc(...a);
+      sample(`${name} backward: end`);
+      const wrapped = {};
+      for (const [k, g] of Object.entries(grads)) {
+        // The big gradients: the rollout's inputs u and the decoder's states.
+        wrapped[k] = k !== 'u' && !(name === 'decoder+loss' && k === '0') ? g : () => {
+          const t = g();
+          sample(`${name} backward: gradient ${k}`);
+          return t;
+        };
+      }
+      return wrapped;
+    };
+    return original.call(this, { ...params, forwardFunc, backwardsFunc });
+  };
+  return {
+    samples,
+    start() {
+      on = true;
+      sample('step start');
+    },
+    stop() {
+      sample('step end');
+      on = false;
+    },
+  };
+}
+
+function printPhases(label, samples) {
+  const f = (v) => (Number.isFinite(v) ? v.toFixed(0) : '—');
+  console.log(`\nphases of setting ${label} (MB)`);
+  console.log('| phase | RSS | peak RSS so far | JS heap used | external | array buffers | SIMD memory | SIMD in use | tfjs wasm heap | tfjs tensors |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const s of samples) {
+    console.log(`| ${s.label} | ${f(s.rss)} | ${f(s.maxRss)} | ${f(s.heapUsed)} | ${f(s.external)} | ${f(s.arrayBuffers)} | ${f(s.arena)} | ${f(s.arenaUsed)} | ${f(s.tfjsHeap)} | ${f(s.tensors)} |`);
+  }
 }
 
 if (child != null) {
@@ -141,16 +236,21 @@ if (child != null) {
   console.log(`pixel step: ${steps} steps, batch ${batch}, states 128, hidden 256, 3 layers, ELU, midpoint; ${iters === 0 ? 'one step timed (with warm-up effects)' : `best of ${iters} timed step(s) after one warm-up`}`);
   console.log('| setting | k used | SIMD kernels memory MB | tfjs wasm memory MB | tfjs tensors peak MB | peak RSS MB | CPU s/step | wall s/step | loss |');
   console.log('|---|---|---|---|---|---|---|---|---|');
+  const phaseTables = [];
   for (const s of settings) {
     let row;
     try {
-      const text = execFileSync(process.execPath, [self, '--one', JSON.stringify(s), '--steps', String(steps), '--batch', String(batch), '--iters', String(iters)], {
+      const args = [self, '--one', JSON.stringify(s), '--steps', String(steps), '--batch', String(batch), '--iters', String(iters)];
+      if (phases) args.push('--phases');
+      const text = execFileSync(process.execPath, args, {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
         maxBuffer: 64 * MB,
       });
       const line = text.split('\n').find((l) => l.startsWith('RESULT '));
       const r = JSON.parse(line.slice(7));
+      const phaseLine = text.split('\n').find((l) => l.startsWith('PHASES '));
+      if (phaseLine) phaseTables.push([s.label, JSON.parse(phaseLine.slice(7))]);
       const f = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '—');
       row = `| ${s.label} | ${r.k === 0 ? 'full tape' : r.k} | ${f(r.kernelsMB)} | ${f(r.tfjsMB)} | ${f(r.tensorPeakMB)} | ${f(r.peakRssMB)} | ${f(r.cpuS, 1)} | ${f(r.wallS, 1)} | ${r.loss.toPrecision(7)} |`;
     } catch (err) {
@@ -159,4 +259,5 @@ if (child != null) {
     }
     console.log(row);
   }
+  for (const [label, samples] of phaseTables) printPhases(label, samples);
 }

@@ -5,12 +5,13 @@
  */
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
+import { wasmTensorHeap, withoutTensorHeap } from '@sii/neural-ode/internal';
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
+import { type Linear, oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
 import { PixelModel } from '../src/experiments/pixel.js';
-import { DECODER_CHUNK_ROWS, decoderChunkSteps } from '../src/experiments/pixel_chunked.js';
+import { DECODER_CHUNK_ROWS, decodedCrossEntropy, decoderChunkSteps } from '../src/experiments/pixel_chunked.js';
 import { tinyPixelConfig } from './helpers/pixel.js';
 
 beforeAll(async () => {
@@ -28,6 +29,37 @@ function plainLoss(model: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scal
 }
 
 const config = tinyPixelConfig();
+
+/** linearRows as it was before the in-place paths: the [R, out] result, dW = xᵀ·g and db = Σ_rows g. */
+function copyingLinearRows(x: Tensor2D, layer: Linear): Tensor2D {
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [xi, w, b] = args as Tensor2D[];
+    (args[3] as tf.GradSaveFunc)([xi, w]);
+    return {
+      value: tf.tidy(() => tf.add(tf.matMul(xi, w), b)),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs, ws] = saved as Tensor2D[];
+        const g = dy as Tensor2D;
+        return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+      },
+    };
+  });
+  return f(x, layer.w, layer.b) as Tensor2D;
+}
+
+/**
+ * The model's loss as computed before the in-place paths (run it inside withoutTensorHeap, so that the
+ * rollout and the chunked decoder copy through JavaScript arrays and concatenate): the encoder's
+ * result reshaped on the tape.
+ */
+function copyingLoss(m: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar {
+  const [B, T, F] = x.shape;
+  const n = m.c.states;
+  const rows = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, F]) as Tensor2D;
+  const u = tf.reshape(copyingLinearRows(rows, m.encoder), [T, B, n]) as Tensor3D;
+  const states = m.ode.rollout(tf.zeros([B, n]) as Tensor2D, u);
+  return decodedCrossEntropy(states, y, w, m.dec1, m.dec2, decoderChunkSteps(m.decoderChunk, B));
+}
 
 /** The model's loss (pixelLoss's body) with the one-hot targets and weights given as tensors. */
 const chunkedLoss = (m: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar => m.loss(x, y, w);
@@ -84,6 +116,24 @@ describe('chunked pixel loss', () => {
     const g = lossAndGrads(model, chunkedLoss);
     expect(bits(g[0])).toEqual(bits(plain[0]));
     model.dispose();
+  });
+
+  it('moves tensors in place on the wasm heap with the same loss and gradient bits as the copying path it replaces', () => {
+    expect(wasmTensorHeap(), 'the wasm backend is active').not.toBeNull();
+    for (const checkpointEvery of [null, 2]) {
+      const model = new PixelModel({ ...config, checkpointEvery }, F, 10, 'sii', 'in-place');
+      for (const chunk of [3, null]) {
+        model.decoderChunk = chunk;
+        const inPlace = lossAndGrads(model, chunkedLoss);
+        const copied = withoutTensorHeap(() => lossAndGrads(model, copyingLoss));
+        expect(inPlace.length).toBe(copied.length);
+        inPlace.forEach((a, i) => {
+          expect(a.some((v) => v !== 0), `tensor ${i} nonzero`).toBe(true);
+          expect(bits(a), `tensor ${i}, k ${checkpointEvery}, chunk ${chunk}`).toEqual(bits(copied[i]));
+        });
+      }
+      model.dispose();
+    }
   });
 
   it('picks ⌈65536 / batch⌉ steps per chunk by default and rejects bad chunk lengths', () => {

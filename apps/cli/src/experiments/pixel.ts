@@ -228,7 +228,7 @@ export class PixelModel {
   encode(x: Tensor3D): Tensor3D {
     const [B, T, F] = x.shape;
     const rows = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, F]) as Tensor2D;
-    return tf.reshape(linearRows(rows, this.encoder), [T, B, this.c.states]) as Tensor3D;
+    return linearRows(rows, this.encoder, [T, B, this.c.states]) as Tensor3D;
   }
   /** States at every step: x [B, T, F] → [T, B, n]. */
   states(x: Tensor3D): Tensor3D {

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { heapTensor, wasmTensorHeap } from '@sii/neural-ode/internal';
 import type { Linear } from './nn.js';
 
 /** Rows (time steps × batch) per chunk of the decoder when the chunk length is not given. */
@@ -22,23 +23,39 @@ export function decoderChunkSteps(steps: number | null, batch: number): number {
 
 /**
  * y = x·W + b on rows x [R, in] with a hand-written gradient that saves x and W only (the generic Add
- * gradient would keep the [R, out] product alive until the backward pass).
+ * gradient would keep the [R, out] product alive until the backward pass). `shape` (R·out values)
+ * reshapes y inside the operation: a reshape on the tape would save its input, which tfjs' wasm
+ * backend copies (its Identity kernel copies: a second [R, out] buffer until the backward pass).
  */
-export function linearRows(x: Tensor2D, layer: Linear): Tensor2D {
+export function linearRows(x: Tensor2D, layer: Linear): Tensor2D;
+export function linearRows(x: Tensor2D, layer: Linear, shape: number[]): Tensor;
+export function linearRows(x: Tensor2D, layer: Linear, shape?: number[]): Tensor {
+  const [R] = x.shape;
+  const out = layer.outDim;
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const [xi, w, b] = args as Tensor2D[];
     const save = args[3] as tf.GradSaveFunc;
     save([xi, w]);
     return {
-      value: tf.tidy(() => tf.add(tf.matMul(xi, w), b)),
+      value: tf.tidy(() => {
+        const y = tf.add(tf.matMul(xi, w), b);
+        return shape ? tf.reshape(y, shape) : y;
+      }),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [xs, ws] = saved as Tensor2D[];
-        const g = dy as Tensor2D;
-        return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+        const g = (shape ? tf.reshape(dy, [R, out]) : dy) as Tensor2D;
+        // dW = xᵀ·g and db = Σ_rows g from one transposed copy gᵀ [out, R], freed at once: xᵀ·g would
+        // have XNNPACK pack g (as large as g, kept while g lives) and the column sum transposes g itself.
+        // The same products summed in the same order: the same numbers.
+        const [dw, db] = tf.tidy(() => {
+          const gT = tf.transpose(g);
+          return [tf.transpose(tf.matMul(gT, xs)), tf.sum(gT, 1)];
+        });
+        return [tf.matMul(g, tf.transpose(ws)), dw, db];
       },
     };
   });
-  return f(x, layer.w, layer.b) as Tensor2D;
+  return f(x, layer.w, layer.b);
 }
 
 /**
@@ -91,6 +108,10 @@ export function decodedCrossEntropy(
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [ss, sw1, sb1, sw2, sb2, sy, sweights] = saved as [Tensor3D, Tensor2D, Tensor1D, Tensor2D, Tensor1D, Tensor2D, Tensor];
         const target = () => tf.reshape(sy, [1, B, C]);
+        // On the wasm backend each chunk's state gradient is copied into the [T, B, n] result in place
+        // (a concatenation would hold every chunk and the result at once); elsewhere concatenated.
+        const heap = wasmTensorHeap();
+        const dS = heap ? heapTensor(heap, [T, B, n]) : null;
         const dStates: Tensor[] = [];
         let acc: Tensor[] | null = null;
         for (const [t0, c] of chunks) {
@@ -104,7 +125,10 @@ export function decodedCrossEntropy(
             const grads = [tf.matMul(tf.transpose(rows), da), tf.sum(da, 0), tf.matMul(tf.transpose(h), dz), tf.sum(dz, 0)];
             return { ds, grads };
           });
-          dStates.push(ds);
+          if (heap && dS) {
+            heap.typedArrayFromHeap(dS).set(heap.typedArrayFromHeap(ds), t0 * B * n);
+            ds.dispose();
+          } else dStates.push(ds);
           if (acc === null) acc = grads;
           else {
             const prev: Tensor[] = acc;
@@ -112,9 +136,10 @@ export function decodedCrossEntropy(
             tf.dispose([...prev, ...grads]);
           }
         }
-        const dS = tf.concat(dStates, 0);
+        if (dS) return [dS, ...acc!];
+        const joined = tf.concat(dStates, 0);
         tf.dispose(dStates);
-        return [dS, ...acc!];
+        return [joined, ...acc!];
       },
     };
   });

@@ -267,8 +267,12 @@ export class SimdRollout {
     return { X, Ks, P };
   }
 
-  /** Run the rollout; returns [x_1 … x_T] ([T(+1), B, n], see problem.output) or x_T [B, n]. */
-  forward(data: SimdRolloutData): Float32Array {
+  /**
+   * Run the rollout; returns [x_1 … x_T] ([T(+1), B, n], see problem.output) or x_T [B, n]. With output
+   * 'all', `into` (that many floats, e.g. a view of a tensor's memory) receives the states instead of
+   * a new array and is returned.
+   */
+  forward(data: SimdRolloutData, into?: Float32Array): Float32Array {
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const L = widths.length;
@@ -298,7 +302,8 @@ export class SimdRollout {
     const bn = B * n;
     const all = p.output === 'all';
     const offset = all && p.includeInitial ? 1 : 0;
-    const out = all ? new Float32Array((T + offset) * bn) : null;
+    const out = all ? (into ?? new Float32Array((T + offset) * bn)) : null;
+    if (out != null && out.length !== (T + offset) * bn) throw new RangeError(`SimdRollout.forward: into must hold ${(T + offset) * bn} floats, got ${out.length}`);
     if (offset === 1) out!.set(data.x0, 0);
     for (let t = 0; t < T; t++) {
       const x = X[t & 1];
@@ -324,9 +329,11 @@ export class SimdRollout {
 
   /**
    * Gradients of Σ dy ⊙ output with respect to the weights, biases, x_0 and u. `dy` has the output's
-   * shape. Requires a preceding `forward` (its data are copied back if they were evicted).
+   * shape. Requires a preceding `forward` (its data are copied back if they were evicted). `duInto`
+   * ([steps, batch, m] floats; only when uBatch is the batch) receives the input gradient instead of
+   * a new array.
    */
-  backward(dy: Float32Array, wantInputs: boolean): SimdGradients {
+  backward(dy: Float32Array, wantInputs: boolean, duInto?: Float32Array): SimdGradients {
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const s = p.b.length;
@@ -360,7 +367,10 @@ export class SimdRollout {
     const N0 = widths[0];
     const S0 = m > 0 ? ar.alloc(seg * B * N0) : 0;
     const dUt = m > 0 && wantInputs ? ar.alloc(B * m) : 0;
-    const dUall = dUt !== 0 ? new Float32Array(T * B * m) : null;
+    if (duInto != null && (duInto.length !== T * B * m || p.uBatch !== B)) {
+      throw new RangeError(`SimdRollout.backward: duInto must hold ${T * B * m} floats with uBatch = batch, got ${duInto.length}`);
+    }
+    const dUall = dUt !== 0 ? (duInto ?? new Float32Array(T * B * m)) : null;
     const lambda = ar.alloc(bn);
     const dYs = Array.from({ length: s }, () => ar.alloc(bn));
     const dyStep = ar.alloc(bn);

@@ -1,6 +1,10 @@
 /**
  * The SIMD rollout (mlp_rollout.ts) as one tfjs tape operation: values in and out as tensors, the
  * gradient from the kernels' backward pass. Used by `fastRollout` (engine 'simd').
+ *
+ * On tfjs' wasm backend the large arrays (inputs u, the states, their gradient dy and the input
+ * gradient du, T·B·n floats each) go between the tensors' heap memory and the kernels' memory
+ * directly (tfjs_heap.ts); elsewhere, and for the threaded rollout, through JavaScript copies.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
@@ -10,6 +14,7 @@ import { type RolloutProblem, tapeInputs } from '../rollout_args.js';
 import { simdArena } from './kernels.js';
 import { isSimdActivation, resolveCheckpointEvery, type SimdActivation, SimdRollout, type SimdRolloutProblem } from './mlp_rollout.js';
 import { SplitRollout, splitApplies } from './threads.js';
+import { heapTensor, heapView, wasmTensorHeap } from './tfjs_heap.js';
 
 type Rollout = SimdRollout | SplitRollout;
 
@@ -75,30 +80,37 @@ export function simdRolloutOp(args: RolloutProblem): Tensor {
   const rollout: Rollout = splitApplies(problem) ? new SplitRollout(problem, arena, taped) : new SimdRollout(problem, arena);
   const shape = output === 'final' ? [B, n] : [includeInitial ? T + 1 : T, B, n];
 
+  // The wasm backend's heap, where the one-thread rollout reads and writes tensors in place.
+  const tensorHeap = () => (rollout instanceof SimdRollout ? wasmTensorHeap() : null);
+
   const forwardFunc = (): Tensor => {
-    const data = {
-      weights: Array.from({ length: L }, (_, l) => floats(vars[2 * l])),
-      biases: Array.from({ length: L }, (_, l) => floats(vars[2 * l + 1])),
-      x0: floats(x0),
-      u: u == null ? null : floats(u),
-    };
+    const heap = tensorHeap();
+    const weights = Array.from({ length: L }, (_, l) => floats(vars[2 * l]));
+    const biases = Array.from({ length: L }, (_, l) => floats(vars[2 * l + 1]));
+    const x0Values = floats(x0);
+    // Allocate the output first: the views are taken after the heap's last growth.
+    const result = heap != null && output === 'all' ? heapTensor(heap, shape) : null;
+    const uValues = u == null ? null : ((heap && heapView(heap, u)) ?? floats(u));
     claimArena(rollout);
-    const out = rollout.forward(data);
+    const out = rollout.forward({ weights, biases, x0: x0Values, u: uValues }, result ? heap!.typedArrayFromHeap(result) : undefined);
     if (!taped) resident = null;
-    return tf.tensor(out, shape, 'float32');
+    return result ?? tf.tensor(out, shape, 'float32');
   };
 
   const backwardsFunc = (dyIn: Tensor | Tensor[]): Record<string, () => Tensor> => {
     const dy = Array.isArray(dyIn) ? dyIn[0] : dyIn;
     claimArena(rollout);
-    const g = rollout.backward(floats(dy), u != null);
+    const heap = tensorHeap();
+    const du = heap != null && u != null && uBatch === B ? heapTensor(heap, [T, uBatch, m]) : null;
+    const dyValues = (heap && heapView(heap, dy)) ?? floats(dy);
+    const g = rollout.backward(dyValues, u != null, du ? heap!.typedArrayFromHeap(du) : undefined);
     resident = null;
     const grads: Record<string, () => Tensor> = { x0: () => tf.tensor2d(g.x0, [B, n]) };
     vars.forEach((v, i) => {
       const l = i >> 1;
       grads[`p${i}`] = () => tf.tensor(i % 2 === 0 ? g.weights[l] : g.biases[l], v.shape, 'float32');
     });
-    if (u != null) grads.u = () => tf.tensor3d(g.u!, [T, uBatch, m]);
+    if (u != null) grads.u = () => du ?? tf.tensor3d(g.u!, [T, uBatch, m]);
     return grads;
   };
 

@@ -1,0 +1,16 @@
+const tf = await import('@tensorflow/tfjs-core');
+const { initBackend } = await import('@sii/neural-ode');
+const { Adam } = await import('@sii/train');
+const { accumulatedStep, PixelModel, pixelPreset, stepWeights } = await import('@sii/cli');
+await initBackend({ backend: 'wasm' });
+const steps = 78, batch = 512;
+const c = { ...pixelPreset('paper', 'smnist'), dataset: 'smnist', data: null, seed: 0, inits: ['baseline'], backend: 'wasm', scale: 'paper', compensation: 'none', batch, checkpointEvery: 26 };
+const model = new PixelModel(c, 1, 10, 'baseline', 'pixel-memory');
+const x = Float32Array.from({ length: batch * steps }, (_, i) => (i * 0.618) % 1);
+const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+const w = stepWeights(steps);
+const opt = new Adam({ learningRate: 1e-3 });
+const info = await tf.profile(() => accumulatedStep(model, opt, x, y, [batch, steps, 1], w, batch, null));
+const MB = 2**20;
+for (const k of info.kernels) if (Math.abs(k.bytesAdded) > 1*MB || k.name==="Identity" || k.name==="Sum" || k.name==="BatchMatMul") console.log(k.name.padEnd(16), (k.bytesAdded/MB).toFixed(1).padStart(8), (k.totalBytesSnapshot/MB).toFixed(1).padStart(8), JSON.stringify(k.outputShapes));
+console.log('peak', info.peakBytes/MB);

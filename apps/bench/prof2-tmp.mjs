@@ -1,0 +1,16 @@
+const tf = await import('@tensorflow/tfjs-core');
+const { initBackend } = await import('@sii/neural-ode');
+const { Adam } = await import('@sii/train');
+const { accumulatedStep, PixelModel, pixelPreset, stepWeights } = await import('@sii/cli');
+await initBackend({ backend: 'wasm' });
+const steps = 78, batch = 512;
+const c = { ...pixelPreset('paper', 'smnist'), dataset: 'smnist', data: null, seed: 0, inits: ['baseline'], backend: 'wasm', scale: 'paper', compensation: 'none', batch, checkpointEvery: 26 };
+const model = new PixelModel(c, 1, 10, 'baseline', 'pixel-memory');
+const x = Float32Array.from({ length: batch * steps }, (_, i) => (i * 0.618) % 1);
+const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+const w = stepWeights(steps);
+const opt = new Adam({ learningRate: 1e-3 });
+const e = tf.engine();
+const orig = e.clone.bind(e);
+e.clone = (t) => { if (t.size > 1e5) console.log('clone', t.shape, new Error().stack.split('\n').slice(2,7).map(s=>s.trim()).join(' | ')); return orig(t); };
+accumulatedStep(model, opt, x, y, [batch, steps, 1], w, batch, null);
