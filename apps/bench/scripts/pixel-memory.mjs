@@ -8,9 +8,11 @@
  * never shrink, so their size is their peak) and the process's peak resident set. Time per step as
  * CPU time of the process (user + system; an upper bound on a loaded machine) and wall time.
  *
- *   node apps/bench/scripts/pixel-memory.mjs [--steps 784] [--batch 512] [--iters 1] [--settings full,1,28,auto,micro64] [--phases]
+ *   node apps/bench/scripts/pixel-memory.mjs [--steps 784] [--batch 512] [--iters 1] [--settings full,1,28,auto,micro64] [--phases] [--tensor-peak]
  *
  * --iters 0 times the first step alone (V8 tier-up included; use it when steps take minutes).
+ * --tensor-peak runs one more step under tf.profile for the peak of live tfjs tensor bytes (after the
+ * resident set's peak is read: the profile's bookkeeping is not part of a training step).
  * --phases prints, for the last step of each setting, the memory at each phase of the step (the
  * encoder, the rollout and the decoder's loss, forward and backward, found by wrapping the tfjs
  * engine's runKernelFunc, which records the hand-written operations): resident set, its high-water
@@ -34,6 +36,7 @@ const batch = Number(opt('batch', '512'));
 const iters = Number(opt('iters', '1'));
 const child = opt('one', null);
 const phases = argv.includes('--phases');
+const tensorPeak = argv.includes('--tensor-peak');
 
 function parseSetting(s) {
   const micro = /^micro(\d+)(?::(\w+))?$/.exec(s);
@@ -88,21 +91,24 @@ async function runOne(setting) {
   for (let i = 0; i <= iters; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    // The last step under tf.profile for the peak of live tfjs tensor bytes (a few hundred kernels: the
-    // profiling overhead is small against the step).
-    if (i === iters) {
-      probe?.start();
-      const info = await tf.profile(() => {
-        loss = step();
-      });
-      probe?.stop();
-      tensorPeakMB = info.peakBytes / MB;
-    } else loss = step();
+    if (i === iters) probe?.start();
+    loss = step();
+    if (i === iters) probe?.stop();
     const dc = process.cpuUsage(c0);
     if (i > 0 || iters === 0) {
       cpu.push((dc.user + dc.system) / 1e6);
       wall.push((performance.now() - t0) / 1e3);
     }
+  }
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  // With --tensor-peak, one more step under tf.profile for the peak of live tfjs tensor bytes (as the
+  // engine counts them: a reshape's bytes count again though it shares its input's memory), after
+  // the resident set's peak was read.
+  if (tensorPeak) {
+    const info = await tf.profile(() => {
+      step();
+    });
+    tensorPeakMB = info.peakBytes / MB;
   }
   const arena = simdArena();
   const kernelsMB = arena ? arena.k.memory.buffer.byteLength / MB : 0;
@@ -133,7 +139,7 @@ async function runOne(setting) {
     kernelsMB,
     tfjsMB,
     tensorPeakMB,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakRssMB,
     cpuS: Math.min(...cpu),
     wallS: Math.min(...wall),
     loss,
@@ -152,17 +158,32 @@ async function runOne(setting) {
 function phaseProbe(tf, simdArena) {
   const engine = tf.engine();
   const original = engine.runKernelFunc;
+  const originalKernel = engine.runKernel;
   const samples = [];
   let on = false;
+  // The largest resident set seen after any kernel since the last sample, and that kernel.
+  let between = { rss: 0, kernel: '' };
+  engine.runKernel = function (name, ...rest) {
+    const out = originalKernel.call(this, name, ...rest);
+    if (on) {
+      const rss = process.memoryUsage.rss() / MB;
+      if (rss > between.rss) between = { rss, kernel: name };
+    }
+    return out;
+  };
   const sample = (label) => {
     if (!on) return;
     const m = process.memoryUsage();
+    const peakBetween = between;
+    between = { rss: 0, kernel: '' };
     const arena = simdArena();
     const backend = tf.backend();
     samples.push({
       label,
       rss: m.rss / MB,
       maxRss: process.resourceUsage().maxRSS / 1024,
+      rssBetween: peakBetween.rss,
+      kernelBetween: peakBetween.kernel,
       heapUsed: m.heapUsed / MB,
       external: m.external / MB,
       arrayBuffers: m.arrayBuffers / MB,
@@ -221,10 +242,11 @@ function phaseProbe(tf, simdArena) {
 function printPhases(label, samples) {
   const f = (v) => (Number.isFinite(v) ? v.toFixed(0) : '—');
   console.log(`\nphases of setting ${label} (MB)`);
-  console.log('| phase | RSS | peak RSS so far | JS heap used | external | array buffers | SIMD memory | SIMD in use | tfjs wasm heap | tfjs tensors |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| phase | RSS | largest RSS after a kernel since the last row (kernel) | peak RSS so far | JS heap used | external | array buffers | SIMD memory | SIMD in use | tfjs wasm heap | tfjs tensors |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of samples) {
-    console.log(`| ${s.label} | ${f(s.rss)} | ${f(s.maxRss)} | ${f(s.heapUsed)} | ${f(s.external)} | ${f(s.arrayBuffers)} | ${f(s.arena)} | ${f(s.arenaUsed)} | ${f(s.tfjsHeap)} | ${f(s.tensors)} |`);
+    const between = s.kernelBetween ? `${f(s.rssBetween)} (${s.kernelBetween})` : '';
+    console.log(`| ${s.label} | ${f(s.rss)} | ${between} | ${f(s.maxRss)} | ${f(s.heapUsed)} | ${f(s.external)} | ${f(s.arrayBuffers)} | ${f(s.arena)} | ${f(s.arenaUsed)} | ${f(s.tfjsHeap)} | ${f(s.tensors)} |`);
   }
 }
 
@@ -242,6 +264,7 @@ if (child != null) {
     try {
       const args = [self, '--one', JSON.stringify(s), '--steps', String(steps), '--batch', String(batch), '--iters', String(iters)];
       if (phases) args.push('--phases');
+      if (tensorPeak) args.push('--tensor-peak');
       const text = execFileSync(process.execPath, args, {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],

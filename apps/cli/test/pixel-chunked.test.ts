@@ -6,12 +6,12 @@
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
 import { wasmTensorHeap, withoutTensorHeap } from '@sii/neural-ode/internal';
-import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Linear, oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
 import { PixelModel } from '../src/experiments/pixel.js';
-import { DECODER_CHUNK_ROWS, decodedCrossEntropy, decoderChunkSteps } from '../src/experiments/pixel_chunked.js';
+import { DECODER_CHUNK_ROWS, decoderChunkSteps } from '../src/experiments/pixel_chunked.js';
 import { tinyPixelConfig } from './helpers/pixel.js';
 
 beforeAll(async () => {
@@ -48,6 +48,84 @@ function copyingLinearRows(x: Tensor2D, layer: Linear): Tensor2D {
 }
 
 /**
+ * decodedCrossEntropy as it was before the in-place paths (every chunk sliced with tf.slice, the inputs
+ * saved as copies, the chunks' state gradients concatenated, all of a chunk's temporaries alive until
+ * its end): the reference the in-place version must match bit for bit.
+ */
+function copyingDecodedCrossEntropy(
+  states: Tensor3D,
+  onehot: Tensor2D,
+  weights: Tensor,
+  dec1: Linear,
+  dec2: Linear,
+  chunkSteps: number,
+): Scalar {
+  const [T, B, n] = states.shape;
+  const C = onehot.shape[1];
+  const chunks: Array<[number, number]> = [];
+  for (let t0 = 0; t0 < T; t0 += chunkSteps) chunks.push([t0, Math.min(chunkSteps, T - t0)]);
+  // One chunk's pre-activation a, hidden h and log-probabilities, as the plain path computes them per row.
+  const forward = (s: Tensor3D, w1: Tensor2D, b1: Tensor1D, w2: Tensor2D, b2: Tensor1D, t0: number, c: number) => {
+    const rows = tf.reshape(tf.slice(s, [t0, 0, 0], [c, B, n]), [c * B, n]) as Tensor2D;
+    const a = tf.add(tf.matMul(rows, w1), b1) as Tensor2D;
+    const h = tf.relu(a) as Tensor2D;
+    const z = tf.reshape(tf.add(tf.matMul(h, w2), b2), [c, B, C]);
+    const shifted = tf.sub(z, tf.max(z, -1, true));
+    const logp = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
+    return { rows, a, h, logp };
+  };
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [s, w1, b1, w2, b2] = args as [Tensor3D, Tensor2D, Tensor1D, Tensor2D, Tensor1D];
+    const save = args[5] as tf.GradSaveFunc;
+    // The targets and step weights are saved with the inputs (saving keeps a copy alive until the backward
+    // pass): a caller may create them inside the gradient's scope, which frees them after the forward pass.
+    save([s, w1, b1, w2, b2, onehot, weights]);
+    const target = () => tf.reshape(onehot, [1, B, C]);
+    const value = tf.tidy(() => {
+      const means = chunks.map(([t0, c]) =>
+        tf.tidy(() => {
+          const { logp } = forward(s, w1, b1, w2, b2, t0, c);
+          return tf.mean(tf.neg(tf.sum(tf.mul(logp, target()), -1)), 1);
+        }),
+      );
+      return tf.sum(tf.mul(tf.concat(means, 0), weights)) as Scalar;
+    });
+    return {
+      value,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [ss, sw1, sb1, sw2, sb2, sy, sweights] = saved as [Tensor3D, Tensor2D, Tensor1D, Tensor2D, Tensor1D, Tensor2D, Tensor];
+        const target = () => tf.reshape(sy, [1, B, C]);
+        const dStates: Tensor[] = [];
+        let acc: Tensor[] | null = null;
+        for (const [t0, c] of chunks) {
+          const { ds, grads } = tf.tidy(() => {
+            const { rows, a, h, logp } = forward(ss, sw1, sb1, sw2, sb2, t0, c);
+            // d/dlogits of w_s·mean_b CE = w_s/B · (softmax − onehot), then the decoder's chain rule.
+            const scale = tf.reshape(tf.div(tf.slice(sweights, [t0], [c]), B), [c, 1, 1]);
+            const dz = tf.reshape(tf.mul(tf.mul(tf.sub(tf.exp(logp), target()), scale), dy), [c * B, C]);
+            const da = tf.mul(tf.matMul(dz, tf.transpose(sw2)), tf.step(a));
+            const ds = tf.reshape(tf.matMul(da, tf.transpose(sw1)), [c, B, n]);
+            const grads = [tf.matMul(tf.transpose(rows), da), tf.sum(da, 0), tf.matMul(tf.transpose(h), dz), tf.sum(dz, 0)];
+            return { ds, grads };
+          });
+          dStates.push(ds);
+          if (acc === null) acc = grads;
+          else {
+            const prev: Tensor[] = acc;
+            acc = prev.map((g, i) => tf.add(g, grads[i]));
+            tf.dispose([...prev, ...grads]);
+          }
+        }
+        const dS = tf.concat(dStates, 0);
+        tf.dispose(dStates);
+        return [dS, ...acc!];
+      },
+    };
+  });
+  return f(states, dec1.w, dec1.b, dec2.w, dec2.b);
+}
+
+/**
  * The model's loss as computed before the in-place paths (run it inside withoutTensorHeap, so that the
  * rollout and the chunked decoder copy through JavaScript arrays and concatenate): the encoder's
  * result reshaped on the tape.
@@ -58,7 +136,7 @@ function copyingLoss(m: PixelModel, x: Tensor3D, y: Tensor2D, w: Tensor): Scalar
   const rows = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, F]) as Tensor2D;
   const u = tf.reshape(copyingLinearRows(rows, m.encoder), [T, B, n]) as Tensor3D;
   const states = m.ode.rollout(tf.zeros([B, n]) as Tensor2D, u);
-  return decodedCrossEntropy(states, y, w, m.dec1, m.dec2, decoderChunkSteps(m.decoderChunk, B));
+  return copyingDecodedCrossEntropy(states, y, w, m.dec1, m.dec2, decoderChunkSteps(m.decoderChunk, B));
 }
 
 /** The model's loss (pixelLoss's body) with the one-hot targets and weights given as tensors. */

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { heapTensor, wasmTensorHeap } from '@sii/neural-ode/internal';
+import { heapTensor, heapView, wasmTensorHeap } from '@sii/neural-ode/internal';
 import type { Linear } from './nn.js';
 
 /** Rows (time steps × batch) per chunk of the decoder when the chunk length is not given. */
@@ -19,6 +19,40 @@ export function decoderChunkSteps(steps: number | null, batch: number): number {
   if (steps === null) return Math.max(1, Math.ceil(DECODER_CHUNK_ROWS / batch));
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`decoderChunk must be a positive integer or null, got ${steps}`);
   return steps;
+}
+
+/**
+ * `save` of a customGrad without its copies: tfjs' engine saves a clone of each tensor, and the wasm
+ * backend's clone (its Identity kernel) copies the values; here each clone is a reshape to the same
+ * shape, which shares its input's memory (as the cpu backend's Identity does; tensors are immutable).
+ * The saved tensors are disposed as before, when the gradient is done.
+ */
+export function saveShared(save: tf.GradSaveFunc, tensors: Tensor[]): void {
+  const engine = tf.engine() as unknown as { clone: (x: Tensor) => Tensor };
+  const own = Object.hasOwn(engine, 'clone');
+  const clone = engine.clone;
+  engine.clone = (x: Tensor) => tf.reshape(x, x.shape);
+  try {
+    save(tensors);
+  } finally {
+    if (own) engine.clone = clone;
+    else delete (engine as { clone?: unknown }).clone;
+  }
+}
+
+/**
+ * Rows [c·B, n] of time steps t0 … t0 + c − 1 of states [T, B, n]. On the wasm backend copied from the
+ * states' heap memory (its Slice kernel first copies the whole input out to JavaScript); elsewhere
+ * tf.slice.
+ */
+function stepRows(s: Tensor3D, t0: number, c: number): Tensor2D {
+  const [, B, n] = s.shape;
+  const heap = wasmTensorHeap();
+  if (heap == null || heapView(heap, s) == null) return tf.reshape(tf.slice(s, [t0, 0, 0], [c, B, n]), [c * B, n]) as Tensor2D;
+  const rows = heapTensor(heap, [c * B, n]) as Tensor2D;
+  // Views taken after the allocation (a heap growth detaches earlier views).
+  heapView(heap, rows)!.set(heapView(heap, s)!.subarray(t0 * B * n, (t0 + c) * B * n));
+  return rows;
 }
 
 /**
@@ -35,7 +69,7 @@ export function linearRows(x: Tensor2D, layer: Linear, shape?: number[]): Tensor
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const [xi, w, b] = args as Tensor2D[];
     const save = args[3] as tf.GradSaveFunc;
-    save([xi, w]);
+    saveShared(save, [xi, w]);
     return {
       value: tf.tidy(() => {
         const y = tf.add(tf.matMul(xi, w), b);
@@ -77,14 +111,18 @@ export function decodedCrossEntropy(
   const C = onehot.shape[1];
   const chunks: Array<[number, number]> = [];
   for (let t0 = 0; t0 < T; t0 += chunkSteps) chunks.push([t0, Math.min(chunkSteps, T - t0)]);
-  // One chunk's pre-activation a, hidden h and log-probabilities, as the plain path computes them per row.
+  // One chunk's rows, pre-activation a, hidden h and log-probabilities, as the plain path computes them
+  // per row (the products and other temporaries freed as soon as they are used: the same operations on
+  // the same values, fewer chunk-sized buffers alive at once).
   const forward = (s: Tensor3D, w1: Tensor2D, b1: Tensor1D, w2: Tensor2D, b2: Tensor1D, t0: number, c: number) => {
-    const rows = tf.reshape(tf.slice(s, [t0, 0, 0], [c, B, n]), [c * B, n]) as Tensor2D;
-    const a = tf.add(tf.matMul(rows, w1), b1) as Tensor2D;
+    const rows = stepRows(s, t0, c);
+    const a = tf.tidy(() => tf.add(tf.matMul(rows, w1), b1)) as Tensor2D;
     const h = tf.relu(a) as Tensor2D;
-    const z = tf.reshape(tf.add(tf.matMul(h, w2), b2), [c, B, C]);
-    const shifted = tf.sub(z, tf.max(z, -1, true));
-    const logp = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
+    const logp = tf.tidy(() => {
+      const z = tf.reshape(tf.add(tf.matMul(h, w2), b2), [c, B, C]);
+      const shifted = tf.sub(z, tf.max(z, -1, true));
+      return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
+    });
     return { rows, a, h, logp };
   };
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
@@ -92,12 +130,13 @@ export function decodedCrossEntropy(
     const save = args[5] as tf.GradSaveFunc;
     // The targets and step weights are saved with the inputs (saving keeps a copy alive until the backward
     // pass): a caller may create them inside the gradient's scope, which frees them after the forward pass.
-    save([s, w1, b1, w2, b2, onehot, weights]);
+    saveShared(save, [s, w1, b1, w2, b2, onehot, weights]);
     const target = () => tf.reshape(onehot, [1, B, C]);
     const value = tf.tidy(() => {
       const means = chunks.map(([t0, c]) =>
         tf.tidy(() => {
-          const { logp } = forward(s, w1, b1, w2, b2, t0, c);
+          const { rows, a, h, logp } = forward(s, w1, b1, w2, b2, t0, c);
+          tf.dispose([rows, a, h]);
           return tf.mean(tf.neg(tf.sum(tf.mul(logp, target()), -1)), 1);
         }),
       );
@@ -117,12 +156,20 @@ export function decodedCrossEntropy(
         for (const [t0, c] of chunks) {
           const { ds, grads } = tf.tidy(() => {
             const { rows, a, h, logp } = forward(ss, sw1, sb1, sw2, sb2, t0, c);
-            // d/dlogits of w_s·mean_b CE = w_s/B · (softmax − onehot), then the decoder's chain rule.
-            const scale = tf.reshape(tf.div(tf.slice(sweights, [t0], [c]), B), [c, 1, 1]);
-            const dz = tf.reshape(tf.mul(tf.mul(tf.sub(tf.exp(logp), target()), scale), dy), [c * B, C]);
-            const da = tf.mul(tf.matMul(dz, tf.transpose(sw2)), tf.step(a));
-            const ds = tf.reshape(tf.matMul(da, tf.transpose(sw1)), [c, B, n]);
-            const grads = [tf.matMul(tf.transpose(rows), da), tf.sum(da, 0), tf.matMul(tf.transpose(h), dz), tf.sum(dz, 0)];
+            // d/dlogits of w_s·mean_b CE = w_s/B · (softmax − onehot), then the decoder's chain rule; each
+            // buffer freed after its last use (XNNPACK keeps a packed copy of a product's right operand
+            // while that operand lives).
+            const dz = tf.tidy(() => {
+              const scale = tf.reshape(tf.div(tf.slice(sweights, [t0], [c]), B), [c, 1, 1]);
+              return tf.reshape(tf.mul(tf.mul(tf.sub(tf.exp(logp), target()), scale), dy), [c * B, C]);
+            });
+            const dW2 = tf.tidy(() => tf.matMul(tf.transpose(h), dz));
+            const da = tf.tidy(() => tf.mul(tf.matMul(dz, tf.transpose(sw2)), tf.step(a)));
+            tf.dispose([logp, h, a]);
+            const ds = tf.tidy(() => tf.reshape(tf.matMul(da, tf.transpose(sw1)), [c, B, n]));
+            const dW1 = tf.tidy(() => tf.matMul(tf.transpose(rows), da));
+            rows.dispose();
+            const grads = [dW1, tf.sum(da, 0), dW2, tf.sum(dz, 0)];
             return { ds, grads };
           });
           if (heap && dS) {
@@ -136,6 +183,9 @@ export function decodedCrossEntropy(
             tf.dispose([...prev, ...grads]);
           }
         }
+        // The saved states are not needed any more: free them now rather than when the whole gradient
+        // is done (the outermost gradient only; a nested one may run this backward pass again).
+        if (tf.engine().state.gradientDepth === 0) ss.dispose();
         if (dS) return [dS, ...acc!];
         const joined = tf.concat(dStates, 0);
         tf.dispose(dStates);
