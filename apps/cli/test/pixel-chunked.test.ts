@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Linear, oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
 import { PixelModel } from '../src/experiments/pixel.js';
-import { DECODER_CHUNK_ROWS, decoderChunkSteps } from '../src/experiments/pixel_chunked.js';
+import { DECODER_CHUNK_ROWS, decoderChunkSteps, saveShared } from '../src/experiments/pixel_chunked.js';
 import { tinyPixelConfig } from './helpers/pixel.js';
 
 beforeAll(async () => {
@@ -221,5 +221,36 @@ describe('chunked pixel loss', () => {
     expect(decoderChunkSteps(5, 512)).toBe(5);
     expect(() => decoderChunkSteps(0, 512)).toThrow(/decoderChunk.*0/);
     expect(() => decoderChunkSteps(2.5, 512)).toThrow(/decoderChunk.*2\.5/);
+  });
+
+  it('saves customGrad inputs without copies (no Identity kernel), restores the engine and leaks nothing', () => {
+    const engine = tf.engine() as unknown as { clone: unknown };
+    const clone = engine.clone;
+    const square = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+      const x = args[0] as Tensor;
+      saveShared(args[1] as tf.GradSaveFunc, [x]);
+      return { value: tf.square(x), gradFunc: (dy: Tensor, [sx]: Tensor[]) => tf.mul(tf.mul(dy, sx), 2) };
+    });
+    const x = tf.tensor1d([1, -2, 3]);
+    const before = tf.memory().numTensors;
+    let grad: Tensor | null = null;
+    const kernels: string[] = [];
+    return tf
+      .profile(() => {
+        grad = tf.grad((v: Tensor) => tf.sum(square(v) as Tensor))(x);
+      })
+      .then((info) => {
+        for (const k of info.kernels) kernels.push(k.name);
+        // The kernels run inside the operation's forward pass are listed before it (later Identity
+        // kernels are the tape's saves of the sum outside).
+        const inside = kernels.slice(0, kernels.indexOf('forward'));
+        expect(inside).toContain('Square');
+        expect(inside).not.toContain('Identity');
+        expect(Array.from(grad!.dataSync())).toEqual([2, -4, 6]);
+        expect(engine.clone).toBe(clone);
+        grad!.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        x.dispose();
+      });
   });
 });
