@@ -206,7 +206,10 @@ describe('chunked pixel loss', () => {
         const copied = withoutTensorHeap(() => lossAndGrads(model, copyingLoss));
         expect(inPlace.length).toBe(copied.length);
         inPlace.forEach((a, i) => {
-          expect(a.some((v) => v !== 0), `tensor ${i} nonzero`).toBe(true);
+          expect(
+            a.some((v) => v !== 0),
+            `tensor ${i} nonzero`,
+          ).toBe(true);
           expect(bits(a), `tensor ${i}, k ${checkpointEvery}, chunk ${chunk}`).toEqual(bits(copied[i]));
         });
       }
@@ -237,7 +240,7 @@ describe('chunked pixel loss', () => {
     const kernels: string[] = [];
     return tf
       .profile(() => {
-        grad = tf.grad((v: Tensor) => tf.sum(square(v) as Tensor))(x);
+        grad = tf.grad((v: Tensor) => tf.sum(square(v)))(x);
       })
       .then((info) => {
         for (const k of info.kernels) kernels.push(k.name);

@@ -5,7 +5,7 @@
  * withoutTensorHeap), the output, loss and every gradient must be the same bits.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationName } from '@sii/mlp';
 import { type FastRolloutCheckpoint, fastRollout, initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
@@ -47,7 +47,7 @@ function run(c: Case): Float32Array[] {
   const target = c.output === 'all' ? tf.tensor3d(rand(T1 * B * n), [T1, B, n]) : tf.tensor2d(rand(B * n), [B, n]);
   const opts = { output: c.output, includeInitial: c.includeInitial ?? false, engine: 'simd' as const, checkpointEvery: c.checkpointEvery };
   const roll = (x: Tensor, uu: Tensor | null) => fastRollout(ode, x as Tensor2D, (uu as Tensor3D | null) ?? T, opts);
-  const loss = (x: Tensor, uu: Tensor | null) => tf.sum(tf.mul(roll(x, uu), target));
+  const loss = (x: Tensor, uu: Tensor | null) => tf.sum(tf.mul(roll(x, uu), target)) as Scalar;
   const out = roll(x0, u);
   const { value, grads } = tf.variableGrads(() => loss(x0, u), field.variables);
   const gx = tf.grad((x: Tensor) => loss(x, u))(x0);

@@ -303,7 +303,8 @@ export class SimdRollout {
     const all = p.output === 'all';
     const offset = all && p.includeInitial ? 1 : 0;
     const out = all ? (into ?? new Float32Array((T + offset) * bn)) : null;
-    if (out != null && out.length !== (T + offset) * bn) throw new RangeError(`SimdRollout.forward: into must hold ${(T + offset) * bn} floats, got ${out.length}`);
+    if (out != null && out.length !== (T + offset) * bn)
+      throw new RangeError(`SimdRollout.forward: into must hold ${(T + offset) * bn} floats, got ${out.length}`);
     if (offset === 1) out!.set(data.x0, 0);
     for (let t = 0; t < T; t++) {
       const x = X[t & 1];
