@@ -1,0 +1,363 @@
+// WebAssembly SIMD kernels of stride-1 3-D convolutions on channels-last tensors [N, D, H, W, C]
+// and a training-mode BatchNorm over the rows of [M, C] (src/simd/conv3d.ts wraps them as tfjs ops).
+// Float32, byte pointers into the module's memory, as mlp_kernels.ts (which re-exports this file).
+// The convolution is direct: the input is zero-padded first (`pad3d`), then for every output row
+// (n, d, h) and tap pair (a, b) the kw·Cin values under the kernel are one contiguous run of the
+// padded row, so each output block is a small product with no index arithmetic in its inner loop.
+
+/** acc + a·b per lane (fused where relaxed SIMD is enabled, as in mlp_kernels.ts). */
+@inline function fma(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+@inline function at(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}
+
+/** The first `n` (1..3) lanes of v to p (a partial block of output channels). */
+@inline function storePartial(p: usize, v: v128, n: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(p + 4, f32x4.extract_lane(v, 1));
+  if (n > 2) store<f32>(p + 8, f32x4.extract_lane(v, 2));
+}
+
+@inline function storeCols(p: usize, v: v128, n: i32): void {
+  if (n >= 4) v128.store(p, v);
+  else storePartial(p, v, n);
+}
+
+/**
+ * out [N, D + 2pd, H + 2ph, W + 2pw, C] = x [N, D, H, W, C] with zero padding. out must not alias x.
+ */
+export function pad3d(x: usize, N: i32, D: i32, H: i32, W: i32, C: i32, pd: i32, ph: i32, pw: i32, out: usize): void {
+  const Dp = D + 2 * pd;
+  const Hp = H + 2 * ph;
+  const Wp = W + 2 * pw;
+  memory.fill(out, 0, <usize>N * <usize>Dp * <usize>Hp * <usize>Wp * <usize>C * 4);
+  const rowBytes = <usize>W * <usize>C * 4;
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < D; d++)
+      for (let h = 0; h < H; h++) {
+        const src = at(x, ((n * D + d) * H + h) * W * C);
+        const dst = at(out, (((n * Dp + d + pd) * Hp + h + ph) * Wp + pw) * C);
+        memory.copy(dst, src, rowBytes);
+      }
+}
+
+/** out [kd, kh, kw, Co, Ci] = w [kd, kh, kw, Ci, Co] flipped in space (the input gradient's kernel). */
+export function flipKernel(w: usize, kd: i32, kh: i32, kw: i32, Ci: i32, Co: i32, out: usize): void {
+  const taps = kd * kh * kw;
+  for (let t = 0; t < taps; t++) {
+    const src = at(w, t * Ci * Co);
+    const dst = at(out, (taps - 1 - t) * Co * Ci);
+    for (let i = 0; i < Ci; i++) for (let o = 0; o < Co; o++) store<f32>(at(dst, o * Ci + i), load<f32>(at(src, i * Co + o)));
+  }
+}
+
+/**
+ * y [N, Do, Ho, Wo, Co] = (bias) + valid stride-1 convolution of the padded input xp [N, Dp, Hp, Wp, Ci]
+ * with w [kd, kh, kw, Ci, Co]; Do = Dp − kd + 1 etc. bias: 0 for none, else [Co]. Blocks of 4 output
+ * positions along w × 8 (then 4) output channels; the last partial channel block reads up to 3 floats
+ * past the ends of w and bias (the TypeScript side leaves slack there) and stores only its own lanes.
+ */
+export function conv3dValid(
+  xp: usize,
+  N: i32,
+  Dp: i32,
+  Hp: i32,
+  Wp: i32,
+  Ci: i32,
+  w: usize,
+  kd: i32,
+  kh: i32,
+  kw: i32,
+  Co: i32,
+  bias: usize,
+  y: usize,
+): void {
+  const Do = Dp - kd + 1;
+  const Ho = Hp - kh + 1;
+  const Wo = Wp - kw + 1;
+  const K = kw * Ci;
+  const ciB = <usize>Ci << 2;
+  const coB = <usize>Co << 2;
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < Do; d++)
+      for (let h = 0; h < Ho; h++) {
+        const yrow = at(y, ((n * Do + d) * Ho + h) * Wo * Co);
+        let w0 = 0;
+        for (; w0 + 4 <= Wo; w0 += 4) {
+          let c0 = 0;
+          for (; c0 + 8 <= Co; c0 += 8) {
+            const b0 = bias ? v128.load(at(bias, c0)) : f32x4.splat(0);
+            const b1 = bias ? v128.load(at(bias, c0 + 4)) : f32x4.splat(0);
+            let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+            for (let a = 0; a < kd; a++)
+              for (let b = 0; b < kh; b++) {
+                let xr = at(xp, (((n * Dp + d + a) * Hp + h + b) * Wp + w0) * Ci);
+                let wr = at(w, ((a * kh + b) * K) * Co + c0);
+                for (let k = 0; k < K; k++) {
+                  const v0 = v128.load(wr);
+                  const v1 = v128.load(wr + 16);
+                  const x0 = v128.load32_splat(xr);
+                  const x1 = v128.load32_splat(xr + ciB);
+                  const x2 = v128.load32_splat(xr + 2 * ciB);
+                  const x3 = v128.load32_splat(xr + 3 * ciB);
+                  a00 = fma(a00, x0, v0);
+                  a01 = fma(a01, x0, v1);
+                  a10 = fma(a10, x1, v0);
+                  a11 = fma(a11, x1, v1);
+                  a20 = fma(a20, x2, v0);
+                  a21 = fma(a21, x2, v1);
+                  a30 = fma(a30, x3, v0);
+                  a31 = fma(a31, x3, v1);
+                  xr += 4;
+                  wr += coB;
+                }
+              }
+            const o = at(yrow, w0 * Co + c0);
+            v128.store(o, a00);
+            v128.store(o + 16, a01);
+            v128.store(o + coB, a10);
+            v128.store(o + coB + 16, a11);
+            v128.store(o + 2 * coB, a20);
+            v128.store(o + 2 * coB + 16, a21);
+            v128.store(o + 3 * coB, a30);
+            v128.store(o + 3 * coB + 16, a31);
+          }
+          for (; c0 < Co; c0 += 4) {
+            const cols = Co - c0;
+            const b0 = bias ? v128.load(at(bias, c0)) : f32x4.splat(0);
+            let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+            for (let a = 0; a < kd; a++)
+              for (let b = 0; b < kh; b++) {
+                let xr = at(xp, (((n * Dp + d + a) * Hp + h + b) * Wp + w0) * Ci);
+                let wr = at(w, ((a * kh + b) * K) * Co + c0);
+                for (let k = 0; k < K; k++) {
+                  const v0 = v128.load(wr);
+                  a0 = fma(a0, v128.load32_splat(xr), v0);
+                  a1 = fma(a1, v128.load32_splat(xr + ciB), v0);
+                  a2 = fma(a2, v128.load32_splat(xr + 2 * ciB), v0);
+                  a3 = fma(a3, v128.load32_splat(xr + 3 * ciB), v0);
+                  xr += 4;
+                  wr += coB;
+                }
+              }
+            const o = at(yrow, w0 * Co + c0);
+            storeCols(o, a0, cols);
+            storeCols(o + coB, a1, cols);
+            storeCols(o + 2 * coB, a2, cols);
+            storeCols(o + 3 * coB, a3, cols);
+          }
+        }
+        for (; w0 < Wo; w0++) {
+          for (let c0 = 0; c0 < Co; c0 += 4) {
+            const cols = Co - c0;
+            let a0 = bias ? v128.load(at(bias, c0)) : f32x4.splat(0);
+            for (let a = 0; a < kd; a++)
+              for (let b = 0; b < kh; b++) {
+                let xr = at(xp, (((n * Dp + d + a) * Hp + h + b) * Wp + w0) * Ci);
+                let wr = at(w, ((a * kh + b) * K) * Co + c0);
+                for (let k = 0; k < K; k++) {
+                  a0 = fma(a0, v128.load32_splat(xr), v128.load(wr));
+                  xr += 4;
+                  wr += coB;
+                }
+              }
+            storeCols(at(yrow, w0 * Co + c0), a0, cols);
+          }
+        }
+      }
+}
+
+/**
+ * dw [kd, kh, kw, Ci, Co] = Σ over output positions of xp[position + tap, ci]·dy[position, co]: the
+ * kernel gradient of `conv3dValid` (overwritten, not accumulated). Blocks of 4 reduction rows
+ * (k = c·Ci + ci inside a tap pair) × 8 (then 4) output channels, the sum over all N·Do·Ho·Wo
+ * positions in registers; dy's last partial channel block reads up to 3 floats past its end.
+ */
+export function conv3dFilterGrad(
+  xp: usize,
+  N: i32,
+  Dp: i32,
+  Hp: i32,
+  Wp: i32,
+  Ci: i32,
+  dy: usize,
+  Co: i32,
+  kd: i32,
+  kh: i32,
+  kw: i32,
+  dw: usize,
+): void {
+  const Do = Dp - kd + 1;
+  const Ho = Hp - kh + 1;
+  const Wo = Wp - kw + 1;
+  const K = kw * Ci;
+  const ciB = <usize>Ci << 2;
+  const coB = <usize>Co << 2;
+  for (let a = 0; a < kd; a++)
+    for (let b = 0; b < kh; b++) {
+      const g = at(dw, (a * kh + b) * K * Co);
+      let k0 = 0;
+      for (; k0 + 4 <= K; k0 += 4) {
+        for (let c0 = 0; c0 < Co; c0 += 8) {
+          const cols = Co - c0;
+          let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+          for (let n = 0; n < N; n++)
+            for (let d = 0; d < Do; d++)
+              for (let h = 0; h < Ho; h++) {
+                let xr = at(xp, ((n * Dp + d + a) * Hp + h + b) * Wp * Ci + k0);
+                let dr = at(dy, ((n * Do + d) * Ho + h) * Wo * Co + c0);
+                for (let w = 0; w < Wo; w++) {
+                  const xv = v128.load(xr);
+                  const d0 = v128.load(dr);
+                  const d1 = v128.load(dr + 16);
+                  const x0 = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
+                  const x1 = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
+                  const x2 = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
+                  const x3 = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
+                  a00 = fma(a00, x0, d0);
+                  a01 = fma(a01, x0, d1);
+                  a10 = fma(a10, x1, d0);
+                  a11 = fma(a11, x1, d1);
+                  a20 = fma(a20, x2, d0);
+                  a21 = fma(a21, x2, d1);
+                  a30 = fma(a30, x3, d0);
+                  a31 = fma(a31, x3, d1);
+                  xr += ciB;
+                  dr += coB;
+                }
+              }
+          const o = at(g, k0 * Co + c0);
+          storeCols(o, a00, cols);
+          storeCols(o + coB, a10, cols);
+          storeCols(o + 2 * coB, a20, cols);
+          storeCols(o + 3 * coB, a30, cols);
+          if (cols > 4) {
+            storeCols(o + 16, a01, cols - 4);
+            storeCols(o + coB + 16, a11, cols - 4);
+            storeCols(o + 2 * coB + 16, a21, cols - 4);
+            storeCols(o + 3 * coB + 16, a31, cols - 4);
+          }
+        }
+      }
+      for (; k0 < K; k0++) {
+        for (let c0 = 0; c0 < Co; c0 += 4) {
+          const cols = Co - c0;
+          let acc = f32x4.splat(0);
+          for (let n = 0; n < N; n++)
+            for (let d = 0; d < Do; d++)
+              for (let h = 0; h < Ho; h++) {
+                let xr = at(xp, ((n * Dp + d + a) * Hp + h + b) * Wp * Ci + k0);
+                let dr = at(dy, ((n * Do + d) * Ho + h) * Wo * Co + c0);
+                for (let w = 0; w < Wo; w++) {
+                  acc = fma(acc, v128.load32_splat(xr), v128.load(dr));
+                  xr += ciB;
+                  dr += coB;
+                }
+              }
+          storeCols(at(g, k0 * Co + c0), acc, cols);
+        }
+      }
+    }
+}
+
+/**
+ * Training-mode BatchNorm of z [M, C] (statistics per column, sums in float64): mean [C], biased
+ * variance [C], rstd = 1/√(var + eps) [C], xhat = (z − mean)·rstd and u = gamma·xhat + beta [M, C].
+ */
+export function batchNormForward(
+  z: usize,
+  M: i32,
+  C: i32,
+  gamma: usize,
+  beta: usize,
+  eps: f32,
+  mean: usize,
+  variance: usize,
+  rstd: usize,
+  xhat: usize,
+  u: usize,
+): void {
+  for (let c = 0; c < C; c++) {
+    let s: f64 = 0;
+    for (let m = 0; m < M; m++) s += <f64>load<f32>(at(z, m * C + c));
+    const mu = <f32>(s / <f64>M);
+    let q: f64 = 0;
+    for (let m = 0; m < M; m++) {
+      const e = <f64>(load<f32>(at(z, m * C + c)) - mu);
+      q += e * e;
+    }
+    const v = <f32>(q / <f64>M);
+    store<f32>(at(mean, c), mu);
+    store<f32>(at(variance, c), v);
+    store<f32>(at(rstd, c), <f32>(1.0 / Math.sqrt(<f64>v + <f64>eps)));
+  }
+  // Elementwise pass, 4 columns at a time where C allows, with the per-column constants gathered.
+  for (let m = 0; m < M; m++) {
+    const row = <usize>m * <usize>C;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const p = (row + <usize>c) << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(z + p), v128.load(at(mean, c))), v128.load(at(rstd, c)));
+      v128.store(xhat + p, xh);
+      v128.store(u + p, f32x4.add(f32x4.mul(xh, v128.load(at(gamma, c))), v128.load(at(beta, c))));
+    }
+    for (; c < C; c++) {
+      const p = (row + <usize>c) << 2;
+      const xh = (load<f32>(z + p) - load<f32>(at(mean, c))) * load<f32>(at(rstd, c));
+      store<f32>(xhat + p, xh);
+      store<f32>(u + p, xh * load<f32>(at(gamma, c)) + load<f32>(at(beta, c)));
+    }
+  }
+}
+
+/**
+ * Backward of `batchNormForward` given du = ∂L/∂u [M, C]: dgamma = Σ du·xhat, dbeta = Σ du (float64
+ * sums), dz = rstd·gamma·(du − dbeta/M − xhat·dgamma/M). dz may be du.
+ */
+export function batchNormBackward(
+  du: usize,
+  xhat: usize,
+  M: i32,
+  C: i32,
+  gamma: usize,
+  rstd: usize,
+  dz: usize,
+  dgamma: usize,
+  dbeta: usize,
+  coef: usize,
+): void {
+  // coef: 3·C floats of scratch (scale, offset, slope per column).
+  for (let c = 0; c < C; c++) {
+    let sg: f64 = 0;
+    let sb: f64 = 0;
+    for (let m = 0; m < M; m++) {
+      const g = <f64>load<f32>(at(du, m * C + c));
+      sb += g;
+      sg += g * <f64>load<f32>(at(xhat, m * C + c));
+    }
+    store<f32>(at(dgamma, c), <f32>sg);
+    store<f32>(at(dbeta, c), <f32>sb);
+    const scale = <f64>load<f32>(at(rstd, c)) * <f64>load<f32>(at(gamma, c));
+    store<f32>(at(coef, c), <f32>scale);
+    store<f32>(at(coef, C + c), <f32>(sb / <f64>M));
+    store<f32>(at(coef, 2 * C + c), <f32>(sg / <f64>M));
+  }
+  for (let m = 0; m < M; m++) {
+    const row = <usize>m * <usize>C;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const p = (row + <usize>c) << 2;
+      const t = f32x4.sub(f32x4.sub(v128.load(du + p), v128.load(at(coef, C + c))), f32x4.mul(v128.load(xhat + p), v128.load(at(coef, 2 * C + c))));
+      v128.store(dz + p, f32x4.mul(t, v128.load(at(coef, c))));
+    }
+    for (; c < C; c++) {
+      const p = (row + <usize>c) << 2;
+      const t = load<f32>(du + p) - load<f32>(at(coef, C + c)) - load<f32>(xhat + p) * load<f32>(at(coef, 2 * C + c));
+      store<f32>(dz + p, t * load<f32>(at(coef, c)));
+    }
+  }
+}

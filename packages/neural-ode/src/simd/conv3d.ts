@@ -1,0 +1,376 @@
+/**
+ * Stride-1 3-D convolutions on channels-last tensors [N, D, H, W, C] and training-mode BatchNorm as
+ * tfjs ops on the SIMD kernels (assembly/conv_kernels.ts), for the latent-dynamics model's
+ * encoder/decoder: `conv3dSimd` (convolution + bias), `batchNormActSimd` (BatchNorm with batch
+ * statistics, then SiLU or nothing) and `convBnActSimd` (the three fused: one op forward, one
+ * backward, instead of the im2col gather, a product and ~30 small tfjs kernels).
+ *
+ * The convolution is direct on a zero-padded copy of the input; its input gradient is the same
+ * convolution of the padded dy with the flipped, in/out-swapped kernel (padding k − 1 − p); the
+ * kernel gradient sums xp[position + tap]·dy[position] over all positions in registers. BatchNorm
+ * sums in float64; the backward pass recomputes x̂ and the activation from the saved pre-norm values.
+ * Float32, auxiliary kernel instance (its arena is reset by every call; nothing stays in it between
+ * the forward and the backward pass).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor5D } from '@tensorflow/tfjs-core';
+import { auxKernels } from './aux_kernels.js';
+import type { Arena, KernelExports } from './kernels.js';
+
+export type Triple = readonly [number, number, number];
+type Shape5 = readonly [number, number, number, number, number];
+
+/** The convolution kernels' exports (assembly/conv_kernels.ts), byte pointers and float counts. */
+interface ConvKernelExports {
+  pad3d(x: number, N: number, D: number, H: number, W: number, C: number, pd: number, ph: number, pw: number, out: number): void;
+  flipKernel(w: number, kd: number, kh: number, kw: number, Ci: number, Co: number, out: number): void;
+  conv3dValid(
+    xp: number,
+    N: number,
+    Dp: number,
+    Hp: number,
+    Wp: number,
+    Ci: number,
+    w: number,
+    kd: number,
+    kh: number,
+    kw: number,
+    Co: number,
+    bias: number,
+    y: number,
+  ): void;
+  conv3dFilterGrad(
+    xp: number,
+    N: number,
+    Dp: number,
+    Hp: number,
+    Wp: number,
+    Ci: number,
+    dy: number,
+    Co: number,
+    kd: number,
+    kh: number,
+    kw: number,
+    dw: number,
+  ): void;
+  batchNormForward(
+    z: number,
+    M: number,
+    C: number,
+    gamma: number,
+    beta: number,
+    eps: number,
+    mean: number,
+    variance: number,
+    rstd: number,
+    xhat: number,
+    u: number,
+  ): void;
+  batchNormBackward(
+    du: number,
+    xhat: number,
+    M: number,
+    C: number,
+    gamma: number,
+    rstd: number,
+    dz: number,
+    dgamma: number,
+    dbeta: number,
+    coef: number,
+  ): void;
+}
+
+type Kernels = KernelExports & ConvKernelExports;
+
+/** Floats of slack after every buffer: the last partial channel block reads up to 7 floats past a row. */
+const SLACK = 8;
+/** mlp_kernels.ts activation kinds. */
+const ACT_SILU = 6;
+
+const WHERE = 'conv3dSimd';
+
+function kernels(): { k: Kernels; arena: Arena } {
+  const { k, arena } = auxKernels(WHERE);
+  arena.reset();
+  return { k: k as Kernels, arena };
+}
+
+function alloc(arena: Arena, floats: number): number {
+  return arena.alloc(floats + SLACK);
+}
+
+function put(arena: Arena, values: ArrayLike<number>): number {
+  const p = alloc(arena, values.length);
+  arena.write(p, values);
+  return p;
+}
+
+function floats(t: Tensor): Float32Array {
+  const v = t.dataSync();
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+/** Sizes of a stride-1 convolution of x [N, D, H, W, Ci] with w [kd, kh, kw, Ci, Co] and padding `pad`. */
+interface ConvGeometry {
+  x: Shape5;
+  kernel: Triple;
+  pad: Triple;
+  Ci: number;
+  Co: number;
+  /** padded input [N, Dp, Hp, Wp, Ci] */
+  padded: Shape5;
+  out: Shape5;
+}
+
+function geometry(xShape: readonly number[], wShape: readonly number[], pad: Triple): ConvGeometry {
+  if (xShape.length !== 5) throw new RangeError(`${WHERE}: x must be [N, D, H, W, C], got shape [${xShape}]`);
+  if (wShape.length !== 5) throw new RangeError(`${WHERE}: kernel must be [kd, kh, kw, Cin, Cout], got shape [${wShape}]`);
+  const [N, D, H, W, Ci] = xShape as unknown as Shape5;
+  const [kd, kh, kw, wi, Co] = wShape as unknown as Shape5;
+  if (wi !== Ci) throw new RangeError(`${WHERE}: x has ${Ci} channels but the kernel expects ${wi}`);
+  for (let i = 0; i < 3; i++) {
+    if (!(Number.isInteger(pad[i]) && pad[i] >= 0 && pad[i] < wShape[i]))
+      throw new RangeError(`${WHERE}: pad[${i}] must be an integer in [0, ${wShape[i] - 1}], got ${pad[i]}`);
+  }
+  const padded: Shape5 = [N, D + 2 * pad[0], H + 2 * pad[1], W + 2 * pad[2], Ci];
+  const out: Shape5 = [N, padded[1] - kd + 1, padded[2] - kh + 1, padded[3] - kw + 1, Co];
+  if (out[1] < 1 || out[2] < 1 || out[3] < 1) throw new RangeError(`${WHERE}: kernel [${kd}, ${kh}, ${kw}] larger than padded input [${padded}]`);
+  return { x: [N, D, H, W, Ci], kernel: [kd, kh, kw], pad, Ci, Co, padded, out };
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Pad x (already in the arena) and return the padded copy's pointer. */
+function padInto(k: Kernels, arena: Arena, px: number, shape: Shape5, pad: Triple): number {
+  const [N, D, H, W, C] = shape;
+  const out = alloc(arena, N * (D + 2 * pad[0]) * (H + 2 * pad[1]) * (W + 2 * pad[2]) * C);
+  k.pad3d(px, N, D, H, W, C, pad[0], pad[1], pad[2], out);
+  return out;
+}
+
+/** y = conv(x, w) (+ bias) into a new arena buffer; returns its pointer. */
+function convForward(k: Kernels, arena: Arena, g: ConvGeometry, px: number, pw: number, pb: number): number {
+  const pxp = padInto(k, arena, px, g.x, g.pad);
+  const py = alloc(arena, size(g.out));
+  const [N, Dp, Hp, Wp] = g.padded;
+  k.conv3dValid(pxp, N, Dp, Hp, Wp, g.Ci, pw, g.kernel[0], g.kernel[1], g.kernel[2], g.Co, pb, py);
+  return py;
+}
+
+/** dx, dw (and db) of the convolution for dy at pdy (arena), x at px, w at pw. */
+function convBackward(
+  k: Kernels,
+  arena: Arena,
+  g: ConvGeometry,
+  px: number,
+  pw: number,
+  pdy: number,
+  withBias: boolean,
+): { dx: Float32Array; dw: Float32Array; db: Float32Array | null } {
+  const [kd, kh, kw] = g.kernel;
+  const back: Triple = [kd - 1 - g.pad[0], kh - 1 - g.pad[1], kw - 1 - g.pad[2]];
+  const flipped = alloc(arena, kd * kh * kw * g.Ci * g.Co);
+  k.flipKernel(pw, kd, kh, kw, g.Ci, g.Co, flipped);
+  const pdyp = padInto(k, arena, pdy, g.out, back);
+  const pdx = alloc(arena, size(g.x));
+  const [N, Dq, Hq, Wq] = [g.out[0], g.out[1] + 2 * back[0], g.out[2] + 2 * back[1], g.out[3] + 2 * back[2]];
+  k.conv3dValid(pdyp, N, Dq, Hq, Wq, g.Co, flipped, kd, kh, kw, g.Ci, 0, pdx);
+  const pxp = padInto(k, arena, px, g.x, g.pad);
+  const pdw = alloc(arena, kd * kh * kw * g.Ci * g.Co);
+  const [, Dp, Hp, Wp] = g.padded;
+  k.conv3dFilterGrad(pxp, N, Dp, Hp, Wp, g.Ci, pdy, g.Co, kd, kh, kw, pdw);
+  let db: Float32Array | null = null;
+  if (withBias) {
+    const pdb = alloc(arena, g.Co);
+    k.zero(pdb, g.Co);
+    k.colSum(pdy, g.Co, size(g.out) / g.Co, g.Co, pdb);
+    db = arena.read(pdb, g.Co);
+  }
+  return { dx: arena.read(pdx, size(g.x)), dw: arena.read(pdw, kd * kh * kw * g.Ci * g.Co), db };
+}
+
+/** Per-channel batch statistics of one training-mode BatchNorm call (biased variance, as torch normalises with). */
+export interface BatchStats {
+  mean: Float32Array;
+  variance: Float32Array;
+  /** rows the statistics were taken over (N·D·H·W) */
+  count: number;
+}
+
+interface NormBuffers {
+  rstd: number;
+  xhat: number;
+  u: number;
+  y: number;
+  mean: number;
+  variance: number;
+}
+
+/** BatchNorm of z [M, C] at pz with batch statistics, then SiLU (act) or nothing; pointers of the results. */
+function normForward(k: Kernels, arena: Arena, pz: number, M: number, C: number, pg: number, pbeta: number, eps: number, act: boolean): NormBuffers {
+  const mean = alloc(arena, C);
+  const variance = alloc(arena, C);
+  const rstd = alloc(arena, C);
+  const xhat = alloc(arena, M * C);
+  const u = alloc(arena, M * C);
+  k.batchNormForward(pz, M, C, pg, pbeta, eps, mean, variance, rstd, xhat, u);
+  let y = u;
+  if (act) {
+    y = alloc(arena, M * C);
+    k.activate(ACT_SILU, u, y, M * C, 0);
+  }
+  return { rstd, xhat, u, y, mean, variance };
+}
+
+/** dz (in place of dy at pdy), dgamma, dbeta of normForward. */
+function normBackward(
+  k: Kernels,
+  arena: Arena,
+  nb: NormBuffers,
+  pdy: number,
+  M: number,
+  C: number,
+  pg: number,
+  act: boolean,
+): { dgamma: Float32Array; dbeta: Float32Array } {
+  if (act) k.activationBackward(ACT_SILU, pdy, nb.u, nb.y, M * C, 0);
+  const dgamma = alloc(arena, C);
+  const dbeta = alloc(arena, C);
+  const coef = alloc(arena, 3 * C);
+  k.batchNormBackward(pdy, nb.xhat, M, C, pg, nb.rstd, pdy, dgamma, dbeta, coef);
+  return { dgamma: arena.read(dgamma, C), dbeta: arena.read(dbeta, C) };
+}
+
+function checkChannels(what: string, t: Tensor, C: number): void {
+  if (!(t.rank === 1 && t.shape[0] === C)) throw new RangeError(`${WHERE}: ${what} must be [${C}] (one per channel), got shape [${t.shape}]`);
+}
+
+/**
+ * Stride-1 3-D convolution of x [N, D, H, W, Cin] with w [kd, kh, kw, Cin, Cout], zero padding `pad`
+ * and bias [Cout] (null: none), differentiable in x, w and the bias.
+ */
+export function conv3dSimd(x: Tensor5D, w: Tensor5D, bias: Tensor | null, pad: Triple): Tensor5D {
+  const g = geometry(x.shape, w.shape, pad);
+  if (bias) checkChannels('bias', bias, g.Co);
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const xs = floats(args[0] as Tensor);
+    const ws = floats(args[1] as Tensor);
+    const { k, arena } = kernels();
+    const px = put(arena, xs);
+    const pw = put(arena, ws);
+    const pb = bias ? put(arena, floats(args[2] as Tensor)) : 0;
+    const y = arena.read(convForward(k, arena, g, px, pw, pb), size(g.out));
+    return {
+      value: tf.tensor5d(y, [...g.out]),
+      gradFunc: (dy: Tensor) => {
+        const { k: k2, arena: a2 } = kernels();
+        const qx = put(a2, xs);
+        const qw = put(a2, ws);
+        const r = convBackward(k2, a2, g, qx, qw, put(a2, floats(dy)), bias != null);
+        const grads: Tensor[] = [tf.tensor5d(r.dx, [...g.x]), tf.tensor5d(r.dw, w.shape)];
+        if (r.db) grads.push(tf.tensor1d(r.db));
+        return grads;
+      },
+    };
+  });
+  return (bias ? op(x, w, bias) : op(x, w)) as Tensor5D;
+}
+
+/**
+ * Training-mode BatchNorm of x [..., C] with batch statistics over every axis but the last (torch
+ * BatchNorm3d's training forward; eps as torch's 1e-5 by default), scale gamma and shift beta, then
+ * SiLU (act 'silu') or nothing. `onStats` receives the batch mean and biased variance (for the running
+ * averages). Differentiable in x, gamma and beta.
+ */
+export function batchNormActSimd(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  act: 'silu' | 'none',
+  eps = 1e-5,
+  onStats?: (s: BatchStats) => void,
+): Tensor {
+  const C = x.shape[x.rank - 1];
+  checkChannels('gamma', gamma, C);
+  checkChannels('beta', beta, C);
+  const M = x.size / C;
+  const silu = act === 'silu';
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const zs = floats(args[0] as Tensor);
+    const gs = floats(args[1] as Tensor);
+    const bs = floats(args[2] as Tensor);
+    const { k, arena } = kernels();
+    const pz = put(arena, zs);
+    const nb = normForward(k, arena, pz, M, C, put(arena, gs), put(arena, bs), eps, silu);
+    onStats?.({ mean: arena.read(nb.mean, C), variance: arena.read(nb.variance, C), count: M });
+    return {
+      value: tf.tensor(arena.read(nb.y, M * C), x.shape),
+      gradFunc: (dy: Tensor) => {
+        const { k: k2, arena: a2 } = kernels();
+        const qz = put(a2, zs);
+        const pg = put(a2, gs);
+        const nb2 = normForward(k2, a2, qz, M, C, pg, put(a2, bs), eps, silu);
+        const pdy = put(a2, floats(dy));
+        const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
+        return [tf.tensor(a2.read(pdy, M * C), x.shape), tf.tensor1d(r.dgamma), tf.tensor1d(r.dbeta)];
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/**
+ * act(BatchNorm(conv3d(x, w, pad) + bias)) in training mode as one op (the latent model's
+ * Conv → BatchNorm3d → SiLU block): the convolution as {@link conv3dSimd}, the normalisation as
+ * {@link batchNormActSimd}. Differentiable in x, w, bias, gamma and beta.
+ */
+export function convBnActSimd(
+  x: Tensor5D,
+  w: Tensor5D,
+  bias: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  pad: Triple,
+  act: 'silu' | 'none',
+  eps = 1e-5,
+  onStats?: (s: BatchStats) => void,
+): Tensor5D {
+  const g = geometry(x.shape, w.shape, pad);
+  for (const [name, t] of [
+    ['bias', bias],
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const)
+    checkChannels(name, t, g.Co);
+  const M = size(g.out) / g.Co;
+  const C = g.Co;
+  const silu = act === 'silu';
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [xs, ws, bs, gs, betas] = (args.slice(0, 5) as Tensor[]).map(floats);
+    const { k, arena } = kernels();
+    const pz = convForward(k, arena, g, put(arena, xs), put(arena, ws), put(arena, bs));
+    const zs = arena.read(pz, M * C);
+    const nb = normForward(k, arena, pz, M, C, put(arena, gs), put(arena, betas), eps, silu);
+    onStats?.({ mean: arena.read(nb.mean, C), variance: arena.read(nb.variance, C), count: M });
+    return {
+      value: tf.tensor5d(arena.read(nb.y, M * C), [...g.out]),
+      gradFunc: (dy: Tensor) => {
+        const { k: k2, arena: a2 } = kernels();
+        const pg = put(a2, gs);
+        const nb2 = normForward(k2, a2, put(a2, zs), M, C, pg, put(a2, betas), eps, silu);
+        const pdy = put(a2, floats(dy));
+        const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
+        const c = convBackward(k2, a2, g, put(a2, xs), put(a2, ws), pdy, true);
+        return [
+          tf.tensor5d(c.dx, [...g.x]),
+          tf.tensor5d(c.dw, w.shape),
+          tf.tensor1d(c.db as Float32Array),
+          tf.tensor1d(r.dgamma),
+          tf.tensor1d(r.dbeta),
+        ];
+      },
+    };
+  });
+  return op(x, w, bias, gamma, beta) as Tensor5D;
+}
+
