@@ -17,6 +17,7 @@
  */
 import { Rng } from '@sii/linalg';
 import type { MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { type BatchStats, convBnActSimd } from '@sii/neural-ode/internal';
 import type { Scalar, Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -28,6 +29,8 @@ import {
   dropout,
   GroupNorm,
   maxPool3d2,
+  NORM_EPS,
+  resolveConvImpl,
   silu,
   swapLeadingAxes,
   type Triple,
@@ -67,8 +70,18 @@ class ConvBnAct {
     this.bn = new BatchNorm(co);
   }
   apply(x: Tensor5D, training: boolean, drop: Rng | null): Tensor5D {
-    const y = silu(this.bn.apply(this.conv.apply(x), training));
+    const y = training && this.conv.impl === 'simd' ? this.applySimd(x) : silu(this.bn.apply(this.conv.apply(x), training));
     return training && drop && this.p > 0 ? dropout(y, this.p, drop) : y;
+  }
+  /** Training: convolution, BatchNorm and SiLU as one op on the SIMD kernels (the same function to float32 rounding). */
+  private applySimd(x: Tensor5D): Tensor5D {
+    const { conv, bn } = this;
+    let stats = null as BatchStats | null;
+    const y = convBnActSimd(x, conv.w as unknown as Tensor5D, conv.b, bn.gamma, bn.beta, conv.pad, 'silu', NORM_EPS, (s) => {
+      stats = s;
+    });
+    if (stats) bn.trackBatch(stats);
+    return y;
   }
   get variables(): Variable[] {
     return [...this.conv.variables, ...this.bn.variables];
@@ -107,6 +120,8 @@ export class ConvLatentModel {
   readonly field: MlpVectorField;
   readonly ode: NeuralODE;
   readonly initialPoles?: { re: number; im: number }[];
+  /** The convolution implementation in use ('simd' falls back to 'im2col' where its kernels do not run). */
+  readonly impl: ConvImpl;
   private readonly dropRng: Rng;
 
   constructor(
@@ -122,7 +137,8 @@ export class ConvLatentModel {
     if (!(Number.isInteger(cfg.states) && cfg.states >= 8 && cfg.states % 8 === 0)) {
       throw new RangeError(`states (latent channels n) must be a multiple of 8 (GroupNorm(8, n); n/2 channels), got ${cfg.states}`);
     }
-    const impl = cfg.convImpl ?? 'im2col';
+    const impl = resolveConvImpl(cfg.convImpl ?? 'im2col');
+    this.impl = impl;
     const n = cfg.states;
     const c = n / 2;
     const p = cfg.dropout;
@@ -215,11 +231,15 @@ export class ConvLatentModel {
     const g = this.grid;
     const z = tf.reshape(swapLeadingAxes(tf.reshape(zs, [T, batch, g * g * this.n])), [batch, T, g, g, this.n]) as Tensor5D;
     let x = tf.relu(this.gn0.apply(this.up0.apply(z))) as Tensor5D;
-    x = silu(this.bn1.apply(this.up1.apply(x), training));
+    x = this.bnSilu(this.bn1, this.up1.apply(x), training);
     for (const l of this.block1) x = l.apply(x, training, drop);
-    x = silu(this.bn2.apply(this.up2.apply(x), training));
+    x = this.bnSilu(this.bn2, this.up2.apply(x), training);
     for (const l of this.block2) x = l.apply(x, training, drop);
     return tf.sigmoid(this.out.apply(x)) as Tensor5D;
+  }
+
+  private bnSilu(bn: BatchNorm, x: Tensor5D, training: boolean): Tensor5D {
+    return training && this.impl === 'simd' ? bn.applySiluSimd(x) : silu(bn.apply(x, training));
   }
 
   /** Conditioning frames → T predicted frames (state after k + 1 solver steps decodes frame k). */

@@ -1,6 +1,7 @@
 export {
   addChannelBias,
   type ConvImpl,
+  CONV_IMPLS,
   conv3d,
   convTranspose3dStrided,
   dense,
@@ -8,6 +9,7 @@ export {
   im2col,
   im2colT,
   registerConvGradients,
+  resolveConvImpl,
   type Triple,
 } from './conv3d.js';
 export { depthToSpace, im2colData, pool2, swapLeadingAxes } from './gather.js';

@@ -6,6 +6,7 @@
  * eps 1e-5, weight 1, bias 0 at init, as torch.
  */
 
+import { type BatchStats, batchNormActSimd } from '@sii/neural-ode/internal';
 import type { Tensor, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -71,11 +72,35 @@ export class BatchNorm {
     // Running averages (no gradient: plain values outside the loss).
     tf.tidy(() => {
       const m = tf.mean(flat, 0);
-      const v = tf.mul(tf.mean(tf.square(tf.sub(flat, m)), 0), M / Math.max(1, M - 1));
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - this.momentum), tf.mul(m, this.momentum)));
-      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - this.momentum), tf.mul(v, this.momentum)));
+      this.updateRunning(m, tf.mean(tf.square(tf.sub(flat, m)), 0), M);
     });
     return tf.reshape(tf.add(tf.mul(normalize(flat, [0]), this.gamma), this.beta), x.shape) as Tensor5D;
+  }
+
+  /**
+   * Training-mode BatchNorm followed by SiLU as one op on neural-ode's SIMD kernels (the same
+   * function as `silu(apply(x, true))` to float32 rounding; statistics summed in float64).
+   */
+  applySiluSimd(x: Tensor5D): Tensor5D {
+    if (x.shape[4] !== this.channels) throw new RangeError(`BatchNorm: expected ${this.channels} channels, got shape [${x.shape}]`);
+    let stats = null as BatchStats | null;
+    const y = batchNormActSimd(x, this.gamma, this.beta, 'silu', NORM_EPS, (s) => {
+      stats = s;
+    }) as Tensor5D;
+    if (stats) this.trackBatch(stats);
+    return y;
+  }
+
+  /** Update the running averages from one training batch's statistics (mean, biased variance over `count` rows). */
+  trackBatch(s: BatchStats): void {
+    tf.tidy(() => this.updateRunning(tf.tensor1d(s.mean), tf.tensor1d(s.variance), s.count));
+  }
+
+  /** torch's update: momentum-weighted mean and unbiased variance (biased · M/(M − 1)). */
+  private updateRunning(mean: Tensor, biasedVar: Tensor, M: number): void {
+    const v = tf.mul(biasedVar, M / Math.max(1, M - 1));
+    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - this.momentum), tf.mul(mean, this.momentum)));
+    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - this.momentum), tf.mul(v, this.momentum)));
   }
   get variables(): Variable[] {
     return [this.gamma, this.beta];
