@@ -264,9 +264,78 @@ export function conv3dFilterGrad(
     }
 }
 
+/** The upper two lanes of a float32 vector as float64. */
+@inline function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3));
+}
+
+@inline function sumLanes(a: v128, lane: i32): f64 {
+  return lane == 0 ? f64x2.extract_lane(a, 0) : f64x2.extract_lane(a, 1);
+}
+
+/**
+ * Per-column sums over the rows of a [M, C] (float64, 4 columns at a time): s[c] = Σ_m a[m, c] and,
+ * when b != 0, t[c] = Σ_m a[m, c]·b[m, c]. With `center` != 0, a[m, c] − center[c] is squared instead
+ * (s[c] = Σ (a − center)²; b unused). Results as float64 into s and t.
+ */
+function columnSums(a: usize, b: usize, center: usize, M: i32, C: i32, s: usize, t: usize): void {
+  const rowB = <usize>C << 2;
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    let s0 = f64x2.splat(0), s1 = s0, t0 = s0, t1 = s0;
+    let pa = at(a, c);
+    let pb = b ? at(b, c) : 0;
+    const mu = center ? v128.load(at(center, c)) : f32x4.splat(0);
+    for (let m = 0; m < M; m++) {
+      let v = v128.load(pa);
+      if (center) {
+        const e = f32x4.sub(v, mu);
+        const lo = f64x2.promote_low_f32x4(e);
+        const hi = promoteHigh(e);
+        s0 = f64x2.add(s0, f64x2.mul(lo, lo));
+        s1 = f64x2.add(s1, f64x2.mul(hi, hi));
+      } else {
+        const lo = f64x2.promote_low_f32x4(v);
+        const hi = promoteHigh(v);
+        s0 = f64x2.add(s0, lo);
+        s1 = f64x2.add(s1, hi);
+        if (b) {
+          const w = v128.load(pb);
+          t0 = f64x2.add(t0, f64x2.mul(lo, f64x2.promote_low_f32x4(w)));
+          t1 = f64x2.add(t1, f64x2.mul(hi, promoteHigh(w)));
+          pb += rowB;
+        }
+      }
+      pa += rowB;
+    }
+    for (let j = 0; j < 4; j++) {
+      store<f64>(s + (<usize>(c + j) << 3), sumLanes(j < 2 ? s0 : s1, j & 1));
+      if (b) store<f64>(t + (<usize>(c + j) << 3), sumLanes(j < 2 ? t0 : t1, j & 1));
+    }
+  }
+  for (; c < C; c++) {
+    let sc: f64 = 0;
+    let tc: f64 = 0;
+    const mu = center ? load<f32>(at(center, c)) : 0;
+    for (let m = 0; m < M; m++) {
+      const v = load<f32>(at(a, m * C + c));
+      if (center) {
+        const e = <f64>(v - mu);
+        sc += e * e;
+      } else {
+        sc += <f64>v;
+        if (b) tc += <f64>v * <f64>load<f32>(at(b, m * C + c));
+      }
+    }
+    store<f64>(s + (<usize>c << 3), sc);
+    if (b) store<f64>(t + (<usize>c << 3), tc);
+  }
+}
+
 /**
  * Training-mode BatchNorm of z [M, C] (statistics per column, sums in float64): mean [C], biased
  * variance [C], rstd = 1/√(var + eps) [C], xhat = (z − mean)·rstd and u = gamma·xhat + beta [M, C].
+ * work: 2·C float64 (4·C floats) of scratch.
  */
 export function batchNormForward(
   z: usize,
@@ -280,22 +349,19 @@ export function batchNormForward(
   rstd: usize,
   xhat: usize,
   u: usize,
+  work: usize,
 ): void {
+  const s = work;
+  const q = work + (<usize>C << 3);
+  columnSums(z, 0, 0, M, C, s, 0);
+  for (let c = 0; c < C; c++) store<f32>(at(mean, c), <f32>(load<f64>(s + (<usize>c << 3)) / <f64>M));
+  columnSums(z, 0, mean, M, C, q, 0);
   for (let c = 0; c < C; c++) {
-    let s: f64 = 0;
-    for (let m = 0; m < M; m++) s += <f64>load<f32>(at(z, m * C + c));
-    const mu = <f32>(s / <f64>M);
-    let q: f64 = 0;
-    for (let m = 0; m < M; m++) {
-      const e = <f64>(load<f32>(at(z, m * C + c)) - mu);
-      q += e * e;
-    }
-    const v = <f32>(q / <f64>M);
-    store<f32>(at(mean, c), mu);
+    const v = <f32>(load<f64>(q + (<usize>c << 3)) / <f64>M);
     store<f32>(at(variance, c), v);
     store<f32>(at(rstd, c), <f32>(1.0 / Math.sqrt(<f64>v + <f64>eps)));
   }
-  // Elementwise pass, 4 columns at a time where C allows, with the per-column constants gathered.
+  // Elementwise pass, 4 columns at a time where C allows.
   for (let m = 0; m < M; m++) {
     const row = <usize>m * <usize>C;
     let c = 0;
@@ -316,7 +382,8 @@ export function batchNormForward(
 
 /**
  * Backward of `batchNormForward` given du = ∂L/∂u [M, C]: dgamma = Σ du·xhat, dbeta = Σ du (float64
- * sums), dz = rstd·gamma·(du − dbeta/M − xhat·dgamma/M). dz may be du.
+ * sums), dz = rstd·gamma·(du − dbeta/M − xhat·dgamma/M). dz may be du. coef: 3·C floats of scratch,
+ * work: 2·C float64 (4·C floats) of scratch.
  */
 export function batchNormBackward(
   du: usize,
@@ -329,22 +396,19 @@ export function batchNormBackward(
   dgamma: usize,
   dbeta: usize,
   coef: usize,
+  work: usize,
 ): void {
-  // coef: 3·C floats of scratch (scale, offset, slope per column).
+  const sb = work;
+  const sg = work + (<usize>C << 3);
+  columnSums(du, xhat, 0, M, C, sb, sg);
   for (let c = 0; c < C; c++) {
-    let sg: f64 = 0;
-    let sb: f64 = 0;
-    for (let m = 0; m < M; m++) {
-      const g = <f64>load<f32>(at(du, m * C + c));
-      sb += g;
-      sg += g * <f64>load<f32>(at(xhat, m * C + c));
-    }
-    store<f32>(at(dgamma, c), <f32>sg);
-    store<f32>(at(dbeta, c), <f32>sb);
-    const scale = <f64>load<f32>(at(rstd, c)) * <f64>load<f32>(at(gamma, c));
-    store<f32>(at(coef, c), <f32>scale);
-    store<f32>(at(coef, C + c), <f32>(sb / <f64>M));
-    store<f32>(at(coef, 2 * C + c), <f32>(sg / <f64>M));
+    const g = load<f64>(sg + (<usize>c << 3));
+    const b = load<f64>(sb + (<usize>c << 3));
+    store<f32>(at(dgamma, c), <f32>g);
+    store<f32>(at(dbeta, c), <f32>b);
+    store<f32>(at(coef, c), <f32>(<f64>load<f32>(at(rstd, c)) * <f64>load<f32>(at(gamma, c))));
+    store<f32>(at(coef, C + c), <f32>(b / <f64>M));
+    store<f32>(at(coef, 2 * C + c), <f32>(g / <f64>M));
   }
   for (let m = 0; m < M; m++) {
     const row = <usize>m * <usize>C;

@@ -65,6 +65,7 @@ interface ConvKernelExports {
     rstd: number,
     xhat: number,
     u: number,
+    work: number,
   ): void;
   batchNormBackward(
     du: number,
@@ -77,6 +78,7 @@ interface ConvKernelExports {
     dgamma: number,
     dbeta: number,
     coef: number,
+    work: number,
   ): void;
 }
 
@@ -99,15 +101,38 @@ function alloc(arena: Arena, floats: number): number {
   return arena.alloc(floats + SLACK);
 }
 
-function put(arena: Arena, values: ArrayLike<number>): number {
-  const p = alloc(arena, values.length);
-  arena.write(p, values);
+/** The parts of tfjs-backend-wasm's backend used to read and write tensors in its heap directly. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+function wasmHeap(): WasmHeap | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const b = tf.backend() as unknown as Partial<WasmHeap>;
+  return typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' ? (b as WasmHeap) : null;
+}
+
+/**
+ * A tensor's values into a new arena buffer: on the wasm backend straight from its heap (one copy,
+ * no garbage; the view is used at once, before any allocation can move the heap), else dataSync.
+ */
+function put(arena: Arena, t: Tensor | Float32Array): number {
+  const p = alloc(arena, t instanceof Float32Array ? t.length : t.size);
+  if (t instanceof Float32Array) arena.write(p, t);
+  else if (t.dtype === 'float32' && wasmHeap()) arena.write(p, (wasmHeap() as WasmHeap).typedArrayFromHeap(t));
+  else arena.write(p, t.dataSync() as ArrayLike<number>);
   return p;
 }
 
-function floats(t: Tensor): Float32Array {
-  const v = t.dataSync();
-  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+/** A float32 tensor of `shape` holding the arena's floats at p: written straight into the wasm heap where it can be. */
+function take(arena: Arena, p: number, shape: readonly number[]): Tensor {
+  const n = size(shape);
+  const heap = wasmHeap();
+  if (!heap) return tf.tensor(arena.read(p, n), [...shape]);
+  const info = heap.makeOutput([...shape], 'float32');
+  heap.typedArrayFromHeap(info).set(arena.f32().subarray(p >>> 2, (p >>> 2) + n));
+  return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 /** Sizes of a stride-1 convolution of x [N, D, H, W, Ci] with w [kd, kh, kw, Ci, Co] and padding `pad`. */
@@ -157,36 +182,27 @@ function convForward(k: Kernels, arena: Arena, g: ConvGeometry, px: number, pw: 
   return py;
 }
 
-/** dx, dw (and db) of the convolution for dy at pdy (arena), x at px, w at pw. */
-function convBackward(
-  k: Kernels,
-  arena: Arena,
-  g: ConvGeometry,
-  px: number,
-  pw: number,
-  pdy: number,
-  withBias: boolean,
-): { dx: Float32Array; dw: Float32Array; db: Float32Array | null } {
+/** Arena pointers of dx, dw (and db: 0 without bias) of the convolution for dy at pdy, x at px, w at pw. */
+function convBackward(k: Kernels, arena: Arena, g: ConvGeometry, px: number, pw: number, pdy: number, withBias: boolean): { dx: number; dw: number; db: number } {
   const [kd, kh, kw] = g.kernel;
   const back: Triple = [kd - 1 - g.pad[0], kh - 1 - g.pad[1], kw - 1 - g.pad[2]];
   const flipped = alloc(arena, kd * kh * kw * g.Ci * g.Co);
   k.flipKernel(pw, kd, kh, kw, g.Ci, g.Co, flipped);
   const pdyp = padInto(k, arena, pdy, g.out, back);
-  const pdx = alloc(arena, size(g.x));
+  const dx = alloc(arena, size(g.x));
   const [N, Dq, Hq, Wq] = [g.out[0], g.out[1] + 2 * back[0], g.out[2] + 2 * back[1], g.out[3] + 2 * back[2]];
-  k.conv3dValid(pdyp, N, Dq, Hq, Wq, g.Co, flipped, kd, kh, kw, g.Ci, 0, pdx);
+  k.conv3dValid(pdyp, N, Dq, Hq, Wq, g.Co, flipped, kd, kh, kw, g.Ci, 0, dx);
   const pxp = padInto(k, arena, px, g.x, g.pad);
-  const pdw = alloc(arena, kd * kh * kw * g.Ci * g.Co);
+  const dw = alloc(arena, kd * kh * kw * g.Ci * g.Co);
   const [, Dp, Hp, Wp] = g.padded;
-  k.conv3dFilterGrad(pxp, N, Dp, Hp, Wp, g.Ci, pdy, g.Co, kd, kh, kw, pdw);
-  let db: Float32Array | null = null;
+  k.conv3dFilterGrad(pxp, N, Dp, Hp, Wp, g.Ci, pdy, g.Co, kd, kh, kw, dw);
+  let db = 0;
   if (withBias) {
-    const pdb = alloc(arena, g.Co);
-    k.zero(pdb, g.Co);
-    k.colSum(pdy, g.Co, size(g.out) / g.Co, g.Co, pdb);
-    db = arena.read(pdb, g.Co);
+    db = alloc(arena, g.Co);
+    k.zero(db, g.Co);
+    k.colSum(pdy, g.Co, size(g.out) / g.Co, g.Co, db);
   }
-  return { dx: arena.read(pdx, size(g.x)), dw: arena.read(pdw, kd * kh * kw * g.Ci * g.Co), db };
+  return { dx, dw, db };
 }
 
 /** Per-channel batch statistics of one training-mode BatchNorm call (biased variance, as torch normalises with). */
@@ -213,7 +229,7 @@ function normForward(k: Kernels, arena: Arena, pz: number, M: number, C: number,
   const rstd = alloc(arena, C);
   const xhat = alloc(arena, M * C);
   const u = alloc(arena, M * C);
-  k.batchNormForward(pz, M, C, pg, pbeta, eps, mean, variance, rstd, xhat, u);
+  k.batchNormForward(pz, M, C, pg, pbeta, eps, mean, variance, rstd, xhat, u, alloc(arena, 4 * C));
   let y = u;
   if (act) {
     y = alloc(arena, M * C);
@@ -222,23 +238,13 @@ function normForward(k: Kernels, arena: Arena, pz: number, M: number, C: number,
   return { rstd, xhat, u, y, mean, variance };
 }
 
-/** dz (in place of dy at pdy), dgamma, dbeta of normForward. */
-function normBackward(
-  k: Kernels,
-  arena: Arena,
-  nb: NormBuffers,
-  pdy: number,
-  M: number,
-  C: number,
-  pg: number,
-  act: boolean,
-): { dgamma: Float32Array; dbeta: Float32Array } {
+/** dz (in place of dy at pdy); arena pointers of dgamma, dbeta. */
+function normBackward(k: Kernels, arena: Arena, nb: NormBuffers, pdy: number, M: number, C: number, pg: number, act: boolean): { dgamma: number; dbeta: number } {
   if (act) k.activationBackward(ACT_SILU, pdy, nb.u, nb.y, M * C, 0);
   const dgamma = alloc(arena, C);
   const dbeta = alloc(arena, C);
-  const coef = alloc(arena, 3 * C);
-  k.batchNormBackward(pdy, nb.xhat, M, C, pg, nb.rstd, pdy, dgamma, dbeta, coef);
-  return { dgamma: arena.read(dgamma, C), dbeta: arena.read(dbeta, C) };
+  k.batchNormBackward(pdy, nb.xhat, M, C, pg, nb.rstd, pdy, dgamma, dbeta, alloc(arena, 3 * C), alloc(arena, 4 * C));
+  return { dgamma, dbeta };
 }
 
 function checkChannels(what: string, t: Tensor, C: number): void {
@@ -253,27 +259,31 @@ export function conv3dSimd(x: Tensor5D, w: Tensor5D, bias: Tensor | null, pad: T
   const g = geometry(x.shape, w.shape, pad);
   if (bias) checkChannels('bias', bias, g.Co);
   const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const xs = floats(args[0] as Tensor);
-    const ws = floats(args[1] as Tensor);
+    const inputs = args.slice(0, bias ? 3 : 2) as Tensor[];
+    (args[inputs.length] as tf.GradSaveFunc)(inputs.slice(0, 2));
     const { k, arena } = kernels();
-    const px = put(arena, xs);
-    const pw = put(arena, ws);
-    const pb = bias ? put(arena, floats(args[2] as Tensor)) : 0;
-    const y = arena.read(convForward(k, arena, g, px, pw, pb), size(g.out));
+    const px = put(arena, inputs[0]);
+    const pw = put(arena, inputs[1]);
+    const pb = bias ? put(arena, inputs[2]) : 0;
     return {
-      value: tf.tensor5d(y, [...g.out]),
-      gradFunc: (dy: Tensor) => {
+      value: take(arena, convForward(k, arena, g, px, pw, pb), g.out),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const { k: k2, arena: a2 } = kernels();
-        const qx = put(a2, xs);
-        const qw = put(a2, ws);
-        const r = convBackward(k2, a2, g, qx, qw, put(a2, floats(dy)), bias != null);
-        const grads: Tensor[] = [tf.tensor5d(r.dx, [...g.x]), tf.tensor5d(r.dw, w.shape)];
-        if (r.db) grads.push(tf.tensor1d(r.db));
+        const qx = put(a2, saved[0]);
+        const qw = put(a2, saved[1]);
+        const r = convBackward(k2, a2, g, qx, qw, put(a2, dy), bias != null);
+        const grads: Tensor[] = [take(a2, r.dx, g.x), take(a2, r.dw, w.shape)];
+        if (bias) grads.push(take(a2, r.db, [g.Co]));
         return grads;
       },
     };
   });
   return (bias ? op(x, w, bias) : op(x, w)) as Tensor5D;
+}
+
+/** Batch statistics out of the arena. */
+function statsOf(arena: Arena, nb: NormBuffers, C: number, M: number): BatchStats {
+  return { mean: arena.read(nb.mean, C), variance: arena.read(nb.variance, C), count: M };
 }
 
 /**
@@ -296,23 +306,20 @@ export function batchNormActSimd(
   const M = x.size / C;
   const silu = act === 'silu';
   const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const zs = floats(args[0] as Tensor);
-    const gs = floats(args[1] as Tensor);
-    const bs = floats(args[2] as Tensor);
+    const inputs = args.slice(0, 3) as Tensor[];
+    (args[3] as tf.GradSaveFunc)(inputs);
     const { k, arena } = kernels();
-    const pz = put(arena, zs);
-    const nb = normForward(k, arena, pz, M, C, put(arena, gs), put(arena, bs), eps, silu);
-    onStats?.({ mean: arena.read(nb.mean, C), variance: arena.read(nb.variance, C), count: M });
+    const nb = normForward(k, arena, put(arena, inputs[0]), M, C, put(arena, inputs[1]), put(arena, inputs[2]), eps, silu);
+    onStats?.(statsOf(arena, nb, C, M));
     return {
-      value: tf.tensor(arena.read(nb.y, M * C), x.shape),
-      gradFunc: (dy: Tensor) => {
+      value: take(arena, nb.y, x.shape),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const { k: k2, arena: a2 } = kernels();
-        const qz = put(a2, zs);
-        const pg = put(a2, gs);
-        const nb2 = normForward(k2, a2, qz, M, C, pg, put(a2, bs), eps, silu);
-        const pdy = put(a2, floats(dy));
+        const pg = put(a2, saved[1]);
+        const nb2 = normForward(k2, a2, put(a2, saved[0]), M, C, pg, put(a2, saved[2]), eps, silu);
+        const pdy = put(a2, dy);
         const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
-        return [tf.tensor(a2.read(pdy, M * C), x.shape), tf.tensor1d(r.dgamma), tf.tensor1d(r.dbeta)];
+        return [take(a2, pdy, x.shape), take(a2, r.dgamma, [C]), take(a2, r.dbeta, [C])];
       },
     };
   });
@@ -322,7 +329,8 @@ export function batchNormActSimd(
 /**
  * act(BatchNorm(conv3d(x, w, pad) + bias)) in training mode as one op (the latent model's
  * Conv → BatchNorm3d → SiLU block): the convolution as {@link conv3dSimd}, the normalisation as
- * {@link batchNormActSimd}. Differentiable in x, w, bias, gamma and beta.
+ * {@link batchNormActSimd}; the pre-norm values are kept for the backward pass. Differentiable in x,
+ * w, bias, gamma and beta.
  */
 export function convBnActSimd(
   x: Tensor5D,
@@ -346,31 +354,26 @@ export function convBnActSimd(
   const C = g.Co;
   const silu = act === 'silu';
   const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const [xs, ws, bs, gs, betas] = (args.slice(0, 5) as Tensor[]).map(floats);
+    const inputs = args.slice(0, 5) as Tensor[];
     const { k, arena } = kernels();
-    const pz = convForward(k, arena, g, put(arena, xs), put(arena, ws), put(arena, bs));
-    const zs = arena.read(pz, M * C);
-    const nb = normForward(k, arena, pz, M, C, put(arena, gs), put(arena, betas), eps, silu);
-    onStats?.({ mean: arena.read(nb.mean, C), variance: arena.read(nb.variance, C), count: M });
+    const pz = convForward(k, arena, g, put(arena, inputs[0]), put(arena, inputs[1]), put(arena, inputs[2]));
+    const z = take(arena, pz, g.out);
+    (args[5] as tf.GradSaveFunc)([...inputs, z]);
+    const nb = normForward(k, arena, pz, M, C, put(arena, inputs[3]), put(arena, inputs[4]), eps, silu);
+    onStats?.(statsOf(arena, nb, C, M));
     return {
-      value: tf.tensor5d(arena.read(nb.y, M * C), [...g.out]),
-      gradFunc: (dy: Tensor) => {
+      value: take(arena, nb.y, g.out),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sw, , sg, sbeta, sz] = saved;
         const { k: k2, arena: a2 } = kernels();
-        const pg = put(a2, gs);
-        const nb2 = normForward(k2, a2, put(a2, zs), M, C, pg, put(a2, betas), eps, silu);
-        const pdy = put(a2, floats(dy));
+        const pg = put(a2, sg);
+        const nb2 = normForward(k2, a2, put(a2, sz), M, C, pg, put(a2, sbeta), eps, silu);
+        const pdy = put(a2, dy);
         const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
-        const c = convBackward(k2, a2, g, put(a2, xs), put(a2, ws), pdy, true);
-        return [
-          tf.tensor5d(c.dx, [...g.x]),
-          tf.tensor5d(c.dw, w.shape),
-          tf.tensor1d(c.db as Float32Array),
-          tf.tensor1d(r.dgamma),
-          tf.tensor1d(r.dbeta),
-        ];
+        const c = convBackward(k2, a2, g, put(a2, sx), put(a2, sw), pdy, true);
+        return [take(a2, c.dx, g.x), take(a2, c.dw, w.shape), take(a2, c.db, [C]), take(a2, r.dgamma, [C]), take(a2, r.dbeta, [C])];
       },
     };
-  });
-  return op(x, w, bias, gamma, beta) as Tensor5D;
+  }) as (...t: Tensor[]) => Tensor5D;
+  return op(x, w, bias, gamma, beta);
 }
-

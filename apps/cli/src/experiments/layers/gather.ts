@@ -142,8 +142,9 @@ function depthToSpaceData(
             for (let b = 0; b < kh; b++)
               for (let c = 0; c < kw; c++, q += C) {
                 const o = (((n * D * kd + d * kd + a) * H * kh + h * kh + b) * W * kw + w * kw + c) * C;
-                if (inverse) out.set(src.subarray(o, o + C), q);
-                else out.set(src.subarray(q, q + C), o);
+                // Plain loops: a subarray per block of C values (8–128) made garbage on every step.
+                if (inverse) for (let j = 0; j < C; j++) out[q + j] = src[o + j];
+                else for (let j = 0; j < C; j++) out[o + j] = src[q + j];
               }
   return out;
 }
