@@ -335,7 +335,8 @@ function columnSums(a: usize, b: usize, center: usize, M: i32, C: i32, s: usize,
 /**
  * Training-mode BatchNorm of z [M, C] (statistics per column, sums in float64): mean [C], biased
  * variance [C], rstd = 1/√(var + eps) [C], xhat = (z − mean)·rstd and u = gamma·xhat + beta [M, C].
- * work: 2·C float64 (4·C floats) of scratch.
+ * work: 2·C float64 (4·C floats) of scratch. With `given` != 0, mean and rstd are inputs (the backward
+ * pass recomputes xhat and u from the forward pass's statistics) and variance is not touched.
  */
 export function batchNormForward(
   z: usize,
@@ -350,7 +351,13 @@ export function batchNormForward(
   xhat: usize,
   u: usize,
   work: usize,
+  given: i32,
 ): void {
+  if (!given) batchStats(z, M, C, eps, mean, variance, rstd, work);
+  normalizeRows(z, M, C, gamma, beta, mean, rstd, xhat, u);
+}
+
+function batchStats(z: usize, M: i32, C: i32, eps: f32, mean: usize, variance: usize, rstd: usize, work: usize): void {
   const s = work;
   const q = work + (<usize>C << 3);
   columnSums(z, 0, 0, M, C, s, 0);
@@ -361,6 +368,9 @@ export function batchNormForward(
     store<f32>(at(variance, c), v);
     store<f32>(at(rstd, c), <f32>(1.0 / Math.sqrt(<f64>v + <f64>eps)));
   }
+}
+
+function normalizeRows(z: usize, M: i32, C: i32, gamma: usize, beta: usize, mean: usize, rstd: usize, xhat: usize, u: usize): void {
   // Elementwise pass, 4 columns at a time where C allows.
   for (let m = 0; m < M; m++) {
     const row = <usize>m * <usize>C;

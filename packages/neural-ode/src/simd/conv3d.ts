@@ -66,6 +66,7 @@ interface ConvKernelExports {
     xhat: number,
     u: number,
     work: number,
+    given: number,
   ): void;
   batchNormBackward(
     du: number,
@@ -222,14 +223,28 @@ interface NormBuffers {
   variance: number;
 }
 
-/** BatchNorm of z [M, C] at pz with batch statistics, then SiLU (act) or nothing; pointers of the results. */
-function normForward(k: Kernels, arena: Arena, pz: number, M: number, C: number, pg: number, pbeta: number, eps: number, act: boolean): NormBuffers {
-  const mean = alloc(arena, C);
+/**
+ * BatchNorm of z [M, C] at pz, then SiLU (act) or nothing; pointers of the results. Batch statistics
+ * computed here, or (`stats`, the backward pass) the forward pass's mean and rstd.
+ */
+function normForward(
+  k: Kernels,
+  arena: Arena,
+  pz: number,
+  M: number,
+  C: number,
+  pg: number,
+  pbeta: number,
+  eps: number,
+  act: boolean,
+  stats?: { mean: Float32Array; rstd: Float32Array },
+): NormBuffers {
+  const mean = stats ? put(arena, stats.mean) : alloc(arena, C);
   const variance = alloc(arena, C);
-  const rstd = alloc(arena, C);
+  const rstd = stats ? put(arena, stats.rstd) : alloc(arena, C);
   const xhat = alloc(arena, M * C);
   const u = alloc(arena, M * C);
-  k.batchNormForward(pz, M, C, pg, pbeta, eps, mean, variance, rstd, xhat, u, alloc(arena, 4 * C));
+  k.batchNormForward(pz, M, C, pg, pbeta, eps, mean, variance, rstd, xhat, u, alloc(arena, 4 * C), stats ? 1 : 0);
   let y = u;
   if (act) {
     y = alloc(arena, M * C);
@@ -282,8 +297,8 @@ export function conv3dSimd(x: Tensor5D, w: Tensor5D, bias: Tensor | null, pad: T
 }
 
 /** Batch statistics out of the arena. */
-function statsOf(arena: Arena, nb: NormBuffers, C: number, M: number): BatchStats {
-  return { mean: arena.read(nb.mean, C), variance: arena.read(nb.variance, C), count: M };
+function statsOf(arena: Arena, nb: NormBuffers, C: number, M: number): BatchStats & { rstd: Float32Array } {
+  return { mean: arena.read(nb.mean, C), variance: arena.read(nb.variance, C), rstd: arena.read(nb.rstd, C), count: M };
 }
 
 /**
@@ -310,13 +325,14 @@ export function batchNormActSimd(
     (args[3] as tf.GradSaveFunc)(inputs);
     const { k, arena } = kernels();
     const nb = normForward(k, arena, put(arena, inputs[0]), M, C, put(arena, inputs[1]), put(arena, inputs[2]), eps, silu);
-    onStats?.(statsOf(arena, nb, C, M));
+    const stats = statsOf(arena, nb, C, M);
+    onStats?.(stats);
     return {
       value: take(arena, nb.y, x.shape),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const { k: k2, arena: a2 } = kernels();
         const pg = put(a2, saved[1]);
-        const nb2 = normForward(k2, a2, put(a2, saved[0]), M, C, pg, put(a2, saved[2]), eps, silu);
+        const nb2 = normForward(k2, a2, put(a2, saved[0]), M, C, pg, put(a2, saved[2]), eps, silu, stats);
         const pdy = put(a2, dy);
         const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
         return [take(a2, pdy, x.shape), take(a2, r.dgamma, [C]), take(a2, r.dbeta, [C])];
@@ -360,14 +376,15 @@ export function convBnActSimd(
     const z = take(arena, pz, g.out);
     (args[5] as tf.GradSaveFunc)([...inputs, z]);
     const nb = normForward(k, arena, pz, M, C, put(arena, inputs[3]), put(arena, inputs[4]), eps, silu);
-    onStats?.(statsOf(arena, nb, C, M));
+    const stats = statsOf(arena, nb, C, M);
+    onStats?.(stats);
     return {
       value: take(arena, nb.y, g.out),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sw, , sg, sbeta, sz] = saved;
         const { k: k2, arena: a2 } = kernels();
         const pg = put(a2, sg);
-        const nb2 = normForward(k2, a2, put(a2, sz), M, C, pg, put(a2, sbeta), eps, silu);
+        const nb2 = normForward(k2, a2, put(a2, sz), M, C, pg, put(a2, sbeta), eps, silu, stats);
         const pdy = put(a2, dy);
         const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
         const c = convBackward(k2, a2, g, put(a2, sx), put(a2, sw), pdy, true);

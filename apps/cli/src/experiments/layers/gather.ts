@@ -179,52 +179,54 @@ export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
   if (!f) {
     const outShape = [N, Do, Ho, Wo, C];
     const size = N * Do * Ho * Wo * C;
+    // The 8 taps of a 2×2×2 window as offsets from its first value; one base offset per output cell.
+    const taps = [0, 1, W, W + 1, H * W, H * W + 1, H * W + W, H * W + W + 1].map((t) => t * C);
+    const bases = new Int32Array(N * Do * Ho * Wo);
+    let q0 = 0;
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < Do; d++)
+        for (let h = 0; h < Ho; h++) for (let w = 0; w < Wo; w++) bases[q0++] = (((n * D + 2 * d) * H + 2 * h) * W + 2 * w) * C;
+    const [t0, t1, t2, t3, t4, t5, t6, t7] = taps;
     f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
       const src = (args[0] as Tensor).dataSync() as Float32Array;
       const out = new Float32Array(size);
       const arg = kind === 'max' ? new Int32Array(size) : null;
-      let o = 0;
-      for (let n = 0; n < N; n++)
-        for (let d = 0; d < Do; d++)
-          for (let h = 0; h < Ho; h++)
-            for (let w = 0; w < Wo; w++)
-              for (let ch = 0; ch < C; ch++, o++) {
-                let best = Number.NEGATIVE_INFINITY;
-                let at = -1;
-                let sum = 0;
-                for (let a = 0; a < 2; a++)
-                  for (let b = 0; b < 2; b++)
-                    for (let c = 0; c < 2; c++) {
-                      const i = (((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch;
-                      const v = src[i];
-                      sum += v;
-                      if (v > best) {
-                        best = v;
-                        at = i;
-                      }
-                    }
-                if (arg) {
-                  out[o] = best;
-                  arg[o] = at;
-                } else out[o] = sum / 8;
+      for (let cell = 0, o = 0; cell < bases.length; cell++) {
+        const base = bases[cell];
+        for (let ch = 0; ch < C; ch++, o++) {
+          const i = base + ch;
+          if (arg) {
+            // First maximum in the window order (a, b, c) gets the gradient.
+            let best = src[i + t0];
+            let at = i + t0;
+            for (const t of taps) {
+              const v = src[i + t];
+              if (v > best) {
+                best = v;
+                at = i + t;
               }
+            }
+            out[o] = best;
+            arg[o] = at;
+          } else {
+            out[o] = (src[i + t0] + src[i + t1] + src[i + t2] + src[i + t3] + src[i + t4] + src[i + t5] + src[i + t6] + src[i + t7]) / 8;
+          }
+        }
+      }
       return {
         value: tf.tensor(out, outShape),
         gradFunc: (dy: Tensor) => {
           const g = dy.dataSync() as Float32Array;
           const dx = new Float32Array(N * D * H * W * C);
           if (arg) for (let i = 0; i < size; i++) dx[arg[i]] += g[i];
-          else {
-            let q = 0;
-            for (let n = 0; n < N; n++)
-              for (let d = 0; d < Do; d++)
-                for (let h = 0; h < Ho; h++)
-                  for (let w = 0; w < Wo; w++)
-                    for (let ch = 0; ch < C; ch++, q++)
-                      for (let a = 0; a < 2; a++)
-                        for (let b = 0; b < 2; b++)
-                          for (let c = 0; c < 2; c++) dx[(((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch] = g[q] / 8;
-          }
+          else
+            for (let cell = 0, o = 0; cell < bases.length; cell++) {
+              const base = bases[cell];
+              for (let ch = 0; ch < C; ch++, o++) {
+                const v = g[o] / 8;
+                for (const t of taps) dx[base + ch + t] = v;
+              }
+            }
           return [tf.tensor(dx, [N, D, H, W, C])];
         },
       };

@@ -91,9 +91,29 @@ export class BatchNorm {
     return y;
   }
 
-  /** Update the running averages from one training batch's statistics (mean, biased variance over `count` rows). */
+  /**
+   * Update the running averages from one training batch's statistics (mean, biased variance over
+   * `count` rows): the float32 arithmetic of `updateRunning` (each product and sum rounded to float32,
+   * the same constants) done on the few per-channel values in JavaScript, so that it adds no tfjs
+   * kernels (and no saved tensors) to the training step.
+   */
   trackBatch(s: BatchStats): void {
-    tf.tidy(() => this.updateRunning(tf.tensor1d(s.mean), tf.tensor1d(s.variance), s.count));
+    const f = Math.fround;
+    const keep = f(1 - this.momentum);
+    const mom = f(this.momentum);
+    const unbias = f(s.count / Math.max(1, s.count - 1));
+    const rm = this.runningMean.dataSync();
+    const rv = this.runningVar.dataSync();
+    const mean = new Float32Array(this.channels);
+    const variance = new Float32Array(this.channels);
+    for (let c = 0; c < this.channels; c++) {
+      mean[c] = f(f(rm[c] * keep) + f(s.mean[c] * mom));
+      variance[c] = f(f(rv[c] * keep) + f(f(s.variance[c] * unbias) * mom));
+    }
+    tf.tidy(() => {
+      this.runningMean.assign(tf.tensor1d(mean));
+      this.runningVar.assign(tf.tensor1d(variance));
+    });
   }
 
   /** torch's update: momentum-weighted mean and unbiased variance (biased · M/(M − 1)). */
