@@ -61,7 +61,7 @@ export function flipKernel(w: usize, kd: i32, kh: i32, kw: i32, Ci: i32, Co: i32
  * positions along w × 8 (then 4) output channels; the last partial channel block reads up to 3 floats
  * past the ends of w and bias (the TypeScript side leaves slack there) and stores only its own lanes.
  */
-export function conv3dValid(
+@inline function convValidBody(
   xp: usize,
   N: i32,
   Dp: i32,
@@ -171,13 +171,36 @@ export function conv3dValid(
       }
 }
 
+export function conv3dValid(
+  xp: usize,
+  N: i32,
+  Dp: i32,
+  Hp: i32,
+  Wp: i32,
+  Ci: i32,
+  w: usize,
+  kd: i32,
+  kh: i32,
+  kw: i32,
+  Co: i32,
+  bias: usize,
+  y: usize,
+): void {
+  // Literal channel counts of the latent model inline into constant address offsets.
+  if (Ci == 8 && Co == 8) convValidBody(xp, N, Dp, Hp, Wp, 8, w, kd, kh, kw, 8, bias, y);
+  else if (Ci == 8 && Co == 16) convValidBody(xp, N, Dp, Hp, Wp, 8, w, kd, kh, kw, 16, bias, y);
+  else if (Ci == 16 && Co == 16) convValidBody(xp, N, Dp, Hp, Wp, 16, w, kd, kh, kw, 16, bias, y);
+  else if (Ci == 16 && Co == 8) convValidBody(xp, N, Dp, Hp, Wp, 16, w, kd, kh, kw, 8, bias, y);
+  else convValidBody(xp, N, Dp, Hp, Wp, Ci, w, kd, kh, kw, Co, bias, y);
+}
+
 /**
  * dw [kd, kh, kw, Ci, Co] = Σ over output positions of xp[position + tap, ci]·dy[position, co]: the
  * kernel gradient of `conv3dValid` (overwritten, not accumulated). Blocks of 4 reduction rows
  * (k = c·Ci + ci inside a tap pair) × 8 (then 4) output channels, the sum over all N·Do·Ho·Wo
  * positions in registers; dy's last partial channel block reads up to 3 floats past its end.
  */
-export function conv3dFilterGrad(
+@inline function filterGradBody(
   xp: usize,
   N: i32,
   Dp: i32,
@@ -262,6 +285,28 @@ export function conv3dFilterGrad(
         }
       }
     }
+}
+
+export function conv3dFilterGrad(
+  xp: usize,
+  N: i32,
+  Dp: i32,
+  Hp: i32,
+  Wp: i32,
+  Ci: i32,
+  dy: usize,
+  Co: i32,
+  kd: i32,
+  kh: i32,
+  kw: i32,
+  dw: usize,
+): void {
+  // Literal channel counts of the latent model inline into constant strides.
+  if (Ci == 8 && Co == 8) filterGradBody(xp, N, Dp, Hp, Wp, 8, dy, 8, kd, kh, kw, dw);
+  else if (Ci == 8 && Co == 16) filterGradBody(xp, N, Dp, Hp, Wp, 8, dy, 16, kd, kh, kw, dw);
+  else if (Ci == 16 && Co == 16) filterGradBody(xp, N, Dp, Hp, Wp, 16, dy, 16, kd, kh, kw, dw);
+  else if (Ci == 16 && Co == 8) filterGradBody(xp, N, Dp, Hp, Wp, 16, dy, 8, kd, kh, kw, dw);
+  else filterGradBody(xp, N, Dp, Hp, Wp, Ci, dy, Co, kd, kh, kw, dw);
 }
 
 /** The upper two lanes of a float32 vector as float64. */

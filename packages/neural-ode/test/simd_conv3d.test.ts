@@ -3,7 +3,8 @@
  * convolution written from the definition, a float64 BatchNorm (batch statistics, biased variance)
  * and SiLU, and float64 central differences of Σ r ⊙ op(inputs) for every gradient. Shapes cover
  * every block/remainder of the kernels: output widths with Wo mod 4 ∈ {0, 1, 2, 3}, channel counts
- * 1..9 and 16 (8- and 4-lane blocks and partial blocks), the latent model's paddings (3×3×3 pad 1,
+ * 1..9 and 16 (8- and 4-lane blocks and partial blocks; the channel pairs the kernels specialise:
+ * 8→8, 8→16, 16→16, 16→8), the latent model's paddings (3×3×3 pad 1,
  * 1×3×3 pad (0, 1, 1)), no padding and an uneven kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -120,6 +121,10 @@ const CASES: Case[] = [
   { x: [1, 3, 4, 6, 6], kernel: [2, 1, 3], pad: [1, 0, 2], Co: 12 },
   { x: [1, 2, 2, 2, 1], kernel: [1, 2, 2], pad: [0, 0, 1], Co: 1 },
   { x: [1, 2, 3, 5, 7], kernel: [2, 2, 2], pad: [1, 1, 1], Co: 6 },
+  // The channel pairs the kernels specialise (8→8, 16→16, 16→8; 8→16 above).
+  { x: [1, 3, 3, 5, 8], kernel: [3, 3, 3], pad: [1, 1, 1], Co: 8 },
+  { x: [1, 2, 3, 6, 16], kernel: [1, 3, 3], pad: [0, 1, 1], Co: 16 },
+  { x: [1, 2, 3, 7, 16], kernel: [2, 2, 2], pad: [1, 0, 1], Co: 8 },
 ];
 
 const name = (c: Case) => `x [${c.x}], kernel [${c.kernel}], pad [${c.pad}], Cout ${c.Co}`;

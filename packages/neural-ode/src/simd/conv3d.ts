@@ -246,7 +246,8 @@ function normForward(
   const u = alloc(arena, M * C);
   k.batchNormForward(pz, M, C, pg, pbeta, eps, mean, variance, rstd, xhat, u, alloc(arena, 4 * C), stats ? 1 : 0);
   let y = u;
-  if (act) {
+  // The backward pass (stats given) needs no y: SiLU's derivative is computed from u alone.
+  if (act && !stats) {
     y = alloc(arena, M * C);
     k.activate(ACT_SILU, u, y, M * C, 0);
   }
