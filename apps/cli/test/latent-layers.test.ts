@@ -20,6 +20,7 @@ import {
   maxPool3d2,
   normalize,
   registerConvGradients,
+  silu,
   swapLeadingAxes,
 } from '../src/experiments/layers/index.js';
 
@@ -436,6 +437,55 @@ describe('normalisation', () => {
     expect(ev[0]).toBeCloseTo(1 / Math.sqrt(1.6 + 1e-5), 5);
     expect(ev[1]).toBeCloseTo(0, 6);
     bn.dispose();
+  });
+  it('BatchNorm.trackBatch (JavaScript float32 arithmetic) updates the running averages bit for bit as the tfjs kernels do', () => {
+    const [a, b] = [new BatchNorm(3), new BatchNorm(3)];
+    const xs: Shape5 = [2, 2, 1, 3, 3];
+    const x = tf.tensor(Float32Array.from(randn(new Rng('track'), 36), (v) => 2 * v + 1), xs) as Tensor5D;
+    for (let step = 0; step < 3; step++) {
+      tf.tidy(() => a.apply(x, true));
+      // The reference's own float32 statistics, handed to trackBatch.
+      const [m, v] = tf.tidy(() => {
+        const flat = tf.reshape(x, [-1, 3]);
+        const mean = tf.mean(flat, 0);
+        return [mean.dataSync() as Float32Array, tf.mean(tf.square(tf.sub(flat, mean)), 0).dataSync() as Float32Array];
+      });
+      b.trackBatch({ mean: m, variance: v, count: 12 });
+      expect(Array.from(b.runningMean.dataSync())).toEqual(Array.from(a.runningMean.dataSync()));
+      expect(Array.from(b.runningVar.dataSync())).toEqual(Array.from(a.runningVar.dataSync()));
+    }
+    x.dispose();
+    a.dispose();
+    b.dispose();
+  });
+  it('BatchNorm.applySiluSimd equals SiLU(BatchNorm) in training: value, gradients (x, γ, β) and running averages', () => {
+    const [a, b] = [new BatchNorm(5), new BatchNorm(5)];
+    const xs: Shape5 = [2, 3, 2, 3, 5];
+    const x = tf.tensor(Float32Array.from(randn(new Rng('bn-simd'), 180), (v) => 3 * v - 1), xs) as Tensor5D;
+    const r = tf.tensor(Float32Array.from(randn(new Rng('bn-r'), 180)), xs);
+    const before = tf.memory().numTensors;
+    const run = (bn: BatchNorm, simd: boolean) =>
+      tf.tidy(() => {
+        const f = (v: Tensor) => tf.sum(tf.mul(simd ? bn.applySiluSimd(v as Tensor5D) : silu(bn.apply(v as Tensor5D, true)), r)) as tf.Scalar;
+        const { value, grads } = tf.variableGrads(() => f(x), [bn.gamma, bn.beta]);
+        const dx = tf.grad((v) => f(v))(x);
+        return [value, dx, grads[bn.gamma.name], grads[bn.beta.name]].map((t) => Array.from(t.dataSync()));
+      });
+    const ref = run(a, false);
+    const got = run(b, true);
+    for (let i = 0; i < ref.length; i++) {
+      const scale = Math.max(...ref[i].map(Math.abs));
+      got[i].forEach((v, j) => expect(Math.abs(v - ref[i][j])).toBeLessThan(1e-5 * scale + 1e-6));
+    }
+    // Both ran two training batches (value, then dx): the same running averages to float32 rounding.
+    for (const k of ['runningMean', 'runningVar'] as const) {
+      const ra = a[k].dataSync();
+      b[k].dataSync().forEach((v, j) => expect(Math.abs(v - ra[j])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ra[j]))));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, r]);
+    a.dispose();
+    b.dispose();
   });
   it('GroupNorm(2, 4) normalises per sample over channels of a group and all positions', () => {
     const gn = new GroupNorm(2, 4);
