@@ -365,6 +365,41 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
       },
     });
   });
+  it('with the bias inside the reshuffle (depthToSpaceBias): value and gradients in x, kernel and bias against the torch definition', () => {
+    const xs: Shape5 = [2, 1, 3, 2, 3];
+    const Co = 3;
+    const rng = new Rng('convT-bias');
+    const x = randn(rng, 36);
+    const w = randn(rng, 3 * 4 * Co); // ours: [Ci, (kd, kh, kw, Co)]
+    const b = randn(rng, Co);
+    const torchW = (v: Float64Array) => {
+      const t = new Float64Array(v.length);
+      for (let i = 0; i < 3; i++) for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = v[i * 4 * Co + k * Co + c];
+      return t;
+    };
+    const ref = (a: Float64Array, v: Float64Array, bb: Float64Array) =>
+      convTRef(a, xs, torchW(v), Co, [1, 2, 2], [1, 2, 2], [0, 0, 0]).y.map((y, k) => y + bb[k % Co]);
+    const y = ref(x, w, b);
+    const got = tf.tidy(() =>
+      convTranspose3dStrided(
+        tf.tensor(Float32Array.from(x), xs) as Tensor5D,
+        tf.tensor(Float32Array.from(w), [3, 4 * Co]) as Tensor2D,
+        [1, 2, 2],
+        tf.tensor1d(Float32Array.from(b)),
+      ).dataSync(),
+    );
+    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 5);
+    checkGradient({
+      seed: 'convT-bias-grad',
+      inputs: [
+        { data: x, shape: xs },
+        { data: w, shape: [3, 4 * Co] },
+        { data: b, shape: [Co] },
+      ],
+      tfFn: (a, v, bb) => convTranspose3dStrided(a as Tensor5D, v as Tensor2D, [1, 2, 2], bb),
+      ref,
+    });
+  });
   it('stride 1, kernel (1, 3, 3), padding (0, 1, 1) equals the flipped convolution the model stores', () => {
     const xs: Shape5 = [1, 2, 4, 4, 3];
     const Co = 2;

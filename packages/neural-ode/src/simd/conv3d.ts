@@ -136,6 +136,21 @@ function take(arena: Arena, p: number, shape: readonly number[]): Tensor {
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
+/**
+ * Save what the backward pass reads: tfjs clones every saved tensor (one Identity kernel each), so
+ * variables (which outlive the step) are referenced instead and only the other inputs and `extra`
+ * are saved. Returns the function that rebuilds [...inputs, ...extra] from the saved tensors.
+ */
+function saveInputs(inputs: Tensor[], save: tf.GradSaveFunc, extra: Tensor[] = []): (saved: Tensor[]) => Tensor[] {
+  const isVariable = inputs.map((t) => t instanceof tf.Variable);
+  save([...inputs.filter((_, i) => !isVariable[i]), ...extra]);
+  return (saved) => {
+    let j = 0;
+    const all = inputs.map((t, i) => (isVariable[i] ? t : saved[j++]));
+    return [...all, ...saved.slice(j)];
+  };
+}
+
 /** Sizes of a stride-1 convolution of x [N, D, H, W, Ci] with w [kd, kh, kw, Ci, Co] and padding `pad`. */
 interface ConvGeometry {
   x: Shape5;
@@ -276,7 +291,7 @@ export function conv3dSimd(x: Tensor5D, w: Tensor5D, bias: Tensor | null, pad: T
   if (bias) checkChannels('bias', bias, g.Co);
   const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const inputs = args.slice(0, bias ? 3 : 2) as Tensor[];
-    (args[inputs.length] as tf.GradSaveFunc)(inputs.slice(0, 2));
+    const restore = saveInputs(inputs.slice(0, 2), args[inputs.length] as tf.GradSaveFunc);
     const { k, arena } = kernels();
     const px = put(arena, inputs[0]);
     const pw = put(arena, inputs[1]);
@@ -284,9 +299,10 @@ export function conv3dSimd(x: Tensor5D, w: Tensor5D, bias: Tensor | null, pad: T
     return {
       value: take(arena, convForward(k, arena, g, px, pw, pb), g.out),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sw] = restore(saved);
         const { k: k2, arena: a2 } = kernels();
-        const qx = put(a2, saved[0]);
-        const qw = put(a2, saved[1]);
+        const qx = put(a2, sx);
+        const qw = put(a2, sw);
         const r = convBackward(k2, a2, g, qx, qw, put(a2, dy), bias != null);
         const grads: Tensor[] = [take(a2, r.dx, g.x), take(a2, r.dw, w.shape)];
         if (bias) grads.push(take(a2, r.db, [g.Co]));
@@ -323,7 +339,7 @@ export function batchNormActSimd(
   const silu = act === 'silu';
   const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const inputs = args.slice(0, 3) as Tensor[];
-    (args[3] as tf.GradSaveFunc)(inputs);
+    const restore = saveInputs(inputs, args[3] as tf.GradSaveFunc);
     const { k, arena } = kernels();
     const nb = normForward(k, arena, put(arena, inputs[0]), M, C, put(arena, inputs[1]), put(arena, inputs[2]), eps, silu);
     const stats = statsOf(arena, nb, C, M);
@@ -331,9 +347,10 @@ export function batchNormActSimd(
     return {
       value: take(arena, nb.y, x.shape),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sg, sb] = restore(saved);
         const { k: k2, arena: a2 } = kernels();
-        const pg = put(a2, saved[1]);
-        const nb2 = normForward(k2, a2, put(a2, saved[0]), M, C, pg, put(a2, saved[2]), eps, silu, stats);
+        const pg = put(a2, sg);
+        const nb2 = normForward(k2, a2, put(a2, sx), M, C, pg, put(a2, sb), eps, silu, stats);
         const pdy = put(a2, dy);
         const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
         return [take(a2, pdy, x.shape), take(a2, r.dgamma, [C]), take(a2, r.dbeta, [C])];
@@ -375,14 +392,15 @@ export function convBnActSimd(
     const { k, arena } = kernels();
     const pz = convForward(k, arena, g, put(arena, inputs[0]), put(arena, inputs[1]), put(arena, inputs[2]));
     const z = take(arena, pz, g.out);
-    (args[5] as tf.GradSaveFunc)([...inputs, z]);
+    // The bias is not needed backward (its gradient is the column sums of dz).
+    const restore = saveInputs([inputs[0], inputs[1], inputs[3], inputs[4]], args[5] as tf.GradSaveFunc, [z]);
     const nb = normForward(k, arena, pz, M, C, put(arena, inputs[3]), put(arena, inputs[4]), eps, silu);
     const stats = statsOf(arena, nb, C, M);
     onStats?.(stats);
     return {
       value: take(arena, nb.y, g.out),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, sw, , sg, sbeta, sz] = saved;
+        const [sx, sw, sg, sbeta, sz] = restore(saved);
         const { k: k2, arena: a2 } = kernels();
         const pg = put(a2, sg);
         const nb2 = normForward(k2, a2, put(a2, sz), M, C, pg, put(a2, sbeta), eps, silu, stats);

@@ -151,12 +151,12 @@ export class ConvLatentModel {
     this.embed2 = new ConvBnAct(c, c, K133, P011, 0, rng.fork('embed2'), impl);
     this.down1 = convBlock(c, c, 2, K3, P3, p, rng.fork('down1'), impl);
     this.down2 = convBlock(c, n, 2, K3, P3, p, rng.fork('down2'), impl);
-    this.up0 = new ConvTranspose3dStrided(n, n, UP, rng.fork('up0'));
+    this.up0 = new ConvTranspose3dStrided(n, n, UP, rng.fork('up0'), impl);
     this.gn0 = new GroupNorm(8, n);
-    this.up1 = new ConvTranspose3dStrided(n, c, UP, rng.fork('up1'));
+    this.up1 = new ConvTranspose3dStrided(n, c, UP, rng.fork('up1'), impl);
     this.bn1 = new BatchNorm(c);
     this.block1 = convBlock(c, c, 4, K133, P011, p, rng.fork('block1'), impl);
-    this.up2 = new ConvTranspose3dStrided(c, c, UP, rng.fork('up2'));
+    this.up2 = new ConvTranspose3dStrided(c, c, UP, rng.fork('up2'), impl);
     this.bn2 = new BatchNorm(c);
     this.block2 = convBlock(c, c, 4, K133, P011, p, rng.fork('block2'), impl);
     this.out = new Conv3d(c, 3, K133, P011, rng.fork('out'), impl, true);

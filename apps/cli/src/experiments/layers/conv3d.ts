@@ -19,7 +19,7 @@
 import { auxKernelsAvailable, conv3dSimd } from '@sii/neural-ode/internal';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { depthToSpace, im2colData } from './gather.js';
+import { depthToSpace, depthToSpaceBias, im2colData } from './gather.js';
 
 /**
  * 'simd': neural-ode's direct convolution on its WebAssembly SIMD kernels (and, in the model, the
@@ -231,14 +231,16 @@ export function registerConvGradients(): void {
 
 /**
  * torch ConvTranspose3d with stride = kernel, no padding: x [N, D, H, W, Cin], kernel
- * [Cin, kd·kh·kw·Cout] (column order kd, kh, kw, Cout) → [N, kd·D, kh·H, kw·W, Cout].
+ * [Cin, kd·kh·kw·Cout] (column order kd, kh, kw, Cout) → [N, kd·D, kh·H, kw·W, Cout], plus an
+ * optional bias [Cout] added inside the reshuffle.
  */
-export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple): Tensor5D {
+export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple, bias?: Tensor): Tensor5D {
   const [N, D, H, W, Ci] = x.shape;
   const [kd, kh, kw] = kernel;
   const Co = w.shape[1] / (kd * kh * kw);
   if (w.shape[0] !== Ci || !Number.isInteger(Co))
     throw new RangeError(`convTranspose3dStrided: kernel must be [${Ci}, ${kd * kh * kw}·Cout], got [${w.shape}]`);
-  const y = dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w);
-  return depthToSpace(tf.reshape(y, [N, D, H, W, kd * kh * kw * Co]), kernel, Co) as Tensor5D;
+  const y = tf.reshape(dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w), [N, D, H, W, kd * kh * kw * Co]);
+  // With a bias: the reshuffle and the bias in one op (its gradient sums dy in JavaScript).
+  return (bias ? depthToSpaceBias(y, kernel, Co, bias) : depthToSpace(y, kernel, Co)) as Tensor5D;
 }

@@ -166,6 +166,33 @@ export function depthToSpace(x: Tensor, k: readonly number[], C: number): Tensor
   return f(x);
 }
 
+/**
+ * depthToSpace(x) + bias [C] on the last axis as one op (the strided transposed convolution's
+ * reshuffle and bias): the gradient is the inverse reshuffle of dy and, for the bias, dy's sums over
+ * every position (accumulated in float64), so no rank-5 broadcast and no tfjs Sum kernel are needed.
+ */
+export function depthToSpaceBias(x: Tensor, k: readonly number[], C: number, bias: Tensor): Tensor {
+  const [N, D, H, W, KC] = x.shape as unknown as Shape5;
+  if (x.rank !== 5 || KC !== k[0] * k[1] * k[2] * C)
+    throw new RangeError(`depthToSpaceBias: x must be [N, D, H, W, ${k[0] * k[1] * k[2] * C}], got shape [${x.shape}]`);
+  if (bias.rank !== 1 || bias.shape[0] !== C) throw new RangeError(`depthToSpaceBias: bias must be [${C}], got shape [${bias.shape}]`);
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const out = depthToSpaceData((args[0] as Tensor).dataSync() as Float32Array, N, D, H, W, k, C, false);
+    const b = (args[1] as Tensor).dataSync() as Float32Array;
+    for (let i = 0; i < out.length; i += C) for (let j = 0; j < C; j++) out[i + j] += b[j];
+    return {
+      value: tf.tensor(out, [N, D * k[0], H * k[1], W * k[2], C]),
+      gradFunc: (dy: Tensor) => {
+        const g = dy.dataSync() as Float32Array;
+        const sums = new Float64Array(C);
+        for (let i = 0; i < g.length; i += C) for (let j = 0; j < C; j++) sums[j] += g[i + j];
+        return [tf.tensor(depthToSpaceData(g, N, D, H, W, k, C, true), x.shape), tf.tensor1d(Float32Array.from(sums))];
+      },
+    };
+  });
+  return f(x, bias);
+}
+
 const pools = new Map<string, (x: Tensor) => Tensor>();
 
 /** Pool(2) over D, H, W (kernel 2, stride 2, floor) of channels-last [N, D, H, W, C]: 'max' (first maximum gets the gradient) or 'avg'. */
