@@ -480,3 +480,99 @@ export function batchNormBackward(
     }
   }
 }
+
+/**
+ * Max pool over 2×2×2 windows (stride 2, floor) of x [N, D, H, W, C] → y [N, D/2, H/2, W/2, C], and
+ * for every output the index into x of its window's first maximum (window order d, h, w), as i32.
+ */
+export function maxPool2(x: usize, N: i32, D: i32, H: i32, W: i32, C: i32, y: usize, arg: usize): void {
+  const Do = D >> 1;
+  const Ho = H >> 1;
+  const Wo = W >> 1;
+  const t1 = C;
+  const t2 = W * C;
+  const t3 = W * C + C;
+  const t4 = H * W * C;
+  const t5 = t4 + C;
+  const t6 = t4 + W * C;
+  const t7 = t6 + C;
+  let o = 0;
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < Do; d++)
+      for (let h = 0; h < Ho; h++)
+        for (let w = 0; w < Wo; w++) {
+          const base = (((n * D + 2 * d) * H + 2 * h) * W + 2 * w) * C;
+          let c = 0;
+          for (; c + 4 <= C; c += 4, o += 4) {
+            const i0 = base + c;
+            const lanes = i32x4(i0, i0 + 1, i0 + 2, i0 + 3);
+            let idx = lanes;
+            let best = v128.load(at(x, i0));
+            // Strictly greater: the first maximum keeps its index.
+            for (let t = 1; t < 8; t++) {
+              const off = t == 1 ? t1 : t == 2 ? t2 : t == 3 ? t3 : t == 4 ? t4 : t == 5 ? t5 : t == 6 ? t6 : t7;
+              const v = v128.load(at(x, i0 + off));
+              const m = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, m);
+              idx = v128.bitselect(i32x4.add(lanes, i32x4.splat(off)), idx, m);
+            }
+            v128.store(at(y, o), best);
+            v128.store(arg + (<usize>o << 2), idx);
+          }
+          for (; c < C; c++, o++) {
+            const i = base + c;
+            let k = i;
+            if (load<f32>(at(x, i + t1)) > load<f32>(at(x, k))) k = i + t1;
+            if (load<f32>(at(x, i + t2)) > load<f32>(at(x, k))) k = i + t2;
+            if (load<f32>(at(x, i + t3)) > load<f32>(at(x, k))) k = i + t3;
+            if (load<f32>(at(x, i + t4)) > load<f32>(at(x, k))) k = i + t4;
+            if (load<f32>(at(x, i + t5)) > load<f32>(at(x, k))) k = i + t5;
+            if (load<f32>(at(x, i + t6)) > load<f32>(at(x, k))) k = i + t6;
+            if (load<f32>(at(x, i + t7)) > load<f32>(at(x, k))) k = i + t7;
+            store<f32>(at(y, o), load<f32>(at(x, k)));
+            store<i32>(arg + (<usize>o << 2), k);
+          }
+        }
+}
+
+/** dx [count] = 0, then dx[arg[o]] += dy[o] for the `outputs` values of dy (the max pool's gradient). */
+export function scatterAdd(dy: usize, arg: usize, outputs: i32, dx: usize, count: i32): void {
+  memory.fill(dx, 0, <usize>count << 2);
+  for (let o = 0; o < outputs; o++) {
+    const p = at(dx, load<i32>(arg + (<usize>o << 2)));
+    store<f32>(p, load<f32>(p) + load<f32>(at(dy, o)));
+  }
+}
+
+/**
+ * Depth-to-space with a bias: x [N, D, H, W, kd·kh·kw·C] (last axis ordered kd, kh, kw, C) →
+ * y [N, kd·D, kh·H, kw·W, C] + bias [C] (bias 0: none). `inverse`: y [N, kd·D, kh·H, kw·W, C] → x
+ * (the gradient's reshuffle; no bias).
+ */
+export function depthToSpace(src: usize, N: i32, D: i32, H: i32, W: i32, kd: i32, kh: i32, kw: i32, C: i32, bias: usize, dst: usize, inverse: i32): void {
+  let q = 0;
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < D; d++)
+      for (let h = 0; h < H; h++)
+        for (let w = 0; w < W; w++)
+          for (let a = 0; a < kd; a++)
+            for (let b = 0; b < kh; b++)
+              for (let c = 0; c < kw; c++, q += C) {
+                const o = (((n * D * kd + d * kd + a) * H * kh + h * kh + b) * W * kw + w * kw + c) * C;
+                const from = inverse ? at(src, o) : at(src, q);
+                const to = inverse ? at(dst, q) : at(dst, o);
+                let j = 0;
+                for (; j + 4 <= C; j += 4) {
+                  let v = v128.load(from + (<usize>j << 2));
+                  if (bias) v = f32x4.add(v, v128.load(at(bias, j)));
+                  v128.store(to + (<usize>j << 2), v);
+                }
+                for (; j < C; j++) store<f32>(to + (<usize>j << 2), load<f32>(from + (<usize>j << 2)) + (bias ? load<f32>(at(bias, j)) : 0));
+              }
+}
+
+/** out [C] = column sums of a [M, C] (accumulated in float64, rounded once); work: 2·C floats of scratch. */
+export function columnSumsF32(a: usize, M: i32, C: i32, out: usize, work: usize): void {
+  columnSums(a, 0, 0, M, C, work, 0);
+  for (let c = 0; c < C; c++) store<f32>(at(out, c), <f32>load<f64>(work + (<usize>c << 3)));
+}

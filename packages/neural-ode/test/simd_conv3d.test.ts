@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor5D } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
-import { batchNormActSimd, conv3dSimd, convBnActSimd, type Triple } from '../src/simd/conv3d.js';
+import { batchNormActSimd, conv3dSimd, convBnActSimd, depthToSpaceBiasSimd, maxPool3d2Simd, type Triple } from '../src/simd/conv3d.js';
 import { lcg, scaledErr } from './helpers/ref64.js';
 
 const EPS = 1e-5;
@@ -245,6 +245,95 @@ describe('batchNormActSimd and convBnActSimd', () => {
         else expect(scaledErr(out.grads[i], num)).toBeLessThan(2e-4);
       }
       tf.dispose(inputs);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+});
+
+describe('maxPool3d2Simd and depthToSpaceBiasSimd', () => {
+  for (const shape of [
+    [2, 5, 4, 7, 3],
+    [1, 2, 2, 2, 4],
+    [1, 4, 3, 6, 5],
+    [2, 3, 4, 4, 8],
+  ] as S5[])
+    it(`max pool 2×2×2 of [${shape}]: the window maxima (floor), the gradient to each window's first maximum`, async () => {
+      await initBackend({ backend: 'wasm' });
+      const [N, D, H, W, C] = shape;
+      const rng = lcg(C * 31 + W);
+      // Values on a coarse grid: windows with ties, where the first maximum must take the gradient.
+      const x = Float64Array.from({ length: N * D * H * W * C }, () => Math.round(rng() * 3));
+      const out: S5 = [N, D >> 1, H >> 1, W >> 1, C];
+      const M = out.reduce((p, q) => p * q, 1);
+      const y64 = new Float64Array(M);
+      const first = new Int32Array(M);
+      let o = 0;
+      for (let n = 0; n < N; n++)
+        for (let d = 0; d < out[1]; d++)
+          for (let h = 0; h < out[2]; h++)
+            for (let w = 0; w < out[3]; w++)
+              for (let c = 0; c < C; c++, o++) {
+                let best = Number.NEGATIVE_INFINITY;
+                for (let a = 0; a < 2; a++)
+                  for (let b = 0; b < 2; b++)
+                    for (let e = 0; e < 2; e++) {
+                      const i = (((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + e) * C + c;
+                      if (x[i] > best) {
+                        best = x[i];
+                        first[o] = i;
+                      }
+                    }
+                y64[o] = best;
+              }
+      const r = values(M, rng);
+      const dx64 = new Float64Array(x.length);
+      for (let q = 0; q < M; q++) dx64[first[q]] += r[q];
+      const before = tf.memory().numTensors;
+      const xt = tf.tensor5d(Float32Array.from(x), shape);
+      const got = opGrads((v) => maxPool3d2Simd(v as Tensor5D), [xt], r);
+      expect(Array.from(got.y)).toEqual(Array.from(y64));
+      expect(scaledErr(got.grads[0], dx64)).toBeLessThan(1e-7);
+      xt.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+  for (const [shape, kernel] of [
+    [[2, 2, 3, 2, 4 * 3], [1, 2, 2]],
+    [[1, 2, 2, 3, 8 * 8], [2, 2, 2]],
+    [[1, 3, 2, 2, 4 * 5], [1, 2, 2]],
+  ] as [S5, Triple][])
+    it(`depthToSpaceBias of [${shape}], kernel [${kernel}]: value and gradients (x, bias) equal the definition and central differences`, async () => {
+      await initBackend({ backend: 'wasm' });
+      const [N, D, H, W, KC] = shape;
+      const [kd, kh, kw] = kernel;
+      const C = KC / (kd * kh * kw);
+      const rng = lcg(KC);
+      const x = values(N * D * H * W * KC, rng);
+      const b = values(C, rng);
+      const f64 = (xx: ArrayLike<number>, bb: ArrayLike<number>) => {
+        const y = new Float64Array(xx.length);
+        for (let n = 0; n < N; n++)
+          for (let d = 0; d < D; d++)
+            for (let h = 0; h < H; h++)
+              for (let w = 0; w < W; w++)
+                for (let a = 0; a < kd; a++)
+                  for (let p = 0; p < kh; p++)
+                    for (let q = 0; q < kw; q++)
+                      for (let c = 0; c < C; c++) {
+                        const src = ((((n * D + d) * H + h) * W + w) * kd * kh * kw + (a * kh + p) * kw + q) * C + c;
+                        const dst = ((((n * D + d) * kd + a) * H * kh + h * kh + p) * W * kw + w * kw + q) * C + c;
+                        y[dst] = xx[src] + bb[c];
+                      }
+        return y;
+      };
+      const y64 = f64(x, b);
+      const r = values(y64.length, rng);
+      const before = tf.memory().numTensors;
+      const ts = [tf.tensor5d(Float32Array.from(x), shape), tf.tensor1d(Float32Array.from(b))];
+      const got = opGrads((v, bb) => depthToSpaceBiasSimd(v as Tensor5D, kernel, bb), ts, r);
+      expect(scaledErr(got.y, y64)).toBeLessThan(1e-7);
+      expect(scaledErr(got.grads[0], centralDiff((v) => dot(f64(v, b), r), x))).toBeLessThan(1e-6);
+      expect(scaledErr(got.grads[1], centralDiff((v) => dot(f64(x, v), r), b))).toBeLessThan(1e-6);
+      tf.dispose(ts);
       expect(tf.memory().numTensors).toBe(before);
     });
 });

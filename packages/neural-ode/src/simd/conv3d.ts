@@ -83,7 +83,14 @@ interface ConvKernelExports {
   ): void;
 }
 
-type Kernels = KernelExports & ConvKernelExports;
+interface ReshuffleKernelExports {
+  maxPool2(x: number, N: number, D: number, H: number, W: number, C: number, y: number, arg: number): void;
+  scatterAdd(dy: number, arg: number, outputs: number, dx: number, count: number): void;
+  depthToSpace(src: number, N: number, D: number, H: number, W: number, kd: number, kh: number, kw: number, C: number, bias: number, dst: number, inverse: number): void;
+  columnSumsF32(a: number, M: number, C: number, out: number, work: number): void;
+}
+
+type Kernels = KernelExports & ConvKernelExports & ReshuffleKernelExports;
 
 /** Floats of slack after every buffer: the last partial channel block reads up to 7 floats past a row. */
 const SLACK = 8;
@@ -412,4 +419,70 @@ export function convBnActSimd(
     };
   }) as (...t: Tensor[]) => Tensor5D;
   return op(x, w, bias, gamma, beta);
+}
+
+/**
+ * Max pool over 2×2×2 windows (stride 2, floor) of channels-last x [N, D, H, W, C]; the gradient goes
+ * to each window's first maximum (window order d, h, w), as the JavaScript reference (pool2) does.
+ */
+export function maxPool3d2Simd(x: Tensor5D): Tensor5D {
+  const [N, D, H, W, C] = x.shape;
+  const out: Shape5 = [N, D >> 1, H >> 1, W >> 1, C];
+  if (x.rank !== 5 || out[1] < 1 || out[2] < 1 || out[3] < 1) throw new RangeError(`maxPool3d2Simd: x must be [N, D >= 2, H >= 2, W >= 2, C], got shape [${x.shape}]`);
+  const outputs = size(out);
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const { k, arena } = kernels();
+    const px = put(arena, args[0] as Tensor);
+    const py = alloc(arena, outputs);
+    const parg = alloc(arena, outputs);
+    k.maxPool2(px, N, D, H, W, C, py, parg);
+    const arg = new Int32Array(arena.f32().buffer.slice(parg, parg + 4 * outputs));
+    return {
+      value: take(arena, py, out),
+      gradFunc: (dy: Tensor) => {
+        const { k: k2, arena: a2 } = kernels();
+        const pdy = put(a2, dy);
+        const qarg = alloc(a2, outputs);
+        new Int32Array(a2.f32().buffer, qarg, outputs).set(arg);
+        const pdx = alloc(a2, x.size);
+        k2.scatterAdd(pdy, qarg, outputs, pdx, x.size);
+        return [take(a2, pdx, x.shape)];
+      },
+    };
+  }) as (t: Tensor) => Tensor5D;
+  return op(x);
+}
+
+/**
+ * Depth-to-space with a bias: x [N, D, H, W, kd·kh·kw·C] (last axis ordered kd, kh, kw, C) →
+ * [N, kd·D, kh·H, kw·W, C] + bias [C] (the strided transposed convolution's reshuffle and bias).
+ * Gradient: the inverse reshuffle of dy and, for the bias, dy's sums over every position (float64).
+ */
+export function depthToSpaceBiasSimd(x: Tensor5D, kernel: Triple, bias: Tensor): Tensor5D {
+  const [N, D, H, W, KC] = x.shape;
+  const [kd, kh, kw] = kernel;
+  const C = KC / (kd * kh * kw);
+  if (x.rank !== 5 || !Number.isInteger(C)) throw new RangeError(`depthToSpaceBiasSimd: x's last axis (${KC}) must be ${kd}·${kh}·${kw}·C, got shape [${x.shape}]`);
+  checkChannels('bias', bias, C);
+  const out: Shape5 = [N, D * kd, H * kh, W * kw, C];
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const { k, arena } = kernels();
+    const px = put(arena, args[0] as Tensor);
+    const pb = put(arena, args[1] as Tensor);
+    const py = alloc(arena, x.size);
+    k.depthToSpace(px, N, D, H, W, kd, kh, kw, C, pb, py, 0);
+    return {
+      value: take(arena, py, out),
+      gradFunc: (dy: Tensor) => {
+        const { k: k2, arena: a2 } = kernels();
+        const pdy = put(a2, dy);
+        const pdx = alloc(a2, x.size);
+        k2.depthToSpace(pdy, N, D, H, W, kd, kh, kw, C, 0, pdx, 1);
+        const pdb = alloc(a2, C);
+        k2.columnSumsF32(pdy, x.size / C, C, pdb, alloc(a2, 2 * C));
+        return [take(a2, pdx, x.shape), take(a2, pdb, [C])];
+      },
+    };
+  }) as (a: Tensor, b: Tensor) => Tensor5D;
+  return op(x, bias);
 }

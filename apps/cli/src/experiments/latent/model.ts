@@ -17,7 +17,7 @@
  */
 import { Rng } from '@sii/linalg';
 import type { MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { type BatchStats, convBnActSimd } from '@sii/neural-ode/internal';
+import { type BatchStats, convBnActSimd, maxPool3d2Simd } from '@sii/neural-ode/internal';
 import type { Scalar, Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -215,9 +215,9 @@ export class ConvLatentModel {
     // biome-ignore lint/suspicious/noApproximativeNumericConstant: the authors divide by the literal 1.414, not √2
     let x = tf.div(tf.add(x1, x2), 1.414) as Tensor5D;
     for (const l of this.down1) x = l.apply(x, training, drop);
-    x = maxPool3d2(x);
+    x = this.maxPool(x);
     for (const l of this.down2) x = l.apply(x, training, drop);
-    x = avgPool3d2(maxPool3d2(x)); // [N, d, g, g, n]
+    x = avgPool3d2(this.maxPool(x)); // [N, d, g, g, n]
     const [N, d, g, g2, n] = x.shape;
     if (g !== this.grid || g2 !== this.grid) throw new Error(`encoder produced a ${g}×${g2} grid, expected ${this.grid}×${this.grid}`);
     const z = d === 1 ? x : (tf.mean(x, 1, true) as Tensor5D);
@@ -236,6 +236,10 @@ export class ConvLatentModel {
     x = this.bnSilu(this.bn2, this.up2.apply(x), training);
     for (const l of this.block2) x = l.apply(x, training, drop);
     return tf.sigmoid(this.out.apply(x)) as Tensor5D;
+  }
+
+  private maxPool(x: Tensor5D): Tensor5D {
+    return this.impl === 'simd' ? maxPool3d2Simd(x) : maxPool3d2(x);
   }
 
   private bnSilu(bn: BatchNorm, x: Tensor5D, training: boolean): Tensor5D {

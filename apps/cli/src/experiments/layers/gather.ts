@@ -224,16 +224,15 @@ export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
           const i = base + ch;
           if (arg) {
             // First maximum in the window order (a, b, c) gets the gradient.
-            let best = src[i + t0];
             let at = i + t0;
-            for (const t of taps) {
-              const v = src[i + t];
-              if (v > best) {
-                best = v;
-                at = i + t;
-              }
-            }
-            out[o] = best;
+            if (src[i + t1] > src[at]) at = i + t1;
+            if (src[i + t2] > src[at]) at = i + t2;
+            if (src[i + t3] > src[at]) at = i + t3;
+            if (src[i + t4] > src[at]) at = i + t4;
+            if (src[i + t5] > src[at]) at = i + t5;
+            if (src[i + t6] > src[at]) at = i + t6;
+            if (src[i + t7] > src[at]) at = i + t7;
+            out[o] = src[at];
             arg[o] = at;
           } else {
             out[o] = (src[i + t0] + src[i + t1] + src[i + t2] + src[i + t3] + src[i + t4] + src[i + t5] + src[i + t6] + src[i + t7]) / 8;

@@ -68,7 +68,7 @@ export class ConvTranspose3dStrided {
     this.b = uniformVariable([outChannels], bound, rng.fork('bias'));
   }
   apply(x: Tensor5D): Tensor5D {
-    if (this.impl === 'simd') return convTranspose3dStrided(x, this.w as unknown as Tensor2D, this.kernel, this.b);
+    if (this.impl === 'simd') return convTranspose3dStrided(x, this.w as unknown as Tensor2D, this.kernel, this.b, 'simd');
     return addChannelBias(convTranspose3dStrided(x, this.w as unknown as Tensor2D, this.kernel), this.b);
   }
   get variables(): Variable[] {
