@@ -374,7 +374,8 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
     const b = randn(rng, Co);
     const torchW = (v: Float64Array) => {
       const t = new Float64Array(v.length);
-      for (let i = 0; i < 3; i++) for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = v[i * 4 * Co + k * Co + c];
+      for (let i = 0; i < 3; i++)
+        for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = v[i * 4 * Co + k * Co + c];
       return t;
     };
     const ref = (a: Float64Array, v: Float64Array, bb: Float64Array) =>
@@ -476,7 +477,10 @@ describe('normalisation', () => {
   it('BatchNorm.trackBatch (JavaScript float32 arithmetic) updates the running averages bit for bit as the tfjs kernels do', () => {
     const [a, b] = [new BatchNorm(3), new BatchNorm(3)];
     const xs: Shape5 = [2, 2, 1, 3, 3];
-    const x = tf.tensor(Float32Array.from(randn(new Rng('track'), 36), (v) => 2 * v + 1), xs) as Tensor5D;
+    const x = tf.tensor(
+      Float32Array.from(randn(new Rng('track'), 36), (v) => 2 * v + 1),
+      xs,
+    ) as Tensor5D;
     for (let step = 0; step < 3; step++) {
       tf.tidy(() => a.apply(x, true));
       // The reference's own float32 statistics, handed to trackBatch.
@@ -496,12 +500,16 @@ describe('normalisation', () => {
   it('BatchNorm.applySiluSimd equals SiLU(BatchNorm) in training: value, gradients (x, γ, β) and running averages', () => {
     const [a, b] = [new BatchNorm(5), new BatchNorm(5)];
     const xs: Shape5 = [2, 3, 2, 3, 5];
-    const x = tf.tensor(Float32Array.from(randn(new Rng('bn-simd'), 180), (v) => 3 * v - 1), xs) as Tensor5D;
+    const x = tf.tensor(
+      Float32Array.from(randn(new Rng('bn-simd'), 180), (v) => 3 * v - 1),
+      xs,
+    ) as Tensor5D;
     const r = tf.tensor(Float32Array.from(randn(new Rng('bn-r'), 180)), xs);
     const before = tf.memory().numTensors;
     const run = (bn: BatchNorm, simd: boolean) =>
       tf.tidy(() => {
-        const f = (v: Tensor) => tf.sum(tf.mul(simd ? bn.applySiluSimd(v as Tensor5D) : silu(bn.apply(v as Tensor5D, true)), r)) as tf.Scalar;
+        const f = (v: Tensor) =>
+          tf.sum(tf.mul(simd ? bn.applySiluSimd(v as Tensor5D) : silu(bn.apply(v as Tensor5D, true)), r)) as tf.Scalar;
         const { value, grads } = tf.variableGrads(() => f(x), [bn.gamma, bn.beta]);
         const dx = tf.grad((v) => f(v))(x);
         return [value, dx, grads[bn.gamma.name], grads[bn.beta.name]].map((t) => Array.from(t.dataSync()));
@@ -510,12 +518,16 @@ describe('normalisation', () => {
     const got = run(b, true);
     for (let i = 0; i < ref.length; i++) {
       const scale = Math.max(...ref[i].map(Math.abs));
-      got[i].forEach((v, j) => expect(Math.abs(v - ref[i][j])).toBeLessThan(1e-5 * scale + 1e-6));
+      got[i].forEach((v, j) => {
+        expect(Math.abs(v - ref[i][j])).toBeLessThan(1e-5 * scale + 1e-6);
+      });
     }
     // Both ran two training batches (value, then dx): the same running averages to float32 rounding.
     for (const k of ['runningMean', 'runningVar'] as const) {
       const ra = a[k].dataSync();
-      b[k].dataSync().forEach((v, j) => expect(Math.abs(v - ra[j])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ra[j]))));
+      b[k].dataSync().forEach((v, j) => {
+        expect(Math.abs(v - ra[j])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ra[j])));
+      });
     }
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, r]);

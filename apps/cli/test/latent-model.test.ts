@@ -106,7 +106,9 @@ describe("convImpl 'simd' (direct SIMD convolution, fused Conv → BatchNorm →
     const simd = new ConvLatentModel({ ...cfg, convImpl: 'simd' }, 'sii', 'simd-vs-ref');
     expect(simd.impl).toBe('simd');
     expect(ref.variables.length).toBe(simd.variables.length);
-    ref.variables.forEach((v, i) => expect(Array.from(simd.variables[i].dataSync())).toEqual(Array.from(v.dataSync())));
+    ref.variables.forEach((v, i) => {
+      expect(Array.from(simd.variables[i].dataSync())).toEqual(Array.from(v.dataSync()));
+    });
     const x = frames();
     const truth = tf.tensor5d(Float32Array.from(new Rng('truth').fillUniform(new Float64Array(2 * 3 * 16 * 16 * 3))), [2, 3, 16, 16, 3]);
     const step = (m: ConvLatentModel) =>
@@ -131,7 +133,9 @@ describe("convImpl 'simd' (direct SIMD convolution, fused Conv → BatchNorm →
     // One training forward pass each updated the running averages: the same to float32 rounding.
     ref.buffers.forEach((v, i) => {
       const w = simd.buffers[i].dataSync();
-      v.dataSync().forEach((r, j) => expect(Math.abs(w[j] - r)).toBeLessThan(1e-5 * Math.max(1, Math.abs(r))));
+      v.dataSync().forEach((r, j) => {
+        expect(Math.abs(w[j] - r)).toBeLessThan(1e-5 * Math.max(1, Math.abs(r)));
+      });
     });
     const ea = tf.tidy(() => ref.predict(x, 3, false).dataSync());
     const eb = tf.tidy(() => simd.predict(x, 3, false).dataSync());

@@ -18,7 +18,14 @@ const EPS = 1e-5;
 type S5 = [number, number, number, number, number];
 
 /** Direct stride-1 convolution in float64 from the definition (zero padding outside x). */
-function conv64(x: ArrayLike<number>, xs: S5, w: ArrayLike<number>, ws: S5, pad: Triple, b: ArrayLike<number> | null): { y: Float64Array; ys: S5 } {
+function conv64(
+  x: ArrayLike<number>,
+  xs: S5,
+  w: ArrayLike<number>,
+  ws: S5,
+  pad: Triple,
+  b: ArrayLike<number> | null,
+): { y: Float64Array; ys: S5 } {
   const [N, D, H, W, Ci] = xs;
   const [kd, kh, kw, , Co] = ws;
   const ys: S5 = [N, D + 2 * pad[0] - kd + 1, H + 2 * pad[1] - kh + 1, W + 2 * pad[2] - kw + 1, Co];
@@ -98,7 +105,11 @@ function opGrads(op: (...t: Tensor[]) => Tensor, inputs: Tensor[], r: Float64Arr
     return { y: v.dataSync() as Float32Array, shape: v.shape };
   });
   const rt = tf.tensor(Float32Array.from(r), shape);
-  const grads = tf.tidy(() => tf.grads((...t: Tensor[]) => tf.sum(tf.mul(op(...t), rt)))(inputs).map((g) => g.dataSync() as Float32Array));
+  const grads = tf.tidy(() =>
+    tf
+      .grads((...t: Tensor[]) => tf.sum(tf.mul(op(...t), rt)))(inputs)
+      .map((g) => g.dataSync() as Float32Array),
+  );
   rt.dispose();
   return { y, grads };
 }
@@ -135,8 +146,16 @@ describe('conv3dSimd', () => {
       await initBackend({ backend: 'wasm' });
       const rng = lcg(17 + c.Co);
       const ws: S5 = [...c.kernel, c.x[4], c.Co];
-      const x = values(c.x.reduce((p, q) => p * q, 1), rng);
-      const w = values(ws.reduce((p, q) => p * q, 1), rng, -0.5, 0.5);
+      const x = values(
+        c.x.reduce((p, q) => p * q, 1),
+        rng,
+      );
+      const w = values(
+        ws.reduce((p, q) => p * q, 1),
+        rng,
+        -0.5,
+        0.5,
+      );
       const b = values(c.Co, rng);
       const { y: y64, ys } = conv64(x, c.x, w, ws, c.pad, b);
       const r = values(y64.length, rng);
@@ -149,9 +168,24 @@ describe('conv3dSimd', () => {
       expect(conv).toEqual(ys);
       expect(scaledErr(out.y, y64)).toBeLessThan(1e-6);
       const f = (xx: ArrayLike<number>, ww: ArrayLike<number>, bb: ArrayLike<number>) => dot(conv64(xx, c.x, ww, ws, c.pad, bb).y, r);
-      expect(scaledErr(out.grads[0], centralDiff((v) => f(v, w, b), x))).toBeLessThan(1e-5);
-      expect(scaledErr(out.grads[1], centralDiff((v) => f(x, v, b), w))).toBeLessThan(1e-5);
-      expect(scaledErr(out.grads[2], centralDiff((v) => f(x, w, v), b))).toBeLessThan(1e-5);
+      expect(
+        scaledErr(
+          out.grads[0],
+          centralDiff((v) => f(v, w, b), x),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        scaledErr(
+          out.grads[1],
+          centralDiff((v) => f(x, v, b), w),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        scaledErr(
+          out.grads[2],
+          centralDiff((v) => f(x, w, v), b),
+        ),
+      ).toBeLessThan(1e-5);
       // Without a bias: the same products, no bias gradient.
       const nb = opGrads((xx, ww) => conv3dSimd(xx as Tensor5D, ww as Tensor5D, null, c.pad), [xt, wt], r);
       expect(scaledErr(nb.y, conv64(x, c.x, w, ws, c.pad, null).y)).toBeLessThan(1e-6);
@@ -164,8 +198,12 @@ describe('conv3dSimd', () => {
     await initBackend({ backend: 'wasm' });
     tf.tidy(() => {
       const x = tf.zeros([1, 2, 3, 4, 3]) as Tensor5D;
-      expect(() => conv3dSimd(x, tf.zeros([1, 3, 3, 4, 2]) as Tensor5D, null, [0, 1, 1])).toThrow(/x has 3 channels but the kernel expects 4/);
-      expect(() => conv3dSimd(x, tf.zeros([1, 3, 3, 3, 2]) as Tensor5D, null, [0, 3, 1])).toThrow(/pad\[1\] must be an integer in \[0, 2\], got 3/);
+      expect(() => conv3dSimd(x, tf.zeros([1, 3, 3, 4, 2]) as Tensor5D, null, [0, 1, 1])).toThrow(
+        /x has 3 channels but the kernel expects 4/,
+      );
+      expect(() => conv3dSimd(x, tf.zeros([1, 3, 3, 3, 2]) as Tensor5D, null, [0, 3, 1])).toThrow(
+        /pad\[1\] must be an integer in \[0, 2\], got 3/,
+      );
       expect(() => conv3dSimd(x, tf.zeros([1, 3, 3, 3, 2]) as Tensor5D, tf.zeros([3]), [0, 1, 1])).toThrow(/bias must be \[2\]/);
       expect(() => conv3dSimd(tf.zeros([2, 3]) as unknown as Tensor5D, tf.zeros([1, 3, 3, 3, 2]) as Tensor5D, null, [0, 1, 1])).toThrow(
         /x must be \[N, D, H, W, C\], got shape \[2,3\]/,
@@ -187,15 +225,34 @@ describe('batchNormActSimd and convBnActSimd', () => {
         const b = values(C, rng, -0.5, 0.5);
         const r = values(M * C, rng);
         const before = tf.memory().numTensors;
-        const [xt, gt, bt] = [tf.tensor5d(Float32Array.from(x), shape), tf.tensor1d(Float32Array.from(g)), tf.tensor1d(Float32Array.from(b))];
+        const [xt, gt, bt] = [
+          tf.tensor5d(Float32Array.from(x), shape),
+          tf.tensor1d(Float32Array.from(g)),
+          tf.tensor1d(Float32Array.from(b)),
+        ];
         let stats: { mean: Float32Array; variance: Float32Array; count: number } | null = null;
         const out = opGrads((xx, gg, bb) => batchNormActSimd(xx, gg, bb, act, EPS, (s) => (stats = s)), [xt, gt, bt], r);
         const silu = act === 'silu';
         expect(scaledErr(out.y, bn64(x, C, g, b, silu))).toBeLessThan(2e-6);
         const f = (xx: ArrayLike<number>, gg: ArrayLike<number>, bb: ArrayLike<number>) => dot(bn64(xx, C, gg, bb, silu), r);
-        expect(scaledErr(out.grads[0], centralDiff((v) => f(v, g, b), x))).toBeLessThan(1e-4);
-        expect(scaledErr(out.grads[1], centralDiff((v) => f(x, v, b), g))).toBeLessThan(1e-5);
-        expect(scaledErr(out.grads[2], centralDiff((v) => f(x, g, v), b))).toBeLessThan(1e-5);
+        expect(
+          scaledErr(
+            out.grads[0],
+            centralDiff((v) => f(v, g, b), x),
+          ),
+        ).toBeLessThan(1e-4);
+        expect(
+          scaledErr(
+            out.grads[1],
+            centralDiff((v) => f(x, v, b), g),
+          ),
+        ).toBeLessThan(1e-5);
+        expect(
+          scaledErr(
+            out.grads[2],
+            centralDiff((v) => f(x, g, v), b),
+          ),
+        ).toBeLessThan(1e-5);
         const s = stats as unknown as { mean: Float32Array; variance: Float32Array; count: number };
         expect(s.count).toBe(M);
         for (let c = 0; c < C; c++) {
@@ -215,8 +272,16 @@ describe('batchNormActSimd and convBnActSimd', () => {
       await initBackend({ backend: 'wasm' });
       const rng = lcg(91 + c.Co);
       const ws: S5 = [...c.kernel, c.x[4], c.Co];
-      const x = values(c.x.reduce((p, q) => p * q, 1), rng);
-      const w = values(ws.reduce((p, q) => p * q, 1), rng, -0.5, 0.5);
+      const x = values(
+        c.x.reduce((p, q) => p * q, 1),
+        rng,
+      );
+      const w = values(
+        ws.reduce((p, q) => p * q, 1),
+        rng,
+        -0.5,
+        0.5,
+      );
       const b = values(c.Co, rng);
       const g = values(c.Co, rng, 0.5, 1.5);
       const beta = values(c.Co, rng, -0.5, 0.5);
@@ -230,18 +295,17 @@ describe('batchNormActSimd and convBnActSimd', () => {
         tf.tensor5d(Float32Array.from(w), ws),
         ...[b, g, beta].map((v) => tf.tensor1d(Float32Array.from(v))),
       ];
-      const out = opGrads(
-        (xx, ww, bb, gg, be) => convBnActSimd(xx as Tensor5D, ww as Tensor5D, bb, gg, be, c.pad, 'silu', EPS),
-        inputs,
-        r,
-      );
+      const out = opGrads((xx, ww, bb, gg, be) => convBnActSimd(xx as Tensor5D, ww as Tensor5D, bb, gg, be, c.pad, 'silu', EPS), inputs, r);
       expect(scaledErr(out.y, y64)).toBeLessThan(1e-5);
       const f = (...v: ArrayLike<number>[]) => dot(f64(v[0], v[1], v[2], v[3], v[4]), r);
       const args = [x, w, b, g, beta];
       for (let i = 0; i < 5; i++) {
         const num = centralDiff((v) => f(...args.map((a, j) => (j === i ? v : a))), args[i]);
         // The bias cancels in BatchNorm: its exact gradient is 0 (float32 leaves rounding noise).
-        if (i === 2) expect(Math.max(...Array.from(out.grads[2], Math.abs))).toBeLessThan(1e-4 * Math.max(1, Math.max(...Array.from(r, Math.abs))) * y64.length ** 0.5);
+        if (i === 2)
+          expect(Math.max(...Array.from(out.grads[2], Math.abs))).toBeLessThan(
+            1e-4 * Math.max(1, Math.max(...Array.from(r, Math.abs))) * y64.length ** 0.5,
+          );
         else expect(scaledErr(out.grads[i], num)).toBeLessThan(2e-4);
       }
       tf.dispose(inputs);
@@ -297,9 +361,18 @@ describe('maxPool3d2Simd and depthToSpaceBiasSimd', () => {
     });
 
   for (const [shape, kernel] of [
-    [[2, 2, 3, 2, 4 * 3], [1, 2, 2]],
-    [[1, 2, 2, 3, 8 * 8], [2, 2, 2]],
-    [[1, 3, 2, 2, 4 * 5], [1, 2, 2]],
+    [
+      [2, 2, 3, 2, 4 * 3],
+      [1, 2, 2],
+    ],
+    [
+      [1, 2, 2, 3, 8 * 8],
+      [2, 2, 2],
+    ],
+    [
+      [1, 3, 2, 2, 4 * 5],
+      [1, 2, 2],
+    ],
   ] as [S5, Triple][])
     it(`depthToSpaceBias of [${shape}], kernel [${kernel}]: value and gradients (x, bias) equal the definition and central differences`, async () => {
       await initBackend({ backend: 'wasm' });
@@ -331,8 +404,18 @@ describe('maxPool3d2Simd and depthToSpaceBiasSimd', () => {
       const ts = [tf.tensor5d(Float32Array.from(x), shape), tf.tensor1d(Float32Array.from(b))];
       const got = opGrads((v, bb) => depthToSpaceBiasSimd(v as Tensor5D, kernel, bb), ts, r);
       expect(scaledErr(got.y, y64)).toBeLessThan(1e-7);
-      expect(scaledErr(got.grads[0], centralDiff((v) => dot(f64(v, b), r), x))).toBeLessThan(1e-6);
-      expect(scaledErr(got.grads[1], centralDiff((v) => dot(f64(x, v), r), b))).toBeLessThan(1e-6);
+      expect(
+        scaledErr(
+          got.grads[0],
+          centralDiff((v) => dot(f64(v, b), r), x),
+        ),
+      ).toBeLessThan(1e-6);
+      expect(
+        scaledErr(
+          got.grads[1],
+          centralDiff((v) => dot(f64(x, v), r), b),
+        ),
+      ).toBeLessThan(1e-6);
       tf.dispose(ts);
       expect(tf.memory().numTensors).toBe(before);
     });

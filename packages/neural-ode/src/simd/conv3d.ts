@@ -86,7 +86,20 @@ interface ConvKernelExports {
 interface ReshuffleKernelExports {
   maxPool2(x: number, N: number, D: number, H: number, W: number, C: number, y: number, arg: number): void;
   scatterAdd(dy: number, arg: number, outputs: number, dx: number, count: number): void;
-  depthToSpace(src: number, N: number, D: number, H: number, W: number, kd: number, kh: number, kw: number, C: number, bias: number, dst: number, inverse: number): void;
+  depthToSpace(
+    src: number,
+    N: number,
+    D: number,
+    H: number,
+    W: number,
+    kd: number,
+    kh: number,
+    kw: number,
+    C: number,
+    bias: number,
+    dst: number,
+    inverse: number,
+  ): void;
   columnSumsF32(a: number, M: number, C: number, out: number, work: number): void;
 }
 
@@ -127,9 +140,10 @@ function wasmHeap(): WasmHeap | null {
  */
 function put(arena: Arena, t: Tensor | Float32Array): number {
   const p = alloc(arena, t instanceof Float32Array ? t.length : t.size);
+  const heap = t instanceof Float32Array || t.dtype !== 'float32' ? null : wasmHeap();
   if (t instanceof Float32Array) arena.write(p, t);
-  else if (t.dtype === 'float32' && wasmHeap()) arena.write(p, (wasmHeap() as WasmHeap).typedArrayFromHeap(t));
-  else arena.write(p, t.dataSync() as ArrayLike<number>);
+  else if (heap) arena.write(p, heap.typedArrayFromHeap(t));
+  else arena.write(p, t.dataSync());
   return p;
 }
 
@@ -182,7 +196,8 @@ function geometry(xShape: readonly number[], wShape: readonly number[], pad: Tri
   }
   const padded: Shape5 = [N, D + 2 * pad[0], H + 2 * pad[1], W + 2 * pad[2], Ci];
   const out: Shape5 = [N, padded[1] - kd + 1, padded[2] - kh + 1, padded[3] - kw + 1, Co];
-  if (out[1] < 1 || out[2] < 1 || out[3] < 1) throw new RangeError(`${WHERE}: kernel [${kd}, ${kh}, ${kw}] larger than padded input [${padded}]`);
+  if (out[1] < 1 || out[2] < 1 || out[3] < 1)
+    throw new RangeError(`${WHERE}: kernel [${kd}, ${kh}, ${kw}] larger than padded input [${padded}]`);
   return { x: [N, D, H, W, Ci], kernel: [kd, kh, kw], pad, Ci, Co, padded, out };
 }
 
@@ -206,7 +221,15 @@ function convForward(k: Kernels, arena: Arena, g: ConvGeometry, px: number, pw: 
 }
 
 /** Arena pointers of dx, dw (and db: 0 without bias) of the convolution for dy at pdy, x at px, w at pw. */
-function convBackward(k: Kernels, arena: Arena, g: ConvGeometry, px: number, pw: number, pdy: number, withBias: boolean): { dx: number; dw: number; db: number } {
+function convBackward(
+  k: Kernels,
+  arena: Arena,
+  g: ConvGeometry,
+  px: number,
+  pw: number,
+  pdy: number,
+  withBias: boolean,
+): { dx: number; dw: number; db: number } {
   const [kd, kh, kw] = g.kernel;
   const back: Triple = [kd - 1 - g.pad[0], kh - 1 - g.pad[1], kw - 1 - g.pad[2]];
   const flipped = alloc(arena, kd * kh * kw * g.Ci * g.Co);
@@ -277,7 +300,16 @@ function normForward(
 }
 
 /** dz (in place of dy at pdy); arena pointers of dgamma, dbeta. */
-function normBackward(k: Kernels, arena: Arena, nb: NormBuffers, pdy: number, M: number, C: number, pg: number, act: boolean): { dgamma: number; dbeta: number } {
+function normBackward(
+  k: Kernels,
+  arena: Arena,
+  nb: NormBuffers,
+  pdy: number,
+  M: number,
+  C: number,
+  pg: number,
+  act: boolean,
+): { dgamma: number; dbeta: number } {
   if (act) k.activationBackward(ACT_SILU, pdy, nb.u, nb.y, M * C, 0);
   const dgamma = alloc(arena, C);
   const dbeta = alloc(arena, C);
@@ -286,7 +318,8 @@ function normBackward(k: Kernels, arena: Arena, nb: NormBuffers, pdy: number, M:
 }
 
 function checkChannels(what: string, t: Tensor, C: number): void {
-  if (!(t.rank === 1 && t.shape[0] === C)) throw new RangeError(`${WHERE}: ${what} must be [${C}] (one per channel), got shape [${t.shape}]`);
+  if (!(t.rank === 1 && t.shape[0] === C))
+    throw new RangeError(`${WHERE}: ${what} must be [${C}] (one per channel), got shape [${t.shape}]`);
 }
 
 /**
@@ -428,7 +461,8 @@ export function convBnActSimd(
 export function maxPool3d2Simd(x: Tensor5D): Tensor5D {
   const [N, D, H, W, C] = x.shape;
   const out: Shape5 = [N, D >> 1, H >> 1, W >> 1, C];
-  if (x.rank !== 5 || out[1] < 1 || out[2] < 1 || out[3] < 1) throw new RangeError(`maxPool3d2Simd: x must be [N, D >= 2, H >= 2, W >= 2, C], got shape [${x.shape}]`);
+  if (x.rank !== 5 || out[1] < 1 || out[2] < 1 || out[3] < 1)
+    throw new RangeError(`maxPool3d2Simd: x must be [N, D >= 2, H >= 2, W >= 2, C], got shape [${x.shape}]`);
   const outputs = size(out);
   const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const { k, arena } = kernels();
@@ -462,7 +496,8 @@ export function depthToSpaceBiasSimd(x: Tensor5D, kernel: Triple, bias: Tensor):
   const [N, D, H, W, KC] = x.shape;
   const [kd, kh, kw] = kernel;
   const C = KC / (kd * kh * kw);
-  if (x.rank !== 5 || !Number.isInteger(C)) throw new RangeError(`depthToSpaceBiasSimd: x's last axis (${KC}) must be ${kd}·${kh}·${kw}·C, got shape [${x.shape}]`);
+  if (x.rank !== 5 || !Number.isInteger(C))
+    throw new RangeError(`depthToSpaceBiasSimd: x's last axis (${KC}) must be ${kd}·${kh}·${kw}·C, got shape [${x.shape}]`);
   checkChannels('bias', bias, C);
   const out: Shape5 = [N, D * kd, H * kh, W * kw, C];
   const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
