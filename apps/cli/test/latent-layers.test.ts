@@ -544,6 +544,29 @@ describe('normalisation', () => {
     expect(() => new GroupNorm(3, 4)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
     gn.dispose();
   });
+  it('GroupNorm with the affine on rank-2 rows (flatAffine) is the same function: value and gradients (x, γ, β)', () => {
+    const gn = new GroupNorm(2, 4);
+    gn.gamma.assign(tf.tensor1d([0.5, 1.5, -1, 2]));
+    gn.beta.assign(tf.tensor1d([0.1, -0.2, 0.3, 0]));
+    const xs: Shape5 = [2, 3, 1, 2, 4];
+    const x = tf.tensor(Float32Array.from(randn(new Rng('gn-flat'), 48)), xs) as Tensor5D;
+    const r = tf.tensor(Float32Array.from(randn(new Rng('gn-r'), 48)), xs);
+    const run = (flat: boolean) =>
+      tf.tidy(() => {
+        const f = (v: Tensor) => tf.sum(tf.mul(gn.apply(v as Tensor5D, flat), r)) as tf.Scalar;
+        const { value, grads } = tf.variableGrads(() => f(x), [gn.gamma, gn.beta]);
+        return [value, tf.grad((v) => f(v))(x), grads[gn.gamma.name], grads[gn.beta.name]].map((t) => Array.from(t.dataSync()));
+      });
+    const [a, b] = [run(false), run(true)];
+    for (let i = 0; i < a.length; i++) {
+      const scale = Math.max(...a[i].map(Math.abs));
+      b[i].forEach((v, j) => {
+        expect(Math.abs(v - a[i][j])).toBeLessThan(1e-6 * scale + 1e-7);
+      });
+    }
+    tf.dispose([x, r]);
+    gn.dispose();
+  });
 });
 
 describe('pooling (kernel 2, stride 2, floor)', () => {

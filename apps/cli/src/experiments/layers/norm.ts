@@ -141,10 +141,16 @@ export class GroupNorm {
       throw new RangeError(`GroupNorm: channels (${channels}) must be a multiple of groups (${groups})`);
     [this.gamma, this.beta] = tf.tidy(() => [tf.variable(tf.ones([channels])), tf.variable(tf.zeros([channels]))]);
   }
-  apply(x: Tensor5D): Tensor5D {
+  /**
+   * `flatAffine`: apply γ, β to the rows of [N·D·H·W, C] (their gradients then reduce a rank-2 tensor;
+   * tfjs-wasm's rank-5 Sum is slow), the same function (the 'simd' path of the latent model).
+   */
+  apply(x: Tensor5D, flatAffine = false): Tensor5D {
     const [N, D, H, W, C] = x.shape;
     if (C !== this.channels) throw new RangeError(`GroupNorm: expected ${this.channels} channels, got shape [${x.shape}]`);
     const g = tf.reshape(x, [N, D * H * W, this.groups, C / this.groups]);
+    if (flatAffine)
+      return tf.reshape(tf.add(tf.mul(tf.reshape(normalize(g, [1, 3]), [-1, C]), this.gamma), this.beta), x.shape) as Tensor5D;
     const xhat = tf.reshape(normalize(g, [1, 3]), x.shape);
     return tf.add(tf.mul(xhat, this.gamma), this.beta) as Tensor5D;
   }
