@@ -377,31 +377,6 @@ function columnSums(a: usize, b: usize, center: usize, M: i32, C: i32, s: usize,
   }
 }
 
-/**
- * Training-mode BatchNorm of z [M, C] (statistics per column, sums in float64): mean [C], biased
- * variance [C], rstd = 1/√(var + eps) [C], xhat = (z − mean)·rstd and u = gamma·xhat + beta [M, C].
- * work: 2·C float64 (4·C floats) of scratch. With `given` != 0, mean and rstd are inputs (the backward
- * pass recomputes xhat and u from the forward pass's statistics) and variance is not touched.
- */
-export function batchNormForward(
-  z: usize,
-  M: i32,
-  C: i32,
-  gamma: usize,
-  beta: usize,
-  eps: f32,
-  mean: usize,
-  variance: usize,
-  rstd: usize,
-  xhat: usize,
-  u: usize,
-  work: usize,
-  given: i32,
-): void {
-  if (!given) batchStats(z, M, C, eps, mean, variance, rstd, work);
-  normalizeRows(z, M, C, gamma, beta, mean, rstd, xhat, u);
-}
-
 function batchStats(z: usize, M: i32, C: i32, eps: f32, mean: usize, variance: usize, rstd: usize, work: usize): void {
   const s = work;
   const q = work + (<usize>C << 3);
@@ -412,72 +387,6 @@ function batchStats(z: usize, M: i32, C: i32, eps: f32, mean: usize, variance: u
     const v = <f32>(load<f64>(q + (<usize>c << 3)) / <f64>M);
     store<f32>(at(variance, c), v);
     store<f32>(at(rstd, c), <f32>(1.0 / Math.sqrt(<f64>v + <f64>eps)));
-  }
-}
-
-function normalizeRows(z: usize, M: i32, C: i32, gamma: usize, beta: usize, mean: usize, rstd: usize, xhat: usize, u: usize): void {
-  // Elementwise pass, 4 columns at a time where C allows.
-  for (let m = 0; m < M; m++) {
-    const row = <usize>m * <usize>C;
-    let c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const p = (row + <usize>c) << 2;
-      const xh = f32x4.mul(f32x4.sub(v128.load(z + p), v128.load(at(mean, c))), v128.load(at(rstd, c)));
-      v128.store(xhat + p, xh);
-      v128.store(u + p, f32x4.add(f32x4.mul(xh, v128.load(at(gamma, c))), v128.load(at(beta, c))));
-    }
-    for (; c < C; c++) {
-      const p = (row + <usize>c) << 2;
-      const xh = (load<f32>(z + p) - load<f32>(at(mean, c))) * load<f32>(at(rstd, c));
-      store<f32>(xhat + p, xh);
-      store<f32>(u + p, xh * load<f32>(at(gamma, c)) + load<f32>(at(beta, c)));
-    }
-  }
-}
-
-/**
- * Backward of `batchNormForward` given du = ∂L/∂u [M, C]: dgamma = Σ du·xhat, dbeta = Σ du (float64
- * sums), dz = rstd·gamma·(du − dbeta/M − xhat·dgamma/M). dz may be du. coef: 3·C floats of scratch,
- * work: 2·C float64 (4·C floats) of scratch.
- */
-export function batchNormBackward(
-  du: usize,
-  xhat: usize,
-  M: i32,
-  C: i32,
-  gamma: usize,
-  rstd: usize,
-  dz: usize,
-  dgamma: usize,
-  dbeta: usize,
-  coef: usize,
-  work: usize,
-): void {
-  const sb = work;
-  const sg = work + (<usize>C << 3);
-  columnSums(du, xhat, 0, M, C, sb, sg);
-  for (let c = 0; c < C; c++) {
-    const g = load<f64>(sg + (<usize>c << 3));
-    const b = load<f64>(sb + (<usize>c << 3));
-    store<f32>(at(dgamma, c), <f32>g);
-    store<f32>(at(dbeta, c), <f32>b);
-    store<f32>(at(coef, c), <f32>(<f64>load<f32>(at(rstd, c)) * <f64>load<f32>(at(gamma, c))));
-    store<f32>(at(coef, C + c), <f32>(b / <f64>M));
-    store<f32>(at(coef, 2 * C + c), <f32>(g / <f64>M));
-  }
-  for (let m = 0; m < M; m++) {
-    const row = <usize>m * <usize>C;
-    let c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const p = (row + <usize>c) << 2;
-      const t = f32x4.sub(f32x4.sub(v128.load(du + p), v128.load(at(coef, C + c))), f32x4.mul(v128.load(xhat + p), v128.load(at(coef, 2 * C + c))));
-      v128.store(dz + p, f32x4.mul(t, v128.load(at(coef, c))));
-    }
-    for (; c < C; c++) {
-      const p = (row + <usize>c) << 2;
-      const t = load<f32>(du + p) - load<f32>(at(coef, C + c)) - load<f32>(xhat + p) * load<f32>(at(coef, 2 * C + c));
-      store<f32>(dz + p, t * load<f32>(at(coef, c)));
-    }
   }
 }
 
@@ -575,4 +484,157 @@ export function depthToSpace(src: usize, N: i32, D: i32, H: i32, W: i32, kd: i32
 export function columnSumsF32(a: usize, M: i32, C: i32, out: usize, work: usize): void {
   columnSums(a, 0, 0, M, C, work, 0);
   for (let c = 0; c < C; c++) store<f32>(at(out, c), <f32>load<f64>(work + (<usize>c << 3)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchNorm + SiLU fused (one pass forward after the statistics, one pass backward plus the dz pass)
+
+/** e^x (float32, Cephes expf's polynomial on x − n·ln2, 2^n from the exponent bits; x clamped to [−87, 88]). */
+@inline function vexpf(x0: v128): v128 {
+  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const magic = f32x4.splat(12583039.0); // 1.5·2^23 + 127: the low mantissa bits of t hold n + 127
+  const t = fma(magic, x, f32x4.splat(1.4426950408889634));
+  const n = f32x4.sub(t, magic);
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = fma(f32x4.splat(1.3981999507e-3), p, r);
+  p = fma(f32x4.splat(8.3334519073e-3), p, r);
+  p = fma(f32x4.splat(4.1665795894e-2), p, r);
+  p = fma(f32x4.splat(1.6666665459e-1), p, r);
+  p = fma(f32x4.splat(5.0000001201e-1), p, r);
+  const y = f32x4.add(fma(r, p, f32x4.mul(r, r)), f32x4.splat(1.0));
+  return f32x4.mul(y, i32x4.shl(t, 23));
+}
+
+@inline function vsigmoidf(u: v128): v128 {
+  return f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), vexpf(f32x4.neg(u))));
+}
+
+/**
+ * y = act(gamma·xhat + beta), xhat = (z − mean)·rstd, for z [M, C] (act 1: SiLU, 0: none), given the
+ * statistics (`batchNormStats`). Columns 4 at a time; the rest of a row through the scalar path.
+ */
+export function batchNormActForward(z: usize, M: i32, C: i32, gamma: usize, beta: usize, mean: usize, rstd: usize, act: i32, y: usize): void {
+  for (let m = 0; m < M; m++) {
+    const row = <usize>m * <usize>C;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const p = (row + <usize>c) << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(z + p), v128.load(at(mean, c))), v128.load(at(rstd, c)));
+      const u = f32x4.add(f32x4.mul(xh, v128.load(at(gamma, c))), v128.load(at(beta, c)));
+      v128.store(y + p, act ? f32x4.mul(u, vsigmoidf(u)) : u);
+    }
+    for (; c < C; c++) {
+      const p = (row + <usize>c) << 2;
+      const u = (load<f32>(z + p) - load<f32>(at(mean, c))) * load<f32>(at(rstd, c)) * load<f32>(at(gamma, c)) + load<f32>(at(beta, c));
+      store<f32>(y + p, act ? u / (1 + Mathf.exp(-u)) : u);
+    }
+  }
+}
+
+/** Statistics only: mean, biased variance and rstd of z [M, C] (float64 sums); work: 4·C floats. */
+export function batchNormStats(z: usize, M: i32, C: i32, eps: f32, mean: usize, variance: usize, rstd: usize, work: usize): void {
+  batchStats(z, M, C, eps, mean, variance, rstd, work);
+}
+
+/**
+ * Backward of `batchNormActForward` (training statistics): du = dy·act′(u) with u recomputed from z,
+ * dgamma = Σ du·xhat, dbeta = Σ du (float64, per column), dz = rstd·gamma·(du − dbeta/M − xhat·dgamma/M)
+ * written over dy. Column blocks of 4 outermost (the sums stay in registers), then the dz pass.
+ * coef: 3·C floats of scratch.
+ */
+export function batchNormActBackward(
+  dy: usize,
+  z: usize,
+  M: i32,
+  C: i32,
+  gamma: usize,
+  beta: usize,
+  mean: usize,
+  rstd: usize,
+  act: i32,
+  dgamma: usize,
+  dbeta: usize,
+  coef: usize,
+): void {
+  const rowB = <usize>C << 2;
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const mu = v128.load(at(mean, c));
+    const rs = v128.load(at(rstd, c));
+    const ga = v128.load(at(gamma, c));
+    const be = v128.load(at(beta, c));
+    let sb0 = f64x2.splat(0), sb1 = sb0, sg0 = sb0, sg1 = sb0;
+    let p = <usize>c << 2;
+    for (let m = 0; m < M; m++) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(z + p), mu), rs);
+      let du = v128.load(dy + p);
+      if (act) {
+        const u = f32x4.add(f32x4.mul(xh, ga), be);
+        const s = vsigmoidf(u);
+        du = f32x4.mul(du, f32x4.mul(s, fma(f32x4.splat(1.0), u, f32x4.sub(f32x4.splat(1.0), s))));
+        v128.store(dy + p, du);
+      }
+      const lo = f64x2.promote_low_f32x4(du);
+      const hi = promoteHigh(du);
+      sb0 = f64x2.add(sb0, lo);
+      sb1 = f64x2.add(sb1, hi);
+      sg0 = f64x2.add(sg0, f64x2.mul(lo, f64x2.promote_low_f32x4(xh)));
+      sg1 = f64x2.add(sg1, f64x2.mul(hi, promoteHigh(xh)));
+      p += rowB;
+    }
+    for (let j = 0; j < 4; j++) {
+      store<f32>(at(dbeta, c + j), <f32>sumLanes(j < 2 ? sb0 : sb1, j & 1));
+      store<f32>(at(dgamma, c + j), <f32>sumLanes(j < 2 ? sg0 : sg1, j & 1));
+      const b = sumLanes(j < 2 ? sb0 : sb1, j & 1);
+      const g = sumLanes(j < 2 ? sg0 : sg1, j & 1);
+      store<f32>(at(coef, c + j), <f32>(<f64>load<f32>(at(rstd, c + j)) * <f64>load<f32>(at(gamma, c + j))));
+      store<f32>(at(coef, C + c + j), <f32>(b / <f64>M));
+      store<f32>(at(coef, 2 * C + c + j), <f32>(g / <f64>M));
+    }
+  }
+  for (; c < C; c++) {
+    const mu = load<f32>(at(mean, c));
+    const rs = load<f32>(at(rstd, c));
+    const ga = load<f32>(at(gamma, c));
+    const be = load<f32>(at(beta, c));
+    let sb: f64 = 0;
+    let sg: f64 = 0;
+    for (let m = 0; m < M; m++) {
+      const p = (<usize>m * <usize>C + <usize>c) << 2;
+      const xh = (load<f32>(z + p) - mu) * rs;
+      let du = load<f32>(dy + p);
+      if (act) {
+        const u = xh * ga + be;
+        const s: f32 = 1 / (1 + Mathf.exp(-u));
+        du = du * (s * (1 + u * (1 - s)));
+        store<f32>(dy + p, du);
+      }
+      sb += <f64>du;
+      sg += <f64>du * <f64>xh;
+    }
+    store<f32>(at(dbeta, c), <f32>sb);
+    store<f32>(at(dgamma, c), <f32>sg);
+    store<f32>(at(coef, c), <f32>(<f64>rs * <f64>ga));
+    store<f32>(at(coef, C + c), <f32>(sb / <f64>M));
+    store<f32>(at(coef, 2 * C + c), <f32>(sg / <f64>M));
+  }
+  // dz = coef0·(du − coef1 − xhat·coef2), xhat recomputed.
+  for (let m = 0; m < M; m++) {
+    const row = <usize>m * <usize>C;
+    let k = 0;
+    for (; k + 4 <= C; k += 4) {
+      const p = (row + <usize>k) << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(z + p), v128.load(at(mean, k))), v128.load(at(rstd, k)));
+      const t = f32x4.sub(f32x4.sub(v128.load(dy + p), v128.load(at(coef, C + k))), f32x4.mul(xh, v128.load(at(coef, 2 * C + k))));
+      v128.store(dy + p, f32x4.mul(t, v128.load(at(coef, k))));
+    }
+    for (; k < C; k++) {
+      const p = (row + <usize>k) << 2;
+      const xh = (load<f32>(z + p) - load<f32>(at(mean, k))) * load<f32>(at(rstd, k));
+      const t = load<f32>(dy + p) - load<f32>(at(coef, C + k)) - xh * load<f32>(at(coef, 2 * C + k));
+      store<f32>(dy + p, t * load<f32>(at(coef, k)));
+    }
+  }
 }

@@ -3,12 +3,16 @@
  * tfjs ops on the SIMD kernels (assembly/conv_kernels.ts), for the latent-dynamics model's
  * encoder/decoder: `conv3dSimd` (convolution + bias), `batchNormActSimd` (BatchNorm with batch
  * statistics, then SiLU or nothing) and `convBnActSimd` (the three fused: one op forward, one
- * backward, instead of the im2col gather, a product and ~30 small tfjs kernels).
+ * backward, instead of the im2col gather, a product and ~30 small tfjs kernels), plus the model's
+ * data movement: `maxPool3d2Simd` and `depthToSpaceBiasSimd` (the strided transposed convolution's
+ * reshuffle and bias).
  *
  * The convolution is direct on a zero-padded copy of the input; its input gradient is the same
  * convolution of the padded dy with the flipped, in/out-swapped kernel (padding k − 1 − p); the
  * kernel gradient sums xp[position + tap]·dy[position] over all positions in registers. BatchNorm
- * sums in float64; the backward pass recomputes x̂ and the activation from the saved pre-norm values.
+ * sums in float64; the forward pass writes only the activation, the backward pass recomputes x̂ and
+ * SiLU′ from the saved pre-norm values in the pass that sums dγ and dβ. Tensors are read from and
+ * written to tfjs-backend-wasm's heap directly where it is the backend (one copy each way).
  * Float32, auxiliary kernel instance (its arena is reset by every call; nothing stays in it between
  * the forward and the backward pass).
  */
@@ -53,33 +57,31 @@ interface ConvKernelExports {
     kw: number,
     dw: number,
   ): void;
-  batchNormForward(
+  batchNormStats(z: number, M: number, C: number, eps: number, mean: number, variance: number, rstd: number, work: number): void;
+  batchNormActForward(
     z: number,
     M: number,
     C: number,
     gamma: number,
     beta: number,
-    eps: number,
     mean: number,
-    variance: number,
     rstd: number,
-    xhat: number,
-    u: number,
-    work: number,
-    given: number,
+    act: number,
+    y: number,
   ): void;
-  batchNormBackward(
-    du: number,
-    xhat: number,
+  batchNormActBackward(
+    dy: number,
+    z: number,
     M: number,
     C: number,
     gamma: number,
+    beta: number,
+    mean: number,
     rstd: number,
-    dz: number,
+    act: number,
     dgamma: number,
     dbeta: number,
     coef: number,
-    work: number,
   ): void;
 }
 
@@ -107,8 +109,6 @@ type Kernels = KernelExports & ConvKernelExports & ReshuffleKernelExports;
 
 /** Floats of slack after every buffer: the last partial channel block reads up to 7 floats past a row. */
 const SLACK = 8;
-/** mlp_kernels.ts activation kinds. */
-const ACT_SILU = 6;
 
 const WHERE = 'conv3dSimd';
 
@@ -260,18 +260,13 @@ export interface BatchStats {
 }
 
 interface NormBuffers {
-  rstd: number;
-  xhat: number;
-  u: number;
-  y: number;
   mean: number;
   variance: number;
+  rstd: number;
+  y: number;
 }
 
-/**
- * BatchNorm of z [M, C] at pz, then SiLU (act) or nothing; pointers of the results. Batch statistics
- * computed here, or (`stats`, the backward pass) the forward pass's mean and rstd.
- */
+/** Training-mode BatchNorm of z [M, C] at pz (batch statistics), then SiLU (act) or nothing: arena pointers. */
 function normForward(
   k: Kernels,
   arena: Arena,
@@ -282,38 +277,37 @@ function normForward(
   pbeta: number,
   eps: number,
   act: boolean,
-  stats?: { mean: Float32Array; rstd: Float32Array },
 ): NormBuffers {
-  const mean = stats ? put(arena, stats.mean) : alloc(arena, C);
+  const mean = alloc(arena, C);
   const variance = alloc(arena, C);
-  const rstd = stats ? put(arena, stats.rstd) : alloc(arena, C);
-  const xhat = alloc(arena, M * C);
-  const u = alloc(arena, M * C);
-  k.batchNormForward(pz, M, C, pg, pbeta, eps, mean, variance, rstd, xhat, u, alloc(arena, 4 * C), stats ? 1 : 0);
-  let y = u;
-  // The backward pass (stats given) needs no y: SiLU's derivative is computed from u alone.
-  if (act && !stats) {
-    y = alloc(arena, M * C);
-    k.activate(ACT_SILU, u, y, M * C, 0);
-  }
-  return { rstd, xhat, u, y, mean, variance };
+  const rstd = alloc(arena, C);
+  k.batchNormStats(pz, M, C, eps, mean, variance, rstd, alloc(arena, 4 * C));
+  const y = alloc(arena, M * C);
+  k.batchNormActForward(pz, M, C, pg, pbeta, mean, rstd, act ? 1 : 0, y);
+  return { mean, variance, rstd, y };
 }
 
-/** dz (in place of dy at pdy); arena pointers of dgamma, dbeta. */
+/**
+ * Backward of normForward for dy at pdy (overwritten by dz), z at pz and the forward's statistics:
+ * arena pointers of dgamma and dbeta (x̂ and the activation recomputed from z in the same pass).
+ */
 function normBackward(
   k: Kernels,
   arena: Arena,
-  nb: NormBuffers,
   pdy: number,
+  pz: number,
   M: number,
   C: number,
   pg: number,
+  pbeta: number,
+  stats: { mean: Float32Array; rstd: Float32Array },
   act: boolean,
 ): { dgamma: number; dbeta: number } {
-  if (act) k.activationBackward(ACT_SILU, pdy, nb.u, nb.y, M * C, 0);
   const dgamma = alloc(arena, C);
   const dbeta = alloc(arena, C);
-  k.batchNormBackward(pdy, nb.xhat, M, C, pg, nb.rstd, pdy, dgamma, dbeta, alloc(arena, 3 * C), alloc(arena, 4 * C));
+  const mean = put(arena, stats.mean);
+  const rstd = put(arena, stats.rstd);
+  k.batchNormActBackward(pdy, pz, M, C, pg, pbeta, mean, rstd, act ? 1 : 0, dgamma, dbeta, alloc(arena, 3 * C));
   return { dgamma, dbeta };
 }
 
@@ -389,10 +383,8 @@ export function batchNormActSimd(
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sg, sb] = restore(saved);
         const { k: k2, arena: a2 } = kernels();
-        const pg = put(a2, sg);
-        const nb2 = normForward(k2, a2, put(a2, sx), M, C, pg, put(a2, sb), eps, silu, stats);
         const pdy = put(a2, dy);
-        const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
+        const r = normBackward(k2, a2, pdy, put(a2, sx), M, C, put(a2, sg), put(a2, sb), stats, silu);
         return [take(a2, pdy, x.shape), take(a2, r.dgamma, [C]), take(a2, r.dbeta, [C])];
       },
     };
@@ -442,10 +434,8 @@ export function convBnActSimd(
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sw, sg, sbeta, sz] = restore(saved);
         const { k: k2, arena: a2 } = kernels();
-        const pg = put(a2, sg);
-        const nb2 = normForward(k2, a2, put(a2, sz), M, C, pg, put(a2, sbeta), eps, silu, stats);
         const pdy = put(a2, dy);
-        const r = normBackward(k2, a2, nb2, pdy, M, C, pg, silu);
+        const r = normBackward(k2, a2, pdy, put(a2, sz), M, C, put(a2, sg), put(a2, sbeta), stats, silu);
         const c = convBackward(k2, a2, g, put(a2, sx), put(a2, sw), pdy, true);
         return [take(a2, c.dx, g.x), take(a2, c.dw, w.shape), take(a2, c.db, [C]), take(a2, r.dgamma, [C]), take(a2, r.dbeta, [C])];
       },

@@ -1,0 +1,11 @@
+import * as tf from '@tensorflow/tfjs-core';
+const { initBackend } = await import('@sii/neural-ode');
+const { conv3dSimd, convBnActSimd } = await import('@sii/neural-ode/internal');
+await initBackend({ backend: 'wasm' });
+const xs = [8,10,16,16,8], ws = [1,3,3,8,8], pad = [0,1,1];
+const x = tf.randomNormal(xs), w = tf.variable(tf.randomNormal(ws)), b = tf.variable(tf.randomNormal([8])), g = tf.variable(tf.ones([8])), be = tf.variable(tf.zeros([8]));
+const c = () => tf.tidy(() => { tf.grads((a) => tf.sum(conv3dSimd(a, w, b, pad)))([x]); });
+const f = () => tf.tidy(() => { tf.grads((a) => tf.sum(convBnActSimd(a, w, b, g, be, pad, 'silu')))([x]); });
+const e = () => tf.tidy(() => { tf.grads((a) => tf.sum(a))([x]); });
+const time = (fn, n = 20) => { for (let i = 0; i < 3; i++) fn(); const c0 = process.cpuUsage(); for (let i = 0; i < n; i++) fn(); const d = process.cpuUsage(c0); return ((d.user + d.system) / 1000 / n).toFixed(2); };
+for (let r = 0; r < 3; r++) console.log('conv', time(c), 'convBnSilu', time(f), 'empty', time(e));
