@@ -318,71 +318,57 @@ export function conv3dFilterGrad(
   return lane == 0 ? f64x2.extract_lane(a, 0) : f64x2.extract_lane(a, 1);
 }
 
+/** Rows per float32 partial sum before it is added into a float64 total. */
+const CHUNK = 64;
+
 /**
- * Per-column sums over the rows of a [M, C] (float64, 4 columns at a time): s[c] = Σ_m a[m, c] and,
- * when b != 0, t[c] = Σ_m a[m, c]·b[m, c]. With `center` != 0, a[m, c] − center[c] is squared instead
- * (s[c] = Σ (a − center)²; b unused). Results as float64 into s and t.
+ * Per-column sums over the rows of a [M, C], 4 columns at a time: s[c] = Σ_m a[m, c], or with
+ * `center` != 0, Σ_m (a[m, c] − center[c])². Float32 partial sums over CHUNK rows, totals in float64
+ * (written as float64 to s).
  */
-function columnSums(a: usize, b: usize, center: usize, M: i32, C: i32, s: usize, t: usize): void {
+function columnSums(a: usize, center: usize, M: i32, C: i32, s: usize): void {
   const rowB = <usize>C << 2;
   let c = 0;
   for (; c + 4 <= C; c += 4) {
-    let s0 = f64x2.splat(0), s1 = s0, t0 = s0, t1 = s0;
+    let s0 = f64x2.splat(0), s1 = s0;
     let pa = at(a, c);
-    let pb = b ? at(b, c) : 0;
     const mu = center ? v128.load(at(center, c)) : f32x4.splat(0);
-    for (let m = 0; m < M; m++) {
-      let v = v128.load(pa);
-      if (center) {
-        const e = f32x4.sub(v, mu);
-        const lo = f64x2.promote_low_f32x4(e);
-        const hi = promoteHigh(e);
-        s0 = f64x2.add(s0, f64x2.mul(lo, lo));
-        s1 = f64x2.add(s1, f64x2.mul(hi, hi));
-      } else {
-        const lo = f64x2.promote_low_f32x4(v);
-        const hi = promoteHigh(v);
-        s0 = f64x2.add(s0, lo);
-        s1 = f64x2.add(s1, hi);
-        if (b) {
-          const w = v128.load(pb);
-          t0 = f64x2.add(t0, f64x2.mul(lo, f64x2.promote_low_f32x4(w)));
-          t1 = f64x2.add(t1, f64x2.mul(hi, promoteHigh(w)));
-          pb += rowB;
-        }
+    for (let m0 = 0; m0 < M; m0 += CHUNK) {
+      const m1 = min(M, m0 + CHUNK);
+      let f = f32x4.splat(0);
+      for (let m = m0; m < m1; m++) {
+        const v = v128.load(pa);
+        if (center) {
+          const e = f32x4.sub(v, mu);
+          f = fma(f, e, e);
+        } else f = f32x4.add(f, v);
+        pa += rowB;
       }
-      pa += rowB;
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(f));
+      s1 = f64x2.add(s1, promoteHigh(f));
     }
-    for (let j = 0; j < 4; j++) {
-      store<f64>(s + (<usize>(c + j) << 3), sumLanes(j < 2 ? s0 : s1, j & 1));
-      if (b) store<f64>(t + (<usize>(c + j) << 3), sumLanes(j < 2 ? t0 : t1, j & 1));
-    }
+    for (let j = 0; j < 4; j++) store<f64>(s + (<usize>(c + j) << 3), sumLanes(j < 2 ? s0 : s1, j & 1));
   }
   for (; c < C; c++) {
     let sc: f64 = 0;
-    let tc: f64 = 0;
     const mu = center ? load<f32>(at(center, c)) : 0;
     for (let m = 0; m < M; m++) {
       const v = load<f32>(at(a, m * C + c));
       if (center) {
         const e = <f64>(v - mu);
         sc += e * e;
-      } else {
-        sc += <f64>v;
-        if (b) tc += <f64>v * <f64>load<f32>(at(b, m * C + c));
-      }
+      } else sc += <f64>v;
     }
     store<f64>(s + (<usize>c << 3), sc);
-    if (b) store<f64>(t + (<usize>c << 3), tc);
   }
 }
 
 function batchStats(z: usize, M: i32, C: i32, eps: f32, mean: usize, variance: usize, rstd: usize, work: usize): void {
   const s = work;
   const q = work + (<usize>C << 3);
-  columnSums(z, 0, 0, M, C, s, 0);
+  columnSums(z, 0, M, C, s);
   for (let c = 0; c < C; c++) store<f32>(at(mean, c), <f32>(load<f64>(s + (<usize>c << 3)) / <f64>M));
-  columnSums(z, 0, mean, M, C, q, 0);
+  columnSums(z, mean, M, C, q);
   for (let c = 0; c < C; c++) {
     const v = <f32>(load<f64>(q + (<usize>c << 3)) / <f64>M);
     store<f32>(at(variance, c), v);
@@ -482,7 +468,7 @@ export function depthToSpace(src: usize, N: i32, D: i32, H: i32, W: i32, kd: i32
 
 /** out [C] = column sums of a [M, C] (accumulated in float64, rounded once); work: 2·C floats of scratch. */
 export function columnSumsF32(a: usize, M: i32, C: i32, out: usize, work: usize): void {
-  columnSums(a, 0, 0, M, C, work, 0);
+  columnSums(a, 0, M, C, work);
   for (let c = 0; c < C; c++) store<f32>(at(out, c), <f32>load<f64>(work + (<usize>c << 3)));
 }
 
@@ -516,16 +502,25 @@ export function columnSumsF32(a: usize, M: i32, C: i32, out: usize, work: usize)
  * statistics (`batchNormStats`). Columns 4 at a time; the rest of a row through the scalar path.
  */
 export function batchNormActForward(z: usize, M: i32, C: i32, gamma: usize, beta: usize, mean: usize, rstd: usize, act: i32, y: usize): void {
+  // Column blocks of 4 outermost: their constants stay in registers down the rows.
+  const rowB = <usize>C << 2;
+  let c4 = 0;
+  for (; c4 + 4 <= C; c4 += 4) {
+    const mu = v128.load(at(mean, c4));
+    const rs = v128.load(at(rstd, c4));
+    const ga = v128.load(at(gamma, c4));
+    const be = v128.load(at(beta, c4));
+    let p = <usize>c4 << 2;
+    for (let m = 0; m < M; m++) {
+      const u = f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(z + p), mu), rs), ga), be);
+      v128.store(y + p, act ? f32x4.mul(u, vsigmoidf(u)) : u);
+      p += rowB;
+    }
+  }
+  if (c4 == C) return;
   for (let m = 0; m < M; m++) {
     const row = <usize>m * <usize>C;
-    let c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const p = (row + <usize>c) << 2;
-      const xh = f32x4.mul(f32x4.sub(v128.load(z + p), v128.load(at(mean, c))), v128.load(at(rstd, c)));
-      const u = f32x4.add(f32x4.mul(xh, v128.load(at(gamma, c))), v128.load(at(beta, c)));
-      v128.store(y + p, act ? f32x4.mul(u, vsigmoidf(u)) : u);
-    }
-    for (; c < C; c++) {
+    for (let c = c4; c < C; c++) {
       const p = (row + <usize>c) << 2;
       const u = (load<f32>(z + p) - load<f32>(at(mean, c))) * load<f32>(at(rstd, c)) * load<f32>(at(gamma, c)) + load<f32>(at(beta, c));
       store<f32>(y + p, act ? u / (1 + Mathf.exp(-u)) : u);
@@ -567,22 +562,27 @@ export function batchNormActBackward(
     const be = v128.load(at(beta, c));
     let sb0 = f64x2.splat(0), sb1 = sb0, sg0 = sb0, sg1 = sb0;
     let p = <usize>c << 2;
-    for (let m = 0; m < M; m++) {
-      const xh = f32x4.mul(f32x4.sub(v128.load(z + p), mu), rs);
-      let du = v128.load(dy + p);
-      if (act) {
-        const u = f32x4.add(f32x4.mul(xh, ga), be);
-        const s = vsigmoidf(u);
-        du = f32x4.mul(du, f32x4.mul(s, fma(f32x4.splat(1.0), u, f32x4.sub(f32x4.splat(1.0), s))));
-        v128.store(dy + p, du);
+    // Float32 partial sums over chunks of CHUNK rows, added into float64 totals.
+    for (let m0 = 0; m0 < M; m0 += CHUNK) {
+      const m1 = min(M, m0 + CHUNK);
+      let fb = f32x4.splat(0), fg = fb;
+      for (let m = m0; m < m1; m++) {
+        const xh = f32x4.mul(f32x4.sub(v128.load(z + p), mu), rs);
+        let du = v128.load(dy + p);
+        if (act) {
+          const u = f32x4.add(f32x4.mul(xh, ga), be);
+          const s = vsigmoidf(u);
+          du = f32x4.mul(du, f32x4.mul(s, fma(f32x4.splat(1.0), u, f32x4.sub(f32x4.splat(1.0), s))));
+          v128.store(dy + p, du);
+        }
+        fb = f32x4.add(fb, du);
+        fg = fma(fg, du, xh);
+        p += rowB;
       }
-      const lo = f64x2.promote_low_f32x4(du);
-      const hi = promoteHigh(du);
-      sb0 = f64x2.add(sb0, lo);
-      sb1 = f64x2.add(sb1, hi);
-      sg0 = f64x2.add(sg0, f64x2.mul(lo, f64x2.promote_low_f32x4(xh)));
-      sg1 = f64x2.add(sg1, f64x2.mul(hi, promoteHigh(xh)));
-      p += rowB;
+      sb0 = f64x2.add(sb0, f64x2.promote_low_f32x4(fb));
+      sb1 = f64x2.add(sb1, promoteHigh(fb));
+      sg0 = f64x2.add(sg0, f64x2.promote_low_f32x4(fg));
+      sg1 = f64x2.add(sg1, promoteHigh(fg));
     }
     for (let j = 0; j < 4; j++) {
       store<f32>(at(dbeta, c + j), <f32>sumLanes(j < 2 ? sb0 : sb1, j & 1));
