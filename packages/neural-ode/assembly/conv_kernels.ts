@@ -197,8 +197,9 @@ export function conv3dValid(
 /**
  * dw [kd, kh, kw, Ci, Co] = Σ over output positions of xp[position + tap, ci]·dy[position, co]: the
  * kernel gradient of `conv3dValid` (overwritten, not accumulated). Blocks of 4 reduction rows
- * (k = c·Ci + ci inside a tap pair) × 8 (then 4) output channels, the sum over all N·Do·Ho·Wo
- * positions in registers; dy's last partial channel block reads up to 3 floats past its end.
+ * (k = c·Ci + ci inside a tap pair) × 8 (then 4) output channels, summed in registers over chunks of
+ * output rows (so that a chunk's x and dy stay in cache while every block passes over them); dw's and
+ * dy's last partial channel blocks read up to 7 floats past their ends. rows: N·Do·Ho i32 of scratch.
  */
 @inline function filterGradBody(
   xp: usize,
@@ -213,6 +214,7 @@ export function conv3dValid(
   kh: i32,
   kw: i32,
   dw: usize,
+  rows: usize,
 ): void {
   const Do = Dp - kd + 1;
   const Ho = Hp - kh + 1;
@@ -220,71 +222,85 @@ export function conv3dValid(
   const K = kw * Ci;
   const ciB = <usize>Ci << 2;
   const coB = <usize>Co << 2;
-  for (let a = 0; a < kd; a++)
-    for (let b = 0; b < kh; b++) {
-      const g = at(dw, (a * kh + b) * K * Co);
-      let k0 = 0;
-      for (; k0 + 4 <= K; k0 += 4) {
-        for (let c0 = 0; c0 < Co; c0 += 8) {
-          const cols = Co - c0;
-          let a00 = f32x4.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-          for (let n = 0; n < N; n++)
-            for (let d = 0; d < Do; d++)
-              for (let h = 0; h < Ho; h++) {
-                let xr = at(xp, ((n * Dp + d + a) * Hp + h + b) * Wp * Ci + k0);
-                let dr = at(dy, ((n * Do + d) * Ho + h) * Wo * Co + c0);
-                for (let w = 0; w < Wo; w++) {
-                  const xv = v128.load(xr);
-                  const d0 = v128.load(dr);
-                  const d1 = v128.load(dr + 16);
-                  const x0 = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
-                  const x1 = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
-                  const x2 = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
-                  const x3 = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
-                  a00 = fma(a00, x0, d0);
-                  a01 = fma(a01, x0, d1);
-                  a10 = fma(a10, x1, d0);
-                  a11 = fma(a11, x1, d1);
-                  a20 = fma(a20, x2, d0);
-                  a21 = fma(a21, x2, d1);
-                  a30 = fma(a30, x3, d0);
-                  a31 = fma(a31, x3, d1);
-                  xr += ciB;
-                  dr += coB;
-                }
+  const R = N * Do * Ho;
+  // Byte offset into xp of every output row's (n, d, h) window corner (tap a = b = 0).
+  let q = 0;
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < Do; d++)
+      for (let h = 0; h < Ho; h++, q++) store<i32>(rows + (<usize>q << 2), ((n * Dp + d) * Hp + h) * Wp * Ci * 4);
+  memory.fill(dw, 0, <usize>(kd * kh * K * Co) << 2);
+  // Rows in chunks of ~256 positions (their x and dy stay in L1 while every block of dw sums them).
+  const chunk = max(1, 256 / Wo);
+  for (let r0 = 0; r0 < R; r0 += chunk) {
+    const r1 = min(R, r0 + chunk);
+    for (let a = 0; a < kd; a++)
+      for (let b = 0; b < kh; b++) {
+        const g = at(dw, (a * kh + b) * K * Co);
+        const tap = <usize>((a * Hp + b) * Wp * Ci) << 2;
+        let k0 = 0;
+        for (; k0 + 4 <= K; k0 += 4) {
+          for (let c0 = 0; c0 < Co; c0 += 8) {
+            const cols = Co - c0;
+            const o = at(g, k0 * Co + c0);
+            // Partial column blocks load past their row (slack); only their own lanes are stored.
+            let a00 = v128.load(o), a01 = v128.load(o + 16);
+            let a10 = v128.load(o + coB), a11 = v128.load(o + coB + 16);
+            let a20 = v128.load(o + 2 * coB), a21 = v128.load(o + 2 * coB + 16);
+            let a30 = v128.load(o + 3 * coB), a31 = v128.load(o + 3 * coB + 16);
+            for (let r = r0; r < r1; r++) {
+              let xr = xp + <usize>load<i32>(rows + (<usize>r << 2)) + tap + (<usize>k0 << 2);
+              let dr = at(dy, r * Wo * Co + c0);
+              for (let w = 0; w < Wo; w++) {
+                const xv = v128.load(xr);
+                const d0 = v128.load(dr);
+                const d1 = v128.load(dr + 16);
+                const x0 = i32x4.shuffle(xv, xv, 0, 0, 0, 0);
+                const x1 = i32x4.shuffle(xv, xv, 1, 1, 1, 1);
+                const x2 = i32x4.shuffle(xv, xv, 2, 2, 2, 2);
+                const x3 = i32x4.shuffle(xv, xv, 3, 3, 3, 3);
+                a00 = fma(a00, x0, d0);
+                a01 = fma(a01, x0, d1);
+                a10 = fma(a10, x1, d0);
+                a11 = fma(a11, x1, d1);
+                a20 = fma(a20, x2, d0);
+                a21 = fma(a21, x2, d1);
+                a30 = fma(a30, x3, d0);
+                a31 = fma(a31, x3, d1);
+                xr += ciB;
+                dr += coB;
               }
-          const o = at(g, k0 * Co + c0);
-          storeCols(o, a00, cols);
-          storeCols(o + coB, a10, cols);
-          storeCols(o + 2 * coB, a20, cols);
-          storeCols(o + 3 * coB, a30, cols);
-          if (cols > 4) {
-            storeCols(o + 16, a01, cols - 4);
-            storeCols(o + coB + 16, a11, cols - 4);
-            storeCols(o + 2 * coB + 16, a21, cols - 4);
-            storeCols(o + 3 * coB + 16, a31, cols - 4);
+            }
+            storeCols(o, a00, cols);
+            storeCols(o + coB, a10, cols);
+            storeCols(o + 2 * coB, a20, cols);
+            storeCols(o + 3 * coB, a30, cols);
+            if (cols > 4) {
+              storeCols(o + 16, a01, cols - 4);
+              storeCols(o + coB + 16, a11, cols - 4);
+              storeCols(o + 2 * coB + 16, a21, cols - 4);
+              storeCols(o + 3 * coB + 16, a31, cols - 4);
+            }
+          }
+        }
+        for (; k0 < K; k0++) {
+          for (let c0 = 0; c0 < Co; c0 += 4) {
+            const cols = Co - c0;
+            const o = at(g, k0 * Co + c0);
+            let acc = v128.load(o);
+            for (let r = r0; r < r1; r++) {
+              let xr = xp + <usize>load<i32>(rows + (<usize>r << 2)) + tap + (<usize>k0 << 2);
+              let dr = at(dy, r * Wo * Co + c0);
+              for (let w = 0; w < Wo; w++) {
+                acc = fma(acc, v128.load32_splat(xr), v128.load(dr));
+                xr += ciB;
+                dr += coB;
+              }
+            }
+            storeCols(o, acc, cols);
           }
         }
       }
-      for (; k0 < K; k0++) {
-        for (let c0 = 0; c0 < Co; c0 += 4) {
-          const cols = Co - c0;
-          let acc = f32x4.splat(0);
-          for (let n = 0; n < N; n++)
-            for (let d = 0; d < Do; d++)
-              for (let h = 0; h < Ho; h++) {
-                let xr = at(xp, ((n * Dp + d + a) * Hp + h + b) * Wp * Ci + k0);
-                let dr = at(dy, ((n * Do + d) * Ho + h) * Wo * Co + c0);
-                for (let w = 0; w < Wo; w++) {
-                  acc = fma(acc, v128.load32_splat(xr), v128.load(dr));
-                  xr += ciB;
-                  dr += coB;
-                }
-              }
-          storeCols(at(g, k0 * Co + c0), acc, cols);
-        }
-      }
-    }
+  }
 }
 
 export function conv3dFilterGrad(
@@ -300,13 +316,14 @@ export function conv3dFilterGrad(
   kh: i32,
   kw: i32,
   dw: usize,
+  rows: usize,
 ): void {
   // Literal channel counts of the latent model inline into constant strides.
-  if (Ci == 8 && Co == 8) filterGradBody(xp, N, Dp, Hp, Wp, 8, dy, 8, kd, kh, kw, dw);
-  else if (Ci == 8 && Co == 16) filterGradBody(xp, N, Dp, Hp, Wp, 8, dy, 16, kd, kh, kw, dw);
-  else if (Ci == 16 && Co == 16) filterGradBody(xp, N, Dp, Hp, Wp, 16, dy, 16, kd, kh, kw, dw);
-  else if (Ci == 16 && Co == 8) filterGradBody(xp, N, Dp, Hp, Wp, 16, dy, 8, kd, kh, kw, dw);
-  else filterGradBody(xp, N, Dp, Hp, Wp, Ci, dy, Co, kd, kh, kw, dw);
+  if (Ci == 8 && Co == 8) filterGradBody(xp, N, Dp, Hp, Wp, 8, dy, 8, kd, kh, kw, dw, rows);
+  else if (Ci == 8 && Co == 16) filterGradBody(xp, N, Dp, Hp, Wp, 8, dy, 16, kd, kh, kw, dw, rows);
+  else if (Ci == 16 && Co == 16) filterGradBody(xp, N, Dp, Hp, Wp, 16, dy, 16, kd, kh, kw, dw, rows);
+  else if (Ci == 16 && Co == 8) filterGradBody(xp, N, Dp, Hp, Wp, 16, dy, 8, kd, kh, kw, dw, rows);
+  else filterGradBody(xp, N, Dp, Hp, Wp, Ci, dy, Co, kd, kh, kw, dw, rows);
 }
 
 /** The upper two lanes of a float32 vector as float64. */

@@ -194,6 +194,40 @@ describe('conv3dSimd', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
 
+  // The kernel gradient sums over chunks of ~256 output positions (256 / Wo rows): shapes with
+  // several chunks and a partial last one, the generic and a specialised channel pair.
+  for (const c of [
+    { x: [2, 4, 9, 5, 3], kernel: [3, 3, 3], pad: [1, 1, 1], Co: 5 },
+    { x: [1, 2, 20, 12, 8], kernel: [1, 3, 3], pad: [0, 1, 1], Co: 8 },
+  ] as Case[])
+    it(`${name(c)}: the kernel gradient over several row chunks equals central differences`, async () => {
+      await initBackend({ backend: 'wasm' });
+      const rng = lcg(7 + c.Co);
+      const ws: S5 = [...c.kernel, c.x[4], c.Co];
+      const x = values(
+        c.x.reduce((p, q) => p * q, 1),
+        rng,
+      );
+      const w = values(
+        ws.reduce((p, q) => p * q, 1),
+        rng,
+        -0.5,
+        0.5,
+      );
+      const { y: y64 } = conv64(x, c.x, w, ws, c.pad, null);
+      const r = values(y64.length, rng);
+      const [xt, wt] = [tf.tensor5d(Float32Array.from(x), c.x), tf.tensor5d(Float32Array.from(w), ws)];
+      const out = opGrads((xx, ww) => conv3dSimd(xx as Tensor5D, ww as Tensor5D, null, c.pad), [xt, wt], r);
+      // conv64 is linear in w: Σ r ⊙ y(w) has the exact gradient Σ_positions x·r, which differences reproduce.
+      expect(
+        scaledErr(
+          out.grads[1],
+          centralDiff((v) => dot(conv64(x, c.x, v, ws, c.pad, null).y, r), w),
+        ),
+      ).toBeLessThan(1e-5);
+      tf.dispose([xt, wt]);
+    });
+
   it('names the argument and the offending shape on bad input', async () => {
     await initBackend({ backend: 'wasm' });
     tf.tidy(() => {

@@ -56,6 +56,7 @@ interface ConvKernelExports {
     kh: number,
     kw: number,
     dw: number,
+    rows: number,
   ): void;
   batchNormStats(z: number, M: number, C: number, eps: number, mean: number, variance: number, rstd: number, work: number): void;
   batchNormActForward(
@@ -241,7 +242,7 @@ function convBackward(
   const pxp = padInto(k, arena, px, g.x, g.pad);
   const dw = alloc(arena, kd * kh * kw * g.Ci * g.Co);
   const [, Dp, Hp, Wp] = g.padded;
-  k.conv3dFilterGrad(pxp, N, Dp, Hp, Wp, g.Ci, pdy, g.Co, kd, kh, kw, dw);
+  k.conv3dFilterGrad(pxp, N, Dp, Hp, Wp, g.Ci, pdy, g.Co, kd, kh, kw, dw, alloc(arena, N * g.out[1] * g.out[2]));
   let db = 0;
   if (withBias) {
     db = alloc(arena, g.Co);
