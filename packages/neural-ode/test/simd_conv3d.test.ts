@@ -454,3 +454,33 @@ describe('maxPool3d2Simd and depthToSpaceBiasSimd', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
 });
+
+describe('on the cpu backend (values through dataSync instead of the wasm heap)', () => {
+  it('convBnActSimd gives the same values and gradients as on wasm', async () => {
+    const rng = lcg(404);
+    const xs: S5 = [1, 2, 3, 5, 4];
+    const ws: S5 = [1, 3, 3, 4, 6];
+    const vals = [values(120, rng), values(216, rng, -0.5, 0.5), values(6, rng), values(6, rng, 0.5, 1.5), values(6, rng)];
+    const shapes = [xs, ws, [6], [6], [6]];
+    const r = values(1 * 2 * 3 * 5 * 6, rng);
+    const run = () => {
+      const ts = vals.map((v, i) => tf.tensor(Float32Array.from(v), shapes[i]));
+      const out = opGrads((x, w, b, g, be) => convBnActSimd(x as Tensor5D, w as Tensor5D, b, g, be, [0, 1, 1], 'silu'), ts, r);
+      tf.dispose(ts);
+      return out;
+    };
+    await initBackend({ backend: 'wasm' });
+    const a = run();
+    await initBackend({ backend: 'cpu' });
+    try {
+      expect(tf.getBackend()).toBe('cpu');
+      const b = run();
+      expect(Array.from(b.y)).toEqual(Array.from(a.y));
+      b.grads.forEach((g, i) => {
+        expect(Array.from(g)).toEqual(Array.from(a.grads[i]));
+      });
+    } finally {
+      await initBackend({ backend: 'wasm' });
+    }
+  });
+});
