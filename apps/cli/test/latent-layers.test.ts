@@ -20,6 +20,7 @@ import {
   maxPool3d2,
   normalize,
   registerConvGradients,
+  silu,
   swapLeadingAxes,
 } from '../src/experiments/layers/index.js';
 
@@ -364,6 +365,42 @@ describe('transposed convolutions (torch ConvTranspose3d)', () => {
       },
     });
   });
+  it('with the bias inside the reshuffle (depthToSpaceBias): value and gradients in x, kernel and bias against the torch definition', () => {
+    const xs: Shape5 = [2, 1, 3, 2, 3];
+    const Co = 3;
+    const rng = new Rng('convT-bias');
+    const x = randn(rng, 36);
+    const w = randn(rng, 3 * 4 * Co); // ours: [Ci, (kd, kh, kw, Co)]
+    const b = randn(rng, Co);
+    const torchW = (v: Float64Array) => {
+      const t = new Float64Array(v.length);
+      for (let i = 0; i < 3; i++)
+        for (let c = 0; c < Co; c++) for (let k = 0; k < 4; k++) t[(i * Co + c) * 4 + k] = v[i * 4 * Co + k * Co + c];
+      return t;
+    };
+    const ref = (a: Float64Array, v: Float64Array, bb: Float64Array) =>
+      convTRef(a, xs, torchW(v), Co, [1, 2, 2], [1, 2, 2], [0, 0, 0]).y.map((y, k) => y + bb[k % Co]);
+    const y = ref(x, w, b);
+    const got = tf.tidy(() =>
+      convTranspose3dStrided(
+        tf.tensor(Float32Array.from(x), xs) as Tensor5D,
+        tf.tensor(Float32Array.from(w), [3, 4 * Co]) as Tensor2D,
+        [1, 2, 2],
+        tf.tensor1d(Float32Array.from(b)),
+      ).dataSync(),
+    );
+    for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 5);
+    checkGradient({
+      seed: 'convT-bias-grad',
+      inputs: [
+        { data: x, shape: xs },
+        { data: w, shape: [3, 4 * Co] },
+        { data: b, shape: [Co] },
+      ],
+      tfFn: (a, v, bb) => convTranspose3dStrided(a as Tensor5D, v as Tensor2D, [1, 2, 2], bb),
+      ref,
+    });
+  });
   it('stride 1, kernel (1, 3, 3), padding (0, 1, 1) equals the flipped convolution the model stores', () => {
     const xs: Shape5 = [1, 2, 4, 4, 3];
     const Co = 2;
@@ -437,6 +474,66 @@ describe('normalisation', () => {
     expect(ev[1]).toBeCloseTo(0, 6);
     bn.dispose();
   });
+  it('BatchNorm.trackBatch (JavaScript float32 arithmetic) updates the running averages bit for bit as the tfjs kernels do', () => {
+    const [a, b] = [new BatchNorm(3), new BatchNorm(3)];
+    const xs: Shape5 = [2, 2, 1, 3, 3];
+    const x = tf.tensor(
+      Float32Array.from(randn(new Rng('track'), 36), (v) => 2 * v + 1),
+      xs,
+    ) as Tensor5D;
+    for (let step = 0; step < 3; step++) {
+      tf.tidy(() => a.apply(x, true));
+      // The reference's own float32 statistics, handed to trackBatch.
+      const [m, v] = tf.tidy(() => {
+        const flat = tf.reshape(x, [-1, 3]);
+        const mean = tf.mean(flat, 0);
+        return [mean.dataSync() as Float32Array, tf.mean(tf.square(tf.sub(flat, mean)), 0).dataSync() as Float32Array];
+      });
+      b.trackBatch({ mean: m, variance: v, count: 12 });
+      expect(Array.from(b.runningMean.dataSync())).toEqual(Array.from(a.runningMean.dataSync()));
+      expect(Array.from(b.runningVar.dataSync())).toEqual(Array.from(a.runningVar.dataSync()));
+    }
+    x.dispose();
+    a.dispose();
+    b.dispose();
+  });
+  it('BatchNorm.applySiluSimd equals SiLU(BatchNorm) in training: value, gradients (x, γ, β) and running averages', () => {
+    const [a, b] = [new BatchNorm(5), new BatchNorm(5)];
+    const xs: Shape5 = [2, 3, 2, 3, 5];
+    const x = tf.tensor(
+      Float32Array.from(randn(new Rng('bn-simd'), 180), (v) => 3 * v - 1),
+      xs,
+    ) as Tensor5D;
+    const r = tf.tensor(Float32Array.from(randn(new Rng('bn-r'), 180)), xs);
+    const before = tf.memory().numTensors;
+    const run = (bn: BatchNorm, simd: boolean) =>
+      tf.tidy(() => {
+        const f = (v: Tensor) =>
+          tf.sum(tf.mul(simd ? bn.applySiluSimd(v as Tensor5D) : silu(bn.apply(v as Tensor5D, true)), r)) as tf.Scalar;
+        const { value, grads } = tf.variableGrads(() => f(x), [bn.gamma, bn.beta]);
+        const dx = tf.grad((v) => f(v))(x);
+        return [value, dx, grads[bn.gamma.name], grads[bn.beta.name]].map((t) => Array.from(t.dataSync()));
+      });
+    const ref = run(a, false);
+    const got = run(b, true);
+    for (let i = 0; i < ref.length; i++) {
+      const scale = Math.max(...ref[i].map(Math.abs));
+      got[i].forEach((v, j) => {
+        expect(Math.abs(v - ref[i][j])).toBeLessThan(1e-5 * scale + 1e-6);
+      });
+    }
+    // Both ran two training batches (value, then dx): the same running averages to float32 rounding.
+    for (const k of ['runningMean', 'runningVar'] as const) {
+      const ra = a[k].dataSync();
+      b[k].dataSync().forEach((v, j) => {
+        expect(Math.abs(v - ra[j])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ra[j])));
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, r]);
+    a.dispose();
+    b.dispose();
+  });
   it('GroupNorm(2, 4) normalises per sample over channels of a group and all positions', () => {
     const gn = new GroupNorm(2, 4);
     const xs: Shape5 = [2, 2, 1, 2, 4];
@@ -445,6 +542,29 @@ describe('normalisation', () => {
     const y = normalizeRef(x, [2, 4, 2, 2], [1, 3]);
     for (let k = 0; k < y.length; k++) expect(got[k]).toBeCloseTo(y[k], 4);
     expect(() => new GroupNorm(3, 4)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
+    gn.dispose();
+  });
+  it('GroupNorm with the affine on rank-2 rows (flatAffine) is the same function: value and gradients (x, γ, β)', () => {
+    const gn = new GroupNorm(2, 4);
+    gn.gamma.assign(tf.tensor1d([0.5, 1.5, -1, 2]));
+    gn.beta.assign(tf.tensor1d([0.1, -0.2, 0.3, 0]));
+    const xs: Shape5 = [2, 3, 1, 2, 4];
+    const x = tf.tensor(Float32Array.from(randn(new Rng('gn-flat'), 48)), xs) as Tensor5D;
+    const r = tf.tensor(Float32Array.from(randn(new Rng('gn-r'), 48)), xs);
+    const run = (flat: boolean) =>
+      tf.tidy(() => {
+        const f = (v: Tensor) => tf.sum(tf.mul(gn.apply(v as Tensor5D, flat), r)) as tf.Scalar;
+        const { value, grads } = tf.variableGrads(() => f(x), [gn.gamma, gn.beta]);
+        return [value, tf.grad((v) => f(v))(x), grads[gn.gamma.name], grads[gn.beta.name]].map((t) => Array.from(t.dataSync()));
+      });
+    const [a, b] = [run(false), run(true)];
+    for (let i = 0; i < a.length; i++) {
+      const scale = Math.max(...a[i].map(Math.abs));
+      b[i].forEach((v, j) => {
+        expect(Math.abs(v - a[i][j])).toBeLessThan(1e-6 * scale + 1e-7);
+      });
+    }
+    tf.dispose([x, r]);
     gn.dispose();
   });
 });

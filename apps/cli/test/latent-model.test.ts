@@ -95,6 +95,61 @@ describe('shapes and modes', () => {
   });
 });
 
+describe("convImpl 'simd' (direct SIMD convolution, fused Conv → BatchNorm → SiLU) against the im2col reference", () => {
+  const cfg = { ...field, states: 16, hidden: 24, frameSize: 16, inputFrames: 10, dropout: 0 };
+  const frames = () =>
+    tf.tensor5d(Float32Array.from(new Rng('frames').fillUniform(new Float64Array(2 * 10 * 16 * 16 * 3))), [2, 10, 16, 16, 3]);
+  const maxAbs = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
+
+  it('same parameters; the same loss, gradients, running averages and evaluation to float32 rounding; no tensor leaks', () => {
+    const ref = new ConvLatentModel({ ...cfg, convImpl: 'im2col' }, 'sii', 'simd-vs-ref');
+    const simd = new ConvLatentModel({ ...cfg, convImpl: 'simd' }, 'sii', 'simd-vs-ref');
+    expect(simd.impl).toBe('simd');
+    expect(ref.variables.length).toBe(simd.variables.length);
+    ref.variables.forEach((v, i) => {
+      expect(Array.from(simd.variables[i].dataSync())).toEqual(Array.from(v.dataSync()));
+    });
+    const x = frames();
+    const truth = tf.tensor5d(Float32Array.from(new Rng('truth').fillUniform(new Float64Array(2 * 3 * 16 * 16 * 3))), [2, 3, 16, 16, 3]);
+    const step = (m: ConvLatentModel) =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => latentLoss(m.predict(x, 3, true), truth), m.variables);
+        return { loss: value.dataSync()[0], grads: m.variables.map((v) => grads[v.name].dataSync() as Float32Array) };
+      });
+    const a = step(ref);
+    const before = tf.memory().numTensors;
+    const b = step(simd);
+    expect(Math.abs(b.loss - a.loss)).toBeLessThan(1e-6 * a.loss);
+    // The biases of the convolutions that feed a BatchNorm cancel in it: their exact gradient is 0
+    // and both paths return float32 noise; every other gradient agrees to float32 rounding.
+    const cancelled = new Set(
+      [simd.embed1, simd.embed2, ...simd.down1, ...simd.down2, ...simd.block1, ...simd.block2].map((l) => simd.variables.indexOf(l.conv.b)),
+    );
+    a.grads.forEach((g, i) => {
+      const err = maxAbs(b.grads[i].map((v, j) => v - g[j]));
+      if (cancelled.has(i)) expect(maxAbs(b.grads[i])).toBeLessThan(1e-5 * maxAbs(a.grads[i - 1]) + 1e-7);
+      else expect(err).toBeLessThan(2e-4 * maxAbs(g) + 1e-7);
+    });
+    // One training forward pass each updated the running averages: the same to float32 rounding.
+    ref.buffers.forEach((v, i) => {
+      const w = simd.buffers[i].dataSync();
+      v.dataSync().forEach((r, j) => {
+        expect(Math.abs(w[j] - r)).toBeLessThan(1e-5 * Math.max(1, Math.abs(r)));
+      });
+    });
+    const ea = tf.tidy(() => ref.predict(x, 3, false).dataSync());
+    const eb = tf.tidy(() => simd.predict(x, 3, false).dataSync());
+    expect(maxAbs(eb.map((v, j) => v - ea[j]))).toBeLessThan(1e-5);
+    // Further steps leave no tensors behind.
+    step(simd);
+    step(simd);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, truth]);
+    ref.dispose();
+    simd.dispose();
+  });
+});
+
 describe('loss and metrics (the authors’ definitions)', () => {
   it('loss = squared error summed over the frames, mean over batch, channels and pixels (float64 by hand)', () => {
     const shape: [number, number, number, number, number] = [2, 3, 2, 2, 3];

@@ -937,3 +937,4 @@ export function layerNormBackward(dy: usize, xhat: usize, rstd: usize, gamma: us
     }
   }
 }
+export * from './conv_kernels';

@@ -350,8 +350,9 @@ export function registerExperiments(program: Command, io: Io): void {
     {
       flags: '--conv-impl <name>',
       key: 'convImpl',
-      description: "3-D convolution: 'im2col' (JS gather + matMul, faster) or 'native' (tfjs Conv3D)",
-      choices: ['im2col', 'native'],
+      description:
+        "3-D convolution: 'simd' (direct convolution and fused Conv→BatchNorm→SiLU on WebAssembly SIMD; falls back to im2col where SIMD does not run), 'im2col' (JS gather + matMul, the reference) or 'native' (tfjs Conv3D)",
+      choices: ['simd', 'im2col', 'native'],
     },
   ];
   addFlags(

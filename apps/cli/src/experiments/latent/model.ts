@@ -17,6 +17,7 @@
  */
 import { Rng } from '@sii/linalg';
 import type { MlpVectorField, NeuralODE } from '@sii/neural-ode';
+import { type BatchStats, convBnActSimd, maxPool3d2Simd } from '@sii/neural-ode/internal';
 import type { Scalar, Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -28,6 +29,8 @@ import {
   dropout,
   GroupNorm,
   maxPool3d2,
+  NORM_EPS,
+  resolveConvImpl,
   silu,
   swapLeadingAxes,
   type Triple,
@@ -67,8 +70,18 @@ class ConvBnAct {
     this.bn = new BatchNorm(co);
   }
   apply(x: Tensor5D, training: boolean, drop: Rng | null): Tensor5D {
-    const y = silu(this.bn.apply(this.conv.apply(x), training));
+    const y = training && this.conv.impl === 'simd' ? this.applySimd(x) : silu(this.bn.apply(this.conv.apply(x), training));
     return training && drop && this.p > 0 ? dropout(y, this.p, drop) : y;
+  }
+  /** Training: convolution, BatchNorm and SiLU as one op on the SIMD kernels (the same function to float32 rounding). */
+  private applySimd(x: Tensor5D): Tensor5D {
+    const { conv, bn } = this;
+    let stats = null as BatchStats | null;
+    const y = convBnActSimd(x, conv.w as unknown as Tensor5D, conv.b, bn.gamma, bn.beta, conv.pad, 'silu', NORM_EPS, (s) => {
+      stats = s;
+    });
+    if (stats) bn.trackBatch(stats);
+    return y;
   }
   get variables(): Variable[] {
     return [...this.conv.variables, ...this.bn.variables];
@@ -107,6 +120,8 @@ export class ConvLatentModel {
   readonly field: MlpVectorField;
   readonly ode: NeuralODE;
   readonly initialPoles?: { re: number; im: number }[];
+  /** The convolution implementation in use ('simd' falls back to 'im2col' where its kernels do not run). */
+  readonly impl: ConvImpl;
   private readonly dropRng: Rng;
 
   constructor(
@@ -122,7 +137,8 @@ export class ConvLatentModel {
     if (!(Number.isInteger(cfg.states) && cfg.states >= 8 && cfg.states % 8 === 0)) {
       throw new RangeError(`states (latent channels n) must be a multiple of 8 (GroupNorm(8, n); n/2 channels), got ${cfg.states}`);
     }
-    const impl = cfg.convImpl ?? 'im2col';
+    const impl = resolveConvImpl(cfg.convImpl ?? 'im2col');
+    this.impl = impl;
     const n = cfg.states;
     const c = n / 2;
     const p = cfg.dropout;
@@ -135,12 +151,12 @@ export class ConvLatentModel {
     this.embed2 = new ConvBnAct(c, c, K133, P011, 0, rng.fork('embed2'), impl);
     this.down1 = convBlock(c, c, 2, K3, P3, p, rng.fork('down1'), impl);
     this.down2 = convBlock(c, n, 2, K3, P3, p, rng.fork('down2'), impl);
-    this.up0 = new ConvTranspose3dStrided(n, n, UP, rng.fork('up0'));
+    this.up0 = new ConvTranspose3dStrided(n, n, UP, rng.fork('up0'), impl);
     this.gn0 = new GroupNorm(8, n);
-    this.up1 = new ConvTranspose3dStrided(n, c, UP, rng.fork('up1'));
+    this.up1 = new ConvTranspose3dStrided(n, c, UP, rng.fork('up1'), impl);
     this.bn1 = new BatchNorm(c);
     this.block1 = convBlock(c, c, 4, K133, P011, p, rng.fork('block1'), impl);
-    this.up2 = new ConvTranspose3dStrided(c, c, UP, rng.fork('up2'));
+    this.up2 = new ConvTranspose3dStrided(c, c, UP, rng.fork('up2'), impl);
     this.bn2 = new BatchNorm(c);
     this.block2 = convBlock(c, c, 4, K133, P011, p, rng.fork('block2'), impl);
     this.out = new Conv3d(c, 3, K133, P011, rng.fork('out'), impl, true);
@@ -199,9 +215,9 @@ export class ConvLatentModel {
     // biome-ignore lint/suspicious/noApproximativeNumericConstant: the authors divide by the literal 1.414, not √2
     let x = tf.div(tf.add(x1, x2), 1.414) as Tensor5D;
     for (const l of this.down1) x = l.apply(x, training, drop);
-    x = maxPool3d2(x);
+    x = this.maxPool(x);
     for (const l of this.down2) x = l.apply(x, training, drop);
-    x = avgPool3d2(maxPool3d2(x)); // [N, d, g, g, n]
+    x = avgPool3d2(this.maxPool(x)); // [N, d, g, g, n]
     const [N, d, g, g2, n] = x.shape;
     if (g !== this.grid || g2 !== this.grid) throw new Error(`encoder produced a ${g}×${g2} grid, expected ${this.grid}×${this.grid}`);
     const z = d === 1 ? x : (tf.mean(x, 1, true) as Tensor5D);
@@ -214,12 +230,20 @@ export class ConvLatentModel {
     const T = zs.shape[0];
     const g = this.grid;
     const z = tf.reshape(swapLeadingAxes(tf.reshape(zs, [T, batch, g * g * this.n])), [batch, T, g, g, this.n]) as Tensor5D;
-    let x = tf.relu(this.gn0.apply(this.up0.apply(z))) as Tensor5D;
-    x = silu(this.bn1.apply(this.up1.apply(x), training));
+    let x = tf.relu(this.gn0.apply(this.up0.apply(z), this.impl === 'simd')) as Tensor5D;
+    x = this.bnSilu(this.bn1, this.up1.apply(x), training);
     for (const l of this.block1) x = l.apply(x, training, drop);
-    x = silu(this.bn2.apply(this.up2.apply(x), training));
+    x = this.bnSilu(this.bn2, this.up2.apply(x), training);
     for (const l of this.block2) x = l.apply(x, training, drop);
     return tf.sigmoid(this.out.apply(x)) as Tensor5D;
+  }
+
+  private maxPool(x: Tensor5D): Tensor5D {
+    return this.impl === 'simd' ? maxPool3d2Simd(x) : maxPool3d2(x);
+  }
+
+  private bnSilu(bn: BatchNorm, x: Tensor5D, training: boolean): Tensor5D {
+    return training && this.impl === 'simd' ? bn.applySiluSimd(x) : silu(bn.apply(x, training));
   }
 
   /** Conditioning frames → T predicted frames (state after k + 1 solver steps decodes frame k). */

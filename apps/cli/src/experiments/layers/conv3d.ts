@@ -16,11 +16,24 @@
  * padding k − 1 − p; the model stores that kernel directly (same parameter count, same init bound).
  */
 
+import { auxKernelsAvailable, conv3dSimd, depthToSpaceBiasSimd } from '@sii/neural-ode/internal';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { depthToSpace, im2colData } from './gather.js';
+import { depthToSpace, depthToSpaceBias, im2colData } from './gather.js';
 
-export type ConvImpl = 'im2col' | 'native';
+/**
+ * 'simd': neural-ode's direct convolution on its WebAssembly SIMD kernels (and, in the model, the
+ * fused Conv → BatchNorm → SiLU op); 'im2col': JS gather + matMul (the tested reference);
+ * 'native': tfjs' Conv3D kernel.
+ */
+export type ConvImpl = 'im2col' | 'native' | 'simd';
+export const CONV_IMPLS: readonly ConvImpl[] = ['im2col', 'native', 'simd'];
+
+/** 'simd' where its kernels run (WebAssembly SIMD, a CPU backend), else 'im2col' (the same numbers to float32 rounding). */
+export function resolveConvImpl(impl: ConvImpl): ConvImpl {
+  if (impl !== 'simd') return impl;
+  return auxKernelsAvailable() && ['wasm', 'cpu'].includes(tf.getBackend()) ? 'simd' : 'im2col';
+}
 export type Triple = readonly [number, number, number];
 
 /** Plain matMul with a hand-written gradient whose products take explicitly transposed operands. */
@@ -183,7 +196,8 @@ export function conv3d(x: Tensor5D, w: Tensor5D, pad: Triple, impl: ConvImpl = '
     const y = tf.conv3d(x, w, [1, 1, 1], 'same');
     return bias ? addChannelBias(y, bias) : y;
   }
-  if (impl !== 'im2col') throw new RangeError(`conv3d: impl must be 'im2col' or 'native', got ${JSON.stringify(impl)}`);
+  if (impl === 'simd') return conv3dSimd(x, w, bias ?? null, pad);
+  if (impl !== 'im2col') throw new RangeError(`conv3d: impl must be one of ${CONV_IMPLS.join(', ')}, got ${JSON.stringify(impl)}`);
   if (!recordingGradients()) {
     // Evaluation: no customGrad bookkeeping.
     return tf.reshape(convIm2col2d(x, w, pad, bias), outShape(x, w, pad)) as Tensor5D;
@@ -217,14 +231,17 @@ export function registerConvGradients(): void {
 
 /**
  * torch ConvTranspose3d with stride = kernel, no padding: x [N, D, H, W, Cin], kernel
- * [Cin, kd·kh·kw·Cout] (column order kd, kh, kw, Cout) → [N, kd·D, kh·H, kw·W, Cout].
+ * [Cin, kd·kh·kw·Cout] (column order kd, kh, kw, Cout) → [N, kd·D, kh·H, kw·W, Cout], plus an
+ * optional bias [Cout] added inside the reshuffle.
  */
-export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple): Tensor5D {
+export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple, bias?: Tensor, impl: ConvImpl = 'im2col'): Tensor5D {
   const [N, D, H, W, Ci] = x.shape;
   const [kd, kh, kw] = kernel;
   const Co = w.shape[1] / (kd * kh * kw);
   if (w.shape[0] !== Ci || !Number.isInteger(Co))
     throw new RangeError(`convTranspose3dStrided: kernel must be [${Ci}, ${kd * kh * kw}·Cout], got [${w.shape}]`);
-  const y = dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w);
-  return depthToSpace(tf.reshape(y, [N, D, H, W, kd * kh * kw * Co]), kernel, Co) as Tensor5D;
+  const y = tf.reshape(dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w), [N, D, H, W, kd * kh * kw * Co]);
+  // With a bias: the reshuffle and the bias in one op (its gradient sums dy; on the SIMD kernels with impl 'simd').
+  if (bias && impl === 'simd') return depthToSpaceBiasSimd(y as Tensor5D, kernel, bias);
+  return (bias ? depthToSpaceBias(y, kernel, Co, bias) : depthToSpace(y, kernel, Co)) as Tensor5D;
 }

@@ -142,8 +142,9 @@ function depthToSpaceData(
             for (let b = 0; b < kh; b++)
               for (let c = 0; c < kw; c++, q += C) {
                 const o = (((n * D * kd + d * kd + a) * H * kh + h * kh + b) * W * kw + w * kw + c) * C;
-                if (inverse) out.set(src.subarray(o, o + C), q);
-                else out.set(src.subarray(q, q + C), o);
+                // Plain loops: a subarray per block of C values (8–128) made garbage on every step.
+                if (inverse) for (let j = 0; j < C; j++) out[q + j] = src[o + j];
+                else for (let j = 0; j < C; j++) out[o + j] = src[q + j];
               }
   return out;
 }
@@ -165,6 +166,33 @@ export function depthToSpace(x: Tensor, k: readonly number[], C: number): Tensor
   return f(x);
 }
 
+/**
+ * depthToSpace(x) + bias [C] on the last axis as one op (the strided transposed convolution's
+ * reshuffle and bias): the gradient is the inverse reshuffle of dy and, for the bias, dy's sums over
+ * every position (accumulated in float64), so no rank-5 broadcast and no tfjs Sum kernel are needed.
+ */
+export function depthToSpaceBias(x: Tensor, k: readonly number[], C: number, bias: Tensor): Tensor {
+  const [N, D, H, W, KC] = x.shape as unknown as Shape5;
+  if (x.rank !== 5 || KC !== k[0] * k[1] * k[2] * C)
+    throw new RangeError(`depthToSpaceBias: x must be [N, D, H, W, ${k[0] * k[1] * k[2] * C}], got shape [${x.shape}]`);
+  if (bias.rank !== 1 || bias.shape[0] !== C) throw new RangeError(`depthToSpaceBias: bias must be [${C}], got shape [${bias.shape}]`);
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const out = depthToSpaceData((args[0] as Tensor).dataSync() as Float32Array, N, D, H, W, k, C, false);
+    const b = (args[1] as Tensor).dataSync() as Float32Array;
+    for (let i = 0; i < out.length; i += C) for (let j = 0; j < C; j++) out[i + j] += b[j];
+    return {
+      value: tf.tensor(out, [N, D * k[0], H * k[1], W * k[2], C]),
+      gradFunc: (dy: Tensor) => {
+        const g = dy.dataSync() as Float32Array;
+        const sums = new Float64Array(C);
+        for (let i = 0; i < g.length; i += C) for (let j = 0; j < C; j++) sums[j] += g[i + j];
+        return [tf.tensor(depthToSpaceData(g, N, D, H, W, k, C, true), x.shape), tf.tensor1d(Float32Array.from(sums))];
+      },
+    };
+  });
+  return f(x, bias);
+}
+
 const pools = new Map<string, (x: Tensor) => Tensor>();
 
 /** Pool(2) over D, H, W (kernel 2, stride 2, floor) of channels-last [N, D, H, W, C]: 'max' (first maximum gets the gradient) or 'avg'. */
@@ -178,52 +206,53 @@ export function pool2(x: Tensor, kind: 'max' | 'avg'): Tensor {
   if (!f) {
     const outShape = [N, Do, Ho, Wo, C];
     const size = N * Do * Ho * Wo * C;
+    // The 8 taps of a 2×2×2 window as offsets from its first value; one base offset per output cell.
+    const taps = [0, 1, W, W + 1, H * W, H * W + 1, H * W + W, H * W + W + 1].map((t) => t * C);
+    const bases = new Int32Array(N * Do * Ho * Wo);
+    let q0 = 0;
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < Do; d++)
+        for (let h = 0; h < Ho; h++) for (let w = 0; w < Wo; w++) bases[q0++] = (((n * D + 2 * d) * H + 2 * h) * W + 2 * w) * C;
+    const [t0, t1, t2, t3, t4, t5, t6, t7] = taps;
     f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
       const src = (args[0] as Tensor).dataSync() as Float32Array;
       const out = new Float32Array(size);
       const arg = kind === 'max' ? new Int32Array(size) : null;
-      let o = 0;
-      for (let n = 0; n < N; n++)
-        for (let d = 0; d < Do; d++)
-          for (let h = 0; h < Ho; h++)
-            for (let w = 0; w < Wo; w++)
-              for (let ch = 0; ch < C; ch++, o++) {
-                let best = Number.NEGATIVE_INFINITY;
-                let at = -1;
-                let sum = 0;
-                for (let a = 0; a < 2; a++)
-                  for (let b = 0; b < 2; b++)
-                    for (let c = 0; c < 2; c++) {
-                      const i = (((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch;
-                      const v = src[i];
-                      sum += v;
-                      if (v > best) {
-                        best = v;
-                        at = i;
-                      }
-                    }
-                if (arg) {
-                  out[o] = best;
-                  arg[o] = at;
-                } else out[o] = sum / 8;
-              }
+      for (let cell = 0, o = 0; cell < bases.length; cell++) {
+        const base = bases[cell];
+        for (let ch = 0; ch < C; ch++, o++) {
+          const i = base + ch;
+          if (arg) {
+            // First maximum in the window order (a, b, c) gets the gradient.
+            let at = i + t0;
+            if (src[i + t1] > src[at]) at = i + t1;
+            if (src[i + t2] > src[at]) at = i + t2;
+            if (src[i + t3] > src[at]) at = i + t3;
+            if (src[i + t4] > src[at]) at = i + t4;
+            if (src[i + t5] > src[at]) at = i + t5;
+            if (src[i + t6] > src[at]) at = i + t6;
+            if (src[i + t7] > src[at]) at = i + t7;
+            out[o] = src[at];
+            arg[o] = at;
+          } else {
+            out[o] = (src[i + t0] + src[i + t1] + src[i + t2] + src[i + t3] + src[i + t4] + src[i + t5] + src[i + t6] + src[i + t7]) / 8;
+          }
+        }
+      }
       return {
         value: tf.tensor(out, outShape),
         gradFunc: (dy: Tensor) => {
           const g = dy.dataSync() as Float32Array;
           const dx = new Float32Array(N * D * H * W * C);
           if (arg) for (let i = 0; i < size; i++) dx[arg[i]] += g[i];
-          else {
-            let q = 0;
-            for (let n = 0; n < N; n++)
-              for (let d = 0; d < Do; d++)
-                for (let h = 0; h < Ho; h++)
-                  for (let w = 0; w < Wo; w++)
-                    for (let ch = 0; ch < C; ch++, q++)
-                      for (let a = 0; a < 2; a++)
-                        for (let b = 0; b < 2; b++)
-                          for (let c = 0; c < 2; c++) dx[(((n * D + 2 * d + a) * H + 2 * h + b) * W + 2 * w + c) * C + ch] = g[q] / 8;
-          }
+          else
+            for (let cell = 0, o = 0; cell < bases.length; cell++) {
+              const base = bases[cell];
+              for (let ch = 0; ch < C; ch++, o++) {
+                const v = g[o] / 8;
+                for (const t of taps) dx[base + ch + t] = v;
+              }
+            }
           return [tf.tensor(dx, [N, D, H, W, C])];
         },
       };

@@ -59,6 +59,8 @@ export class ConvTranspose3dStrided {
     readonly outChannels: number,
     readonly kernel: Triple,
     rng: Rng,
+    /** 'simd': the bias is added inside the reshuffle (depthToSpaceBias); otherwise a broadcast add (the reference). */
+    readonly impl: ConvImpl = 'im2col',
   ) {
     const k = kernel[0] * kernel[1] * kernel[2];
     const bound = 1 / Math.sqrt(outChannels * k);
@@ -66,6 +68,7 @@ export class ConvTranspose3dStrided {
     this.b = uniformVariable([outChannels], bound, rng.fork('bias'));
   }
   apply(x: Tensor5D): Tensor5D {
+    if (this.impl === 'simd') return convTranspose3dStrided(x, this.w as unknown as Tensor2D, this.kernel, this.b, 'simd');
     return addChannelBias(convTranspose3dStrided(x, this.w as unknown as Tensor2D, this.kernel), this.b);
   }
   get variables(): Variable[] {

@@ -6,6 +6,7 @@
  * eps 1e-5, weight 1, bias 0 at init, as torch.
  */
 
+import { type BatchStats, batchNormActSimd } from '@sii/neural-ode/internal';
 import type { Tensor, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -71,11 +72,55 @@ export class BatchNorm {
     // Running averages (no gradient: plain values outside the loss).
     tf.tidy(() => {
       const m = tf.mean(flat, 0);
-      const v = tf.mul(tf.mean(tf.square(tf.sub(flat, m)), 0), M / Math.max(1, M - 1));
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - this.momentum), tf.mul(m, this.momentum)));
-      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - this.momentum), tf.mul(v, this.momentum)));
+      this.updateRunning(m, tf.mean(tf.square(tf.sub(flat, m)), 0), M);
     });
     return tf.reshape(tf.add(tf.mul(normalize(flat, [0]), this.gamma), this.beta), x.shape) as Tensor5D;
+  }
+
+  /**
+   * Training-mode BatchNorm followed by SiLU as one op on neural-ode's SIMD kernels (the same
+   * function as `silu(apply(x, true))` to float32 rounding; statistics summed in float64).
+   */
+  applySiluSimd(x: Tensor5D): Tensor5D {
+    if (x.shape[4] !== this.channels) throw new RangeError(`BatchNorm: expected ${this.channels} channels, got shape [${x.shape}]`);
+    let stats = null as BatchStats | null;
+    const y = batchNormActSimd(x, this.gamma, this.beta, 'silu', NORM_EPS, (s) => {
+      stats = s;
+    }) as Tensor5D;
+    if (stats) this.trackBatch(stats);
+    return y;
+  }
+
+  /**
+   * Update the running averages from one training batch's statistics (mean, biased variance over
+   * `count` rows): the float32 arithmetic of `updateRunning` (each product and sum rounded to float32,
+   * the same constants) done on the few per-channel values in JavaScript, so that it adds no tfjs
+   * kernels (and no saved tensors) to the training step.
+   */
+  trackBatch(s: BatchStats): void {
+    const f = Math.fround;
+    const keep = f(1 - this.momentum);
+    const mom = f(this.momentum);
+    const unbias = f(s.count / Math.max(1, s.count - 1));
+    const rm = this.runningMean.dataSync();
+    const rv = this.runningVar.dataSync();
+    const mean = new Float32Array(this.channels);
+    const variance = new Float32Array(this.channels);
+    for (let c = 0; c < this.channels; c++) {
+      mean[c] = f(f(rm[c] * keep) + f(s.mean[c] * mom));
+      variance[c] = f(f(rv[c] * keep) + f(f(s.variance[c] * unbias) * mom));
+    }
+    tf.tidy(() => {
+      this.runningMean.assign(tf.tensor1d(mean));
+      this.runningVar.assign(tf.tensor1d(variance));
+    });
+  }
+
+  /** torch's update: momentum-weighted mean and unbiased variance (biased · M/(M − 1)). */
+  private updateRunning(mean: Tensor, biasedVar: Tensor, M: number): void {
+    const v = tf.mul(biasedVar, M / Math.max(1, M - 1));
+    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - this.momentum), tf.mul(mean, this.momentum)));
+    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - this.momentum), tf.mul(v, this.momentum)));
   }
   get variables(): Variable[] {
     return [this.gamma, this.beta];
@@ -96,10 +141,16 @@ export class GroupNorm {
       throw new RangeError(`GroupNorm: channels (${channels}) must be a multiple of groups (${groups})`);
     [this.gamma, this.beta] = tf.tidy(() => [tf.variable(tf.ones([channels])), tf.variable(tf.zeros([channels]))]);
   }
-  apply(x: Tensor5D): Tensor5D {
+  /**
+   * `flatAffine`: apply γ, β to the rows of [N·D·H·W, C] (their gradients then reduce a rank-2 tensor;
+   * tfjs-wasm's rank-5 Sum is slow), the same function (the 'simd' path of the latent model).
+   */
+  apply(x: Tensor5D, flatAffine = false): Tensor5D {
     const [N, D, H, W, C] = x.shape;
     if (C !== this.channels) throw new RangeError(`GroupNorm: expected ${this.channels} channels, got shape [${x.shape}]`);
     const g = tf.reshape(x, [N, D * H * W, this.groups, C / this.groups]);
+    if (flatAffine)
+      return tf.reshape(tf.add(tf.mul(tf.reshape(normalize(g, [1, 3]), [-1, C]), this.gamma), this.beta), x.shape) as Tensor5D;
     const xhat = tf.reshape(normalize(g, [1, 3]), x.shape);
     return tf.add(tf.mul(xhat, this.gamma), this.beta) as Tensor5D;
   }
