@@ -937,3 +937,6 @@ export function layerNormBackward(dy: usize, xhat: usize, rstd: usize, gamma: us
     }
   }
 }
+
+// Whole-segment kernels for small fields (one hidden layer, at most 4 states).
+export * from './small_field';

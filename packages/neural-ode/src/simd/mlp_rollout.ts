@@ -20,6 +20,7 @@
  * same bits). The full tape keeps the one product over all rows, so its numbers never change.
  */
 import { type Arena, INIT_BIAS, INIT_MATRIX, INIT_ZERO, type KernelExports } from './kernels.js';
+import { SmallFieldRollout, smallFieldApplies } from './small_field.js';
 
 /** Activation numbers of assembly/mlp_kernels.ts. */
 export const SIMD_ACTIVATIONS = {
@@ -67,6 +68,11 @@ export interface SimdRolloutProblem {
    * values and state/input gradients bit for bit; weight gradients to float32 rounding (summed per segment).
    */
   checkpointEvery?: number;
+  /**
+   * false: always the general kernels, never the small-field ones (./small_field.ts), which otherwise
+   * run the problems their size rule takes (the general path is their reference in the tests).
+   */
+  smallField?: boolean;
 }
 
 export interface SimdRolloutData {
@@ -203,11 +209,15 @@ export function resolveCheckpointEvery(p: SimdRolloutProblem, setting: number | 
 export class SimdRollout {
   private layout: Layout | null = null;
   private evicted: Float32Array | null = null;
+  /** The small-field kernels' rollout, when their size rule takes this problem. */
+  private readonly small: SmallFieldRollout | null;
 
   constructor(
     readonly problem: SimdRolloutProblem,
     private readonly arena: Arena,
-  ) {}
+  ) {
+    this.small = smallFieldApplies(problem) ? new SmallFieldRollout(problem, arena) : null;
+  }
 
   private get k(): KernelExports {
     return this.arena.k;
@@ -269,6 +279,7 @@ export class SimdRollout {
 
   /** Run the rollout; returns [x_1 … x_T] ([T(+1), B, n], see problem.output) or x_T [B, n]. */
   forward(data: SimdRolloutData): Float32Array {
+    if (this.small != null) return this.small.forward(data);
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const L = widths.length;
@@ -312,6 +323,7 @@ export class SimdRollout {
 
   /** Copy this rollout's weights and intermediates out of the arena (another rollout needs it). */
   evict(): void {
+    if (this.small != null) return this.small.evict();
     const lay = this.layout;
     if (lay == null || this.evicted != null) return;
     this.evicted = this.arena.read(lay.savedStart, (lay.savedEnd - lay.savedStart) >>> 2);
@@ -319,6 +331,7 @@ export class SimdRollout {
 
   /** Whether this rollout's data is still in the arena (not evicted). */
   get resident(): boolean {
+    if (this.small != null) return this.small.resident;
     return this.layout != null && this.evicted == null;
   }
 
@@ -327,6 +340,7 @@ export class SimdRollout {
    * shape. Requires a preceding `forward` (its data are copied back if they were evicted).
    */
   backward(dy: Float32Array, wantInputs: boolean): SimdGradients {
+    if (this.small != null) return this.small.backward(dy, wantInputs);
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const s = p.b.length;
