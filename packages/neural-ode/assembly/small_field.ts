@@ -7,9 +7,10 @@
 // G = ⌈R/4⌉ groups of 4 rows: feature f of the rows 4g … 4g+3 is one v128 at ((g·w + f) << 4). The
 // state is padded to 4 features (zero weights beyond n), so a group's state, stage and adjoint are
 // 4 vectors each and the field's widths need no blocking (a hidden unit is one vector per group).
-// Every arithmetic operation is the one of the general kernels (assembly/mlp_kernels.ts) in the same
-// order, per element: values and state gradients round as theirs do. The weight and bias gradients
-// are summed per group and lane over the steps (last first), then over the lanes and groups.
+// The products, stage combinations and adjoint use the general kernels' operations (assembly/
+// mlp_kernels.ts) in the same order per element, and their activations — except elu, computed here
+// with a shorter e^z (see `elu`). The weight and bias gradients are summed per group and lane over
+// the steps (last first), then over the lanes and groups.
 
 import { activate, activationBackward } from './mlp_kernels';
 
@@ -68,7 +69,7 @@ function elu(z: usize, a: usize, count: i32): void {
 
 /**
  * Forward pass of steps t0 … t1−1 for all G groups.
- *   W0 [4 + m, H]: state rows (padded to 4, zero beyond n), then input rows; b0 [H];
+ *   W0: the state rows of the first layer transposed, [H, 4] (zero beyond n), then its input rows [m, H]; b0 [H];
  *   W1 [H, 4] (zero columns beyond n); b1 [4];
  *   tab: the tableau as floats, a [s, s] (times h) then b [s];
  *   X [G][4]: the state at t0 on entry, at t1 on return;
@@ -125,13 +126,21 @@ export function sfForward(
         v128.store(yp, y3, 48);
         const ap = A + <usize>row * rowH;
         const zp = Z != 0 ? Z + <usize>row * rowH : ap;
+        let wp = W0;
+        let bp = b0;
+        let pp = P;
+        let zq = zp;
         for (let j = 0; j < H; j++) {
-          let z = m > 0 ? v128.load(P + vec(j)) : splatAt(b0, j);
-          z = madd(z, y0, splatAt(W0, j));
-          z = madd(z, y1, splatAt(W0, H + j));
-          z = madd(z, y2, splatAt(W0, 2 * H + j));
-          z = madd(z, y3, splatAt(W0, 3 * H + j));
-          v128.store(zp + vec(j), z);
+          let z = m > 0 ? v128.load(pp) : v128.load32_splat(bp);
+          z = madd(z, y0, v128.load32_splat(wp));
+          z = madd(z, y1, v128.load32_splat(wp, 4));
+          z = madd(z, y2, v128.load32_splat(wp, 8));
+          z = madd(z, y3, v128.load32_splat(wp, 12));
+          v128.store(zq, z);
+          wp += 16;
+          bp += 4;
+          pp += 16;
+          zq += 16;
         }
         if (kind == 1) elu(zp, ap, H);
         else activate(kind, zp, ap, H << 2, alpha);
@@ -139,13 +148,16 @@ export function sfForward(
         let k1 = splatAt(b1, 1);
         let k2 = splatAt(b1, 2);
         let k3 = splatAt(b1, 3);
+        let aq = ap;
+        let w = W1;
         for (let j = 0; j < H; j++) {
-          const a = v128.load(ap + vec(j));
-          const w = W1 + (<usize>j << 4);
+          const a = v128.load(aq);
           k0 = madd(k0, a, v128.load32_splat(w));
           k1 = madd(k1, a, v128.load32_splat(w, 4));
           k2 = madd(k2, a, v128.load32_splat(w, 8));
           k3 = madd(k3, a, v128.load32_splat(w, 12));
+          aq += 16;
+          w += 16;
         }
         const ki = Ks + (<usize>i << 6);
         v128.store(ki, k0);
@@ -177,6 +189,23 @@ export function sfForward(
     v128.store(xg, x2, 32);
     v128.store(xg, x3, 48);
   }
+}
+
+/**
+ * One hidden unit's share of the gradients, per lane: dW0 (state rows) += Y ⊗ dz and dW1 += a ⊗ dK
+ * at gp ([8] vectors), db0 += dz at bp, and the per-step sum of dz at sp (with inputs).
+ */
+@inline function grads(gp: usize, bp: usize, sp: usize, m: i32, a: v128, k0: v128, k1: v128, k2: v128, k3: v128, d: v128, y0: v128, y1: v128, y2: v128, y3: v128): void {
+  v128.store(gp, madd(v128.load(gp), y0, d));
+  v128.store(gp, madd(v128.load(gp, 16), y1, d), 16);
+  v128.store(gp, madd(v128.load(gp, 32), y2, d), 32);
+  v128.store(gp, madd(v128.load(gp, 48), y3, d), 48);
+  v128.store(gp, madd(v128.load(gp, 64), a, k0), 64);
+  v128.store(gp, madd(v128.load(gp, 80), a, k1), 80);
+  v128.store(gp, madd(v128.load(gp, 96), a, k2), 96);
+  v128.store(gp, madd(v128.load(gp, 112), a, k3), 112);
+  v128.store(bp, f32x4.add(v128.load(bp), d));
+  if (m > 0) v128.store(sp, f32x4.add(v128.load(sp), d));
 }
 
 /** Floats of the gradient accumulators of one group: W0's state rows and W1 [H][4], b0 [H], b1 [4], W0's input rows [m][H], all per lane. */
@@ -252,25 +281,6 @@ export function sfBackward(
         const row = ((t - t0) * s + i) * G + g;
         const ap = A + <usize>row * rowH;
         const zp = Z != 0 ? Z + <usize>row * rowH : ap;
-        // dz = (dK·W1ᵀ) ⊙ σ′ (elu: σ′ from a = σ(z) here, the others after the loop); dW1 += a ⊗ dK
-        const isElu = kind == 1;
-        for (let j = 0; j < H; j++) {
-          const w = W1 + (<usize>j << 4);
-          let d = madd(zero, k0, v128.load32_splat(w));
-          d = madd(d, k1, v128.load32_splat(w, 4));
-          d = madd(d, k2, v128.load32_splat(w, 8));
-          d = madd(d, k3, v128.load32_splat(w, 12));
-          const a = v128.load(ap + vec(j));
-          if (isElu) d = f32x4.mul(d, v128.bitselect(one, f32x4.add(a, one), f32x4.gt(a, zero)));
-          v128.store(dz + vec(j), d);
-          const gp = gw + (<usize>j << 7) + 64;
-          v128.store(gp, madd(v128.load(gp), a, k0));
-          v128.store(gp, madd(v128.load(gp, 16), a, k1), 16);
-          v128.store(gp, madd(v128.load(gp, 32), a, k2), 32);
-          v128.store(gp, madd(v128.load(gp, 48), a, k3), 48);
-        }
-        if (!isElu) activationBackward(kind, dz, zp, ap, H << 2, alpha);
-        // dY_i = dz·W0ᵀ (state rows); dW0 += Y ⊗ dz; db0 += dz
         const yp = Y + (<usize>row << 6);
         const y0 = v128.load(yp);
         const y1 = v128.load(yp, 16);
@@ -280,20 +290,61 @@ export function sfBackward(
         let d1 = zero;
         let d2 = zero;
         let d3 = zero;
-        for (let j = 0; j < H; j++) {
-          const d = v128.load(dz + vec(j));
-          d0 = madd(d0, d, splatAt(W0, j));
-          d1 = madd(d1, d, splatAt(W0, H + j));
-          d2 = madd(d2, d, splatAt(W0, 2 * H + j));
-          d3 = madd(d3, d, splatAt(W0, 3 * H + j));
-          const gp = gw + (<usize>j << 7);
-          v128.store(gp, madd(v128.load(gp), y0, d));
-          v128.store(gp, madd(v128.load(gp, 16), y1, d), 16);
-          v128.store(gp, madd(v128.load(gp, 32), y2, d), 32);
-          v128.store(gp, madd(v128.load(gp, 48), y3, d), 48);
-          const bp = gb0 + vec(j);
-          v128.store(bp, f32x4.add(v128.load(bp), d));
-          if (m > 0) v128.store(S0 + vec(j), f32x4.add(v128.load(S0 + vec(j)), d));
+        let w1 = W1;
+        let w0 = W0;
+        let aq = ap;
+        let gp = gw;
+        let bp = gb0;
+        let sp = S0;
+        if (kind == 1) {
+          // elu, one pass: σ′ from a = σ(z) (1 where a > 0, else a + 1)
+          for (let j = 0; j < H; j++) {
+            let d = madd(zero, k0, v128.load32_splat(w1));
+            d = madd(d, k1, v128.load32_splat(w1, 4));
+            d = madd(d, k2, v128.load32_splat(w1, 8));
+            d = madd(d, k3, v128.load32_splat(w1, 12));
+            const a = v128.load(aq);
+            d = f32x4.mul(d, v128.bitselect(one, f32x4.add(a, one), f32x4.gt(a, zero)));
+            grads(gp, bp, sp, m, a, k0, k1, k2, k3, d, y0, y1, y2, y3);
+            d0 = madd(d0, d, v128.load32_splat(w0));
+            d1 = madd(d1, d, v128.load32_splat(w0, 4));
+            d2 = madd(d2, d, v128.load32_splat(w0, 8));
+            d3 = madd(d3, d, v128.load32_splat(w0, 12));
+            w1 += 16;
+            w0 += 16;
+            aq += 16;
+            gp += 128;
+            bp += 16;
+            sp += 16;
+          }
+        } else {
+          // dz = dK·W1ᵀ, then ⊙ σ′ by the general kernel, then the rest
+          let dq = dz;
+          for (let j = 0; j < H; j++) {
+            let d = madd(zero, k0, v128.load32_splat(w1));
+            d = madd(d, k1, v128.load32_splat(w1, 4));
+            d = madd(d, k2, v128.load32_splat(w1, 8));
+            d = madd(d, k3, v128.load32_splat(w1, 12));
+            v128.store(dq, d);
+            w1 += 16;
+            dq += 16;
+          }
+          activationBackward(kind, dz, zp, ap, H << 2, alpha);
+          dq = dz;
+          for (let j = 0; j < H; j++) {
+            const d = v128.load(dq);
+            grads(gp, bp, sp, m, v128.load(aq), k0, k1, k2, k3, d, y0, y1, y2, y3);
+            d0 = madd(d0, d, v128.load32_splat(w0));
+            d1 = madd(d1, d, v128.load32_splat(w0, 4));
+            d2 = madd(d2, d, v128.load32_splat(w0, 8));
+            d3 = madd(d3, d, v128.load32_splat(w0, 12));
+            w0 += 16;
+            aq += 16;
+            dq += 16;
+            gp += 128;
+            bp += 16;
+            sp += 16;
+          }
         }
         const di = dYs + (<usize>i << 6);
         v128.store(di, d0);

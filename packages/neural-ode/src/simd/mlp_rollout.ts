@@ -323,7 +323,10 @@ export class SimdRollout {
 
   /** Copy this rollout's weights and intermediates out of the arena (another rollout needs it). */
   evict(): void {
-    if (this.small != null) return this.small.evict();
+    if (this.small != null) {
+      this.small.evict();
+      return;
+    }
     const lay = this.layout;
     if (lay == null || this.evicted != null) return;
     this.evicted = this.arena.read(lay.savedStart, (lay.savedEnd - lay.savedStart) >>> 2);

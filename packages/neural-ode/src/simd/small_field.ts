@@ -9,31 +9,60 @@
  *
  * The kernels put 4 batch rows in the SIMD lanes ([G][width][4], G = ⌈B/4⌉ groups; a last partial
  * group repeats the last row, with a zero output gradient) and pad the state to 4 features with zero
- * weights. Each value and state/input gradient is computed with the general kernels' operations in
- * their order (the same bits where those have no scalar remainder); the weight and bias gradients are
- * summed per group and lane, steps last first, then over lanes and groups: float32 rounding apart
- * from the general engine's, and the same bits for every checkpoint interval.
+ * weights. Values and state/input gradients are computed with the general kernels' operations in
+ * their order (the same bits where those have no scalar remainder, for every activation but elu,
+ * whose e^z here is a shorter one); the weight and bias gradients are summed per group and lane,
+ * steps last first, then over lanes and groups: float32 rounding apart from the general engine's,
+ * and the same bits for every checkpoint interval.
  */
 import type { Arena, KernelExports } from './kernels.js';
-import {
-  checkpointInterval,
-  type SimdGradients,
-  type SimdRolloutData,
-  type SimdRolloutProblem,
-  SIMD_ACTIVATIONS,
-} from './mlp_rollout.js';
+import { checkpointInterval, type SimdGradients, type SimdRolloutData, type SimdRolloutProblem, SIMD_ACTIVATIONS } from './mlp_rollout.js';
 
 /** The exports of assembly/small_field.ts (pointers in bytes, sizes in floats or vectors as documented there). */
 interface SmallFieldExports extends KernelExports {
   sfForward(
-    W0: number, b0: number, W1: number, b1: number, m: number, H: number, kind: number, alpha: number,
-    tab: number, s: number, G: number, t0: number, t1: number,
-    X: number, U: number, Y: number, Z: number, A: number, out: number, work: number,
+    W0: number,
+    b0: number,
+    W1: number,
+    b1: number,
+    m: number,
+    H: number,
+    kind: number,
+    alpha: number,
+    tab: number,
+    s: number,
+    G: number,
+    t0: number,
+    t1: number,
+    X: number,
+    U: number,
+    Y: number,
+    Z: number,
+    A: number,
+    out: number,
+    work: number,
   ): void;
   sfBackward(
-    W0: number, W1: number, m: number, H: number, kind: number, alpha: number,
-    tab: number, s: number, G: number, t0: number, t1: number,
-    L: number, U: number, Y: number, Z: number, A: number, dy: number, dU: number, grad: number, work: number,
+    W0: number,
+    W1: number,
+    m: number,
+    H: number,
+    kind: number,
+    alpha: number,
+    tab: number,
+    s: number,
+    G: number,
+    t0: number,
+    t1: number,
+    L: number,
+    U: number,
+    Y: number,
+    Z: number,
+    A: number,
+    dy: number,
+    dU: number,
+    grad: number,
+    work: number,
   ): void;
   sfGradFloats(m: number, H: number): number;
   sfSumGroups(grad: number, G: number, count: number, out: number): void;
@@ -147,8 +176,9 @@ export class SmallFieldRollout {
     const H = p.widths[0];
     const f = this.arena.f32();
     const [w0, w1] = data.weights;
+    // the state rows transposed, [H, 4] (zero beyond n), then the input rows [m, H]
     f.fill(0, lay.W0 >>> 2, (lay.W0 >>> 2) + 4 * H);
-    f.set(w0.subarray(0, n * H), lay.W0 >>> 2);
+    for (let c = 0; c < n; c++) for (let j = 0; j < H; j++) f[(lay.W0 >>> 2) + j * 4 + c] = w0[c * H + j];
     f.set(w0.subarray(n * H, (n + m) * H), (lay.W0 >>> 2) + 4 * H);
     f.set(data.biases[0], lay.b0 >>> 2);
     f.fill(0, lay.W1 >>> 2, (lay.W1 >>> 2) + 4 * H);
@@ -172,8 +202,26 @@ export class SmallFieldRollout {
   private run(lay: Layout, t0: number, t1: number, X: number, out: number, work: number): void {
     const p = this.problem;
     this.k.sfForward(
-      lay.W0, lay.b0, lay.W1, lay.b1, p.m, p.widths[0], SIMD_ACTIVATIONS[p.activation], p.alpha,
-      lay.tab, p.b.length, this.G, t0, t1, X, lay.U, lay.Y, lay.Z, lay.A, out, work,
+      lay.W0,
+      lay.b0,
+      lay.W1,
+      lay.b1,
+      p.m,
+      p.widths[0],
+      SIMD_ACTIVATIONS[p.activation],
+      p.alpha,
+      lay.tab,
+      p.b.length,
+      this.G,
+      t0,
+      t1,
+      X,
+      lay.U,
+      lay.Y,
+      lay.Z,
+      lay.A,
+      out,
+      work,
     );
   }
 
@@ -281,8 +329,26 @@ export class SmallFieldRollout {
         this.run(lay, t0, t1, X, 0, work);
       }
       k.sfBackward(
-        lay.W0, lay.W1, m, H, SIMD_ACTIVATIONS[p.activation], p.alpha, lay.tab, s, G, t0, t1,
-        L, lay.U, lay.Y, lay.Z, lay.A, dyL, dU, grad, work,
+        lay.W0,
+        lay.W1,
+        m,
+        H,
+        SIMD_ACTIVATIONS[p.activation],
+        p.alpha,
+        lay.tab,
+        s,
+        G,
+        t0,
+        t1,
+        L,
+        lay.U,
+        lay.Y,
+        lay.Z,
+        lay.A,
+        dyL,
+        dU,
+        grad,
+        work,
       );
     }
     k.sfSumGroups(grad, G, perGroup / 4, sums);
