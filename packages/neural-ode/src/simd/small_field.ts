@@ -106,7 +106,7 @@ interface Layout {
 export class SmallFieldRollout {
   private layout: Layout | null = null;
   private evicted: Float32Array | null = null;
-  /** Groups of 4 rows. */
+  /** Groups of 4 rows (even: the kernels take two at a time). */
   private readonly G: number;
   private readonly every: number;
   private readonly segment: number;
@@ -115,7 +115,7 @@ export class SmallFieldRollout {
     readonly problem: SimdRolloutProblem,
     private readonly arena: Arena,
   ) {
-    this.G = Math.ceil(problem.batch / 4);
+    this.G = 2 * Math.ceil(problem.batch / 8);
     this.every = checkpointInterval(problem);
     this.segment = this.every > 0 ? Math.min(this.every, problem.steps) : problem.steps;
   }
@@ -226,7 +226,8 @@ export class SmallFieldRollout {
   }
 
   private workFloats(): number {
-    return (this.problem.b.length * 4 + 2 * this.problem.widths[0]) * 4;
+    // the forward pass needs 8·s + 2·H vectors, the backward pass 16·s + 4·H
+    return (this.problem.b.length * 16 + 4 * this.problem.widths[0]) * 4;
   }
 
   /** As SimdRollout.forward. */
@@ -302,8 +303,9 @@ export class SmallFieldRollout {
     const dyL = all ? ar.alloc(T * G * 16) : 0;
     const dU = m > 0 && wantInputs ? ar.alloc(T * G * m * 4) : 0;
     const perGroup = k.sfGradFloats(m, H);
-    const grad = ar.alloc(G * perGroup);
-    k.zero(grad, G * perGroup);
+    // gradient accumulators per pair of groups
+    const grad = ar.alloc((G / 2) * perGroup);
+    k.zero(grad, (G / 2) * perGroup);
     const sums = ar.alloc(perGroup / 4);
     const work = ar.alloc(this.workFloats());
     const X = every > 0 ? ar.alloc(G * 16) : 0;
@@ -351,7 +353,7 @@ export class SmallFieldRollout {
         work,
       );
     }
-    k.sfSumGroups(grad, G, perGroup / 4, sums);
+    k.sfSumGroups(grad, G / 2, perGroup / 4, sums);
     const g = ar.f32().subarray(sums >>> 2, (sums >>> 2) + perGroup / 4);
     // accumulators: [H][8] (W0 state rows k, then W1 columns c), b0 [H], b1 [4], W0 input rows [m][H]
     const gW0 = new Float32Array((n + m) * H);
