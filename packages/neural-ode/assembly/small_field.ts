@@ -37,7 +37,7 @@ import { activate, activationBackward } from './mlp_kernels';
  * kernels' e^x, whose range reduction keeps full relative accuracy for large |x|, which e^x − 1 does
  * not need (its error is absolute, about 1 ulp of 1).
  */
-function elu(z: usize, a: usize, count: i32): void {
+export function sfElu(z: usize, a: usize, count: i32): void {
   const lo = f32x4.splat(-87.0);
   const magic = f32x4.splat(12583039.0); // 1.5·2^23 + 127: adding it rounds to an integer n, n + 127 in the low bits
   const log2e = f32x4.splat(1.4426950408889634);
@@ -122,7 +122,7 @@ export function sfForward(
         }
       }
       for (let i = 0; i < s; i++) {
-        const row = ((t - t0) * s + i) * G + g;
+        const row = g * (t1 - t0) * s + 2 * ((t - t0) * s + i); // pair-major: a pair's evaluations are contiguous
         let y0 = x0;
         let y1 = x1;
         let y2 = x2;
@@ -179,7 +179,7 @@ export function sfForward(
           zq += 16;
         }
         // both groups' rows are adjacent: one activation call over 2·H vectors
-        if (kind == 1) elu(zp, ap, 2 * H);
+        if (kind == 1) sfElu(zp, ap, 2 * H);
         else activate(kind, zp, ap, H << 3, alpha);
         let k0 = splatAt(b1, 0);
         let k1 = splatAt(b1, 1);
@@ -311,7 +311,7 @@ export function sfBackward(
         const k5 = v128.load(dk, 80);
         const k6 = v128.load(dk, 96);
         const k7 = v128.load(dk, 112);
-        const row = ((t - t0) * s + i) * G + g;
+        const row = g * (t1 - t0) * s + 2 * ((t - t0) * s + i); // pair-major: a pair's evaluations are contiguous
         const ap = A + <usize>row * rowH;
         const zp = Z != 0 ? Z + <usize>row * rowH : ap;
         // dz = (dK·W1ᵀ) ⊙ σ′ (elu: σ′ from a = σ(z), 1 where a > 0 else a + 1; the others by the

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { Arena, createSimdKernels, relaxedSimdSupported, type SimdKernelVariant } from '../src/simd/kernels.js';
 import { type SimdActivation, SimdRollout, type SimdRolloutProblem } from '../src/simd/mlp_rollout.js';
-import { SMALL_FIELD_MAX_HIDDEN, smallFieldApplies } from '../src/simd/small_field.js';
+import { type SmallFieldExports, smallFieldApplies } from '../src/simd/small_field.js';
 import { act64, lcg, scaledErr } from './helpers/ref64.js';
 
 const VARIANTS: SimdKernelVariant[] = relaxedSimdSupported() ? ['plain', 'relaxed'] : ['plain'];
@@ -187,12 +187,35 @@ const CASES: Case[] = [
   { n: 3, m: 2, H: 5, B: 6, T: 3, act: 'silu', tab: 'euler', output: 'all', uBatch1: true },
   { n: 3, m: 1, H: 7, B: 7, T: 4, act: 'elu', tab: 'unused', output: 'final' },
   { n: 2, m: 1, H: 3, B: 2, T: 3, act: 'gelu', tab: 'unused', output: 'all', includeInitial: true, uBatch1: true },
+  // wider, more rows (two pairs of groups, the last one partly padding)
+  { n: 4, m: 1, H: 33, B: 13, T: 3, act: 'relu', tab: 'rk4', output: 'all' },
 ];
 
 const label = (c: Case) =>
   `n ${c.n} m ${c.m}${c.uBatch1 ? ' (one u)' : ''} H ${c.H} B ${c.B} T ${c.T} ${c.act}${c.alpha !== undefined ? `(${c.alpha})` : ''} ${c.tab} ${c.output}${c.includeInitial ? '+x0' : ''}`;
 
 describe.each(VARIANTS)('small-field kernels (%s build)', (variant) => {
+  it('elu: within 1 ulp of 1 of float64 e^z − 1 for z <= 0, exactly z for z > 0, and the special values', () => {
+    const arena = arenas.get(variant)!;
+    const k = arena.k as SmallFieldExports;
+    const zs: number[] = [0, -0, 1e-30, -1e-30, -1e-8, 1e-8, 88.5, 1e30, -87, -87.5, -100, -1e30, Infinity, -Infinity, Number.NaN];
+    for (let i = 0; i <= 4000; i++) zs.push(-30 + (i * 35) / 4000);
+    while (zs.length % 4 !== 0) zs.push(0.5);
+    const z = Float32Array.from(zs);
+    arena.reset();
+    const zp = arena.alloc(z.length);
+    const ap = arena.alloc(z.length);
+    arena.write(zp, z);
+    k.sfElu(zp, ap, z.length / 4);
+    const a = arena.read(ap, z.length);
+    for (let i = 0; i < z.length; i++) {
+      const x = z[i];
+      if (Number.isNaN(x)) expect(a[i]).toBeNaN();
+      else if (x > 0) expect(a[i], `z = ${x}`).toBe(x);
+      else expect(Math.abs(a[i] - Math.expm1(x)), `z = ${x}`).toBeLessThanOrEqual(2 ** -23);
+    }
+  });
+
   it.each(CASES.map((c) => [label(c), c] as const))('%s: values and gradients within float32 tolerance of float64', (_, c) => {
     const d = makeData(c);
     expect(smallFieldApplies(d.p)).toBe(true);
@@ -266,10 +289,10 @@ describe.each(VARIANTS)('small-field kernels (%s build)', (variant) => {
 
 describe('small-field kernels: the size rule', () => {
   const base = makeData(CASES[0]).p;
-  it('takes one hidden layer of width <= SMALL_FIELD_MAX_HIDDEN with at most 4 states, unless smallField is false', () => {
+  it('takes one hidden layer of any width with at most 4 states, unless smallField is false', () => {
     expect(smallFieldApplies(base)).toBe(true);
-    expect(smallFieldApplies({ ...base, widths: [SMALL_FIELD_MAX_HIDDEN, 3] })).toBe(true);
-    expect(smallFieldApplies({ ...base, widths: [SMALL_FIELD_MAX_HIDDEN + 1, 3] })).toBe(false);
+    expect(smallFieldApplies({ ...base, widths: [1024, 3] })).toBe(true);
+    expect(smallFieldApplies({ ...base, n: 4, widths: [7, 4] })).toBe(true);
     expect(smallFieldApplies({ ...base, n: 5, widths: [7, 5] })).toBe(false);
     expect(smallFieldApplies({ ...base, widths: [7, 7, 3] })).toBe(false);
     expect(smallFieldApplies({ ...base, smallField: false })).toBe(false);
