@@ -382,20 +382,36 @@ export function sfBackward(
           w = v128.load32_splat(w0, 12);
           d3 = madd(d3, da, w);
           d7 = madd(d7, db, w);
-          v128.store(gp, madd(madd(v128.load(gp), v128.load(yp), da), v128.load(yp, 64), db));
-          v128.store(gp, madd(madd(v128.load(gp, 16), v128.load(yp, 16), da), v128.load(yp, 80), db), 16);
-          v128.store(gp, madd(madd(v128.load(gp, 32), v128.load(yp, 32), da), v128.load(yp, 96), db), 32);
-          v128.store(gp, madd(madd(v128.load(gp, 48), v128.load(yp, 48), da), v128.load(yp, 112), db), 48);
-          v128.store(bp, f32x4.add(f32x4.add(v128.load(bp), da), db));
-          if (m > 0) {
-            v128.store(sp, f32x4.add(v128.load(sp), da));
-            v128.store(sp + rowH, f32x4.add(v128.load(sp + rowH), db));
-          }
           w0 += 16;
           dq += 16;
-          gp += 128;
-          bp += 16;
-          sp += 16;
+        }
+        {
+          const y0 = v128.load(yp);
+          const y1 = v128.load(yp, 16);
+          const y2 = v128.load(yp, 32);
+          const y3 = v128.load(yp, 48);
+          const y4 = v128.load(yp, 64);
+          const y5 = v128.load(yp, 80);
+          const y6 = v128.load(yp, 96);
+          const y7 = v128.load(yp, 112);
+          dq = dz;
+          for (let j = 0; j < H; j++) {
+            const da = v128.load(dq);
+            const db = v128.load(dq + rowH);
+            v128.store(gp, madd(madd(v128.load(gp), y0, da), y4, db));
+            v128.store(gp, madd(madd(v128.load(gp, 16), y1, da), y5, db), 16);
+            v128.store(gp, madd(madd(v128.load(gp, 32), y2, da), y6, db), 32);
+            v128.store(gp, madd(madd(v128.load(gp, 48), y3, da), y7, db), 48);
+            v128.store(bp, f32x4.add(f32x4.add(v128.load(bp), da), db));
+            if (m > 0) {
+              v128.store(sp, f32x4.add(v128.load(sp), da));
+              v128.store(sp + rowH, f32x4.add(v128.load(sp + rowH), db));
+            }
+            dq += 16;
+            gp += 128;
+            bp += 16;
+            sp += 16;
+          }
         }
         const di = dYs + (<usize>i << 7);
         store4(di, d0, d1, d2, d3);
