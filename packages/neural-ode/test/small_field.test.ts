@@ -7,7 +7,10 @@
  * activation, tableaux with a_ij on several previous stages and with a stage that has no adjoint,
  * 'all' (with and without x_0) and 'final' outputs, and recomputation with every checkpoint interval.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor2D } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { initBackend, MlpVectorField, NeuralODE, startSimdThreads, stopSimdThreads } from '../src/index.js';
 import { Arena, createSimdKernels, relaxedSimdSupported, type SimdKernelVariant } from '../src/simd/kernels.js';
 import { type SimdActivation, SimdRollout, type SimdRolloutProblem } from '../src/simd/mlp_rollout.js';
 import { type SmallFieldExports, smallFieldApplies } from '../src/simd/small_field.js';
@@ -297,4 +300,36 @@ describe('small-field kernels: the size rule', () => {
     expect(smallFieldApplies({ ...base, widths: [7, 7, 3] })).toBe(false);
     expect(smallFieldApplies({ ...base, smallField: false })).toBe(false);
   });
+});
+
+describe('small-field kernels: rows split over worker threads', () => {
+  it('2 threads give one thread’s values and gradients (to float32 rounding of the summed weight gradients)', async () => {
+    await initBackend();
+    const run = () => {
+      const field = new MlpVectorField({ states: 3, inputs: 0, hidden: 10, layers: 2, activation: 'elu' }, undefined, { seed: 2 });
+      const ode = new NeuralODE(field, { method: 'rk4', step: 0.2, fastEngine: 'simd' });
+      const r = lcg(3);
+      const x0 = tf.tensor2d(
+        Array.from({ length: 21 * 3 }, () => r()),
+        [21, 3],
+      ) as Tensor2D;
+      const loss = () => tf.mean(tf.square(ode.rollout(x0, 5))) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(loss, field.variables);
+      const gx = tf.grad((x: tf.Tensor) => tf.mean(tf.square(ode.rollout(x as Tensor2D, 5))))(x0);
+      const list = [value, ...field.variables.map((v) => grads[v.name]), gx];
+      const out = list.map((t) => t.dataSync().slice() as Float32Array);
+      tf.dispose([...list, x0]);
+      field.dispose();
+      return out;
+    };
+    await startSimdThreads(1);
+    const one = run();
+    expect(await startSimdThreads(2)).toBe(2);
+    const two = run();
+    await stopSimdThreads();
+    one.forEach((ref, i) => {
+      expect(two[i].length).toBe(ref.length);
+      expect(scaledErr(two[i], ref), `tensor ${i}`).toBeLessThan(1e-6);
+    });
+  }, 60_000);
 });
