@@ -9,8 +9,8 @@
 // 4 vectors each and the field's widths need no blocking (a hidden unit is one vector per group).
 // The products, stage combinations and adjoint use the general kernels' operations (assembly/
 // mlp_kernels.ts) in the same order per element, and their activations — except elu, computed here
-// with a shorter e^z (see `elu`). The weight and bias gradients are summed per group and lane over
-// the steps (last first), then over the lanes and groups.
+// with a shorter e^z (see `sfElu`). The weight and bias gradients are summed per pair of groups and
+// lane over the steps (last first), then over the lanes and pairs.
 
 import { activate, activationBackward } from './mlp_kernels';
 
@@ -33,7 +33,7 @@ import { activate, activationBackward } from './mlp_kernels';
 /**
  * a = elu(z) = z > 0 ? z : e^z − 1 over `count` vectors (a may be z), as max(z, 0) + e^x − 1 with
  * x = min(z, 0) (clamped at −87): e^x = 2^n·2^f with n = round(x·log2 e) and 2^f (|f| <= 1/2) by a
- * degree-6 polynomial fitted for relative error (max 1.9e-9). Fewer operations than the general
+ * degree-6 polynomial fitted for relative error (about 2e-9). Fewer operations than the general
  * kernels' e^x, whose range reduction keeps full relative accuracy for large |x|, which e^x − 1 does
  * not need (its error is absolute, about 1 ulp of 1).
  */

@@ -7,12 +7,12 @@
  * against, and runs every other field. SimdRollout hands a problem over when
  * {@link smallFieldApplies} (the size rule).
  *
- * The kernels put 4 batch rows in the SIMD lanes ([G][width][4], G = ⌈B/4⌉ groups; a last partial
- * group repeats the last row, with a zero output gradient) and pad the state to 4 features with zero
- * weights. Values and state/input gradients are computed with the general kernels' operations in
+ * The kernels put 4 batch rows in the SIMD lanes ([G][width][4], G groups of 4 rows, taken two at a
+ * time: the batch is padded to a multiple of 8 by repeating the last row, with a zero output
+ * gradient) and pad the state to 4 features with zero weights. Values and state/input gradients are computed with the general kernels' operations in
  * their order (the same bits where those have no scalar remainder, for every activation but elu,
- * whose e^z here is a shorter one); the weight and bias gradients are summed per group and lane,
- * steps last first, then over lanes and groups: float32 rounding apart from the general engine's,
+ * whose e^z here is a shorter one); the weight and bias gradients are summed per pair of groups
+ * and lane, steps last first, then over lanes and pairs: float32 rounding apart from the general engine's,
  * and the same bits for every checkpoint interval.
  */
 import type { Arena, KernelExports } from './kernels.js';
