@@ -337,8 +337,9 @@ export function sfBackward(
           const a = v128.load(aq);
           const b = v128.load(aq + rowH);
           if (isElu) {
-            da = f32x4.mul(da, v128.bitselect(one, f32x4.add(a, one), f32x4.gt(a, zero)));
-            db = f32x4.mul(db, v128.bitselect(one, f32x4.add(b, one), f32x4.gt(b, zero)));
+            // σ′ = 1 where a > 0, else a + 1: min(a, 0) + 1
+            da = f32x4.mul(da, f32x4.add(f32x4.pmin(a, zero), one));
+            db = f32x4.mul(db, f32x4.add(f32x4.pmin(b, zero), one));
           }
           v128.store(dq, da);
           v128.store(dq + rowH, db);
