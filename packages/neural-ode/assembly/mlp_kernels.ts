@@ -938,3 +938,6 @@ export function layerNormBackward(dy: usize, xhat: usize, rstd: usize, gamma: us
   }
 }
 export * from './conv_kernels';
+
+// Whole-segment kernels for small fields (one hidden layer, at most 4 states).
+export * from './small_field';

@@ -20,6 +20,7 @@
  * same bits). The full tape keeps the one product over all rows, so its numbers never change.
  */
 import { type Arena, INIT_BIAS, INIT_MATRIX, INIT_ZERO, type KernelExports } from './kernels.js';
+import { SmallFieldRollout, smallFieldApplies } from './small_field.js';
 
 /** Activation numbers of assembly/mlp_kernels.ts. */
 export const SIMD_ACTIVATIONS = {
@@ -67,6 +68,11 @@ export interface SimdRolloutProblem {
    * values and state/input gradients bit for bit; weight gradients to float32 rounding (summed per segment).
    */
   checkpointEvery?: number;
+  /**
+   * false: always the general kernels, never the small-field ones (./small_field.ts), which otherwise
+   * run the problems their size rule takes (the general path is their reference in the tests).
+   */
+  smallField?: boolean;
 }
 
 export interface SimdRolloutData {
@@ -203,11 +209,15 @@ export function resolveCheckpointEvery(p: SimdRolloutProblem, setting: number | 
 export class SimdRollout {
   private layout: Layout | null = null;
   private evicted: Float32Array | null = null;
+  /** The small-field kernels' rollout, when their size rule takes this problem. */
+  private readonly small: SmallFieldRollout | null;
 
   constructor(
     readonly problem: SimdRolloutProblem,
     private readonly arena: Arena,
-  ) {}
+  ) {
+    this.small = smallFieldApplies(problem) ? new SmallFieldRollout(problem, arena) : null;
+  }
 
   private get k(): KernelExports {
     return this.arena.k;
@@ -273,6 +283,7 @@ export class SimdRollout {
    * a new array and is returned.
    */
   forward(data: SimdRolloutData, into?: Float32Array): Float32Array {
+    if (this.small != null) return smallForwardInto(this.problem, this.small.forward(data), into);
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const L = widths.length;
@@ -318,6 +329,10 @@ export class SimdRollout {
 
   /** Copy this rollout's weights and intermediates out of the arena (another rollout needs it). */
   evict(): void {
+    if (this.small != null) {
+      this.small.evict();
+      return;
+    }
     const lay = this.layout;
     if (lay == null || this.evicted != null) return;
     this.evicted = this.arena.read(lay.savedStart, (lay.savedEnd - lay.savedStart) >>> 2);
@@ -325,6 +340,7 @@ export class SimdRollout {
 
   /** Whether this rollout's data is still in the arena (not evicted). */
   get resident(): boolean {
+    if (this.small != null) return this.small.resident;
     return this.layout != null && this.evicted == null;
   }
 
@@ -335,6 +351,7 @@ export class SimdRollout {
    * a new array.
    */
   backward(dy: Float32Array, wantInputs: boolean, duInto?: Float32Array): SimdGradients {
+    if (this.small != null) return smallBackwardInto(this.problem, this.small.backward(dy, wantInputs), duInto);
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const s = p.b.length;
@@ -478,4 +495,24 @@ export class SimdRollout {
     this.layout = null;
     return grads;
   }
+}
+
+/** The small-field engine's states written into `into` (output 'all'), with SimdRollout.forward's checks. */
+function smallForwardInto(p: SimdRolloutProblem, out: Float32Array, into?: Float32Array): Float32Array {
+  if (into == null || p.output !== 'all') return out;
+  if (into.length !== out.length) throw new RangeError(`SimdRollout.forward: into must hold ${out.length} floats, got ${into.length}`);
+  into.set(out);
+  return into;
+}
+
+/** The small-field engine's input gradient written into `duInto`, with SimdRollout.backward's checks. */
+function smallBackwardInto(p: SimdRolloutProblem, g: SimdGradients, duInto?: Float32Array): SimdGradients {
+  if (duInto == null) return g;
+  const need = p.steps * p.batch * p.m;
+  if (duInto.length !== need || p.uBatch !== p.batch) {
+    throw new RangeError(`SimdRollout.backward: duInto must hold ${need} floats with uBatch = batch, got ${duInto.length}`);
+  }
+  if (g.u == null) return g;
+  duInto.set(g.u);
+  return { ...g, u: duInto };
 }
