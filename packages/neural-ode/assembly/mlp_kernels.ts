@@ -450,6 +450,16 @@ export function gemmTNWork(K: i32): i32 {
  * chunks of TN_ROWS rows. `work` holds gemmTNWork(K) floats (the packed chunk of A).
  */
 export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32, work: usize): void {
+  if (N == 4 && K >= 16 && (K & 3) == 0) {
+    // A narrow layer's gradient (4 columns): as Gᵀ += Dᵀ·A, whose blocks are 4 × 8 instead of 4 × 4
+    // against strided rows of A; Gᵀ in `work` (4K floats), the rest of it for that product. Every
+    // entry is the same sum in the same order, all in vector lanes both ways: the same bits.
+    const gt = work;
+    transpose(g, gt, K, 4);
+    gemmTN(d, ldd, a, lda, gt, R, 4, K, work + (<usize>K << 4));
+    transpose(gt, g, 4, K);
+    return;
+  }
   for (let r0 = 0; r0 < R; r0 += TN_ROWS) {
     const rows = min(TN_ROWS, R - r0);
     gemmTNChunk(a + off(r0, lda, 0), lda, d + off(r0, ldd, 0), ldd, g, rows, K, N, work);

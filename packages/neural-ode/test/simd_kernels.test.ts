@@ -253,7 +253,8 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
     const r = lcg(2);
     for (const R of [1, 5, 40, 300]) {
       // 300: chunks of 128 rows and a remainder; K ≥ 8 with N ≥ 16 take the packed path
-      for (const K of [1, 3, 4, 5, 9, 8, 13]) {
+      // N = 4 with K ≥ 16, K mod 4 = 0: computed as Gᵀ += Dᵀ·A
+      for (const K of [1, 3, 4, 5, 9, 8, 13, 16, 20, 18]) {
         for (const N of [1, 3, 4, 7, 8, 12, 19, 16, 35]) {
           arena.reset();
           const lda = K + 1;
@@ -277,6 +278,33 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
           expect(maxRelErr(get(pg, K * N), want), `R ${R} K ${K} N ${N}`).toBeLessThan(2e-6);
           expect(intact(pg, K * N)).toBe(true);
         }
+      }
+    }
+  });
+
+  it('gemmTN with 4 columns (as Gᵀ += Dᵀ·A) gives the bits of the direct 4-column blocks', () => {
+    use(variant);
+    const r = lcg(14);
+    for (const R of [7, 300]) {
+      for (const K of [16, 36, 128]) {
+        arena.reset();
+        const A = randoms(r, R * K);
+        const D5 = randoms(r, R * 5);
+        const G5 = randoms(r, K * 5);
+        const D4 = D5.filter((_, i) => i % 5 < 4);
+        const G4 = G5.filter((_, i) => i % 5 < 4);
+        const pa = put(A);
+        const pd4 = put(D4);
+        const pd5 = put(D5);
+        const pg4 = put(G4);
+        const pg5 = put(G5);
+        const work = k.gemmTNWork(K);
+        const pw = put(new Array(work).fill(0));
+        k.gemmTN(pa, K, pd4, 4, pg4, R, K, 4, pw);
+        expect(intact(pw, work) && intact(pg4, K * 4)).toBe(true);
+        k.gemmTN(pa, K, pd5, 5, pg5, R, K, 5, pw); // 5 columns: 4-column blocks against A in place, then one
+        const got = Array.from(get(pg4, K * 4));
+        expect(got, `R ${R} K ${K}`).toEqual(Array.from(get(pg5, K * 5)).filter((_, i) => i % 5 < 4));
       }
     }
   });

@@ -421,7 +421,9 @@ export class SimdRollout {
           this.step(lay, t, t - t0, scratch.X[(t - t0) & 1], scratch.X[(t - t0 + 1) & 1], scratch.Ks, scratch.P);
         }
       }
-      for (let l = 0; l < L; l++) k.zero(D[l], (t1 - t0) * s * B * widths[l]);
+      // dK (the last layer's dz) is accumulated; the other layers' dz are written whole by the
+      // products below, or zeroed for an evaluation without adjoint.
+      k.zero(D[L - 1], (t1 - t0) * s * B * widths[L - 1]);
       if (m > 0) k.zero(S0, (t1 - t0) * B * N0);
       for (let t = t1 - 1; t >= t0; t--) {
         const slot = t - t0;
@@ -442,7 +444,10 @@ export class SimdRollout {
             }
           }
           hasAdjoint[i] = any;
-          if (!any) continue;
+          if (!any) {
+            for (let l = 0; l < L - 1; l++) k.zero(D[l] + e * B * widths[l] * 4, B * widths[l]);
+            continue;
+          }
           for (let l = L - 1; l >= 1; l--) {
             const N = widths[l];
             const Nin = widths[l - 1];
