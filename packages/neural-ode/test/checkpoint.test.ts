@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationName } from '@sii/mlp';
 import { type FastRolloutCheckpoint, fastRollout, initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
 import { resolveCheckpointEvery, rolloutArenaBytes, type SimdRolloutProblem, simdArena } from '../src/internal.js';
+import { SimdRollout } from '../src/simd/mlp_rollout.js';
 import { lcg } from './helpers/ref64.js';
 import { mse } from './helpers/sgd.js';
 
@@ -187,5 +188,56 @@ describe('checkpoint memory and the auto setting', () => {
     }
     tf.dispose(x0);
     field.dispose();
+  });
+});
+
+describe('SimdRollout: inputs per row or shared, gradients as views', () => {
+  // n 2, m 1, widths [8, 8, 2] (packed panels and a 2-column remainder), midpoint, batch 5, 4 steps
+  const base: SimdRolloutProblem = {
+    n: 2,
+    m: 1,
+    widths: [8, 8, 2],
+    activation: 'elu',
+    alpha: 0,
+    batch: 5,
+    steps: 4,
+    a: [[], [0.05]],
+    b: [0, 0.1],
+    includeInitial: false,
+    output: 'all',
+    uBatch: 5,
+  };
+  const r = lcg(21);
+  const rand = (count: number) => Float32Array.from({ length: count }, () => 2 * r() - 1);
+  const fan = [3, 8, 8];
+  const weights = base.widths.map((w, l) => rand(fan[l] * w));
+  const biases = base.widths.map((w) => rand(w));
+  const x0 = rand(base.batch * base.n);
+  const uShared = rand(base.steps * base.m);
+  const uRows = new Float32Array(base.steps * base.batch * base.m);
+  for (let t = 0; t < base.steps; t++) for (let b = 0; b < base.batch; b++) uRows[t * base.batch + b] = uShared[t];
+  const dy = rand(base.steps * base.batch * base.n);
+
+  it('u [T, B, m] and one shared sequence u [T, 1, m] give the same bits; views hold the copies’ values', () => {
+    const arena = simdArena()!;
+    const rows = new SimdRollout(base, arena);
+    const yRows = rows.forward({ weights, biases, x0, u: uRows });
+    const gRows = rows.backward(dy, true);
+    const shared = new SimdRollout({ ...base, uBatch: 1 }, arena);
+    const yShared = shared.forward({ weights, biases, x0, u: uShared });
+    expect(Array.from(yShared)).toEqual(Array.from(yRows));
+    const gViews = shared.backward(dy, true, true);
+    for (let l = 0; l < 3; l++) {
+      expect(Array.from(gViews.weights[l]), `dW${l}`).toEqual(Array.from(gRows.weights[l]));
+      expect(Array.from(gViews.biases[l]), `db${l}`).toEqual(Array.from(gRows.biases[l]));
+      expect(gViews.weights[l].buffer).toBe(arena.f32().buffer); // a view of the kernels' memory
+    }
+    expect(Array.from(gViews.x0)).toEqual(Array.from(gRows.x0));
+    // the shared sequence's gradient: the rows' gradients summed per step
+    for (let t = 0; t < base.steps; t++) {
+      let sum = 0;
+      for (let b = 0; b < base.batch; b++) sum += gRows.u![t * base.batch + b];
+      expect(gViews.u![t]).toBeCloseTo(sum, 5);
+    }
   });
 });

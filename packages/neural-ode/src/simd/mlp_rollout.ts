@@ -303,7 +303,9 @@ export class SimdRollout {
       k.packPanels(lay.W[l], N, l === 0 ? n : fanIns(p)[l], N, lay.WP[l]);
     }
     if (m > 0) k.packPanels(lay.W[0] + n * widths[0] * 4, widths[0], m, widths[0], lay.WPu);
-    if (m > 0) {
+    if (m > 0 && p.uBatch === B) ar.write(lay.U, data.u!.subarray(0, T * B * m));
+    else if (m > 0) {
+      // one input sequence for every row: repeated B times per step
       const f = ar.f32();
       const u = data.u!;
       for (let t = 0; t < T; t++) {
@@ -347,8 +349,10 @@ export class SimdRollout {
   /**
    * Gradients of Σ dy ⊙ output with respect to the weights, biases, x_0 and u. `dy` has the output's
    * shape. Requires a preceding `forward` (its data are copied back if they were evicted).
+   * `views`: the weight and bias gradients as views of the kernels' memory instead of copies (no
+   * allocation; valid only until the arena's next use: read them at once).
    */
-  backward(dy: Float32Array, wantInputs: boolean): SimdGradients {
+  backward(dy: Float32Array, wantInputs: boolean, views = false): SimdGradients {
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const s = p.b.length;
@@ -487,9 +491,10 @@ export class SimdRollout {
         }
       }
     }
+    const take = (ptr: number, floats: number) => (views ? ar.f32().subarray(ptr >>> 2, (ptr >>> 2) + floats) : ar.read(ptr, floats));
     const grads: SimdGradients = {
-      weights: gW.map((g, l) => ar.read(g, fan[l] * widths[l])),
-      biases: gB.map((g, l) => ar.read(g, widths[l])),
+      weights: gW.map((g, l) => take(g, fan[l] * widths[l])),
+      biases: gB.map((g, l) => take(g, widths[l])),
       x0: ar.read(lambda, bn),
       u: du,
     };

@@ -142,7 +142,8 @@ export class SimdTrainStep {
       const out = rollout.forward({ weights, biases, x0, u: p.m > 0 ? u! : null });
       const mse = opt.mse(out, target);
       loss = mse.loss;
-      const grads = rollout.backward(mse.grad, false);
+      // views of the rollout's memory, copied at once into the optimizer's
+      const grads = rollout.backward(mse.grad, false, true);
       at = 0;
       for (let l = 0; l < p.widths.length; l++) {
         opt.writeGrad(grads.weights[l], at);
