@@ -874,7 +874,20 @@ const SCRATCH: usize = 2048;
 
 /** The main loop of `activate` for one kind; inlined with a literal kind, its switch folds away. */
 @inline function activateLoop(kind: i32, z: usize, y: usize, main: usize, alpha: f32): void {
-  for (let p: usize = 0; p < main; p += 16) v128.store(y + p, vact(kind, v128.load(z + p), alpha));
+  let p: usize = 0;
+  // four vectors per iteration: their exp chains (latency-bound one at a time) overlap
+  const main4 = main & ~(<usize>63);
+  for (; p < main4; p += 64) {
+    const a = vact(kind, v128.load(z + p), alpha);
+    const b = vact(kind, v128.load(z + p, 16), alpha);
+    const c = vact(kind, v128.load(z + p, 32), alpha);
+    const d = vact(kind, v128.load(z + p, 48), alpha);
+    v128.store(y + p, a);
+    v128.store(y + p, b, 16);
+    v128.store(y + p, c, 32);
+    v128.store(y + p, d, 48);
+  }
+  for (; p < main; p += 16) v128.store(y + p, vact(kind, v128.load(z + p), alpha));
 }
 
 /** The main loop of `activationBackward` for one kind (as `activateLoop`). */

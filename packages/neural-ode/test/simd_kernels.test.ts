@@ -419,6 +419,14 @@ describe.each(VARIANTS)('SIMD kernels (%s build): activations', (variant) => {
         expect(Math.abs(g[i] - dWant), `σ′(${z})`).toBeLessThanOrEqual(dTol * Math.max(1, Math.abs(dWant)));
       }
       expect(intact(py, zs.length) && intact(pg, zs.length)).toBe(true);
+      // every count (the loop of four vectors, of one, the partial vector): each entry as in the long run
+      for (let count = 1; count <= 70; count++) {
+        const at = 37 + count;
+        const pc = put(new Array(count).fill(0));
+        k.activate(SIMD_ACTIVATIONS[name], pz + at * 4, pc, count, alpha);
+        expect(Array.from(get(pc, count)), `count ${count}`).toEqual(Array.from(y.subarray(at, at + count)));
+        expect(intact(pc, count)).toBe(true);
+      }
       // in place (y = z), as the rollout uses it
       k.activate(SIMD_ACTIVATIONS[name], pz, pz, zs.length, alpha);
       expect(Array.from(get(pz, zs.length))).toEqual(Array.from(y));
