@@ -137,8 +137,9 @@ export class SimdTrainStep {
   step(x0: Float32Array, target: Float32Array, u?: Float32Array, steps?: number): SimdStepResult {
     const p = this.problemOf(x0, target, u, steps);
     const opt = this.optimizer;
-    // The parameters pass through a JS buffer: V8 copies between two WebAssembly memories (the
-    // optimizer's, the rollout's) element by element, ~10× slower than into or out of a JS array.
+    // The parameters pass through a JS buffer: a typed-array copy from one WebAssembly memory (the
+    // optimizer's) into another (the rollout's) measured ~20× slower in V8 than into or out of a JS
+    // array (64 KB: ~47 µs against ~2 + 3 µs).
     const stage = this.staging;
     stage.flat.set(opt.paramsView());
     const rollout = new SimdRollout(p, simdArena()!);
