@@ -147,8 +147,8 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
     W.push(arena.alloc(fan[l] * widths[l]));
     bias.push(arena.alloc(widths[l]));
   }
-  const WP = widths.map((N, l) => arena.alloc(arena.k.packedSize(l === 0 ? n : fan[l], N)));
-  const WPu = m > 0 ? arena.alloc(arena.k.packedSize(m, widths[0])) : 0;
+  const WP = widths.map((N, l) => arena.alloc(packedFloats(l === 0 ? n : fan[l], N)));
+  const WPu = m > 0 ? arena.alloc(packedFloats(m, widths[0])) : 0;
   const U = m > 0 ? arena.alloc(T * B * m) : 0;
   const C = every > 0 ? arena.alloc(Math.ceil(T / every) * B * n) : 0;
   // With checkpoints the activations are scratch (recomputed per segment), outside the saved region.
@@ -374,12 +374,12 @@ export class SimdRollout {
     // columns past the panels from W itself: entry (k, j) of Wᵀ at float j·N + k of W).
     const WT = widths.map((N, l) => {
       const K = l === 0 ? n : fan[l];
-      const t = ar.alloc(k.packedSize(N, K));
+      const t = ar.alloc(packedFloats(N, K));
       k.packPanelsT(lay.W[l], N, N, K, t);
       return t;
     });
     const Wu = lay.W[0] + n * widths[0] * 4;
-    const WTu = m > 0 ? ar.alloc(k.packedSize(widths[0], m)) : 0;
+    const WTu = m > 0 ? ar.alloc(packedFloats(widths[0], m)) : 0;
     if (m > 0) k.packPanelsT(Wu, widths[0], widths[0], m, WTu);
     // dz of every layer and evaluation of one segment (the whole rollout on the full tape); rows of
     // evaluations without adjoint stay zero. S0: the per-step sum of the first layer's dz over the stages.
