@@ -1019,7 +1019,28 @@ export function momentStep(
   const ev = f32x4.splat(eps);
   const cgv = f32x4.splat(cg);
   const cmv = f32x4.splat(cm);
-  for (let p: usize = 0; p < main; p += 16) {
+  let p: usize = 0;
+  const main2 = main & ~(<usize>31);
+  for (; p < main2; p += 32) {
+    const q = p + 16;
+    const gv = f32x4.mul(v128.load(g + p), gs);
+    const gw = f32x4.mul(v128.load(g + q), gs);
+    const mv = f32x4.add(f32x4.mul(v128.load(m + p), b1), f32x4.mul(gv, b1c));
+    const mw = f32x4.add(f32x4.mul(v128.load(m + q), b1), f32x4.mul(gw, b1c));
+    const vv = f32x4.add(f32x4.mul(v128.load(v + p), b2), f32x4.mul(f32x4.mul(gv, gv), b2c));
+    const vw = f32x4.add(f32x4.mul(v128.load(v + q), b2), f32x4.mul(f32x4.mul(gw, gw), b2c));
+    v128.store(m + p, mv);
+    v128.store(m + q, mw);
+    v128.store(v + p, vv);
+    v128.store(v + q, vw);
+    const dv = f32x4.add(f32x4.sqrt(f32x4.mul(vv, ib)), ev);
+    const dw = f32x4.add(f32x4.sqrt(f32x4.mul(vw, ib)), ev);
+    const nv = f32x4.add(f32x4.mul(gv, cgv), f32x4.mul(mv, cmv));
+    const nw = f32x4.add(f32x4.mul(gw, cgv), f32x4.mul(mw, cmv));
+    v128.store(theta + p, f32x4.sub(v128.load(theta + p), f32x4.div(nv, dv)));
+    v128.store(theta + q, f32x4.sub(v128.load(theta + q), f32x4.div(nw, dw)));
+  }
+  for (; p < main; p += 16) {
     const gv = f32x4.mul(v128.load(g + p), gs);
     const mv = f32x4.add(f32x4.mul(v128.load(m + p), b1), f32x4.mul(gv, b1c));
     const vv = f32x4.add(f32x4.mul(v128.load(v + p), b2), f32x4.mul(f32x4.mul(gv, gv), b2c));
