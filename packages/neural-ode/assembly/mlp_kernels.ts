@@ -194,6 +194,248 @@ function gemmBlock(a: usize, lda: i32, w: usize, ldw: i32, c: usize, ldc: i32, r
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Products against packed weights (the rollout packs each layer once per pass, forward and
+// transposed for the backward pass)
+//
+// Packed layout of a matrix M [K, N]: its columns in panels of 8, then (when N mod 8 ≥ 4) one of 4,
+// each panel K rows of 8 (4) floats, contiguous: the panel of column j (a multiple of 8, or N & ~7
+// for the 4-panel) starts at float j·K. Columns from N & ~3 on are not packed (products read them in
+// place). Size: K·(N & ~3) floats.
+
+/** Floats of the packed copy of a [K, N] matrix. */
+export function packedSize(K: i32, N: i32): i32 {
+  return K * (N & ~3);
+}
+
+/** Pack M = W [K, N] (row stride ldw) into dst. */
+export function packPanels(w: usize, ldw: i32, K: i32, N: i32, dst: usize): void {
+  const step = <usize>ldw << 2;
+  let to = dst;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    let from = w + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      v128.store(to, v128.load(from));
+      v128.store(to, v128.load(from, 16), 16);
+      from += step;
+      to += 32;
+    }
+  }
+  if (j + 4 <= N) {
+    let from = w + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      v128.store(to, v128.load(from));
+      from += step;
+      to += 16;
+    }
+  }
+}
+
+/** Rows i..i+3 of W (row stride `step` bytes) at columns k..k+3, transposed, stored as 4 rows of the panel at `to` (row stride `width` floats). */
+@inline function transpose4(from: usize, step: usize, to: usize, width: usize): void {
+  const r0 = v128.load(from);
+  const r1 = v128.load(from + step);
+  const r2 = v128.load(from + 2 * step);
+  const r3 = v128.load(from + 3 * step);
+  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  const rowBytes = width << 2;
+  v128.store(to, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+  v128.store(to + rowBytes, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+  v128.store(to + 2 * rowBytes, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+  v128.store(to + 3 * rowBytes, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+}
+
+/** Pack M = Wᵀ [K, N] for W [N, K] (row stride ldw): M[k, j] = W[j, k]. */
+export function packPanelsT(w: usize, ldw: i32, K: i32, N: i32, dst: usize): void {
+  const step = <usize>ldw << 2;
+  const K4 = K & ~3;
+  let to = dst;
+  let j = 0;
+  for (; j + 4 <= N; ) {
+    const width: i32 = j + 8 <= N ? 8 : 4;
+    for (let h = 0; h < width; h += 4) {
+      const rows = w + off(j + h, ldw, 0);
+      const panel = to + (<usize>h << 2);
+      let k = 0;
+      for (; k < K4; k += 4) transpose4(rows + (<usize>k << 2), step, panel + off(k, width, 0), <usize>width);
+      for (; k < K; k++) {
+        for (let q = 0; q < 4; q++) store<f32>(panel + off(k, width, q), load<f32>(rows + off(q, ldw, k)));
+      }
+    }
+    to += off(K, width, 0);
+    j += width;
+  }
+}
+
+/**
+ * C = init + M·… as `gemm`, with M [K, N] packed (`packPanels`/`packPanelsT` at p) and its unpacked
+ * columns (from N & ~3) read in place at w: entry (k, j) at float k·sk + j·sj (W: sk = ldw, sj = 1;
+ * Wᵀ: sk = 1, sj = ldw). Every entry of C sums init and its K products in order k = 0, 1, …, as `gemm`
+ * does (the same bits). Register blocks of 4 rows × 8 columns (5 × 8 measured slower: V8 spills),
+ * 8 × 4 in the 4-panel.
+ */
+export function gemmPacked(
+  a: usize, lda: i32, p: usize, w: usize, sk: i32, sj: i32, c: usize, ldc: i32, rows: i32, K: i32, N: i32, init: i32, src: usize,
+): void {
+  const aStep = <usize>lda << 2;
+  const cStep = <usize>ldc << 2;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    const panel = p + (<usize>j * <usize>K << 2);
+    let i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      let c00 = initV(init, src, ldc, i, j);
+      let c01 = initV(init, src, ldc, i, j + 4);
+      let c10 = initV(init, src, ldc, i + 1, j);
+      let c11 = initV(init, src, ldc, i + 1, j + 4);
+      let c20 = initV(init, src, ldc, i + 2, j);
+      let c21 = initV(init, src, ldc, i + 2, j + 4);
+      let c30 = initV(init, src, ldc, i + 3, j);
+      let c31 = initV(init, src, ldc, i + 3, j + 4);
+      let wp = panel;
+      let ap = a + off(i, lda, 0);
+      const end = wp + (<usize>K << 5);
+      while (wp < end) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        let s = v128.load32_splat(ap);
+        c00 = madd(c00, s, w0);
+        c01 = madd(c01, s, w1);
+        s = v128.load32_splat(ap + aStep);
+        c10 = madd(c10, s, w0);
+        c11 = madd(c11, s, w1);
+        s = v128.load32_splat(ap + 2 * aStep);
+        c20 = madd(c20, s, w0);
+        c21 = madd(c21, s, w1);
+        s = v128.load32_splat(ap + 3 * aStep);
+        c30 = madd(c30, s, w0);
+        c31 = madd(c31, s, w1);
+        wp += 32;
+        ap += 4;
+      }
+      const cp = c + off(i, ldc, j);
+      v128.store(cp, c00);
+      v128.store(cp, c01, 16);
+      v128.store(cp + cStep, c10);
+      v128.store(cp + cStep, c11, 16);
+      v128.store(cp + 2 * cStep, c20);
+      v128.store(cp + 2 * cStep, c21, 16);
+      v128.store(cp + 3 * cStep, c30);
+      v128.store(cp + 3 * cStep, c31, 16);
+    }
+    for (; i < rows; i++) {
+      let c0 = initV(init, src, ldc, i, j);
+      let c1 = initV(init, src, ldc, i, j + 4);
+      let wp = panel;
+      let ap = a + off(i, lda, 0);
+      const end = wp + (<usize>K << 5);
+      while (wp < end) {
+        const s = v128.load32_splat(ap);
+        c0 = madd(c0, s, v128.load(wp));
+        c1 = madd(c1, s, v128.load(wp, 16));
+        wp += 32;
+        ap += 4;
+      }
+      v128.store(c + off(i, ldc, j), c0);
+      v128.store(c + off(i, ldc, j), c1, 16);
+    }
+  }
+  if (j + 4 <= N) {
+    const panel = p + (<usize>j * <usize>K << 2);
+    let i = 0;
+    for (; i + 8 <= rows; i += 8) {
+      let c0 = initV(init, src, ldc, i, j);
+      let c1 = initV(init, src, ldc, i + 1, j);
+      let c2 = initV(init, src, ldc, i + 2, j);
+      let c3 = initV(init, src, ldc, i + 3, j);
+      let c4 = initV(init, src, ldc, i + 4, j);
+      let c5 = initV(init, src, ldc, i + 5, j);
+      let c6 = initV(init, src, ldc, i + 6, j);
+      let c7 = initV(init, src, ldc, i + 7, j);
+      let wp = panel;
+      let ap = a + off(i, lda, 0);
+      const end = wp + (<usize>K << 4);
+      while (wp < end) {
+        const w0 = v128.load(wp);
+        c0 = madd(c0, v128.load32_splat(ap), w0);
+        c1 = madd(c1, v128.load32_splat(ap + aStep), w0);
+        c2 = madd(c2, v128.load32_splat(ap + 2 * aStep), w0);
+        c3 = madd(c3, v128.load32_splat(ap + 3 * aStep), w0);
+        c4 = madd(c4, v128.load32_splat(ap + 4 * aStep), w0);
+        c5 = madd(c5, v128.load32_splat(ap + 5 * aStep), w0);
+        c6 = madd(c6, v128.load32_splat(ap + 6 * aStep), w0);
+        c7 = madd(c7, v128.load32_splat(ap + 7 * aStep), w0);
+        wp += 16;
+        ap += 4;
+      }
+      const cp = c + off(i, ldc, j);
+      v128.store(cp, c0);
+      v128.store(cp + cStep, c1);
+      v128.store(cp + 2 * cStep, c2);
+      v128.store(cp + 3 * cStep, c3);
+      v128.store(cp + 4 * cStep, c4);
+      v128.store(cp + 5 * cStep, c5);
+      v128.store(cp + 6 * cStep, c6);
+      v128.store(cp + 7 * cStep, c7);
+    }
+    if (i + 4 <= rows) {
+      let c0 = initV(init, src, ldc, i, j);
+      let c1 = initV(init, src, ldc, i + 1, j);
+      let c2 = initV(init, src, ldc, i + 2, j);
+      let c3 = initV(init, src, ldc, i + 3, j);
+      let wp = panel;
+      let ap = a + off(i, lda, 0);
+      const end = wp + (<usize>K << 4);
+      while (wp < end) {
+        const w0 = v128.load(wp);
+        c0 = madd(c0, v128.load32_splat(ap), w0);
+        c1 = madd(c1, v128.load32_splat(ap + aStep), w0);
+        c2 = madd(c2, v128.load32_splat(ap + 2 * aStep), w0);
+        c3 = madd(c3, v128.load32_splat(ap + 3 * aStep), w0);
+        wp += 16;
+        ap += 4;
+      }
+      const cp = c + off(i, ldc, j);
+      v128.store(cp, c0);
+      v128.store(cp + cStep, c1);
+      v128.store(cp + 2 * cStep, c2);
+      v128.store(cp + 3 * cStep, c3);
+      i += 4;
+    }
+    for (; i < rows; i++) {
+      let c0 = initV(init, src, ldc, i, j);
+      let wp = panel;
+      let ap = a + off(i, lda, 0);
+      const end = wp + (<usize>K << 4);
+      while (wp < end) {
+        c0 = madd(c0, v128.load32_splat(ap), v128.load(wp));
+        wp += 16;
+        ap += 4;
+      }
+      v128.store(c + off(i, ldc, j), c0);
+    }
+    j += 4;
+  }
+  const kStep = <usize>sk << 2;
+  for (; j < N; j++) {
+    for (let i = 0; i < rows; i++) {
+      let acc = initS(init, src, ldc, i, j);
+      let ap = a + off(i, lda, 0);
+      let wp = w + (<usize>j * <usize>sj << 2);
+      for (let k = 0; k < K; k++) {
+        acc += load<f32>(ap) * load<f32>(wp);
+        ap += 4;
+        wp += kStep;
+      }
+      store<f32>(c + off(i, ldc, j), acc);
+    }
+  }
+}
+
 /** Rows of A and D per pass of `gemmTN` (both chunks stay in L2 while every block of G uses them). */
 const TN_ROWS = 128;
 
@@ -208,6 +450,16 @@ export function gemmTNWork(K: i32): i32 {
  * chunks of TN_ROWS rows. `work` holds gemmTNWork(K) floats (the packed chunk of A).
  */
 export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, K: i32, N: i32, work: usize): void {
+  if (N == 4 && K >= 16 && (K & 3) == 0) {
+    // A narrow layer's gradient (4 columns): as Gᵀ += Dᵀ·A, whose blocks are 4 × 8 instead of 4 × 4
+    // against strided rows of A; Gᵀ in `work` (4K floats), the rest of it for that product. Every
+    // entry is the same sum in the same order, all in vector lanes both ways: the same bits.
+    const gt = work;
+    transpose(g, gt, K, 4);
+    gemmTN(d, ldd, a, lda, gt, R, 4, K, work + (<usize>K << 4));
+    transpose(gt, g, 4, K);
+    return;
+  }
   for (let r0 = 0; r0 < R; r0 += TN_ROWS) {
     const rows = min(TN_ROWS, R - r0);
     gemmTNChunk(a + off(r0, lda, 0), lda, d + off(r0, ldd, 0), ldd, g, rows, K, N, work);
@@ -402,15 +654,38 @@ function gemmTNDirect(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32, 
   }
 }
 
-/** s += column sums of D [R, N] (row stride ldd): a bias gradient. */
+/**
+ * s += column sums of D [R, N] (row stride ldd): a bias gradient. 16 columns per pass (four
+ * independent sums; one would wait on the adder's latency), each column summed over the rows in order.
+ */
 export function colSum(d: usize, ldd: i32, R: i32, N: i32, s: usize): void {
+  const dStep = <usize>ldd << 2;
   let j = 0;
+  for (; j + 16 <= N; j += 16) {
+    const sp = s + (<usize>j << 2);
+    let a0 = v128.load(sp);
+    let a1 = v128.load(sp, 16);
+    let a2 = v128.load(sp, 32);
+    let a3 = v128.load(sp, 48);
+    let dp = d + (<usize>j << 2);
+    for (let r = 0; r < R; r++) {
+      a0 = f32x4.add(a0, v128.load(dp));
+      a1 = f32x4.add(a1, v128.load(dp, 16));
+      a2 = f32x4.add(a2, v128.load(dp, 32));
+      a3 = f32x4.add(a3, v128.load(dp, 48));
+      dp += dStep;
+    }
+    v128.store(sp, a0);
+    v128.store(sp, a1, 16);
+    v128.store(sp, a2, 32);
+    v128.store(sp, a3, 48);
+  }
   for (; j + 4 <= N; j += 4) {
     let acc = v128.load(s + (<usize>j << 2));
     let dp = d + (<usize>j << 2);
     for (let r = 0; r < R; r++) {
       acc = f32x4.add(acc, v128.load(dp));
-      dp += <usize>ldd << 2;
+      dp += dStep;
     }
     v128.store(s + (<usize>j << 2), acc);
   }
@@ -599,7 +874,20 @@ const SCRATCH: usize = 2048;
 
 /** The main loop of `activate` for one kind; inlined with a literal kind, its switch folds away. */
 @inline function activateLoop(kind: i32, z: usize, y: usize, main: usize, alpha: f32): void {
-  for (let p: usize = 0; p < main; p += 16) v128.store(y + p, vact(kind, v128.load(z + p), alpha));
+  let p: usize = 0;
+  // four vectors per iteration: their exp chains (latency-bound one at a time) overlap
+  const main4 = main & ~(<usize>63);
+  for (; p < main4; p += 64) {
+    const a = vact(kind, v128.load(z + p), alpha);
+    const b = vact(kind, v128.load(z + p, 16), alpha);
+    const c = vact(kind, v128.load(z + p, 32), alpha);
+    const d = vact(kind, v128.load(z + p, 48), alpha);
+    v128.store(y + p, a);
+    v128.store(y + p, b, 16);
+    v128.store(y + p, c, 32);
+    v128.store(y + p, d, 48);
+  }
+  for (; p < main; p += 16) v128.store(y + p, vact(kind, v128.load(z + p), alpha));
 }
 
 /** The main loop of `activationBackward` for one kind (as `activateLoop`). */
@@ -731,7 +1019,28 @@ export function momentStep(
   const ev = f32x4.splat(eps);
   const cgv = f32x4.splat(cg);
   const cmv = f32x4.splat(cm);
-  for (let p: usize = 0; p < main; p += 16) {
+  let p: usize = 0;
+  const main2 = main & ~(<usize>31);
+  for (; p < main2; p += 32) {
+    const q = p + 16;
+    const gv = f32x4.mul(v128.load(g + p), gs);
+    const gw = f32x4.mul(v128.load(g + q), gs);
+    const mv = f32x4.add(f32x4.mul(v128.load(m + p), b1), f32x4.mul(gv, b1c));
+    const mw = f32x4.add(f32x4.mul(v128.load(m + q), b1), f32x4.mul(gw, b1c));
+    const vv = f32x4.add(f32x4.mul(v128.load(v + p), b2), f32x4.mul(f32x4.mul(gv, gv), b2c));
+    const vw = f32x4.add(f32x4.mul(v128.load(v + q), b2), f32x4.mul(f32x4.mul(gw, gw), b2c));
+    v128.store(m + p, mv);
+    v128.store(m + q, mw);
+    v128.store(v + p, vv);
+    v128.store(v + q, vw);
+    const dv = f32x4.add(f32x4.sqrt(f32x4.mul(vv, ib)), ev);
+    const dw = f32x4.add(f32x4.sqrt(f32x4.mul(vw, ib)), ev);
+    const nv = f32x4.add(f32x4.mul(gv, cgv), f32x4.mul(mv, cmv));
+    const nw = f32x4.add(f32x4.mul(gw, cgv), f32x4.mul(mw, cmv));
+    v128.store(theta + p, f32x4.sub(v128.load(theta + p), f32x4.div(nv, dv)));
+    v128.store(theta + q, f32x4.sub(v128.load(theta + q), f32x4.div(nw, dw)));
+  }
+  for (; p < main; p += 16) {
     const gv = f32x4.mul(v128.load(g + p), gs);
     const mv = f32x4.add(f32x4.mul(v128.load(m + p), b1), f32x4.mul(gv, b1c));
     const vv = f32x4.add(f32x4.mul(v128.load(v + p), b2), f32x4.mul(f32x4.mul(gv, gv), b2c));

@@ -69,7 +69,7 @@ for (const name of names) {
   /** Calls by kernel and shape: [count, the arguments of one call]. */
   const shapes = new Map();
   const shapeOf = (key, a) =>
-    key === 'gemm' ? `gemm ${a[5]}×${a[6]}·${a[6]}×${a[7]}` : key === 'gemmTN' ? `gemmTN ${a[5]} rows, ${a[6]}×${a[7]}` : key === 'transpose' ? `transpose ${a[2]}×${a[3]}` : `${key} ${a.find((x, i) => i > 0 && Number.isInteger(x) && x > 1 && x < 1e6) ?? ''}`;
+    key === 'gemm' ? `gemm ${a[5]}×${a[6]}·${a[6]}×${a[7]}` : key === 'gemmPacked' ? `gemmPacked ${a[8]}×${a[9]}·${a[9]}×${a[10]}` : key === 'gemmTN' ? `gemmTN ${a[5]} rows, ${a[6]}×${a[7]}` : key === 'transpose' ? `transpose ${a[2]}×${a[3]}` : `${key} ${a.find((x, i) => i > 0 && Number.isInteger(x) && x > 1 && x < 1e6) ?? ''}`;
   for (const [key, v] of Object.entries(arena.k)) {
     counting[key] =
       typeof v === 'function'

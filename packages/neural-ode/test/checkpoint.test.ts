@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActivationName } from '@sii/mlp';
 import { type FastRolloutCheckpoint, fastRollout, initBackend, MlpVectorField, NeuralODE } from '../src/index.js';
 import { resolveCheckpointEvery, rolloutArenaBytes, type SimdRolloutProblem, simdArena } from '../src/internal.js';
+import { SimdRollout } from '../src/simd/mlp_rollout.js';
 import { lcg } from './helpers/ref64.js';
 import { mse } from './helpers/sgd.js';
 
@@ -144,11 +145,13 @@ describe('checkpoint memory and the auto setting', () => {
     uBatch: 3,
   };
   it('rolloutArenaBytes counts the floats by hand', () => {
-    // params: W 3·4 + 4·4 + 4·2 = 36, b 10 → 46, twice (Wᵀ and gradients with them) = 92
+    // params: W 3·4 + 4·4 + 4·2 = 36, b 10 → 46, twice (with their gradients) = 92
+    // packed weights (K·(N rounded down to a multiple of 4)): W 3·4 + 4·4 + 4·0 = 28; Wᵀ: first
+    // layer 4·0 (states) + 4·0 (inputs), then 4·4 + 2·4 = 24 → 52
     // u: 10·3·1 = 30; P and du of a step B·(4 + 1) = 15; (2·2 + 4)·B·n = 48; work 128·max fan 4 = 512
     // per step held (a segment's worth): activations s·B·(n + 4 + 4) = 2·3·10 = 60,
     // dz s·B·(4 + 4 + 2) = 60, S0 B·4 = 12 → 132
-    const fixed = 92 + 30 + 15 + 48 + 512;
+    const fixed = 92 + 52 + 30 + 15 + 48 + 512;
     expect(rolloutArenaBytes(p, 0)).toBe(4 * (fixed + 10 * 132));
     // k = 3: ⌈10/3⌉ = 4 checkpoints of B·n = 6 floats, 3 steps held
     expect(rolloutArenaBytes(p, 3)).toBe(4 * (fixed + 4 * 6 + 3 * 132));
@@ -185,5 +188,56 @@ describe('checkpoint memory and the auto setting', () => {
     }
     tf.dispose(x0);
     field.dispose();
+  });
+});
+
+describe('SimdRollout: inputs per row or shared, gradients as views', () => {
+  // n 2, m 1, widths [8, 8, 2] (packed panels and a 2-column remainder), midpoint, batch 5, 4 steps
+  const base: SimdRolloutProblem = {
+    n: 2,
+    m: 1,
+    widths: [8, 8, 2],
+    activation: 'elu',
+    alpha: 0,
+    batch: 5,
+    steps: 4,
+    a: [[], [0.05]],
+    b: [0, 0.1],
+    includeInitial: false,
+    output: 'all',
+    uBatch: 5,
+  };
+  const r = lcg(21);
+  const rand = (count: number) => Float32Array.from({ length: count }, () => 2 * r() - 1);
+  const fan = [3, 8, 8];
+  const weights = base.widths.map((w, l) => rand(fan[l] * w));
+  const biases = base.widths.map((w) => rand(w));
+  const x0 = rand(base.batch * base.n);
+  const uShared = rand(base.steps * base.m);
+  const uRows = new Float32Array(base.steps * base.batch * base.m);
+  for (let t = 0; t < base.steps; t++) for (let b = 0; b < base.batch; b++) uRows[t * base.batch + b] = uShared[t];
+  const dy = rand(base.steps * base.batch * base.n);
+
+  it('u [T, B, m] and one shared sequence u [T, 1, m] give the same bits; views hold the copies’ values', () => {
+    const arena = simdArena()!;
+    const rows = new SimdRollout(base, arena);
+    const yRows = rows.forward({ weights, biases, x0, u: uRows });
+    const gRows = rows.backward(dy, true);
+    const shared = new SimdRollout({ ...base, uBatch: 1 }, arena);
+    const yShared = shared.forward({ weights, biases, x0, u: uShared });
+    expect(Array.from(yShared)).toEqual(Array.from(yRows));
+    const gViews = shared.backward(dy, true, undefined, true);
+    for (let l = 0; l < 3; l++) {
+      expect(Array.from(gViews.weights[l]), `dW${l}`).toEqual(Array.from(gRows.weights[l]));
+      expect(Array.from(gViews.biases[l]), `db${l}`).toEqual(Array.from(gRows.biases[l]));
+      expect(gViews.weights[l].buffer).toBe(arena.f32().buffer); // a view of the kernels' memory
+    }
+    expect(Array.from(gViews.x0)).toEqual(Array.from(gRows.x0));
+    // the shared sequence's gradient: the rows' gradients summed per step
+    for (let t = 0; t < base.steps; t++) {
+      let sum = 0;
+      for (let b = 0; b < base.batch; b++) sum += gRows.u![t * base.batch + b];
+      expect(gViews.u![t]).toBeCloseTo(sum, 5);
+    }
   });
 });

@@ -149,12 +149,112 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
     }
   });
 
+  it('packPanels / packPanelsT: column panels of 8, then 4, K rows each; the last N mod 4 columns left out', () => {
+    use(variant);
+    const r = lcg(12);
+    for (const [K, N] of [
+      [3, 13],
+      [5, 8],
+      [6, 4],
+      [2, 3],
+      [9, 20],
+    ] as const) {
+      arena.reset();
+      const M = randoms(r, K * N);
+      // the layout by hand: panel of column j0 (width 8 or 4) holds M[k][j0 + q] at j0·K + k·width + q
+      const want: number[] = [];
+      for (let j0 = 0; j0 + 4 <= N; ) {
+        const width = j0 + 8 <= N ? 8 : 4;
+        for (let q = 0; q < K; q++) for (let c = 0; c < width; c++) want.push(M[q * N + j0 + c]);
+        j0 += width;
+      }
+      expect(k.packedSize(K, N)).toBe(K * (N - (N % 4)));
+      expect(want.length).toBe(k.packedSize(K, N));
+      const size = k.packedSize(K, N);
+      // M with a row stride N + 1, and Wᵀ = M stored as W [N, K] with a row stride K + 2
+      const ldw = N + 1;
+      const W = new Array(K * ldw).fill(0);
+      for (let q = 0; q < K; q++) for (let j = 0; j < N; j++) W[q * ldw + j] = M[q * N + j];
+      const ldt = K + 2;
+      const WT = new Array(N * ldt).fill(0);
+      for (let q = 0; q < K; q++) for (let j = 0; j < N; j++) WT[j * ldt + q] = M[q * N + j];
+      const pw = put(W);
+      const pwt = put(WT);
+      const p1 = put(new Array(size).fill(0));
+      const p2 = put(new Array(size).fill(0));
+      k.packPanels(pw, ldw, K, N, p1);
+      k.packPanelsT(pwt, ldt, K, N, p2);
+      expect(Array.from(get(p1, size)), `packPanels K ${K} N ${N}`).toEqual(want);
+      expect(Array.from(get(p2, size)), `packPanelsT K ${K} N ${N}`).toEqual(want);
+      expect(intact(p1, size) && intact(p2, size)).toBe(true);
+    }
+  });
+
+  it('gemmPacked: M packed (as W or as Wᵀ), all block/remainder shapes and initialisations; the bits of gemm', () => {
+    use(variant);
+    const r = lcg(13);
+    for (const rows of [1, 3, 4, 5, 8, 9, 13, 20]) {
+      for (const K of [1, 3, 4, 13, 130]) {
+        for (const N of [1, 3, 4, 5, 8, 12, 13, 19]) {
+          for (const transposed of [false, true]) {
+            for (const init of [0, 1, 2]) {
+              arena.reset();
+              const lda = K + (rows % 2);
+              const ldc = N + 1;
+              const A = randoms(r, rows * lda);
+              const M = randoms(r, K * N);
+              const bias = randoms(r, N);
+              const C0 = randoms(r, rows * ldc);
+              // M in place: as W [K, N] (row stride N + 2) or as Wᵀ, W [N, K] (row stride K + 1)
+              const ldw = transposed ? K + 1 : N + 2;
+              const W = new Array((transposed ? N : K) * ldw).fill(0);
+              for (let q = 0; q < K; q++) for (let j = 0; j < N; j++) W[transposed ? j * ldw + q : q * ldw + j] = M[q * N + j];
+              const pa = put(A);
+              const pw = put(W);
+              const pm = put(M);
+              const pb = put(bias);
+              const pp = put(new Array(k.packedSize(K, N)).fill(0));
+              if (transposed) k.packPanelsT(pw, ldw, K, N, pp);
+              else k.packPanels(pw, ldw, K, N, pp);
+              const pc = put(C0);
+              const [sk, sj] = transposed ? [1, ldw] : [ldw, 1];
+              k.gemmPacked(pa, lda, pp, pw, sk, sj, pc, ldc, rows, K, N, init, init === 1 ? pb : pc);
+              const got = get(pc, rows * ldc);
+              const want = C0.slice();
+              const sums = C0.map(() => 0);
+              for (let i = 0; i < rows; i++) {
+                for (let j = 0; j < N; j++) {
+                  let acc = init === 0 ? 0 : init === 1 ? bias[j] : C0[i * ldc + j];
+                  let abs = Math.abs(acc);
+                  for (let q = 0; q < K; q++) {
+                    acc += A[i * lda + q] * M[q * N + j];
+                    abs += Math.abs(A[i * lda + q] * M[q * N + j]);
+                  }
+                  want[i * ldc + j] = acc;
+                  sums[i * ldc + j] = abs;
+                }
+              }
+              const what = `rows ${rows} K ${K} N ${N} ${transposed ? 'Wᵀ' : 'W'} init ${init}`;
+              expect(withinSumBound(got, want, sums, K + 1), what).toBeNull();
+              expect(intact(pc, rows * ldc), what).toBe(true);
+              // the same bits as gemm on M itself
+              const pc2 = put(C0);
+              k.gemm(pa, lda, pm, pc2, ldc, rows, K, N, init, init === 1 ? pb : pc2);
+              expect(Array.from(got), what).toEqual(Array.from(get(pc2, rows * ldc)));
+            }
+          }
+        }
+      }
+    }
+  });
+
   it('gemmTN: G += Aᵀ·D for all block/remainder shapes, strides, row chunks and packed panels', () => {
     use(variant);
     const r = lcg(2);
     for (const R of [1, 5, 40, 300]) {
       // 300: chunks of 128 rows and a remainder; K ≥ 8 with N ≥ 16 take the packed path
-      for (const K of [1, 3, 4, 5, 9, 8, 13]) {
+      // N = 4 with K ≥ 16, K mod 4 = 0: computed as Gᵀ += Dᵀ·A
+      for (const K of [1, 3, 4, 5, 9, 8, 13, 16, 20, 18]) {
         for (const N of [1, 3, 4, 7, 8, 12, 19, 16, 35]) {
           arena.reset();
           const lda = K + 1;
@@ -182,13 +282,42 @@ describe.each(VARIANTS)('SIMD kernels (%s build): products', (variant) => {
     }
   });
 
-  it('colSum, transpose, axpy, copy and zero, with counts that are not multiples of 4', () => {
+  it('gemmTN with 4 columns (as Gᵀ += Dᵀ·A) gives the bits of the direct 4-column blocks', () => {
+    use(variant);
+    const r = lcg(14);
+    for (const R of [7, 300]) {
+      for (const K of [16, 36, 128]) {
+        arena.reset();
+        const A = randoms(r, R * K);
+        const D5 = randoms(r, R * 5);
+        const G5 = randoms(r, K * 5);
+        const D4 = D5.filter((_, i) => i % 5 < 4);
+        const G4 = G5.filter((_, i) => i % 5 < 4);
+        const pa = put(A);
+        const pd4 = put(D4);
+        const pd5 = put(D5);
+        const pg4 = put(G4);
+        const pg5 = put(G5);
+        const work = k.gemmTNWork(K);
+        const pw = put(new Array(work).fill(0));
+        k.gemmTN(pa, K, pd4, 4, pg4, R, K, 4, pw);
+        expect(intact(pw, work) && intact(pg4, K * 4)).toBe(true);
+        k.gemmTN(pa, K, pd5, 5, pg5, R, K, 5, pw); // 5 columns: 4-column blocks against A in place, then one
+        const got = Array.from(get(pg4, K * 4));
+        expect(got, `R ${R} K ${K}`).toEqual(Array.from(get(pg5, K * 5)).filter((_, i) => i % 5 < 4));
+      }
+    }
+  });
+
+  it('colSum (16-, 4- and 1-column passes), transpose, axpy, copy and zero, with counts that are not multiples of 4', () => {
     use(variant);
     const r = lcg(3);
     for (const [R, N] of [
       [1, 1],
       [3, 5],
       [17, 13],
+      [9, 16],
+      [5, 37],
     ] as const) {
       arena.reset();
       const D = randoms(r, R * (N + 1));
@@ -290,6 +419,14 @@ describe.each(VARIANTS)('SIMD kernels (%s build): activations', (variant) => {
         expect(Math.abs(g[i] - dWant), `σ′(${z})`).toBeLessThanOrEqual(dTol * Math.max(1, Math.abs(dWant)));
       }
       expect(intact(py, zs.length) && intact(pg, zs.length)).toBe(true);
+      // every count (the loop of four vectors, of one, the partial vector): each entry as in the long run
+      for (let count = 1; count <= 70; count++) {
+        const at = 37 + count;
+        const pc = put(new Array(count).fill(0));
+        k.activate(SIMD_ACTIVATIONS[name], pz + at * 4, pc, count, alpha);
+        expect(Array.from(get(pc, count)), `count ${count}`).toEqual(Array.from(y.subarray(at, at + count)));
+        expect(intact(pc, count)).toBe(true);
+      }
       // in place (y = z), as the rollout uses it
       k.activate(SIMD_ACTIVATIONS[name], pz, pz, zs.length, alpha);
       expect(Array.from(get(pz, zs.length))).toEqual(Array.from(y));

@@ -26,6 +26,31 @@ interface WasmApi {
 export interface KernelExports {
   readonly memory: WasmMemory;
   gemm(a: number, lda: number, w: number, c: number, ldc: number, rows: number, K: number, N: number, init: number, src: number): void;
+  /** Floats of the packed copy of a [K, N] matrix (packPanels, packPanelsT). */
+  packedSize(K: number, N: number): number;
+  /** Pack M = W [K, N] (row stride ldw) as column panels into dst. */
+  packPanels(w: number, ldw: number, K: number, N: number, dst: number): void;
+  /** Pack M = Wᵀ [K, N] for W [N, K] (row stride ldw) as column panels into dst. */
+  packPanelsT(w: number, ldw: number, K: number, N: number, dst: number): void;
+  /**
+   * `gemm` against M [K, N] packed at p; its columns from N & ~3 on are read in place at w, entry
+   * (k, j) at float k·sk + j·sj. The same bits as `gemm` on M.
+   */
+  gemmPacked(
+    a: number,
+    lda: number,
+    p: number,
+    w: number,
+    sk: number,
+    sj: number,
+    c: number,
+    ldc: number,
+    rows: number,
+    K: number,
+    N: number,
+    init: number,
+    src: number,
+  ): void;
   /** `work`: gemmTNWork(K) floats of scratch. */
   gemmTN(a: number, lda: number, d: number, ldd: number, g: number, R: number, K: number, N: number, work: number): void;
   gemmTNWork(K: number): number;

@@ -100,6 +100,12 @@ interface Layout {
   savedEnd: number;
   W: number[];
   bias: number[];
+  /**
+   * W_l packed as column panels (gemmPacked), written by the forward pass; the first layer's state
+   * rows (WP[0]) and input rows (WPu) apart.
+   */
+  WP: number[];
+  WPu: number;
   /** Stage inputs Y of every evaluation [E·B, n], inputs per step [T·B, m]. */
   Y: number;
   U: number;
@@ -147,6 +153,8 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
     W.push(arena.alloc(fan[l] * widths[l]));
     bias.push(arena.alloc(widths[l]));
   }
+  const WP = widths.map((N, l) => arena.alloc(packedFloats(l === 0 ? n : fan[l], N)));
+  const WPu = m > 0 ? arena.alloc(packedFloats(m, widths[0])) : 0;
   const U = m > 0 ? arena.alloc(T * B * m) : 0;
   const C = every > 0 ? arena.alloc(Math.ceil(T / every) * B * n) : 0;
   // With checkpoints the activations are scratch (recomputed per segment), outside the saved region.
@@ -160,7 +168,12 @@ function layoutOf(p: SimdRolloutProblem, arena: Arena): Layout {
     A.push(arena.alloc(E * B * widths[l]));
   }
   if (every === 0) savedEnd = arena.alloc(0);
-  return { savedStart, savedEnd, W, bias, Y, U, Z, A, segment, C };
+  return { savedStart, savedEnd, W, bias, WP, WPu, Y, U, Z, A, segment, C };
+}
+
+/** Floats of a [K, N] matrix packed as column panels (assembly/mlp_kernels.ts: packedSize). */
+function packedFloats(K: number, N: number): number {
+  return K * (N & ~3);
 }
 
 /**
@@ -175,7 +188,12 @@ export function rolloutArenaBytes(p: SimdRolloutProblem, every: number): number 
   const fan = fanIns(p);
   const segment = every > 0 ? Math.min(every, T) : T;
   let floats = 0;
-  for (let l = 0; l < L; l++) floats += 2 * fan[l] * widths[l] + 2 * widths[l]; // W, b, Wᵀ, gradients
+  for (let l = 0; l < L; l++) {
+    floats += 2 * fan[l] * widths[l] + 2 * widths[l]; // W, b and their gradients
+    // W packed (the first layer's state and input rows apart: fan · panels), Wᵀ packed
+    floats += packedFloats(fan[l], widths[l]);
+    floats += l === 0 ? packedFloats(widths[0], n) + (m > 0 ? packedFloats(widths[0], m) : 0) : packedFloats(widths[l], fan[l]);
+  }
   floats += T * B * m + (every > 0 ? Math.ceil(T / every) * B * n : 0);
   const hidden = widths.slice(0, L - 1).reduce((a, w) => a + w, 0);
   floats += segment * s * B * (n + (needsPreActivation(p) ? 2 : 1) * hidden);
@@ -237,7 +255,8 @@ export class SimdRollout {
     const kind = SIMD_ACTIVATIONS[p.activation];
     const bn = B * n;
     // P = u_t·W_u + b_0: the input part of the first layer, shared by the stages.
-    if (m > 0) k.gemm(lay.U + t * B * m * 4, m, lay.W[0] + n * widths[0] * 4, P, widths[0], B, m, widths[0], INIT_BIAS, lay.bias[0]);
+    const N0 = widths[0];
+    if (m > 0) k.gemmPacked(lay.U + t * B * m * 4, m, lay.WPu, lay.W[0] + n * N0 * 4, N0, 1, P, N0, B, m, N0, INIT_BIAS, lay.bias[0]);
     for (let i = 0; i < s; i++) {
       const e = slot * s + i;
       const y = lay.Y + e * bn * 4;
@@ -252,8 +271,8 @@ export class SimdRollout {
         const N = widths[l];
         const last = l === L - 1;
         const out = last ? Ks[i] : lay.Z[l] ? lay.Z[l] + e * B * N * 4 : lay.A[l] + e * B * N * 4;
-        if (l === 0 && m > 0) k.gemm(input, n, lay.W[0], out, N, B, n, N, INIT_MATRIX, P);
-        else k.gemm(input, fanIn, lay.W[l], out, N, B, fanIn, N, INIT_BIAS, lay.bias[l]);
+        if (l === 0 && m > 0) k.gemmPacked(input, n, lay.WP[0], lay.W[0], N, 1, out, N, B, n, N, INIT_MATRIX, P);
+        else k.gemmPacked(input, fanIn, lay.WP[l], lay.W[l], N, 1, out, N, B, fanIn, N, INIT_BIAS, lay.bias[l]);
         if (!last) {
           const act = lay.A[l] + e * B * N * 4;
           k.activate(kind, out, act, B * N, p.alpha);
@@ -295,8 +314,13 @@ export class SimdRollout {
     for (let l = 0; l < L; l++) {
       ar.write(lay.W[l], data.weights[l]);
       ar.write(lay.bias[l], data.biases[l]);
+      const N = widths[l];
+      k.packPanels(lay.W[l], N, l === 0 ? n : fanIns(p)[l], N, lay.WP[l]);
     }
-    if (m > 0) {
+    if (m > 0) k.packPanels(lay.W[0] + n * widths[0] * 4, widths[0], m, widths[0], lay.WPu);
+    if (m > 0 && p.uBatch === B) ar.write(lay.U, data.u!.subarray(0, T * B * m));
+    else if (m > 0) {
+      // one input sequence for every row: repeated B times per step
       const f = ar.f32();
       const u = data.u!;
       for (let t = 0; t < T; t++) {
@@ -348,9 +372,10 @@ export class SimdRollout {
    * Gradients of Σ dy ⊙ output with respect to the weights, biases, x_0 and u. `dy` has the output's
    * shape. Requires a preceding `forward` (its data are copied back if they were evicted). `duInto`
    * ([steps, batch, m] floats; only when uBatch is the batch) receives the input gradient instead of
-   * a new array.
+   * a new array. `views`: the weight and bias gradients as views of the kernels' memory instead of
+   * copies (no allocation; valid only until the arena's next use: read them at once).
    */
-  backward(dy: Float32Array, wantInputs: boolean, duInto?: Float32Array): SimdGradients {
+  backward(dy: Float32Array, wantInputs: boolean, duInto?: Float32Array, views = false): SimdGradients {
     if (this.small != null) return smallBackwardInto(this.problem, this.small.backward(dy, wantInputs), duInto);
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
@@ -368,16 +393,18 @@ export class SimdRollout {
     const bn = B * n;
     const fan = fanIns(p);
     const every = checkpointInterval(p);
-    // Weights transposed once (first layer: state rows and input rows apart), so every product of
-    // the backward chain is a plain one.
+    // Weights transposed and packed once (first layer: state rows and input rows apart), so every
+    // product of the backward chain is a plain one: dX = dZ·Wᵀ with Wᵀ [N, K] read from WT (its
+    // columns past the panels from W itself: entry (k, j) of Wᵀ at float j·N + k of W).
     const WT = widths.map((N, l) => {
       const K = l === 0 ? n : fan[l];
-      const t = ar.alloc(N * K);
-      k.transpose(lay.W[l], t, K, N);
+      const t = ar.alloc(packedFloats(N, K));
+      k.packPanelsT(lay.W[l], N, N, K, t);
       return t;
     });
-    const WTu = m > 0 ? ar.alloc(widths[0] * m) : 0;
-    if (m > 0) k.transpose(lay.W[0] + n * widths[0] * 4, WTu, m, widths[0]);
+    const Wu = lay.W[0] + n * widths[0] * 4;
+    const WTu = m > 0 ? ar.alloc(packedFloats(widths[0], m)) : 0;
+    if (m > 0) k.packPanelsT(Wu, widths[0], widths[0], m, WTu);
     // dz of every layer and evaluation of one segment (the whole rollout on the full tape); rows of
     // evaluations without adjoint stay zero. S0: the per-step sum of the first layer's dz over the stages.
     const seg = lay.segment;
@@ -425,7 +452,9 @@ export class SimdRollout {
           this.step(lay, t, t - t0, scratch.X[(t - t0) & 1], scratch.X[(t - t0 + 1) & 1], scratch.Ks, scratch.P);
         }
       }
-      for (let l = 0; l < L; l++) k.zero(D[l], (t1 - t0) * s * B * widths[l]);
+      // dK (the last layer's dz) is accumulated; the other layers' dz are written whole by the
+      // products below, or zeroed for an evaluation without adjoint.
+      k.zero(D[L - 1], (t1 - t0) * s * B * widths[L - 1]);
       if (m > 0) k.zero(S0, (t1 - t0) * B * N0);
       for (let t = t1 - 1; t >= t0; t--) {
         const slot = t - t0;
@@ -446,23 +475,26 @@ export class SimdRollout {
             }
           }
           hasAdjoint[i] = any;
-          if (!any) continue;
+          if (!any) {
+            for (let l = 0; l < L - 1; l++) k.zero(D[l] + e * B * widths[l] * 4, B * widths[l]);
+            continue;
+          }
           for (let l = L - 1; l >= 1; l--) {
             const N = widths[l];
             const Nin = widths[l - 1];
             const dIn = D[l - 1] + e * B * Nin * 4;
-            k.gemm(D[l] + e * B * N * 4, N, WT[l], dIn, Nin, B, N, Nin, INIT_ZERO, 0);
+            k.gemmPacked(D[l] + e * B * N * 4, N, WT[l], lay.W[l], 1, N, dIn, Nin, B, N, Nin, INIT_ZERO, 0);
             const act = lay.A[l - 1] + e * B * Nin * 4;
             const z = lay.Z[l - 1] ? lay.Z[l - 1] + e * B * Nin * 4 : act;
             k.activationBackward(kind, dIn, z, act, B * Nin, p.alpha);
           }
           const d0 = D[0] + e * B * N0 * 4;
-          k.gemm(d0, N0, WT[0], dYs[i], n, B, N0, n, INIT_ZERO, 0);
+          k.gemmPacked(d0, N0, WT[0], lay.W[0], 1, N0, dYs[i], n, B, N0, n, INIT_ZERO, 0);
           if (m > 0) k.axpy(S0 + slot * B * N0 * 4, d0, 1, B * N0);
         }
         for (let i = 0; i < s; i++) if (hasAdjoint[i]) k.axpy(lambda, dYs[i], 1, bn);
         if (dUt !== 0) {
-          k.gemm(S0 + slot * B * N0 * 4, N0, WTu, dUt, m, B, N0, m, INIT_ZERO, 0);
+          k.gemmPacked(S0 + slot * B * N0 * 4, N0, WTu, Wu, 1, N0, dUt, m, B, N0, m, INIT_ZERO, 0);
           dUall!.set(ar.f32().subarray(dUt >>> 2, (dUt >>> 2) + B * m), t * B * m);
         }
         if (t > 0 && p.output === 'all') addDy(t - 1 + offset);
@@ -486,9 +518,10 @@ export class SimdRollout {
         }
       }
     }
+    const take = (ptr: number, floats: number) => (views ? ar.f32().subarray(ptr >>> 2, (ptr >>> 2) + floats) : ar.read(ptr, floats));
     const grads: SimdGradients = {
-      weights: gW.map((g, l) => ar.read(g, fan[l] * widths[l])),
-      biases: gB.map((g, l) => ar.read(g, widths[l])),
+      weights: gW.map((g, l) => take(g, fan[l] * widths[l])),
+      biases: gB.map((g, l) => take(g, widths[l])),
       x0: ar.read(lambda, bn),
       u: du,
     };
