@@ -99,7 +99,7 @@ function forward64(d: Data): Float64Array {
       let z = d.b0[j];
       for (let k = 0; k < n; k++) z += y[k] * d.W0[k * H + j];
       for (let c = 0; c < m; c++) z += u[c] * d.W0[(n + c) * H + j];
-      hid[j] = act64(d.p.activation as never, z, d.p.alpha);
+      hid[j] = act64(d.p.activation, z, d.p.alpha);
     }
     const out = new Float64Array(n);
     for (let q = 0; q < n; q++) {
@@ -312,7 +312,7 @@ describe('small-field kernels: rows split over worker threads', () => {
       const x0 = tf.tensor2d(
         Array.from({ length: 21 * 3 }, () => r()),
         [21, 3],
-      ) as Tensor2D;
+      );
       const loss = () => tf.mean(tf.square(ode.rollout(x0, 5))) as tf.Scalar;
       const { value, grads } = tf.variableGrads(loss, field.variables);
       const gx = tf.grad((x: tf.Tensor) => tf.mean(tf.square(ode.rollout(x as Tensor2D, 5))))(x0);
