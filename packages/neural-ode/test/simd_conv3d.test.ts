@@ -12,7 +12,7 @@ import type { Tensor, Tensor5D } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { batchNormActSimd, conv3dSimd, convBnActSimd, depthToSpaceBiasSimd, maxPool3d2Simd, type Triple } from '../src/simd/conv3d.js';
-import { lcg, scaledErr } from './helpers/ref64.js';
+import { centralDiffAt, lcg, scaledErr } from './helpers/ref64.js';
 
 const EPS = 1e-5;
 type S5 = [number, number, number, number, number];
@@ -72,20 +72,8 @@ function bn64(z: ArrayLike<number>, C: number, g: ArrayLike<number>, b: ArrayLik
   return out;
 }
 
-function centralDiff(f: (v: Float64Array) => number, v0: ArrayLike<number>, d = 1e-5): Float64Array {
-  const v = Float64Array.from(v0);
-  const out = new Float64Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const keep = v[i];
-    v[i] = keep + d;
-    const p = f(v);
-    v[i] = keep - d;
-    const m = f(v);
-    v[i] = keep;
-    out[i] = (p - m) / (2 * d);
-  }
-  return out;
-}
+/** The conv tests' step 1e-5 (their sums are larger than the layer-norm tests'). */
+const centralDiff = (f: (v: Float64Array) => number, v0: ArrayLike<number>) => centralDiffAt(f, v0, 1e-5);
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;

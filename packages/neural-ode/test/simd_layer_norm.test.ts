@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
 import { layerNormSimd } from '../src/simd/layer_norm.js';
-import { lcg } from './helpers/ref64.js';
+import { centralDiffAt, lcg } from './helpers/ref64.js';
 
 const EPS = 1e-5;
 
@@ -26,21 +26,6 @@ function objective64(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<nu
     for (let j = 0; j < H; j++) s += w[r * H + j] * act(((x[r * H + j] - mean) / sd) * g[j] + b[j]);
   }
   return s;
-}
-
-function centralDiff(f: (v: Float64Array) => number, v0: ArrayLike<number>, d = 1e-6): Float64Array {
-  const v = Float64Array.from(v0);
-  const out = new Float64Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const keep = v[i];
-    v[i] = keep + d;
-    const p = f(v);
-    v[i] = keep - d;
-    const m = f(v);
-    v[i] = keep;
-    out[i] = (p - m) / (2 * d);
-  }
-  return out;
 }
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -82,9 +67,9 @@ describe('layerNormSimd', () => {
         expect(tf.memory().numTensors).toBe(before);
         const want = objective64(x, g, b, w, R, H);
         expect(Math.abs(got.value - want), `value R ${R} H ${H}`).toBeLessThan(1e-5 * (1 + Math.abs(want)));
-        const dx = centralDiff((v) => objective64(v, g, b, w, R, H), x);
-        const dg = centralDiff((v) => objective64(x, v, b, w, R, H), g);
-        const db = centralDiff((v) => objective64(x, g, v, w, R, H), b);
+        const dx = centralDiffAt((v) => objective64(v, g, b, w, R, H), x);
+        const dg = centralDiffAt((v) => objective64(x, v, b, w, R, H), g);
+        const db = centralDiffAt((v) => objective64(x, g, v, w, R, H), b);
         // float32 kernel against float64 differences (truncation error ~1e-10)
         expect(maxAbs(got.dx, dx), `dx R ${R} H ${H}`).toBeLessThan(2e-4);
         expect(maxAbs(got.dg, dg), `dγ R ${R} H ${H}`).toBeLessThan(2e-5);

@@ -156,4 +156,20 @@ export function centralDiff(g: () => number, arrays: Float64Array[], eps = 1e-6)
   });
 }
 
+/** Central-difference gradient of f at v0 (f gets a perturbed float64 copy of v0). */
+export function centralDiffAt(f: (v: Float64Array) => number, v0: ArrayLike<number>, d = 1e-6): Float64Array {
+  const v = Float64Array.from(v0);
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const keep = v[i];
+    v[i] = keep + d;
+    const p = f(v);
+    v[i] = keep - d;
+    const m = f(v);
+    v[i] = keep;
+    out[i] = (p - m) / (2 * d);
+  }
+  return out;
+}
+
 export { lcg, relErr, scaledErr } from '@sii/vitest-preset/numbers';
