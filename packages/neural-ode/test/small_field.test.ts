@@ -290,6 +290,30 @@ describe.each(VARIANTS)('small-field kernels (%s build)', (variant) => {
   });
 });
 
+describe('small-field kernels: caller-owned output arrays', () => {
+  it('forward(data, into) and backward(dy, wantInputs, duInto) fill the given arrays with the same bits, and reject wrong lengths by name', () => {
+    const c: Case = { n: 4, m: 2, H: 9, B: 9, T: 4, act: 'elu', tab: 'rk38', output: 'all' };
+    const d = makeData(c);
+    const alone = runKernels(d, 'plain');
+    const ro = new SimdRollout(d.p, arenas.get('plain')!);
+    const data = {
+      weights: [Float32Array.from(d.W0), Float32Array.from(d.W1)],
+      biases: [Float32Array.from(d.b0), Float32Array.from(d.b1)],
+      x0: Float32Array.from(d.x0),
+      u: Float32Array.from(d.u!),
+    };
+    expect(() => ro.forward(data, new Float32Array(3))).toThrow(/into must hold 144 floats, got 3/);
+    const into = new Float32Array(c.T * c.B * c.n);
+    expect(ro.forward(data, into)).toBe(into);
+    expect(bits(into)).toEqual(bits(alone[0]));
+    expect(() => ro.backward(Float32Array.from(d.dy), true, new Float32Array(5))).toThrow(/duInto must hold 72 floats/);
+    const duInto = new Float32Array(c.T * c.B * c.m);
+    const g = ro.backward(Float32Array.from(d.dy), true, duInto);
+    expect(g.u).toBe(duInto);
+    expect(bits(duInto)).toEqual(bits(alone[6]));
+  });
+});
+
 describe('small-field kernels: the size rule', () => {
   const base = makeData(CASES[0]).p;
   it('takes one hidden layer of any width with at most 4 states, unless smallField is false', () => {

@@ -376,7 +376,8 @@ export class SimdRollout {
    * copies (no allocation; valid only until the arena's next use: read them at once).
    */
   backward(dy: Float32Array, wantInputs: boolean, duInto?: Float32Array, views = false): SimdGradients {
-    if (this.small != null) return smallBackwardInto(this.problem, this.small.backward(dy, wantInputs), duInto);
+    checkDuInto(this.problem, duInto);
+    if (this.small != null) return withDuInto(this.small.backward(dy, wantInputs), duInto);
     const p = this.problem;
     const { n, m, widths, batch: B, steps: T } = p;
     const s = p.b.length;
@@ -412,9 +413,6 @@ export class SimdRollout {
     const N0 = widths[0];
     const S0 = m > 0 ? ar.alloc(seg * B * N0) : 0;
     const dUt = m > 0 && wantInputs ? ar.alloc(B * m) : 0;
-    if (duInto != null && (duInto.length !== T * B * m || p.uBatch !== B)) {
-      throw new RangeError(`SimdRollout.backward: duInto must hold ${T * B * m} floats with uBatch = batch, got ${duInto.length}`);
-    }
     const dUall = dUt !== 0 ? (duInto ?? new Float32Array(T * B * m)) : null;
     const lambda = ar.alloc(bn);
     const dYs = Array.from({ length: s }, () => ar.alloc(bn));
@@ -538,14 +536,17 @@ function smallForwardInto(p: SimdRolloutProblem, out: Float32Array, into?: Float
   return into;
 }
 
-/** The small-field engine's input gradient written into `duInto`, with SimdRollout.backward's checks. */
-function smallBackwardInto(p: SimdRolloutProblem, g: SimdGradients, duInto?: Float32Array): SimdGradients {
-  if (duInto == null) return g;
+/** SimdRollout.backward's check of a caller-owned input-gradient array, before any work is done. */
+function checkDuInto(p: SimdRolloutProblem, duInto?: Float32Array): void {
   const need = p.steps * p.batch * p.m;
-  if (duInto.length !== need || p.uBatch !== p.batch) {
+  if (duInto != null && (duInto.length !== need || p.uBatch !== p.batch)) {
     throw new RangeError(`SimdRollout.backward: duInto must hold ${need} floats with uBatch = batch, got ${duInto.length}`);
   }
-  if (g.u == null) return g;
+}
+
+/** The small-field engine's input gradient written into `duInto`. */
+function withDuInto(g: SimdGradients, duInto?: Float32Array): SimdGradients {
+  if (duInto == null || g.u == null) return g;
   duInto.set(g.u);
   return { ...g, u: duInto };
 }
