@@ -112,6 +112,7 @@ describe('usage', () => {
     [['perturbation', '--z-complex', '1'], '--z-complex'],
     [['pixel', '--checkpoint-every', '0'], '--checkpoint-every'],
     [['pixel', '--checkpoint-every', 'abc'], '--checkpoint-every'],
+    [['latent', '--conv-impl', 'nope'], '--conv-impl'],
     [['worker', '--checkpoints', 'nope', '--queue', 'redis://127.0.0.1:1/0'], '--checkpoints'],
   ])('%j is a usage error naming %s', (args, flag) => {
     const r = sii(args);
