@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import { heapTensor, heapView, wasmTensorHeap } from '@sii/neural-ode/internal';
 import { checkPositive, show } from './show.js';
 
 /** An optimizer's state for one ordered variable list, as plain numbers (JSON-serialisable). */
@@ -60,10 +61,66 @@ export interface SGDOptions {
 /** Tensors (variables' values or gradients) as one new flat 1-D tensor, concatenated in order. */
 export function flatten(tensors: readonly Tensor[]): Tensor {
   if (tensors.length === 0) throw new RangeError('flatten: got no tensors');
+  const inPlace = tensors.length > 1 ? flattenOnHeap(tensors) : null;
+  if (inPlace) return inPlace;
   return tf.tidy(() => {
     const flat = tensors.map((t) => (t.rank === 1 ? t : tf.reshape(t, [t.size])));
     return flat.length === 1 ? (flat[0] === tensors[0] ? tf.clone(flat[0]) : flat[0]) : tf.concat(flat, 0);
   });
+}
+
+/**
+ * {@link flatten} on tfjs' wasm backend: one new tensor whose values are copied in place from the
+ * tensors' memory (no Reshape and Concat kernels; the same values). Null when it does not apply
+ * (another backend, a dtype other than float32).
+ */
+function flattenOnHeap(tensors: readonly Tensor[]): Tensor | null {
+  const heap = wasmTensorHeap();
+  if (heap == null || tensors.some((t) => t.dtype !== 'float32' || t.isDisposed)) return null;
+  const total = tensors.reduce((a, t) => a + t.size, 0);
+  const out = heapTensor(heap, [total]); // allocate before taking views (the heap may grow)
+  const to = heapView(heap, out);
+  const from = tensors.map((t) => heapView(heap, t));
+  if (to == null || from.some((f) => f == null)) {
+    out.dispose();
+    return null;
+  }
+  let at = 0;
+  for (const f of from) {
+    to.set(f!, at);
+    at += f!.length;
+  }
+  return out;
+}
+
+/**
+ * θ_i ← θ_i − δ_i for each variable, δ the flat step, on tfjs' wasm backend without kernels: each
+ * variable gets a NEW tensor (never written in place: its memory may be shared with other live
+ * tensors, e.g. reshapes), filled elementwise in float32 exactly as the Sub kernel rounds. Returns
+ * false (and changes nothing) when it does not apply.
+ */
+function subtractOnHeap(variables: readonly Variable[], delta: Tensor): boolean {
+  const heap = wasmTensorHeap();
+  if (heap == null || delta.dtype !== 'float32' || variables.some((v) => v.dtype !== 'float32')) return false;
+  const outs = variables.map((v) => heapTensor(heap, v.shape.slice()));
+  const d = heapView(heap, delta);
+  const thetas = variables.map((v) => heapView(heap, v));
+  const views = outs.map((o) => heapView(heap, o));
+  if (d == null || thetas.some((x) => x == null) || views.some((x) => x == null)) {
+    tf.dispose(outs);
+    return false;
+  }
+  let at = 0;
+  variables.forEach((_, i) => {
+    const th = thetas[i]!;
+    const o = views[i]!;
+    // A double difference of two float32 values rounded once to float32 equals the float32 difference.
+    for (let j = 0; j < th.length; j++) o[j] = th[j] - d[at + j];
+    at += th.length;
+  });
+  variables.forEach((v, i) => v.assign(outs[i]));
+  tf.dispose(outs);
+  return true;
 }
 
 /** Flat slot tensors (e.g. Adam's m and v) of one ordered list of variables (concatenated in that order). */
@@ -183,6 +240,7 @@ export abstract class FlatOptimizer implements StatefulOptimizer {
     const s = this.state(variables);
     const slots = tf.tidy(() => {
       const { delta, slots } = this.update(t, g, s.slots, () => flatten(variables));
+      if (subtractOnHeap(variables, delta)) return slots.map((x) => tf.keep(x));
       const pieces =
         variables.length === 1
           ? [delta]
