@@ -514,26 +514,51 @@ export function columnSumsF32(a: usize, M: i32, C: i32, out: usize, work: usize)
   return f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), vexpf(f32x4.neg(u))));
 }
 
+/** dy·SiLU′(u) for u = xhat·gamma + beta: dy·s·(1 + u·(1 − s)), s = σ(u). */
+@inline function siluBack(dy: v128, xh: v128, ga: v128, be: v128): v128 {
+  const u = f32x4.add(f32x4.mul(xh, ga), be);
+  const s = vsigmoidf(u);
+  return f32x4.mul(dy, f32x4.mul(s, fma(f32x4.splat(1.0), u, f32x4.sub(f32x4.splat(1.0), s))));
+}
+
+/** gamma·(z − mean)·rstd + beta for the column block of 4 at byte offset cb (each lane as the scalar path rounds). */
+@inline function normAt(z: v128, cb: usize, mean: usize, rstd: usize, gamma: usize, beta: usize): v128 {
+  return f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(z, v128.load(mean + cb)), v128.load(rstd + cb)), v128.load(gamma + cb)), v128.load(beta + cb));
+}
+
 /**
  * y = act(gamma·xhat + beta), xhat = (z − mean)·rstd, for z [M, C] (act 1: SiLU, 0: none), given the
- * statistics (`batchNormStats`). Columns 4 at a time; the rest of a row through the scalar path.
+ * statistics (`batchNormStats`). Row-major (z is read once, from the start of a row to its end): four
+ * rows per iteration, columns 4 at a time (their exp chains overlap); the rest of a row scalar.
  */
 export function batchNormActForward(z: usize, M: i32, C: i32, gamma: usize, beta: usize, mean: usize, rstd: usize, act: i32, y: usize): void {
-  // Column blocks of 4 outermost: their constants stay in registers down the rows.
   const rowB = <usize>C << 2;
-  let c4 = 0;
-  for (; c4 + 4 <= C; c4 += 4) {
-    const mu = v128.load(at(mean, c4));
-    const rs = v128.load(at(rstd, c4));
-    const ga = v128.load(at(gamma, c4));
-    const be = v128.load(at(beta, c4));
-    let p = <usize>c4 << 2;
-    for (let m = 0; m < M; m++) {
-      const u = f32x4.add(f32x4.mul(f32x4.mul(f32x4.sub(v128.load(z + p), mu), rs), ga), be);
-      v128.store(y + p, act ? f32x4.mul(u, vsigmoidf(u)) : u);
-      p += rowB;
+  const blockB = <usize>(C >> 2) << 4; // bytes of a row's 4-column blocks
+  let m = 0;
+  if (act && blockB > 0) {
+    for (; m + 4 <= M; m += 4) {
+      const r = <usize>m * rowB;
+      for (let cb: usize = 0; cb < blockB; cb += 16) {
+        const p = r + cb;
+        const u0 = normAt(v128.load(z + p), cb, mean, rstd, gamma, beta);
+        const u1 = normAt(v128.load(z + p + rowB), cb, mean, rstd, gamma, beta);
+        const u2 = normAt(v128.load(z + p + 2 * rowB), cb, mean, rstd, gamma, beta);
+        const u3 = normAt(v128.load(z + p + 3 * rowB), cb, mean, rstd, gamma, beta);
+        v128.store(y + p, f32x4.mul(u0, vsigmoidf(u0)));
+        v128.store(y + p + rowB, f32x4.mul(u1, vsigmoidf(u1)));
+        v128.store(y + p + 2 * rowB, f32x4.mul(u2, vsigmoidf(u2)));
+        v128.store(y + p + 3 * rowB, f32x4.mul(u3, vsigmoidf(u3)));
+      }
     }
   }
+  for (; m < M; m++) {
+    const r = <usize>m * rowB;
+    for (let cb: usize = 0; cb < blockB; cb += 16) {
+      const u = normAt(v128.load(z + r + cb), cb, mean, rstd, gamma, beta);
+      v128.store(y + r + cb, act ? f32x4.mul(u, vsigmoidf(u)) : u);
+    }
+  }
+  const c4 = <i32>(blockB >> 2);
   if (c4 == C) return;
   for (let m = 0; m < M; m++) {
     const row = <usize>m * <usize>C;
@@ -553,8 +578,10 @@ export function batchNormStats(z: usize, M: i32, C: i32, eps: f32, mean: usize, 
 /**
  * Backward of `batchNormActForward` (training statistics): du = dy·act′(u) with u recomputed from z,
  * dgamma = Σ du·xhat, dbeta = Σ du (float64, per column), dz = rstd·gamma·(du − dbeta/M − xhat·dgamma/M)
- * written over dy. Column blocks of 4 outermost (the sums stay in registers), then the dz pass.
- * coef: 3·C floats of scratch.
+ * written over dy. Two row-major passes (z and dy are each read twice): du and the sums, four rows per
+ * iteration, then dz. Each column's sum runs down the rows in order: float32 partial sums over CHUNK
+ * rows (kept in `work`), added into float64 totals. work: 9·C floats of scratch (coefficients 3·C,
+ * float32 partials 2·C, float64 totals 4·C).
  */
 export function batchNormActBackward(
   dy: usize,
@@ -568,50 +595,77 @@ export function batchNormActBackward(
   act: i32,
   dgamma: usize,
   dbeta: usize,
-  coef: usize,
+  work: usize,
 ): void {
   const rowB = <usize>C << 2;
-  let c = 0;
-  for (; c + 4 <= C; c += 4) {
-    const mu = v128.load(at(mean, c));
-    const rs = v128.load(at(rstd, c));
-    const ga = v128.load(at(gamma, c));
-    const be = v128.load(at(beta, c));
-    let sb0 = f64x2.splat(0), sb1 = sb0, sg0 = sb0, sg1 = sb0;
-    let p = <usize>c << 2;
-    // Float32 partial sums over chunks of CHUNK rows, added into float64 totals.
-    for (let m0 = 0; m0 < M; m0 += CHUNK) {
-      const m1 = min(M, m0 + CHUNK);
-      let fb = f32x4.splat(0), fg = fb;
-      for (let m = m0; m < m1; m++) {
-        const xh = f32x4.mul(f32x4.sub(v128.load(z + p), mu), rs);
-        let du = v128.load(dy + p);
-        if (act) {
-          const u = f32x4.add(f32x4.mul(xh, ga), be);
-          const s = vsigmoidf(u);
-          du = f32x4.mul(du, f32x4.mul(s, fma(f32x4.splat(1.0), u, f32x4.sub(f32x4.splat(1.0), s))));
-          v128.store(dy + p, du);
-        }
-        fb = f32x4.add(fb, du);
-        fg = fma(fg, du, xh);
-        p += rowB;
-      }
-      sb0 = f64x2.add(sb0, f64x2.promote_low_f32x4(fb));
-      sb1 = f64x2.add(sb1, promoteHigh(fb));
-      sg0 = f64x2.add(sg0, f64x2.promote_low_f32x4(fg));
-      sg1 = f64x2.add(sg1, promoteHigh(fg));
+  const blockB = <usize>(C >> 2) << 4; // bytes of a row's 4-column blocks
+  const coef = work;
+  const fb = work + 3 * rowB; // float32 partial Σ du, per column
+  const fg = fb + rowB; // float32 partial Σ du·xhat
+  const tb = fg + rowB; // float64 totals (C each)
+  const tg = tb + 2 * rowB;
+  for (let c = 0; c < C; c++) {
+    store<f64>(tb + (<usize>c << 3), 0);
+    store<f64>(tg + (<usize>c << 3), 0);
+  }
+  for (let m0 = 0; m0 < M; m0 += CHUNK) {
+    const m1 = min(M, m0 + CHUNK);
+    for (let cb: usize = 0; cb < blockB; cb += 16) {
+      v128.store(fb + cb, f32x4.splat(0));
+      v128.store(fg + cb, f32x4.splat(0));
     }
-    for (let j = 0; j < 4; j++) {
-      store<f32>(at(dbeta, c + j), <f32>sumLanes(j < 2 ? sb0 : sb1, j & 1));
-      store<f32>(at(dgamma, c + j), <f32>sumLanes(j < 2 ? sg0 : sg1, j & 1));
-      const b = sumLanes(j < 2 ? sb0 : sb1, j & 1);
-      const g = sumLanes(j < 2 ? sg0 : sg1, j & 1);
-      store<f32>(at(coef, c + j), <f32>(<f64>load<f32>(at(rstd, c + j)) * <f64>load<f32>(at(gamma, c + j))));
-      store<f32>(at(coef, C + c + j), <f32>(b / <f64>M));
-      store<f32>(at(coef, 2 * C + c + j), <f32>(g / <f64>M));
+    let m = m0;
+    if (act) {
+      for (; m + 4 <= m1; m += 4) {
+        const r = <usize>m * rowB;
+        for (let cb: usize = 0; cb < blockB; cb += 16) {
+          const p = r + cb;
+          const mu = v128.load(mean + cb);
+          const rs = v128.load(rstd + cb);
+          const ga = v128.load(gamma + cb);
+          const be = v128.load(beta + cb);
+          const xh0 = f32x4.mul(f32x4.sub(v128.load(z + p), mu), rs);
+          const xh1 = f32x4.mul(f32x4.sub(v128.load(z + p + rowB), mu), rs);
+          const xh2 = f32x4.mul(f32x4.sub(v128.load(z + p + 2 * rowB), mu), rs);
+          const xh3 = f32x4.mul(f32x4.sub(v128.load(z + p + 3 * rowB), mu), rs);
+          const du0 = siluBack(v128.load(dy + p), xh0, ga, be);
+          const du1 = siluBack(v128.load(dy + p + rowB), xh1, ga, be);
+          const du2 = siluBack(v128.load(dy + p + 2 * rowB), xh2, ga, be);
+          const du3 = siluBack(v128.load(dy + p + 3 * rowB), xh3, ga, be);
+          v128.store(dy + p, du0);
+          v128.store(dy + p + rowB, du1);
+          v128.store(dy + p + 2 * rowB, du2);
+          v128.store(dy + p + 3 * rowB, du3);
+          v128.store(fb + cb, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(fb + cb), du0), du1), du2), du3));
+          v128.store(fg + cb, fma(fma(fma(fma(v128.load(fg + cb), du0, xh0), du1, xh1), du2, xh2), du3, xh3));
+        }
+      }
+    }
+    for (; m < m1; m++) {
+      const r = <usize>m * rowB;
+      for (let cb: usize = 0; cb < blockB; cb += 16) {
+        const xh = f32x4.mul(f32x4.sub(v128.load(z + r + cb), v128.load(mean + cb)), v128.load(rstd + cb));
+        let du = v128.load(dy + r + cb);
+        if (act) {
+          du = siluBack(du, xh, v128.load(gamma + cb), v128.load(beta + cb));
+          v128.store(dy + r + cb, du);
+        }
+        v128.store(fb + cb, f32x4.add(v128.load(fb + cb), du));
+        v128.store(fg + cb, fma(v128.load(fg + cb), du, xh));
+      }
+    }
+    for (let cb: usize = 0; cb < blockB; cb += 16) {
+      const b = v128.load(fb + cb);
+      const g = v128.load(fg + cb);
+      const t = cb << 1; // float64 byte offset of the block's first column
+      v128.store(tb + t, f64x2.add(v128.load(tb + t), f64x2.promote_low_f32x4(b)));
+      v128.store(tb + t + 16, f64x2.add(v128.load(tb + t + 16), promoteHigh(b)));
+      v128.store(tg + t, f64x2.add(v128.load(tg + t), f64x2.promote_low_f32x4(g)));
+      v128.store(tg + t + 16, f64x2.add(v128.load(tg + t + 16), promoteHigh(g)));
     }
   }
-  for (; c < C; c++) {
+  // The columns past the last block of 4: float64 sums straight down the rows.
+  for (let c = <i32>(blockB >> 2); c < C; c++) {
     const mu = load<f32>(at(mean, c));
     const rs = load<f32>(at(rstd, c));
     const ga = load<f32>(at(gamma, c));
@@ -631,11 +685,17 @@ export function batchNormActBackward(
       sb += <f64>du;
       sg += <f64>du * <f64>xh;
     }
-    store<f32>(at(dbeta, c), <f32>sb);
-    store<f32>(at(dgamma, c), <f32>sg);
-    store<f32>(at(coef, c), <f32>(<f64>rs * <f64>ga));
-    store<f32>(at(coef, C + c), <f32>(sb / <f64>M));
-    store<f32>(at(coef, 2 * C + c), <f32>(sg / <f64>M));
+    store<f64>(tb + (<usize>c << 3), sb);
+    store<f64>(tg + (<usize>c << 3), sg);
+  }
+  for (let c = 0; c < C; c++) {
+    const b = load<f64>(tb + (<usize>c << 3));
+    const g = load<f64>(tg + (<usize>c << 3));
+    store<f32>(at(dbeta, c), <f32>b);
+    store<f32>(at(dgamma, c), <f32>g);
+    store<f32>(at(coef, c), <f32>(<f64>load<f32>(at(rstd, c)) * <f64>load<f32>(at(gamma, c))));
+    store<f32>(at(coef, C + c), <f32>(b / <f64>M));
+    store<f32>(at(coef, 2 * C + c), <f32>(g / <f64>M));
   }
   // dz = coef0·(du − coef1 − xhat·coef2), xhat recomputed.
   for (let m = 0; m < M; m++) {

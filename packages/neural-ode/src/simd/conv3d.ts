@@ -308,7 +308,7 @@ function normBackward(
   const dbeta = alloc(arena, C);
   const mean = put(arena, stats.mean);
   const rstd = put(arena, stats.rstd);
-  k.batchNormActBackward(pdy, pz, M, C, pg, pbeta, mean, rstd, act ? 1 : 0, dgamma, dbeta, alloc(arena, 3 * C));
+  k.batchNormActBackward(pdy, pz, M, C, pg, pbeta, mean, rstd, act ? 1 : 0, dgamma, dbeta, alloc(arena, 9 * C));
   return { dgamma, dbeta };
 }
 
