@@ -18,7 +18,7 @@ export {
   type SimdRolloutProblem,
 } from './simd/mlp_rollout.js';
 export { simdArena } from './simd/kernels.js';
-export { heapTensor, heapView, type WasmTensorHeap, wasmTensorHeap, withoutTensorHeap } from './simd/tfjs_heap.js';
+export { heapTensor, heapView, saveShared, type WasmTensorHeap, wasmTensorHeap, withoutTensorHeap } from './simd/tfjs_heap.js';
 export { MIN_ROWS_PER_THREAD } from './simd/threads.js';
 export { SimdTrainStep, type SimdTrainStepOptions } from './simd/train_step.js';
 export { isAdaptive, resolveTableau } from './tableau.js';

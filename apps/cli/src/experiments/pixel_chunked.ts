@@ -8,7 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import { heapTensor, heapView, wasmTensorHeap } from '@sii/neural-ode/internal';
+import { heapTensor, heapView, saveShared, wasmTensorHeap } from '@sii/neural-ode/internal';
+
+export { saveShared };
 import type { Linear } from './nn.js';
 
 /** Rows (time steps × batch) per chunk of the decoder when the chunk length is not given. */
@@ -19,25 +21,6 @@ export function decoderChunkSteps(steps: number | null, batch: number): number {
   if (steps === null) return Math.max(1, Math.ceil(DECODER_CHUNK_ROWS / batch));
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`decoderChunk must be a positive integer or null, got ${steps}`);
   return steps;
-}
-
-/**
- * `save` of a customGrad without its copies: tfjs' engine saves a clone of each tensor, and the wasm
- * backend's clone (its Identity kernel) copies the values; here each clone is a reshape to the same
- * shape, which shares its input's memory (as the cpu backend's Identity does; tensors are immutable).
- * The saved tensors are disposed as before, when the gradient is done.
- */
-export function saveShared(save: tf.GradSaveFunc, tensors: Tensor[]): void {
-  const engine = tf.engine() as unknown as { clone: (x: Tensor) => Tensor };
-  const own = Object.hasOwn(engine, 'clone');
-  const clone = engine.clone;
-  engine.clone = (x: Tensor) => tf.reshape(x, x.shape);
-  try {
-    save(tensors);
-  } finally {
-    if (own) engine.clone = clone;
-    else delete (engine as { clone?: unknown }).clone;
-  }
 }
 
 /**

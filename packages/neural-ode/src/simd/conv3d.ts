@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor5D } from '@tensorflow/tfjs-core';
 import { auxKernels } from './aux_kernels.js';
 import type { Arena, KernelExports } from './kernels.js';
+import { saveShared } from './tfjs_heap.js';
 
 export type Triple = readonly [number, number, number];
 type Shape5 = readonly [number, number, number, number, number];
@@ -159,13 +160,13 @@ function take(arena: Arena, p: number, shape: readonly number[]): Tensor {
 }
 
 /**
- * Save what the backward pass reads: tfjs clones every saved tensor (one Identity kernel each), so
- * variables (which outlive the step) are referenced instead and only the other inputs and `extra`
- * are saved. Returns the function that rebuilds [...inputs, ...extra] from the saved tensors.
+ * Save what the backward pass reads: variables (which outlive the step) are referenced instead, the
+ * other inputs and `extra` are saved sharing their memory (tfjs' own save copies each one on wasm).
+ * Returns the function that rebuilds [...inputs, ...extra] from the saved tensors.
  */
 function saveInputs(inputs: Tensor[], save: tf.GradSaveFunc, extra: Tensor[] = []): (saved: Tensor[]) => Tensor[] {
   const isVariable = inputs.map((t) => t instanceof tf.Variable);
-  save([...inputs.filter((_, i) => !isVariable[i]), ...extra]);
+  saveShared(save, [...inputs.filter((_, i) => !isVariable[i]), ...extra]);
   return (saved) => {
     let j = 0;
     const all = inputs.map((t, i) => (isVariable[i] ? t : saved[j++]));

@@ -51,3 +51,22 @@ export function heapView(heap: WasmTensorHeap, t: Tensor): Float32Array | null {
 export function heapTensor(heap: WasmTensorHeap, shape: number[]): Tensor {
   return tf.engine().makeTensorFromTensorInfo(heap.makeOutput(shape, 'float32'));
 }
+
+/**
+ * `save` of a customGrad without its copies: tfjs' engine saves a clone of each tensor, and the wasm
+ * backend's clone (its Identity kernel) copies the values; here each clone is a reshape to the same
+ * shape, which shares its input's memory (as the cpu backend's Identity does; tensors are immutable).
+ * The saved tensors are disposed as before, when the gradient is done.
+ */
+export function saveShared(save: tf.GradSaveFunc, tensors: Tensor[]): void {
+  const engine = tf.engine() as unknown as { clone: (x: Tensor) => Tensor };
+  const own = Object.hasOwn(engine, 'clone');
+  const clone = engine.clone;
+  engine.clone = (x: Tensor) => tf.reshape(x, x.shape);
+  try {
+    save(tensors);
+  } finally {
+    if (own) engine.clone = clone;
+    else delete (engine as { clone?: unknown }).clone;
+  }
+}
