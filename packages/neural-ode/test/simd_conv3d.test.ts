@@ -11,7 +11,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor5D } from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../src/index.js';
-import { batchNormActSimd, conv3dSimd, convBnActSimd, depthToSpaceBiasSimd, maxPool3d2Simd, type Triple } from '../src/simd/conv3d.js';
+import {
+  batchNormActSimd,
+  conv3dSimd,
+  convBnActSimd,
+  depthToSpaceBiasSimd,
+  matMulSimd,
+  maxPool3d2Simd,
+  type Triple,
+} from '../src/simd/conv3d.js';
 import { centralDiffAt, lcg, scaledErr } from './helpers/ref64.js';
 
 const EPS = 1e-5;
@@ -441,6 +449,51 @@ describe('maxPool3d2Simd and depthToSpaceBiasSimd', () => {
       tf.dispose(ts);
       expect(tf.memory().numTensors).toBe(before);
     });
+});
+
+describe('matMulSimd', () => {
+  // Rows past and on the 4-row blocks, K and N on and past the 4-/8-lane blocks, the model's shapes.
+  for (const [R, K, N] of [
+    [1, 1, 1],
+    [5, 3, 7],
+    [13, 8, 32],
+    [20, 16, 64],
+    [9, 17, 12],
+    [64, 5, 9],
+  ] as [number, number, number][])
+    it(`x [${R}, ${K}]·w [${K}, ${N}]: value and gradients (x, w) equal float64 and central differences`, async () => {
+      await initBackend({ backend: 'wasm' });
+      const rng = lcg(R * 100 + K * 10 + N);
+      const x = values(R * K, rng);
+      const w = values(K * N, rng);
+      const f64 = (xx: ArrayLike<number>, ww: ArrayLike<number>) => {
+        const y = new Float64Array(R * N);
+        for (let i = 0; i < R; i++)
+          for (let j = 0; j < N; j++) {
+            let s = 0;
+            for (let k = 0; k < K; k++) s += xx[i * K + k] * ww[k * N + j];
+            y[i * N + j] = s;
+          }
+        return y;
+      };
+      const r = values(R * N, rng);
+      const before = tf.memory().numTensors;
+      const ts = [tf.tensor2d(Float32Array.from(x), [R, K]), tf.tensor2d(Float32Array.from(w), [K, N])];
+      const got = opGrads((a, b) => matMulSimd(a, b), ts, r);
+      expect(scaledErr(got.y, f64(x, w))).toBeLessThan(1e-6);
+      expect(scaledErr(got.grads[0], centralDiff((v) => dot(f64(v, w), r), x))).toBeLessThan(1e-6);
+      expect(scaledErr(got.grads[1], centralDiff((v) => dot(f64(x, v), r), w))).toBeLessThan(1e-6);
+      tf.dispose(ts);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+  it('names the shapes on bad input', async () => {
+    await initBackend({ backend: 'wasm' });
+    const a = tf.zeros([3, 4]);
+    const b = tf.zeros([5, 2]);
+    expect(() => matMulSimd(a, b)).toThrow(/matMulSimd: expected x \[R, K\] and w \[K, N\], got \[3,4\] and \[5,2\]/);
+    tf.dispose([a, b]);
+  });
 });
 
 describe('on the cpu backend (values through dataSync instead of the wasm heap)', () => {

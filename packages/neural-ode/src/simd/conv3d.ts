@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor5D } from '@tensorflow/tfjs-core';
 import { auxKernels } from './aux_kernels.js';
-import type { Arena, KernelExports } from './kernels.js';
+import { type Arena, INIT_ZERO, type KernelExports } from './kernels.js';
 import { saveShared } from './tfjs_heap.js';
 
 export type Triple = readonly [number, number, number];
@@ -512,4 +512,45 @@ export function depthToSpaceBiasSimd(x: Tensor5D, kernel: Triple, bias: Tensor):
     };
   }) as (a: Tensor, b: Tensor) => Tensor5D;
   return op(x, bias);
+}
+
+/**
+ * x [R, K]·w [K, N] (the strided transposed convolution's product) on the SIMD kernels, differentiable
+ * in both: forward `gemm`; dx = dy·wᵀ (w transposed first, then `gemm`) and dw = xᵀ·dy (`gemmTN`),
+ * every sum in the order k = 0 … K−1 (tfjs' matMul on wasm takes a slow path for the transposed
+ * products of its gradient).
+ */
+export function matMulSimd(x: Tensor, w: Tensor): Tensor {
+  if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[0])
+    throw new RangeError(`matMulSimd: expected x [R, K] and w [K, N], got [${x.shape}] and [${w.shape}]`);
+  const [R, K] = x.shape as [number, number];
+  const N = w.shape[1] as number;
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const inputs = args.slice(0, 2) as Tensor[];
+    const restore = saveInputs(inputs, args[2] as tf.GradSaveFunc);
+    const { k, arena } = kernels();
+    const px = put(arena, inputs[0]);
+    const pw = put(arena, inputs[1]);
+    const py = alloc(arena, R * N);
+    k.gemm(px, K, pw, py, N, R, K, N, INIT_ZERO, 0);
+    return {
+      value: take(arena, py, [R, N]),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sw] = restore(saved);
+        const { k: k2, arena: a2 } = kernels();
+        const qx = put(a2, sx);
+        const qw = put(a2, sw);
+        const qd = put(a2, dy);
+        const wt = alloc(a2, K * N);
+        k2.transpose(qw, wt, K, N);
+        const dx = alloc(a2, R * K);
+        k2.gemm(qd, N, wt, dx, K, R, N, K, INIT_ZERO, 0);
+        const dw = alloc(a2, K * N);
+        k2.zero(dw, K * N);
+        k2.gemmTN(qx, K, qd, N, dw, R, K, N, alloc(a2, k2.gemmTNWork(K)));
+        return [take(a2, dx, [R, K]), take(a2, dw, [K, N])];
+      },
+    };
+  }) as (a: Tensor, b: Tensor) => Tensor;
+  return op(x, w);
 }

@@ -16,7 +16,7 @@
  * padding k − 1 − p; the model stores that kernel directly (same parameter count, same init bound).
  */
 
-import { auxKernelsAvailable, conv3dSimd, depthToSpaceBiasSimd } from '@sii/neural-ode/internal';
+import { auxKernelsAvailable, conv3dSimd, depthToSpaceBiasSimd, matMulSimd } from '@sii/neural-ode/internal';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { depthToSpace, depthToSpaceBias, im2colData } from './gather.js';
@@ -240,7 +240,8 @@ export function convTranspose3dStrided(x: Tensor5D, w: Tensor2D, kernel: Triple,
   const Co = w.shape[1] / (kd * kh * kw);
   if (w.shape[0] !== Ci || !Number.isInteger(Co))
     throw new RangeError(`convTranspose3dStrided: kernel must be [${Ci}, ${kd * kh * kw}·Cout], got [${w.shape}]`);
-  const y = tf.reshape(dense(tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D, w), [N, D, H, W, kd * kh * kw * Co]);
+  const x2 = tf.reshape(x, [N * D * H * W, Ci]) as Tensor2D;
+  const y = tf.reshape(impl === 'simd' ? matMulSimd(x2, w) : dense(x2, w), [N, D, H, W, kd * kh * kw * Co]);
   // With a bias: the reshuffle and the bias in one op (its gradient sums dy; on the SIMD kernels with impl 'simd').
   if (bias && impl === 'simd') return depthToSpaceBiasSimd(y as Tensor5D, kernel, bias);
   return (bias ? depthToSpaceBias(y, kernel, Co, bias) : depthToSpace(y, kernel, Co)) as Tensor5D;
