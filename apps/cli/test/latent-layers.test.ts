@@ -15,6 +15,7 @@ import {
   conv3d,
   convTranspose3dStrided,
   GroupNorm,
+  groupNormRelu,
   im2col,
   im2colT,
   maxPool3d2,
@@ -544,28 +545,65 @@ describe('normalisation', () => {
     expect(() => new GroupNorm(3, 4)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
     gn.dispose();
   });
-  it('GroupNorm with the affine on rank-2 rows (flatAffine) is the same function: value and gradients (x, γ, β)', () => {
-    const gn = new GroupNorm(2, 4);
-    gn.gamma.assign(tf.tensor1d([0.5, 1.5, -1, 2]));
-    gn.beta.assign(tf.tensor1d([0.1, -0.2, 0.3, 0]));
+  describe('groupNormRelu (the simd path: float64, one op)', () => {
     const xs: Shape5 = [2, 3, 1, 2, 4];
-    const x = tf.tensor(Float32Array.from(randn(new Rng('gn-flat'), 48)), xs) as Tensor5D;
-    const r = tf.tensor(Float32Array.from(randn(new Rng('gn-r'), 48)), xs);
-    const run = (flat: boolean) =>
-      tf.tidy(() => {
-        const f = (v: Tensor) => tf.sum(tf.mul(gn.apply(v as Tensor5D, flat), r)) as tf.Scalar;
-        const { value, grads } = tf.variableGrads(() => f(x), [gn.gamma, gn.beta]);
-        return [value, tf.grad((v) => f(v))(x), grads[gn.gamma.name], grads[gn.beta.name]].map((t) => Array.from(t.dataSync()));
+    const gamma = Float64Array.from([0.5, 1.5, -1, 2]);
+    const beta = Float64Array.from([0.1, -0.2, 0.3, 0]);
+    const x = randn(new Rng('gn-relu'), 48);
+    /** relu(γ·GroupNorm(2 groups) + β), float64. */
+    const ref = (xx: Float64Array, g: Float64Array, b: Float64Array) => {
+      const h = normalizeRef(xx, [2, 6, 2, 2], [1, 3]);
+      return h.map((v, k) => Math.max(0, g[k % 4] * v + b[k % 4]));
+    };
+    it('equals float64 GroupNorm + affine + ReLU; gradients (x, γ, β) equal central differences', () => {
+      const got = tf.tidy(() =>
+        groupNormRelu(tf.tensor(Float32Array.from(x), xs) as Tensor5D, 2, tf.tensor1d(Float32Array.from(gamma)), tf.tensor1d(Float32Array.from(beta))).dataSync(),
+      );
+      const y = ref(x, gamma, beta);
+      const scale = Math.max(...y.map(Math.abs));
+      for (let k = 0; k < y.length; k++) expect(Math.abs(got[k] - y[k])).toBeLessThan(1e-6 * scale);
+      checkGradient({
+        seed: 'gn-relu-r',
+        inputs: [
+          { data: x, shape: xs },
+          { data: gamma, shape: [4] },
+          { data: beta, shape: [4] },
+        ],
+        tfFn: (a, g, b) => groupNormRelu(a as Tensor5D, 2, g, b),
+        ref,
       });
-    const [a, b] = [run(false), run(true)];
-    for (let i = 0; i < a.length; i++) {
-      const scale = Math.max(...a[i].map(Math.abs));
-      b[i].forEach((v, j) => {
-        expect(Math.abs(v - a[i][j])).toBeLessThan(1e-6 * scale + 1e-7);
-      });
-    }
-    tf.dispose([x, r]);
-    gn.dispose();
+    });
+    it('equals tf.relu(GroupNorm.apply) to float32 rounding: value and gradients (x, γ, β)', () => {
+      const gn = new GroupNorm(2, 4);
+      gn.gamma.assign(tf.tensor1d(Float32Array.from(gamma)));
+      gn.beta.assign(tf.tensor1d(Float32Array.from(beta)));
+      const xt = tf.tensor(Float32Array.from(x), xs) as Tensor5D;
+      const r = tf.tensor(Float32Array.from(randn(new Rng('gn-r'), 48)), xs);
+      const run = (fused: boolean) =>
+        tf.tidy(() => {
+          const f = (v: Tensor) =>
+            tf.sum(tf.mul(fused ? groupNormRelu(v as Tensor5D, 2, gn.gamma, gn.beta) : tf.relu(gn.apply(v as Tensor5D)), r)) as tf.Scalar;
+          const { value, grads } = tf.variableGrads(() => f(xt), [gn.gamma, gn.beta]);
+          return [value, tf.grad((v) => f(v))(xt), grads[gn.gamma.name], grads[gn.beta.name]].map((t) => Array.from(t.dataSync()));
+        });
+      const [a, b] = [run(false), run(true)];
+      for (let i = 0; i < a.length; i++) {
+        const scale = Math.max(...a[i].map(Math.abs));
+        b[i].forEach((v, j) => {
+          expect(Math.abs(v - a[i][j])).toBeLessThan(1e-6 * scale + 1e-7);
+        });
+      }
+      tf.dispose([xt, r]);
+      gn.dispose();
+    });
+    it('names the shape on bad input', () => {
+      const g = tf.ones([4]);
+      const x5 = tf.zeros([1, 1, 1, 1, 4]) as Tensor5D;
+      expect(() => groupNormRelu(x5, 3, g, g)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
+      const g3 = tf.ones([3]);
+      expect(() => groupNormRelu(x5, 2, g3, g)).toThrow(/gamma must be \[4\], got shape \[3\]/);
+      tf.dispose([g, x5, g3]);
+    });
   });
 });
 

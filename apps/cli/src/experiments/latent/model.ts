@@ -28,6 +28,7 @@ import {
   ConvTranspose3dStrided,
   dropout,
   GroupNorm,
+  groupNormRelu,
   maxPool3d2,
   NORM_EPS,
   resolveConvImpl,
@@ -230,7 +231,8 @@ export class ConvLatentModel {
     const T = zs.shape[0];
     const g = this.grid;
     const z = tf.reshape(swapLeadingAxes(tf.reshape(zs, [T, batch, g * g * this.n])), [batch, T, g, g, this.n]) as Tensor5D;
-    let x = tf.relu(this.gn0.apply(this.up0.apply(z), this.impl === 'simd')) as Tensor5D;
+    const up = this.up0.apply(z);
+    let x = this.impl === 'simd' ? groupNormRelu(up, this.gn0.groups, this.gn0.gamma, this.gn0.beta) : (tf.relu(this.gn0.apply(up)) as Tensor5D);
     x = this.bnSilu(this.bn1, this.up1.apply(x), training);
     for (const l of this.block1) x = l.apply(x, training, drop);
     x = this.bnSilu(this.bn2, this.up2.apply(x), training);

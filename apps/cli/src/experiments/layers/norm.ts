@@ -141,16 +141,10 @@ export class GroupNorm {
       throw new RangeError(`GroupNorm: channels (${channels}) must be a multiple of groups (${groups})`);
     [this.gamma, this.beta] = tf.tidy(() => [tf.variable(tf.ones([channels])), tf.variable(tf.zeros([channels]))]);
   }
-  /**
-   * `flatAffine`: apply γ, β to the rows of [N·D·H·W, C] (their gradients then reduce a rank-2 tensor;
-   * tfjs-wasm's rank-5 Sum is slow), the same function (the 'simd' path of the latent model).
-   */
-  apply(x: Tensor5D, flatAffine = false): Tensor5D {
+  apply(x: Tensor5D): Tensor5D {
     const [N, D, H, W, C] = x.shape;
     if (C !== this.channels) throw new RangeError(`GroupNorm: expected ${this.channels} channels, got shape [${x.shape}]`);
     const g = tf.reshape(x, [N, D * H * W, this.groups, C / this.groups]);
-    if (flatAffine)
-      return tf.reshape(tf.add(tf.mul(tf.reshape(normalize(g, [1, 3]), [-1, C]), this.gamma), this.beta), x.shape) as Tensor5D;
     const xhat = tf.reshape(normalize(g, [1, 3]), x.shape);
     return tf.add(tf.mul(xhat, this.gamma), this.beta) as Tensor5D;
   }
@@ -161,4 +155,129 @@ export class GroupNorm {
     this.gamma.dispose();
     this.beta.dispose();
   }
+}
+
+/** Sizes of a group-normalised tensor: N samples, S positions, C channels in G groups. */
+interface GroupDims {
+  N: number;
+  S: number;
+  C: number;
+  G: number;
+}
+
+/** Per sample and group: the mean and r = 1/√(biased variance + eps) of x, float64. */
+function groupStats(xs: Float32Array, { N, S, C, G }: GroupDims): { mean: Float64Array; r: Float64Array } {
+  const cg = C / G;
+  const count = S * cg;
+  const mean = new Float64Array(N * G);
+  const r = new Float64Array(N * G);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G; g++) {
+      let sum = 0;
+      for (let s = 0; s < S; s++) {
+        const at = (n * S + s) * C + g * cg;
+        for (let j = 0; j < cg; j++) sum += xs[at + j];
+      }
+      const m = sum / count;
+      let sq = 0;
+      for (let s = 0; s < S; s++) {
+        const at = (n * S + s) * C + g * cg;
+        for (let j = 0; j < cg; j++) {
+          const e = xs[at + j] - m;
+          sq += e * e;
+        }
+      }
+      mean[n * G + g] = m;
+      r[n * G + g] = 1 / Math.sqrt(sq / count + NORM_EPS);
+    }
+  }
+  return { mean, r };
+}
+
+/** y = relu(γ·x̂ + β). */
+function groupNormReluForward(xs: Float32Array, ga: Float32Array, be: Float32Array, mean: Float64Array, r: Float64Array, d: GroupDims): Float32Array {
+  const { N, S, C, G } = d;
+  const cg = C / G;
+  const y = new Float32Array(xs.length);
+  for (let n = 0, i = 0; n < N; n++)
+    for (let s = 0; s < S; s++)
+      for (let c = 0; c < C; c++, i++) {
+        const k = n * G + Math.floor(c / cg);
+        const u = ga[c] * ((xs[i] - mean[k]) * r[k]) + be[c];
+        y[i] = u > 0 ? u : 0;
+      }
+  return y;
+}
+
+/** dx, dγ, dβ of {@link groupNormReluForward} for dy. */
+function groupNormReluBackward(
+  xs: Float32Array,
+  ga: Float32Array,
+  be: Float32Array,
+  mean: Float64Array,
+  r: Float64Array,
+  dy: Float32Array,
+  d: GroupDims,
+): { dx: Float32Array; dg: Float32Array; db: Float32Array } {
+  const { N, S, C, G } = d;
+  const cg = C / G;
+  const count = S * cg;
+  const dg = new Float64Array(C);
+  const db = new Float64Array(C);
+  const v = new Float64Array(xs.length); // du·γ
+  const m1 = new Float64Array(N * G); // Σ du·γ per sample and group
+  const m2 = new Float64Array(N * G); // Σ du·γ·x̂
+  for (let n = 0, i = 0; n < N; n++)
+    for (let s = 0; s < S; s++)
+      for (let c = 0; c < C; c++, i++) {
+        const k = n * G + Math.floor(c / cg);
+        const xh = (xs[i] - mean[k]) * r[k];
+        const du = ga[c] * xh + be[c] > 0 ? dy[i] : 0;
+        dg[c] += du * xh;
+        db[c] += du;
+        v[i] = du * ga[c];
+        m1[k] += v[i];
+        m2[k] += v[i] * xh;
+      }
+  const dx = new Float32Array(xs.length);
+  for (let n = 0, i = 0; n < N; n++)
+    for (let s = 0; s < S; s++)
+      for (let c = 0; c < C; c++, i++) {
+        const k = n * G + Math.floor(c / cg);
+        dx[i] = r[k] * (v[i] - m1[k] / count - (xs[i] - mean[k]) * r[k] * (m2[k] / count));
+      }
+  return { dx, dg: Float32Array.from(dg), db: Float32Array.from(db) };
+}
+
+/**
+ * relu(γ·GroupNorm(x) + β) for x [N, D, H, W, C] as one op computed in float64 (the latent model's
+ * decoder entry on its 'simd' path; the same function as `tf.relu(gn.apply(x))`, to float32
+ * rounding): statistics per sample and group of C/G channels over D·H·W (mean, biased variance, eps
+ * 1e-5), x̂ = (x − mean)·r, r = 1/√(var + eps). Backward, per sample and group with du = dy·[u > 0]:
+ * dγ = Σ du·x̂, dβ = Σ du, dx = r·(du·γ − mean(du·γ) − x̂·mean(du·γ·x̂)). The values it needs backward
+ * are JavaScript copies held by the gradient (nothing saved on the tape).
+ */
+export function groupNormRelu(x: Tensor5D, groups: number, gamma: Tensor, beta: Tensor): Tensor5D {
+  const [N, D, H, W, C] = x.shape;
+  if (x.rank !== 5) throw new RangeError(`groupNormRelu: x must be [N, D, H, W, C], got shape [${x.shape}]`);
+  if (!(Number.isInteger(groups) && groups >= 1 && C % groups === 0))
+    throw new RangeError(`groupNormRelu: channels (${C}) must be a multiple of groups (${groups})`);
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const)
+    if (t.rank !== 1 || t.shape[0] !== C) throw new RangeError(`groupNormRelu: ${name} must be [${C}], got shape [${t.shape}]`);
+  const dims: GroupDims = { N, S: D * H * W, C, G: groups };
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const [xs, ga, be] = (args.slice(0, 3) as Tensor[]).map((t) => t.dataSync() as Float32Array);
+    const { mean, r } = groupStats(xs, dims);
+    return {
+      value: tf.tensor5d(groupNormReluForward(xs, ga, be, mean, r, dims), [N, D, H, W, C]),
+      gradFunc: (dy: Tensor) => {
+        const g = groupNormReluBackward(xs, ga, be, mean, r, dy.dataSync() as Float32Array, dims);
+        return [tf.tensor5d(g.dx, [N, D, H, W, C]), tf.tensor1d(g.dg), tf.tensor1d(g.db)];
+      },
+    };
+  }) as (a: Tensor, b: Tensor, c: Tensor) => Tensor5D;
+  return op(x, gamma, beta);
 }
