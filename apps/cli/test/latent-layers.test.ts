@@ -5,6 +5,7 @@
  */
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
+import { groupNormReluSimd } from '@sii/neural-ode/internal';
 import type { Tensor, Tensor2D, Tensor5D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,6 @@ import {
   conv3d,
   convTranspose3dStrided,
   GroupNorm,
-  groupNormRelu,
   im2col,
   im2colT,
   maxPool3d2,
@@ -545,7 +545,7 @@ describe('normalisation', () => {
     expect(() => new GroupNorm(3, 4)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
     gn.dispose();
   });
-  describe('groupNormRelu (the simd path: float64, one op)', () => {
+  describe('groupNormReluSimd (the simd path: one op)', () => {
     const xs: Shape5 = [2, 3, 1, 2, 4];
     const gamma = Float64Array.from([0.5, 1.5, -1, 2]);
     const beta = Float64Array.from([0.1, -0.2, 0.3, 0]);
@@ -557,7 +557,7 @@ describe('normalisation', () => {
     };
     it('equals float64 GroupNorm + affine + ReLU; gradients (x, γ, β) equal central differences', () => {
       const got = tf.tidy(() =>
-        groupNormRelu(tf.tensor(Float32Array.from(x), xs) as Tensor5D, 2, tf.tensor1d(Float32Array.from(gamma)), tf.tensor1d(Float32Array.from(beta))).dataSync(),
+        groupNormReluSimd(tf.tensor(Float32Array.from(x), xs) as Tensor5D, 2, tf.tensor1d(Float32Array.from(gamma)), tf.tensor1d(Float32Array.from(beta))).dataSync(),
       );
       const y = ref(x, gamma, beta);
       const scale = Math.max(...y.map(Math.abs));
@@ -569,7 +569,7 @@ describe('normalisation', () => {
           { data: gamma, shape: [4] },
           { data: beta, shape: [4] },
         ],
-        tfFn: (a, g, b) => groupNormRelu(a as Tensor5D, 2, g, b),
+        tfFn: (a, g, b) => groupNormReluSimd(a as Tensor5D, 2, g, b),
         ref,
       });
     });
@@ -582,7 +582,7 @@ describe('normalisation', () => {
       const run = (fused: boolean) =>
         tf.tidy(() => {
           const f = (v: Tensor) =>
-            tf.sum(tf.mul(fused ? groupNormRelu(v as Tensor5D, 2, gn.gamma, gn.beta) : tf.relu(gn.apply(v as Tensor5D)), r)) as tf.Scalar;
+            tf.sum(tf.mul(fused ? groupNormReluSimd(v as Tensor5D, 2, gn.gamma, gn.beta) : tf.relu(gn.apply(v as Tensor5D)), r)) as tf.Scalar;
           const { value, grads } = tf.variableGrads(() => f(xt), [gn.gamma, gn.beta]);
           return [value, tf.grad((v) => f(v))(xt), grads[gn.gamma.name], grads[gn.beta.name]].map((t) => Array.from(t.dataSync()));
         });
@@ -599,9 +599,9 @@ describe('normalisation', () => {
     it('names the shape on bad input', () => {
       const g = tf.ones([4]);
       const x5 = tf.zeros([1, 1, 1, 1, 4]) as Tensor5D;
-      expect(() => groupNormRelu(x5, 3, g, g)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
+      expect(() => groupNormReluSimd(x5, 3, g, g)).toThrow(/channels \(4\) must be a multiple of groups \(3\)/);
       const g3 = tf.ones([3]);
-      expect(() => groupNormRelu(x5, 2, g3, g)).toThrow(/gamma must be \[4\], got shape \[3\]/);
+      expect(() => groupNormReluSimd(x5, 2, g3, g)).toThrow(/gamma must be \[4\] \(one per channel\), got shape \[3\]/);
       tf.dispose([g, x5, g3]);
     });
   });

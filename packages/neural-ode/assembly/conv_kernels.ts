@@ -715,3 +715,137 @@ export function batchNormActBackward(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// GroupNorm + affine + ReLU (the latent decoder's entry; small tensors: scalar, float64 inside)
+
+/**
+ * Per sample n and group g of x [N, S, C] (G groups of C/G channels): mean and r = 1/√(biased
+ * variance + eps) over the S positions and the group's channels, float64, into mean and rstd [N·G].
+ */
+export function groupNormStats(x: usize, N: i32, S: i32, C: i32, G: i32, eps: f64, mean: usize, rstd: usize): void {
+  const cg = C / G;
+  const count = <f64>S * <f64>cg;
+  for (let n = 0; n < N; n++)
+    for (let g = 0; g < G; g++) {
+      let sum: f64 = 0;
+      for (let s = 0; s < S; s++) {
+        const row = at(x, (n * S + s) * C + g * cg);
+        for (let j = 0; j < cg; j++) sum += <f64>load<f32>(row + (<usize>j << 2));
+      }
+      const m = sum / count;
+      let sq: f64 = 0;
+      for (let s = 0; s < S; s++) {
+        const row = at(x, (n * S + s) * C + g * cg);
+        for (let j = 0; j < cg; j++) {
+          const e = <f64>load<f32>(row + (<usize>j << 2)) - m;
+          sq += e * e;
+        }
+      }
+      store<f64>(mean + (<usize>(n * G + g) << 3), m);
+      store<f64>(rstd + (<usize>(n * G + g) << 3), 1.0 / Math.sqrt(sq / count + eps));
+    }
+}
+
+/** Channel c's group statistics of sample n into m and rc [C] (float64). */
+@inline function sampleGroupStats(n: i32, C: i32, G: i32, mean: usize, rstd: usize, m: usize, rc: usize): void {
+  const cg = C / G;
+  for (let c = 0; c < C; c++) {
+    const k = <usize>(n * G + c / cg) << 3;
+    store<f64>(m + (<usize>c << 3), load<f64>(mean + k));
+    store<f64>(rc + (<usize>c << 3), load<f64>(rstd + k));
+  }
+}
+
+/** y = max(0, γ·x̂ + β), x̂ = (x − mean)·r (float64, rounded once). work: 4·C floats. */
+export function groupNormReluForward(x: usize, N: i32, S: i32, C: i32, G: i32, gamma: usize, beta: usize, mean: usize, rstd: usize, work: usize, y: usize): void {
+  const m = work;
+  const rc = work + (<usize>C << 3);
+  for (let n = 0; n < N; n++) {
+    sampleGroupStats(n, C, G, mean, rstd, m, rc);
+    for (let s = 0; s < S; s++) {
+      const row = <usize>((n * S + s) * C) << 2;
+      for (let c = 0; c < C; c++) {
+        const o = <usize>c << 3;
+        const xh = (<f64>load<f32>(x + row + (<usize>c << 2)) - load<f64>(m + o)) * load<f64>(rc + o);
+        const u = <f64>load<f32>(at(gamma, c)) * xh + <f64>load<f32>(at(beta, c));
+        store<f32>(y + row + (<usize>c << 2), <f32>(u > 0 ? u : 0));
+      }
+    }
+  }
+}
+
+/**
+ * Backward of `groupNormReluForward` for dy: du = dy·[u > 0], dγ = Σ du·x̂, dβ = Σ du (float64),
+ * dx = r·(du·γ − mean(du·γ) − x̂·mean(du·γ·x̂)), means per sample and group. work: 12·C floats.
+ */
+export function groupNormReluBackward(
+  dy: usize,
+  x: usize,
+  N: i32,
+  S: i32,
+  C: i32,
+  G: i32,
+  gamma: usize,
+  beta: usize,
+  mean: usize,
+  rstd: usize,
+  dgamma: usize,
+  dbeta: usize,
+  work: usize,
+  dx: usize,
+): void {
+  const cB = <usize>C << 3;
+  const m = work;
+  const rc = m + cB;
+  const s1 = rc + cB; // Σ du·γ per channel of the sample, then its group's mean
+  const s2 = s1 + cB; // Σ du·γ·x̂, then its group's mean
+  const tg = s2 + cB; // dγ, dβ totals (float64)
+  const tb = tg + cB;
+  const cg = C / G;
+  const count = <f64>S * <f64>cg;
+  memory.fill(tg, 0, 2 * cB);
+  for (let n = 0; n < N; n++) {
+    sampleGroupStats(n, C, G, mean, rstd, m, rc);
+    memory.fill(s1, 0, 2 * cB);
+    for (let s = 0; s < S; s++) {
+      const row = <usize>((n * S + s) * C) << 2;
+      for (let c = 0; c < C; c++) {
+        const o = <usize>c << 3;
+        const ga = <f64>load<f32>(at(gamma, c));
+        const xh = (<f64>load<f32>(x + row + (<usize>c << 2)) - load<f64>(m + o)) * load<f64>(rc + o);
+        const du = ga * xh + <f64>load<f32>(at(beta, c)) > 0 ? <f64>load<f32>(dy + row + (<usize>c << 2)) : 0;
+        store<f64>(tg + o, load<f64>(tg + o) + du * xh);
+        store<f64>(tb + o, load<f64>(tb + o) + du);
+        store<f64>(s1 + o, load<f64>(s1 + o) + du * ga);
+        store<f64>(s2 + o, load<f64>(s2 + o) + du * ga * xh);
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      let a: f64 = 0;
+      let b: f64 = 0;
+      for (let j = g * cg; j < (g + 1) * cg; j++) {
+        a += load<f64>(s1 + (<usize>j << 3));
+        b += load<f64>(s2 + (<usize>j << 3));
+      }
+      for (let j = g * cg; j < (g + 1) * cg; j++) {
+        store<f64>(s1 + (<usize>j << 3), a / count);
+        store<f64>(s2 + (<usize>j << 3), b / count);
+      }
+    }
+    for (let s = 0; s < S; s++) {
+      const row = <usize>((n * S + s) * C) << 2;
+      for (let c = 0; c < C; c++) {
+        const o = <usize>c << 3;
+        const ga = <f64>load<f32>(at(gamma, c));
+        const xh = (<f64>load<f32>(x + row + (<usize>c << 2)) - load<f64>(m + o)) * load<f64>(rc + o);
+        const du = ga * xh + <f64>load<f32>(at(beta, c)) > 0 ? <f64>load<f32>(dy + row + (<usize>c << 2)) : 0;
+        store<f32>(dx + row + (<usize>c << 2), <f32>(load<f64>(rc + o) * (du * ga - load<f64>(s1 + o) - xh * load<f64>(s2 + o))));
+      }
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    store<f32>(at(dgamma, c), <f32>load<f64>(tg + (<usize>c << 3)));
+    store<f32>(at(dbeta, c), <f32>load<f64>(tb + (<usize>c << 3)));
+  }
+}

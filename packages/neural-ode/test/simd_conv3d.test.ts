@@ -16,6 +16,7 @@ import {
   conv3dSimd,
   convBnActSimd,
   depthToSpaceBiasSimd,
+  groupNormReluSimd,
   matMulSimd,
   maxPool3d2Simd,
   type Triple,
@@ -449,6 +450,67 @@ describe('maxPool3d2Simd and depthToSpaceBiasSimd', () => {
       tf.dispose(ts);
       expect(tf.memory().numTensors).toBe(before);
     });
+});
+
+describe('groupNormReluSimd', () => {
+  /** relu(γ·GroupNorm(x) + β) in float64 for x [N, S, C] with G groups (eps EPS). */
+  function gnRelu64(x: ArrayLike<number>, N: number, C: number, G: number, g: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+    const S = x.length / (N * C);
+    const cg = C / G;
+    const y = new Float64Array(x.length);
+    for (let n = 0; n < N; n++)
+      for (let q = 0; q < G; q++) {
+        const idx: number[] = [];
+        for (let s = 0; s < S; s++) for (let j = 0; j < cg; j++) idx.push((n * S + s) * C + q * cg + j);
+        const mean = idx.reduce((t, i) => t + x[i], 0) / idx.length;
+        const v = idx.reduce((t, i) => t + (x[i] - mean) ** 2, 0) / idx.length;
+        for (const i of idx) {
+          const c = i % C;
+          y[i] = Math.max(0, g[c] * ((x[i] - mean) / Math.sqrt(v + EPS)) + b[c]);
+        }
+      }
+    return y;
+  }
+  // One channel per group, 2 and 3 per group, one group; positions in one and several axes.
+  for (const [shape, G] of [
+    [[2, 4, 8], 8],
+    [[1, 5, 4], 2],
+    [[3, 2, 3, 6], 3],
+    [[2, 7, 9], 3],
+    [[2, 3, 5], 1],
+  ] as [number[], number][])
+    it(`x [${shape}], ${G} groups: value and gradients (x, γ, β) equal float64 and central differences`, async () => {
+      await initBackend({ backend: 'wasm' });
+      const N = shape[0];
+      const C = shape[shape.length - 1];
+      const rng = lcg(shape.reduce((p, q) => p * q, 1) + G);
+      const x = values(shape.reduce((p, q) => p * q, 1), rng, -2, 2);
+      const g = values(C, rng, 0.5, 1.5);
+      const b = values(C, rng, -0.3, 0.3);
+      const y64 = gnRelu64(x, N, C, G, g, b);
+      const r = values(y64.length, rng);
+      const before = tf.memory().numTensors;
+      const ts = [tf.tensor(Float32Array.from(x), shape), tf.tensor1d(Float32Array.from(g)), tf.tensor1d(Float32Array.from(b))];
+      const got = opGrads((xx, gg, bb) => groupNormReluSimd(xx, G, gg, bb, EPS), ts, r);
+      expect(scaledErr(got.y, y64)).toBeLessThan(1e-6);
+      expect(scaledErr(got.grads[0], centralDiff((v) => dot(gnRelu64(v, N, C, G, g, b), r), x))).toBeLessThan(1e-5);
+      expect(scaledErr(got.grads[1], centralDiff((v) => dot(gnRelu64(x, N, C, G, v, b), r), g))).toBeLessThan(1e-5);
+      expect(scaledErr(got.grads[2], centralDiff((v) => dot(gnRelu64(x, N, C, G, g, v), r), b))).toBeLessThan(1e-5);
+      tf.dispose(ts);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+  it('names the argument on bad input', async () => {
+    await initBackend({ backend: 'wasm' });
+    const x = tf.zeros([2, 3, 4]);
+    const g = tf.ones([4]);
+    const g3 = tf.ones([3]);
+    expect(() => groupNormReluSimd(x, 3, g, g)).toThrow(/groupNormReluSimd: channels \(4\) must be a multiple of groups \(3\)/);
+    expect(() => groupNormReluSimd(x, 2, g, g3)).toThrow(/groupNormReluSimd: beta must be \[4\] \(one per channel\), got shape \[3\]/);
+    expect(() => groupNormReluSimd(g, 2, g, g)).toThrow(/x must be \[N, \.\.\., C\], got shape \[4\]/);
+    expect(() => groupNormReluSimd(x, 2, g, g, 0)).toThrow(/eps must be > 0, got 0/);
+    tf.dispose([x, g, g3]);
+  });
 });
 
 describe('matMulSimd', () => {

@@ -87,6 +87,39 @@ interface ConvKernelExports {
   ): void;
 }
 
+interface GroupNormKernelExports {
+  groupNormStats(x: number, N: number, S: number, C: number, G: number, eps: number, mean: number, rstd: number): void;
+  groupNormReluForward(
+    x: number,
+    N: number,
+    S: number,
+    C: number,
+    G: number,
+    gamma: number,
+    beta: number,
+    mean: number,
+    rstd: number,
+    work: number,
+    y: number,
+  ): void;
+  groupNormReluBackward(
+    dy: number,
+    x: number,
+    N: number,
+    S: number,
+    C: number,
+    G: number,
+    gamma: number,
+    beta: number,
+    mean: number,
+    rstd: number,
+    dgamma: number,
+    dbeta: number,
+    work: number,
+    dx: number,
+  ): void;
+}
+
 interface ReshuffleKernelExports {
   maxPool2(x: number, N: number, D: number, H: number, W: number, C: number, y: number, arg: number): void;
   scatterAdd(dy: number, arg: number, outputs: number, dx: number, count: number): void;
@@ -107,7 +140,7 @@ interface ReshuffleKernelExports {
   columnSumsF32(a: number, M: number, C: number, out: number, work: number): void;
 }
 
-type Kernels = KernelExports & ConvKernelExports & ReshuffleKernelExports;
+type Kernels = KernelExports & ConvKernelExports & GroupNormKernelExports & ReshuffleKernelExports;
 
 /** Floats of slack after every buffer: the last partial channel block reads up to 7 floats past a row. */
 const SLACK = 8;
@@ -553,4 +586,63 @@ export function matMulSimd(x: Tensor, w: Tensor): Tensor {
     };
   }) as (a: Tensor, b: Tensor) => Tensor;
   return op(x, w);
+}
+
+/** float64 values into a new arena buffer (2 floats each); returns its pointer. */
+function putF64(arena: Arena, v: Float64Array): number {
+  const p = alloc(arena, 2 * v.length);
+  new Float64Array(arena.f32().buffer, p, v.length).set(v);
+  return p;
+}
+
+/**
+ * relu(γ·GroupNorm(x) + β) for x [N, ..., C] (the latent decoder's GroupNorm(G, C) and ReLU as one op):
+ * statistics per sample and group of C/G channels over every position (mean, biased variance, eps),
+ * x̂ = (x − mean)·r, r = 1/√(var + eps), computed in float64 and rounded once. Backward, per sample and
+ * group with du = dy·[u > 0]: dγ = Σ du·x̂, dβ = Σ du, dx = r·(du·γ − mean(du·γ) − x̂·mean(du·γ·x̂)).
+ * Differentiable in x, γ and β.
+ */
+export function groupNormReluSimd(x: Tensor, groups: number, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const WHO = 'groupNormReluSimd';
+  if (x.rank < 2) throw new RangeError(`${WHO}: x must be [N, ..., C], got shape [${x.shape}]`);
+  const N = x.shape[0];
+  const C = x.shape[x.rank - 1];
+  if (!(Number.isInteger(groups) && groups >= 1 && C % groups === 0))
+    throw new RangeError(`${WHO}: channels (${C}) must be a multiple of groups (${groups})`);
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const)
+    if (!(t.rank === 1 && t.shape[0] === C)) throw new RangeError(`${WHO}: ${name} must be [${C}] (one per channel), got shape [${t.shape}]`);
+  if (!(eps > 0)) throw new RangeError(`${WHO}: eps must be > 0, got ${eps}`);
+  const S = x.size / (N * C);
+  const G = groups;
+  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const inputs = args.slice(0, 3) as Tensor[];
+    const restore = saveInputs(inputs, args[3] as tf.GradSaveFunc);
+    const { k, arena } = kernels();
+    const px = put(arena, inputs[0]);
+    const mean = alloc(arena, 2 * N * G);
+    const rstd = alloc(arena, 2 * N * G);
+    k.groupNormStats(px, N, S, C, G, eps, mean, rstd);
+    const stats = [mean, rstd].map((p) => new Float64Array(arena.f32().buffer, p, N * G).slice());
+    const py = alloc(arena, x.size);
+    k.groupNormReluForward(px, N, S, C, G, put(arena, inputs[1]), put(arena, inputs[2]), mean, rstd, alloc(arena, 4 * C), py);
+    return {
+      value: take(arena, py, x.shape),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sg, sb] = restore(saved);
+        const { k: k2, arena: a2 } = kernels();
+        const qdy = put(a2, dy);
+        const qx = put(a2, sx);
+        const [qm, qr] = stats.map((v) => putF64(a2, v));
+        const dg = alloc(a2, C);
+        const db = alloc(a2, C);
+        const dx = alloc(a2, x.size);
+        k2.groupNormReluBackward(qdy, qx, N, S, C, G, put(a2, sg), put(a2, sb), qm, qr, dg, db, alloc(a2, 12 * C), dx);
+        return [take(a2, dx, x.shape), take(a2, dg, [C]), take(a2, db, [C])];
+      },
+    };
+  }) as (a: Tensor, b: Tensor, c: Tensor) => Tensor;
+  return op(x, gamma, beta);
 }

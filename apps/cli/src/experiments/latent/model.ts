@@ -17,7 +17,7 @@
  */
 import { Rng } from '@sii/linalg';
 import type { MlpVectorField, NeuralODE } from '@sii/neural-ode';
-import { type BatchStats, convBnActSimd, maxPool3d2Simd } from '@sii/neural-ode/internal';
+import { type BatchStats, convBnActSimd, groupNormReluSimd, maxPool3d2Simd } from '@sii/neural-ode/internal';
 import type { Scalar, Tensor, Tensor2D, Tensor5D, Variable } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -28,7 +28,6 @@ import {
   ConvTranspose3dStrided,
   dropout,
   GroupNorm,
-  groupNormRelu,
   maxPool3d2,
   NORM_EPS,
   resolveConvImpl,
@@ -232,7 +231,7 @@ export class ConvLatentModel {
     const g = this.grid;
     const z = tf.reshape(swapLeadingAxes(tf.reshape(zs, [T, batch, g * g * this.n])), [batch, T, g, g, this.n]) as Tensor5D;
     const up = this.up0.apply(z);
-    let x = this.impl === 'simd' ? groupNormRelu(up, this.gn0.groups, this.gn0.gamma, this.gn0.beta) : (tf.relu(this.gn0.apply(up)) as Tensor5D);
+    let x = this.impl === 'simd' ? (groupNormReluSimd(up, this.gn0.groups, this.gn0.gamma, this.gn0.beta, NORM_EPS) as Tensor5D) : (tf.relu(this.gn0.apply(up)) as Tensor5D);
     x = this.bnSilu(this.bn1, this.up1.apply(x), training);
     for (const l of this.block1) x = l.apply(x, training, drop);
     x = this.bnSilu(this.bn2, this.up2.apply(x), training);

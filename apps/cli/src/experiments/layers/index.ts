@@ -14,5 +14,5 @@ export {
 } from './conv3d.js';
 export { depthToSpace, depthToSpaceBias, im2colData, pool2, swapLeadingAxes } from './gather.js';
 export { Conv3d, ConvTranspose3dStrided, dropout, silu } from './modules.js';
-export { BatchNorm, GroupNorm, groupNormRelu, NORM_EPS, normalize } from './norm.js';
+export { BatchNorm, GroupNorm, NORM_EPS, normalize } from './norm.js';
 export { avgPool3d2, maxPool3d2 } from './pool.js';
