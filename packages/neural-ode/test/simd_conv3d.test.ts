@@ -21,6 +21,7 @@ import {
   maxPool3d2Simd,
   type Triple,
 } from '../src/simd/conv3d.js';
+import { auxKernels } from '../src/simd/aux_kernels.js';
 import { centralDiffAt, lcg, scaledErr } from './helpers/ref64.js';
 
 const EPS = 1e-5;
@@ -555,6 +556,51 @@ describe('matMulSimd', () => {
     const b = tf.zeros([5, 2]);
     expect(() => matMulSimd(a, b)).toThrow(/matMulSimd: expected x \[R, K\] and w \[K, N\], got \[3,4\] and \[5,2\]/);
     tf.dispose([a, b]);
+  });
+});
+
+describe('convBnActSimd computes the input gradient only when it is asked for', () => {
+  it('parameters alone: the same gradients as with the input, one convolution fewer', async () => {
+    await initBackend({ backend: 'wasm' });
+    const rng = lcg(77);
+    const xs: S5 = [2, 2, 3, 5, 3];
+    const x = tf.tensor5d(Float32Array.from(values(xs.reduce((p, q) => p * q, 1), rng)), xs);
+    const w = tf.variable(tf.tensor5d(Float32Array.from(values(1 * 3 * 3 * 3 * 4, rng)), [1, 3, 3, 3, 4]));
+    const b = tf.variable(tf.tensor1d(Float32Array.from(values(4, rng))));
+    const g = tf.variable(tf.tensor1d(Float32Array.from(values(4, rng, 0.5, 1.5))));
+    const be = tf.variable(tf.tensor1d(Float32Array.from(values(4, rng))));
+    const r = tf.tensor(Float32Array.from(values(2 * 2 * 3 * 5 * 4, rng)), [2, 2, 3, 5, 4]);
+    const loss = (v: Tensor) => tf.sum(tf.mul(convBnActSimd(v as Tensor5D, w, b, g, be, [0, 1, 1], 'silu', EPS), r)) as tf.Scalar;
+    // Count the convolution kernel's calls (forward: 1; backward: 1 more for the input gradient).
+    const aux = auxKernels('test');
+    const kernelsBefore = aux.k;
+    let convs = 0;
+    const counting = { ...kernelsBefore } as typeof kernelsBefore & { conv3dValid: (...a: number[]) => void };
+    const conv = (kernelsBefore as unknown as { conv3dValid: (...a: number[]) => void }).conv3dValid;
+    counting.conv3dValid = (...a: number[]) => {
+      convs++;
+      conv(...a);
+    };
+    aux.k = counting;
+    try {
+      const before = tf.memory().numTensors;
+      const lazy = tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => loss(x), [w, b, g, be]);
+        return [w, b, g, be].map((v) => Array.from(grads[v.name].dataSync()));
+      });
+      expect(convs).toBe(1);
+      convs = 0;
+      const full = tf.tidy(() => {
+        const out = tf.grads((v: Tensor, ...p: Tensor[]) => tf.sum(tf.mul(convBnActSimd(v as Tensor5D, p[0] as Tensor5D, p[1], p[2], p[3], [0, 1, 1], 'silu', EPS), r)))([x, w, b, g, be]);
+        return out.slice(1).map((t) => Array.from(t.dataSync()));
+      });
+      expect(convs).toBe(2);
+      expect(lazy).toEqual(full);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      aux.k = kernelsBefore;
+      tf.dispose([x, w, b, g, be, r]);
+    }
   });
 });
 

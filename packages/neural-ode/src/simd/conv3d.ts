@@ -255,7 +255,10 @@ function convForward(k: Kernels, arena: Arena, g: ConvGeometry, px: number, pw: 
   return py;
 }
 
-/** Arena pointers of dx, dw (and db: 0 without bias) of the convolution for dy at pdy, x at px, w at pw. */
+/**
+ * Arena pointers of dx (0 unless `withDx`), dw and db (0 without bias) of the convolution for dy at
+ * pdy, x at px, w at pw.
+ */
 function convBackward(
   k: Kernels,
   arena: Arena,
@@ -264,15 +267,20 @@ function convBackward(
   pw: number,
   pdy: number,
   withBias: boolean,
+  withDx = true,
 ): { dx: number; dw: number; db: number } {
   const [kd, kh, kw] = g.kernel;
-  const back: Triple = [kd - 1 - g.pad[0], kh - 1 - g.pad[1], kw - 1 - g.pad[2]];
-  const flipped = alloc(arena, kd * kh * kw * g.Ci * g.Co);
-  k.flipKernel(pw, kd, kh, kw, g.Ci, g.Co, flipped);
-  const pdyp = padInto(k, arena, pdy, g.out, back);
-  const dx = alloc(arena, size(g.x));
-  const [N, Dq, Hq, Wq] = [g.out[0], g.out[1] + 2 * back[0], g.out[2] + 2 * back[1], g.out[3] + 2 * back[2]];
-  k.conv3dValid(pdyp, N, Dq, Hq, Wq, g.Co, flipped, kd, kh, kw, g.Ci, 0, dx);
+  const N = g.out[0];
+  let dx = 0;
+  if (withDx) {
+    const back: Triple = [kd - 1 - g.pad[0], kh - 1 - g.pad[1], kw - 1 - g.pad[2]];
+    const flipped = alloc(arena, kd * kh * kw * g.Ci * g.Co);
+    k.flipKernel(pw, kd, kh, kw, g.Ci, g.Co, flipped);
+    const pdyp = padInto(k, arena, pdy, g.out, back);
+    dx = alloc(arena, size(g.x));
+    const [Dq, Hq, Wq] = [g.out[1] + 2 * back[0], g.out[2] + 2 * back[1], g.out[3] + 2 * back[2]];
+    k.conv3dValid(pdyp, N, Dq, Hq, Wq, g.Co, flipped, kd, kh, kw, g.Ci, 0, dx);
+  }
   const pxp = padInto(k, arena, px, g.x, g.pad);
   const dw = alloc(arena, kd * kh * kw * g.Ci * g.Co);
   const [, Dp, Hp, Wp] = g.padded;
@@ -427,6 +435,45 @@ export function batchNormActSimd(
   return op(x, gamma, beta);
 }
 
+/** Gradient functions of an op, one per input, each called only if that input's gradient is needed. */
+type LazyGrads = (dy: Tensor, saved: Tensor[]) => Array<() => Tensor>;
+
+/** The engine's runner of custom-gradient ops (what tf.customGrad calls), with a gradient function per input. */
+interface OpRunner {
+  runKernelFunc(p: {
+    forwardFunc: (backend: unknown, save: tf.GradSaveFunc) => Tensor;
+    backwardsFunc: (dy: Tensor, saved: Tensor[]) => Record<string, () => Tensor>;
+    inputs: Record<string, Tensor>;
+  }): Tensor;
+}
+
+/**
+ * An op like tf.customGrad whose input gradients are computed lazily: tfjs' engine asks only for the
+ * gradients of inputs that depend on what is differentiated (tf.customGrad computes every input's
+ * gradient first), so e.g. the first layer's input gradient (of the data) is never computed. Where
+ * the engine's runner is not there, tf.customGrad with every gradient computed.
+ */
+function opWithLazyGrads(inputs: Tensor[], forward: (save: tf.GradSaveFunc) => { value: Tensor; grads: LazyGrads }): Tensor {
+  const engine = tf.engine() as unknown as Partial<OpRunner>;
+  let grads: LazyGrads | null = null;
+  if (typeof engine.runKernelFunc !== 'function') {
+    const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+      const r = forward(args[inputs.length] as tf.GradSaveFunc);
+      return { value: r.value, gradFunc: (dy: Tensor, saved: Tensor[]) => r.grads(dy, saved).map((g) => g()) };
+    }) as (...t: Tensor[]) => Tensor;
+    return op(...inputs);
+  }
+  return engine.runKernelFunc({
+    forwardFunc: (_backend, save) => {
+      const r = forward(save);
+      grads = r.grads;
+      return r.value;
+    },
+    backwardsFunc: (dy, saved) => Object.fromEntries(grads!(dy, saved).map((g, i) => [String(i), g])),
+    inputs: Object.fromEntries(inputs.map((t, i) => [String(i), t])),
+  });
+}
+
 /**
  * act(BatchNorm(conv3d(x, w, pad) + bias)) in training mode as one op (the latent model's
  * Conv → BatchNorm3d → SiLU block): the convolution as {@link conv3dSimd}, the normalisation as
@@ -454,29 +501,40 @@ export function convBnActSimd(
   const M = size(g.out) / g.Co;
   const C = g.Co;
   const silu = act === 'silu';
-  const op = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const inputs = args.slice(0, 5) as Tensor[];
+  return opWithLazyGrads([x, w, bias, gamma, beta], (save) => {
     const { k, arena } = kernels();
-    const pz = convForward(k, arena, g, put(arena, inputs[0]), put(arena, inputs[1]), put(arena, inputs[2]));
+    const pz = convForward(k, arena, g, put(arena, x), put(arena, w), put(arena, bias));
     const z = take(arena, pz, g.out);
     // The bias is not needed backward (its gradient is the column sums of dz).
-    const restore = saveInputs([inputs[0], inputs[1], inputs[3], inputs[4]], args[5] as tf.GradSaveFunc, [z]);
-    const nb = normForward(k, arena, pz, M, C, put(arena, inputs[3]), put(arena, inputs[4]), eps, silu);
+    const restore = saveInputs([x, w, gamma, beta], save, [z]);
+    const nb = normForward(k, arena, pz, M, C, put(arena, gamma), put(arena, beta), eps, silu);
     const stats = statsOf(arena, nb, C, M);
     onStats?.(stats);
     return {
       value: take(arena, nb.y, g.out),
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      grads: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sw, sg, sbeta, sz] = restore(saved);
-        const { k: k2, arena: a2 } = kernels();
-        const pdy = put(a2, dy);
-        const r = normBackward(k2, a2, pdy, put(a2, sz), M, C, put(a2, sg), put(a2, sbeta), stats, silu);
-        const c = convBackward(k2, a2, g, put(a2, sx), put(a2, sw), pdy, true);
-        return [take(a2, c.dx, g.x), take(a2, c.dw, w.shape), take(a2, c.db, [C]), take(a2, r.dgamma, [C]), take(a2, r.dbeta, [C])];
+        // dw, db, dγ, dβ (small) from the first pass, as JavaScript copies; dx only when asked.
+        let small: Float32Array[] | null = null;
+        const run = (withDx: boolean): Tensor | null => {
+          const { k: k2, arena: a2 } = kernels();
+          const pdy = put(a2, dy);
+          const r = normBackward(k2, a2, pdy, put(a2, sz), M, C, put(a2, sg), put(a2, sbeta), stats, silu);
+          const c = convBackward(k2, a2, g, put(a2, sx), put(a2, sw), pdy, true, withDx);
+          small = [a2.read(c.dw, size(w.shape)), a2.read(c.db, C), a2.read(r.dgamma, C), a2.read(r.dbeta, C)];
+          return withDx ? take(a2, c.dx, g.x) : null;
+        };
+        const shapes = [w.shape, [C], [C], [C]];
+        return [
+          () => run(true)!,
+          ...shapes.map((shape, i) => () => {
+            if (!small) run(false);
+            return tf.tensor(small![i], shape);
+          }),
+        ];
       },
     };
-  }) as (...t: Tensor[]) => Tensor5D;
-  return op(x, w, bias, gamma, beta);
+  }) as Tensor5D;
 }
 
 /**
