@@ -557,7 +557,12 @@ describe('normalisation', () => {
     };
     it('equals float64 GroupNorm + affine + ReLU; gradients (x, γ, β) equal central differences', () => {
       const got = tf.tidy(() =>
-        groupNormReluSimd(tf.tensor(Float32Array.from(x), xs) as Tensor5D, 2, tf.tensor1d(Float32Array.from(gamma)), tf.tensor1d(Float32Array.from(beta))).dataSync(),
+        groupNormReluSimd(
+          tf.tensor(Float32Array.from(x), xs) as Tensor5D,
+          2,
+          tf.tensor1d(Float32Array.from(gamma)),
+          tf.tensor1d(Float32Array.from(beta)),
+        ).dataSync(),
       );
       const y = ref(x, gamma, beta);
       const scale = Math.max(...y.map(Math.abs));
@@ -569,7 +574,7 @@ describe('normalisation', () => {
           { data: gamma, shape: [4] },
           { data: beta, shape: [4] },
         ],
-        tfFn: (a, g, b) => groupNormReluSimd(a as Tensor5D, 2, g, b),
+        tfFn: (a, g, b) => groupNormReluSimd(a, 2, g, b),
         ref,
       });
     });
@@ -582,7 +587,9 @@ describe('normalisation', () => {
       const run = (fused: boolean) =>
         tf.tidy(() => {
           const f = (v: Tensor) =>
-            tf.sum(tf.mul(fused ? groupNormReluSimd(v as Tensor5D, 2, gn.gamma, gn.beta) : tf.relu(gn.apply(v as Tensor5D)), r)) as tf.Scalar;
+            tf.sum(
+              tf.mul(fused ? groupNormReluSimd(v as Tensor5D, 2, gn.gamma, gn.beta) : tf.relu(gn.apply(v as Tensor5D)), r),
+            ) as tf.Scalar;
           const { value, grads } = tf.variableGrads(() => f(xt), [gn.gamma, gn.beta]);
           return [value, tf.grad((v) => f(v))(xt), grads[gn.gamma.name], grads[gn.beta.name]].map((t) => Array.from(t.dataSync()));
         });

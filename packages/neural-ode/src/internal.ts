@@ -27,4 +27,13 @@ export { crossEntropyKernel, crossEntropySimdAvailable, weightedCrossEntropySimd
 export { auxKernelsAvailable } from './simd/aux_kernels.js';
 export { linearSimd } from './simd/linear.js';
 export { type LayerNormActivation, layerNormSimd } from './simd/layer_norm.js';
-export { type BatchStats, batchNormActSimd, conv3dSimd, convBnActSimd, depthToSpaceBiasSimd, groupNormReluSimd, matMulSimd, maxPool3d2Simd } from './simd/conv3d.js';
+export {
+  type BatchStats,
+  batchNormActSimd,
+  conv3dSimd,
+  convBnActSimd,
+  depthToSpaceBiasSimd,
+  groupNormReluSimd,
+  matMulSimd,
+  maxPool3d2Simd,
+} from './simd/conv3d.js';

@@ -485,7 +485,12 @@ describe('groupNormReluSimd', () => {
       const N = shape[0];
       const C = shape[shape.length - 1];
       const rng = lcg(shape.reduce((p, q) => p * q, 1) + G);
-      const x = values(shape.reduce((p, q) => p * q, 1), rng, -2, 2);
+      const x = values(
+        shape.reduce((p, q) => p * q, 1),
+        rng,
+        -2,
+        2,
+      );
       const g = values(C, rng, 0.5, 1.5);
       const b = values(C, rng, -0.3, 0.3);
       const y64 = gnRelu64(x, N, C, G, g, b);
@@ -494,9 +499,24 @@ describe('groupNormReluSimd', () => {
       const ts = [tf.tensor(Float32Array.from(x), shape), tf.tensor1d(Float32Array.from(g)), tf.tensor1d(Float32Array.from(b))];
       const got = opGrads((xx, gg, bb) => groupNormReluSimd(xx, G, gg, bb, EPS), ts, r);
       expect(scaledErr(got.y, y64)).toBeLessThan(1e-6);
-      expect(scaledErr(got.grads[0], centralDiff((v) => dot(gnRelu64(v, N, C, G, g, b), r), x))).toBeLessThan(1e-5);
-      expect(scaledErr(got.grads[1], centralDiff((v) => dot(gnRelu64(x, N, C, G, v, b), r), g))).toBeLessThan(1e-5);
-      expect(scaledErr(got.grads[2], centralDiff((v) => dot(gnRelu64(x, N, C, G, g, v), r), b))).toBeLessThan(1e-5);
+      expect(
+        scaledErr(
+          got.grads[0],
+          centralDiff((v) => dot(gnRelu64(v, N, C, G, g, b), r), x),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        scaledErr(
+          got.grads[1],
+          centralDiff((v) => dot(gnRelu64(x, N, C, G, v, b), r), g),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        scaledErr(
+          got.grads[2],
+          centralDiff((v) => dot(gnRelu64(x, N, C, G, g, v), r), b),
+        ),
+      ).toBeLessThan(1e-5);
       tf.dispose(ts);
       expect(tf.memory().numTensors).toBe(before);
     });
@@ -544,8 +564,18 @@ describe('matMulSimd', () => {
       const ts = [tf.tensor2d(Float32Array.from(x), [R, K]), tf.tensor2d(Float32Array.from(w), [K, N])];
       const got = opGrads((a, b) => matMulSimd(a, b), ts, r);
       expect(scaledErr(got.y, f64(x, w))).toBeLessThan(1e-6);
-      expect(scaledErr(got.grads[0], centralDiff((v) => dot(f64(v, w), r), x))).toBeLessThan(1e-6);
-      expect(scaledErr(got.grads[1], centralDiff((v) => dot(f64(x, v), r), w))).toBeLessThan(1e-6);
+      expect(
+        scaledErr(
+          got.grads[0],
+          centralDiff((v) => dot(f64(v, w), r), x),
+        ),
+      ).toBeLessThan(1e-6);
+      expect(
+        scaledErr(
+          got.grads[1],
+          centralDiff((v) => dot(f64(x, v), r), w),
+        ),
+      ).toBeLessThan(1e-6);
       tf.dispose(ts);
       expect(tf.memory().numTensors).toBe(before);
     });
@@ -564,7 +594,15 @@ describe('convBnActSimd computes the input gradient only when it is asked for', 
     await initBackend({ backend: 'wasm' });
     const rng = lcg(77);
     const xs: S5 = [2, 2, 3, 5, 3];
-    const x = tf.tensor5d(Float32Array.from(values(xs.reduce((p, q) => p * q, 1), rng)), xs);
+    const x = tf.tensor5d(
+      Float32Array.from(
+        values(
+          xs.reduce((p, q) => p * q, 1),
+          rng,
+        ),
+      ),
+      xs,
+    );
     const w = tf.variable(tf.tensor5d(Float32Array.from(values(1 * 3 * 3 * 3 * 4, rng)), [1, 3, 3, 3, 4]));
     const b = tf.variable(tf.tensor1d(Float32Array.from(values(4, rng))));
     const g = tf.variable(tf.tensor1d(Float32Array.from(values(4, rng, 0.5, 1.5))));
@@ -591,7 +629,9 @@ describe('convBnActSimd computes the input gradient only when it is asked for', 
       expect(convs).toBe(1);
       convs = 0;
       const full = tf.tidy(() => {
-        const out = tf.grads((v: Tensor, ...p: Tensor[]) => tf.sum(tf.mul(convBnActSimd(v as Tensor5D, p[0] as Tensor5D, p[1], p[2], p[3], [0, 1, 1], 'silu', EPS), r)))([x, w, b, g, be]);
+        const out = tf.grads((v: Tensor, ...p: Tensor[]) =>
+          tf.sum(tf.mul(convBnActSimd(v as Tensor5D, p[0] as Tensor5D, p[1], p[2], p[3], [0, 1, 1], 'silu', EPS), r)),
+        )([x, w, b, g, be]);
         return out.slice(1).map((t) => Array.from(t.dataSync()));
       });
       expect(convs).toBe(2);

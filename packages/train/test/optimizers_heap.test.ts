@@ -30,21 +30,48 @@ interface Run {
 
 /** `steps` updates of fresh variables: via optimizer.step (given gradients) or trainStep (a loss, optional clipping). */
 function run(make: () => StatefulOptimizer, how: 'step' | 'trainStep', clipNorm?: number, steps = 4): Run {
-  const vars = tf.tidy(() => SHAPES.map((shape, k) => tf.variable(tf.tensor(values(shape.reduce((a, b) => a * b, 1), 7 + k), shape))));
+  const vars = tf.tidy(() =>
+    SHAPES.map((shape, k) =>
+      tf.variable(
+        tf.tensor(
+          values(
+            shape.reduce((a, b) => a * b, 1),
+            7 + k,
+          ),
+          shape,
+        ),
+      ),
+    ),
+  );
   const opt = make();
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     if (how === 'step') {
-      const grads = SHAPES.map((shape, k) => tf.tensor(values(shape.reduce((a, b) => a * b, 1), 100 * s + k), shape));
+      const grads = SHAPES.map((shape, k) =>
+        tf.tensor(
+          values(
+            shape.reduce((a, b) => a * b, 1),
+            100 * s + k,
+          ),
+          shape,
+        ),
+      );
       opt.step(vars, grads);
       tf.dispose(grads);
     } else {
-      const targets = SHAPES.map((shape, k) => tf.tensor(values(shape.reduce((a, b) => a * b, 1), 50 * s + k), shape));
-      const r = trainStep(
-        () => tf.addN(vars.map((v, k) => tf.sum(tf.square(tf.sub(tf.mul(v, v), targets[k]))))) as tf.Scalar,
-        opt,
-        { variables: vars, clipNorm },
+      const targets = SHAPES.map((shape, k) =>
+        tf.tensor(
+          values(
+            shape.reduce((a, b) => a * b, 1),
+            50 * s + k,
+          ),
+          shape,
+        ),
       );
+      const r = trainStep(() => tf.addN(vars.map((v, k) => tf.sum(tf.square(tf.sub(tf.mul(v, v), targets[k]))))) as tf.Scalar, opt, {
+        variables: vars,
+        clipNorm,
+      });
       losses.push(r.loss);
       tf.dispose(targets);
     }

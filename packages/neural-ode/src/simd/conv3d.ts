@@ -671,7 +671,8 @@ export function groupNormReluSimd(x: Tensor, groups: number, gamma: Tensor, beta
     ['gamma', gamma],
     ['beta', beta],
   ] as const)
-    if (!(t.rank === 1 && t.shape[0] === C)) throw new RangeError(`${WHO}: ${name} must be [${C}] (one per channel), got shape [${t.shape}]`);
+    if (!(t.rank === 1 && t.shape[0] === C))
+      throw new RangeError(`${WHO}: ${name} must be [${C}] (one per channel), got shape [${t.shape}]`);
   if (!(eps > 0)) throw new RangeError(`${WHO}: eps must be > 0, got ${eps}`);
   const S = x.size / (N * C);
   const G = groups;

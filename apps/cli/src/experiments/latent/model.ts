@@ -231,7 +231,10 @@ export class ConvLatentModel {
     const g = this.grid;
     const z = tf.reshape(swapLeadingAxes(tf.reshape(zs, [T, batch, g * g * this.n])), [batch, T, g, g, this.n]) as Tensor5D;
     const up = this.up0.apply(z);
-    let x = this.impl === 'simd' ? (groupNormReluSimd(up, this.gn0.groups, this.gn0.gamma, this.gn0.beta, NORM_EPS) as Tensor5D) : (tf.relu(this.gn0.apply(up)) as Tensor5D);
+    let x =
+      this.impl === 'simd'
+        ? (groupNormReluSimd(up, this.gn0.groups, this.gn0.gamma, this.gn0.beta, NORM_EPS) as Tensor5D)
+        : (tf.relu(this.gn0.apply(up)) as Tensor5D);
     x = this.bnSilu(this.bn1, this.up1.apply(x), training);
     for (const l of this.block1) x = l.apply(x, training, drop);
     x = this.bnSilu(this.bn2, this.up2.apply(x), training);
