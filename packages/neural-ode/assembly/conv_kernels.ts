@@ -766,13 +766,23 @@ export function groupNormReluForward(x: usize, N: i32, S: i32, C: i32, G: i32, g
     for (let s = 0; s < S; s++) {
       const row = <usize>((n * S + s) * C) << 2;
       for (let c = 0; c < C; c++) {
-        const o = <usize>c << 3;
-        const xh = (<f64>load<f32>(x + row + (<usize>c << 2)) - load<f64>(m + o)) * load<f64>(rc + o);
+        const xh = gnXhat(x + row, c, m, rc);
         const u = <f64>load<f32>(at(gamma, c)) * xh + <f64>load<f32>(at(beta, c));
         store<f32>(y + row + (<usize>c << 2), <f32>(u > 0 ? u : 0));
       }
     }
   }
+}
+
+/** x̂ of channel c in the row at xrow, from its group's statistics m and rc [C] (float64). */
+@inline function gnXhat(xrow: usize, c: i32, m: usize, rc: usize): f64 {
+  const o = <usize>c << 3;
+  return (<f64>load<f32>(xrow + (<usize>c << 2)) - load<f64>(m + o)) * load<f64>(rc + o);
+}
+
+/** du = dy·[γ·x̂ + β > 0] of channel c in the row at dyrow. */
+@inline function gnDu(dyrow: usize, c: i32, ga: f64, xh: f64, beta: usize): f64 {
+  return ga * xh + <f64>load<f32>(at(beta, c)) > 0 ? <f64>load<f32>(dyrow + (<usize>c << 2)) : 0;
 }
 
 /**
@@ -813,8 +823,8 @@ export function groupNormReluBackward(
       for (let c = 0; c < C; c++) {
         const o = <usize>c << 3;
         const ga = <f64>load<f32>(at(gamma, c));
-        const xh = (<f64>load<f32>(x + row + (<usize>c << 2)) - load<f64>(m + o)) * load<f64>(rc + o);
-        const du = ga * xh + <f64>load<f32>(at(beta, c)) > 0 ? <f64>load<f32>(dy + row + (<usize>c << 2)) : 0;
+        const xh = gnXhat(x + row, c, m, rc);
+        const du = gnDu(dy + row, c, ga, xh, beta);
         store<f64>(tg + o, load<f64>(tg + o) + du * xh);
         store<f64>(tb + o, load<f64>(tb + o) + du);
         store<f64>(s1 + o, load<f64>(s1 + o) + du * ga);
@@ -838,8 +848,8 @@ export function groupNormReluBackward(
       for (let c = 0; c < C; c++) {
         const o = <usize>c << 3;
         const ga = <f64>load<f32>(at(gamma, c));
-        const xh = (<f64>load<f32>(x + row + (<usize>c << 2)) - load<f64>(m + o)) * load<f64>(rc + o);
-        const du = ga * xh + <f64>load<f32>(at(beta, c)) > 0 ? <f64>load<f32>(dy + row + (<usize>c << 2)) : 0;
+        const xh = gnXhat(x + row, c, m, rc);
+        const du = gnDu(dy + row, c, ga, xh, beta);
         store<f32>(dx + row + (<usize>c << 2), <f32>(load<f64>(rc + o) * (du * ga - load<f64>(s1 + o) - xh * load<f64>(s2 + o))));
       }
     }
