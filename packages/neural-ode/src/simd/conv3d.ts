@@ -5,7 +5,8 @@
  * statistics, then SiLU or nothing) and `convBnActSimd` (the three fused: one op forward, one
  * backward, instead of the im2col gather, a product and ~30 small tfjs kernels), plus the model's
  * data movement: `maxPool3d2Simd` and `depthToSpaceBiasSimd` (the strided transposed convolution's
- * reshuffle and bias).
+ * reshuffle and bias), that convolution's product `matMulSimd`, and the decoder's GroupNorm + ReLU
+ * (`groupNormReluSimd`). `convBnActSimd` computes its input gradient only when the engine asks for it.
  *
  * The convolution is direct on a zero-padded copy of the input; its input gradient is the same
  * convolution of the padded dy with the flipped, in/out-swapped kernel (padding k − 1 − p); the

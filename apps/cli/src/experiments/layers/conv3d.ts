@@ -10,8 +10,8 @@
  *   XNNPACK packs on every call); db the row sums of dY as a rank-2 reduction.
  *   'native' uses tfjs' Conv3D kernel with the gradient registered in registerConvGradients().
  * - `convTranspose3dStrided`: torch ConvTranspose3d with stride = kernel and no padding (the
- *   authors' (1, 2, 2) up-sampling): one matMul [M, Cin]·[Cin, kd·kh·kw·Cout] and a depth-to-space
- *   reshuffle (gather.ts); the patches do not overlap, so nothing is summed.
+ *   authors' (1, 2, 2) up-sampling): one matMul [M, Cin]·[Cin, kd·kh·kw·Cout] (on the SIMD kernels with
+ *   'simd') and a depth-to-space reshuffle (gather.ts); the patches do not overlap, so nothing is summed.
  * A stride-1 ConvTranspose3d with padding p equals conv3d with the flipped, in/out-swapped kernel and
  * padding k − 1 − p; the model stores that kernel directly (same parameter count, same init bound).
  */
