@@ -5,13 +5,13 @@
  */
 import { Rng } from '@sii/linalg';
 import { initBackend } from '@sii/neural-ode';
-import { wasmTensorHeap, withoutTensorHeap } from '@sii/neural-ode/internal';
+import { saveShared, wasmTensorHeap, withoutTensorHeap } from '@sii/neural-ode/internal';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Linear, oneHot, stepWeights, weightedCrossEntropy } from '../src/experiments/nn.js';
 import { PixelModel } from '../src/experiments/pixel.js';
-import { DECODER_CHUNK_ROWS, decoderChunkSteps, saveShared } from '../src/experiments/pixel_chunked.js';
+import { DECODER_CHUNK_ROWS, decoderChunkSteps } from '../src/experiments/pixel_chunked.js';
 import { tinyPixelConfig } from './helpers/pixel.js';
 
 beforeAll(async () => {

@@ -9,8 +9,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { heapTensor, heapView, saveShared, wasmTensorHeap } from '@sii/neural-ode/internal';
-
-export { saveShared };
 import type { Linear } from './nn.js';
 
 /** Rows (time steps × batch) per chunk of the decoder when the chunk length is not given. */
