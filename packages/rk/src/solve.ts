@@ -143,11 +143,20 @@ function toFloat64(name: string, v: ArrayLike<number>): Float64Array {
   return out;
 }
 
+/** Throw when f wrote a non-finite derivative at a finite state (a broken right-hand side, not a blow-up). */
+function checkDerivative(dy: Float64Array, t: number): void {
+  for (let m = 0; m < dy.length; m++) {
+    if (!Number.isFinite(dy[m])) throw new RangeError(`odeint: f returned a non-finite derivative dydt[${m}] = ${dy[m]} at t = ${t}`);
+  }
+}
+
 /**
  * One explicit RK step y(t) → y(t + h) (allocating convenience wrapper around {@link RkStepper}).
  */
 export function rkStep(method: string | ButcherTableau, f: OdeFunction, t: number, y: ArrayLike<number>, h: number): Float64Array {
   const tab = typeof method === 'string' ? getTableau(method) : method;
+  if (typeof t !== 'number' || !Number.isFinite(t)) throw new RangeError(`rkStep: t must be a finite number, got ${String(t)}`);
+  if (typeof h !== 'number' || !Number.isFinite(h)) throw new RangeError(`rkStep: h must be a finite number, got ${String(h)}`);
   const y0 = toFloat64('y', y);
   const st = new RkStepper(tab, y0.length);
   st.step(f, t, y0, h);
@@ -202,16 +211,18 @@ export function odeint(f: OdeFunction, y0: ArrayLike<number>, t: ArrayLike<numbe
 
   // integrate in s = dir·t so that s increases
   const s = dir === 1 ? times : times.map((v) => -v);
+  // the first evaluation, at the (finite) initial state, is checked: a non-finite f there is a broken
+  // right-hand side; later non-finite values may be a blow-up and are left to the integrators
   const g: OdeFunction =
     dir === 1
       ? (tt, y, dy) => {
-          stats.fevals++;
           f(tt, y, dy);
+          if (stats.fevals++ === 0) checkDerivative(dy, tt);
         }
       : (tt, y, dy) => {
-          stats.fevals++;
           f(-tt, y, dy);
           for (let m = 0; m < dy.length; m++) dy[m] = -dy[m];
+          if (stats.fevals++ === 0) checkDerivative(dy, -tt);
         };
 
   if (!adaptive) {
@@ -295,6 +306,11 @@ function integrateAdaptive(
     if (!(h0 > 0 && Number.isFinite(h0))) throw new RangeError(`odeint: opts.firstStep must be a finite number > 0, got ${String(h0)}`);
   } else {
     h0 = initialStep(g, s[0], y, f0, tab.order, rtol, atol);
+    if (!(h0 > 0 && Number.isFinite(h0))) {
+      throw new RangeError(
+        `odeint: no first step could be estimated (h0 = ${h0}) with rtol = ${rtol}, atol = ${atol}; use larger tolerances or give opts.firstStep`,
+      );
+    }
   }
   const control = new StepController(s[0], h0, {
     order: tab.order,
