@@ -261,6 +261,9 @@ function matchRoots(prev: readonly Complex[], next: readonly Complex[]): Complex
   return out as Complex[];
 }
 
+/** Upper bound on `points` of {@link stabilityBoundary} (each point solves a polynomial; 2²⁰ is far past any plot). */
+const MAX_BOUNDARY_POINTS = 1 << 20;
+
 /**
  * Closed polylines of the level set |R(z)| = 1, which is exactly the boundary of the stability region
  * {|R| ≤ 1} (maximum-modulus principle: every point with |R| = 1 has points with |R| < 1 and > 1
@@ -275,8 +278,8 @@ function matchRoots(prev: readonly Complex[], next: readonly Complex[]): Complex
 export function stabilityBoundary(R: ArrayLike<number>, opts: StabilityBoundaryOptions = {}): Complex[][] {
   checkR('stabilityBoundary', R);
   const points = opts.points ?? 512;
-  if (!Number.isInteger(points) || points < 8)
-    throw new RangeError(`stabilityBoundary: points must be an integer ≥ 8, got ${String(points)}`);
+  if (!Number.isInteger(points) || points < 8 || points > MAX_BOUNDARY_POINTS)
+    throw new RangeError(`stabilityBoundary: points must be an integer in [8, ${MAX_BOUNDARY_POINTS}], got ${String(points)}`);
   let deg = R.length - 1;
   while (deg > 0 && R[deg] === 0) deg--;
   if (deg < 1) throw new RangeError('stabilityBoundary: R must have degree ≥ 1');

@@ -3,7 +3,7 @@
  * the offending value (before the fixes these gave NaN results, a misleading message or an unbounded run).
  */
 import { describe, expect, it } from 'vitest';
-import { type OdeFunction, odeint, rkStep } from '../src/index.js';
+import { type OdeFunction, odeint, rkStep, stabilityBoundary, taylorPolynomial } from '../src/index.js';
 
 const decay: OdeFunction = (_t, y, dy) => {
   for (let i = 0; i < y.length; i++) dy[i] = -y[i];
@@ -55,5 +55,11 @@ describe('rkStep: t and h must be finite numbers', () => {
   });
   it('a negative h is a valid backward step: Euler gives y(1 + h·(−1)) = 1.1', () => {
     expect(rkStep('euler', decay, 0, [1], -0.1)[0]).toBeCloseTo(1.1, 15);
+  });
+});
+
+describe('stabilityBoundary: points is bounded', () => {
+  it('points = 1e12 throws at once instead of running out of memory', () => {
+    expect(() => stabilityBoundary(taylorPolynomial(1), { points: 1e12 })).toThrow(/points must be an integer in \[8, 1048576\], got 1000000000000/);
   });
 });
