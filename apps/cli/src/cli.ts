@@ -267,7 +267,7 @@ export function buildProgram(io: Io = stdIo): Command {
       .description('Stability intervals of every registered tableau, and a figure of nested stability regions')
       .addOption(
         new Option('--methods <list>', 'methods whose regions are drawn')
-          .argParser(parseList())
+          .argParser(parseList(tableauNames()))
           .default([...DEFAULT_REGION_METHODS], DEFAULT_REGION_METHODS.join(',')),
       )
       .addOption(new Option('--poles <file>', 'mark poles from a file (JSON [[re, im], …] or text "re im" lines; default: none)'))
@@ -292,7 +292,9 @@ export function buildProgram(io: Io = stdIo): Command {
       )
       .addOption(new Option('--steps <n>', `solver steps (<= ${LIMITS.steps})`).argParser(parseInteger(10, LIMITS.steps)).default(P.steps))
       .addOption(new Option('--amplitude <a>', 'size of the initial perturbation').argParser(positive).default(P.amplitude))
-      .addOption(new Option('--methods <list>', 'solvers to compare').argParser(parseList()).default(P.methods, P.methods.join(','))),
+      .addOption(
+        new Option('--methods <list>', 'solvers to compare').argParser(parseList(tableauNames())).default(P.methods, P.methods.join(',')),
+      ),
   ).action(async (o) => {
     await withOutput(o, io, (io) =>
       perturbationCommand(

@@ -113,6 +113,11 @@ describe('usage', () => {
     [['pixel', '--checkpoint-every', '0'], '--checkpoint-every'],
     [['pixel', '--checkpoint-every', 'abc'], '--checkpoint-every'],
     [['latent', '--conv-impl', 'nope'], '--conv-impl'],
+    // found by fuzzing: these used to exit 1 with a message from deep inside (getTableau, LinearLR)
+    [['stability', '--methods', 'euler,nope'], "--methods <list>' argument 'euler,nope' is invalid. unknown value(s) nope"],
+    [['perturbation', '--methods', 'rk5'], "--methods <list>' argument 'rk5' is invalid. unknown value(s) rk5"],
+    [['latent', '--scale', 'tiny', '--lr-end', '2'], "--lr-end <f>' argument '2' is invalid. expected a number in (0, 1]"],
+    [['pixel', '--scale', 'tiny', '--lr-end', '1.5'], "--lr-end <f>' argument '1.5' is invalid. expected a number in (0, 1]"],
     [['worker', '--checkpoints', 'nope', '--queue', 'redis://127.0.0.1:1/0'], '--checkpoints'],
   ])('%j is a usage error naming %s', (args, flag) => {
     const r = sii(args);

@@ -196,6 +196,8 @@ function action<C extends BaseExperimentConfig>(def: ExperimentDefinition<C>, io
 export function registerExperiments(program: Command, io: Io): void {
   const positive = parseNumber((x) => x > 0, 'a number > 0');
   const nonNegative = parseNumber((x) => x >= 0, 'a number >= 0');
+  // LinearLR's end factor: the schedule goes from 1 down to it
+  const lrEndFactor = parseNumber((x) => x > 0 && x <= 1, 'a number in (0, 1]');
 
   const pixelFlags: Flag[] = [
     ...fieldFlags(),
@@ -237,7 +239,7 @@ export function registerExperiments(program: Command, io: Io): void {
         "recompute the ODE's activations in the backward pass from a state kept every k steps (same numbers, less memory, one more forward pass); 'auto' (default) when the full tape exceeds 1 GiB, with k = ⌈√steps⌉; 'none' keeps the full tape",
       parser: (v) => (v.trim() === 'auto' ? 'auto' : intOrNull(1, 'none', 100000)(v)),
     },
-    { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: positive },
+    { flags: '--lr-end <f>', key: 'lrEnd', description: 'final factor of the linear learning-rate schedule', parser: lrEndFactor },
     {
       flags: '--augment <on|off>',
       key: 'augment',
@@ -345,7 +347,7 @@ export function registerExperiments(program: Command, io: Io): void {
       flags: '--lr-end <f>',
       key: 'lrEnd',
       description: 'final factor of the linear learning-rate schedule (authors 0.1)',
-      parser: positive,
+      parser: lrEndFactor,
     },
     {
       flags: '--conv-impl <name>',
