@@ -7,6 +7,21 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
+/**
+ * `mkdir -p` one level at a time. Node's `mkdirSync(path, { recursive: true })` never returns when
+ * mkdir fails with ENOENT under an existing parent (e.g. anything under /proc); a plain mkdir throws.
+ */
+export function makeDirs(path: string): void {
+  if (existsSync(path)) return;
+  const parent = dirname(path);
+  if (parent !== path) makeDirs(parent);
+  try {
+    mkdirSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
 /** The one system call writeFileAtomic needs to be replaceable by tests (short writes, ENOSPC). */
 export type WriteSyncFn = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
 
@@ -20,7 +35,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, writ
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   let fd: number | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     fd = openSync(tmp, 'w');
     let offset = 0;
     while (offset < bytes.length) {
@@ -92,7 +107,7 @@ export function createRunDir(base: string, command: string, date = new Date()): 
   };
   if (existsSync(root) && !statSync(root).isDirectory()) fail(new Error(`${root} is not a directory`));
   try {
-    mkdirSync(root, { recursive: true });
+    makeDirs(root);
   } catch (e) {
     fail(e);
   }

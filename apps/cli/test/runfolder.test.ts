@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readJson, type WriteSyncFn, writeFileAtomic } from '../src/runfolder.js';
+import { makeDirs, readJson, type WriteSyncFn, writeFileAtomic } from '../src/runfolder.js';
+import { bin as cliBin, ensureBuilt } from './helpers/cli.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sii-runfolder-'));
 
@@ -62,5 +64,29 @@ describe('readJson', () => {
     expect(() => readJson(join(d, 'bad.json'))).toThrow(/bad\.json is not valid JSON/);
     writeFileSync(join(d, 'ok.json'), '{"a": [1, 2]}');
     expect(readJson(join(d, 'ok.json'))).toEqual({ a: [1, 2] });
+  });
+});
+
+describe('--out where mkdir fails with ENOENT under an existing parent (found by fuzzing)', () => {
+  // Node's recursive mkdirSync loops forever on /proc/<new>; the CLI must fail at once naming --out.
+  it.skipIf(!existsSync('/proc/self'))('sii stability --out /proc/<new> exits 1 naming --out, no hang', () => {
+    ensureBuilt();
+    const r = spawnSync(process.execPath, [cliBin, 'stability', '--out', '/proc/sii-no-such-dir/runs', '--progress', 'off'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('cannot create a run folder under /proc/sii-no-such-dir/runs (--out)');
+    expect(r.stderr).toContain('ENOENT');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('makeDirs creates missing levels and accepts an existing folder', () => {
+    const base = mkdtempSync(join(tmpdir(), 'sii-makedirs-'));
+    const deep = join(base, 'a', 'b', 'c');
+    makeDirs(deep);
+    makeDirs(deep);
+    expect(statSync(deep).isDirectory()).toBe(true);
   });
 });
