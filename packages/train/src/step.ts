@@ -166,5 +166,7 @@ export function mse(prediction: Tensor, target: Tensor): Scalar {
   if (!tf.util.arraysEqual(prediction.shape, target.shape)) {
     throw new RangeError(`mse: prediction shape [${prediction.shape.join(', ')}] differs from target shape [${target.shape.join(', ')}]`);
   }
+  // the mean of no values is undefined (tfjs would return whatever the output buffer held)
+  if (prediction.size === 0) throw new RangeError(`mse: prediction and target are empty (shape [${prediction.shape.join(', ')}])`);
   return tf.tidy(() => tf.mean(tf.square(tf.sub(prediction, target))) as Scalar);
 }
