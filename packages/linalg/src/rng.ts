@@ -251,6 +251,8 @@ function checkRange(lo: number, hi: number, fn: string): void {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
     throw new RangeError(`${fn}: need finite lo < hi, got lo=${lo}, hi=${hi}`);
   }
+  // lo + (hi − lo)·u needs a finite width; an overflowing one returned lo every time
+  if (!Number.isFinite(hi - lo)) throw new RangeError(`${fn}: hi − lo overflows, got lo=${lo}, hi=${hi}`);
 }
 
 /** Brand key of {@link Rng}: `instanceof Rng` and {@link isRng} accept an Rng from any copy of @sii/linalg. */
