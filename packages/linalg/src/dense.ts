@@ -1,4 +1,5 @@
 import { Matrix } from 'ml-matrix';
+import { showValue } from './show.js';
 
 /** Row-major float64 matrix: entry (i, j) is `data[i * cols + j]`. */
 export interface DenseMatrix {
@@ -46,7 +47,10 @@ export function fromRows(rows: number[][]): DenseMatrix {
     if (!Array.isArray(r) || r.length !== n) {
       throw new RangeError(`fromRows: row ${i} must have length ${n}, got ${Array.isArray(r) ? r.length : typeof r}`);
     }
-    for (let j = 0; j < n; j++) a.data[i * n + j] = r[j];
+    for (let j = 0; j < n; j++) {
+      if (typeof r[j] !== 'number') throw new TypeError(`fromRows: rows[${i}][${j}] must be a number, got ${showValue(r[j])}`);
+      a.data[i * n + j] = r[j];
+    }
   }
   return a;
 }

@@ -1,6 +1,6 @@
 /** Bad input found by fuzzing the built package: silent garbage before, a clear error now. */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/index.js';
+import { eigenvalues, fromRows, Rng } from '../src/index.js';
 
 describe('Rng.uniform / fillUniform with a width hi − lo that overflows', () => {
   it('throws naming lo and hi (it returned lo on every call)', () => {
@@ -13,5 +13,16 @@ describe('Rng.uniform / fillUniform with a width hi − lo that overflows', () =
     expect(xs.every((x) => x >= -8e307 && x < 8e307)).toBe(true);
     expect(xs.some((x) => x > 0)).toBe(true);
     expect(xs.some((x) => x < 0)).toBe(true);
+  });
+});
+
+describe('fromRows with entries that are not numbers', () => {
+  it('throws naming the entry (a string became NaN silently)', () => {
+    expect(() => fromRows([[1, 'a' as unknown as number]])).toThrow('fromRows: rows[0][1] must be a number, got "a"');
+    expect(() => eigenvalues([[1, 2], [null as unknown as number, 4]])).toThrow('fromRows: rows[1][0] must be a number, got null');
+  });
+  it('NaN (a number) is still stored; the finiteness check belongs to the consumers', () => {
+    expect(Number.isNaN(fromRows([[Number.NaN]]).data[0])).toBe(true);
+    expect(() => eigenvalues([[Number.NaN]])).toThrow('eigenvalues: a[0][0] must be finite, got NaN');
   });
 });
