@@ -139,9 +139,10 @@ describe('usage', () => {
     expect(r.stderr).toContain('stored configuration; --epochs cannot be changed');
   });
 
-  it('an unknown method is an error listing the known ones', () => {
+  it('an unknown method is a usage error naming --methods and listing the known ones', () => {
     const r = sii(['stability', '--methods', 'euler,nosuch', '--out', join(tmp, 'bad')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--methods/);
     expect(r.stderr).toMatch(/nosuch/);
     expect(r.stderr).toMatch(/rk4/);
   });
