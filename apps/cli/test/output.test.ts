@@ -85,7 +85,7 @@ describe.each(COMMANDS)('sii %s', (command, args) => {
 describe('--json and --quiet on failure', () => {
   it('a failing command prints its error on stderr, nothing on stdout, exit code 1', () => {
     for (const flag of ['--json', '--quiet']) {
-      const r = runCli(tmp, ['stability', '--methods', 'euler,nosuch', '--out', join(tmp, 'bad'), flag]);
+      const r = runCli(tmp, ['stability', '--poles', join(tmp, 'nosuch-poles.txt'), '--out', join(tmp, 'bad'), flag]);
       expect(r.code, flag).toBe(1);
       expect(r.stdout, flag).toBe('');
       expect(r.stderr, flag).toMatch(/error: .*nosuch/);
