@@ -273,10 +273,16 @@ export function registerExperiments(program: Command, io: Io): void {
       requireDataFile(o.dataset as string, o.data as string | undefined, ['scifar'], 'folder');
       if (o.augment === true && o.dataset !== 'scifar')
         throw new UsageError(`--augment on applies to --dataset scifar only, got --dataset ${String(o.dataset)}`);
-      return buildConfig<PixelConfig>(pixelPreset(o.scale as Scale, o.dataset as PixelConfig['dataset']), o, pixelFlags, {
+      const c = buildConfig<PixelConfig>(pixelPreset(o.scale as Scale, o.dataset as PixelConfig['dataset']), o, pixelFlags, {
         dataset: o.dataset,
         data: o.data ?? null,
       });
+      // checked here, before a run folder exists (every arm would fail on it in groupSteps)
+      const length = c.dataset === 'scifar' ? 32 * 32 : 28 * 28;
+      if (length % c.pixelsPerStep !== 0) {
+        throw new UsageError(`--pixels-per-step must divide the sequence length ${length} of --dataset ${c.dataset}, got ${c.pixelsPerStep}`);
+      }
+      return c;
     }),
   );
 
