@@ -68,14 +68,17 @@ describe('--pixels-per-step that does not divide the sequence length (found by f
   it.each([
     ['smnist', '3', 784],
     ['scifar', '28', 1024],
-  ])('--dataset %s --pixels-per-step %s names the flag, the value and the length %i, before any run folder exists', (dataset, k, length) => {
-    const out = join(tmp, `pixels-per-step-${dataset}`);
-    const r = sii(['pixel', '--scale', 'tiny', '--dataset', dataset, '--data', tmp, '--pixels-per-step', k, '--out', out]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`--pixels-per-step must divide the sequence length ${length} of --dataset ${dataset}, got ${k}`);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
-    expect(existsSync(out)).toBe(false);
-  });
+  ])(
+    '--dataset %s --pixels-per-step %s names the flag, the value and the length %i, before any run folder exists',
+    (dataset, k, length) => {
+      const out = join(tmp, `pixels-per-step-${dataset}`);
+      const r = sii(['pixel', '--scale', 'tiny', '--dataset', dataset, '--data', tmp, '--pixels-per-step', k, '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`--pixels-per-step must divide the sequence length ${length} of --dataset ${dataset}, got ${k}`);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(existsSync(out)).toBe(false);
+    },
+  );
 });
 
 describe('flags validated before any worker starts (exit 2)', () => {

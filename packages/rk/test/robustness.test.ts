@@ -14,10 +14,14 @@ const nanField: OdeFunction = (_t, _y, dy) => {
 
 describe('odeint: a right-hand side that returns NaN', () => {
   it('fixed step: throws naming f and the component instead of returning NaN', () => {
-    expect(() => odeint(nanField, [1], [0, 1], { method: 'rk4', step: 0.1 })).toThrow(/f returned a non-finite derivative dydt\[0\] = NaN at t = 0/);
+    expect(() => odeint(nanField, [1], [0, 1], { method: 'rk4', step: 0.1 })).toThrow(
+      /f returned a non-finite derivative dydt\[0\] = NaN at t = 0/,
+    );
   });
   it('adaptive: throws naming f, not the first step', () => {
-    expect(() => odeint(nanField, [1], [0, 1], { method: 'dopri5' })).toThrow(/f returned a non-finite derivative dydt\[0\] = NaN at t = 0/);
+    expect(() => odeint(nanField, [1], [0, 1], { method: 'dopri5' })).toThrow(
+      /f returned a non-finite derivative dydt\[0\] = NaN at t = 0/,
+    );
   });
   it('backwards in time: the message gives the caller’s time', () => {
     const inf: OdeFunction = (_t, _y, dy) => {
@@ -60,6 +64,8 @@ describe('rkStep: t and h must be finite numbers', () => {
 
 describe('stabilityBoundary: points is bounded', () => {
   it('points = 1e12 throws at once instead of running out of memory', () => {
-    expect(() => stabilityBoundary(taylorPolynomial(1), { points: 1e12 })).toThrow(/points must be an integer in \[8, 1048576\], got 1000000000000/);
+    expect(() => stabilityBoundary(taylorPolynomial(1), { points: 1e12 })).toThrow(
+      /points must be an integer in \[8, 1048576\], got 1000000000000/,
+    );
   });
 });

@@ -280,7 +280,9 @@ export function registerExperiments(program: Command, io: Io): void {
       // checked here, before a run folder exists (every arm would fail on it in groupSteps)
       const length = c.dataset === 'scifar' ? 32 * 32 : 28 * 28;
       if (length % c.pixelsPerStep !== 0) {
-        throw new UsageError(`--pixels-per-step must divide the sequence length ${length} of --dataset ${c.dataset}, got ${c.pixelsPerStep}`);
+        throw new UsageError(
+          `--pixels-per-step must divide the sequence length ${length} of --dataset ${c.dataset}, got ${c.pixelsPerStep}`,
+        );
       }
       return c;
     }),
