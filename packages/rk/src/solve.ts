@@ -97,6 +97,7 @@ export class RkStepper {
   step(f: OdeFunction, t: number, y: Float64Array, h: number, f0?: Float64Array): number {
     const { a, b, c, stages: s, fsal } = this.tableau;
     const { n, k, tmp, y1, err, e } = this;
+    if (y.length !== n) throw new RangeError(`RkStepper.step: y must have length ${n} (the stepper's n), got ${y.length}`);
     let fevals = 0;
     if (f0) k[0].set(f0);
     else {

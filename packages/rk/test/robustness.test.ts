@@ -3,7 +3,7 @@
  * the offending value (before the fixes these gave NaN results, a misleading message or an unbounded run).
  */
 import { describe, expect, it } from 'vitest';
-import { type OdeFunction, odeint, rkStep, stabilityBoundary, taylorPolynomial } from '../src/index.js';
+import { getTableau, type OdeFunction, odeint, RkStepper, rkStep, stabilityBoundary, taylorPolynomial } from '../src/index.js';
 
 const decay: OdeFunction = (_t, y, dy) => {
   for (let i = 0; i < y.length; i++) dy[i] = -y[i];
@@ -67,5 +67,19 @@ describe('stabilityBoundary: points is bounded', () => {
     expect(() => stabilityBoundary(taylorPolynomial(1), { points: 1e12 })).toThrow(
       /points must be an integer in \[8, 1048576\], got 1000000000000/,
     );
+  });
+});
+
+describe('RkStepper.step: the state has the stepper length', () => {
+  it('a shorter or longer y is refused (it read past y or ignored entries before)', () => {
+    const st = new RkStepper(getTableau('rk4'), 2);
+    const f: OdeFunction = (_t, y, dy) => dy.set(y);
+    expect(() => st.step(f, 0, new Float64Array(1), 0.1)).toThrow(/RkStepper.step: y must have length 2 \(the stepper's n\), got 1/);
+    expect(() => st.step(f, 0, new Float64Array(3), 0.1)).toThrow(/got 3/);
+    // the right length still steps: y' = y, one RK4 step of h from 1 is 1 + h + h²/2 + h³/6 + h⁴/24
+    st.step(f, 0, Float64Array.of(1, 2), 0.1);
+    const g = 1 + 0.1 + 0.01 / 2 + 0.001 / 6 + 0.0001 / 24;
+    expect(st.y1[0]).toBeCloseTo(g, 14);
+    expect(st.y1[1]).toBeCloseTo(2 * g, 14);
   });
 });

@@ -358,7 +358,7 @@ abstract class MomentOptimizer extends FlatOptimizer {
     const o = { learningRate: defaultLr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, ...opts };
     checkPositive(where, 'learningRate', o.learningRate, true);
     for (const k of ['beta1', 'beta2'] as const) {
-      if (!(o[k] >= 0 && o[k] < 1)) throw new RangeError(`${where}: ${k} must be in [0, 1), got ${show(o[k])}`);
+      if (typeof o[k] !== 'number' || !(o[k] >= 0 && o[k] < 1)) throw new RangeError(`${where}: ${k} must be in [0, 1), got ${show(o[k])}`);
     }
     checkPositive(where, 'epsilon', o.epsilon);
     super(o.learningRate, ['m', 'v']);

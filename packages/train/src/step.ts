@@ -15,6 +15,7 @@ export function clipByGlobalNorm(grads: readonly Tensor[], maxNorm: number): { g
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) {
     throw new RangeError(`clipByGlobalNorm: maxNorm must be a finite number > 0, got ${show(maxNorm)}`);
   }
+  if (grads.length === 0) throw new RangeError('clipByGlobalNorm: grads is empty (no gradients to clip)');
   return tf.tidy(() => {
     // One flat vector: 4 kernels for the norm whatever the number of tensors.
     const norm = tf.sqrt(tf.sum(tf.square(flatten(grads)))) as Scalar;

@@ -291,6 +291,10 @@ describe('bad arguments', () => {
   it('optimizers and trainStep', () => {
     expect(() => new Adam({ learningRate: -1 })).toThrow(/Adam: learningRate must be a finite number >= 0, got -1/);
     expect(() => new NAdam({ beta1: 1 })).toThrow(/NAdam: beta1 must be in \[0, 1\), got 1/);
+    // a string or null compared as a number (0.1, 0) before: not numbers, so refused
+    expect(() => new Adam({ beta1: '0.1' as unknown as number })).toThrow(/Adam: beta1 must be in \[0, 1\), got "0.1"/);
+    expect(() => new Adam({ beta2: null as unknown as number })).toThrow(/Adam: beta2 must be in \[0, 1\), got null/);
+    expect(() => clipByGlobalNorm([], 1)).toThrow(/clipByGlobalNorm: grads is empty/);
     const v = tf.variable(tf.scalar(1));
     expect(() => trainStep(() => tf.square(v), new Adam(), { clipNorm: 0 })).toThrow(/clipNorm must be a finite number > 0, got 0/);
     expect(() => trainStep(() => tf.square(v), {} as Adam)).toThrow(/optimizer must have step\(\) or applyGradients\(\)/);
