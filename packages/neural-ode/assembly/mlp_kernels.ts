@@ -438,9 +438,11 @@ export function gemmPacked(
 
 /**
  * Most rows of A and D per pass of `gemmTN` (both chunks stay in L1/L2 while every block of G uses
- * them). 64 measured 2–4 % faster than 128 on 200–3,200 rows and widths 32–256.
+ * them): 64 while G has at most 2^18 entries (measured 2–4 % faster than 128 on 200–3,200 rows and
+ * widths 32–512), 128 above (each pass reads and writes all of G, which no longer fits in L2).
  */
-const TN_ROWS = 64;
+const TN_ROWS = 128;
+const TN_ROWS_SMALL_G = 64;
 
 /** Floats of the work buffer `gemmTN` needs for a reduction over K columns of A. */
 export function gemmTNWork(K: i32): i32 {
@@ -466,7 +468,8 @@ export function gemmTN(a: usize, lda: i32, d: usize, ldd: i32, g: usize, R: i32,
   // Chunks of equal size (400 rows: 4 × 100 rather than 3 × 128 + 16, whose short last chunk pays the
   // loads and stores of G for few rows). Each entry of G still sums its rows in order r = 0, 1, …
   // (stored and reloaded exactly between chunks): the split does not change a bit.
-  const chunks = (R + TN_ROWS - 1) / TN_ROWS;
+  const most = K * N <= 1 << 18 ? TN_ROWS_SMALL_G : TN_ROWS;
+  const chunks = (R + most - 1) / most;
   const per = chunks > 0 ? (R + chunks - 1) / chunks : 0;
   for (let r0 = 0; r0 < R; r0 += per) {
     const rows = min(per, R - r0);

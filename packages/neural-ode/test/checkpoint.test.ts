@@ -148,10 +148,10 @@ describe('checkpoint memory and the auto setting', () => {
     // params: W 3·4 + 4·4 + 4·2 = 36, b 10 → 46, twice (with their gradients) = 92
     // packed weights (K·(N rounded down to a multiple of 4)): W 3·4 + 4·4 + 4·0 = 28; Wᵀ: first
     // layer 4·0 (states) + 4·0 (inputs), then 4·4 + 2·4 = 24 → 52
-    // u: 10·3·1 = 30; P and du of a step B·(4 + 1) = 15; (2·2 + 4)·B·n = 48; work 64·max fan 4 = 256
+    // u: 10·3·1 = 30; P and du of a step B·(4 + 1) = 15; (2·2 + 4)·B·n = 48; work 128·max fan 4 = 512
     // per step held (a segment's worth): activations s·B·(n + 4 + 4) = 2·3·10 = 60,
     // dz s·B·(4 + 4 + 2) = 60, S0 B·4 = 12 → 132
-    const fixed = 92 + 52 + 30 + 15 + 48 + 256;
+    const fixed = 92 + 52 + 30 + 15 + 48 + 512;
     expect(rolloutArenaBytes(p, 0)).toBe(4 * (fixed + 10 * 132));
     // k = 3: ⌈10/3⌉ = 4 checkpoints of B·n = 6 floats, 3 steps held
     expect(rolloutArenaBytes(p, 3)).toBe(4 * (fixed + 4 * 6 + 3 * 132));

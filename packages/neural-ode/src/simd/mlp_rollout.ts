@@ -201,7 +201,7 @@ export function rolloutArenaBytes(p: SimdRolloutProblem, every: number): number 
   // input part P, states and stages (λ, dY_i, a dy slice, two states, K_i), the work of gemmTN.
   floats +=
     segment * s * B * widths.reduce((a, w) => a + w, 0) + (m > 0 ? segment * B * widths[0] + B * (widths[0] + m) : 0) + (2 * s + 4) * B * n;
-  floats += 64 * Math.max(...fan); // gemmTNWork (TN_ROWS in assembly/mlp_kernels.ts)
+  floats += 128 * Math.max(...fan); // gemmTNWork (TN_ROWS in assembly/mlp_kernels.ts)
   return floats * 4;
 }
 
