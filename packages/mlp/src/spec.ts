@@ -25,6 +25,9 @@ export interface MlpWeights {
   biases: Float64Array[];
 }
 
+/** Most trainable scalars of one MLP (2^31 − 1: 16 GiB as float64, past any memory here). */
+const MAX_PARAMETERS = 2 ** 31 - 1;
+
 function prefix(where: string | undefined): string {
   return where ? `${where}: ` : '';
 }
@@ -46,11 +49,16 @@ export function layerSizes(spec: MlpSpec, where?: string): number[] {
   const m = assertCount(spec.inputs, 'spec.inputs', 0, where);
   const L = assertCount(spec.layers, 'spec.layers', 1, where);
   assertActivationName(spec.activation, `${prefix(where)}spec.activation`);
-  const sizes = [n + m];
-  if (L > 1) {
-    const H = assertCount(spec.hidden, 'spec.hidden', 1, where);
-    for (let k = 1; k < L; k++) sizes.push(H);
+  const H = L > 1 ? assertCount(spec.hidden, 'spec.hidden', 1, where) : 0;
+  // Σ (in + 1)·out, counted before any array is built: an absurd spec fails here, not out of memory
+  const count = L > 1 ? (n + m + 1) * H + (L - 2) * (H + 1) * H + (H + 1) * n : (n + m + 1) * n;
+  if (!(count <= MAX_PARAMETERS)) {
+    throw new RangeError(
+      `${prefix(where)}spec (states ${n}, inputs ${m}, hidden ${L > 1 ? H : '—'}, layers ${L}) has ${count} parameters, more than ${MAX_PARAMETERS} (2^31 − 1)`,
+    );
   }
+  const sizes = [n + m];
+  for (let k = 1; k < L; k++) sizes.push(H);
   sizes.push(n);
   return sizes;
 }

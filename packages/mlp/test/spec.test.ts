@@ -38,6 +38,17 @@ describe('MlpSpec: layer sizes, shapes, parameter count', () => {
     expect(() => layerSizes(null as unknown as MlpSpec)).toThrow(/spec must be an MlpSpec object, got null/);
   });
 
+  it('refuses more than 2^31 − 1 parameters before building anything (layers 1e9 ran out of memory)', () => {
+    const spec: MlpSpec = { states: 4, inputs: 1, hidden: 128, layers: 1e9, activation: 'elu' };
+    // (4 + 1 + 1)·128 + (1e9 − 2)·(128 + 1)·128 + (128 + 1)·4 = 768 + 16,511,999,966,976 + 516
+    expect(() => layerSizes(spec, 'defaultWeights')).toThrow(
+      /^defaultWeights: spec \(states 4, inputs 1, hidden 128, layers 1000000000\) has 16511999968260 parameters, more than 2147483647/,
+    );
+    expect(() => parameterCount({ ...spec, layers: 1, inputs: 1e9 })).toThrow(/hidden —, layers 1\) has 4000000020 parameters/);
+    // the largest spec allowed still counts by hand: L = 1, (n + m + 1)·n = 2^31 − 1 needs no array
+    expect(parameterCount({ states: 1, inputs: 2 ** 31 - 3, hidden: 1, layers: 1, activation: 'elu' })).toBe(2 ** 31 - 1);
+  });
+
   it('assertWeightsMatch checks shapes and, on request, finiteness', () => {
     const spec: MlpSpec = { states: 3, inputs: 1, hidden: 4, layers: 2, activation: 'tanh' };
     const w = defaultWeights(spec, 1);
