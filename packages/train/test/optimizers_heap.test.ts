@@ -22,6 +22,19 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** One tensor per entry of SHAPES, its values seeded by seed(k). */
+function tensors(seed: (k: number) => number): tf.Tensor[] {
+  return SHAPES.map((shape, k) =>
+    tf.tensor(
+      values(
+        shape.reduce((a, b) => a * b, 1),
+        seed(k),
+      ),
+      shape,
+    ),
+  );
+}
+
 interface Run {
   params: Float32Array[];
   state: ReturnType<StatefulOptimizer['getState']>;
@@ -30,44 +43,16 @@ interface Run {
 
 /** `steps` updates of fresh variables: via optimizer.step (given gradients) or trainStep (a loss, optional clipping). */
 function run(make: () => StatefulOptimizer, how: 'step' | 'trainStep', clipNorm?: number, steps = 4): Run {
-  const vars = tf.tidy(() =>
-    SHAPES.map((shape, k) =>
-      tf.variable(
-        tf.tensor(
-          values(
-            shape.reduce((a, b) => a * b, 1),
-            7 + k,
-          ),
-          shape,
-        ),
-      ),
-    ),
-  );
+  const vars = tf.tidy(() => tensors((k) => 7 + k).map((t) => tf.variable(t)));
   const opt = make();
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     if (how === 'step') {
-      const grads = SHAPES.map((shape, k) =>
-        tf.tensor(
-          values(
-            shape.reduce((a, b) => a * b, 1),
-            100 * s + k,
-          ),
-          shape,
-        ),
-      );
+      const grads = tensors((k) => 100 * s + k);
       opt.step(vars, grads);
       tf.dispose(grads);
     } else {
-      const targets = SHAPES.map((shape, k) =>
-        tf.tensor(
-          values(
-            shape.reduce((a, b) => a * b, 1),
-            50 * s + k,
-          ),
-          shape,
-        ),
-      );
+      const targets = tensors((k) => 50 * s + k);
       const r = trainStep(() => tf.addN(vars.map((v, k) => tf.sum(tf.square(tf.sub(tf.mul(v, v), targets[k]))))) as tf.Scalar, opt, {
         variables: vars,
         clipNorm,
